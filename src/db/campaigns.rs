@@ -1,0 +1,98 @@
+//! Villages and campaigns.
+
+use super::{Db, DbError, on_pool};
+use crate::domain::{CampaignState, VillageCode, now};
+
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct Village {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct Campaign {
+    pub id: i64,
+    pub name: String,
+    pub town: String,
+    pub year: i64,
+    pub state: String,
+    pub created_at: i64,
+}
+
+impl Campaign {
+    pub fn state(&self) -> Option<CampaignState> {
+        CampaignState::parse(&self.state)
+    }
+}
+
+impl Db {
+    /// Add a village; a taken code is `DbError::Conflict`.
+    pub async fn create_village(&self, code: &VillageCode, name: &str) -> Result<i64, DbError> {
+        let sql = "INSERT INTO villages (code, name, created_at) VALUES ($1, $2, $3) RETURNING id";
+        on_pool!(self, p => sqlx::query_scalar(sql).bind(code.as_str()).bind(name).bind(now()).fetch_one(p).await)
+            .map_err(DbError::from_insert)
+    }
+
+    /// Add or rename villages in one transaction; returns (added, renamed).
+    pub async fn import_villages(
+        &self,
+        villages: &[(VillageCode, String)],
+    ) -> Result<(u64, u64), DbError> {
+        let (mut added, mut renamed) = (0, 0);
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            for (code, name) in villages {
+                let existing: Option<(i64, String)> = sqlx::query_as("SELECT id, name FROM villages WHERE code = $1")
+                    .bind(code.as_str()).fetch_optional(&mut *tx).await?;
+                match existing {
+                    None => {
+                        sqlx::query("INSERT INTO villages (code, name, created_at) VALUES ($1, $2, $3)")
+                            .bind(code.as_str()).bind(name).bind(now()).execute(&mut *tx).await?;
+                        added += 1;
+                    }
+                    Some((id, old)) if old != *name => {
+                        sqlx::query("UPDATE villages SET name = $1 WHERE id = $2").bind(name).bind(id).execute(&mut *tx).await?;
+                        renamed += 1;
+                    }
+                    Some(_) => {}
+                }
+            }
+            tx.commit().await?;
+        });
+        Ok((added, renamed))
+    }
+
+    pub async fn list_villages(&self) -> Result<Vec<Village>, DbError> {
+        Ok(
+            on_pool!(self, p => sqlx::query_as("SELECT id, code, name FROM villages ORDER BY code").fetch_all(p).await)?,
+        )
+    }
+
+    pub async fn village(&self, id: i64) -> Result<Village, DbError> {
+        on_pool!(self, p => sqlx::query_as("SELECT id, code, name FROM villages WHERE id = $1").bind(id).fetch_optional(p).await)?
+            .ok_or(DbError::NotFound)
+    }
+
+    pub async fn village_by_code(&self, code: &str) -> Result<Village, DbError> {
+        on_pool!(self, p => sqlx::query_as("SELECT id, code, name FROM villages WHERE code = $1").bind(code).fetch_optional(p).await)?
+            .ok_or(DbError::NotFound)
+    }
+
+    pub async fn create_campaign(&self, name: &str, town: &str, year: i64) -> Result<i64, DbError> {
+        let sql = "INSERT INTO campaigns (name, town, year, state, created_at) VALUES ($1, $2, $3, 'collecting', $4) RETURNING id";
+        on_pool!(self, p => sqlx::query_scalar(sql).bind(name).bind(town).bind(year).bind(now()).fetch_one(p).await)
+            .map_err(DbError::from_insert)
+    }
+
+    pub async fn list_campaigns(&self) -> Result<Vec<Campaign>, DbError> {
+        let sql = "SELECT id, name, town, year, state, created_at FROM campaigns ORDER BY year DESC, id DESC";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).fetch_all(p).await)?)
+    }
+
+    pub async fn campaign(&self, id: i64) -> Result<Campaign, DbError> {
+        let sql = "SELECT id, name, town, year, state, created_at FROM campaigns WHERE id = $1";
+        on_pool!(self, p => sqlx::query_as(sql).bind(id).fetch_optional(p).await)?
+            .ok_or(DbError::NotFound)
+    }
+}

@@ -1,0 +1,130 @@
+//! Storage: one `Db` over SQLite (the embedded default) or PostgreSQL, chosen by the URL.
+//!
+//! Every method is a domain verb. The SQL is written once with `$1…` placeholders, which
+//! both SQLite and PostgreSQL accept, and run on whichever pool is configured
+//! (`on_pool!`); the suite runs against both. Migrations live in `migrations/sqlite` and
+//! `migrations/postgres` (same file names) and are embedded in the binary.
+
+mod accounts;
+mod campaigns;
+mod rosters;
+
+pub use accounts::{Account, NewAccount, SessionUser};
+pub use campaigns::{Campaign, Village};
+pub use rosters::{CrossVillagePhone, ImportError, RosterStatus, RosterTarget};
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The configured database. Cheap to clone (the pools are shared).
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Run `$body` with `$pool` bound to whichever pool `$db` holds. The body is compiled once
+/// per database, so one SQL text and one `FromRow` type serve both.
+macro_rules! on_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// What can go wrong in storage, as callers need to tell it apart.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// A uniqueness rule was broken; carries the constraint or column that said so.
+    #[error("already exists ({0})")]
+    Conflict(String),
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Sqlx(#[from] sqlx::Error),
+}
+
+impl DbError {
+    /// Turn unique-constraint violations into `Conflict`, leaving other errors as they are.
+    pub(crate) fn from_insert(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(d) = &e
+            && d.is_unique_violation()
+        {
+            let what = d
+                .constraint()
+                .map(str::to_string)
+                .unwrap_or_else(|| d.message().to_string());
+            return DbError::Conflict(what);
+        }
+        DbError::Sqlx(e)
+    }
+}
+
+impl Db {
+    /// Open the database named by `url` (`sqlite://path`, `sqlite::memory:` is refused,
+    /// `postgres://…`), creating an SQLite file if it does not exist yet.
+    pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            return Ok(Db::Postgres(pool));
+        }
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            return Err(sqlx::Error::Configuration(
+                "an in-memory SQLite database gives every connection its own empty database; use a file".into(),
+            ));
+        }
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            // One writer at a time: WAL lets readers go on while it writes, and the busy
+            // timeout makes a second writer wait instead of failing.
+            .journal_mode(SqliteJournalMode::Wal)
+            // In WAL mode NORMAL loses nothing on a process crash; only an OS crash or power
+            // loss may drop the last transactions.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(30))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await?;
+        Ok(Db::Sqlite(pool))
+    }
+
+    /// Apply the embedded migrations that have not run yet.
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        match self {
+            Db::Sqlite(p) => sqlx::migrate!("migrations/sqlite").run(p).await,
+            Db::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await,
+        }
+    }
+
+    /// `sqlite` or `postgres`, for logs and the health check.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    /// One round trip, for `/healthz`.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        on_pool!(self, p => sqlx::query("SELECT 1").execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, p => p.close().await)
+    }
+}

@@ -1,0 +1,201 @@
+//! Small domain values, parsed once at the boundary and trusted afterwards.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A village's stable code, e.g. `430527101`: 1–32 ASCII letters, digits, `-` or `_`.
+///
+/// It names roster files (`<code>.csv`) and enters the draw's stratum seed, so it must be
+/// plain and unambiguous.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct VillageCode(String);
+
+impl VillageCode {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let code = raw.trim();
+        if code.is_empty() {
+            return Err("village code is empty".into());
+        }
+        if code.len() > 32 {
+            return Err(format!(
+                "village code {code:?} is longer than 32 characters"
+            ));
+        }
+        if let Some(c) = code
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+        {
+            return Err(format!(
+                "village code {code:?} contains {c:?}; use letters, digits, '-' or '_'"
+            ));
+        }
+        Ok(Self(code.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for VillageCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What an account may do. Respondents have no account: they hold single-use links.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// 镇纪委: the commission administrator.
+    Admin,
+    /// 村(社区)操作员: hands in its own village's roster, sees nothing else.
+    Village,
+    /// 第三方: the survey organisation.
+    Surveyor,
+    /// 两代表一委员: a panel member.
+    Panel,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Village, Role::Surveyor, Role::Panel];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Village => "village",
+            Role::Surveyor => "surveyor",
+            Role::Panel => "panel",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == raw)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "镇纪委管理员",
+            Role::Village => "村(社区)操作员",
+            Role::Surveyor => "第三方调查员",
+            Role::Panel => "两代表一委员",
+        }
+    }
+}
+
+/// Where a campaign stands. Rosters are accepted only while `Collecting`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CampaignState {
+    Collecting,
+    Frozen,
+    Drawn,
+    Fieldwork,
+    Closed,
+    Approved,
+}
+
+impl CampaignState {
+    const ALL: [CampaignState; 6] = [
+        CampaignState::Collecting,
+        CampaignState::Frozen,
+        CampaignState::Drawn,
+        CampaignState::Fieldwork,
+        CampaignState::Closed,
+        CampaignState::Approved,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CampaignState::Collecting => "collecting",
+            CampaignState::Frozen => "frozen",
+            CampaignState::Drawn => "drawn",
+            CampaignState::Fieldwork => "fieldwork",
+            CampaignState::Closed => "closed",
+            CampaignState::Approved => "approved",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            CampaignState::Collecting => "收集名单中",
+            CampaignState::Frozen => "名单已冻结",
+            CampaignState::Drawn => "已抽样",
+            CampaignState::Fieldwork => "调查进行中",
+            CampaignState::Closed => "调查已结束",
+            CampaignState::Approved => "已批准",
+        }
+    }
+}
+
+/// A phone number as people other than the surveyor see it: `138****1234` (first three
+/// and last four digits kept; every digit between them starred).
+pub fn mask_phone(phone: &str) -> String {
+    let chars: Vec<char> = phone.chars().collect();
+    if chars.len() <= 7 {
+        return "*".repeat(chars.len());
+    }
+    let head: String = chars[..3].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}{}{tail}", "*".repeat(chars.len() - 7))
+}
+
+/// Now, in Unix seconds.
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// A Unix time shown as people in the town read it (China Standard Time, UTC+8, no DST).
+pub fn local_time(unix: i64) -> String {
+    let offset = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .map(|t| t.to_offset(offset))
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn village_codes_are_trimmed_and_plain() {
+        assert_eq!(
+            VillageCode::parse(" 430527101 ").unwrap().as_str(),
+            "430527101"
+        );
+        for bad in ["", "  ", "4305 27", "唐家坊", "a/b", &"9".repeat(33)] {
+            assert!(VillageCode::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn roles_and_states_round_trip_through_their_names() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
+        for s in CampaignState::ALL {
+            assert_eq!(CampaignState::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn phones_are_masked_but_for_three_leading_and_four_trailing_digits() {
+        assert_eq!(mask_phone("13800138000"), "138****8000");
+        assert_eq!(mask_phone("07397654321"), "073****4321");
+        assert_eq!(mask_phone("073976543210"), "073*****3210");
+        assert_eq!(mask_phone("12345"), "*****");
+    }
+
+    #[test]
+    fn local_time_is_china_standard_time() {
+        assert_eq!(local_time(0), "1970-01-01 08:00");
+    }
+}

@@ -1,0 +1,565 @@
+//! The commission administrator's pages: campaigns, villages, accounts, roster receipts.
+
+use super::auth::{CsrfForm, CsrfOnly, CurrentUser, check_csrf, check_origin, has_csrf};
+use super::error::AppError;
+use super::upload::{import_roster_bytes, read_upload};
+use super::views::ser;
+use super::{AppState, views};
+use crate::config::Config;
+use crate::db::{DbError, NewAccount, RosterTarget};
+use crate::domain::{CampaignState, Role, VillageCode, local_time, mask_phone};
+use crate::{secrets, villages};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use minijinja::context;
+use serde::Deserialize;
+
+pub fn router(config: &Config) -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(list_campaigns))
+        .route("/admin/campaigns", post(create_campaign))
+        .route("/admin/campaigns/{id}", get(show_campaign))
+        .route(
+            "/admin/campaigns/{id}/roster",
+            post(upload_roster_for_village),
+        )
+        .route(
+            "/admin/campaigns/{id}/villages/{code}/receipt",
+            get(show_receipt),
+        )
+        .route("/admin/villages", get(list_villages).post(create_village))
+        .route("/admin/villages/import", post(import_villages))
+        .route("/admin/accounts", get(list_accounts).post(create_account))
+        .route("/admin/accounts/{id}/reset", post(reset_password))
+        .route("/admin/accounts/{id}/disable", post(disable_account))
+        .route("/admin/accounts/{id}/enable", post(enable_account))
+        .layer(DefaultBodyLimit::max(config.upload_limit + 64 * 1024))
+}
+
+/// Messages shown after a redirect (`?m=key`), so nothing a person typed is reflected.
+fn flash(key: Option<&str>) -> Option<&'static str> {
+    Some(match key? {
+        "campaign" => "已新建调查轮次。",
+        "village" => "已添加村(社区)。",
+        "password" => "密码已修改。",
+        "disabled" => "账号已停用,其登录已失效。",
+        "enabled" => "账号已启用。",
+        _ => return None,
+    })
+}
+
+#[derive(Deserialize, Default)]
+struct Flash {
+    m: Option<String>,
+}
+
+fn admin(user: &CurrentUser) -> Result<(), AppError> {
+    user.require(Role::Admin)
+}
+
+async fn list_campaigns(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<Flash>,
+) -> Result<Html<String>, AppError> {
+    admin(&user)?;
+    campaigns_page(&state, &user, flash(q.m.as_deref()), None).await
+}
+
+async fn campaigns_page(
+    state: &AppState,
+    user: &CurrentUser,
+    message: Option<&str>,
+    error: Option<&str>,
+) -> Result<Html<String>, AppError> {
+    let campaigns: Vec<_> = state
+        .db
+        .list_campaigns()
+        .await?
+        .into_iter()
+        .map(|c| {
+            let label = c.state().map(CampaignState::label).unwrap_or("");
+            context! { id => c.id, name => c.name, town => c.town, year => c.year, state_label => label }
+        })
+        .collect();
+    let this_year = time::OffsetDateTime::now_utc().year();
+    Ok(views::page(
+        user,
+        "admin_campaigns.html",
+        context! { campaigns, this_year, message, error },
+    ))
+}
+
+#[derive(Deserialize)]
+struct CampaignForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    town: String,
+    #[serde(default)]
+    year: String,
+}
+has_csrf!(CampaignForm);
+
+async fn create_campaign(
+    State(state): State<AppState>,
+    CsrfForm(user, form): CsrfForm<CampaignForm>,
+) -> Result<Response, AppError> {
+    admin(&user)?;
+    let (name, town) = (form.name.trim(), form.town.trim());
+    let year = form
+        .year
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|y| (2000..=2100).contains(y));
+    let problem = if name.is_empty() || name.chars().count() > 100 {
+        Some("请填写名称(不超过 100 字)。")
+    } else if town.is_empty() || town.chars().count() > 50 {
+        Some("请填写镇名(不超过 50 字)。")
+    } else if year.is_none() {
+        Some("年度应为 2000 到 2100 之间的年份。")
+    } else {
+        None
+    };
+    let (None, Some(year)) = (problem, year) else {
+        let msg = problem.unwrap_or_default();
+        let page = campaigns_page(&state, &user, None, Some(msg)).await?;
+        return Ok((StatusCode::BAD_REQUEST, page).into_response());
+    };
+    let id = state.db.create_campaign(name, town, year).await?;
+    tracing::info!(campaign = id, "campaign created");
+    Ok(Redirect::to(&format!("/admin/campaigns/{id}")).into_response())
+}
+
+async fn show_campaign(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, AppError> {
+    admin(&user)?;
+    campaign_page(&state, &user, id, None, None).await
+}
+
+async fn campaign_page(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    message: Option<String>,
+    error: Option<String>,
+) -> Result<Html<String>, AppError> {
+    let campaign = state.db.campaign(id).await?;
+    let statuses = state.db.roster_statuses(id).await?;
+    let received = statuses.iter().filter(|s| s.roster_id.is_some()).count();
+    let statuses: Vec<_> = statuses
+        .into_iter()
+        .map(|s| {
+            context! {
+                code => s.code, name => s.name, roster_id => s.roster_id, fingerprint => s.fingerprint,
+                rows_read => s.rows_read, accepted => s.accepted, invalid => s.invalid,
+                duplicates => s.duplicates, uploaded_at => s.uploaded_at.map(local_time),
+            }
+        })
+        .collect();
+    let cross: Vec<_> = state
+        .db
+        .cross_village_phones(id)
+        .await?
+        .into_iter()
+        .map(|x| context! { phone => mask_phone(&x.phone), villages => x.villages })
+        .collect();
+    let state_ = campaign.state();
+    Ok(views::page(
+        user,
+        "admin_campaign.html",
+        context! {
+            campaign => ser(&campaign), statuses, received, cross, message, error,
+            state_label => state_.map(CampaignState::label).unwrap_or(""),
+            collecting => state_ == Some(CampaignState::Collecting),
+        },
+    ))
+}
+
+async fn upload_roster_for_village(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    form: Multipart,
+) -> Result<Response, AppError> {
+    admin(&user)?;
+    check_origin(&headers, &state)?;
+    let upload = read_upload(form, &state).await?;
+    check_csrf(&user, upload.field("_csrf"))?;
+    let campaign = state.db.campaign(id).await?;
+    let village = state.db.village_by_code(upload.field("village")).await?;
+    let target = RosterTarget {
+        campaign_id: campaign.id,
+        village_id: village.id,
+        file_name: upload.file_name.clone(),
+        uploaded_by: Some(user.account_id),
+    };
+    match import_roster_bytes(&state, target, upload.bytes).await {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/admin/campaigns/{id}/villages/{}/receipt",
+            village.code
+        ))
+        .into_response()),
+        Err(AppError::BadRequest { zh, .. }) => {
+            let page = campaign_page(
+                &state,
+                &user,
+                id,
+                None,
+                Some(format!("{}:{zh}", village.name)),
+            )
+            .await?;
+            Ok((StatusCode::BAD_REQUEST, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn show_receipt(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, code)): Path<(i64, String)>,
+) -> Result<Html<String>, AppError> {
+    admin(&user)?;
+    let campaign = state.db.campaign(id).await?;
+    let village = state.db.village_by_code(&code).await?;
+    receipt_page(
+        &state,
+        &user,
+        &campaign,
+        &village,
+        format!("/admin/campaigns/{id}"),
+    )
+    .await
+}
+
+/// The receipt of a village's current roster (shared with the village's own page).
+pub(super) async fn receipt_page(
+    state: &AppState,
+    user: &CurrentUser,
+    campaign: &crate::db::Campaign,
+    village: &crate::db::Village,
+    back: String,
+) -> Result<Html<String>, AppError> {
+    let (receipt, file_name, uploaded_at) = state
+        .db
+        .current_receipt(campaign.id, village.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(views::page(
+        user,
+        "receipt.html",
+        context! { campaign => ser(campaign), village => ser(village), receipt => ser(&receipt), file_name, uploaded_at => local_time(uploaded_at), back },
+    ))
+}
+
+async fn list_villages(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<Flash>,
+) -> Result<Html<String>, AppError> {
+    admin(&user)?;
+    villages_page(&state, &user, flash(q.m.as_deref()).map(String::from), None).await
+}
+
+async fn villages_page(
+    state: &AppState,
+    user: &CurrentUser,
+    message: Option<String>,
+    error: Option<String>,
+) -> Result<Html<String>, AppError> {
+    let villages = state.db.list_villages().await?;
+    Ok(views::page(
+        user,
+        "admin_villages.html",
+        context! { villages => ser(&villages), message, error },
+    ))
+}
+
+#[derive(Deserialize)]
+struct VillageForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+}
+has_csrf!(VillageForm);
+
+async fn create_village(
+    State(state): State<AppState>,
+    CsrfForm(user, form): CsrfForm<VillageForm>,
+) -> Result<Response, AppError> {
+    admin(&user)?;
+    let name = form.name.trim();
+    let fail = |msg: String| async {
+        let page = villages_page(&state, &user, None, Some(msg)).await?;
+        Ok::<_, AppError>((StatusCode::BAD_REQUEST, page).into_response())
+    };
+    let code = match VillageCode::parse(&form.code) {
+        Ok(c) => c,
+        Err(_) => return fail("编码只能用字母、数字、- 和 _,不超过 32 位。".into()).await,
+    };
+    if name.is_empty() || name.chars().count() > 50 {
+        return fail("请填写名称(不超过 50 字)。".into()).await;
+    }
+    match state.db.create_village(&code, name).await {
+        Ok(_) => Ok(Redirect::to("/admin/villages?m=village").into_response()),
+        Err(DbError::Conflict(_)) => fail(format!("编码 {code} 已存在。")).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn import_villages(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    form: Multipart,
+) -> Result<Response, AppError> {
+    admin(&user)?;
+    check_origin(&headers, &state)?;
+    let upload = read_upload(form, &state).await?;
+    check_csrf(&user, upload.field("_csrf"))?;
+    match villages::parse_village_list(&upload.bytes) {
+        Ok(list) => {
+            let (added, renamed) = state.db.import_villages(&list).await?;
+            let msg = format!("导入完成:新增 {added} 个,更新名称 {renamed} 个。");
+            Ok(villages_page(&state, &user, Some(msg), None)
+                .await?
+                .into_response())
+        }
+        Err(errors) => {
+            let msg = format!(
+                "未导入任何数据:{}",
+                errors
+                    .iter()
+                    .map(|e| e.zh.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+            let page = villages_page(&state, &user, None, Some(msg)).await?;
+            Ok((StatusCode::BAD_REQUEST, page).into_response())
+        }
+    }
+}
+
+async fn list_accounts(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<Flash>,
+) -> Result<Html<String>, AppError> {
+    admin(&user)?;
+    accounts_page(
+        &state,
+        &user,
+        flash(q.m.as_deref()).map(String::from),
+        None,
+        None,
+    )
+    .await
+}
+
+async fn accounts_page(
+    state: &AppState,
+    user: &CurrentUser,
+    message: Option<String>,
+    error: Option<String>,
+    new_password: Option<(String, String)>,
+) -> Result<Html<String>, AppError> {
+    let villages = state.db.list_villages().await?;
+    let village_label = |id: Option<i64>| {
+        id.and_then(|id| villages.iter().find(|v| v.id == id))
+            .map(|v| format!("{} {}", v.code, v.name))
+            .unwrap_or_default()
+    };
+    let accounts: Vec<_> = state
+        .db
+        .list_accounts()
+        .await?
+        .into_iter()
+        .map(|a| {
+            let role_label = a.role().map(Role::label).unwrap_or("");
+            context! {
+                id => a.id, username => a.username, display_name => a.display_name, role_label,
+                village => village_label(a.village_id),
+                disabled => a.disabled, must_change_password => a.must_change_password,
+            }
+        })
+        .collect();
+    let roles: Vec<_> = Role::ALL
+        .iter()
+        .map(|r| context! { value => r.as_str(), label => r.label() })
+        .collect();
+    let (new_password_for, new_password) = new_password.unzip();
+    Ok(views::page(
+        user,
+        "admin_accounts.html",
+        context! { accounts, roles, villages => ser(&villages), message, error, new_password, new_password_for },
+    ))
+}
+
+#[derive(Deserialize)]
+struct AccountForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    village: String,
+}
+has_csrf!(AccountForm);
+
+fn valid_username(u: &str) -> bool {
+    (1..=32).contains(&u.len())
+        && u.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+async fn hash_one_time_password() -> Result<(String, String), AppError> {
+    let password = secrets::one_time_password();
+    let p = password.clone();
+    let hash = tokio::task::spawn_blocking(move || secrets::hash_password(&p))
+        .await
+        .map_err(anyhow::Error::from)?
+        .map_err(anyhow::Error::msg)?;
+    Ok((password, hash))
+}
+
+async fn create_account(
+    State(state): State<AppState>,
+    CsrfForm(user, form): CsrfForm<AccountForm>,
+) -> Result<Response, AppError> {
+    admin(&user)?;
+    let username = form.username.trim();
+    let display_name = form.display_name.trim();
+    let fail = |msg: String| async {
+        let page = accounts_page(&state, &user, None, Some(msg), None).await?;
+        Ok::<_, AppError>((StatusCode::BAD_REQUEST, page).into_response())
+    };
+    if !valid_username(username) {
+        return fail("账号只能用字母、数字、下划线、点和减号,不超过 32 位。".into()).await;
+    }
+    if display_name.is_empty() || display_name.chars().count() > 50 {
+        return fail("请填写姓名(不超过 50 字)。".into()).await;
+    }
+    let Some(role) = Role::parse(&form.role) else {
+        return fail("请选择角色。".into()).await;
+    };
+    let village_id = match (role, form.village.trim()) {
+        (Role::Village, "") => return fail("村(社区)操作员须选择所属村(社区)。".into()).await,
+        (Role::Village, code) => match state.db.village_by_code(code).await {
+            Ok(v) => Some(v.id),
+            Err(DbError::NotFound) => return fail("所选村(社区)不存在。".into()).await,
+            Err(e) => return Err(e.into()),
+        },
+        (_, _) => None,
+    };
+    let (password, hash) = hash_one_time_password().await?;
+    let new = NewAccount {
+        username,
+        display_name,
+        role,
+        village_id,
+        password_hash: &hash,
+        must_change_password: true,
+    };
+    match state.db.create_account(&new).await {
+        Ok(id) => {
+            tracing::info!(
+                account = id,
+                role = role.as_str(),
+                by = user.account_id,
+                "account created"
+            );
+            let msg = format!("已新建账号 {username}。");
+            let page = accounts_page(
+                &state,
+                &user,
+                Some(msg),
+                None,
+                Some((username.to_string(), password)),
+            )
+            .await?;
+            Ok(page.into_response())
+        }
+        Err(DbError::Conflict(_)) => fail(format!("账号 {username} 已存在。")).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn reset_password(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(user, _): CsrfForm<CsrfOnly>,
+) -> Result<Response, AppError> {
+    admin(&user)?;
+    let account = state.db.account(id).await?;
+    let (password, hash) = hash_one_time_password().await?;
+    state.db.set_password(id, &hash, true, None).await?;
+    tracing::info!(account = id, by = user.account_id, "password reset");
+    let msg = format!("已重置 {} 的密码。", account.username);
+    let page = accounts_page(
+        &state,
+        &user,
+        Some(msg),
+        None,
+        Some((account.username, password)),
+    )
+    .await?;
+    Ok(page.into_response())
+}
+
+async fn disable_account(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(user, _): CsrfForm<CsrfOnly>,
+) -> Result<Response, AppError> {
+    set_disabled(state, user, id, true).await
+}
+
+async fn enable_account(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(user, _): CsrfForm<CsrfOnly>,
+) -> Result<Response, AppError> {
+    set_disabled(state, user, id, false).await
+}
+
+async fn set_disabled(
+    state: AppState,
+    user: CurrentUser,
+    id: i64,
+    disabled: bool,
+) -> Result<Response, AppError> {
+    admin(&user)?;
+    if id == user.account_id {
+        return Err(AppError::bad(
+            "an administrator cannot disable their own account",
+            "不能停用自己的账号。",
+        ));
+    }
+    state.db.set_disabled(id, disabled).await?;
+    tracing::info!(
+        account = id,
+        disabled,
+        by = user.account_id,
+        "account state changed"
+    );
+    let m = if disabled { "disabled" } else { "enabled" };
+    Ok(Redirect::to(&format!("/admin/accounts?m={m}")).into_response())
+}

@@ -1,0 +1,254 @@
+//! The JSON API for tools: the same roster upload and receipts as the pages.
+//!
+//! Authenticate with `POST /api/login` and send the returned token as
+//! `Authorization: Bearer <token>`. Requests that carry the browser's session cookie instead
+//! must send the session's CSRF token in `X-CSRF-Token` to change anything.
+
+use super::AppState;
+use super::auth::{CurrentUser, SESSION_TTL_SECS, check_csrf};
+use super::error::AppError;
+use super::upload::import_roster_bytes;
+use crate::config::Config;
+use crate::db::{RosterTarget, Village};
+use crate::domain::Role;
+use crate::secrets;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+pub fn router(config: &Config) -> Router<AppState> {
+    Router::new()
+        .route("/login", post(login))
+        .route("/logout", post(logout))
+        .route("/campaigns", get(list_campaigns))
+        .route("/campaigns/{id}/rosters", get(list_rosters))
+        .route(
+            "/campaigns/{id}/villages/{code}/roster",
+            get(get_receipt).put(put_roster).post(put_roster),
+        )
+        .layer(DefaultBodyLimit::max(config.upload_limit))
+}
+
+/// `AppError` answered as JSON: `{"error": English, "message": Chinese}`.
+pub struct ApiError(AppError);
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl From<crate::db::DbError> for ApiError {
+    fn from(e: crate::db::DbError) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.0.log();
+        let en = match &self.0 {
+            AppError::Internal(_) => "internal error".to_string(),
+            other => other.to_string(),
+        };
+        let (_, zh) = self.0.zh();
+        (self.0.status(), Json(json!({ "error": en, "message": zh }))).into_response()
+    }
+}
+
+/// A logged-in API caller; cookie sessions must also prove the CSRF token on writes.
+pub struct ApiUser(CurrentUser);
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        let writes = !matches!(parts.method, Method::GET | Method::HEAD);
+        if writes && !user.bearer {
+            let sent = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            check_csrf(&user, sent)?;
+        }
+        Ok(ApiUser(user))
+    }
+}
+
+#[derive(Deserialize)]
+struct LoginBody {
+    username: String,
+    password: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    Json(body): Json<LoginBody>,
+) -> Result<Response, ApiError> {
+    let account = state.db.account_by_username(body.username.trim()).await?;
+    let hash = account.as_ref().map(|a| a.password_hash.clone());
+    let password = body.password;
+    let ok = match hash {
+        Some(h) => tokio::task::spawn_blocking(move || secrets::verify_password(&password, &h))
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?,
+        None => false,
+    };
+    let account = match account {
+        Some(a) if ok && !a.disabled => a,
+        _ => {
+            tracing::warn!(username = %body.username.trim(), "api login failed");
+            let body = json!({ "error": "wrong username or password", "message": "账号或密码不正确,或账号已停用。" });
+            return Ok((StatusCode::UNAUTHORIZED, Json(body)).into_response());
+        }
+    };
+    if account.must_change_password {
+        return Err(AppError::MustChangePassword.into());
+    }
+    let token = secrets::random_token();
+    state
+        .db
+        .create_session(
+            &secrets::token_hash(&token),
+            account.id,
+            &secrets::random_token(),
+            SESSION_TTL_SECS,
+        )
+        .await?;
+    Ok(
+        Json(json!({ "token": token, "expires_in": SESSION_TTL_SECS, "role": account.role }))
+            .into_response(),
+    )
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+) -> Result<Response, ApiError> {
+    state.db.delete_session(&user.session).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn list_campaigns(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+) -> Result<Response, ApiError> {
+    if !matches!(user.role, Role::Admin | Role::Village | Role::Surveyor) {
+        return Err(AppError::Forbidden.into());
+    }
+    Ok(Json(state.db.list_campaigns().await?).into_response())
+}
+
+async fn list_rosters(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    user.require(Role::Admin)?;
+    state.db.campaign(id).await?;
+    Ok(Json(state.db.roster_statuses(id).await?).into_response())
+}
+
+/// The village named in the path, if this caller may see or replace its roster: the
+/// administrator for any village, an operator for their own only.
+async fn roster_village(
+    state: &AppState,
+    user: &CurrentUser,
+    code: &str,
+) -> Result<Village, ApiError> {
+    match user.role {
+        Role::Admin => Ok(state.db.village_by_code(code).await?),
+        Role::Village => {
+            let own = state
+                .db
+                .village(user.village_id.ok_or(AppError::Forbidden)?)
+                .await?;
+            // Another village's code gets the same answer as an unknown one.
+            if own.code == code {
+                Ok(own)
+            } else {
+                Err(AppError::Forbidden.into())
+            }
+        }
+        _ => Err(AppError::Forbidden.into()),
+    }
+}
+
+async fn get_receipt(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path((id, code)): Path<(i64, String)>,
+) -> Result<Response, ApiError> {
+    let village = roster_village(&state, &user, &code).await?;
+    let campaign = state.db.campaign(id).await?;
+    let (receipt, file_name, uploaded_at) = state
+        .db
+        .current_receipt(campaign.id, village.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(json!({
+        "campaign": campaign.id,
+        "village": village.code,
+        "file_name": file_name,
+        "uploaded_at": uploaded_at,
+        "receipt": receipt,
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize, Default)]
+struct UploadQuery {
+    #[serde(default)]
+    file_name: String,
+}
+
+/// Replace a roster with the request body (the file itself: .xlsx, .xls or CSV).
+async fn put_roster(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path((id, code)): Path<(i64, String)>,
+    Query(q): Query<UploadQuery>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let village = roster_village(&state, &user, &code).await?;
+    let campaign = state.db.campaign(id).await?;
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::TooLarge {
+                zh: format!(
+                    "文件超过 {} MB 的上限。",
+                    state.config.upload_limit / (1024 * 1024)
+                ),
+            }
+        } else {
+            AppError::bad(
+                format!("could not read the body: {e}"),
+                "无法读取上传的文件。",
+            )
+        }
+    })?;
+    if body.is_empty() {
+        return Err(AppError::bad(
+            "the request body is empty; send the file as the body",
+            "没有收到文件。",
+        )
+        .into());
+    }
+    let target = RosterTarget {
+        campaign_id: campaign.id,
+        village_id: village.id,
+        file_name: q.file_name.chars().take(200).collect(),
+        uploaded_by: Some(user.account_id),
+    };
+    let receipt = import_roster_bytes(&state, target, body.to_vec()).await?;
+    Ok(Json(receipt).into_response())
+}

@@ -1,0 +1,392 @@
+//! Who is asking: sessions (a random token in an HttpOnly cookie or a bearer header, kept in
+//! the database as its SHA-256), login, logout, password change and CSRF checks.
+
+use super::AppState;
+use super::error::AppError;
+use super::views;
+use crate::domain::Role;
+use crate::secrets;
+use axum::Router;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use minijinja::context;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+pub const SESSION_COOKIE: &str = "minyi_session";
+const LOGIN_CSRF_COOKIE: &str = "minyi_login_csrf";
+/// Sessions last a working day; then people log in again.
+pub const SESSION_TTL_SECS: i64 = 12 * 3600;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .route("/password", get(password_form).post(change_password))
+}
+
+/// The logged-in account behind this request.
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    pub account_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub village_id: Option<i64>,
+    pub must_change_password: bool,
+    /// The session's CSRF token, echoed by every form.
+    pub csrf: String,
+    /// SHA-256 of the session token.
+    pub session: String,
+    /// Authenticated by an `Authorization: Bearer` header rather than a cookie
+    /// (such requests cannot be forged by another site, so they need no CSRF token).
+    pub bearer: bool,
+}
+
+impl CurrentUser {
+    /// Refuse unless the account has `role`.
+    pub fn require(&self, role: Role) -> Result<(), AppError> {
+        if self.role == role {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    /// Look the session up without the must-change-password gate.
+    async fn from_parts_ungated(parts: &Parts, state: &AppState) -> Result<Self, AppError> {
+        let (token, bearer) = match bearer_token(&parts.headers) {
+            Some(t) => (t, true),
+            None => match CookieJar::from_headers(&parts.headers).get(SESSION_COOKIE) {
+                Some(c) => (c.value().to_string(), false),
+                None => return Err(AppError::NotLoggedIn),
+            },
+        };
+        let hash = secrets::token_hash(&token);
+        let Some(found) = state.db.session_user(&hash).await? else {
+            return Err(AppError::NotLoggedIn);
+        };
+        let role = found
+            .account
+            .role()
+            .ok_or_else(|| anyhow::anyhow!("account {} has unknown role", found.account.id))?;
+        Ok(CurrentUser {
+            account_id: found.account.id,
+            username: found.account.username,
+            display_name: found.account.display_name,
+            role,
+            village_id: found.account.village_id,
+            must_change_password: found.account.must_change_password,
+            csrf: found.csrf_token,
+            session: hash,
+            bearer,
+        })
+    }
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let token = value.strip_prefix("Bearer ")?.trim();
+    (!token.is_empty()).then(|| token.to_string())
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let user = Self::from_parts_ungated(parts, state).await?;
+        let path = parts.uri.path();
+        if user.must_change_password && path != "/password" && path != "/logout" {
+            return Err(AppError::MustChangePassword);
+        }
+        Ok(user)
+    }
+}
+
+/// A form that changes state: its `_csrf` field must match the session's token.
+pub trait HasCsrf {
+    fn csrf(&self) -> &str;
+}
+
+/// Implement `HasCsrf` for form structs with a `csrf` field (deserialised from `_csrf`).
+macro_rules! has_csrf {
+    ($($t:ty),* $(,)?) => {
+        $(impl $crate::http::auth::HasCsrf for $t {
+            fn csrf(&self) -> &str {
+                &self.csrf
+            }
+        })*
+    };
+}
+pub(crate) use has_csrf;
+
+/// A bare form with only the CSRF token (buttons such as "log out").
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+}
+has_csrf!(CsrfOnly);
+
+/// The logged-in user and a submitted form whose CSRF token checked out.
+pub struct CsrfForm<T>(pub CurrentUser, pub T);
+
+impl<T> FromRequest<AppState> for CsrfForm<T>
+where
+    T: DeserializeOwned + HasCsrf + Send,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, AppError> {
+        let (mut parts, body) = req.into_parts();
+        let user = CurrentUser::from_request_parts(&mut parts, state).await?;
+        check_origin(&parts.headers, state)?;
+        let req = Request::from_parts(parts, body);
+        let axum_extra::extract::Form(form) =
+            axum_extra::extract::Form::<T>::from_request(req, state)
+                .await
+                .map_err(|e| {
+                    AppError::bad(format!("malformed form: {e}"), "表单内容有误,请返回重试。")
+                })?;
+        check_csrf(&user, form.csrf())?;
+        Ok(CsrfForm(user, form))
+    }
+}
+
+/// Compare a submitted CSRF token with the session's.
+pub fn check_csrf(user: &CurrentUser, submitted: &str) -> Result<(), AppError> {
+    if secrets::constant_time_eq(submitted, &user.csrf) {
+        Ok(())
+    } else {
+        Err(AppError::Csrf)
+    }
+}
+
+/// A browser's `Origin` on a state-changing request must be this site (defence in depth
+/// beside the token; absent on some older browsers, which the token still covers).
+pub fn check_origin(headers: &HeaderMap, state: &AppState) -> Result<(), AppError> {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+        return Ok(());
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin_host = origin.split_once("://").map(|(_, h)| h);
+    let same_host = origin_host.is_some() && origin_host == host;
+    if same_host || origin.trim_end_matches('/') == state.config.base_url.trim_end_matches('/') {
+        Ok(())
+    } else {
+        Err(AppError::Csrf)
+    }
+}
+
+fn session_cookie(value: String, state: &AppState) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.secure_cookies())
+        .max_age(time::Duration::seconds(SESSION_TTL_SECS))
+        .build()
+}
+
+#[derive(Deserialize, Default)]
+struct LoginQuery {
+    #[serde(default)]
+    next: String,
+}
+
+async fn login_form(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Query(q): Query<LoginQuery>,
+) -> Response {
+    // Logging in anew replaces any session, so a signed-in person may use this page too.
+    let csrf = secrets::random_token();
+    let cookie = Cookie::build((LOGIN_CSRF_COOKIE, csrf.clone()))
+        .path("/login")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.config.secure_cookies())
+        .build();
+    let page = views::render(
+        "login.html",
+        context! { csrf => csrf, next => safe_next(&q.next), username => "" },
+    );
+    (jar.add(cookie), page).into_response()
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// Only same-site paths are followed after login (no open redirect).
+fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next
+    } else {
+        "/"
+    }
+}
+
+async fn login(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    axum_extra::extract::Form(form): axum_extra::extract::Form<LoginForm>,
+) -> Result<Response, AppError> {
+    check_origin(&headers, &state)?;
+    // Double-submit check: the form's token must equal the cookie set with the form.
+    let cookie_token = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string());
+    if cookie_token.is_none_or(|t| !secrets::constant_time_eq(&t, &form.csrf)) {
+        return Err(AppError::Csrf);
+    }
+    let username = form.username.trim().to_string();
+    let account = state.db.account_by_username(&username).await?;
+    let hash = account
+        .as_ref()
+        .map(|a| a.password_hash.clone())
+        // Same work for unknown accounts, so response time does not reveal which exist.
+        .unwrap_or_else(|| DUMMY_HASH.to_string());
+    let password = form.password;
+    let matches = tokio::task::spawn_blocking(move || secrets::verify_password(&password, &hash))
+        .await
+        .map_err(anyhow::Error::from)?;
+    let account = match account {
+        Some(a) if matches && !a.disabled => a,
+        _ => {
+            tracing::warn!(username = %username, "login failed");
+            let page = views::render(
+                "login.html",
+                context! {
+                    csrf => form.csrf,
+                    next => safe_next(&form.next),
+                    username => username,
+                    error => "账号或密码不正确,或账号已停用。",
+                },
+            );
+            return Ok((StatusCode::UNAUTHORIZED, page).into_response());
+        }
+    };
+    // A fresh session token at every login (no session fixation); the old one is ended.
+    if let Some(old) = jar.get(SESSION_COOKIE) {
+        state
+            .db
+            .delete_session(&secrets::token_hash(old.value()))
+            .await?;
+    }
+    let token = secrets::random_token();
+    state
+        .db
+        .create_session(
+            &secrets::token_hash(&token),
+            account.id,
+            &secrets::random_token(),
+            SESSION_TTL_SECS,
+        )
+        .await?;
+    tracing::info!(account = account.id, "login");
+    let jar = jar
+        .remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/login"))
+        .add(session_cookie(token, &state));
+    let to = if account.must_change_password {
+        "/password"
+    } else {
+        safe_next(&form.next)
+    };
+    Ok((jar, Redirect::to(to)).into_response())
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    CsrfForm(user, _): CsrfForm<CsrfOnly>,
+) -> Result<Response, AppError> {
+    state.db.delete_session(&user.session).await?;
+    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
+    Ok((jar, Redirect::to("/login")).into_response())
+}
+
+async fn password_form(State(state): State<AppState>, parts: Parts) -> Result<Response, AppError> {
+    let user = CurrentUser::from_parts_ungated(&parts, &state).await?;
+    Ok(views::page(
+        &user,
+        "password.html",
+        context! { must_change => user.must_change_password },
+    )
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    repeat: String,
+}
+has_csrf!(PasswordForm);
+
+/// Shortest password accepted when a person chooses one.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+async fn change_password(
+    State(state): State<AppState>,
+    CsrfForm(user, form): CsrfForm<PasswordForm>,
+) -> Result<Response, AppError> {
+    let retry = |msg: &str| {
+        let page = views::page(
+            &user,
+            "password.html",
+            context! { must_change => user.must_change_password, error => msg },
+        );
+        Ok((StatusCode::BAD_REQUEST, page).into_response())
+    };
+    if form.new.chars().count() < MIN_PASSWORD_CHARS {
+        return retry("新密码至少需要 10 个字符。");
+    }
+    if form.new != form.repeat {
+        return retry("两次输入的新密码不一致。");
+    }
+    if form.new == form.current {
+        return retry("新密码不能与当前密码相同。");
+    }
+    let account = state.db.account(user.account_id).await?;
+    let (current, new) = (form.current, form.new);
+    let result = tokio::task::spawn_blocking(move || {
+        if secrets::verify_password(&current, &account.password_hash) {
+            secrets::hash_password(&new).map(Some)
+        } else {
+            Ok(None)
+        }
+    })
+    .await
+    .map_err(anyhow::Error::from)?
+    .map_err(anyhow::Error::msg)?;
+    let Some(hash) = result else {
+        return retry("当前密码不正确。");
+    };
+    state
+        .db
+        .set_password(user.account_id, &hash, false, Some(&user.session))
+        .await?;
+    tracing::info!(account = user.account_id, "password changed");
+    Ok(Redirect::to("/?m=password").into_response())
+}
+
+/// An argon2id hash of a random password nobody knows, verified against when the account
+/// does not exist so that a failed login costs the same either way.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3IxBBYZ+Oj5gq2pcg0sqdSg5Ux0QWUFDxnnYQMBvCmc";

@@ -1,0 +1,209 @@
+//! The web app: server-rendered pages for people (Simplified Chinese) and a JSON API for tools.
+//!
+//! `app(state)` builds the router so tests can drive it directly; `serve(config)` opens the
+//! database, applies migrations, creates the first administrator and listens.
+
+mod admin;
+mod api;
+mod auth;
+mod error;
+mod upload;
+mod views;
+mod village;
+
+pub use auth::CurrentUser;
+pub use error::AppError;
+
+use crate::config::Config;
+use crate::db::{Db, NewAccount};
+use crate::domain::Role;
+use crate::secrets;
+use axum::Router;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+}
+
+/// The whole app as a router, without listening anywhere.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/healthz", get(healthz))
+        .route("/surveyor", get(surveyor_home))
+        .route("/panel", get(panel_home))
+        .merge(auth::router())
+        .merge(admin::router(&state.config))
+        .merge(village::router(&state.config))
+        .nest("/api", api::router(&state.config))
+        .layer(
+            // Log the route template (`/s/{token}`), never the raw path: paths may carry
+            // survey tokens, and nothing personal goes into a log line.
+            TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                let route = req
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_else(|| "<unmatched>".into());
+                tracing::info_span!("request", method = %req.method(), route = %route)
+            }),
+        )
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .with_state(state)
+}
+
+/// Each role lands on its own page.
+async fn home(user: CurrentUser) -> Response {
+    let to = match user.role {
+        Role::Admin => "/admin",
+        Role::Village => "/village",
+        Role::Surveyor => "/surveyor",
+        Role::Panel => "/panel",
+    };
+    Redirect::to(to).into_response()
+}
+
+/// The surveyor's start page; the draw and fieldwork arrive with later issues.
+async fn surveyor_home(user: CurrentUser) -> Result<axum::response::Html<String>, AppError> {
+    user.require(Role::Surveyor)?;
+    Ok(views::page(
+        &user,
+        "placeholder.html",
+        minijinja::context! { heading => "第三方调查", detail => "目前没有待办的调查任务。抽样完成后,样本名单会出现在这里。" },
+    ))
+}
+
+/// The panel member's start page; questionnaires arrive with a later issue.
+async fn panel_home(user: CurrentUser) -> Result<axum::response::Html<String>, AppError> {
+    user.require(Role::Panel)?;
+    Ok(views::page(
+        &user,
+        "placeholder.html",
+        minijinja::context! { heading => "两代表一委员评议", detail => "评议尚未开始。开始后,您将在这里看到需要评议的村(社区)。" },
+    ))
+}
+
+/// For a load balancer: 200 when the database answers.
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => (axum::http::StatusCode::OK, "ok").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "database unreachable",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// On an empty database, create the commission administrator `admin` with a one-time
+/// password and return it (to be shown once, never logged). `None` if accounts exist.
+pub async fn bootstrap_admin(db: &Db) -> anyhow::Result<Option<String>> {
+    if db.count_accounts().await? > 0 {
+        return Ok(None);
+    }
+    let password = secrets::one_time_password();
+    let hash = {
+        let p = password.clone();
+        tokio::task::spawn_blocking(move || secrets::hash_password(&p))
+            .await?
+            .map_err(anyhow::Error::msg)?
+    };
+    let created = db
+        .create_account(&NewAccount {
+            username: "admin",
+            display_name: "镇纪委管理员",
+            role: Role::Admin,
+            village_id: None,
+            password_hash: &hash,
+            must_change_password: true,
+        })
+        .await;
+    match created {
+        Ok(_) => Ok(Some(password)),
+        // Another server sharing the database created it first.
+        Err(crate::db::DbError::Conflict(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Open the database, migrate, bootstrap, and serve until Ctrl-C or SIGTERM.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let db = Db::connect(&config.database_url).await?;
+    db.migrate().await?;
+    if let Some(password) = bootstrap_admin(&db).await? {
+        // Printed to the terminal for the person starting the server, not to the log.
+        println!(
+            "\n首次启动:已创建镇纪委管理员账号 admin,一次性密码:{password}\n(首次登录后须修改密码)\nFirst start: created administrator 'admin' with one-time password {password} (must be changed at first login).\n"
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(&config.bind).await?;
+    tracing::info!(address = %listener.local_addr()?, database = db.kind(), "minyi listening");
+    let sweeper = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = db.delete_expired_sessions().await {
+                    tracing::warn!(error = %e, "could not delete expired sessions");
+                }
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+            }
+        })
+    };
+    let state = AppState {
+        db: db.clone(),
+        config: Arc::new(config),
+    };
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    sweeper.abort();
+    db.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -1,0 +1,101 @@
+//! HTML templates (minijinja, auto-escaped), compiled into the binary.
+
+use super::auth::CurrentUser;
+use axum::response::Html;
+use minijinja::{Environment, Value, context};
+use std::sync::LazyLock;
+
+static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    // `.html` templates are HTML-escaped automatically (minijinja's default for that suffix).
+    for (name, source) in [
+        ("base.html", include_str!("templates/base.html")),
+        ("error.html", include_str!("templates/error.html")),
+        ("login.html", include_str!("templates/login.html")),
+        ("password.html", include_str!("templates/password.html")),
+        (
+            "placeholder.html",
+            include_str!("templates/placeholder.html"),
+        ),
+        (
+            "admin_campaigns.html",
+            include_str!("templates/admin_campaigns.html"),
+        ),
+        (
+            "admin_campaign.html",
+            include_str!("templates/admin_campaign.html"),
+        ),
+        (
+            "admin_villages.html",
+            include_str!("templates/admin_villages.html"),
+        ),
+        (
+            "admin_accounts.html",
+            include_str!("templates/admin_accounts.html"),
+        ),
+        (
+            "village_home.html",
+            include_str!("templates/village_home.html"),
+        ),
+        ("receipt.html", include_str!("templates/receipt.html")),
+    ] {
+        if let Err(e) = env.add_template(name, source) {
+            // A broken template is a programming error caught by the test suite.
+            panic!("template {name} does not compile: {e:#}");
+        }
+    }
+    env
+});
+
+/// Any serialisable value, for a template context.
+pub fn ser<T: serde::Serialize>(value: &T) -> Value {
+    Value::from(minijinja::value::Serde(value))
+}
+
+/// Render a template; a rendering failure is logged and shown as a plain error page.
+pub fn render(name: &str, ctx: Value) -> Html<String> {
+    match TEMPLATES.get_template(name).and_then(|t| t.render(ctx)) {
+        Ok(html) => Html(html),
+        Err(e) => {
+            tracing::error!(template = name, error = format!("{e:#}"), "template failed");
+            Html("<!doctype html><meta charset=utf-8><p>系统错误,请稍后重试。</p>".into())
+        }
+    }
+}
+
+/// Render a page for a logged-in person: adds who they are and the CSRF token for forms.
+pub fn page(user: &CurrentUser, name: &str, ctx: Value) -> Html<String> {
+    render(
+        name,
+        context! {
+            user => context! {
+                id => user.account_id,
+                display_name => user.display_name.clone(),
+                role => user.role.as_str(),
+                role_label => user.role.label(),
+            },
+            csrf => user.csrf.clone(),
+            ..ctx
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_compiles() {
+        assert!(TEMPLATES.templates().count() >= 11);
+    }
+
+    #[test]
+    fn values_are_html_escaped() {
+        let html = render(
+            "error.html",
+            context! { heading => "<script>x</script>", detail => "a&b" },
+        );
+        assert!(!html.0.contains("<script>x"));
+        assert!(html.0.contains("&lt;script&gt;"));
+    }
+}

@@ -1,0 +1,30 @@
+//! minyi (民意) runs the public-opinion survey of a township's "clean village" assessment.
+//!
+//! Data flows through the modules in this order:
+//!
+//! - a village hands in its roster (`roster`): an Excel or CSV file decoded into normalised
+//!   phones and a receipt whose fingerprint proves what was handed in;
+//! - the rosters are kept per campaign and village (`db`), with accounts and sessions;
+//! - people reach it through the web app (`http`) or the command line (`cli`).
+//!
+//! `domain` holds the small parsed types (village codes, roles, campaign states) that every
+//! other module trusts once parsed.
+
+/// Command-line subcommands: serve, migrate, roster check/import.
+pub mod cli;
+/// Settings from flags and environment variables; secrets redacted in `Debug`.
+pub mod config;
+/// Storage on SQLite or PostgreSQL behind one `Db` speaking domain verbs.
+pub mod db;
+/// Parsed domain values: village codes, roles, campaign states, times.
+pub mod domain;
+/// The web app: pages for people, a JSON API for tools.
+pub mod http;
+/// Roster files (.xlsx, .xls, CSV in UTF-8/GBK) → normalised phones and a receipt.
+pub mod roster;
+/// The verifiable draw, algorithm sample-v1: pure functions from frames and a seed to ranks.
+pub mod sampling;
+/// Passwords (argon2), random tokens and their hashes.
+pub mod secrets;
+/// The village list CSV (code, name).
+pub mod villages;

@@ -1,0 +1,188 @@
+//! Rosters: a village's list of this year's service recipients (服务对象名单), decoded from
+//! .xlsx/.xls or CSV (UTF-8 with or without BOM, GBK/GB18030, Excel "Unicode text") into
+//! normalised rows plus a [`Receipt`].
+//!
+//! The flow, one module per step:
+//! - [`decode`] tells the format by content (never by file name), decodes text to UTF-8 and
+//!   yields raw rows with their row numbers as Excel shows them;
+//! - [`rows`] finds the header row, picks the phone/name/service/date columns, drops every
+//!   other column unread (ID card numbers above all), classifies each row as accepted,
+//!   duplicate or invalid, and fingerprints the frame;
+//! - [`phone`] owns the [`Phone`] type and its normalisation rules.
+//!
+//! Everything streams: a 1,000,000-row CSV is never held in memory, and accepted rows are
+//! handed to `on_row` as they are read, so the caller can insert them in batches meanwhile.
+//!
+//! The fingerprint is the lowercase hex SHA-256 of the sorted unique phones, each followed
+//! by `"\n"` (sorted by byte order of the digit strings). The draw is verified against it,
+//! so it must never change.
+
+use std::io::{Read, Seek};
+
+use serde::{Deserialize, Serialize};
+
+pub mod decode;
+pub mod phone;
+pub mod rows;
+
+pub use phone::{CellKind, Phone, PhoneError};
+
+/// How much a single upload may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most data rows (non-empty rows after the header) accepted in one file.
+    pub max_rows: u64,
+}
+
+impl Default for Limits {
+    /// Excel's own sheet limit: a roster larger than one sheet is a mistake.
+    fn default() -> Self {
+        Limits {
+            max_rows: 1_048_576,
+        }
+    }
+}
+
+/// Most row errors kept in a receipt; the rest are only counted (`errors_omitted`).
+pub const MAX_ERRORS: usize = 1000;
+
+/// Most characters kept of a name, service or date cell.
+pub const MAX_TEXT_CHARS: usize = 100;
+
+/// One accepted row: a valid phone new to this roster, with the kept text columns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// Row number as Excel shows it (the file's first line or row is 1).
+    pub row: u64,
+    pub phone: Phone,
+    pub name: Option<String>,
+    pub service: Option<String>,
+    pub service_date: Option<String>,
+}
+
+/// The header text (trimmed, as it appeared) of each column read.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct ColumnsUsed {
+    pub phone: Option<String>,
+    pub name: Option<String>,
+    pub service: Option<String>,
+    pub date: Option<String>,
+}
+
+/// What an upload contained; shown to the village operator and stored with the roster.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Receipt {
+    /// Non-empty data rows: `accepted + invalid + duplicates`.
+    pub rows_read: u64,
+    pub accepted: u64,
+    pub invalid: u64,
+    /// Rows whose phone was already accepted from an earlier row (the first one wins).
+    pub duplicates: u64,
+    /// Lowercase hex SHA-256 of the sorted unique phones, each followed by "\n".
+    pub fingerprint: String,
+    /// The first [`MAX_ERRORS`] invalid rows, in file order.
+    pub errors: Vec<RowError>,
+    /// Invalid rows beyond those listed in `errors`.
+    pub errors_omitted: u64,
+    /// Header text of every column not read (or "column F" for one without a header).
+    pub dropped_columns: Vec<String>,
+    /// "xlsx" | "xls" | "csv-utf8" | "csv-utf8-bom" | "csv-gb18030" | "csv-utf16"
+    pub format: String,
+    /// Row number of the header row, as Excel shows it.
+    pub header_row: u64,
+    pub columns: ColumnsUsed,
+}
+
+/// Why one row was not accepted.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct RowError {
+    /// Row number as Excel shows it.
+    pub row: u64,
+    /// Header text of the offending column.
+    pub column: Option<String>,
+    /// Precise English, for logs.
+    pub reason: String,
+    /// Chinese, for the village operator's page.
+    pub reason_zh: String,
+}
+
+/// Returned by `on_row` when whoever consumes the rows has gone away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the consumer of roster rows stopped")]
+pub struct Stopped;
+
+/// Errors about the whole file: nothing from it may be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RosterError {
+    #[error("the file is empty")]
+    Empty,
+    #[error("not a text, CSV or Excel file")]
+    NotText,
+    #[error("the spreadsheet cannot be read: {0}")]
+    BrokenSpreadsheet(String),
+    #[error("the workbook has no worksheet")]
+    NoSheet,
+    #[error("no phone column: looked for a header named {} in the first 20 non-empty rows", looked_for.join(", "))]
+    NoPhoneColumn { looked_for: Vec<String> },
+    #[error("not valid UTF-8 or GB18030 text (mixed encodings?) near row {row}")]
+    Encoding { row: u64 },
+    #[error("more than {limit} data rows (limit)")]
+    TooManyRows { limit: u64 },
+    #[error("reading the file failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("stopped: the consumer of roster rows went away")]
+    Stopped,
+}
+
+impl From<Stopped> for RosterError {
+    fn from(_: Stopped) -> Self {
+        RosterError::Stopped
+    }
+}
+
+impl RosterError {
+    /// The error in Chinese, for the village operator's page.
+    pub fn zh(&self) -> String {
+        match self {
+            RosterError::Empty => "文件是空的".to_owned(),
+            RosterError::NotText => {
+                "这不是文本、CSV 或 Excel 文件，请上传 .xlsx、.xls 或 .csv 格式的名单".to_owned()
+            }
+            RosterError::BrokenSpreadsheet(_) => {
+                "Excel 文件已损坏或无法读取：请用 Excel/WPS 打开后另存为 .xlsx 再上传".to_owned()
+            }
+            RosterError::NoSheet => "Excel 文件中没有工作表".to_owned(),
+            RosterError::NoPhoneColumn { looked_for } => format!(
+                "找不到电话列：请在表头写明电话列的列名（可识别的列名：{}）",
+                looked_for.join("、")
+            ),
+            RosterError::Encoding { row } => format!(
+                "第 {row} 行附近的文字编码无法识别（既不是 UTF-8 也不是 GBK/GB18030，可能混用了编码）：请用 Excel/WPS 另存为 .xlsx 后再上传"
+            ),
+            RosterError::TooManyRows { limit } => {
+                format!("名单超过 {limit} 行数据的上限")
+            }
+            RosterError::Io(_) => "读取文件时出错，请重新上传".to_owned(),
+            RosterError::Stopped => "上传已中断，请重新上传".to_owned(),
+        }
+    }
+}
+
+/// Decodes a roster, calling `on_row` for every accepted row in file order.
+///
+/// The format is told by content: an .xlsx (zip) or .xls (OLE) signature, else text in
+/// UTF-8 (BOM or not), UTF-16 (BOM) or GB18030. Rows are numbered as Excel shows them.
+pub fn read_roster<R: Read + Seek>(
+    input: R,
+    limits: &Limits,
+    on_row: &mut dyn FnMut(Row) -> Result<(), Stopped>,
+) -> Result<Receipt, RosterError> {
+    let mut frame = rows::Frame::new(limits, on_row);
+    let format = decode::read_rows(input, &mut frame)?;
+    frame.finish(format)
+}
+
+/// Decodes a roster only for its receipt (rows are discarded).
+pub fn check_roster<R: Read + Seek>(input: R, limits: &Limits) -> Result<Receipt, RosterError> {
+    read_roster(input, limits, &mut |_| Ok(()))
+}

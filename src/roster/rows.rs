@@ -1,0 +1,568 @@
+//! From raw rows to the roster frame: finding the header row, choosing the columns to read,
+//! classifying each data row (accepted, duplicate, invalid), and the receipt with its
+//! fingerprint.
+//!
+//! Only the phone, name, service and date columns are ever read; every other column (an ID
+//! card number column above all) is listed by its header in the receipt and never copied
+//! (PIPL: collect only what is needed).
+
+use std::collections::HashSet;
+
+use sha2::{Digest, Sha256};
+
+use crate::roster::phone::{CellKind, Phone, PhoneError};
+use crate::roster::{
+    ColumnsUsed, Limits, MAX_ERRORS, MAX_TEXT_CHARS, Receipt, RosterError, Row, RowError, Stopped,
+};
+
+/// The header row must be among this many non-empty rows at the top (title rows above it).
+pub const HEADER_SEARCH_ROWS: usize = 20;
+
+/// Header names recognised for each column, after [`normalise_header`].
+pub const PHONE_HEADERS: &[&str] = &[
+    "电话",
+    "手机",
+    "手机号",
+    "手机号码",
+    "联系电话",
+    "联系方式",
+    "phone",
+    "mobile",
+    "tel",
+];
+pub const NAME_HEADERS: &[&str] = &["姓名", "name"];
+pub const SERVICE_HEADERS: &[&str] = &["服务事项", "事项", "service"];
+pub const DATE_HEADERS: &[&str] = &["服务日期", "日期", "date"];
+
+/// One cell as a decoder hands it over.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell<'a> {
+    Empty,
+    Text(&'a str),
+    Float(f64),
+    Int(i64),
+    Bool(bool),
+    /// A date-formatted spreadsheet cell.
+    Date {
+        year: u16,
+        month: u8,
+        day: u8,
+    },
+    /// A date (or date-time) the spreadsheet stored as ISO 8601 text.
+    DateIso(&'a str),
+    /// An Excel error value such as `#N/A`.
+    Error(String),
+}
+
+/// A raw row from a decoder: CSV record or spreadsheet row.
+pub trait RawRow {
+    /// Number of cells (rows may be ragged).
+    fn width(&self) -> usize;
+    /// Spreadsheet column index (0 = A) of cell 0.
+    fn first_column(&self) -> usize;
+    /// The cell at `i` (`Cell::Empty` past the end).
+    fn cell(&self, i: usize) -> Result<Cell<'_>, RosterError>;
+    /// True when cell `i` is empty or only whitespace (cheaper than [`RawRow::cell`]).
+    fn is_blank(&self, i: usize) -> bool;
+}
+
+/// Normalises a header cell before matching: trims, removes all whitespace, lowercases
+/// ASCII, strips leading/trailing '*', a trailing ':' or '：' and a trailing "(…)"/"（…）".
+pub fn normalise_header(raw: &str) -> String {
+    let mut s: String = raw
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{feff}')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    loop {
+        let before = s.len();
+        let t = s.trim_matches('*');
+        let t = t.strip_suffix([':', '：']).unwrap_or(t);
+        let t = strip_note(t);
+        s = t.to_owned();
+        if s.len() == before {
+            return s;
+        }
+    }
+}
+
+/// Strips a trailing parenthesised note: "联系电话(必填)" → "联系电话".
+fn strip_note(s: &str) -> &str {
+    if !s.ends_with([')', '）']) {
+        return s;
+    }
+    match s.rfind(['(', '（']) {
+        Some(open) if open > 0 => &s[..open],
+        _ => s,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Phone,
+    Name,
+    Service,
+    Date,
+}
+
+fn header_kind(normalised: &str) -> Option<Kind> {
+    let is = |list: &[&str]| list.contains(&normalised);
+    if is(PHONE_HEADERS) {
+        Some(Kind::Phone)
+    } else if is(NAME_HEADERS) {
+        Some(Kind::Name)
+    } else if is(SERVICE_HEADERS) {
+        Some(Kind::Service)
+    } else if is(DATE_HEADERS) {
+        Some(Kind::Date)
+    } else {
+        None
+    }
+}
+
+/// Spreadsheet column letters: 0 → A, 25 → Z, 26 → AA.
+pub fn column_letters(mut index: usize) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'A' + (index % 26) as u8);
+        if index < 26 {
+            break;
+        }
+        index = index / 26 - 1;
+    }
+    out.reverse();
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// What is watched in each column of a data row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Watch {
+    /// Read (a used column) or already listed by its header.
+    Known,
+    /// No header: listed as "column F" once data shows up in it.
+    Unnamed,
+    /// No header, data seen, listed.
+    Seen,
+}
+
+struct Columns {
+    phone: usize,
+    name: Option<usize>,
+    service: Option<usize>,
+    date: Option<usize>,
+    used: ColumnsUsed,
+    /// (spreadsheet column, header text) of named columns not read.
+    dropped: Vec<(usize, String)>,
+    watch: Vec<Watch>,
+    first_column: usize,
+}
+
+/// The roster being built from rows, in file order.
+pub struct Frame<'a> {
+    limits: Limits,
+    on_row: &'a mut dyn FnMut(Row) -> Result<(), Stopped>,
+    rows_before_header: usize,
+    columns: Option<Columns>,
+    header_row: u64,
+    seen: HashSet<Phone>,
+    rows_read: u64,
+    accepted: u64,
+    invalid: u64,
+    duplicates: u64,
+    errors: Vec<RowError>,
+    errors_omitted: u64,
+}
+
+impl<'a> Frame<'a> {
+    pub fn new(limits: &Limits, on_row: &'a mut dyn FnMut(Row) -> Result<(), Stopped>) -> Self {
+        Frame {
+            limits: *limits,
+            on_row,
+            rows_before_header: 0,
+            columns: None,
+            header_row: 0,
+            seen: HashSet::new(),
+            rows_read: 0,
+            accepted: 0,
+            invalid: 0,
+            duplicates: 0,
+            errors: Vec::new(),
+            errors_omitted: 0,
+        }
+    }
+
+    /// Takes the next raw row; `row` is its number as Excel shows it.
+    pub fn feed<R: RawRow>(&mut self, row: u64, raw: &R) -> Result<(), RosterError> {
+        if (0..raw.width()).all(|i| raw.is_blank(i)) {
+            return Ok(());
+        }
+        if self.columns.is_some() {
+            return self.data_row(row, raw);
+        }
+        self.rows_before_header += 1;
+        if self.rows_before_header > HEADER_SEARCH_ROWS {
+            return Err(no_phone_column());
+        }
+        self.columns = find_columns(raw)?;
+        if self.columns.is_some() {
+            self.header_row = row;
+        }
+        Ok(())
+    }
+
+    fn data_row<R: RawRow>(&mut self, row: u64, raw: &R) -> Result<(), RosterError> {
+        let Some(cols) = self.columns.as_mut() else {
+            return Ok(());
+        };
+        if self.rows_read >= self.limits.max_rows {
+            return Err(RosterError::TooManyRows {
+                limit: self.limits.max_rows,
+            });
+        }
+        self.rows_read += 1;
+        note_unnamed_data(cols, raw);
+        match phone_of(&raw.cell(cols.phone)?) {
+            Ok(phone) => {
+                if self.seen.insert(phone) {
+                    self.accepted += 1;
+                    let accepted = Row {
+                        row,
+                        phone,
+                        name: text_of(raw, cols.name)?,
+                        service: text_of(raw, cols.service)?,
+                        service_date: text_of(raw, cols.date)?,
+                    };
+                    (self.on_row)(accepted)?;
+                } else {
+                    self.duplicates += 1;
+                }
+            }
+            Err(e) => {
+                self.invalid += 1;
+                if self.errors.len() < MAX_ERRORS {
+                    self.errors.push(RowError {
+                        row,
+                        column: cols.used.phone.clone(),
+                        reason: e.to_string(),
+                        reason_zh: e.zh(),
+                    });
+                } else {
+                    self.errors_omitted += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the roster: the receipt, with the fingerprint of the unique phones.
+    pub fn finish(self, format: &str) -> Result<Receipt, RosterError> {
+        let Some(cols) = self.columns else {
+            return Err(if self.rows_before_header == 0 {
+                RosterError::Empty
+            } else {
+                no_phone_column()
+            });
+        };
+        let mut phones: Vec<Phone> = self.seen.into_iter().collect();
+        phones.sort_unstable();
+        let mut dropped = cols.dropped;
+        for (i, w) in cols.watch.iter().enumerate() {
+            if *w == Watch::Seen {
+                let col = cols.first_column + i;
+                dropped.push((col, format!("column {}", column_letters(col))));
+            }
+        }
+        dropped.sort_by_key(|(col, _)| *col);
+        Ok(Receipt {
+            rows_read: self.rows_read,
+            accepted: self.accepted,
+            invalid: self.invalid,
+            duplicates: self.duplicates,
+            fingerprint: fingerprint(&phones),
+            errors: self.errors,
+            errors_omitted: self.errors_omitted,
+            dropped_columns: dropped.into_iter().map(|(_, h)| h).collect(),
+            format: format.to_owned(),
+            header_row: self.header_row,
+            columns: cols.used,
+        })
+    }
+}
+
+fn no_phone_column() -> RosterError {
+    RosterError::NoPhoneColumn {
+        looked_for: PHONE_HEADERS.iter().map(|s| (*s).to_owned()).collect(),
+    }
+}
+
+/// Lowercase hex SHA-256 of the phones (already sorted, unique), each followed by "\n".
+pub fn fingerprint(sorted_unique: &[Phone]) -> String {
+    let mut hasher = Sha256::new();
+    for p in sorted_unique {
+        hasher.update(p.as_str().as_bytes());
+        hasher.update(b"\n");
+    }
+    hex::encode(hasher.finalize())
+}
+
+/// Reads a candidate header row; `None` when it has no phone header.
+fn find_columns<R: RawRow>(raw: &R) -> Result<Option<Columns>, RosterError> {
+    let mut headers = Vec::with_capacity(raw.width());
+    let mut phone = None;
+    for i in 0..raw.width() {
+        let text = header_text(&raw.cell(i)?);
+        let kind = header_kind(&normalise_header(&text));
+        if kind == Some(Kind::Phone) && phone.is_none() {
+            phone = Some(i);
+        }
+        headers.push((text, kind));
+    }
+    let Some(phone) = phone else {
+        return Ok(None);
+    };
+    let first_column = raw.first_column();
+    let mut cols = Columns {
+        phone,
+        name: None,
+        service: None,
+        date: None,
+        used: ColumnsUsed::default(),
+        dropped: Vec::new(),
+        watch: Vec::with_capacity(headers.len()),
+        first_column,
+    };
+    for (i, (text, kind)) in headers.into_iter().enumerate() {
+        let slot = match kind {
+            Some(Kind::Phone) if i == phone => Some((&mut cols.used.phone, None)),
+            Some(Kind::Name) if cols.name.is_none() => {
+                Some((&mut cols.used.name, Some(&mut cols.name)))
+            }
+            Some(Kind::Service) if cols.service.is_none() => {
+                Some((&mut cols.used.service, Some(&mut cols.service)))
+            }
+            Some(Kind::Date) if cols.date.is_none() => {
+                Some((&mut cols.used.date, Some(&mut cols.date)))
+            }
+            _ => None,
+        };
+        match slot {
+            Some((used, index)) => {
+                *used = Some(text);
+                if let Some(index) = index {
+                    *index = Some(i);
+                }
+                cols.watch.push(Watch::Known);
+            }
+            None if text.is_empty() => cols.watch.push(Watch::Unnamed),
+            None => {
+                cols.dropped.push((first_column + i, text));
+                cols.watch.push(Watch::Known);
+            }
+        }
+    }
+    Ok(Some(cols))
+}
+
+/// Lists a column without a header once data shows up in it (only its letter, never data).
+fn note_unnamed_data<R: RawRow>(cols: &mut Columns, raw: &R) {
+    let width = raw.width();
+    if cols.watch.len() < width {
+        cols.watch.resize(width, Watch::Unnamed);
+    }
+    for (i, w) in cols.watch.iter_mut().enumerate().take(width) {
+        if *w == Watch::Unnamed && !raw.is_blank(i) {
+            *w = Watch::Seen;
+        }
+    }
+}
+
+/// Header cells are shown trimmed, as they appeared.
+fn header_text(cell: &Cell<'_>) -> String {
+    match cell {
+        Cell::Text(s) => s.trim().trim_start_matches('\u{feff}').trim().to_owned(),
+        other => display_text(other).unwrap_or_default(),
+    }
+}
+
+fn phone_of(cell: &Cell<'_>) -> Result<Phone, PhoneError> {
+    match cell {
+        Cell::Empty => Err(PhoneError::Empty),
+        Cell::Text(s) => Phone::parse(s),
+        Cell::Float(f) => Phone::from_xlsx_number(*f),
+        Cell::Int(i) => Phone::from_xlsx_integer(*i),
+        Cell::Bool(_) => Err(PhoneError::WrongCellType {
+            kind: CellKind::Boolean,
+        }),
+        Cell::Date { .. } | Cell::DateIso(_) => Err(PhoneError::WrongCellType {
+            kind: CellKind::Date,
+        }),
+        Cell::Error(e) => Err(PhoneError::WrongCellType {
+            kind: CellKind::Error(e.clone()),
+        }),
+    }
+}
+
+fn text_of<R: RawRow>(raw: &R, column: Option<usize>) -> Result<Option<String>, RosterError> {
+    match column {
+        Some(i) => Ok(display_text(&raw.cell(i)?)),
+        None => Ok(None),
+    }
+}
+
+/// A kept text cell: trimmed, at most [`MAX_TEXT_CHARS`] characters, dates as YYYY-MM-DD,
+/// whole numbers without ".0"; `None` when empty.
+fn display_text(cell: &Cell<'_>) -> Option<String> {
+    let s = match cell {
+        Cell::Empty | Cell::Error(_) => return None,
+        Cell::Text(s) => return keep(s),
+        Cell::Float(f) => format_number(*f),
+        Cell::Int(i) => i.to_string(),
+        Cell::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_owned(),
+        Cell::Date { year, month, day } => format!("{year:04}-{month:02}-{day:02}"),
+        Cell::DateIso(s) => {
+            let s = s.trim();
+            return keep(s.split_once('T').map_or(s, |(date, _)| date));
+        }
+    };
+    keep(&s)
+}
+
+fn format_number(f: f64) -> String {
+    if f.is_finite() && f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 {
+        format!("{}", f as i64)
+    } else {
+        format!("{f}")
+    }
+}
+
+fn keep(s: &str) -> Option<String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if s.len() <= MAX_TEXT_CHARS {
+        return Some(s.to_owned());
+    }
+    let end = s
+        .char_indices()
+        .nth(MAX_TEXT_CHARS)
+        .map_or(s.len(), |(at, _)| at);
+    Some(s[..end].to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_cells_are_normalised_before_matching() {
+        let table = [
+            ("联系电话", "联系电话"),
+            (" 联 系\u{3000}电话 ", "联系电话"),
+            ("*手机号码*", "手机号码"),
+            ("手机号码：", "手机号码"),
+            ("Phone:", "phone"),
+            ("联系电话（必填）", "联系电话"),
+            ("联系电话(必填)*", "联系电话"),
+            ("*TEL（手机或座机）：", "tel"),
+            ("\u{feff}姓名", "姓名"),
+            ("（备注）", "（备注）"),
+        ];
+        for (raw, want) in table {
+            assert_eq!(normalise_header(raw), want, "header {raw:?}");
+        }
+    }
+
+    #[test]
+    fn recognised_headers_map_to_their_column_kind() {
+        let table = [
+            ("电话", Some(Kind::Phone)),
+            ("手机", Some(Kind::Phone)),
+            ("MOBILE", Some(Kind::Phone)),
+            ("联系方式", Some(Kind::Phone)),
+            ("Name", Some(Kind::Name)),
+            ("事项", Some(Kind::Service)),
+            ("服务日期", Some(Kind::Date)),
+            ("身份证号", None),
+            ("电话号码备注", None),
+        ];
+        for (raw, want) in table {
+            assert_eq!(header_kind(&normalise_header(raw)), want, "header {raw:?}");
+        }
+    }
+
+    #[test]
+    fn column_letters_count_like_a_spreadsheet() {
+        let table = [
+            (0, "A"),
+            (5, "F"),
+            (25, "Z"),
+            (26, "AA"),
+            (27, "AB"),
+            (701, "ZZ"),
+            (702, "AAA"),
+        ];
+        for (i, want) in table {
+            assert_eq!(column_letters(i), want, "column {i}");
+        }
+    }
+
+    #[test]
+    fn kept_text_is_trimmed_and_cut_to_a_hundred_characters() {
+        let long = "服".repeat(150);
+        let table: [(Cell<'_>, Option<String>); 8] = [
+            (Cell::Text("  张三 "), Some("张三".into())),
+            (Cell::Text(" \u{3000} "), None),
+            (Cell::Text(&long), Some("服".repeat(100))),
+            (Cell::Float(42.0), Some("42".into())),
+            (Cell::Float(2.5), Some("2.5".into())),
+            (Cell::Int(7), Some("7".into())),
+            (
+                Cell::Date {
+                    year: 2026,
+                    month: 3,
+                    day: 5,
+                },
+                Some("2026-03-05".into()),
+            ),
+            (
+                Cell::DateIso("2026-03-05T00:00:00"),
+                Some("2026-03-05".into()),
+            ),
+        ];
+        for (cell, want) in table {
+            assert_eq!(display_text(&cell), want, "cell {cell:?}");
+        }
+    }
+
+    #[test]
+    fn the_fingerprint_of_the_reference_roster_never_changes() {
+        let raw = [
+            "13800000001",
+            "13800000002",
+            "13900000003",
+            "15000000004",
+            "18600000005",
+            "07391234567",
+            "13700000007",
+            "13600000008",
+            "15900000009",
+            "18800000010",
+        ];
+        let mut phones: Vec<Phone> = raw.iter().filter_map(|s| Phone::parse(s).ok()).collect();
+        assert_eq!(phones.len(), raw.len());
+        phones.sort();
+        assert_eq!(
+            fingerprint(&phones),
+            "8440fd84c096f704c591f0f74c9c36d94cd6908fa87d49de9713c3de1a910e4b"
+        );
+    }
+
+    #[test]
+    fn the_fingerprint_of_an_empty_roster_is_the_hash_of_nothing() {
+        assert_eq!(
+            fingerprint(&[]),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+}

@@ -1,0 +1,307 @@
+//! The `minyi` binary as people run it: `roster check`, `roster import`, `migrate`, and
+//! `serve` (whose log must never hold a phone number, a password or a token).
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+
+fn minyi() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_minyi"));
+    c.env_remove("DATABASE_URL").env("MINYI_LOG", "info");
+    c
+}
+
+fn write(dir: &std::path::Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn check(path: &std::path::Path) -> (bool, serde_json::Value, String) {
+    let out = minyi()
+        .args(["roster", "check"])
+        .arg(path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (out.status.success(), json, stderr)
+}
+
+#[test]
+fn roster_check_reads_a_gbk_file_and_drops_the_id_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let (gbk, _, _) = encoding_rs::GBK.encode("序号,姓名,身份证号码,手机号码\n1,张三,430527199001011234,13800138000\n2,李四,430527199001011235,0739-7654321\n3,王五,,12345\n");
+    let path = write(dir.path(), "gbk.csv", &gbk);
+    let (ok, r, err) = check(&path);
+    assert!(ok, "{err}");
+    assert_eq!(r["rows_read"], 3);
+    assert_eq!(r["accepted"], 2);
+    assert_eq!(r["invalid"], 1);
+    assert_eq!(r["duplicates"], 0);
+    assert_eq!(r["errors"][0]["row"], 4);
+    assert_eq!(
+        r["dropped_columns"],
+        serde_json::json!(["序号", "身份证号码"])
+    );
+    assert_eq!(
+        r["fingerprint"],
+        minyi::sampling::fingerprint(&["07397654321", "13800138000"])
+    );
+    assert!(
+        !r.to_string().contains("430527199001011234"),
+        "an ID number leaked into the receipt"
+    );
+}
+
+#[test]
+fn roster_check_reads_a_utf8_file_with_a_byte_order_mark() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "bom.csv",
+        "\u{feff}电话,姓名\n13800138000,张三\n\n138-0013-8000,张三\n".as_bytes(),
+    );
+    let (ok, r, err) = check(&path);
+    assert!(ok, "{err}");
+    assert_eq!(
+        (
+            r["rows_read"].as_u64(),
+            r["accepted"].as_u64(),
+            r["duplicates"].as_u64()
+        ),
+        (Some(2), Some(1), Some(1))
+    );
+}
+
+#[test]
+fn roster_check_refuses_junk_empty_and_phoneless_files_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes, says) in [
+        ("empty.csv", &b""[..], "empty"),
+        ("junk.bin", &b"\x00\x01\x02\xff\xfe\x00junk"[..], "not"),
+        ("broken.xlsx", &b"PK\x03\x04garbage"[..], ""),
+        ("nophone.csv", "姓名,身份证号\n张三,1\n".as_bytes(), "电话"),
+    ] {
+        let path = write(dir.path(), name, bytes);
+        let (ok, out, err) = check(&path);
+        assert!(!ok, "{name} accepted: {out}");
+        assert_eq!(out, serde_json::Value::Null, "{name}: nothing on stdout");
+        assert!(err.starts_with("error: "), "{name}: {err}");
+        assert!(err.contains(says), "{name}: {err}");
+    }
+}
+
+#[test]
+fn roster_check_reads_numeric_phone_cells_of_an_xlsx_as_integers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("roster.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "XX村2026年服务对象名单").unwrap();
+    sheet.write_string(1, 0, "姓名").unwrap();
+    sheet.write_string(1, 1, "联系电话").unwrap();
+    sheet.write_string(1, 2, "身份证号").unwrap();
+    sheet.write_string(2, 0, "张三").unwrap();
+    sheet.write_number(2, 1, 13800138000.0).unwrap();
+    sheet.write_string(2, 2, "430527199001011234").unwrap();
+    sheet.write_string(3, 0, "李四").unwrap();
+    sheet.write_number(3, 1, 1.5).unwrap();
+    sheet.write_string(4, 0, "王五").unwrap();
+    sheet.write_string(4, 1, "139 0013 9000").unwrap();
+    book.save(&path).unwrap();
+    let (ok, r, err) = check(&path);
+    assert!(ok, "{err}");
+    assert_eq!(r["accepted"], 2);
+    assert_eq!(r["invalid"], 1);
+    assert_eq!(
+        r["errors"][0]["row"], 4,
+        "rows numbered as Excel shows them: {r}"
+    );
+    assert_eq!(
+        r["fingerprint"],
+        minyi::sampling::fingerprint(&["13800138000", "13900139000"])
+    );
+}
+
+#[test]
+fn roster_check_names_a_missing_file() {
+    let out = minyi()
+        .args(["roster", "check", "/nonexistent/roster.csv"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open /nonexistent/roster.csv"));
+}
+
+#[tokio::test]
+async fn roster_import_replaces_a_villages_roster_in_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = common::fresh_database_url(dir.path()).await;
+    let out = minyi()
+        .arg("migrate")
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let db = minyi::db::Db::connect(&url).await.unwrap();
+    let village = db
+        .create_village(
+            &minyi::domain::VillageCode::parse("430527101").unwrap(),
+            "唐家坊村",
+        )
+        .await
+        .unwrap();
+    let campaign = db
+        .create_campaign("2026年验收", "唐家坊镇", 2026)
+        .await
+        .unwrap();
+    let file = write(
+        dir.path(),
+        "roster.csv",
+        "电话\n13800138000\n13900139000\nbad\n".as_bytes(),
+    );
+    let out = minyi()
+        .args([
+            "roster",
+            "import",
+            "--campaign",
+            &campaign.to_string(),
+            "--village",
+            "430527101",
+        ])
+        .arg(&file)
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let receipt: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(receipt["accepted"], 2);
+    assert_eq!(
+        db.frame_phones(campaign, village).await.unwrap(),
+        ["13800138000", "13900139000"]
+    );
+    // An unknown village is named in the error and nothing changes.
+    let out = minyi()
+        .args([
+            "roster",
+            "import",
+            "--campaign",
+            &campaign.to_string(),
+            "--village",
+            "999",
+        ])
+        .arg(&file)
+        .env("DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("village 999"));
+}
+
+#[test]
+fn serve_creates_the_database_and_logs_no_phone_password_or_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("fresh.db");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut child = minyi()
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", format!("sqlite://{}", db_path.display()))
+        .env("MINYI_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The one-time password is printed on stdout for the person starting the server.
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut password = String::new();
+    let mut line = String::new();
+    while stdout.read_line(&mut line).unwrap() > 0 {
+        if let Some(rest) = line.split("one-time password ").nth(1) {
+            password = rest.split_whitespace().next().unwrap().to_string();
+            break;
+        }
+        line.clear();
+    }
+    assert_eq!(password.len(), 12, "one-time password printed");
+    assert!(db_path.exists(), "database file created");
+    let base = format!("http://127.0.0.1:{port}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let token = rt.block_on(async {
+        let c = common::client();
+        let csrf =
+            common::login_and_set_password(&c, &base, "admin", &password, "admin-password-2026")
+                .await;
+        common::post_form(
+            &c,
+            &format!("{base}/admin/villages"),
+            &csrf,
+            &[("code", "V1"), ("name", "一村")],
+        )
+        .await;
+        let (_, _, loc) = common::post_form(
+            &c,
+            &format!("{base}/admin/campaigns"),
+            &csrf,
+            &[("name", "验收"), ("town", "镇"), ("year", "2026")],
+        )
+        .await;
+        let (_, _, _) = common::upload(
+            &c,
+            &format!(
+                "{base}/admin{}/roster",
+                loc.unwrap().trim_start_matches("/admin")
+            ),
+            &csrf,
+            "r.csv",
+            "电话\n13812345678\n".as_bytes().to_vec(),
+            &[("village", "V1")],
+        )
+        .await;
+        let api = reqwest::Client::new();
+        let r = api
+            .post(format!("{base}/api/login"))
+            .json(&serde_json::json!({"username": "admin", "password": "admin-password-2026"}))
+            .send()
+            .await
+            .unwrap();
+        r.json::<serde_json::Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    });
+    unsafe { libc_kill(child.id()) };
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    let _ = child.wait();
+    assert!(log.contains("minyi listening"), "{log}");
+    assert!(log.contains("roster received"), "{log}");
+    for secret in ["13812345678", &password, "admin-password-2026", &token] {
+        assert!(!log.contains(secret), "log holds {secret}:\n{log}");
+    }
+}
+
+/// SIGTERM, for a graceful stop (the log is flushed).
+unsafe fn libc_kill(pid: u32) {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status();
+}

@@ -1,0 +1,330 @@
+//! Test harness: the real app on a random port over a fresh database — a temporary SQLite
+//! file, or a fresh PostgreSQL database when `MINYI_TEST_PG` names a server
+//! (e.g. `postgres://postgres@127.0.0.1:5432/test`). `.ci/run` runs the suite both ways.
+#![allow(dead_code)]
+
+use minyi::config::Config;
+use minyi::db::Db;
+use minyi::http::{AppState, app, bootstrap_admin};
+use std::sync::Arc;
+
+pub struct TestApp {
+    pub base: String,
+    pub db: Db,
+    pub database_url: String,
+    pub admin_password: String,
+    pub config: Config,
+    _dir: tempfile::TempDir,
+}
+
+/// A fresh, migrated database URL of the kind this test run uses.
+pub async fn fresh_database_url(dir: &std::path::Path) -> String {
+    match std::env::var("MINYI_TEST_PG") {
+        Ok(server) if !server.is_empty() => {
+            // One database per test, so tests run in parallel without seeing each other.
+            let admin = Db::connect(&server)
+                .await
+                .expect("MINYI_TEST_PG is set but PostgreSQL is unreachable");
+            let name = format!("minyi_t_{}", &minyi::secrets::random_token()[..16]);
+            let Db::Postgres(pool) = &admin else {
+                panic!("MINYI_TEST_PG must be a postgres:// URL")
+            };
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(pool)
+                .await
+                .expect("create test database");
+            admin.close().await;
+            let (base, _) = server.rsplit_once('/').expect("database URL has a path");
+            format!("{base}/{name}")
+        }
+        _ => format!("sqlite://{}", dir.join("minyi.db").display()),
+    }
+}
+
+pub async fn spawn() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+/// Start the app with a tweaked configuration.
+pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = fresh_database_url(dir.path()).await;
+    let db = Db::connect(&database_url).await.expect("connect");
+    db.migrate().await.expect("migrate");
+    let admin_password = bootstrap_admin(&db)
+        .await
+        .expect("bootstrap")
+        .expect("first start creates admin");
+    let mut config = Config {
+        database_url: database_url.clone(),
+        ..Config::default()
+    };
+    tweak(&mut config);
+    let base = serve_on_random_port(db.clone(), config.clone()).await;
+    TestApp {
+        base,
+        db,
+        database_url,
+        admin_password,
+        config,
+        _dir: dir,
+    }
+}
+
+/// Serve another instance of the app over the given database; returns its base URL.
+pub async fn serve_on_random_port(db: Db, config: Config) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let state = AppState {
+        db,
+        config: Arc::new(config),
+    };
+    tokio::spawn(async move {
+        axum::serve(listener, app(state)).await.expect("serve");
+    });
+    format!("http://{addr}")
+}
+
+/// A browser-like client: keeps cookies, does not follow redirects (tests look at them).
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// The value of the first `_csrf` hidden field in a page.
+pub fn csrf_in(html: &str) -> String {
+    let marker = "name=\"_csrf\" value=\"";
+    let start = html
+        .find(marker)
+        .map(|i| i + marker.len())
+        .unwrap_or_else(|| panic!("no _csrf field in page:\n{html}"));
+    html[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+pub async fn get_text(c: &reqwest::Client, url: &str) -> (u16, String) {
+    let r = c.get(url).send().await.expect("GET");
+    let status = r.status().as_u16();
+    (status, r.text().await.unwrap_or_default())
+}
+
+/// Log in through the form; returns the response (a redirect on success).
+pub async fn login(
+    c: &reqwest::Client,
+    base: &str,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
+    let (_, page) = get_text(c, &format!("{base}/login")).await;
+    let csrf = csrf_in(&page);
+    c.post(format!("{base}/login"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("username", username),
+            ("password", password),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .expect("POST /login")
+}
+
+/// Log in with a one-time password and replace it with `new_password`; returns a page's CSRF token.
+pub async fn login_and_set_password(
+    c: &reqwest::Client,
+    base: &str,
+    username: &str,
+    once: &str,
+    new_password: &str,
+) -> String {
+    let r = login(c, base, username, once).await;
+    assert_eq!(r.status().as_u16(), 303, "login with the one-time password");
+    assert_eq!(r.headers()["location"], "/password");
+    let (_, page) = get_text(c, &format!("{base}/password")).await;
+    let csrf = csrf_in(&page);
+    let r = c
+        .post(format!("{base}/password"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("current", once),
+            ("new", new_password),
+            ("repeat", new_password),
+        ])
+        .send()
+        .await
+        .expect("POST /password");
+    assert_eq!(
+        r.status().as_u16(),
+        303,
+        "password change: {}",
+        r.text().await.unwrap_or_default()
+    );
+    csrf
+}
+
+/// The administrator, logged in with a password of their own. Returns (client, csrf).
+pub async fn admin_client(app: &TestApp) -> (reqwest::Client, String) {
+    let c = client();
+    let csrf = login_and_set_password(
+        &c,
+        &app.base,
+        "admin",
+        &app.admin_password,
+        "admin-password-2026",
+    )
+    .await;
+    (c, csrf)
+}
+
+/// POST a form with the CSRF token added.
+pub async fn post_form(
+    c: &reqwest::Client,
+    url: &str,
+    csrf: &str,
+    fields: &[(&str, &str)],
+) -> (u16, String, Option<String>) {
+    let mut all = vec![("_csrf", csrf)];
+    all.extend_from_slice(fields);
+    let r = c.post(url).form(&all).send().await.expect("POST");
+    let status = r.status().as_u16();
+    let location = r
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .map(String::from);
+    (status, r.text().await.unwrap_or_default(), location)
+}
+
+/// Set up through the admin pages: villages `V1`, `V2`, a campaign, and a logged-in
+/// operator for each village. Returns (campaign id, operator of V1, operator of V2).
+pub struct Town {
+    pub campaign: i64,
+    pub admin: (reqwest::Client, String),
+    pub op1: (reqwest::Client, String),
+    pub op2: (reqwest::Client, String),
+}
+
+pub async fn town(app: &TestApp) -> Town {
+    let (admin, csrf) = admin_client(app).await;
+    for (code, name) in [("V1", "一村"), ("V2", "二村")] {
+        let (s, body, _) = post_form(
+            &admin,
+            &format!("{}/admin/villages", app.base),
+            &csrf,
+            &[("code", code), ("name", name)],
+        )
+        .await;
+        assert_eq!(s, 303, "{body}");
+    }
+    let (s, _, loc) = post_form(
+        &admin,
+        &format!("{}/admin/campaigns", app.base),
+        &csrf,
+        &[
+            ("name", "2026年验收"),
+            ("town", "唐家坊镇"),
+            ("year", "2026"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let campaign: i64 = loc
+        .expect("location")
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut ops = Vec::new();
+    for (user, code) in [("op1", "V1"), ("op2", "V2")] {
+        let (s, page, _) = post_form(
+            &admin,
+            &format!("{}/admin/accounts", app.base),
+            &csrf,
+            &[
+                ("username", user),
+                ("display_name", "操作员"),
+                ("role", "village"),
+                ("village", code),
+            ],
+        )
+        .await;
+        assert_eq!(s, 200, "{page}");
+        let once = one_time_password_in(&page);
+        let c = client();
+        let token = login_and_set_password(&c, &app.base, user, &once, "village-password-1").await;
+        ops.push((c, token));
+    }
+    let op2 = ops.pop().unwrap();
+    let op1 = ops.pop().unwrap();
+    Town {
+        campaign,
+        admin: (admin, csrf),
+        op1,
+        op2,
+    }
+}
+
+/// The one-time password shown on the accounts page after creating or resetting an account.
+pub fn one_time_password_in(html: &str) -> String {
+    let marker = "<span class=\"secret\">";
+    let start = html
+        .find(marker)
+        .map(|i| i + marker.len())
+        .expect("one-time password on page");
+    html[start..].split('<').next().unwrap().to_string()
+}
+
+/// Upload a file through a multipart form (as the village and admin pages do).
+pub async fn upload(
+    c: &reqwest::Client,
+    url: &str,
+    csrf: &str,
+    file_name: &str,
+    bytes: Vec<u8>,
+    extra: &[(&str, &str)],
+) -> (u16, String, Option<String>) {
+    let mut form = reqwest::multipart::Form::new().text("_csrf", csrf.to_string());
+    for (k, v) in extra {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    form = form.part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string()),
+    );
+    let r = c.post(url).multipart(form).send().await.expect("upload");
+    let status = r.status().as_u16();
+    let location = r
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .map(String::from);
+    (status, r.text().await.unwrap_or_default(), location)
+}
+
+/// Run one statement with one integer parameter directly on the database (to set up or
+/// tamper with state the way no route would).
+pub async fn exec(db: &Db, sql: &'static str, param: i64) -> u64 {
+    match db {
+        Db::Sqlite(p) => sqlx::query(sql)
+            .bind(param)
+            .execute(p)
+            .await
+            .expect("exec")
+            .rows_affected(),
+        Db::Postgres(p) => sqlx::query(sql)
+            .bind(param)
+            .execute(p)
+            .await
+            .expect("exec")
+            .rows_affected(),
+    }
+}
