@@ -72,4 +72,3 @@ CREATE TABLE roster_entries (
     row_no        INTEGER NOT NULL         -- row as the spreadsheet shows it
 );
 CREATE INDEX roster_entries_roster ON roster_entries(roster_id);
-CREATE INDEX roster_entries_phone ON roster_entries(phone);

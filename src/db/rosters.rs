@@ -222,10 +222,10 @@ impl InsertEntries for sqlx::SqliteConnection {
             );
             q.push_values(chunk, |mut b, row| {
                 b.push_bind(roster_id)
-                    .push_bind(row.phone.as_str().to_string())
-                    .push_bind(row.name.clone())
-                    .push_bind(row.service.clone())
-                    .push_bind(row.service_date.clone())
+                    .push_bind(row.phone.as_str())
+                    .push_bind(row.name.as_deref())
+                    .push_bind(row.service.as_deref())
+                    .push_bind(row.service_date.as_deref())
                     .push_bind(row.row as i64);
             });
             q.build().execute(&mut *self).await?;
