@@ -4,6 +4,8 @@
 use crate::config::Config;
 use crate::db::{Db, RosterTarget};
 use crate::roster::{self, Limits};
+use crate::sampling::size::DEFAULT_MARGIN;
+use crate::sampling::{Confidence, DrawRecord, Seed, SeedCommitment, SizeRule};
 use clap::{Args, Parser, Subcommand};
 use std::fs::File;
 use std::io::BufReader;
@@ -29,6 +31,98 @@ pub enum Command {
     /// Check or import roster files.
     #[command(subcommand)]
     Roster(RosterCommand),
+    /// Export a campaign's frozen rosters as `<village code>.csv` files (for `minyi verify`).
+    #[command(subcommand)]
+    Rosters(RostersCommand),
+    /// Draw the sample offline from a folder of roster files (algorithm sample-v1).
+    Draw(DrawArgs),
+    /// Redo a published draw from its record and the rosters, and say whether it matches.
+    Verify(VerifyArgs),
+    /// Print the sample size for a village of N recipients.
+    SampleSize(SampleSizeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SizeArgs {
+    /// Margin of error e (default 0.05).
+    #[arg(long)]
+    pub margin: Option<f64>,
+    /// Confidence level: 0.90, 0.95 (default) or 0.99 (also 90, 95%, …).
+    #[arg(long)]
+    pub confidence: Option<String>,
+}
+
+impl SizeArgs {
+    fn rule(&self, fixed: Option<u64>) -> anyhow::Result<SizeRule> {
+        if let Some(n) = fixed {
+            anyhow::ensure!(
+                self.margin.is_none() && self.confidence.is_none(),
+                "--size fixes n per village; it cannot be combined with --margin or --confidence"
+            );
+            return Ok(SizeRule::fixed(n)?);
+        }
+        let confidence = match &self.confidence {
+            Some(c) => Confidence::parse(c)?,
+            None => Confidence::default(),
+        };
+        Ok(SizeRule::formula(
+            self.margin.unwrap_or(DEFAULT_MARGIN),
+            confidence,
+        )?)
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct DrawArgs {
+    /// Folder with one roster per village, named `<village code>.csv` or `.xlsx`.
+    #[arg(long)]
+    pub rosters: PathBuf,
+    /// The seed (at least 16 characters; leading and trailing whitespace is removed).
+    #[arg(long)]
+    pub seed: String,
+    /// The SHA-256 commitment published before the freeze, if the seed was committed.
+    #[arg(long)]
+    pub commitment: Option<String>,
+    #[command(flatten)]
+    pub sizing: SizeArgs,
+    /// A fixed sample size n per village (min(N, n)) instead of the formula.
+    #[arg(long)]
+    pub size: Option<u64>,
+    /// Where to write the ranked list (CSV: village,rank,phone,selection).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// The draw record (JSON) as published.
+    #[arg(long)]
+    pub record: PathBuf,
+    /// Folder with the frozen rosters, `<village code>.csv` or `.xlsx`.
+    #[arg(long)]
+    pub rosters: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct SampleSizeArgs {
+    /// Number of unique recipients N.
+    #[arg(long)]
+    pub population: u64,
+    #[command(flatten)]
+    pub sizing: SizeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RostersCommand {
+    /// Write each village's current roster phones to `<DIR>/<code>.csv`.
+    Export {
+        #[arg(long)]
+        campaign: i64,
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -139,6 +233,62 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             println!("{}", serde_json::to_string_pretty(&receipt)?);
             db.close().await;
+            Ok(())
+        }
+        Command::Rosters(RostersCommand::Export { campaign, out, db }) => {
+            let db = Db::connect(&db.database_url).await?;
+            db.migrate().await?;
+            db.campaign(campaign)
+                .await
+                .map_err(|e| anyhow::anyhow!("campaign {campaign}: {e}"))?;
+            std::fs::create_dir_all(&out)?;
+            let frames = db.campaign_frames(campaign).await?;
+            for f in &frames {
+                let mut text = String::from("电话\n");
+                for p in &f.phones {
+                    text.push_str(p);
+                    text.push('\n');
+                }
+                std::fs::write(out.join(format!("{}.csv", f.code)), text)?;
+            }
+            eprintln!("wrote {} rosters to {}", frames.len(), out.display());
+            db.close().await;
+            Ok(())
+        }
+        Command::Draw(a) => {
+            let seed = Seed::parse(&a.seed)?;
+            let commitment = a
+                .commitment
+                .as_deref()
+                .map(SeedCommitment::parse)
+                .transpose()?;
+            let rule = a.sizing.rule(a.size)?;
+            let (record, strata) =
+                crate::draw::draw_dir(&a.rosters, &seed, commitment.as_ref(), &rule, &mut |w| {
+                    eprintln!("warning: {w}")
+                })?;
+            let file = std::fs::File::create(&a.out)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", a.out.display()))?;
+            crate::draw::write_ranked_csv(std::io::BufWriter::new(file), &strata)?;
+            println!("{}", serde_json::to_string_pretty(&record)?);
+            Ok(())
+        }
+        Command::Verify(a) => {
+            let text = std::fs::read_to_string(&a.record)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", a.record.display()))?;
+            let record: DrawRecord = serde_json::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("{} is not a draw record: {e}", a.record.display()))?;
+            let villages =
+                crate::draw::verify_dir(&record, &a.rosters, &mut |w| eprintln!("warning: {w}"))
+                    .map_err(|e| anyhow::anyhow!("verification failed: {e}"))?;
+            println!(
+                "OK: {villages} villages, {} draw with seed {:?} reproduced exactly (frame {})",
+                record.algorithm, record.seed, record.frame_fingerprint
+            );
+            Ok(())
+        }
+        Command::SampleSize(a) => {
+            println!("{}", a.sizing.rule(None)?.size(a.population));
             Ok(())
         }
     }

@@ -18,6 +18,8 @@ pub mod config;
 pub mod db;
 /// Parsed domain values: village codes, roles, campaign states, times.
 pub mod domain;
+/// The draw in the app and offline from roster files, and its verification.
+pub mod draw;
 /// The web app: pages for people, a JSON API for tools.
 pub mod http;
 /// Roster files (.xlsx, .xls, CSV in UTF-8/GBK) → normalised phones and a receipt.

@@ -7,10 +7,12 @@
 
 mod accounts;
 mod campaigns;
+mod draws;
 mod rosters;
 
 pub use accounts::{Account, NewAccount, SessionUser};
 pub use campaigns::{Campaign, Village};
+pub use draws::{SeedState, StratumRow, VillageFrame};
 pub use rosters::{CrossVillagePhone, ImportError, RosterStatus, RosterTarget};
 
 use sqlx::postgres::{PgPool, PgPoolOptions};

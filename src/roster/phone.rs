@@ -354,16 +354,7 @@ impl Phone {
     /// The number as shown to anyone but the surveyor: first 3 and last 4 digits, a star for
     /// every digit between (138****1234).
     pub fn masked(&self) -> String {
-        let s = self.as_str();
-        let n = s.len();
-        if n < 7 {
-            return "*".repeat(n);
-        }
-        let mut out = String::with_capacity(n);
-        out.push_str(&s[..3]);
-        out.extend(std::iter::repeat_n('*', n - 7));
-        out.push_str(&s[n - 4..]);
-        out
+        crate::domain::mask_phone(self.as_str())
     }
 
     fn from_valid(d: &[u8]) -> Phone {
@@ -457,6 +448,12 @@ fn validate(d: &[u8]) -> Result<Phone, PhoneError> {
             Err(PhoneError::MissingLeadingZero { digits: text(d) })
         }
         _ => Err(wrong_length()),
+    }
+}
+
+impl AsRef<str> for Phone {
+    fn as_ref(&self) -> &str {
+        self.as_str()
     }
 }
 

@@ -1,0 +1,331 @@
+//! The draw, in two places that must agree to the bit: in the app, from the frozen rosters
+//! in the database, and offline, from a folder of roster files (`<village code>.csv|.xlsx`)
+//! read by the same importer. `verify_dir` redoes an offline draw against a published record.
+
+use crate::db::{Db, DbError};
+use crate::domain::VillageCode;
+use crate::roster::{self, Limits, Phone, Receipt};
+use crate::sampling::{
+    self, DrawRecord, Mismatch, Seed, SeedCommitment, SizeParameters, SizeRule, Stratum,
+    VillageRecord, draw_stratum,
+};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Why the app's draw did not happen. English for logs; `zh` for the page.
+#[derive(Debug, thiserror::Error)]
+pub enum DrawError {
+    #[error("the campaign is not frozen, or already drawn")]
+    NotFrozen,
+    #[error("no seed has been entered")]
+    NoSeed,
+    #[error("the frame changed since the freeze: frozen {frozen}, now {now}")]
+    FrameChanged { frozen: String, now: String },
+    #[error("stored draw settings are invalid: {0}")]
+    Settings(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl DrawError {
+    pub fn zh(&self) -> String {
+        match self {
+            DrawError::NotFrozen => "只能在名单冻结之后、尚未抽样时抽样。".into(),
+            DrawError::NoSeed => "请先录入随机种子。".into(),
+            DrawError::FrameChanged { .. } => {
+                "冻结后的名单与冻结时的指纹不一致,已停止抽样。请联系系统管理员核查数据库。".into()
+            }
+            DrawError::Settings(_) | DrawError::Db(_) => "系统错误,未抽样。".into(),
+        }
+    }
+}
+
+/// The campaign's sample-size rule, from its stored parameters.
+pub fn size_rule(parameters_json: &str) -> Result<SizeRule, String> {
+    let params: SizeParameters =
+        serde_json::from_str(parameters_json).map_err(|e| format!("size rule: {e}"))?;
+    SizeRule::try_from(&params).map_err(|e| e.to_string())
+}
+
+/// Draw a frozen campaign in the app and store the record and the ranked lists.
+pub async fn draw_campaign(db: &Db, campaign_id: i64, by: i64) -> Result<DrawRecord, DrawError> {
+    let campaign = db.campaign(campaign_id).await?;
+    if campaign.state != "frozen" {
+        return Err(DrawError::NotFrozen);
+    }
+    let seed_state = db.seed_state(campaign_id).await?;
+    let seed = Seed::parse(seed_state.seed.as_deref().ok_or(DrawError::NoSeed)?)
+        .map_err(|e| DrawError::Settings(e.to_string()))?;
+    let commitment = seed_state
+        .commitment
+        .as_deref()
+        .map(SeedCommitment::parse)
+        .transpose()
+        .map_err(|e| DrawError::Settings(e.to_string()))?;
+    let rule = size_rule(&campaign.size_rule).map_err(DrawError::Settings)?;
+    let frames = db.campaign_frames(campaign_id).await?;
+    // The shuffle is CPU work: keep it off the async workers.
+    let (record, strata) = tokio::task::spawn_blocking(move || {
+        let mut ids = Vec::with_capacity(frames.len());
+        let strata: Vec<Stratum<String>> = frames
+            .into_iter()
+            .map(|f| {
+                ids.push(f.village_id);
+                draw_stratum(&seed, &f.code, f.phones, &rule)
+            })
+            .collect();
+        let records = strata.iter().map(Stratum::record).collect();
+        let record = DrawRecord::new(&seed, commitment.as_ref(), &rule, records)
+            .map_err(|e| DrawError::Settings(e.to_string()))?;
+        let rows: Vec<_> = ids
+            .into_iter()
+            .zip(strata)
+            .map(|(id, s)| {
+                let ranked: String = s.ranked.iter().flat_map(|p| [p.as_str(), "\n"]).collect();
+                (
+                    id,
+                    s.population() as i64,
+                    s.size as i64,
+                    s.fingerprint,
+                    s.list_sha256,
+                    ranked,
+                )
+            })
+            .collect::<Vec<_>>();
+        Ok::<_, DrawError>((record, rows))
+    })
+    .await
+    .map_err(|e| DrawError::Settings(format!("draw task failed: {e}")))??;
+    let frozen = campaign.frame_fingerprint.unwrap_or_default();
+    if record.frame_fingerprint != frozen {
+        return Err(DrawError::FrameChanged {
+            frozen,
+            now: record.frame_fingerprint,
+        });
+    }
+    let json =
+        serde_json::to_string_pretty(&record).map_err(|e| DrawError::Settings(e.to_string()))?;
+    if !db.save_draw(campaign_id, &json, &strata, by).await? {
+        return Err(DrawError::NotFrozen);
+    }
+    Ok(record)
+}
+
+/// One village's roster file, read by the importer.
+pub struct LoadedRoster {
+    pub code: VillageCode,
+    pub file: PathBuf,
+    pub phones: Vec<Phone>,
+    pub receipt: Receipt,
+}
+
+/// The roster files of a folder: `<village code>.csv`, `.xlsx` or `.xls`; other files are
+/// ignored. Invalid rows are left out and reported through `warn`; duplicates collapse.
+pub fn read_roster_dir(
+    dir: &Path,
+    warn: &mut dyn FnMut(String),
+) -> anyhow::Result<Vec<LoadedRoster>> {
+    let mut files: BTreeMap<VillageCode, PathBuf> = BTreeMap::new();
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| anyhow::anyhow!("cannot read the rosters folder {}: {e}", dir.display()))?;
+    for entry in entries {
+        let path = entry?.path();
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        if !matches!(ext.as_deref(), Some("csv" | "xlsx" | "xls")) || !path.is_file() {
+            continue;
+        }
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+        let code = VillageCode::parse(stem).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: the file name must be a village code: {e}",
+                path.display()
+            )
+        })?;
+        if let Some(other) = files.insert(code.clone(), path.clone()) {
+            anyhow::bail!(
+                "two roster files for village {code}: {} and {}",
+                other.display(),
+                path.display()
+            );
+        }
+    }
+    let mut rosters = Vec::with_capacity(files.len());
+    for (code, file) in files {
+        let input = std::io::BufReader::with_capacity(
+            256 * 1024,
+            std::fs::File::open(&file)
+                .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", file.display()))?,
+        );
+        let mut phones = Vec::new();
+        let receipt = roster::read_roster(input, &Limits { max_rows: u64::MAX }, &mut |row| {
+            phones.push(row.phone);
+            Ok(())
+        })
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        for e in &receipt.errors {
+            let column = e
+                .column
+                .as_deref()
+                .map(|c| format!(", column {c}"))
+                .unwrap_or_default();
+            warn(format!(
+                "{}: row {}{column}: {} (left out)",
+                file.display(),
+                e.row,
+                e.reason
+            ));
+        }
+        if receipt.errors_omitted > 0 {
+            warn(format!(
+                "{}: {} more invalid rows left out",
+                file.display(),
+                receipt.errors_omitted
+            ));
+        }
+        rosters.push(LoadedRoster {
+            code,
+            file,
+            phones,
+            receipt,
+        });
+    }
+    Ok(rosters)
+}
+
+/// Draw every roster of a folder. Villages in code order.
+pub fn draw_dir(
+    dir: &Path,
+    seed: &Seed,
+    commitment: Option<&SeedCommitment>,
+    rule: &SizeRule,
+    warn: &mut dyn FnMut(String),
+) -> anyhow::Result<(DrawRecord, Vec<Stratum<Phone>>)> {
+    let strata: Vec<Stratum<Phone>> = read_roster_dir(dir, warn)?
+        .into_iter()
+        .map(|r| draw_stratum(seed, r.code.as_str(), r.phones, rule))
+        .collect();
+    let records = strata.iter().map(Stratum::record).collect();
+    let record = DrawRecord::new(seed, commitment, rule, records)?;
+    Ok((record, strata))
+}
+
+/// The ranked lists as CSV: `village,rank,phone,selection` (selection = primary or reserve).
+pub fn write_ranked_csv<T: AsRef<str>>(out: impl Write, strata: &[Stratum<T>]) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(["village", "rank", "phone", "selection"])?;
+    let mut rank_text = String::new();
+    for s in strata {
+        for (i, phone) in s.ranked.iter().enumerate() {
+            let selection = if (i as u64) < s.size {
+                "primary"
+            } else {
+                "reserve"
+            };
+            rank_text.clear();
+            let _ = write!(rank_text, "{}", i + 1);
+            w.write_record([
+                s.village_code.as_bytes(),
+                rank_text.as_bytes(),
+                phone.as_ref().as_bytes(),
+                selection.as_bytes(),
+            ])?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// What `verify_dir` found wrong, naming the first village (in code order) that differs.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyFailure {
+    #[error("the record is not usable: {0}")]
+    Record(String),
+    #[error("village {0}: the record has it but the rosters folder has no {0}.csv or {0}.xlsx")]
+    MissingRoster(String),
+    #[error("village {0}: the rosters folder has it but the record does not")]
+    ExtraRoster(String),
+    #[error("{0}")]
+    Village(Mismatch),
+    #[error("the record's frame_fingerprint {recorded} does not match its villages ({recomputed})")]
+    FrameFingerprint {
+        recorded: String,
+        recomputed: String,
+    },
+    #[error(transparent)]
+    Read(#[from] anyhow::Error),
+}
+
+/// Redo the draw of `record` on the rosters in `dir`; Ok with the number of villages.
+pub fn verify_dir(
+    record: &DrawRecord,
+    dir: &Path,
+    warn: &mut dyn FnMut(String),
+) -> Result<usize, VerifyFailure> {
+    if record.algorithm != sampling::ALGORITHM {
+        return Err(VerifyFailure::Record(format!(
+            "algorithm {:?} is not {}",
+            record.algorithm,
+            sampling::ALGORITHM
+        )));
+    }
+    let seed = Seed::parse(&record.seed).map_err(|e| VerifyFailure::Record(e.to_string()))?;
+    let commitment = record
+        .seed_commitment
+        .as_deref()
+        .map(SeedCommitment::parse)
+        .transpose()
+        .map_err(|e| VerifyFailure::Record(e.to_string()))?;
+    if let Some(c) = &commitment
+        && !c.matches(&seed)
+    {
+        return Err(VerifyFailure::Record(format!(
+            "the seed does not match seed_commitment {c}"
+        )));
+    }
+    let rule =
+        SizeRule::try_from(&record.parameters).map_err(|e| VerifyFailure::Record(e.to_string()))?;
+    let rosters = read_roster_dir(dir, warn)?;
+    let mut recorded: BTreeMap<&str, &VillageRecord> = record
+        .villages
+        .iter()
+        .map(|v| (v.code.as_str(), v))
+        .collect();
+    let mut found: BTreeMap<String, LoadedRoster> = rosters
+        .into_iter()
+        .map(|r| (r.code.as_str().to_string(), r))
+        .collect();
+    let codes: std::collections::BTreeSet<String> = recorded
+        .keys()
+        .map(|c| c.to_string())
+        .chain(found.keys().cloned())
+        .collect();
+    for code in &codes {
+        match (recorded.remove(code.as_str()), found.remove(code)) {
+            (Some(_), None) => return Err(VerifyFailure::MissingRoster(code.clone())),
+            (None, Some(_)) => return Err(VerifyFailure::ExtraRoster(code.clone())),
+            (Some(rec), Some(roster)) => {
+                let redone = draw_stratum(&seed, code, roster.phones, &rule).record();
+                sampling::verify_village(rec, &redone).map_err(VerifyFailure::Village)?;
+            }
+            (None, None) => {}
+        }
+    }
+    let pairs: Vec<(&str, &str)> = record
+        .villages
+        .iter()
+        .map(|v| (v.code.as_str(), v.fingerprint.as_str()))
+        .collect();
+    let recomputed = sampling::frame_fingerprint(&pairs);
+    if recomputed != record.frame_fingerprint {
+        return Err(VerifyFailure::FrameFingerprint {
+            recorded: record.frame_fingerprint.clone(),
+            recomputed,
+        });
+    }
+    Ok(codes.len())
+}
