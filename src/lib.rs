@@ -20,6 +20,8 @@ pub mod db;
 pub mod domain;
 /// The draw in the app and offline from roster files, and its verification.
 pub mod draw;
+/// CSV for Excel and WPS: BOM, formula cells neutralised.
+pub mod export;
 /// The web app: pages for people, a JSON API for tools.
 pub mod http;
 /// Roster files (.xlsx, .xls, CSV in UTF-8/GBK) → normalised phones and a receipt.

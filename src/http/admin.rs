@@ -8,6 +8,7 @@ use super::{AppState, views};
 use crate::config::Config;
 use crate::db::{DbError, NewAccount, RosterTarget};
 use crate::domain::{CampaignState, Role, VillageCode, local_time, mask_phone};
+use crate::sampling::SizeParameters;
 use crate::{secrets, villages};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
@@ -137,13 +138,28 @@ async fn create_campaign(
     Ok(Redirect::to(&format!("/admin/campaigns/{id}")).into_response())
 }
 
+#[derive(Deserialize, Default)]
+struct CampaignFlash {
+    m: Option<String>,
+    e: Option<String>,
+}
+
 async fn show_campaign(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
+    Query(q): Query<CampaignFlash>,
 ) -> Result<Html<String>, AppError> {
     admin(&user)?;
-    campaign_page(&state, &user, id, None, None).await
+    let message =
+        q.m.as_deref()
+            .and_then(super::draw::flash)
+            .map(String::from);
+    let error =
+        q.e.as_deref()
+            .and_then(super::draw::flash)
+            .map(String::from);
+    campaign_page(&state, &user, id, message, error).await
 }
 
 async fn campaign_page(
@@ -174,13 +190,39 @@ async fn campaign_page(
         .map(|x| context! { phone => mask_phone(&x.phone), villages => x.villages })
         .collect();
     let state_ = campaign.state();
+    let seed = state.db.seed_state(id).await?;
+    let params: Option<SizeParameters> = serde_json::from_str(&campaign.size_rule).ok();
+    let (rule_method, rule_margin, rule_confidence, rule_size) = match params {
+        Some(SizeParameters::Fixed { size }) => (
+            "fixed",
+            "0.05".to_string(),
+            "0.95".to_string(),
+            size.to_string(),
+        ),
+        Some(SizeParameters::Formula {
+            margin, confidence, ..
+        }) => (
+            "formula",
+            margin.to_string(),
+            format!("{confidence:.2}"),
+            String::new(),
+        ),
+        None => ("formula", "0.05".into(), "0.95".into(), String::new()),
+    };
+    let drawn = state.db.draw_record(id).await?.is_some();
     Ok(views::page(
         user,
         "admin_campaign.html",
         context! {
-            campaign => ser(&campaign), statuses, received, cross, message, error,
+            campaign => ser(&campaign), statuses, received, cross, message, error, drawn,
             state_label => state_.map(CampaignState::label).unwrap_or(""),
             collecting => state_ == Some(CampaignState::Collecting),
+            frozen_at => campaign.frozen_at.map(local_time),
+            seed => ser(&seed),
+            committed_at => seed.committed_at.map(local_time),
+            entered_at => seed.entered_at.map(local_time),
+            rule => params.as_ref().map(super::draw::describe_rule).unwrap_or_default(),
+            rule_method, rule_margin, rule_confidence, rule_size,
         },
     ))
 }

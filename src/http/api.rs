@@ -29,6 +29,7 @@ pub fn router(config: &Config) -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/campaigns", get(list_campaigns))
         .route("/campaigns/{id}/rosters", get(list_rosters))
+        .route("/campaigns/{id}/draw", get(get_draw_record))
         .route(
             "/campaigns/{id}/villages/{code}/roster",
             get(get_receipt).put(put_roster).post(put_roster),
@@ -156,6 +157,23 @@ async fn list_rosters(
     user.require(Role::Admin)?;
     state.db.campaign(id).await?;
     Ok(Json(state.db.roster_statuses(id).await?).into_response())
+}
+
+/// The published draw record (administrator and surveyor).
+async fn get_draw_record(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    if !matches!(user.role, Role::Admin | Role::Surveyor) {
+        return Err(AppError::Forbidden.into());
+    }
+    let (json, _) = state.db.draw_record(id).await?.ok_or(AppError::NotFound)?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        json,
+    )
+        .into_response())
 }
 
 /// The village named in the path, if this caller may see or replace its roster: the

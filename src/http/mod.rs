@@ -6,7 +6,9 @@
 mod admin;
 mod api;
 mod auth;
+mod draw;
 mod error;
+mod surveyor;
 mod upload;
 mod views;
 mod village;
@@ -40,11 +42,12 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/", get(home))
         .route("/healthz", get(healthz))
-        .route("/surveyor", get(surveyor_home))
         .route("/panel", get(panel_home))
         .merge(auth::router())
         .merge(admin::router(&state.config))
         .merge(village::router(&state.config))
+        .merge(draw::router())
+        .merge(surveyor::router())
         .nest("/api", api::router(&state.config))
         .layer(
             // Log the route template (`/s/{token}`), never the raw path: paths may carry
@@ -86,16 +89,6 @@ async fn home(user: CurrentUser) -> Response {
         Role::Panel => "/panel",
     };
     Redirect::to(to).into_response()
-}
-
-/// The surveyor's start page; the draw and fieldwork arrive with later issues.
-async fn surveyor_home(user: CurrentUser) -> Result<axum::response::Html<String>, AppError> {
-    user.require(Role::Surveyor)?;
-    Ok(views::page(
-        &user,
-        "placeholder.html",
-        minijinja::context! { heading => "第三方调查", detail => "目前没有待办的调查任务。抽样完成后,样本名单会出现在这里。" },
-    ))
 }
 
 /// The panel member's start page; questionnaires arrive with a later issue.

@@ -38,6 +38,23 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
             include_str!("templates/village_home.html"),
         ),
         ("receipt.html", include_str!("templates/receipt.html")),
+        (
+            "draw_record.html",
+            include_str!("templates/draw_record.html"),
+        ),
+        ("seed_forms.html", include_str!("templates/seed_forms.html")),
+        (
+            "surveyor_home.html",
+            include_str!("templates/surveyor_home.html"),
+        ),
+        (
+            "surveyor_campaign.html",
+            include_str!("templates/surveyor_campaign.html"),
+        ),
+        (
+            "surveyor_village.html",
+            include_str!("templates/surveyor_village.html"),
+        ),
     ] {
         if let Err(e) = env.add_template(name, source) {
             // A broken template is a programming error caught by the test suite.
@@ -86,7 +103,7 @@ mod tests {
 
     #[test]
     fn every_template_compiles() {
-        assert!(TEMPLATES.templates().count() >= 11);
+        assert!(TEMPLATES.templates().count() >= 16);
     }
 
     #[test]

@@ -1,0 +1,378 @@
+//! The draw's pages and actions: sample-size rule, seed commitment, freeze, seed entry,
+//! the draw itself, and the published record (page, JSON, CSV). The administrator runs
+//! them; the surveyor may register and reveal the seed and reads the record.
+
+use super::auth::{CsrfForm, CurrentUser, has_csrf};
+use super::error::AppError;
+use super::views::ser;
+use super::{AppState, views};
+use crate::domain::{Role, local_time};
+use crate::export::excel_csv;
+use crate::sampling::{
+    self, Confidence, DrawRecord, Seed, SeedCommitment, SizeParameters, SizeRule,
+};
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use minijinja::context;
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/campaigns/{id}/size-rule", post(set_size_rule))
+        .route("/admin/campaigns/{id}/freeze", post(freeze_rosters))
+        .route("/admin/campaigns/{id}/draw", post(run_draw))
+        .route("/campaigns/{id}/seed-commitment", post(commit_seed))
+        .route("/campaigns/{id}/seed", post(enter_seed))
+        .route("/campaigns/{id}/draw", get(show_record))
+        .route("/campaigns/{id}/draw.json", get(download_record_json))
+        .route("/campaigns/{id}/draw.csv", get(download_record_csv))
+}
+
+/// Messages after the draw's actions (`?m=` for success, `?e=` for refusals).
+pub fn flash(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "rule" => "已保存样本量规则。",
+        "committed" => "已登记随机种子的承诺值(SHA-256)。",
+        "frozen" => "名单已冻结,不再接受上报。",
+        "seed" => "已录入随机种子。",
+        "drawn" => "抽样完成。抽样记录已生成,可下载公布。",
+        "not_collecting" => "名单已冻结,此项不能再修改。",
+        "bad_rule" => {
+            "样本量规则无效:误差应在 0 与 1 之间(如 0.05),置信度只能是 90%、95% 或 99%,固定样本量应为正整数。"
+        }
+        "bad_commitment" => "承诺值应为 64 位十六进制数(随机种子的 SHA-256)。",
+        "commitment_exists" => "承诺值已登记,不能更改。",
+        "confirm" => "请勾选确认后再冻结。",
+        "seed_short" => {
+            "随机种子太短:去掉首尾空格后至少需要 16 个字符(例如多人轮流掷骰子得到的一串数字)。"
+        }
+        "seed_mismatch" => {
+            "随机种子与冻结前登记的承诺值不一致,未录入。请核对种子(区分大小写、空格)。"
+        }
+        "seed_not_now" => "只能在名单冻结之后、抽样之前录入一次随机种子。",
+        "draw_failed" => "未能抽样,请确认名单已冻结且已录入随机种子。",
+        _ => return None,
+    })
+}
+
+/// Where a person goes back to after an action on campaign `id`.
+fn back(user: &CurrentUser, id: i64) -> String {
+    match user.role {
+        Role::Surveyor => format!("/surveyor/campaigns/{id}"),
+        _ => format!("/admin/campaigns/{id}"),
+    }
+}
+
+fn go(user: &CurrentUser, id: i64, param: &str, key: &str) -> Response {
+    Redirect::to(&format!("{}?{param}={key}", back(user, id))).into_response()
+}
+
+fn admin_or_surveyor(user: &CurrentUser) -> Result<(), AppError> {
+    match user.role {
+        Role::Admin | Role::Surveyor => Ok(()),
+        _ => Err(AppError::Forbidden),
+    }
+}
+
+#[derive(Deserialize)]
+struct SizeRuleForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    method: String,
+    #[serde(default)]
+    margin: String,
+    #[serde(default)]
+    confidence: String,
+    #[serde(default)]
+    size: String,
+}
+has_csrf!(SizeRuleForm);
+
+fn parse_rule(form: &SizeRuleForm) -> Option<SizeRule> {
+    if form.method == "fixed" {
+        return SizeRule::fixed(form.size.trim().parse().ok()?).ok();
+    }
+    let margin: f64 = form.margin.trim().parse().ok()?;
+    SizeRule::formula(margin, Confidence::parse(&form.confidence).ok()?).ok()
+}
+
+async fn set_size_rule(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(user, form): CsrfForm<SizeRuleForm>,
+) -> Result<Response, AppError> {
+    user.require(Role::Admin)?;
+    state.db.campaign(id).await?;
+    let Some(rule) = parse_rule(&form) else {
+        return Ok(go(&user, id, "e", "bad_rule"));
+    };
+    let json = serde_json::to_string(&rule.parameters()).map_err(anyhow::Error::from)?;
+    if !state.db.set_size_rule(id, &json).await? {
+        return Ok(go(&user, id, "e", "not_collecting"));
+    }
+    tracing::info!(campaign = id, rule = %json, "size rule set");
+    Ok(go(&user, id, "m", "rule"))
+}
+
+#[derive(Deserialize)]
+struct CommitmentForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    commitment: String,
+}
+has_csrf!(CommitmentForm);
+
+async fn commit_seed(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(user, form): CsrfForm<CommitmentForm>,
+) -> Result<Response, AppError> {
+    admin_or_surveyor(&user)?;
+    let campaign = state.db.campaign(id).await?;
+    let Ok(commitment) = SeedCommitment::parse(&form.commitment) else {
+        return Ok(go(&user, id, "e", "bad_commitment"));
+    };
+    if campaign.state != "collecting" {
+        return Ok(go(&user, id, "e", "not_collecting"));
+    }
+    if !state
+        .db
+        .commit_seed(id, commitment.as_str(), user.account_id)
+        .await?
+    {
+        return Ok(go(&user, id, "e", "commitment_exists"));
+    }
+    tracing::info!(
+        campaign = id,
+        by = user.account_id,
+        "seed commitment registered"
+    );
+    Ok(go(&user, id, "m", "committed"))
+}
+
+#[derive(Deserialize)]
+struct FreezeForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    confirm: String,
+}
+has_csrf!(FreezeForm);
+
+async fn freeze_rosters(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(user, form): CsrfForm<FreezeForm>,
+) -> Result<Response, AppError> {
+    user.require(Role::Admin)?;
+    state.db.campaign(id).await?;
+    if form.confirm != "yes" {
+        return Ok(go(&user, id, "e", "confirm"));
+    }
+    if !state
+        .db
+        .freeze(id, |pairs| sampling::frame_fingerprint(pairs))
+        .await?
+    {
+        return Ok(go(&user, id, "e", "not_collecting"));
+    }
+    tracing::info!(campaign = id, by = user.account_id, "rosters frozen");
+    Ok(go(&user, id, "m", "frozen"))
+}
+
+#[derive(Deserialize)]
+struct SeedForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    seed: String,
+}
+has_csrf!(SeedForm);
+
+async fn enter_seed(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(user, form): CsrfForm<SeedForm>,
+) -> Result<Response, AppError> {
+    admin_or_surveyor(&user)?;
+    let campaign = state.db.campaign(id).await?;
+    let Ok(seed) = Seed::parse(&form.seed) else {
+        return Ok(go(&user, id, "e", "seed_short"));
+    };
+    let current = state.db.seed_state(id).await?;
+    if campaign.state != "frozen" || current.seed.is_some() {
+        return Ok(go(&user, id, "e", "seed_not_now"));
+    }
+    let hash = seed.commitment();
+    if current.commitment.as_deref().is_some_and(|c| c != hash) {
+        tracing::warn!(campaign = id, "revealed seed does not match the commitment");
+        return Ok(go(&user, id, "e", "seed_mismatch"));
+    }
+    if !state
+        .db
+        .enter_seed(id, seed.as_str(), &hash, user.account_id)
+        .await?
+    {
+        return Ok(go(&user, id, "e", "seed_not_now"));
+    }
+    tracing::info!(campaign = id, by = user.account_id, "seed entered");
+    Ok(go(&user, id, "m", "seed"))
+}
+
+async fn run_draw(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(user, _): CsrfForm<super::auth::CsrfOnly>,
+) -> Result<Response, AppError> {
+    user.require(Role::Admin)?;
+    state.db.campaign(id).await?;
+    match crate::draw::draw_campaign(&state.db, id, user.account_id).await {
+        Ok(record) => {
+            tracing::info!(
+                campaign = id,
+                villages = record.villages.len(),
+                "sample drawn"
+            );
+            Ok(go(&user, id, "m", "drawn"))
+        }
+        Err(e @ (crate::draw::DrawError::NotFrozen | crate::draw::DrawError::NoSeed)) => {
+            tracing::info!(campaign = id, error = %e, "draw refused");
+            Ok(go(&user, id, "e", "draw_failed"))
+        }
+        Err(e) => Err(AppError::Internal(e.into())),
+    }
+}
+
+/// The campaign's published draw record, for the administrator and the surveyor.
+async fn record_of(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<(DrawRecord, i64), AppError> {
+    admin_or_surveyor(user)?;
+    let (json, drawn_at) = state.db.draw_record(id).await?.ok_or(AppError::NotFound)?;
+    let record = serde_json::from_str(&json).map_err(anyhow::Error::from)?;
+    Ok((record, drawn_at))
+}
+
+/// The sample-size rule as people read it.
+pub fn describe_rule(parameters: &SizeParameters) -> String {
+    match parameters {
+        SizeParameters::Formula {
+            margin, confidence, ..
+        } => format!(
+            "按公式计算:误差 ±{}%,置信度 {}%",
+            margin * 100.0,
+            confidence * 100.0
+        ),
+        SizeParameters::Fixed { size } => format!("每村(社区)固定 {size} 人(不足时全部)"),
+    }
+}
+
+async fn show_record(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, AppError> {
+    let (record, drawn_at) = record_of(&state, &user, id).await?;
+    let campaign = state.db.campaign(id).await?;
+    let names: std::collections::HashMap<String, String> = state
+        .db
+        .list_villages()
+        .await?
+        .into_iter()
+        .map(|v| (v.code, v.name))
+        .collect();
+    let villages: Vec<_> = record
+        .villages
+        .iter()
+        .map(|v| {
+            context! {
+                code => v.code.clone(), name => names.get(&v.code).cloned().unwrap_or_default(),
+                population => v.population, size => v.size, fingerprint => v.fingerprint.clone(),
+                list_sha256 => v.list_sha256.clone(),
+            }
+        })
+        .collect();
+    let total_population: u64 = record.villages.iter().map(|v| v.population).sum();
+    let total_size: u64 = record.villages.iter().map(|v| v.size).sum();
+    Ok(views::page(
+        &user,
+        "draw_record.html",
+        context! {
+            campaign => ser(&campaign), record => ser(&record), villages, total_population, total_size,
+            drawn_at => local_time(drawn_at), rule => describe_rule(&record.parameters),
+        },
+    ))
+}
+
+async fn download_record_json(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    admin_or_surveyor(&user)?;
+    let (json, _) = state.db.draw_record(id).await?.ok_or(AppError::NotFound)?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/json; charset=utf-8".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"draw-record-{id}.json\""),
+            ),
+        ],
+        json,
+    )
+        .into_response())
+}
+
+async fn download_record_csv(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let (record, _) = record_of(&state, &user, id).await?;
+    let rows = record.villages.iter().map(|v| {
+        [
+            v.code.clone(),
+            v.population.to_string(),
+            v.fingerprint.clone(),
+            v.size.to_string(),
+            v.list_sha256.clone(),
+        ]
+    });
+    let bytes = excel_csv(
+        &[
+            "village",
+            "population",
+            "fingerprint",
+            "size",
+            "list_sha256",
+        ],
+        rows,
+    );
+    Ok(csv_download(&format!("draw-record-{id}.csv"), bytes))
+}
+
+/// A CSV file as a download.
+pub fn csv_download(file_name: &str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}

@@ -1,0 +1,523 @@
+//! The draw in the app: freeze, seed by commitment or public event, draw, and who sees what.
+//! The app's record must verify with the offline `minyi verify` on the exported rosters.
+
+mod common;
+
+use common::*;
+use minyi::sampling::{self, Seed, SizeRule};
+
+const SEED: &str = "dice 3 1 4 1 5 9 2 6 5 3 5 8 9 7";
+
+/// A town whose two villages have handed in rosters (V1: 30 phones, V2: 5 phones).
+async fn town_with_rosters(app: &TestApp) -> Town {
+    let t = town(app).await;
+    let url = format!("{}/village/campaigns/{}/roster", app.base, t.campaign);
+    let v1: String = (0..30).map(|i| format!("138{:08}\n", i * 37)).collect();
+    let (s, _, _) = upload(
+        &t.op1.0,
+        &url,
+        &t.op1.1,
+        "v1.csv",
+        format!("电话\n{v1}").into_bytes(),
+        &[],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let v2: String = (0..5).map(|i| format!("139{:08}\n", i)).collect();
+    let (s, _, _) = upload(
+        &t.op2.0,
+        &url,
+        &t.op2.1,
+        "v2.csv",
+        format!(
+            "姓名,电话\n{}",
+            v2.lines()
+                .map(|p| format!("居民,{p}\n"))
+                .collect::<String>()
+        )
+        .into_bytes(),
+        &[],
+    )
+    .await;
+    assert_eq!(s, 303);
+    t
+}
+
+async fn surveyor(app: &TestApp, t: &Town) -> (reqwest::Client, String) {
+    let (s, page, _) = post_form(
+        &t.admin.0,
+        &format!("{}/admin/accounts", app.base),
+        &t.admin.1,
+        &[
+            ("username", "survey"),
+            ("display_name", "调查员"),
+            ("role", "surveyor"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200);
+    let c = client();
+    let csrf = login_and_set_password(
+        &c,
+        &app.base,
+        "survey",
+        &one_time_password_in(&page),
+        "surveyor-password",
+    )
+    .await;
+    (c, csrf)
+}
+
+fn location_query(loc: &Option<String>) -> String {
+    loc.as_deref()
+        .and_then(|l| l.split_once('?'))
+        .map(|(_, q)| q.to_string())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_committed_seed_is_revealed_after_the_freeze_and_the_draw_verifies_offline() {
+    let app = spawn().await;
+    let t = town_with_rosters(&app).await;
+    let (sv, sv_csrf) = surveyor(&app, &t).await;
+    let base = &app.base;
+    let id = t.campaign;
+    let (admin, csrf) = (&t.admin.0, &t.admin.1);
+    // Nothing can be drawn, and no seed entered, before the freeze.
+    let (_, _, loc) = post_form(
+        admin,
+        &format!("{base}/campaigns/{id}/seed"),
+        csrf,
+        &[("seed", SEED)],
+    )
+    .await;
+    assert_eq!(location_query(&loc), "e=seed_not_now");
+    let (_, _, loc) = post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/draw"),
+        csrf,
+        &[],
+    )
+    .await;
+    assert_eq!(location_query(&loc), "e=draw_failed");
+    // The surveyor registers SHA-256(seed) before the freeze; a second one is refused.
+    let commitment = Seed::parse(SEED).unwrap().commitment();
+    let (_, _, loc) = post_form(
+        &sv,
+        &format!("{base}/campaigns/{id}/seed-commitment"),
+        &sv_csrf,
+        &[("commitment", "not hex")],
+    )
+    .await;
+    assert_eq!(location_query(&loc), "e=bad_commitment");
+    let (_, _, loc) = post_form(
+        &sv,
+        &format!("{base}/campaigns/{id}/seed-commitment"),
+        &sv_csrf,
+        &[("commitment", &commitment.to_uppercase())],
+    )
+    .await;
+    assert_eq!(location_query(&loc), "m=committed");
+    assert_eq!(
+        loc.as_deref().unwrap().split('?').next(),
+        Some(format!("/surveyor/campaigns/{id}").as_str())
+    );
+    let (_, _, loc) = post_form(
+        admin,
+        &format!("{base}/campaigns/{id}/seed-commitment"),
+        csrf,
+        &[("commitment", &"a".repeat(64))],
+    )
+    .await;
+    assert_eq!(location_query(&loc), "e=commitment_exists");
+    // The freeze needs the confirmation box, then records the frame fingerprint.
+    let (_, _, loc) = post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/freeze"),
+        csrf,
+        &[],
+    )
+    .await;
+    assert_eq!(location_query(&loc), "e=confirm");
+    let (_, _, loc) = post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/freeze"),
+        csrf,
+        &[("confirm", "yes")],
+    )
+    .await;
+    assert_eq!(location_query(&loc), "m=frozen");
+    let campaign = app.db.campaign(id).await.unwrap();
+    let frames = app.db.campaign_frames(id).await.unwrap();
+    let pairs: Vec<(String, String)> = frames
+        .iter()
+        .map(|f| (f.code.clone(), sampling::fingerprint(&f.phones)))
+        .collect();
+    assert_eq!(
+        campaign.frame_fingerprint.as_deref(),
+        Some(sampling::frame_fingerprint(&pairs).as_str())
+    );
+    let (_, page) = get_text(admin, &format!("{base}/admin/campaigns/{id}")).await;
+    assert!(page.contains(campaign.frame_fingerprint.as_deref().unwrap()));
+    // No upload after the freeze, and no commitment either.
+    let (s, _, _) = upload(
+        &t.op1.0,
+        &format!("{base}/village/campaigns/{id}/roster"),
+        &t.op1.1,
+        "late.csv",
+        b"phone\n13700000000\n".to_vec(),
+        &[],
+    )
+    .await;
+    assert_eq!(s, 400);
+    // A seed that does not match the commitment is refused; a short one explained.
+    let (_, _, loc) = post_form(
+        &sv,
+        &format!("{base}/campaigns/{id}/seed"),
+        &sv_csrf,
+        &[("seed", "dice 3 1 4 1 5 9 2 6 5 3 5 8 9 8")],
+    )
+    .await;
+    assert_eq!(location_query(&loc), "e=seed_mismatch");
+    let (_, _, loc) = post_form(
+        &sv,
+        &format!("{base}/campaigns/{id}/seed"),
+        &sv_csrf,
+        &[("seed", "short")],
+    )
+    .await;
+    assert_eq!(location_query(&loc), "e=seed_short");
+    let (_, _, loc) = post_form(
+        &sv,
+        &format!("{base}/campaigns/{id}/seed"),
+        &sv_csrf,
+        &[("seed", &format!("  {SEED}\n"))],
+    )
+    .await;
+    assert_eq!(location_query(&loc), "m=seed");
+    assert_eq!(
+        app.db.seed_state(id).await.unwrap().source.as_deref(),
+        Some("reveal")
+    );
+    let (_, _, loc) = post_form(
+        admin,
+        &format!("{base}/campaigns/{id}/seed"),
+        csrf,
+        &[("seed", "another seed of enough length")],
+    )
+    .await;
+    assert_eq!(location_query(&loc), "e=seed_not_now");
+    // Draw: only the administrator; then the record is published.
+    let (s, _, _) = post_form(
+        &sv,
+        &format!("{base}/admin/campaigns/{id}/draw"),
+        &sv_csrf,
+        &[],
+    )
+    .await;
+    assert_eq!(s, 403);
+    let (_, _, loc) = post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/draw"),
+        csrf,
+        &[],
+    )
+    .await;
+    assert_eq!(location_query(&loc), "m=drawn");
+    let r = admin
+        .get(format!("{base}/campaigns/{id}/draw.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let json = r.text().await.unwrap();
+    let record: sampling::DrawRecord = serde_json::from_str(&json).unwrap();
+    assert_eq!(record.seed, SEED);
+    assert_eq!(record.seed_commitment.as_deref(), Some(commitment.as_str()));
+    assert_eq!(record.villages.len(), 2);
+    assert_eq!(
+        (record.villages[0].population, record.villages[0].size),
+        (30, 28)
+    );
+    assert_eq!(
+        (record.villages[1].population, record.villages[1].size),
+        (5, 5)
+    );
+    for f in &frames {
+        for p in &f.phones {
+            assert!(
+                !json.contains(p.as_str()),
+                "the record holds a phone number"
+            );
+        }
+    }
+    // The same draw, redone offline from the exported rosters by the CLI, verifies.
+    let dir = tempfile::tempdir().unwrap();
+    let rosters = dir.path().join("rosters");
+    let bin = env!("CARGO_BIN_EXE_minyi");
+    let out = std::process::Command::new(bin)
+        .args(["rosters", "export", "--campaign", &id.to_string(), "--out"])
+        .arg(&rosters)
+        .env("DATABASE_URL", &app.database_url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(dir.path().join("record.json"), &json).unwrap();
+    let out = std::process::Command::new(bin)
+        .arg("verify")
+        .arg("--record")
+        .arg(dir.path().join("record.json"))
+        .arg("--rosters")
+        .arg(&rosters)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("OK"));
+    // The surveyor's frozen-roster download is the same frame.
+    let r = sv
+        .get(format!("{base}/surveyor/campaigns/{id}/rosters/V1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.text().await.unwrap(),
+        std::fs::read_to_string(rosters.join("V1.csv")).unwrap()
+    );
+    // And the ranked list in the app is sample-v1 on that frame.
+    let expected = sampling::draw_stratum(
+        &Seed::parse(SEED).unwrap(),
+        "V1",
+        frames[0].phones.clone(),
+        &SizeRule::default(),
+    );
+    let csv = sv
+        .get(format!("{base}/surveyor/campaigns/{id}/sample.csv"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(csv.starts_with(b"\xEF\xBB\xBF"));
+    let mut reader = csv::Reader::from_reader(&csv[3..]);
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let v1: Vec<&str> = rows
+        .iter()
+        .filter(|r| &r[0] == "V1")
+        .map(|r| r.get(2).unwrap())
+        .collect();
+    assert_eq!(
+        v1,
+        expected
+            .ranked
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        rows.iter()
+            .filter(|r| &r[0] == "V1" && &r[3] == "primary")
+            .count(),
+        28
+    );
+    assert_eq!(
+        rows.iter()
+            .filter(|r| &r[0] == "V2")
+            .map(|r| r.get(4).unwrap())
+            .collect::<Vec<_>>(),
+        ["居民"; 5]
+    );
+}
+
+#[tokio::test]
+async fn a_public_event_seed_is_typed_in_after_the_freeze() {
+    let app = spawn().await;
+    let t = town_with_rosters(&app).await;
+    let (base, id, admin, csrf) = (&app.base, t.campaign, &t.admin.0, &t.admin.1);
+    // A fixed size per village, set before the freeze.
+    let (_, _, loc) = post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/size-rule"),
+        csrf,
+        &[("method", "fixed"), ("size", "0")],
+    )
+    .await;
+    assert_eq!(location_query(&loc), "e=bad_rule");
+    let (_, _, loc) = post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/size-rule"),
+        csrf,
+        &[("method", "fixed"), ("size", "7")],
+    )
+    .await;
+    assert_eq!(location_query(&loc), "m=rule");
+    post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/freeze"),
+        csrf,
+        &[("confirm", "yes")],
+    )
+    .await;
+    let (_, _, loc) = post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/size-rule"),
+        csrf,
+        &[
+            ("method", "formula"),
+            ("margin", "0.05"),
+            ("confidence", "0.95"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        location_query(&loc),
+        "e=not_collecting",
+        "the rule is fixed at the freeze"
+    );
+    let (_, _, loc) = post_form(
+        admin,
+        &format!("{base}/campaigns/{id}/seed-commitment"),
+        csrf,
+        &[("commitment", &"a".repeat(64))],
+    )
+    .await;
+    assert_eq!(
+        location_query(&loc),
+        "e=not_collecting",
+        "too late to commit"
+    );
+    let (_, _, loc) = post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/draw"),
+        csrf,
+        &[],
+    )
+    .await;
+    assert_eq!(location_query(&loc), "e=draw_failed", "no seed yet");
+    let (_, _, loc) = post_form(
+        admin,
+        &format!("{base}/campaigns/{id}/seed"),
+        csrf,
+        &[("seed", "  fifteen chars  ")],
+    )
+    .await;
+    assert_eq!(location_query(&loc), "e=seed_short");
+    let (_, _, loc) = post_form(
+        admin,
+        &format!("{base}/campaigns/{id}/seed"),
+        csrf,
+        &[("seed", "会议掷骰 6 2 4 1 3 3 5")],
+    )
+    .await;
+    assert_eq!(location_query(&loc), "m=seed");
+    assert_eq!(
+        app.db.seed_state(id).await.unwrap().source.as_deref(),
+        Some("public")
+    );
+    // Two administrators clicking "draw" at once: one draw.
+    let url = format!("{base}/admin/campaigns/{id}/draw");
+    let (a, b) = tokio::join!(
+        post_form(admin, &url, csrf, &[]),
+        post_form(admin, &url, csrf, &[])
+    );
+    let mut outcomes = [location_query(&a.2), location_query(&b.2)];
+    outcomes.sort();
+    assert_eq!(outcomes, ["e=draw_failed", "m=drawn"]);
+    let (json, _) = app.db.draw_record(id).await.unwrap().unwrap();
+    let record: sampling::DrawRecord = serde_json::from_str(&json).unwrap();
+    assert_eq!(record.seed_commitment, None);
+    assert_eq!(
+        record.villages.iter().map(|v| v.size).collect::<Vec<_>>(),
+        [7, 5]
+    );
+    let (_, page) = get_text(admin, &format!("{base}/campaigns/{id}/draw")).await;
+    assert!(
+        page.contains(&record.frame_fingerprint) && page.contains("会议掷骰"),
+        "{page}"
+    );
+    let csv = admin
+        .get(format!("{base}/campaigns/{id}/draw.csv"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.starts_with("\u{feff}village,population,fingerprint,size,list_sha256"));
+}
+
+#[tokio::test]
+async fn only_the_surveyor_sees_the_sample_and_the_village_sees_nothing_drawn() {
+    let app = spawn().await;
+    let t = town_with_rosters(&app).await;
+    let (sv, _) = surveyor(&app, &t).await;
+    let (base, id, admin, csrf) = (&app.base, t.campaign, &t.admin.0, &t.admin.1);
+    post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/freeze"),
+        csrf,
+        &[("confirm", "yes")],
+    )
+    .await;
+    post_form(
+        admin,
+        &format!("{base}/campaigns/{id}/seed"),
+        csrf,
+        &[("seed", SEED)],
+    )
+    .await;
+    post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/draw"),
+        csrf,
+        &[],
+    )
+    .await;
+    let phone = app
+        .db
+        .frame_phones(id, app.db.village_by_code("V1").await.unwrap().id)
+        .await
+        .unwrap()[0]
+        .clone();
+    // The surveyor sees full numbers with tel: links.
+    let (s, page) = get_text(&sv, &format!("{base}/surveyor/campaigns/{id}/villages/V1")).await;
+    assert_eq!(s, 200);
+    assert!(page.contains(&format!("tel:{phone}")));
+    // The commission: the record and counts, never the list.
+    for path in [
+        format!("/surveyor/campaigns/{id}/villages/V1"),
+        format!("/surveyor/campaigns/{id}/sample.csv"),
+        format!("/surveyor/campaigns/{id}/rosters/V1"),
+    ] {
+        let (s, _) = get_text(admin, &format!("{base}{path}")).await;
+        assert_eq!((path.as_str(), s), (path.as_str(), 403));
+    }
+    let (_, page) = get_text(admin, &format!("{base}/admin/campaigns/{id}")).await;
+    assert!(!page.contains(&phone));
+    // The village: neither its sample, nor the record, nor whether anyone was drawn.
+    for (op, _) in [&t.op1, &t.op2] {
+        for path in [
+            format!("/campaigns/{id}/draw"),
+            format!("/campaigns/{id}/draw.json"),
+            format!("/campaigns/{id}/draw.csv"),
+            format!("/surveyor/campaigns/{id}"),
+            format!("/surveyor/campaigns/{id}/villages/V1"),
+            format!("/api/campaigns/{id}/draw"),
+        ] {
+            let (s, _) = get_text(op, &format!("{base}{path}")).await;
+            assert_eq!((path.as_str(), s), (path.as_str(), 403));
+        }
+        let (_, home) = get_text(op, &format!("{base}/village")).await;
+        assert!(!home.contains(&phone) && !home.contains("样本"), "{home}");
+        let (_, receipt) = get_text(op, &format!("{base}/village/campaigns/{id}/receipt")).await;
+        assert!(!receipt.contains("样本") && !receipt.contains(&phone));
+    }
+}
