@@ -174,11 +174,7 @@ async fn freeze_rosters(
     if form.confirm != "yes" {
         return Ok(go(&user, id, "e", "confirm"));
     }
-    if !state
-        .db
-        .freeze(id, |pairs| sampling::frame_fingerprint(pairs))
-        .await?
-    {
+    if !state.db.freeze(id, sampling::frame_fingerprint).await? {
         return Ok(go(&user, id, "e", "not_collecting"));
     }
     tracing::info!(campaign = id, by = user.account_id, "rosters frozen");
