@@ -40,6 +40,19 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Print the sample size for a village of N recipients.
     SampleSize(SampleSizeArgs),
+    /// Check the questionnaire and scheme files.
+    #[command(subcommand)]
+    Forms(FormsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FormsCommand {
+    /// Validate survey-forms/*.toml; names file, line and problem for each error.
+    Check {
+        /// The folder (default survey-forms).
+        #[arg(default_value = "survey-forms")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -78,7 +91,7 @@ pub struct DrawArgs {
     #[arg(long)]
     pub rosters: PathBuf,
     /// The seed (at least 16 characters; leading and trailing whitespace is removed).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub seed: String,
     /// The SHA-256 commitment published before the freeze, if the seed was committed.
     #[arg(long)]
@@ -148,6 +161,9 @@ pub struct ServeArgs {
     /// Most data rows accepted in one roster file.
     #[arg(long, env = "MINYI_MAX_ROWS", default_value_t = 1_000_000)]
     pub max_rows: u64,
+    /// Folder of questionnaire files, read when a campaign's fieldwork starts.
+    #[arg(long, env = "MINYI_FORMS_DIR", default_value = "survey-forms")]
+    pub forms_dir: PathBuf,
 }
 
 #[derive(Subcommand, Debug)]
@@ -185,6 +201,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 base_url: a.base_url,
                 upload_limit: a.upload_limit_mb.saturating_mul(1024 * 1024),
                 max_rows: a.max_rows,
+                forms_dir: a.forms_dir,
             };
             crate::http::serve(config).await
         }
@@ -238,11 +255,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rosters(RostersCommand::Export { campaign, out, db }) => {
             let db = Db::connect(&db.database_url).await?;
             db.migrate().await?;
-            db.campaign(campaign)
+            let found = db
+                .campaign(campaign)
                 .await
                 .map_err(|e| anyhow::anyhow!("campaign {campaign}: {e}"))?;
-            std::fs::create_dir_all(&out)?;
+            let Some(frozen) = found.frame_fingerprint else {
+                anyhow::bail!(
+                    "campaign {campaign} is not frozen yet: its rosters may still change"
+                );
+            };
             let frames = db.campaign_frames(campaign).await?;
+            let pairs: Vec<(String, String)> = frames
+                .iter()
+                .map(|f| (f.code.clone(), crate::sampling::fingerprint(&f.phones)))
+                .collect();
+            let now = crate::sampling::frame_fingerprint(&pairs);
+            anyhow::ensure!(
+                now == frozen,
+                "the stored rosters no longer match the frame fingerprint taken at the freeze ({frozen}, now {now})"
+            );
+            std::fs::create_dir_all(&out)?;
             for f in &frames {
                 let mut text = String::from("电话\n");
                 for p in &f.phones {
@@ -251,7 +283,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 std::fs::write(out.join(format!("{}.csv", f.code)), text)?;
             }
-            eprintln!("wrote {} rosters to {}", frames.len(), out.display());
+            eprintln!(
+                "wrote {} frozen rosters to {} (frame fingerprint {frozen})",
+                frames.len(),
+                out.display()
+            );
             db.close().await;
             Ok(())
         }
@@ -286,6 +322,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 record.algorithm, record.seed, record.frame_fingerprint
             );
             Ok(())
+        }
+        Command::Forms(FormsCommand::Check { dir }) => {
+            let errors = crate::forms::check_dir(&dir);
+            if errors.is_empty() {
+                let set = crate::forms::load_dir(&dir)
+                    .map_err(|e| anyhow::anyhow!("{} errors", e.len()))?;
+                println!(
+                    "OK: {} {} ({} questions), {} {} ({} questions), scheme {} {}",
+                    set.recipients.id,
+                    set.recipients.version,
+                    set.recipients.questions.len(),
+                    set.panel.id,
+                    set.panel.version,
+                    set.panel.questions.len(),
+                    set.scheme.id,
+                    set.scheme.version
+                );
+                return Ok(());
+            }
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            anyhow::bail!("{} problem(s) in {}", errors.len(), dir.display())
         }
         Command::SampleSize(a) => {
             println!("{}", a.sizing.rule(None)?.size(a.population));

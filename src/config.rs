@@ -15,6 +15,9 @@ pub struct Config {
     pub upload_limit: usize,
     /// Most data rows accepted in one roster file.
     pub max_rows: u64,
+    /// Where the questionnaire files are read from when a campaign's fieldwork starts
+    /// (the copies built into the binary are used if this folder does not exist).
+    pub forms_dir: std::path::PathBuf,
 }
 
 impl Config {
@@ -32,6 +35,7 @@ impl Default for Config {
             base_url: "http://127.0.0.1:8080".into(),
             upload_limit: 20 * 1024 * 1024,
             max_rows: 1_000_000,
+            forms_dir: "survey-forms".into(),
         }
     }
 }
@@ -44,6 +48,7 @@ impl fmt::Debug for Config {
             .field("base_url", &self.base_url)
             .field("upload_limit", &self.upload_limit)
             .field("max_rows", &self.max_rows)
+            .field("forms_dir", &self.forms_dir)
             .finish()
     }
 }

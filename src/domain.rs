@@ -149,6 +149,16 @@ pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
+/// Today's date in China Standard Time, `YYYY-MM-DD` (responses keep only the date).
+pub fn today() -> String {
+    let offset = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::OffsetDateTime::now_utc()
+        .to_offset(offset)
+        .format(&format)
+        .unwrap_or_default()
+}
+
 /// A Unix time shown as people in the town read it (China Standard Time, UTC+8, no DST).
 pub fn local_time(unix: i64) -> String {
     let offset = time::UtcOffset::from_hms(8, 0, 0).unwrap_or(time::UtcOffset::UTC);

@@ -10,7 +10,6 @@ use crate::sampling::{
     VillageRecord, draw_stratum,
 };
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -215,10 +214,12 @@ pub fn draw_dir(
 }
 
 /// The ranked lists as CSV: `village,rank,phone,selection` (selection = primary or reserve).
-pub fn write_ranked_csv<T: AsRef<str>>(out: impl Write, strata: &[Stratum<T>]) -> csv::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    w.write_record(["village", "rank", "phone", "selection"])?;
-    let mut rank_text = String::new();
+/// Village codes (letters, digits, `-`, `_`) and phones (digits) never need quoting.
+pub fn write_ranked_csv<T: AsRef<str>>(
+    mut out: impl Write,
+    strata: &[Stratum<T>],
+) -> std::io::Result<()> {
+    writeln!(out, "village,rank,phone,selection")?;
     for s in strata {
         for (i, phone) in s.ranked.iter().enumerate() {
             let selection = if (i as u64) < s.size {
@@ -226,18 +227,16 @@ pub fn write_ranked_csv<T: AsRef<str>>(out: impl Write, strata: &[Stratum<T>]) -
             } else {
                 "reserve"
             };
-            rank_text.clear();
-            let _ = write!(rank_text, "{}", i + 1);
-            w.write_record([
-                s.village_code.as_bytes(),
-                rank_text.as_bytes(),
-                phone.as_ref().as_bytes(),
-                selection.as_bytes(),
-            ])?;
+            writeln!(
+                out,
+                "{},{},{},{selection}",
+                s.village_code,
+                i + 1,
+                phone.as_ref()
+            )?;
         }
     }
-    w.flush()?;
-    Ok(())
+    out.flush()
 }
 
 /// What `verify_dir` found wrong, naming the first village (in code order) that differs.

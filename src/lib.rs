@@ -22,6 +22,10 @@ pub mod domain;
 pub mod draw;
 /// CSV for Excel and WPS: BOM, formula cells neutralised.
 pub mod export;
+/// Fieldwork: releasing the sample as cases, invitations and the SMS outbox.
+pub mod fieldwork;
+/// survey-forms/*.toml → questionnaires and the item-16 scheme; answers parsed and checked.
+pub mod forms;
 /// The web app: pages for people, a JSON API for tools.
 pub mod http;
 /// Roster files (.xlsx, .xls, CSV in UTF-8/GBK) → normalised phones and a receipt.

@@ -13,6 +13,17 @@ pub fn random_token() -> String {
     hex::encode(bytes)
 }
 
+/// A survey-link token: 128 random bits from the OS, base64url without padding (22
+/// characters, so that the link fits a 70-character SMS). Returns (token, SHA-256 hex).
+pub fn link_token() -> (String, String) {
+    use base64::Engine;
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("operating system random generator failed");
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
 /// A one-time password people can type: 12 characters without look-alikes (0/O, 1/l/I).
 pub fn one_time_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -72,6 +83,18 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(token_hash("abc").len(), 64);
         assert_ne!(token_hash(&a), a);
+    }
+
+    #[test]
+    fn link_tokens_carry_128_bits_in_22_url_safe_characters() {
+        let (t, h) = link_token();
+        assert_eq!(t.len(), 22);
+        assert!(
+            t.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
+        assert_eq!(h, token_hash(&t));
+        assert_ne!(link_token().0, t);
     }
 
     #[test]

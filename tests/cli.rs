@@ -240,6 +240,19 @@ fn serve_creates_the_database_and_logs_no_phone_password_or_token() {
     let base = format!("http://127.0.0.1:{port}");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let token = rt.block_on(async {
+        // The password is printed before the listener binds: wait until it answers.
+        let mut ready = false;
+        for _ in 0..100 {
+            if reqwest::get(format!("{base}/healthz"))
+                .await
+                .is_ok_and(|r| r.status() == 200)
+            {
+                ready = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(ready, "server did not start");
         let c = common::client();
         let csrf =
             common::login_and_set_password(&c, &base, "admin", &password, "admin-password-2026")

@@ -22,6 +22,7 @@ pub struct Campaign {
     pub frame_fingerprint: Option<String>,
     /// The sample-size rule, JSON of `sampling::SizeParameters`.
     pub size_rule: String,
+    pub fieldwork_started_at: Option<i64>,
 }
 
 impl Campaign {
@@ -90,12 +91,12 @@ impl Db {
     }
 
     pub async fn list_campaigns(&self) -> Result<Vec<Campaign>, DbError> {
-        let sql = "SELECT id, name, town, year, state, created_at, frozen_at, frame_fingerprint, size_rule FROM campaigns ORDER BY year DESC, id DESC";
+        let sql = "SELECT id, name, town, year, state, created_at, frozen_at, frame_fingerprint, size_rule, fieldwork_started_at FROM campaigns ORDER BY year DESC, id DESC";
         Ok(on_pool!(self, p => sqlx::query_as(sql).fetch_all(p).await)?)
     }
 
     pub async fn campaign(&self, id: i64) -> Result<Campaign, DbError> {
-        let sql = "SELECT id, name, town, year, state, created_at, frozen_at, frame_fingerprint, size_rule FROM campaigns WHERE id = $1";
+        let sql = "SELECT id, name, town, year, state, created_at, frozen_at, frame_fingerprint, size_rule, fieldwork_started_at FROM campaigns WHERE id = $1";
         on_pool!(self, p => sqlx::query_as(sql).bind(id).fetch_optional(p).await)?
             .ok_or(DbError::NotFound)
     }

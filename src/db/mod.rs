@@ -9,11 +9,13 @@ mod accounts;
 mod campaigns;
 mod draws;
 mod rosters;
+mod survey;
 
 pub use accounts::{Account, NewAccount, SessionUser};
 pub use campaigns::{Campaign, Village};
 pub use draws::{SeedState, StratumRow, VillageFrame};
 pub use rosters::{CrossVillagePhone, ImportError, RosterStatus, RosterTarget};
+pub use survey::{LinkTarget, NewResponse, Outgoing, PanelMember, PinnedForm, Release};
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{

@@ -210,11 +210,19 @@ async fn campaign_page(
         None => ("formula", "0.05".into(), "0.95".into(), String::new()),
     };
     let drawn = state.db.draw_record(id).await?.is_some();
+    let pinned: Vec<_> = state
+        .db
+        .pinned_forms(id)
+        .await?
+        .into_iter()
+        .map(|f| context! { role => f.role, form_id => f.form_id, version => f.version, sha256 => f.sha256 })
+        .collect();
     Ok(views::page(
         user,
         "admin_campaign.html",
         context! {
-            campaign => ser(&campaign), statuses, received, cross, message, error, drawn,
+            campaign => ser(&campaign), statuses, received, cross, message, error, drawn, pinned,
+            fieldwork_started_at => campaign.fieldwork_started_at.map(local_time),
             state_label => state_.map(CampaignState::label).unwrap_or(""),
             collecting => state_ == Some(CampaignState::Collecting),
             frozen_at => campaign.frozen_at.map(local_time),

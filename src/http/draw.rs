@@ -54,6 +54,8 @@ pub fn flash(key: &str) -> Option<&'static str> {
         }
         "seed_not_now" => "只能在名单冻结之后、抽样之前录入一次随机种子。",
         "draw_failed" => "未能抽样,请确认名单已冻结且已录入随机种子。",
+        "fieldwork" => "调查已开始:问卷版本已固定,样本已发放为调查对象。",
+        "not_drawn" => "只能在抽样之后开始调查,且只能开始一次。",
         _ => return None,
     })
 }

@@ -8,6 +8,8 @@ mod api;
 mod auth;
 mod draw;
 mod error;
+mod fieldwork;
+mod survey;
 mod surveyor;
 mod upload;
 mod views;
@@ -15,6 +17,7 @@ mod village;
 
 pub use auth::CurrentUser;
 pub use error::AppError;
+pub use survey::FormCache;
 
 use crate::config::Config;
 use crate::db::{Db, NewAccount};
@@ -35,6 +38,18 @@ use tower_http::trace::TraceLayer;
 pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
+    /// Pinned questionnaires, parsed once.
+    pub forms: FormCache,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: Config) -> Self {
+        AppState {
+            db,
+            config: Arc::new(config),
+            forms: FormCache::default(),
+        }
+    }
 }
 
 /// The whole app as a router, without listening anywhere.
@@ -48,6 +63,8 @@ pub fn app(state: AppState) -> Router {
         .merge(village::router(&state.config))
         .merge(draw::router())
         .merge(surveyor::router())
+        .merge(fieldwork::router())
+        .merge(survey::router())
         .nest("/api", api::router(&state.config))
         .layer(
             // Log the route template (`/s/{token}`), never the raw path: paths may carry
@@ -170,10 +187,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             }
         })
     };
-    let state = AppState {
-        db: db.clone(),
-        config: Arc::new(config),
-    };
+    let state = AppState::new(db.clone(), config);
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;

@@ -5,56 +5,39 @@ use axum::response::Html;
 use minijinja::{Environment, Value, context};
 use std::sync::LazyLock;
 
+/// Every template file, compiled into the binary.
+macro_rules! template_files {
+    ($($name:literal),* $(,)?) => {
+        [$(($name, include_str!(concat!("templates/", $name)))),*]
+    };
+}
+
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
     // `.html` templates are HTML-escaped automatically (minijinja's default for that suffix).
-    for (name, source) in [
-        ("base.html", include_str!("templates/base.html")),
-        ("error.html", include_str!("templates/error.html")),
-        ("login.html", include_str!("templates/login.html")),
-        ("password.html", include_str!("templates/password.html")),
-        (
-            "placeholder.html",
-            include_str!("templates/placeholder.html"),
-        ),
-        (
-            "admin_campaigns.html",
-            include_str!("templates/admin_campaigns.html"),
-        ),
-        (
-            "admin_campaign.html",
-            include_str!("templates/admin_campaign.html"),
-        ),
-        (
-            "admin_villages.html",
-            include_str!("templates/admin_villages.html"),
-        ),
-        (
-            "admin_accounts.html",
-            include_str!("templates/admin_accounts.html"),
-        ),
-        (
-            "village_home.html",
-            include_str!("templates/village_home.html"),
-        ),
-        ("receipt.html", include_str!("templates/receipt.html")),
-        (
-            "draw_record.html",
-            include_str!("templates/draw_record.html"),
-        ),
-        ("seed_forms.html", include_str!("templates/seed_forms.html")),
-        (
-            "surveyor_home.html",
-            include_str!("templates/surveyor_home.html"),
-        ),
-        (
-            "surveyor_campaign.html",
-            include_str!("templates/surveyor_campaign.html"),
-        ),
-        (
-            "surveyor_village.html",
-            include_str!("templates/surveyor_village.html"),
-        ),
+    for (name, source) in template_files![
+        "base.html",
+        "error.html",
+        "login.html",
+        "password.html",
+        "placeholder.html",
+        "admin_campaigns.html",
+        "admin_campaign.html",
+        "admin_villages.html",
+        "admin_accounts.html",
+        "admin_panel.html",
+        "village_home.html",
+        "receipt.html",
+        "draw_record.html",
+        "seed_forms.html",
+        "surveyor_home.html",
+        "surveyor_campaign.html",
+        "surveyor_village.html",
+        "panel_sheet.html",
+        "panel_home.html",
+        "survey_base.html",
+        "survey_status.html",
+        "survey_form.html",
     ] {
         if let Err(e) = env.add_template(name, source) {
             // A broken template is a programming error caught by the test suite.
@@ -103,7 +86,14 @@ mod tests {
 
     #[test]
     fn every_template_compiles() {
-        assert!(TEMPLATES.templates().count() >= 16);
+        let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/src/http/templates"))
+            .unwrap()
+            .count();
+        assert_eq!(
+            TEMPLATES.templates().count(),
+            files,
+            "a template file is not registered"
+        );
     }
 
     #[test]

@@ -172,14 +172,18 @@ pub fn draw_stratum<T: AsRef<str> + Ord + Clone>(
     rule: &SizeRule,
 ) -> Stratum<T> {
     let mut frame = phones;
-    // Sort by the bytes themselves, as the spec says, whatever `T`'s `Ord` does on ties.
-    frame.sort_by(|a, b| {
-        a.as_ref()
-            .as_bytes()
-            .cmp(b.as_ref().as_bytes())
-            .then(a.cmp(b))
-    });
-    frame.dedup_by(|a, b| a.as_ref() == b.as_ref());
+    // The spec's order is the bytes' order. `T`'s own `Ord` (String's, Phone's) is that
+    // order and much cheaper to compare; one pass checks it, and a `T` whose `Ord` differs
+    // falls back to sorting by the bytes themselves.
+    frame.sort_unstable();
+    frame.dedup();
+    let byte_ordered = frame
+        .windows(2)
+        .all(|w| w[0].as_ref().as_bytes() < w[1].as_ref().as_bytes());
+    if !byte_ordered {
+        frame.sort_by(|a, b| a.as_ref().as_bytes().cmp(b.as_ref().as_bytes()));
+        frame.dedup_by(|a, b| a.as_ref() == b.as_ref());
+    }
 
     let fingerprint = fingerprint(&frame);
     let mut rng = ChaCha20Rng::from_seed(stratum_seed(seed, village_code, &fingerprint));

@@ -6,7 +6,6 @@
 use minyi::config::Config;
 use minyi::db::Db;
 use minyi::http::{AppState, app, bootstrap_admin};
-use std::sync::Arc;
 
 pub struct TestApp {
     pub base: String,
@@ -55,12 +54,17 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         .await
         .expect("bootstrap")
         .expect("first start creates admin");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
     let mut config = Config {
         database_url: database_url.clone(),
+        base_url: base.clone(),
         ..Config::default()
     };
     tweak(&mut config);
-    let base = serve_on_random_port(db.clone(), config.clone()).await;
+    serve_on(listener, db.clone(), config.clone());
     TestApp {
         base,
         db,
@@ -77,14 +81,15 @@ pub async fn serve_on_random_port(db: Db, config: Config) -> String {
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let state = AppState {
-        db,
-        config: Arc::new(config),
-    };
+    serve_on(listener, db, config);
+    format!("http://{addr}")
+}
+
+fn serve_on(listener: tokio::net::TcpListener, db: Db, config: Config) {
+    let state = AppState::new(db, config);
     tokio::spawn(async move {
         axum::serve(listener, app(state)).await.expect("serve");
     });
-    format!("http://{addr}")
 }
 
 /// A browser-like client: keeps cookies, does not follow redirects (tests look at them).
@@ -327,4 +332,71 @@ pub async fn exec(db: &Db, sql: &'static str, param: i64) -> u64 {
             .expect("exec")
             .rows_affected(),
     }
+}
+
+/// A town whose two villages have handed in rosters (V1: 30 phones, V2: 5 phones).
+pub async fn town_with_rosters(app: &TestApp) -> Town {
+    let t = town(app).await;
+    let url = format!("{}/village/campaigns/{}/roster", app.base, t.campaign);
+    let v1: String = (0..30).map(|i| format!("138{:08}\n", i * 37)).collect();
+    let (s, _, _) = upload(
+        &t.op1.0,
+        &url,
+        &t.op1.1,
+        "v1.csv",
+        format!("电话\n{v1}").into_bytes(),
+        &[],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let v2: String = (0..5).map(|i| format!("139{:08}\n", i)).collect();
+    let (s, _, _) = upload(
+        &t.op2.0,
+        &url,
+        &t.op2.1,
+        "v2.csv",
+        format!(
+            "姓名,电话\n{}",
+            v2.lines()
+                .map(|p| format!("居民,{p}\n"))
+                .collect::<String>()
+        )
+        .into_bytes(),
+        &[],
+    )
+    .await;
+    assert_eq!(s, 303);
+    t
+}
+
+pub async fn surveyor(app: &TestApp, t: &Town) -> (reqwest::Client, String) {
+    let (s, page, _) = post_form(
+        &t.admin.0,
+        &format!("{}/admin/accounts", app.base),
+        &t.admin.1,
+        &[
+            ("username", "survey"),
+            ("display_name", "调查员"),
+            ("role", "surveyor"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200);
+    let c = client();
+    let csrf = login_and_set_password(
+        &c,
+        &app.base,
+        "survey",
+        &one_time_password_in(&page),
+        "surveyor-password",
+    )
+    .await;
+    (c, csrf)
+}
+
+pub fn location_query(loc: &Option<String>) -> String {
+    loc.as_deref()
+        .and_then(|l| l.split_once('?'))
+        .map(|(_, q)| q.to_string())
+        .unwrap_or_default()
 }

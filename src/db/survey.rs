@@ -1,0 +1,313 @@
+//! Fieldwork storage for the questionnaires: pinned forms, released cases, invitations and
+//! their link tokens (SHA-256 only), responses, and the panel.
+
+use super::{Db, DbError, on_pool};
+use crate::domain::now;
+
+/// A form file as a campaign pinned it at the start of fieldwork.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct PinnedForm {
+    /// `recipients`, `panel` or `scheme`.
+    pub role: String,
+    pub form_id: String,
+    pub version: String,
+    pub sha256: String,
+    pub source: String,
+}
+
+/// A sample member to release as a case.
+pub struct Release {
+    pub village_id: i64,
+    pub rank: i64,
+    pub phone: String,
+    pub name: Option<String>,
+    pub reason: String,
+}
+
+/// What a survey link leads to.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct LinkTarget {
+    pub invitation_id: i64,
+    pub case_id: i64,
+    pub campaign_id: i64,
+    pub campaign_state: String,
+    pub town: String,
+    pub village_id: i64,
+    pub village_name: String,
+    pub used_on: Option<String>,
+    pub voided: bool,
+}
+
+/// An answer set to store: nothing in it points back to a person.
+pub struct NewResponse<'a> {
+    pub campaign_id: i64,
+    pub village_id: i64,
+    pub form: &'a PinnedForm,
+    /// `self` (through the link), `phone` (interview) or `panel`.
+    pub mode: &'a str,
+    pub answers_json: &'a str,
+    /// YYYY-MM-DD.
+    pub answered_on: &'a str,
+}
+
+/// A line of the SMS outbox: the phone and the fresh token of its link.
+#[derive(Clone, Debug)]
+pub struct Outgoing {
+    pub phone: String,
+    pub village_name: String,
+    pub token: String,
+}
+
+/// A panel member as the commission sees them.
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct PanelMember {
+    pub id: i64,
+    pub campaign_id: i64,
+    pub name: String,
+    pub category: String,
+    pub phone: Option<String>,
+    pub has_link: bool,
+    pub rated: i64,
+}
+
+impl Db {
+    /// Start fieldwork: pin the forms, release the cases, create their invitations — all or
+    /// nothing. False if the campaign was not drawn (or already started).
+    pub async fn start_fieldwork(
+        &self,
+        campaign_id: i64,
+        forms: &[PinnedForm],
+        releases: &[Release],
+    ) -> Result<bool, DbError> {
+        let t = now();
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query("UPDATE campaigns SET state = 'fieldwork', fieldwork_started_at = $1 WHERE id = $2 AND state = 'drawn'")
+                .bind(t).bind(campaign_id).execute(&mut *tx).await?.rows_affected();
+            if n != 1 {
+                return Ok(false);
+            }
+            for f in forms {
+                sqlx::query("INSERT INTO campaign_forms (campaign_id, role, form_id, version, sha256, source) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(campaign_id).bind(&f.role).bind(&f.form_id).bind(&f.version).bind(&f.sha256).bind(&f.source)
+                    .execute(&mut *tx).await?;
+            }
+            for r in releases {
+                let case_id: i64 = sqlx::query_scalar(
+                    "INSERT INTO cases (campaign_id, village_id, rank, phone, name, released_at, release_reason) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
+                    .bind(campaign_id).bind(r.village_id).bind(r.rank).bind(&r.phone).bind(&r.name).bind(t).bind(&r.reason)
+                    .fetch_one(&mut *tx).await?;
+                sqlx::query("INSERT INTO invitations (case_id) VALUES ($1)").bind(case_id).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(true)
+    }
+
+    /// The forms a campaign pinned (empty before fieldwork).
+    pub async fn pinned_forms(&self, campaign_id: i64) -> Result<Vec<PinnedForm>, DbError> {
+        let sql = "SELECT role, form_id, version, sha256, source FROM campaign_forms WHERE campaign_id = $1 ORDER BY role";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?)
+    }
+
+    /// Give fresh link tokens to invitations that need an SMS: never sent ones
+    /// (`remind_after_days` = None), or, for reminders, unanswered ones whose last SMS is at
+    /// least that many days old. Each token is stored only as its SHA-256; the plain tokens
+    /// are returned once, for the outbox.
+    pub async fn issue_link_tokens(
+        &self,
+        campaign_id: i64,
+        remind_after_days: Option<i64>,
+        mut new_token: impl FnMut() -> (String, String) + Send,
+    ) -> Result<Vec<Outgoing>, DbError> {
+        let t = now();
+        let (filter, cutoff) = match remind_after_days {
+            None => ("i.first_sent_at IS NULL AND $2 = $2", 0),
+            Some(days) => (
+                "i.last_sent_at IS NOT NULL AND i.last_sent_at <= $2",
+                t - days * 86_400,
+            ),
+        };
+        let sql = format!(
+            "SELECT i.id, c.phone, v.name FROM invitations i JOIN cases c ON c.id = i.case_id JOIN villages v ON v.id = c.village_id
+             JOIN campaigns k ON k.id = c.campaign_id
+             WHERE c.campaign_id = $1 AND k.state = 'fieldwork' AND c.status = 'open' AND i.used_on IS NULL AND NOT i.voided AND {filter}
+             ORDER BY v.code, c.rank"
+        );
+        let mut out = Vec::new();
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            // A write first, so the read below and the updates happen under one write lock.
+            sqlx::query("UPDATE campaigns SET state = state WHERE id = $1").bind(campaign_id).execute(&mut *tx).await?;
+            let due: Vec<(i64, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(campaign_id).bind(cutoff).fetch_all(&mut *tx).await?;
+            for (invitation_id, phone, village_name) in due {
+                let (token, hash) = new_token();
+                sqlx::query("INSERT INTO invitation_tokens (token_hash, invitation_id, created_at) VALUES ($1, $2, $3)")
+                    .bind(&hash).bind(invitation_id).bind(t).execute(&mut *tx).await?;
+                sqlx::query("UPDATE invitations SET first_sent_at = COALESCE(first_sent_at, $1), last_sent_at = $1 WHERE id = $2")
+                    .bind(t).bind(invitation_id).execute(&mut *tx).await?;
+                out.push(Outgoing { phone, village_name, token });
+            }
+            tx.commit().await?;
+        });
+        Ok(out)
+    }
+
+    /// The invitation behind a link token, if the token is known.
+    pub async fn link_target(&self, token_hash: &str) -> Result<Option<LinkTarget>, DbError> {
+        let sql = "SELECT i.id AS invitation_id, c.id AS case_id, c.campaign_id, k.state AS campaign_state, k.town,
+                          c.village_id, v.name AS village_name, i.used_on, i.voided
+                   FROM invitation_tokens t JOIN invitations i ON i.id = t.invitation_id
+                   JOIN cases c ON c.id = i.case_id JOIN campaigns k ON k.id = c.campaign_id
+                   JOIN villages v ON v.id = c.village_id
+                   WHERE t.token_hash = $1";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(token_hash).fetch_optional(p).await)?)
+    }
+
+    /// Store a response through a link: in one transaction the invitation is marked used,
+    /// the response stored and the case completed. False (and nothing stored) if the
+    /// invitation was already used or voided — a repeated submit counts once.
+    pub async fn submit_through_link(
+        &self,
+        target: &LinkTarget,
+        response: &NewResponse<'_>,
+    ) -> Result<bool, DbError> {
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query("UPDATE invitations SET used_on = $1 WHERE id = $2 AND used_on IS NULL AND NOT voided")
+                .bind(response.answered_on).bind(target.invitation_id).execute(&mut *tx).await?.rows_affected();
+            if n != 1 {
+                return Ok(false);
+            }
+            insert_response(&mut tx, response).await?;
+            sqlx::query("UPDATE cases SET status = 'completed' WHERE id = $1").bind(target.case_id).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok(true)
+    }
+
+    /// The respondent declines through the link: recorded as a refusal, no response.
+    pub async fn decline_through_link(
+        &self,
+        target: &LinkTarget,
+        on: &str,
+    ) -> Result<bool, DbError> {
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query("UPDATE invitations SET used_on = $1 WHERE id = $2 AND used_on IS NULL AND NOT voided")
+                .bind(on).bind(target.invitation_id).execute(&mut *tx).await?.rows_affected();
+            if n != 1 {
+                return Ok(false);
+            }
+            sqlx::query("UPDATE cases SET status = 'refused' WHERE id = $1").bind(target.case_id).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok(true)
+    }
+
+    /// Number of responses of a campaign by mode (for progress and tests).
+    pub async fn count_responses(&self, campaign_id: i64, mode: &str) -> Result<i64, DbError> {
+        let sql = "SELECT COUNT(*) FROM responses WHERE campaign_id = $1 AND mode = $2";
+        Ok(
+            on_pool!(self, p => sqlx::query_scalar(sql).bind(campaign_id).bind(mode).fetch_one(p).await)?,
+        )
+    }
+
+    pub async fn add_panel_member(
+        &self,
+        campaign_id: i64,
+        name: &str,
+        category: &str,
+        phone: Option<&str>,
+    ) -> Result<i64, DbError> {
+        let sql = "INSERT INTO panel_members (campaign_id, name, category, phone, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id";
+        on_pool!(self, p => sqlx::query_scalar(sql).bind(campaign_id).bind(name).bind(category).bind(phone).bind(now()).fetch_one(p).await)
+            .map_err(DbError::from_insert)
+    }
+
+    pub async fn panel_members(&self, campaign_id: i64) -> Result<Vec<PanelMember>, DbError> {
+        let sql = "SELECT m.id, m.campaign_id, m.name, m.category, m.phone, m.token_hash IS NOT NULL AS has_link,
+                          (SELECT COUNT(*) FROM panel_ratings r WHERE r.panel_member_id = m.id) AS rated
+                   FROM panel_members m WHERE m.campaign_id = $1 ORDER BY m.id";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?)
+    }
+
+    /// Give a panel member a new personal link (the old one stops working).
+    pub async fn set_panel_token(&self, member_id: i64, token_hash: &str) -> Result<(), DbError> {
+        let n = on_pool!(self, p => sqlx::query("UPDATE panel_members SET token_hash = $1 WHERE id = $2")
+            .bind(token_hash).bind(member_id).execute(p).await.map(|r| r.rows_affected()))?;
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(DbError::NotFound)
+        }
+    }
+
+    pub async fn panel_member_by_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<PanelMember>, DbError> {
+        let sql = "SELECT m.id, m.campaign_id, m.name, m.category, m.phone, TRUE AS has_link,
+                          (SELECT COUNT(*) FROM panel_ratings r WHERE r.panel_member_id = m.id) AS rated
+                   FROM panel_members m WHERE m.token_hash = $1";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(token_hash).fetch_optional(p).await)?)
+    }
+
+    /// The villages a panel member has rated.
+    pub async fn rated_villages(&self, member_id: i64) -> Result<Vec<i64>, DbError> {
+        let sql = "SELECT village_id FROM panel_ratings WHERE panel_member_id = $1";
+        Ok(on_pool!(self, p => sqlx::query_scalar(sql).bind(member_id).fetch_all(p).await)?)
+    }
+
+    /// Store a panel member's rating of a village, once. False if already rated.
+    pub async fn submit_panel_rating(
+        &self,
+        member_id: i64,
+        response: &NewResponse<'_>,
+    ) -> Result<bool, DbError> {
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query("INSERT INTO panel_ratings (panel_member_id, village_id, rated_on) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(member_id).bind(response.village_id).bind(response.answered_on).execute(&mut *tx).await?.rows_affected();
+            if n != 1 {
+                return Ok(false);
+            }
+            insert_response(&mut tx, response).await?;
+            tx.commit().await?;
+        });
+        Ok(true)
+    }
+}
+
+async fn insert_response<'c, DB>(
+    tx: &mut sqlx::Transaction<'c, DB>,
+    r: &NewResponse<'_>,
+) -> Result<(), sqlx::Error>
+where
+    DB: sqlx::Database,
+    for<'e> &'e mut DB::Connection: sqlx::Executor<'e, Database = DB>,
+    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    // 128 random bits: the id says nothing about who or when.
+    let id = crate::secrets::random_token()[..32].to_string();
+    sqlx::query(
+        "INSERT INTO responses (id, campaign_id, village_id, form_id, form_version, form_sha256, mode, answers, answered_on)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(id)
+    .bind(r.campaign_id)
+    .bind(r.village_id)
+    .bind(r.form.form_id.as_str())
+    .bind(r.form.version.as_str())
+    .bind(r.form.sha256.as_str())
+    .bind(r.mode)
+    .bind(r.answers_json)
+    .bind(r.answered_on)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

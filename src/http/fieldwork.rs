@@ -1,0 +1,254 @@
+//! Fieldwork pages: the administrator starts fieldwork and registers the panel (with a
+//! printable sheet of personal QR links); the surveyor downloads the SMS outbox of links.
+
+use super::auth::{CsrfForm, CsrfOnly, CurrentUser, has_csrf};
+use super::draw::csv_download;
+use super::error::AppError;
+use super::views::ser;
+use super::{AppState, views};
+use crate::domain::{Role, mask_phone};
+use crate::export::excel_csv;
+use crate::fieldwork::{self, FieldworkError, sms_message};
+use crate::forms::FormSet;
+use crate::roster::Phone;
+use crate::secrets;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use minijinja::context;
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/campaigns/{id}/fieldwork", post(start_fieldwork))
+        .route(
+            "/admin/campaigns/{id}/panel",
+            get(show_panel).post(add_panel_member),
+        )
+        .route("/admin/campaigns/{id}/panel/links", post(issue_panel_links))
+        .route("/surveyor/campaigns/{id}/outbox", post(download_outbox))
+}
+
+/// The questionnaire files to pin: the configured folder, or the copies in the binary.
+pub fn load_forms(state: &AppState) -> Result<FormSet, AppError> {
+    let dir = &state.config.forms_dir;
+    let loaded = if dir.is_dir() {
+        crate::forms::load_dir(dir)
+    } else {
+        crate::forms::builtin()
+    };
+    loaded.map_err(|errors| {
+        let list: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        AppError::bad(
+            format!("the questionnaire files have errors: {}", list.join("; ")),
+            format!("问卷文件有错误,未开始调查:{}", list.join(";")),
+        )
+    })
+}
+
+async fn start_fieldwork(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(user, _): CsrfForm<CsrfOnly>,
+) -> Result<Response, AppError> {
+    user.require(Role::Admin)?;
+    let forms = load_forms(&state)?;
+    match fieldwork::start(&state.db, id, &forms).await {
+        Ok(n) => {
+            tracing::info!(campaign = id, cases = n, "fieldwork started");
+            Ok(Redirect::to(&format!("/admin/campaigns/{id}?m=fieldwork")).into_response())
+        }
+        Err(FieldworkError::NotDrawn) => {
+            Ok(Redirect::to(&format!("/admin/campaigns/{id}?e=not_drawn")).into_response())
+        }
+        Err(FieldworkError::Db(e)) => Err(e.into()),
+    }
+}
+
+const CATEGORIES: [&str; 4] = ["党代表", "人大代表", "政协委员", "其他"];
+
+async fn show_panel(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, AppError> {
+    panel_page(&state, &user, id, None).await
+}
+
+async fn panel_page(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    error: Option<String>,
+) -> Result<Html<String>, AppError> {
+    user.require(Role::Admin)?;
+    let campaign = state.db.campaign(id).await?;
+    let members: Vec<_> = state
+        .db
+        .panel_members(id)
+        .await?
+        .into_iter()
+        .map(|m| {
+            context! {
+                name => m.name, category => m.category, has_link => m.has_link, rated => m.rated,
+                phone => m.phone.as_deref().map(mask_phone).unwrap_or_default(),
+            }
+        })
+        .collect();
+    Ok(views::page(
+        user,
+        "admin_panel.html",
+        context! { campaign => ser(&campaign), members, categories => CATEGORIES, error },
+    ))
+}
+
+#[derive(Deserialize)]
+struct PanelMemberForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    phone: String,
+}
+has_csrf!(PanelMemberForm);
+
+async fn add_panel_member(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(user, form): CsrfForm<PanelMemberForm>,
+) -> Result<Response, AppError> {
+    user.require(Role::Admin)?;
+    state.db.campaign(id).await?;
+    let name = form.name.trim();
+    let refuse = |msg: String| async {
+        let page = panel_page(&state, &user, id, Some(msg)).await?;
+        Ok::<_, AppError>((axum::http::StatusCode::BAD_REQUEST, page).into_response())
+    };
+    if name.is_empty() || name.chars().count() > 50 {
+        return refuse("请填写姓名(不超过 50 字)。".into()).await;
+    }
+    if !CATEGORIES.contains(&form.category.as_str()) {
+        return refuse("请选择类别:党代表、人大代表、政协委员或其他。".into()).await;
+    }
+    let phone = match form.phone.trim() {
+        "" => None,
+        raw => match Phone::parse(raw) {
+            Ok(p) => Some(p.as_str().to_string()),
+            Err(e) => return refuse(format!("电话号码无效:{}", e.zh())).await,
+        },
+    };
+    state
+        .db
+        .add_panel_member(id, name, &form.category, phone.as_deref())
+        .await?;
+    Ok(Redirect::to(&format!("/admin/campaigns/{id}/panel")).into_response())
+}
+
+/// Issue a fresh personal link to every panel member and show the printable sheet: the
+/// links are shown only here, once (the database keeps their SHA-256).
+async fn issue_panel_links(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(user, _): CsrfForm<CsrfOnly>,
+) -> Result<Response, AppError> {
+    user.require(Role::Admin)?;
+    let campaign = state.db.campaign(id).await?;
+    let base = state.config.base_url.trim_end_matches('/');
+    let mut sheets = Vec::new();
+    for m in state.db.panel_members(id).await? {
+        let (token, hash) = secrets::link_token();
+        state.db.set_panel_token(m.id, &hash).await?;
+        let link = format!("{base}/p/{token}");
+        let svg = qrcode::QrCode::new(link.as_bytes())
+            .map(|q| {
+                q.render::<qrcode::render::svg::Color>()
+                    .min_dimensions(180, 180)
+                    .build()
+            })
+            .map_err(|e| anyhow::anyhow!("QR code: {e}"))?;
+        sheets.push(context! { name => m.name, category => m.category, link, svg });
+    }
+    tracing::info!(campaign = id, members = sheets.len(), "panel links issued");
+    Ok(views::page(
+        &user,
+        "panel_sheet.html",
+        context! { campaign => ser(&campaign), sheets },
+    )
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct OutboxForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    /// `invite` or `remind`.
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    days: String,
+}
+has_csrf!(OutboxForm);
+
+/// The SMS outbox: `phone,message`, one line per invitation due; every link's token is
+/// new, shown only in this file and stored only as its SHA-256.
+async fn download_outbox(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(user, form): CsrfForm<OutboxForm>,
+) -> Result<Response, AppError> {
+    user.require(Role::Surveyor)?;
+    let campaign = state.db.campaign(id).await?;
+    let remind = match form.kind.as_str() {
+        "invite" => None,
+        "remind" => match form.days.trim().parse::<i64>() {
+            Ok(d) if (1..=60).contains(&d) => Some(d),
+            _ => {
+                return Err(AppError::bad(
+                    "reminder delay must be 1 to 60 days",
+                    "提醒间隔应为 1 到 60 天。",
+                ));
+            }
+        },
+        _ => return Err(AppError::bad("unknown outbox kind", "请选择邀请或提醒。")),
+    };
+    let base = state.config.base_url.trim_end_matches('/').to_string();
+    // Fail before issuing any token if the links cannot fit one SMS.
+    let sample_link = format!("{base}/s/{}", "A".repeat(22));
+    if let Err(n) = sms_message(&campaign.town, &sample_link, remind.is_some()) {
+        return Err(AppError::bad(
+            format!("a survey SMS would be {n} characters (> 70): the base URL is too long"),
+            format!("短信将有 {n} 个字,超过一条短信的 70 字:请缩短系统网址(MINYI_BASE_URL)。"),
+        ));
+    }
+    let outgoing = state
+        .db
+        .issue_link_tokens(id, remind, secrets::link_token)
+        .await?;
+    let rows: Vec<[String; 2]> = outgoing
+        .iter()
+        .map(|o| {
+            let link = format!("{base}/s/{}", o.token);
+            let text = sms_message(&campaign.town, &link, remind.is_some()).unwrap_or(link);
+            [o.phone.clone(), text]
+        })
+        .collect();
+    tracing::info!(
+        campaign = id,
+        messages = rows.len(),
+        reminder = remind.is_some(),
+        "sms outbox issued"
+    );
+    let name = if remind.is_some() {
+        "reminders"
+    } else {
+        "invitations"
+    };
+    Ok(csv_download(
+        &format!("sms-{name}-{id}.csv"),
+        excel_csv(&["phone", "message"], rows),
+    ))
+}

@@ -1,0 +1,482 @@
+//! The respondents' side: the mobile questionnaire behind a single-use link (`/s/<token>`)
+//! and the panel member's personal link (`/p/<token>`). No login: the link is the key,
+//! kept only as its SHA-256. Pages say nothing about anyone else and are never cached.
+
+use super::error::AppError;
+use super::{AppState, views};
+use crate::db::{LinkTarget, NewResponse, PinnedForm};
+use crate::domain::today;
+use crate::forms::{AnswerErrors, Form, Kind};
+use crate::secrets::token_hash;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form as Posted, Router};
+use minijinja::{Value, context};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/s/{token}", get(show_survey).post(submit_survey))
+        .route("/s/{token}/decline", post(decline_survey))
+        .route("/p/{token}", get(show_panel_home))
+        .route(
+            "/p/{token}/v/{code}",
+            get(show_panel_form).post(submit_panel_form),
+        )
+        // Answers are short: a large body here is not a respondent.
+        .layer(DefaultBodyLimit::max(64 * 1024))
+}
+
+/// Parsed questionnaires by file hash: a pinned file is parsed once per process.
+#[derive(Clone, Default)]
+pub struct FormCache(Arc<RwLock<HashMap<String, Arc<Form>>>>);
+
+impl FormCache {
+    pub fn get(&self, pinned: &PinnedForm) -> Result<Arc<Form>, AppError> {
+        if let Some(f) = self
+            .0
+            .read()
+            .ok()
+            .and_then(|m| m.get(&pinned.sha256).cloned())
+        {
+            return Ok(f);
+        }
+        let form = crate::forms::parse_form(&pinned.form_id, &pinned.source).map_err(|errors| {
+            anyhow::anyhow!(
+                "pinned form {} {} no longer parses: {:?}",
+                pinned.form_id,
+                pinned.version,
+                errors.first().map(ToString::to_string)
+            )
+        })?;
+        let form = Arc::new(form);
+        if let Ok(mut m) = self.0.write() {
+            m.insert(pinned.sha256.clone(), form.clone());
+        }
+        Ok(form)
+    }
+}
+
+/// A page for respondents: never cached (phones are shared) and no referrer sent on.
+fn private(status: StatusCode, page: Html<String>) -> Response {
+    let mut r = (status, page).into_response();
+    let h = r.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    r
+}
+
+fn status_page(status: StatusCode, heading: &str, detail: &str) -> Response {
+    private(
+        status,
+        views::render("survey_status.html", context! { heading, detail }),
+    )
+}
+
+fn unknown_link() -> Response {
+    status_page(
+        StatusCode::NOT_FOUND,
+        "链接无效",
+        "这个链接无效。请检查短信中的链接是否完整;如有疑问,请联系给您发短信的调查员。",
+    )
+}
+
+fn already_received() -> Response {
+    status_page(
+        StatusCode::OK,
+        "已收到,谢谢!",
+        "这个链接已经用过:我们已收到您的回答(或您已选择不参加)。感谢您的支持!",
+    )
+}
+
+/// A campaign whose fieldwork is not running: not yet open, or closed.
+fn not_running(campaign_state: &str) -> Option<Response> {
+    match campaign_state {
+        "fieldwork" => None,
+        "collecting" | "frozen" | "drawn" => Some(status_page(
+            StatusCode::OK,
+            "调查尚未开始",
+            "调查还没有开始,请稍后再打开这个链接。",
+        )),
+        _ => Some(status_page(
+            StatusCode::OK,
+            "调查已结束",
+            "本次调查已经结束,感谢您的关心。",
+        )),
+    }
+}
+
+const PRIVACY: &str = "您的回答只用于统计,村(社区)看不到谁参加了调查,也看不到任何人的回答。";
+
+/// The questions as the template shows them, with what the person chose and the errors.
+fn question_views(
+    form: &Form,
+    fields: &[(String, String)],
+    errors: Option<&AnswerErrors>,
+) -> Vec<Value> {
+    let chosen = |id: &str, value: &str| fields.iter().any(|(k, v)| k == id && v == value);
+    form.questions
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let (kind, options, max_chars, max_choices) = match &q.kind {
+                Kind::Single { options, dont_know } => {
+                    let mut opts: Vec<Value> = options
+                        .iter()
+                        .map(|o| context! { value => o.value.clone(), label => o.label.clone(), checked => chosen(&q.id, &o.value) })
+                        .collect();
+                    if let Some(label) = dont_know {
+                        opts.push(context! { value => crate::forms::DONT_KNOW, label => label.clone(), checked => chosen(&q.id, crate::forms::DONT_KNOW) });
+                    }
+                    ("single", opts, 0, None)
+                }
+                Kind::Multiple { options, max_choices } => {
+                    let opts = options
+                        .iter()
+                        .map(|o| context! { value => o.value.clone(), label => o.label.clone(), checked => chosen(&q.id, &o.value) })
+                        .collect();
+                    ("multiple", opts, 0, *max_choices)
+                }
+                Kind::Text { max_chars } => ("text", Vec::new(), *max_chars, None),
+            };
+            let (if_question, if_values, condition) = match &q.show_if {
+                Some(c) => {
+                    let number = form.questions.iter().position(|x| x.id == c.question).map(|n| n + 1).unwrap_or(0);
+                    let labels: Vec<String> = form
+                        .question(&c.question)
+                        .map(|cq| {
+                            c.any_of
+                                .iter()
+                                .map(|v| choice_label(cq, v))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    (
+                        Some(c.question.clone()),
+                        c.any_of.join("|"),
+                        Some(format!("第 {number} 题选择“{}”时请回答", labels.join("”或“"))),
+                    )
+                }
+                None => (None, String::new(), None),
+            };
+            let value = fields.iter().find(|(k, _)| k == &q.id).map(|(_, v)| v.clone()).unwrap_or_default();
+            context! {
+                id => q.id.clone(), number => i + 1, text => q.text.clone(), required => q.required,
+                kind, options, max_chars, max_choices, value, if_question, if_values, condition,
+                error => errors.and_then(|e| e.message_zh(&q.id)),
+            }
+        })
+        .collect()
+}
+
+fn choice_label(q: &crate::forms::Question, value: &str) -> String {
+    let options = match &q.kind {
+        Kind::Single { options, .. } | Kind::Multiple { options, .. } => options.as_slice(),
+        Kind::Text { .. } => &[],
+    };
+    options
+        .iter()
+        .find(|o| o.value == value)
+        .map(|o| o.label.clone())
+        .unwrap_or_else(|| value.to_string())
+}
+
+struct FormPage<'a> {
+    form: &'a Form,
+    town: &'a str,
+    village_name: &'a str,
+    action: String,
+    decline_action: Option<String>,
+}
+
+fn form_page(
+    p: &FormPage<'_>,
+    fields: &[(String, String)],
+    errors: Option<&AnswerErrors>,
+) -> Response {
+    let questions = question_views(p.form, fields, errors);
+    let error_count = errors.map(|e| e.messages_zh().len()).unwrap_or(0);
+    let page = views::render(
+        "survey_form.html",
+        context! {
+            title => p.form.title.clone(), intro => p.form.intro.clone(), town => p.town,
+            village_name => p.village_name, privacy => PRIVACY, questions,
+            action => p.action.clone(), decline_action => p.decline_action.clone(),
+            errors => (error_count > 0).then(|| vec![0; error_count]),
+        },
+    );
+    let status = if errors.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    private(status, page)
+}
+
+/// The pinned form of `role` for the campaign.
+async fn pinned(
+    state: &AppState,
+    campaign_id: i64,
+    role: &str,
+) -> Result<(PinnedForm, Arc<Form>), AppError> {
+    let pinned = state
+        .db
+        .pinned_forms(campaign_id)
+        .await?
+        .into_iter()
+        .find(|f| f.role == role)
+        .ok_or_else(|| anyhow::anyhow!("campaign {campaign_id} has no pinned {role} form"))?;
+    let form = state.forms.get(&pinned)?;
+    Ok((pinned, form))
+}
+
+/// Resolve a survey link, or the page to show instead of the form.
+async fn open_link(
+    state: &AppState,
+    token: &str,
+) -> Result<Result<LinkTarget, Response>, AppError> {
+    let Some(target) = state.db.link_target(&token_hash(token)).await? else {
+        return Ok(Err(unknown_link()));
+    };
+    if target.used_on.is_some() || target.voided {
+        return Ok(Err(already_received()));
+    }
+    if let Some(page) = not_running(&target.campaign_state) {
+        return Ok(Err(page));
+    }
+    Ok(Ok(target))
+}
+
+async fn show_survey(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    let target = match open_link(&state, &token).await? {
+        Ok(t) => t,
+        Err(page) => return Ok(page),
+    };
+    let (_, form) = pinned(&state, target.campaign_id, "recipients").await?;
+    Ok(form_page(
+        &FormPage {
+            form: &form,
+            town: &target.town,
+            village_name: &target.village_name,
+            action: format!("/s/{token}"),
+            decline_action: Some(format!("/s/{token}/decline")),
+        },
+        &[],
+        None,
+    ))
+}
+
+async fn submit_survey(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Posted(fields): Posted<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let target = match open_link(&state, &token).await? {
+        Ok(t) => t,
+        Err(page) => return Ok(page),
+    };
+    let (pinned_form, form) = pinned(&state, target.campaign_id, "recipients").await?;
+    let answers = match crate::forms::parse_answers(&form, &fields) {
+        Ok(a) => a,
+        Err(errors) => {
+            let page = FormPage {
+                form: &form,
+                town: &target.town,
+                village_name: &target.village_name,
+                action: format!("/s/{token}"),
+                decline_action: Some(format!("/s/{token}/decline")),
+            };
+            return Ok(form_page(&page, &fields, Some(&errors)));
+        }
+    };
+    let json = answers.to_json();
+    let on = today();
+    let stored = state
+        .db
+        .submit_through_link(
+            &target,
+            &NewResponse {
+                campaign_id: target.campaign_id,
+                village_id: target.village_id,
+                form: &pinned_form,
+                mode: "self",
+                answers_json: &json,
+                answered_on: &on,
+            },
+        )
+        .await?;
+    // A repeated or concurrent submit of the same link is acknowledged the same way and
+    // stored once: only the first one found the invitation unused.
+    tracing::info!(campaign = target.campaign_id, stored, "survey submitted");
+    Ok(Redirect::to(&format!("/s/{token}")).into_response())
+}
+
+async fn decline_survey(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    let target = match open_link(&state, &token).await? {
+        Ok(t) => t,
+        Err(page) => return Ok(page),
+    };
+    let recorded = state.db.decline_through_link(&target, &today()).await?;
+    tracing::info!(campaign = target.campaign_id, recorded, "survey declined");
+    Ok(Redirect::to(&format!("/s/{token}")).into_response())
+}
+
+/// The panel member behind a personal link, with the campaign (running) — or the page to show.
+async fn open_panel_link(
+    state: &AppState,
+    token: &str,
+) -> Result<Result<(crate::db::PanelMember, crate::db::Campaign), Response>, AppError> {
+    let Some(member) = state.db.panel_member_by_token(&token_hash(token)).await? else {
+        return Ok(Err(unknown_link()));
+    };
+    let campaign = state.db.campaign(member.campaign_id).await?;
+    if let Some(page) = not_running(&campaign.state) {
+        return Ok(Err(page));
+    }
+    Ok(Ok((member, campaign)))
+}
+
+#[derive(Deserialize, Default)]
+struct Done {
+    done: Option<String>,
+}
+
+async fn show_panel_home(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Query(q): Query<Done>,
+) -> Result<Response, AppError> {
+    let (member, campaign) = match open_panel_link(&state, &token).await? {
+        Ok(x) => x,
+        Err(page) => return Ok(page),
+    };
+    let rated = state.db.rated_villages(member.id).await?;
+    let strata = state.db.strata(campaign.id, None).await?;
+    let done = q.done.and_then(|code| {
+        strata
+            .iter()
+            .find(|s| s.code == code)
+            .map(|s| s.name.clone())
+    });
+    let villages: Vec<Value> = strata
+        .iter()
+        .map(|s| context! { code => s.code.clone(), name => s.name.clone(), rated => rated.contains(&s.village_id) })
+        .collect();
+    let page = views::render(
+        "panel_home.html",
+        context! {
+            campaign_name => campaign.name, member_name => member.name, category => member.category,
+            villages, rated => rated.len(), base => format!("/p/{token}"), done,
+        },
+    );
+    Ok(private(StatusCode::OK, page))
+}
+
+async fn panel_village(
+    state: &AppState,
+    campaign_id: i64,
+    code: &str,
+) -> Result<Option<crate::db::Village>, AppError> {
+    // Only villages in the draw are rated.
+    let strata = state.db.strata(campaign_id, None).await?;
+    Ok(strata
+        .into_iter()
+        .find(|s| s.code == code)
+        .map(|s| crate::db::Village {
+            id: s.village_id,
+            code: s.code,
+            name: s.name,
+        }))
+}
+
+async fn show_panel_form(
+    State(state): State<AppState>,
+    Path((token, code)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let (member, campaign) = match open_panel_link(&state, &token).await? {
+        Ok(x) => x,
+        Err(page) => return Ok(page),
+    };
+    let Some(village) = panel_village(&state, campaign.id, &code).await? else {
+        return Ok(unknown_link());
+    };
+    if state
+        .db
+        .rated_villages(member.id)
+        .await?
+        .contains(&village.id)
+    {
+        return Ok(Redirect::to(&format!("/p/{token}?done={code}")).into_response());
+    }
+    let (_, form) = pinned(&state, campaign.id, "panel").await?;
+    Ok(form_page(
+        &FormPage {
+            form: &form,
+            town: &campaign.town,
+            village_name: &village.name,
+            action: format!("/p/{token}/v/{code}"),
+            decline_action: None,
+        },
+        &[],
+        None,
+    ))
+}
+
+async fn submit_panel_form(
+    State(state): State<AppState>,
+    Path((token, code)): Path<(String, String)>,
+    Posted(fields): Posted<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let (member, campaign) = match open_panel_link(&state, &token).await? {
+        Ok(x) => x,
+        Err(page) => return Ok(page),
+    };
+    let Some(village) = panel_village(&state, campaign.id, &code).await? else {
+        return Ok(unknown_link());
+    };
+    let (pinned_form, form) = pinned(&state, campaign.id, "panel").await?;
+    let answers = match crate::forms::parse_answers(&form, &fields) {
+        Ok(a) => a,
+        Err(errors) => {
+            let page = FormPage {
+                form: &form,
+                town: &campaign.town,
+                village_name: &village.name,
+                action: format!("/p/{token}/v/{code}"),
+                decline_action: None,
+            };
+            return Ok(form_page(&page, &fields, Some(&errors)));
+        }
+    };
+    let json = answers.to_json();
+    let on = today();
+    let stored = state
+        .db
+        .submit_panel_rating(
+            member.id,
+            &NewResponse {
+                campaign_id: campaign.id,
+                village_id: village.id,
+                form: &pinned_form,
+                mode: "panel",
+                answers_json: &json,
+                answered_on: &on,
+            },
+        )
+        .await?;
+    tracing::info!(campaign = campaign.id, stored, "panel rating submitted");
+    Ok(Redirect::to(&format!("/p/{token}?done={code}")).into_response())
+}

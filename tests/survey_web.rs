@@ -1,0 +1,436 @@
+//! The questionnaires over HTTP: fieldwork start, SMS outbox links, the mobile form and its
+//! error pages, submissions that count once (also concurrently), declining, reminders, and
+//! the panel's personal links. Runs on SQLite, or PostgreSQL with `MINYI_TEST_PG`.
+
+mod common;
+
+use common::*;
+use minyi::forms::{Form, Kind};
+
+/// A drawn campaign in fieldwork, with a surveyor. V1 has 30 recipients (28 sampled), V2 5.
+async fn fieldwork(app: &TestApp) -> (Town, (reqwest::Client, String)) {
+    let t = town_with_rosters(app).await;
+    let sv = surveyor(app, &t).await;
+    let (base, id, admin, csrf) = (&app.base, t.campaign, &t.admin.0, &t.admin.1);
+    post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/freeze"),
+        csrf,
+        &[("confirm", "yes")],
+    )
+    .await;
+    post_form(
+        admin,
+        &format!("{base}/campaigns/{id}/seed"),
+        csrf,
+        &[("seed", "dice 6 6 1 2 3 4 5 6 1 2 3")],
+    )
+    .await;
+    post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/draw"),
+        csrf,
+        &[],
+    )
+    .await;
+    let (_, _, loc) = post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/fieldwork"),
+        csrf,
+        &[],
+    )
+    .await;
+    assert_eq!(location_query(&loc), "m=fieldwork");
+    (t, sv)
+}
+
+/// Download an SMS outbox; returns (phone, message, token) per line.
+async fn outbox(
+    app: &TestApp,
+    sv: &(reqwest::Client, String),
+    campaign: i64,
+    fields: &[(&str, &str)],
+) -> Vec<(String, String, String)> {
+    let mut all = vec![("_csrf", sv.1.as_str())];
+    all.extend_from_slice(fields);
+    let r =
+        sv.0.post(format!("{}/surveyor/campaigns/{campaign}/outbox", app.base))
+            .form(&all)
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "BOM for Excel");
+    let mut reader = csv::Reader::from_reader(&bytes[3..]);
+    assert_eq!(reader.headers().unwrap(), vec!["phone", "message"]);
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            let token = r[1].rsplit("/s/").next().unwrap().to_string();
+            (r[0].to_string(), r[1].to_string(), token)
+        })
+        .collect()
+}
+
+fn recipients_form() -> Form {
+    minyi::forms::builtin().unwrap().recipients
+}
+
+/// A complete, valid set of answers: the first option everywhere, conditions respected.
+fn valid_answers(form: &Form) -> Vec<(String, String)> {
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for q in &form.questions {
+        if let Some(c) = &q.show_if
+            && !fields
+                .iter()
+                .any(|(k, v)| k == &c.question && c.any_of.contains(v))
+        {
+            continue;
+        }
+        let value = match &q.kind {
+            Kind::Single { options, .. } | Kind::Multiple { options, .. } => {
+                options[0].value.clone()
+            }
+            Kind::Text { .. } => "干部办事认真".to_string(),
+        };
+        fields.push((q.id.clone(), value));
+    }
+    fields
+}
+
+async fn submit(
+    c: &reqwest::Client,
+    url: &str,
+    fields: &[(String, String)],
+) -> (u16, String, Option<String>) {
+    let r = c.post(url).form(fields).send().await.unwrap();
+    let status = r.status().as_u16();
+    let loc = r
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_string());
+    (status, r.text().await.unwrap(), loc)
+}
+
+#[tokio::test]
+async fn a_respondent_answers_through_a_single_use_link_once() {
+    let app = spawn().await;
+    let (t, sv) = fieldwork(&app).await;
+    let lines = outbox(&app, &sv, t.campaign, &[("kind", "invite")]).await;
+    assert_eq!(lines.len(), 28 + 5, "one SMS per released case");
+    for (phone, message, token) in &lines {
+        assert!(message.chars().count() <= 70, "{message}");
+        assert!(message.contains(&format!("{}/s/{token}", app.base)));
+        assert!(phone.starts_with("13"));
+        assert!(token.len() >= 22, "128 bits");
+    }
+    // Tokens are shown once: a second download has nothing new.
+    assert!(
+        outbox(&app, &sv, t.campaign, &[("kind", "invite")])
+            .await
+            .is_empty()
+    );
+
+    let anon = client();
+    let url = format!("{}/s/{}", app.base, lines[0].2);
+    let r = anon.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert_eq!(r.headers()["referrer-policy"], "no-referrer");
+    let page = r.text().await.unwrap();
+    assert!(
+        page.len() < 60_000,
+        "page with its CSS is {} bytes",
+        page.len()
+    );
+    assert!(
+        page.contains("村(社区)看不到谁参加了调查"),
+        "privacy statement first"
+    );
+    assert!(
+        !page.contains("<link") && !page.contains("src=\"http"),
+        "no external resources"
+    );
+    assert!(page.contains("一村"), "names the village it is about");
+
+    // Invalid: the answers given are kept, and each unanswered question says so.
+    let form = recipients_form();
+    let mut partial = valid_answers(&form);
+    let dropped = partial.remove(1);
+    partial.push(("attitude".into(), "not an option".into()));
+    let (s, page, _) = submit(&anon, &url, &partial).await;
+    assert_eq!(s, 422);
+    assert!(page.contains("请回答") || page.contains("选项"), "{page}");
+    assert!(
+        page.contains(&format!("value=\"{}\" checked", partial[0].1)),
+        "earlier answer kept"
+    );
+    assert!(page.contains(&format!("id=\"q-{}\"", dropped.0)));
+    assert_eq!(app.db.count_responses(t.campaign, "self").await.unwrap(), 0);
+
+    // Valid: stored once; a double tap is acknowledged the same way.
+    let fields = valid_answers(&form);
+    let (s, _, loc) = submit(&anon, &url, &fields).await;
+    assert_eq!(
+        (s, loc.as_deref()),
+        (303, Some(format!("/s/{}", lines[0].2).as_str()))
+    );
+    let (s, _, _) = submit(&anon, &url, &fields).await;
+    assert_eq!(s, 200, "already used: thanks page");
+    assert_eq!(app.db.count_responses(t.campaign, "self").await.unwrap(), 1);
+    let (s, page) = get_text(&anon, &url).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("已收到"), "{page}");
+}
+
+#[tokio::test]
+async fn concurrent_submits_of_one_link_store_exactly_one_response() {
+    let app = spawn().await;
+    let (t, sv) = fieldwork(&app).await;
+    let lines = outbox(&app, &sv, t.campaign, &[("kind", "invite")]).await;
+    let fields = valid_answers(&recipients_form());
+    let url = format!("{}/s/{}", app.base, lines[3].2);
+    let tasks: Vec<_> = (0..12)
+        .map(|_| {
+            let (url, fields) = (url.clone(), fields.clone());
+            tokio::spawn(async move { submit(&client(), &url, &fields).await.0 })
+        })
+        .collect();
+    for task in tasks {
+        let status = task.await.unwrap();
+        assert!(
+            status == 303 || status == 200,
+            "every submit acknowledged, got {status}"
+        );
+    }
+    assert_eq!(app.db.count_responses(t.campaign, "self").await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_response_row_cannot_be_joined_back_to_its_invitation() {
+    let app = spawn().await;
+    let (t, sv) = fieldwork(&app).await;
+    let lines = outbox(&app, &sv, t.campaign, &[("kind", "invite")]).await;
+    submit(
+        &client(),
+        &format!("{}/s/{}", app.base, lines[0].2),
+        &valid_answers(&recipients_form()),
+    )
+    .await;
+    let columns: Vec<String> = match &app.db {
+        minyi::db::Db::Sqlite(p) => sqlx::query_scalar("SELECT name FROM pragma_table_info('responses') ORDER BY cid").fetch_all(p).await.unwrap(),
+        minyi::db::Db::Postgres(p) => sqlx::query_scalar("SELECT column_name::text FROM information_schema.columns WHERE table_name = 'responses' ORDER BY ordinal_position").fetch_all(p).await.unwrap(),
+    };
+    assert_eq!(
+        columns,
+        [
+            "id",
+            "campaign_id",
+            "village_id",
+            "form_id",
+            "form_version",
+            "form_sha256",
+            "mode",
+            "answers",
+            "answered_on"
+        ]
+    );
+    let row: (String, String, String, String) = match &app.db {
+        minyi::db::Db::Sqlite(p) => {
+            sqlx::query_as("SELECT id, answered_on, answers, form_sha256 FROM responses")
+                .fetch_one(p)
+                .await
+                .unwrap()
+        }
+        minyi::db::Db::Postgres(p) => {
+            sqlx::query_as("SELECT id, answered_on, answers, form_sha256 FROM responses")
+                .fetch_one(p)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(row.1.len(), 10, "date only: {}", row.1);
+    assert_eq!(row.0.len(), 32, "a random id");
+    assert!(!row.2.contains(&lines[0].0), "no phone in the answers");
+    assert_eq!(
+        row.3,
+        recipients_form().sha256,
+        "the form's hash is stored with the response"
+    );
+}
+
+#[tokio::test]
+async fn unknown_used_declined_and_closed_links_get_clear_pages() {
+    let app = spawn().await;
+    let (t, sv) = fieldwork(&app).await;
+    let lines = outbox(&app, &sv, t.campaign, &[("kind", "invite")]).await;
+    let anon = client();
+    let (s, page) = get_text(&anon, &format!("{}/s/AAAAAAAAAAAAAAAAAAAAAA", app.base)).await;
+    assert_eq!(s, 404);
+    assert!(
+        page.contains("链接无效") && !page.contains("一村"),
+        "reveals nothing"
+    );
+    // Declining is a refusal, recorded once, and the link is then used.
+    let url = format!("{}/s/{}", app.base, lines[1].2);
+    let r = anon.post(format!("{url}/decline")).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let (_, page) = get_text(&anon, &url).await;
+    assert!(page.contains("已收到"));
+    let (s, _, _) = submit(&anon, &url, &valid_answers(&recipients_form())).await;
+    assert_eq!(s, 200);
+    assert_eq!(app.db.count_responses(t.campaign, "self").await.unwrap(), 0);
+    // A closed campaign: a clear page, nothing stored.
+    exec(
+        &app.db,
+        "UPDATE campaigns SET state = 'closed' WHERE id = $1",
+        t.campaign,
+    )
+    .await;
+    let url = format!("{}/s/{}", app.base, lines[2].2);
+    let (_, page) = get_text(&anon, &url).await;
+    assert!(page.contains("调查已结束"), "{page}");
+    let (s, page, _) = submit(&anon, &url, &valid_answers(&recipients_form())).await;
+    assert!(s == 200 && page.contains("调查已结束"));
+    assert_eq!(app.db.count_responses(t.campaign, "self").await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn reminders_go_to_those_who_have_not_answered_with_fresh_links() {
+    let app = spawn().await;
+    let (t, sv) = fieldwork(&app).await;
+    let lines = outbox(&app, &sv, t.campaign, &[("kind", "invite")]).await;
+    submit(
+        &client(),
+        &format!("{}/s/{}", app.base, lines[0].2),
+        &valid_answers(&recipients_form()),
+    )
+    .await;
+    // Nobody is due a reminder on the day the invitations went out.
+    assert!(
+        outbox(&app, &sv, t.campaign, &[("kind", "remind"), ("days", "3")])
+            .await
+            .is_empty()
+    );
+    exec(
+        &app.db,
+        "UPDATE invitations SET last_sent_at = last_sent_at - $1",
+        4 * 86_400,
+    )
+    .await;
+    let reminders = outbox(&app, &sv, t.campaign, &[("kind", "remind"), ("days", "3")]).await;
+    assert_eq!(
+        reminders.len(),
+        lines.len() - 1,
+        "everyone but the one who answered"
+    );
+    assert!(
+        reminders
+            .iter()
+            .all(|(p, m, _)| p != &lines[0].0 && m.contains("提醒"))
+    );
+    // Both the old and the new link of one person work, once in all.
+    let (phone, _, new_token) = &reminders[0];
+    let old_token = &lines.iter().find(|(p, _, _)| p == phone).unwrap().2;
+    assert_ne!(old_token, new_token);
+    let (s, _) = get_text(&client(), &format!("{}/s/{old_token}", app.base)).await;
+    assert_eq!(s, 200);
+    submit(
+        &client(),
+        &format!("{}/s/{new_token}", app.base),
+        &valid_answers(&recipients_form()),
+    )
+    .await;
+    let (_, page) = get_text(&client(), &format!("{}/s/{old_token}", app.base)).await;
+    assert!(page.contains("已收到"));
+    assert_eq!(app.db.count_responses(t.campaign, "self").await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn the_panel_rates_each_village_once_through_personal_links() {
+    let app = spawn().await;
+    let (t, _) = fieldwork(&app).await;
+    let (base, id, admin, csrf) = (&app.base, t.campaign, &t.admin.0, &t.admin.1);
+    let (s, _, _) = post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/panel"),
+        csrf,
+        &[("name", "王代表"), ("category", "镇长"), ("phone", "")],
+    )
+    .await;
+    assert_eq!(s, 400, "unknown category");
+    for (name, category) in [("王代表", "人大代表"), ("李委员", "政协委员")] {
+        let (s, _, _) = post_form(
+            admin,
+            &format!("{base}/admin/campaigns/{id}/panel"),
+            csrf,
+            &[
+                ("name", name),
+                ("category", category),
+                ("phone", "13912345678"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 303);
+    }
+    let (_, list) = get_text(admin, &format!("{base}/admin/campaigns/{id}/panel")).await;
+    assert!(
+        list.contains("139****5678") && !list.contains("13912345678"),
+        "phones masked"
+    );
+    let (s, sheet, _) = post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/panel/links"),
+        csrf,
+        &[],
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(sheet.matches("<svg").count(), 2, "a QR code each");
+    let links: Vec<String> = sheet
+        .split("class=\"link\">")
+        .skip(1)
+        .map(|s| s.split('<').next().unwrap().replace("&#x2f;", "/"))
+        .collect();
+    assert_eq!(links.len(), 2);
+    let panel = client();
+    let (s, home) = get_text(&panel, &links[0]).await;
+    assert_eq!(s, 200);
+    assert!(home.contains("一村") && home.contains("二村"));
+    let form = minyi::forms::builtin().unwrap().panel;
+    let fields = valid_answers(&form);
+    let (s, page, _) = submit(&panel, &format!("{}/v/V1", links[0]), &[]).await;
+    assert_eq!(s, 422, "required grades missing: {page}");
+    let (s, _, loc) = submit(&panel, &format!("{}/v/V1", links[0]), &fields).await;
+    assert_eq!(s, 303);
+    assert!(loc.unwrap().ends_with("?done=V1"));
+    let (s, _, _) = submit(&panel, &format!("{}/v/V1", links[0]), &fields).await;
+    assert_eq!(s, 303, "acknowledged");
+    assert_eq!(
+        app.db.count_responses(id, "panel").await.unwrap(),
+        1,
+        "one rating per member per village"
+    );
+    submit(&client(), &format!("{}/v/V1", links[1]), &fields).await;
+    assert_eq!(app.db.count_responses(id, "panel").await.unwrap(), 2);
+    let (_, home) = get_text(&panel, &links[0]).await;
+    assert!(home.contains("已评议 1 / 2"), "{home}");
+    // A village operator sees none of it.
+    for path in [
+        format!("/admin/campaigns/{id}/panel"),
+        format!("/surveyor/campaigns/{id}"),
+    ] {
+        let (s, _) = get_text(&t.op1.0, &format!("{base}{path}")).await;
+        assert_eq!(s, 403);
+    }
+    let (s, _, _) = post_form(
+        &t.op1.0,
+        &format!("{base}/surveyor/campaigns/{id}/outbox"),
+        &t.op1.1,
+        &[("kind", "invite")],
+    )
+    .await;
+    assert_eq!(s, 403);
+}
