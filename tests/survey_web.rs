@@ -220,7 +220,7 @@ async fn a_response_row_cannot_be_joined_back_to_its_invitation() {
     )
     .await;
     let columns: Vec<String> = match &app.db {
-        minyi::db::Db::Sqlite(p) => sqlx::query_scalar("SELECT name FROM pragma_table_info('responses') ORDER BY cid").fetch_all(p).await.unwrap(),
+        minyi::db::Db::Sqlite(s) => sqlx::query_scalar("SELECT name FROM pragma_table_info('responses') ORDER BY cid").fetch_all(&s.write).await.unwrap(),
         minyi::db::Db::Postgres(p) => sqlx::query_scalar("SELECT column_name::text FROM information_schema.columns WHERE table_name = 'responses' ORDER BY ordinal_position").fetch_all(p).await.unwrap(),
     };
     assert_eq!(
@@ -238,9 +238,9 @@ async fn a_response_row_cannot_be_joined_back_to_its_invitation() {
         ]
     );
     let row: (String, String, String, String) = match &app.db {
-        minyi::db::Db::Sqlite(p) => {
+        minyi::db::Db::Sqlite(s) => {
             sqlx::query_as("SELECT id, answered_on, answers, form_sha256 FROM responses")
-                .fetch_one(p)
+                .fetch_one(&s.write)
                 .await
                 .unwrap()
         }

@@ -1,6 +1,6 @@
 //! Accounts and login sessions.
 
-use super::{Db, DbError, on_pool};
+use super::{Db, DbError, on_pool, on_writer};
 use crate::domain::{Role, now};
 
 /// A person who logs in. `role` is one of `Role`'s names (checked by the schema).
@@ -53,7 +53,7 @@ impl Db {
     pub async fn create_account(&self, new: &NewAccount<'_>) -> Result<i64, DbError> {
         let sql = "INSERT INTO accounts (username, display_name, role, village_id, password_hash, must_change_password, disabled, created_at)
                    VALUES ($1, $2, $3, $4, $5, $6, FALSE, $7) RETURNING id";
-        on_pool!(self, p => sqlx::query_scalar(sql)
+        on_writer!(self, p => sqlx::query_scalar(sql)
             .bind(new.username)
             .bind(new.display_name)
             .bind(new.role.as_str())
@@ -92,7 +92,7 @@ impl Db {
         must_change: bool,
         keep_session: Option<&str>,
     ) -> Result<(), DbError> {
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let mut tx = p.begin().await?;
             let done = sqlx::query("UPDATE accounts SET password_hash = $1, must_change_password = $2 WHERE id = $3")
                 .bind(hash).bind(must_change).bind(id).execute(&mut *tx).await?;
@@ -108,7 +108,7 @@ impl Db {
 
     /// Disable or re-enable an account; disabling ends its sessions.
     pub async fn set_disabled(&self, id: i64, disabled: bool) -> Result<(), DbError> {
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let mut tx = p.begin().await?;
             let done = sqlx::query("UPDATE accounts SET disabled = $1 WHERE id = $2")
                 .bind(disabled).bind(id).execute(&mut *tx).await?;
@@ -132,7 +132,7 @@ impl Db {
     ) -> Result<(), DbError> {
         let t = now();
         let sql = "INSERT INTO sessions (token_hash, account_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)";
-        on_pool!(self, p => sqlx::query(sql).bind(token_hash).bind(account_id).bind(csrf_token).bind(t).bind(t + ttl_secs).execute(p).await.map(|r| r.rows_affected()))?;
+        on_writer!(self, p => sqlx::query(sql).bind(token_hash).bind(account_id).bind(csrf_token).bind(t).bind(t + ttl_secs).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -148,13 +148,13 @@ impl Db {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), DbError> {
-        on_pool!(self, p => sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(p).await.map(|r| r.rows_affected()))?;
+        on_writer!(self, p => sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     /// Forget expired sessions (run now and then by the server).
     pub async fn delete_expired_sessions(&self) -> Result<u64, DbError> {
-        let done = on_pool!(self, p => sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now()).execute(p).await.map(|r| r.rows_affected()))?;
+        let done = on_writer!(self, p => sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now()).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(done)
     }
 }

@@ -1,6 +1,6 @@
 //! Villages and campaigns.
 
-use super::{Db, DbError, on_pool};
+use super::{Db, DbError, on_pool, on_writer};
 use crate::domain::{CampaignState, VillageCode, now};
 
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
@@ -35,7 +35,7 @@ impl Db {
     /// Add a village; a taken code is `DbError::Conflict`.
     pub async fn create_village(&self, code: &VillageCode, name: &str) -> Result<i64, DbError> {
         let sql = "INSERT INTO villages (code, name, created_at) VALUES ($1, $2, $3) RETURNING id";
-        on_pool!(self, p => sqlx::query_scalar(sql).bind(code.as_str()).bind(name).bind(now()).fetch_one(p).await)
+        on_writer!(self, p => sqlx::query_scalar(sql).bind(code.as_str()).bind(name).bind(now()).fetch_one(p).await)
             .map_err(DbError::from_insert)
     }
 
@@ -45,7 +45,7 @@ impl Db {
         villages: &[(VillageCode, String)],
     ) -> Result<(u64, u64), DbError> {
         let (mut added, mut renamed) = (0, 0);
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let mut tx = p.begin().await?;
             for (code, name) in villages {
                 let existing: Option<(i64, String)> = sqlx::query_as("SELECT id, name FROM villages WHERE code = $1")
@@ -86,7 +86,7 @@ impl Db {
 
     pub async fn create_campaign(&self, name: &str, town: &str, year: i64) -> Result<i64, DbError> {
         let sql = "INSERT INTO campaigns (name, town, year, state, created_at) VALUES ($1, $2, $3, 'collecting', $4) RETURNING id";
-        on_pool!(self, p => sqlx::query_scalar(sql).bind(name).bind(town).bind(year).bind(now()).fetch_one(p).await)
+        on_writer!(self, p => sqlx::query_scalar(sql).bind(name).bind(town).bind(year).bind(now()).fetch_one(p).await)
             .map_err(DbError::from_insert)
     }
 

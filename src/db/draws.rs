@@ -2,7 +2,7 @@
 //! the published record and each village's ranked list. Every change is a conditional
 //! update on the campaign's state, so two people clicking at once cannot both win.
 
-use super::{Db, DbError, on_pool};
+use super::{Db, DbError, on_pool, on_writer};
 use crate::domain::now;
 
 /// The seed of a campaign's draw, as far as it has come.
@@ -50,7 +50,7 @@ impl Db {
     /// Set the sample-size rule (JSON of `sampling::SizeParameters`); only while collecting.
     pub async fn set_size_rule(&self, campaign_id: i64, rule_json: &str) -> Result<bool, DbError> {
         let sql = "UPDATE campaigns SET size_rule = $1 WHERE id = $2 AND state = 'collecting'";
-        let n = on_pool!(self, p => sqlx::query(sql).bind(rule_json).bind(campaign_id).execute(p).await.map(|r| r.rows_affected()))?;
+        let n = on_writer!(self, p => sqlx::query(sql).bind(rule_json).bind(campaign_id).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(n == 1)
     }
 
@@ -62,7 +62,7 @@ impl Db {
         campaign_id: i64,
         frame_fingerprint: impl Fn(&[(String, String)]) -> String,
     ) -> Result<bool, DbError> {
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let mut tx = p.begin().await?;
             let n = sqlx::query("UPDATE campaigns SET state = 'frozen', frozen_at = $1 WHERE id = $2 AND state = 'collecting'")
                 .bind(now()).bind(campaign_id).execute(&mut *tx).await?.rows_affected();
@@ -95,7 +95,7 @@ impl Db {
         commitment: &str,
         by: i64,
     ) -> Result<bool, DbError> {
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let mut tx = p.begin().await?;
             // Lock the campaign row first (a write), so the freeze cannot pass in between.
             let open = sqlx::query("UPDATE campaigns SET state = state WHERE id = $1 AND state = 'collecting'")
@@ -125,7 +125,7 @@ impl Db {
         commitment_of_seed: &str,
         by: i64,
     ) -> Result<bool, DbError> {
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let mut tx = p.begin().await?;
             let frozen = sqlx::query("UPDATE campaigns SET state = state WHERE id = $1 AND state = 'frozen'")
                 .bind(campaign_id).execute(&mut *tx).await?.rows_affected() == 1;
@@ -182,7 +182,7 @@ impl Db {
         strata: &[(i64, i64, i64, String, String, String)],
         by: i64,
     ) -> Result<bool, DbError> {
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let mut tx = p.begin().await?;
             let n = sqlx::query("UPDATE campaigns SET state = 'drawn' WHERE id = $1 AND state = 'frozen'")
                 .bind(campaign_id).execute(&mut *tx).await?.rows_affected();

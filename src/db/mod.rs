@@ -8,12 +8,14 @@
 mod accounts;
 mod campaigns;
 mod draws;
+mod queue;
 mod rosters;
 mod survey;
 
 pub use accounts::{Account, NewAccount, SessionUser};
 pub use campaigns::{Campaign, Village};
 pub use draws::{SeedState, StratumRow, VillageFrame};
+pub use queue::SubmitQueue;
 pub use rosters::{CrossVillagePhone, ImportError, RosterStatus, RosterTarget};
 pub use survey::{LinkTarget, NewResponse, Outgoing, PanelMember, PinnedForm, Release};
 
@@ -27,21 +29,47 @@ use std::time::Duration;
 /// The configured database. Cheap to clone (the pools are shared).
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(SqliteDb),
     Postgres(PgPool),
 }
 
-/// Run `$body` with `$pool` bound to whichever pool `$db` holds. The body is compiled once
-/// per database, so one SQL text and one `FromRow` type serve both.
+/// SQLite allows one writer at a time. Writes go through a pool of one connection, so they
+/// queue in order inside the process instead of spinning in SQLite's busy handler (which
+/// sleeps up to 100 ms per retry); reads use their own pool and run beside the writer (WAL).
+#[derive(Clone, Debug)]
+pub struct SqliteDb {
+    pub read: SqlitePool,
+    pub write: SqlitePool,
+}
+
+/// Run `$body` with `$pool` bound to the pool for reads of whichever database `$db` holds.
+/// The body is compiled once per database, so one SQL text and one `FromRow` type serve both.
 macro_rules! on_pool {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
-            $crate::db::Db::Sqlite($pool) => $body,
+            $crate::db::Db::Sqlite(sqlite) => {
+                let $pool = &sqlite.read;
+                $body
+            }
             $crate::db::Db::Postgres($pool) => $body,
         }
     };
 }
 pub(crate) use on_pool;
+
+/// As `on_pool!`, for anything that writes: SQLite's single writer connection.
+macro_rules! on_writer {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite(sqlite) => {
+                let $pool = &sqlite.write;
+                $body
+            }
+            $crate::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_writer;
 
 /// What can go wrong in storage, as callers need to tell it apart.
 #[derive(Debug, thiserror::Error)]
@@ -98,18 +126,23 @@ impl Db {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(options.clone())
+            .await?;
+        let read = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;
-        Ok(Db::Sqlite(pool))
+        Ok(Db::Sqlite(SqliteDb { read, write }))
     }
 
     /// Apply the embedded migrations that have not run yet.
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self {
-            Db::Sqlite(p) => sqlx::migrate!("migrations/sqlite").run(p).await,
+            Db::Sqlite(s) => sqlx::migrate!("migrations/sqlite").run(&s.write).await,
             Db::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await,
         }
     }
@@ -129,6 +162,12 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        on_pool!(self, p => p.close().await)
+        match self {
+            Db::Sqlite(s) => {
+                s.read.close().await;
+                s.write.close().await;
+            }
+            Db::Postgres(p) => p.close().await,
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Rosters: atomic, streaming replacement of a village's roster, receipts, and the
 //! commission's view of phones that appear in several villages.
 
-use super::{Db, DbError, on_pool};
+use super::{Db, DbError, on_pool, on_writer};
 use crate::domain::now;
 use crate::roster::{self, Limits, Receipt, RosterError, Row, Stopped};
 use std::io::{Read, Seek};
@@ -92,7 +92,7 @@ impl Db {
             Ok::<_, RosterError>(receipt)
         });
 
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let mut tx = p.begin().await?;
             // The first statement writes: it takes the campaign's row lock (PostgreSQL) or the
             // database write lock (SQLite), so a concurrent freeze waits for this upload.

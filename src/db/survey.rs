@@ -1,7 +1,7 @@
 //! Fieldwork storage for the questionnaires: pinned forms, released cases, invitations and
 //! their link tokens (SHA-256 only), responses, and the panel.
 
-use super::{Db, DbError, on_pool};
+use super::{Db, DbError, on_pool, on_writer};
 use crate::domain::now;
 
 /// A form file as a campaign pinned it at the start of fieldwork.
@@ -39,15 +39,18 @@ pub struct LinkTarget {
 }
 
 /// An answer set to store: nothing in it points back to a person.
-pub struct NewResponse<'a> {
+#[derive(Clone, Debug)]
+pub struct NewResponse {
     pub campaign_id: i64,
     pub village_id: i64,
-    pub form: &'a PinnedForm,
+    pub form_id: String,
+    pub form_version: String,
+    pub form_sha256: String,
     /// `self` (through the link), `phone` (interview) or `panel`.
-    pub mode: &'a str,
-    pub answers_json: &'a str,
+    pub mode: &'static str,
+    pub answers_json: String,
     /// YYYY-MM-DD.
-    pub answered_on: &'a str,
+    pub answered_on: String,
 }
 
 /// A line of the SMS outbox: the phone and the fresh token of its link.
@@ -80,7 +83,7 @@ impl Db {
         releases: &[Release],
     ) -> Result<bool, DbError> {
         let t = now();
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let mut tx = p.begin().await?;
             let n = sqlx::query("UPDATE campaigns SET state = 'fieldwork', fieldwork_started_at = $1 WHERE id = $2 AND state = 'drawn'")
                 .bind(t).bind(campaign_id).execute(&mut *tx).await?.rows_affected();
@@ -135,7 +138,7 @@ impl Db {
              ORDER BY v.code, c.rank"
         );
         let mut out = Vec::new();
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let mut tx = p.begin().await?;
             // A write first, so the read below and the updates happen under one write lock.
             sqlx::query("UPDATE campaigns SET state = state WHERE id = $1").bind(campaign_id).execute(&mut *tx).await?;
@@ -165,26 +168,29 @@ impl Db {
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(token_hash).fetch_optional(p).await)?)
     }
 
-    /// Store a response through a link: in one transaction the invitation is marked used,
-    /// the response stored and the case completed. False (and nothing stored) if the
-    /// invitation was already used or voided — a repeated submit counts once.
-    pub async fn submit_through_link(
+    /// Store responses given through links, several in one transaction (group commit: the
+    /// survey's hot path). For each, the invitation is marked used, the response stored and
+    /// the case completed; an invitation already used or voided stores nothing (a repeated
+    /// submit counts once). Returns, per item, whether it was stored. All or nothing.
+    pub async fn submit_through_links(
         &self,
-        target: &LinkTarget,
-        response: &NewResponse<'_>,
-    ) -> Result<bool, DbError> {
-        on_pool!(self, p => {
+        batch: &[(LinkTarget, NewResponse)],
+    ) -> Result<Vec<bool>, DbError> {
+        on_writer!(self, p => {
             let mut tx = p.begin().await?;
-            let n = sqlx::query("UPDATE invitations SET used_on = $1 WHERE id = $2 AND used_on IS NULL AND NOT voided")
-                .bind(response.answered_on).bind(target.invitation_id).execute(&mut *tx).await?.rows_affected();
-            if n != 1 {
-                return Ok(false);
+            let mut stored = Vec::with_capacity(batch.len());
+            for (target, response) in batch {
+                let n = sqlx::query("UPDATE invitations SET used_on = $1 WHERE id = $2 AND used_on IS NULL AND NOT voided")
+                    .bind(&response.answered_on).bind(target.invitation_id).execute(&mut *tx).await?.rows_affected();
+                if n == 1 {
+                    insert_response(&mut tx, response).await?;
+                    sqlx::query("UPDATE cases SET status = 'completed' WHERE id = $1").bind(target.case_id).execute(&mut *tx).await?;
+                }
+                stored.push(n == 1);
             }
-            insert_response(&mut tx, response).await?;
-            sqlx::query("UPDATE cases SET status = 'completed' WHERE id = $1").bind(target.case_id).execute(&mut *tx).await?;
             tx.commit().await?;
-        });
-        Ok(true)
+            Ok(stored)
+        })
     }
 
     /// The respondent declines through the link: recorded as a refusal, no response.
@@ -193,7 +199,7 @@ impl Db {
         target: &LinkTarget,
         on: &str,
     ) -> Result<bool, DbError> {
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let mut tx = p.begin().await?;
             let n = sqlx::query("UPDATE invitations SET used_on = $1 WHERE id = $2 AND used_on IS NULL AND NOT voided")
                 .bind(on).bind(target.invitation_id).execute(&mut *tx).await?.rows_affected();
@@ -222,7 +228,7 @@ impl Db {
         phone: Option<&str>,
     ) -> Result<i64, DbError> {
         let sql = "INSERT INTO panel_members (campaign_id, name, category, phone, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id";
-        on_pool!(self, p => sqlx::query_scalar(sql).bind(campaign_id).bind(name).bind(category).bind(phone).bind(now()).fetch_one(p).await)
+        on_writer!(self, p => sqlx::query_scalar(sql).bind(campaign_id).bind(name).bind(category).bind(phone).bind(now()).fetch_one(p).await)
             .map_err(DbError::from_insert)
     }
 
@@ -235,7 +241,7 @@ impl Db {
 
     /// Give a panel member a new personal link (the old one stops working).
     pub async fn set_panel_token(&self, member_id: i64, token_hash: &str) -> Result<(), DbError> {
-        let n = on_pool!(self, p => sqlx::query("UPDATE panel_members SET token_hash = $1 WHERE id = $2")
+        let n = on_writer!(self, p => sqlx::query("UPDATE panel_members SET token_hash = $1 WHERE id = $2")
             .bind(token_hash).bind(member_id).execute(p).await.map(|r| r.rows_affected()))?;
         if n == 1 {
             Ok(())
@@ -264,12 +270,12 @@ impl Db {
     pub async fn submit_panel_rating(
         &self,
         member_id: i64,
-        response: &NewResponse<'_>,
+        response: &NewResponse,
     ) -> Result<bool, DbError> {
-        on_pool!(self, p => {
+        on_writer!(self, p => {
             let mut tx = p.begin().await?;
             let n = sqlx::query("INSERT INTO panel_ratings (panel_member_id, village_id, rated_on) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-                .bind(member_id).bind(response.village_id).bind(response.answered_on).execute(&mut *tx).await?.rows_affected();
+                .bind(member_id).bind(response.village_id).bind(&response.answered_on).execute(&mut *tx).await?.rows_affected();
             if n != 1 {
                 return Ok(false);
             }
@@ -282,7 +288,7 @@ impl Db {
 
 async fn insert_response<'c, DB>(
     tx: &mut sqlx::Transaction<'c, DB>,
-    r: &NewResponse<'_>,
+    r: &NewResponse,
 ) -> Result<(), sqlx::Error>
 where
     DB: sqlx::Database,
@@ -301,12 +307,12 @@ where
     .bind(id)
     .bind(r.campaign_id)
     .bind(r.village_id)
-    .bind(r.form.form_id.as_str())
-    .bind(r.form.version.as_str())
-    .bind(r.form.sha256.as_str())
+    .bind(r.form_id.as_str())
+    .bind(r.form_version.as_str())
+    .bind(r.form_sha256.as_str())
     .bind(r.mode)
-    .bind(r.answers_json)
-    .bind(r.answered_on)
+    .bind(r.answers_json.as_str())
+    .bind(r.answered_on.as_str())
     .execute(&mut **tx)
     .await?;
     Ok(())

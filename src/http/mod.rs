@@ -40,11 +40,15 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Pinned questionnaires, parsed once.
     pub forms: FormCache,
+    /// Group commit of survey submissions.
+    pub submissions: crate::db::SubmitQueue,
 }
 
 impl AppState {
+    /// Must be called inside a Tokio runtime (it starts the submission task).
     pub fn new(db: Db, config: Config) -> Self {
         AppState {
+            submissions: crate::db::SubmitQueue::start(db.clone()),
             db,
             config: Arc::new(config),
             forms: FormCache::default(),
@@ -57,6 +61,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/", get(home))
         .route("/healthz", get(healthz))
+        .route("/robots.txt", get(robots))
         .route("/panel", get(panel_home))
         .merge(auth::router())
         .merge(admin::router(&state.config))
@@ -116,6 +121,11 @@ async fn panel_home(user: CurrentUser) -> Result<axum::response::Html<String>, A
         "placeholder.html",
         minijinja::context! { heading => "两代表一委员评议", detail => "评议尚未开始。开始后,您将在这里看到需要评议的村(社区)。" },
     ))
+}
+
+/// Survey links and staff pages must never be indexed.
+async fn robots() -> &'static str {
+    "User-agent: *\nDisallow: /\n"
 }
 
 /// For a load balancer: 200 when the database answers.

@@ -31,20 +31,32 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(64 * 1024))
 }
 
-/// Parsed questionnaires by file hash: a pinned file is parsed once per process.
+/// The forms each campaign pinned, parsed once per process. Pinned forms never change
+/// once fieldwork has started, so nothing here goes stale.
 #[derive(Clone, Default)]
-pub struct FormCache(Arc<RwLock<HashMap<String, Arc<Form>>>>);
+pub struct FormCache(Arc<RwLock<HashMap<(i64, String), PinnedAndParsed>>>);
+
+/// A pinned form file and its parsed questionnaire.
+type PinnedAndParsed = (PinnedForm, Arc<Form>);
 
 impl FormCache {
-    pub fn get(&self, pinned: &PinnedForm) -> Result<Arc<Form>, AppError> {
-        if let Some(f) = self
-            .0
-            .read()
-            .ok()
-            .and_then(|m| m.get(&pinned.sha256).cloned())
-        {
-            return Ok(f);
+    /// The campaign's pinned form for `role` (`recipients` or `panel`), parsed.
+    async fn get(
+        &self,
+        db: &crate::db::Db,
+        campaign_id: i64,
+        role: &str,
+    ) -> Result<(PinnedForm, Arc<Form>), AppError> {
+        let key = (campaign_id, role.to_string());
+        if let Some(hit) = self.0.read().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(hit);
         }
+        let pinned = db
+            .pinned_forms(campaign_id)
+            .await?
+            .into_iter()
+            .find(|f| f.role == role)
+            .ok_or_else(|| anyhow::anyhow!("campaign {campaign_id} has no pinned {role} form"))?;
         let form = crate::forms::parse_form(&pinned.form_id, &pinned.source).map_err(|errors| {
             anyhow::anyhow!(
                 "pinned form {} {} no longer parses: {:?}",
@@ -53,11 +65,11 @@ impl FormCache {
                 errors.first().map(ToString::to_string)
             )
         })?;
-        let form = Arc::new(form);
+        let entry = (pinned, Arc::new(form));
         if let Ok(mut m) = self.0.write() {
-            m.insert(pinned.sha256.clone(), form.clone());
+            m.insert(key, entry.clone());
         }
-        Ok(form)
+        Ok(entry)
     }
 }
 
@@ -226,15 +238,7 @@ async fn pinned(
     campaign_id: i64,
     role: &str,
 ) -> Result<(PinnedForm, Arc<Form>), AppError> {
-    let pinned = state
-        .db
-        .pinned_forms(campaign_id)
-        .await?
-        .into_iter()
-        .find(|f| f.role == role)
-        .ok_or_else(|| anyhow::anyhow!("campaign {campaign_id} has no pinned {role} form"))?;
-    let form = state.forms.get(&pinned)?;
-    Ok((pinned, form))
+    state.forms.get(&state.db, campaign_id, role).await
 }
 
 /// Resolve a survey link, or the page to show instead of the form.
@@ -299,25 +303,21 @@ async fn submit_survey(
             return Ok(form_page(&page, &fields, Some(&errors)));
         }
     };
-    let json = answers.to_json();
-    let on = today();
-    let stored = state
-        .db
-        .submit_through_link(
-            &target,
-            &NewResponse {
-                campaign_id: target.campaign_id,
-                village_id: target.village_id,
-                form: &pinned_form,
-                mode: "self",
-                answers_json: &json,
-                answered_on: &on,
-            },
-        )
-        .await?;
+    let response = NewResponse {
+        campaign_id: target.campaign_id,
+        village_id: target.village_id,
+        form_id: pinned_form.form_id.clone(),
+        form_version: pinned_form.version.clone(),
+        form_sha256: pinned_form.sha256.clone(),
+        mode: "self",
+        answers_json: answers.to_json(),
+        answered_on: today(),
+    };
+    let campaign = target.campaign_id;
+    let stored = state.submissions.submit(target, response).await?;
     // A repeated or concurrent submit of the same link is acknowledged the same way and
     // stored once: only the first one found the invitation unused.
-    tracing::info!(campaign = target.campaign_id, stored, "survey submitted");
+    tracing::info!(campaign, stored, "survey submitted");
     Ok(Redirect::to(&format!("/s/{token}")).into_response())
 }
 
@@ -461,22 +461,17 @@ async fn submit_panel_form(
             return Ok(form_page(&page, &fields, Some(&errors)));
         }
     };
-    let json = answers.to_json();
-    let on = today();
-    let stored = state
-        .db
-        .submit_panel_rating(
-            member.id,
-            &NewResponse {
-                campaign_id: campaign.id,
-                village_id: village.id,
-                form: &pinned_form,
-                mode: "panel",
-                answers_json: &json,
-                answered_on: &on,
-            },
-        )
-        .await?;
+    let response = NewResponse {
+        campaign_id: campaign.id,
+        village_id: village.id,
+        form_id: pinned_form.form_id.clone(),
+        form_version: pinned_form.version.clone(),
+        form_sha256: pinned_form.sha256.clone(),
+        mode: "panel",
+        answers_json: answers.to_json(),
+        answered_on: today(),
+    };
+    let stored = state.db.submit_panel_rating(member.id, &response).await?;
     tracing::info!(campaign = campaign.id, stored, "panel rating submitted");
     Ok(Redirect::to(&format!("/p/{token}?done={code}")).into_response())
 }

@@ -319,9 +319,9 @@ pub async fn upload(
 /// tamper with state the way no route would).
 pub async fn exec(db: &Db, sql: &'static str, param: i64) -> u64 {
     match db {
-        Db::Sqlite(p) => sqlx::query(sql)
+        Db::Sqlite(s) => sqlx::query(sql)
             .bind(param)
-            .execute(p)
+            .execute(&s.write)
             .await
             .expect("exec")
             .rows_affected(),

@@ -1,0 +1,278 @@
+//! Benchmark (issue 4): acknowledged survey submits per second on SQLite with 64 concurrent
+//! clients over loopback, p50/p99 latency, side by side with a trivial handler of the same
+//! server (`GET /robots.txt`) in the same run; afterwards the stored responses must equal
+//! the acknowledged submits.
+//!
+//! The server is the real `minyi serve` binary (release build) in its own process; the load
+//! client is this program. Run: `cargo bench --bench submit`
+//! Optional: `LINKS=20000 SECONDS=10 cargo bench --bench submit`.
+
+use minyi::db::{Db, RosterTarget};
+use minyi::domain::VillageCode;
+use minyi::forms::Kind;
+use minyi::roster::Limits;
+use minyi::sampling::Seed;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+const CLIENTS: usize = 64;
+
+fn main() -> anyhow::Result<()> {
+    let links: usize = env("LINKS", 60_000);
+    let seconds: u64 = env("SECONDS", 10) as u64;
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let tokens = rt.block_on(prepare(&url, links))?;
+    println!("prepared {} survey links", tokens.len());
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_minyi"))
+        .args([
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--base-url",
+            &base,
+        ])
+        .env("DATABASE_URL", &url)
+        .env("MINYI_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()?;
+    let result = rt.block_on(async {
+        wait_ready(&base).await?;
+        let body = serde_urlencoded_answers();
+        let trivial = load(&base, seconds.min(5), None, &body).await?;
+        let submits = load(&base, seconds, Some(Arc::new(tokens)), &body).await?;
+        Ok::<_, anyhow::Error>((trivial, submits))
+    });
+    let _ = server.kill();
+    let _ = server.wait();
+    let (trivial, submits) = result?;
+    let stored = rt.block_on(async {
+        let db = Db::connect(&url).await?;
+        let n = db.count_responses(1, "self").await?;
+        db.close().await;
+        Ok::<_, anyhow::Error>(n)
+    })?;
+
+    println!("{CLIENTS} concurrent clients, loopback, server = release `minyi serve` on SQLite");
+    println!("| what | requests | per second | p50 (ms) | p99 (ms) | errors |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    for (what, r) in [
+        ("trivial handler GET /robots.txt", &trivial),
+        ("survey submit POST /s/<token>", &submits),
+    ] {
+        println!(
+            "| {what} | {} | {:.0} | {:.2} | {:.2} | {} |",
+            r.ok,
+            r.ok as f64 / r.elapsed,
+            r.p(0.50),
+            r.p(0.99),
+            r.errors
+        );
+    }
+    println!(
+        "acknowledged submits: {}; responses stored: {stored}",
+        submits.ok
+    );
+    anyhow::ensure!(
+        stored as usize == submits.ok,
+        "stored responses differ from acknowledged submits"
+    );
+    println!("targets: ≥ 3,000 submits/s, p99 < 50 ms");
+    Ok(())
+}
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A campaign in fieldwork whose one village has `links` released cases, and their tokens.
+async fn prepare(url: &str, links: usize) -> anyhow::Result<Vec<String>> {
+    let db = Db::connect(url).await?;
+    db.migrate().await?;
+    minyi::http::bootstrap_admin(&db).await?;
+    let village = db
+        .create_village(
+            &VillageCode::parse("430527101").map_err(anyhow::Error::msg)?,
+            "唐家坊村",
+        )
+        .await?;
+    let campaign = db.create_campaign("bench", "唐家坊镇", 2026).await?;
+    let csv: String = std::iter::once("电话\n".to_string())
+        .chain((0..links).map(|i| format!("{}\n", 13_000_000_000u64 + i as u64 * 7)))
+        .collect();
+    let target = RosterTarget {
+        campaign_id: campaign,
+        village_id: village,
+        file_name: "r.csv".into(),
+        uploaded_by: None,
+    };
+    db.import_roster(
+        &target,
+        std::io::Cursor::new(csv.into_bytes()),
+        Limits::default(),
+    )
+    .await?;
+    db.set_size_rule(
+        campaign,
+        &format!("{{\"method\":\"fixed\",\"size\":{links}}}"),
+    )
+    .await?;
+    db.freeze(campaign, minyi::sampling::frame_fingerprint)
+        .await?;
+    let seed = Seed::parse("bench seed 1 2 3 4 5 6 7 8").map_err(anyhow::Error::msg)?;
+    db.enter_seed(campaign, seed.as_str(), &seed.commitment(), 1)
+        .await?;
+    minyi::draw::draw_campaign(&db, campaign, 1).await?;
+    let forms = minyi::forms::builtin().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    minyi::fieldwork::start(&db, campaign, &forms).await?;
+    let out = db
+        .issue_link_tokens(campaign, None, minyi::secrets::link_token)
+        .await?;
+    db.close().await;
+    Ok(out.into_iter().map(|o| o.token).collect())
+}
+
+/// A complete valid answer set for the built-in recipients' form, URL-encoded.
+fn serde_urlencoded_answers() -> String {
+    let form = minyi::forms::builtin().map(|f| f.recipients).ok();
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for q in form.iter().flat_map(|f| &f.questions) {
+        if let Some(c) = &q.show_if
+            && !pairs
+                .iter()
+                .any(|(k, v)| k == &c.question && c.any_of.contains(v))
+        {
+            continue;
+        }
+        let value = match &q.kind {
+            Kind::Single { options, .. } | Kind::Multiple { options, .. } => {
+                options[0].value.clone()
+            }
+            Kind::Text { .. } => "办事认真".into(),
+        };
+        pairs.push((q.id.clone(), value));
+    }
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn wait_ready(base: &str) -> anyhow::Result<()> {
+    for _ in 0..200 {
+        if reqwest::get(format!("{base}/healthz"))
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("server did not start")
+}
+
+#[derive(Default)]
+struct Outcome {
+    ok: usize,
+    errors: usize,
+    elapsed: f64,
+    latencies: Vec<f64>,
+}
+
+impl Outcome {
+    fn p(&self, q: f64) -> f64 {
+        if self.latencies.is_empty() {
+            return f64::NAN;
+        }
+        let i = ((self.latencies.len() as f64 - 1.0) * q).round() as usize;
+        self.latencies[i] * 1000.0
+    }
+}
+
+/// `CLIENTS` workers for `seconds` (or until the tokens run out): GET /robots.txt when
+/// `tokens` is None, else one POST per token.
+async fn load(
+    base: &str,
+    seconds: u64,
+    tokens: Option<Arc<Vec<String>>>,
+    body: &str,
+) -> anyhow::Result<Outcome> {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(CLIENTS)
+        .build()?;
+    let next = Arc::new(AtomicUsize::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..CLIENTS {
+        let (client, next, tokens, base, body) = (
+            client.clone(),
+            next.clone(),
+            tokens.clone(),
+            base.to_string(),
+            body.to_string(),
+        );
+        workers.push(tokio::spawn(async move {
+            let mut out = Outcome::default();
+            while Instant::now() < deadline {
+                let t0 = Instant::now();
+                let ok = match &tokens {
+                    None => client
+                        .get(format!("{base}/robots.txt"))
+                        .send()
+                        .await
+                        .is_ok_and(|r| r.status() == 200),
+                    Some(tokens) => {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(token) = tokens.get(i) else { break };
+                        client
+                            .post(format!("{base}/s/{token}"))
+                            .header("content-type", "application/x-www-form-urlencoded")
+                            .body(body.clone())
+                            .send()
+                            .await
+                            .is_ok_and(|r| r.status() == 303)
+                    }
+                };
+                out.latencies.push(t0.elapsed().as_secs_f64());
+                if ok { out.ok += 1 } else { out.errors += 1 }
+            }
+            out
+        }));
+    }
+    let mut total = Outcome::default();
+    for w in workers {
+        let o = w.await?;
+        total.ok += o.ok;
+        total.errors += o.errors;
+        total.latencies.extend(o.latencies);
+    }
+    total.elapsed = started.elapsed().as_secs_f64();
+    total.latencies.sort_by(f64::total_cmp);
+    Ok(total)
+}
