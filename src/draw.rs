@@ -3,7 +3,6 @@
 //! read by the same importer. `verify_dir` redoes an offline draw against a published record.
 
 use crate::db::{Db, DbError};
-use crate::domain::VillageCode;
 use crate::roster::{self, Limits, Phone, Receipt};
 use crate::sampling::{
     self, DrawRecord, Mismatch, Seed, SeedCommitment, SizeParameters, SizeRule, Stratum,
@@ -114,7 +113,8 @@ pub async fn draw_campaign(db: &Db, campaign_id: i64, by: i64) -> Result<DrawRec
 
 /// One village's roster file, read by the importer.
 pub struct LoadedRoster {
-    pub code: VillageCode,
+    /// The file name without its extension: the village code, as the draw uses it.
+    pub code: String,
     pub file: PathBuf,
     pub phones: Vec<Phone>,
     pub receipt: Receipt,
@@ -126,7 +126,7 @@ pub fn read_roster_dir(
     dir: &Path,
     warn: &mut dyn FnMut(String),
 ) -> anyhow::Result<Vec<LoadedRoster>> {
-    let mut files: BTreeMap<VillageCode, PathBuf> = BTreeMap::new();
+    let mut files: BTreeMap<String, PathBuf> = BTreeMap::new();
     let entries = std::fs::read_dir(dir)
         .map_err(|e| anyhow::anyhow!("cannot read the rosters folder {}: {e}", dir.display()))?;
     for entry in entries {
@@ -138,13 +138,19 @@ pub fn read_roster_dir(
         if !matches!(ext.as_deref(), Some("csv" | "xlsx" | "xls")) || !path.is_file() {
             continue;
         }
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-        let code = VillageCode::parse(stem).map_err(|e| {
-            anyhow::anyhow!(
-                "{}: the file name must be a village code: {e}",
+        // Offline, any code the file is named with is taken as it is (the app's own codes
+        // are plainer); only what would make the record ambiguous is refused.
+        let code = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("")
+            .to_string();
+        if code.is_empty() || code.trim() != code || code.chars().any(char::is_control) {
+            anyhow::bail!(
+                "{}: the file name must be the village code (no surrounding spaces or control characters)",
                 path.display()
-            )
-        })?;
+            );
+        }
         if let Some(other) = files.insert(code.clone(), path.clone()) {
             anyhow::bail!(
                 "two roster files for village {code}: {} and {}",
@@ -206,7 +212,7 @@ pub fn draw_dir(
 ) -> anyhow::Result<(DrawRecord, Vec<Stratum<Phone>>)> {
     let strata: Vec<Stratum<Phone>> = read_roster_dir(dir, warn)?
         .into_iter()
-        .map(|r| draw_stratum(seed, r.code.as_str(), r.phones, rule))
+        .map(|r| draw_stratum(seed, &r.code, r.phones, rule))
         .collect();
     let records = strata.iter().map(Stratum::record).collect();
     let record = DrawRecord::new(seed, commitment, rule, records)?;
@@ -294,10 +300,8 @@ pub fn verify_dir(
         .iter()
         .map(|v| (v.code.as_str(), v))
         .collect();
-    let mut found: BTreeMap<String, LoadedRoster> = rosters
-        .into_iter()
-        .map(|r| (r.code.as_str().to_string(), r))
-        .collect();
+    let mut found: BTreeMap<String, LoadedRoster> =
+        rosters.into_iter().map(|r| (r.code.clone(), r)).collect();
     let codes: std::collections::BTreeSet<String> = recorded
         .keys()
         .map(|c| c.to_string())

@@ -309,8 +309,17 @@ fn serve_creates_the_database_and_logs_no_phone_password_or_token() {
     let _ = child.wait();
     assert!(log.contains("minyi listening"), "{log}");
     assert!(log.contains("roster received"), "{log}");
-    assert!(log.contains("/s/{token}"), "requests are logged by route: {log}");
-    for secret in ["13812345678", &password, "admin-password-2026", &token, "SecretTokenNotInLogs00"] {
+    assert!(
+        log.contains("/s/{token}"),
+        "requests are logged by route: {log}"
+    );
+    for secret in [
+        "13812345678",
+        &password,
+        "admin-password-2026",
+        &token,
+        "SecretTokenNotInLogs00",
+    ] {
         assert!(!log.contains(secret), "log holds {secret}:\n{log}");
     }
 }
@@ -327,7 +336,11 @@ unsafe fn libc_kill(pid: u32) {
 fn forms_check_passes_the_shipped_files_and_names_file_and_line_of_a_problem() {
     let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/survey-forms");
     let out = minyi().args(["forms", "check", shipped]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("OK: recipients"));
     // A copy with one question id repeated.
     let dir = tempfile::tempdir().unwrap();
@@ -338,10 +351,23 @@ fn forms_check_passes_the_shipped_files_and_names_file_and_line_of_a_problem() {
     let text = std::fs::read_to_string(&path).unwrap();
     let broken = text.replacen("id = \"convenience\"", "id = \"attitude\"", 1);
     assert_ne!(broken, text);
-    let line = broken.lines().position(|l| l.trim() == "id = \"attitude\"").unwrap();
-    let second = broken.lines().skip(line + 1).position(|l| l.trim() == "id = \"attitude\"").unwrap() + line + 2;
+    let line = broken
+        .lines()
+        .position(|l| l.trim() == "id = \"attitude\"")
+        .unwrap();
+    let second = broken
+        .lines()
+        .skip(line + 1)
+        .position(|l| l.trim() == "id = \"attitude\"")
+        .unwrap()
+        + line
+        + 2;
     std::fs::write(&path, broken).unwrap();
-    let out = minyi().args(["forms", "check"]).arg(dir.path()).output().unwrap();
+    let out = minyi()
+        .args(["forms", "check"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&format!("recipients.toml:{second}:")), "{err}");

@@ -440,14 +440,42 @@ async fn a_panel_link_before_fieldwork_says_the_survey_has_not_started() {
     let app = spawn().await;
     let t = town_with_rosters(&app).await;
     let (base, id, admin, csrf) = (&app.base, t.campaign, &t.admin.0, &t.admin.1);
-    post_form(admin, &format!("{base}/admin/campaigns/{id}/panel"), csrf, &[("name", "赵委员"), ("category", "政协委员"), ("phone", "")]).await;
-    let (_, sheet, _) = post_form(admin, &format!("{base}/admin/campaigns/{id}/panel/links"), csrf, &[]).await;
-    let link = sheet.split("class=\"link\">").nth(1).unwrap().split('<').next().unwrap().replace("&#x2f;", "/");
+    post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/panel"),
+        csrf,
+        &[("name", "赵委员"), ("category", "政协委员"), ("phone", "")],
+    )
+    .await;
+    let (_, sheet, _) = post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/panel/links"),
+        csrf,
+        &[],
+    )
+    .await;
+    let link = sheet
+        .split("class=\"link\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .replace("&#x2f;", "/");
     let (s, page) = get_text(&client(), &link).await;
     assert_eq!(s, 200);
-    assert!(page.contains("调查尚未开始") && !page.contains("一村"), "{page}");
+    assert!(
+        page.contains("调查尚未开始") && !page.contains("一村"),
+        "{page}"
+    );
     // Re-issuing the links makes the old one unknown.
-    post_form(admin, &format!("{base}/admin/campaigns/{id}/panel/links"), csrf, &[]).await;
+    post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/panel/links"),
+        csrf,
+        &[],
+    )
+    .await;
     let (s, _) = get_text(&client(), &link).await;
     assert_eq!(s, 404);
 }
