@@ -144,6 +144,31 @@ pub fn mask_phone(phone: &str) -> String {
     format!("{head}{}{tail}", "*".repeat(chars.len() - 7))
 }
 
+/// Mask every run of 7 or more digits in a text (e.g. a number quoted in an error message)
+/// as `mask_phone` does.
+pub fn mask_digit_runs(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.chars().count() >= 7 {
+            out.push_str(&mask_phone(run));
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
 /// Now, in Unix seconds.
 pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
@@ -202,6 +227,15 @@ mod tests {
         assert_eq!(mask_phone("07397654321"), "073****4321");
         assert_eq!(mask_phone("073976543210"), "073*****3210");
         assert_eq!(mask_phone("12345"), "*****");
+    }
+
+    #[test]
+    fn digit_runs_long_enough_to_be_phones_are_masked_in_text() {
+        assert_eq!(
+            mask_digit_runs("7397654321 缺少开头的 0,第 12 行"),
+            "739***4321 缺少开头的 0,第 12 行"
+        );
+        assert_eq!(mask_digit_runs("123456"), "123456");
     }
 
     #[test]

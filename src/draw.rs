@@ -220,12 +220,9 @@ pub fn draw_dir(
 }
 
 /// The ranked lists as CSV: `village,rank,phone,selection` (selection = primary or reserve).
-/// Village codes (letters, digits, `-`, `_`) and phones (digits) never need quoting.
-pub fn write_ranked_csv<T: AsRef<str>>(
-    mut out: impl Write,
-    strata: &[Stratum<T>],
-) -> std::io::Result<()> {
-    writeln!(out, "village,rank,phone,selection")?;
+pub fn write_ranked_csv<T: AsRef<str>>(out: impl Write, strata: &[Stratum<T>]) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(["village", "rank", "phone", "selection"])?;
     for s in strata {
         for (i, phone) in s.ranked.iter().enumerate() {
             let selection = if (i as u64) < s.size {
@@ -233,16 +230,12 @@ pub fn write_ranked_csv<T: AsRef<str>>(
             } else {
                 "reserve"
             };
-            writeln!(
-                out,
-                "{},{},{},{selection}",
-                s.village_code,
-                i + 1,
-                phone.as_ref()
-            )?;
+            let rank = (i + 1).to_string();
+            w.write_record([s.village_code.as_str(), &rank, phone.as_ref(), selection])?;
         }
     }
-    out.flush()
+    w.flush()?;
+    Ok(())
 }
 
 /// What `verify_dir` found wrong, naming the first village (in code order) that differs.

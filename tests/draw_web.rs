@@ -103,6 +103,9 @@ async fn a_committed_seed_is_revealed_after_the_freeze_and_the_draw_verifies_off
     )
     .await;
     assert_eq!(s, 400);
+    // The frozen rosters stay out of reach until the draw is done.
+    let (s, _) = get_text(&sv, &format!("{base}/surveyor/campaigns/{id}/rosters/V1")).await;
+    assert_eq!(s, 404);
     // A seed that does not match the commitment is refused; a short one explained.
     let (_, _, loc) = post_form(
         &sv,

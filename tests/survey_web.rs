@@ -468,12 +468,23 @@ async fn a_panel_link_before_fieldwork_says_the_survey_has_not_started() {
         page.contains("调查尚未开始") && !page.contains("一村"),
         "{page}"
     );
-    // Re-issuing the links makes the old one unknown.
-    post_form(
+    // Asking again issues nothing new (printed sheets keep working)...
+    let (_, sheet, _) = post_form(
         admin,
         &format!("{base}/admin/campaigns/{id}/panel/links"),
         csrf,
         &[],
+    )
+    .await;
+    assert_eq!(sheet.matches("<svg").count(), 0);
+    let (s, _) = get_text(&client(), &link).await;
+    assert_eq!(s, 200);
+    // ...unless all are re-issued: then the old link is unknown.
+    post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/panel/links"),
+        csrf,
+        &[("all", "yes")],
     )
     .await;
     let (s, _) = get_text(&client(), &link).await;

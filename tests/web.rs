@@ -383,6 +383,17 @@ async fn a_village_hands_in_its_roster_and_keeps_the_receipt() {
     .await;
     assert_eq!(s, 200);
     assert!(page.contains(&fp));
+    // The invalid number is shown to the village that sent it, masked to anyone else.
+    assert!(receipt.contains("1380013800"), "{receipt}");
+    let (_, admin_receipt) = get_text(
+        &t.admin.0,
+        &format!("{base}/admin/campaigns/{}/villages/V1/receipt", t.campaign),
+    )
+    .await;
+    assert!(
+        admin_receipt.contains("138***3800") && !admin_receipt.contains("1380013800"),
+        "{admin_receipt}"
+    );
     let (s, page) = get_text(
         &t.op2.0,
         &format!("{base}/village/campaigns/{}/receipt", t.campaign),

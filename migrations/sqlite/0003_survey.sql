@@ -30,13 +30,14 @@ CREATE TABLE cases (
 );
 
 -- One invitation per case. Used once: by a response or a refusal through the link, or voided
--- when the case is answered by phone. Dates only: no time that could be matched to a response.
+-- when the case is answered by phone. Only whether, never when: a date could be matched to
+-- the response's date.
 CREATE TABLE invitations (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
     case_id       INTEGER NOT NULL UNIQUE REFERENCES cases(id),
     first_sent_at INTEGER,                 -- when its first link went into an SMS outbox
     last_sent_at  INTEGER,                 -- when its latest link (invitation or reminder) did
-    used_on       TEXT,                    -- date the link was used (answered or declined)
+    used          BOOLEAN NOT NULL DEFAULT FALSE, -- the link was used (answered or declined)
     voided        BOOLEAN NOT NULL DEFAULT FALSE
 );
 
@@ -80,6 +81,5 @@ CREATE TABLE panel_members (
 CREATE TABLE panel_ratings (
     panel_member_id  INTEGER NOT NULL REFERENCES panel_members(id),
     village_id       INTEGER NOT NULL REFERENCES villages(id),
-    rated_on         TEXT NOT NULL,
     PRIMARY KEY (panel_member_id, village_id)
 );

@@ -222,6 +222,12 @@ impl Db {
         )
     }
 
+    /// The villages in the campaign's draw (without their ranked lists).
+    pub async fn drawn_villages(&self, campaign_id: i64) -> Result<Vec<super::Village>, DbError> {
+        let sql = "SELECT v.id, v.code, v.name FROM draw_strata s JOIN villages v ON v.id = s.village_id WHERE s.campaign_id = $1 ORDER BY v.code";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?)
+    }
+
     /// Names from the village's current roster, by phone (shown beside the ranked phones).
     pub async fn roster_names(
         &self,

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod campaigns;
+mod cases;
 mod draws;
 mod queue;
 mod rosters;
@@ -14,6 +15,7 @@ mod survey;
 
 pub use accounts::{Account, NewAccount, SessionUser};
 pub use campaigns::{Campaign, Village};
+pub use cases::{AttemptResult, AttemptRow, CaseRow, NewAttempt};
 pub use draws::{SeedState, StratumRow, VillageFrame};
 pub use queue::SubmitQueue;
 pub use rosters::{CrossVillagePhone, ImportError, RosterStatus, RosterTarget};
@@ -121,9 +123,9 @@ impl Db {
             // One writer at a time: WAL lets readers go on while it writes, and the busy
             // timeout makes a second writer wait instead of failing.
             .journal_mode(SqliteJournalMode::Wal)
-            // In WAL mode NORMAL loses nothing on a process crash; only an OS crash or power
-            // loss may drop the last transactions.
-            .synchronous(SqliteSynchronous::Normal)
+            // FULL: a commit is on disk before it is acknowledged, even across a power cut
+            // (NORMAL in WAL mode could lose the last ones). Group commit keeps it cheap.
+            .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true);
         let write = SqlitePoolOptions::new()

@@ -34,7 +34,7 @@ pub struct LinkTarget {
     pub town: String,
     pub village_id: i64,
     pub village_name: String,
-    pub used_on: Option<String>,
+    pub used: bool,
     pub voided: bool,
 }
 
@@ -134,7 +134,7 @@ impl Db {
         let sql = format!(
             "SELECT i.id, c.phone, v.name FROM invitations i JOIN cases c ON c.id = i.case_id JOIN villages v ON v.id = c.village_id
              JOIN campaigns k ON k.id = c.campaign_id
-             WHERE c.campaign_id = $1 AND k.state = 'fieldwork' AND c.status = 'open' AND i.used_on IS NULL AND NOT i.voided AND {filter}
+             WHERE c.campaign_id = $1 AND k.state = 'fieldwork' AND c.status = 'open' AND c.replaced_at IS NULL AND NOT i.used AND NOT i.voided AND {filter}
              ORDER BY v.code, c.rank"
         );
         let mut out = Vec::new();
@@ -160,7 +160,7 @@ impl Db {
     /// The invitation behind a link token, if the token is known.
     pub async fn link_target(&self, token_hash: &str) -> Result<Option<LinkTarget>, DbError> {
         let sql = "SELECT i.id AS invitation_id, c.id AS case_id, c.campaign_id, k.state AS campaign_state, k.town,
-                          c.village_id, v.name AS village_name, i.used_on, i.voided
+                          c.village_id, v.name AS village_name, i.used, i.voided
                    FROM invitation_tokens t JOIN invitations i ON i.id = t.invitation_id
                    JOIN cases c ON c.id = i.case_id JOIN campaigns k ON k.id = c.campaign_id
                    JOIN villages v ON v.id = c.village_id
@@ -180,11 +180,14 @@ impl Db {
             let mut tx = p.begin().await?;
             let mut stored = Vec::with_capacity(batch.len());
             for (target, response) in batch {
-                let n = sqlx::query("UPDATE invitations SET used_on = $1 WHERE id = $2 AND used_on IS NULL AND NOT voided")
-                    .bind(&response.answered_on).bind(target.invitation_id).execute(&mut *tx).await?.rows_affected();
+                // Only while fieldwork runs: a submit racing the close is not stored.
+                let n = sqlx::query(
+                    "UPDATE invitations SET used = TRUE WHERE id = $1 AND NOT used AND NOT voided
+                     AND EXISTS (SELECT 1 FROM campaigns k WHERE k.id = $2 AND k.state = 'fieldwork')")
+                    .bind(target.invitation_id).bind(target.campaign_id).execute(&mut *tx).await?.rows_affected();
                 if n == 1 {
                     insert_response(&mut tx, response).await?;
-                    sqlx::query("UPDATE cases SET status = 'completed' WHERE id = $1").bind(target.case_id).execute(&mut *tx).await?;
+                    sqlx::query("UPDATE cases SET status = 'completed', disposition = 'complete' WHERE id = $1").bind(target.case_id).execute(&mut *tx).await?;
                 }
                 stored.push(n == 1);
             }
@@ -194,19 +197,17 @@ impl Db {
     }
 
     /// The respondent declines through the link: recorded as a refusal, no response.
-    pub async fn decline_through_link(
-        &self,
-        target: &LinkTarget,
-        on: &str,
-    ) -> Result<bool, DbError> {
+    pub async fn decline_through_link(&self, target: &LinkTarget) -> Result<bool, DbError> {
         on_writer!(self, p => {
             let mut tx = p.begin().await?;
-            let n = sqlx::query("UPDATE invitations SET used_on = $1 WHERE id = $2 AND used_on IS NULL AND NOT voided")
-                .bind(on).bind(target.invitation_id).execute(&mut *tx).await?.rows_affected();
+            let n = sqlx::query(
+                "UPDATE invitations SET used = TRUE WHERE id = $1 AND NOT used AND NOT voided
+                 AND EXISTS (SELECT 1 FROM campaigns k WHERE k.id = $2 AND k.state = 'fieldwork')")
+                .bind(target.invitation_id).bind(target.campaign_id).execute(&mut *tx).await?.rows_affected();
             if n != 1 {
                 return Ok(false);
             }
-            sqlx::query("UPDATE cases SET status = 'refused' WHERE id = $1").bind(target.case_id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE cases SET status = 'refused', disposition = 'refusal' WHERE id = $1").bind(target.case_id).execute(&mut *tx).await?;
             tx.commit().await?;
         });
         Ok(true)
@@ -274,8 +275,13 @@ impl Db {
     ) -> Result<bool, DbError> {
         on_writer!(self, p => {
             let mut tx = p.begin().await?;
-            let n = sqlx::query("INSERT INTO panel_ratings (panel_member_id, village_id, rated_on) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-                .bind(member_id).bind(response.village_id).bind(&response.answered_on).execute(&mut *tx).await?.rows_affected();
+            let open = sqlx::query("UPDATE campaigns SET state = state WHERE id = $1 AND state = 'fieldwork'")
+                .bind(response.campaign_id).execute(&mut *tx).await?.rows_affected();
+            if open != 1 {
+                return Ok(false);
+            }
+            let n = sqlx::query("INSERT INTO panel_ratings (panel_member_id, village_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(member_id).bind(response.village_id).execute(&mut *tx).await?.rows_affected();
             if n != 1 {
                 return Ok(false);
             }
@@ -286,7 +292,7 @@ impl Db {
     }
 }
 
-async fn insert_response<'c, DB>(
+pub(super) async fn insert_response<'c, DB>(
     tx: &mut sqlx::Transaction<'c, DB>,
     r: &NewResponse,
 ) -> Result<(), sqlx::Error>

@@ -301,11 +301,18 @@ pub(super) async fn receipt_page(
     village: &crate::db::Village,
     back: String,
 ) -> Result<Html<String>, AppError> {
-    let (receipt, file_name, uploaded_at) = state
+    let (mut receipt, file_name, uploaded_at) = state
         .db
         .current_receipt(campaign.id, village.id)
         .await?
         .ok_or(AppError::NotFound)?;
+    // The village sees its own file's numbers; anyone else sees them masked.
+    if user.role != Role::Village {
+        for e in &mut receipt.errors {
+            e.reason = crate::domain::mask_digit_runs(&e.reason);
+            e.reason_zh = crate::domain::mask_digit_runs(&e.reason_zh);
+        }
+    }
     Ok(views::page(
         user,
         "receipt.html",

@@ -96,18 +96,19 @@ async fn login(
     Json(body): Json<LoginBody>,
 ) -> Result<Response, ApiError> {
     let account = state.db.account_by_username(body.username.trim()).await?;
-    let hash = account.as_ref().map(|a| a.password_hash.clone());
+    // The same argon2 work for unknown accounts, so timing does not tell which exist.
+    let hash = account
+        .as_ref()
+        .map(|a| a.password_hash.clone())
+        .unwrap_or_else(|| super::auth::DUMMY_HASH.to_string());
     let password = body.password;
-    let ok = match hash {
-        Some(h) => tokio::task::spawn_blocking(move || secrets::verify_password(&password, &h))
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?,
-        None => false,
-    };
+    let ok = tokio::task::spawn_blocking(move || secrets::verify_password(&password, &hash))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
     let account = match account {
         Some(a) if ok && !a.disabled => a,
         _ => {
-            tracing::warn!(username = %body.username.trim(), "api login failed");
+            tracing::warn!(account = account.as_ref().map(|a| a.id), "api login failed");
             let body = json!({ "error": "wrong username or password", "message": "账号或密码不正确,或账号已停用。" });
             return Ok((StatusCode::UNAUTHORIZED, Json(body)).into_response());
         }
@@ -208,11 +209,17 @@ async fn get_receipt(
 ) -> Result<Response, ApiError> {
     let village = roster_village(&state, &user, &code).await?;
     let campaign = state.db.campaign(id).await?;
-    let (receipt, file_name, uploaded_at) = state
+    let (mut receipt, file_name, uploaded_at) = state
         .db
         .current_receipt(campaign.id, village.id)
         .await?
         .ok_or(AppError::NotFound)?;
+    if user.role != Role::Village {
+        for e in &mut receipt.errors {
+            e.reason = crate::domain::mask_digit_runs(&e.reason);
+            e.reason_zh = crate::domain::mask_digit_runs(&e.reason_zh);
+        }
+    }
     Ok(Json(json!({
         "campaign": campaign.id,
         "village": village.code,

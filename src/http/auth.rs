@@ -232,7 +232,13 @@ struct LoginForm {
 
 /// Only same-site paths are followed after login (no open redirect).
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+    // Printable ASCII only: browsers drop tabs and newlines from `Location`, which would turn
+    // "/\t/evil.example" into "//evil.example".
+    if next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && next.bytes().all(|b| b.is_ascii_graphic())
+    {
         next
     } else {
         "/"
@@ -265,7 +271,8 @@ async fn login(
     let account = match account {
         Some(a) if matches && !a.disabled => a,
         _ => {
-            tracing::warn!(username = %username, "login failed");
+            // Not the username: people type passwords (or phone numbers) into that field.
+            tracing::warn!(account = account.as_ref().map(|a| a.id), "login failed");
             let page = views::render(
                 "login.html",
                 context! {
@@ -389,4 +396,24 @@ async fn change_password(
 
 /// An argon2id hash of a random password nobody knows, verified against when the account
 /// does not exist so that a failed login costs the same either way.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3IxBBYZ+Oj5gq2pcg0sqdSg5Ux0QWUFDxnnYQMBvCmc";
+pub(super) const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3IxBBYZ+Oj5gq2pcg0sqdSg5Ux0QWUFDxnnYQMBvCmc";
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_same_site_paths_are_followed_after_login() {
+        assert_eq!(safe_next("/admin/villages"), "/admin/villages");
+        for evil in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/x",
+            "",
+        ] {
+            assert_eq!(safe_next(evil), "/", "{evil:?}");
+        }
+    }
+}

@@ -45,7 +45,7 @@ pub fn flash(key: &str) -> Option<&'static str> {
         }
         "bad_commitment" => "承诺值应为 64 位十六进制数(随机种子的 SHA-256)。",
         "commitment_exists" => "承诺值已登记,不能更改。",
-        "confirm" => "请勾选确认后再冻结。",
+        "confirm" => "请先勾选确认。",
         "seed_short" => {
             "随机种子太短:去掉首尾空格后至少需要 16 个字符(例如多人轮流掷骰子得到的一串数字)。"
         }
@@ -56,6 +56,8 @@ pub fn flash(key: &str) -> Option<&'static str> {
         "draw_failed" => "未能抽样,请确认名单已冻结且已录入随机种子。",
         "fieldwork" => "调查已开始:问卷版本已固定,样本已发放为调查对象。",
         "not_drawn" => "只能在抽样之后开始调查,且只能开始一次。",
+        "closed" => "调查已结束:不再接受联系记录、问卷链接或导入。",
+        "not_fieldwork" => "只有正在进行的调查才能结束。",
         _ => return None,
     })
 }

@@ -150,16 +150,30 @@ async fn add_panel_member(
 
 /// Issue a fresh personal link to every panel member and show the printable sheet: the
 /// links are shown only here, once (the database keeps their SHA-256).
+#[derive(Deserialize)]
+struct PanelLinksForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    /// `yes` to issue new links to everyone (the printed ones stop working).
+    #[serde(default)]
+    all: String,
+}
+has_csrf!(PanelLinksForm);
+
 async fn issue_panel_links(
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    CsrfForm(user, _): CsrfForm<CsrfOnly>,
+    CsrfForm(user, form): CsrfForm<PanelLinksForm>,
 ) -> Result<Response, AppError> {
     user.require(Role::Admin)?;
     let campaign = state.db.campaign(id).await?;
     let base = state.config.base_url.trim_end_matches('/');
+    let reissue_all = form.all == "yes";
     let mut sheets = Vec::new();
     for m in state.db.panel_members(id).await? {
+        if m.has_link && !reissue_all {
+            continue;
+        }
         let (token, hash) = secrets::link_token();
         state.db.set_panel_token(m.id, &hash).await?;
         let link = format!("{base}/p/{token}");

@@ -6,6 +6,7 @@
 mod admin;
 mod api;
 mod auth;
+mod console;
 mod draw;
 mod error;
 mod fieldwork;
@@ -70,6 +71,7 @@ pub fn app(state: AppState) -> Router {
         .merge(surveyor::router())
         .merge(fieldwork::router())
         .merge(survey::router())
+        .merge(console::router())
         .nest("/api", api::router(&state.config))
         .layer(
             // Log the route template (`/s/{token}`), never the raw path: paths may carry

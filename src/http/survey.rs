@@ -206,6 +206,10 @@ struct FormPage<'a> {
     village_name: &'a str,
     action: String,
     decline_action: Option<String>,
+    /// Set for the surveyor's phone-interview form (a logged-in, CSRF-protected page).
+    csrf: Option<String>,
+    /// Shown above the form in a phone interview: whom the surveyor is talking to.
+    interviewer_note: Option<String>,
 }
 
 fn form_page(
@@ -221,6 +225,7 @@ fn form_page(
             title => p.form.title.clone(), intro => p.form.intro.clone(), town => p.town,
             village_name => p.village_name, privacy => PRIVACY, questions,
             action => p.action.clone(), decline_action => p.decline_action.clone(),
+            csrf => p.csrf.clone(), interviewer_note => p.interviewer_note.clone(),
             errors => (error_count > 0).then(|| vec![0; error_count]),
         },
     );
@@ -233,7 +238,7 @@ fn form_page(
 }
 
 /// The pinned form of `role` for the campaign.
-async fn pinned(
+pub(super) async fn pinned(
     state: &AppState,
     campaign_id: i64,
     role: &str,
@@ -249,7 +254,7 @@ async fn open_link(
     let Some(target) = state.db.link_target(&token_hash(token)).await? else {
         return Ok(Err(unknown_link()));
     };
-    if target.used_on.is_some() || target.voided {
+    if target.used || target.voided {
         return Ok(Err(already_received()));
     }
     if let Some(page) = not_running(&target.campaign_state) {
@@ -274,6 +279,8 @@ async fn show_survey(
             village_name: &target.village_name,
             action: format!("/s/{token}"),
             decline_action: Some(format!("/s/{token}/decline")),
+            csrf: None,
+            interviewer_note: None,
         },
         &[],
         None,
@@ -299,6 +306,8 @@ async fn submit_survey(
                 village_name: &target.village_name,
                 action: format!("/s/{token}"),
                 decline_action: Some(format!("/s/{token}/decline")),
+                csrf: None,
+                interviewer_note: None,
             };
             return Ok(form_page(&page, &fields, Some(&errors)));
         }
@@ -329,7 +338,25 @@ async fn decline_survey(
         Ok(t) => t,
         Err(page) => return Ok(page),
     };
-    let recorded = state.db.decline_through_link(&target, &today()).await?;
+    let recorded = state.db.decline_through_link(&target).await?;
+    if recorded {
+        // A refusal like one on the phone: recorded as an attempt, so the campaign's rules
+        // can release the next reserve rank.
+        let now = crate::domain::now();
+        state
+            .db
+            .record_attempt(&crate::db::NewAttempt {
+                case_id: target.case_id,
+                attempted_at: now,
+                attempted_on: today(),
+                outcome: crate::fieldwork::Outcome::Refusal,
+                callback_at: None,
+                note: Some("通过短信链接选择不参加".into()),
+                recorded_by: None,
+                import_key: None,
+            })
+            .await?;
+    }
     tracing::info!(campaign = target.campaign_id, recorded, "survey declined");
     Ok(Redirect::to(&format!("/s/{token}")).into_response())
 }
@@ -364,7 +391,7 @@ async fn show_panel_home(
         Err(page) => return Ok(page),
     };
     let rated = state.db.rated_villages(member.id).await?;
-    let strata = state.db.strata(campaign.id, None).await?;
+    let strata = state.db.drawn_villages(campaign.id).await?;
     let done = q.done.and_then(|code| {
         strata
             .iter()
@@ -373,7 +400,7 @@ async fn show_panel_home(
     });
     let villages: Vec<Value> = strata
         .iter()
-        .map(|s| context! { code => s.code.clone(), name => s.name.clone(), rated => rated.contains(&s.village_id) })
+        .map(|s| context! { code => s.code.clone(), name => s.name.clone(), rated => rated.contains(&s.id) })
         .collect();
     let page = views::render(
         "panel_home.html",
@@ -391,15 +418,8 @@ async fn panel_village(
     code: &str,
 ) -> Result<Option<crate::db::Village>, AppError> {
     // Only villages in the draw are rated.
-    let strata = state.db.strata(campaign_id, None).await?;
-    Ok(strata
-        .into_iter()
-        .find(|s| s.code == code)
-        .map(|s| crate::db::Village {
-            id: s.village_id,
-            code: s.code,
-            name: s.name,
-        }))
+    let villages = state.db.drawn_villages(campaign_id).await?;
+    Ok(villages.into_iter().find(|v| v.code == code))
 }
 
 async fn show_panel_form(
@@ -429,6 +449,8 @@ async fn show_panel_form(
             village_name: &village.name,
             action: format!("/p/{token}/v/{code}"),
             decline_action: None,
+            csrf: None,
+            interviewer_note: None,
         },
         &[],
         None,
@@ -457,6 +479,8 @@ async fn submit_panel_form(
                 village_name: &village.name,
                 action: format!("/p/{token}/v/{code}"),
                 decline_action: None,
+                csrf: None,
+                interviewer_note: None,
             };
             return Ok(form_page(&page, &fields, Some(&errors)));
         }
@@ -474,4 +498,29 @@ async fn submit_panel_form(
     let stored = state.db.submit_panel_rating(member.id, &response).await?;
     tracing::info!(campaign = campaign.id, stored, "panel rating submitted");
     Ok(Redirect::to(&format!("/p/{token}?done={code}")).into_response())
+}
+
+/// The recipients' questionnaire filled by the surveyor during a phone interview.
+pub(super) fn interview_page(
+    form: &Form,
+    case: &crate::db::CaseRow,
+    csrf: &str,
+    fields: &[(String, String)],
+    errors: Option<&AnswerErrors>,
+) -> Response {
+    let page = FormPage {
+        form,
+        town: "",
+        village_name: &case.village_name,
+        action: format!("/surveyor/cases/{}/interview", case.id),
+        decline_action: None,
+        csrf: Some(csrf.to_string()),
+        interviewer_note: Some(format!(
+            "电话访问:排名 {} · {} · {}。请逐题读给对方听,按对方的回答填写。",
+            case.rank,
+            case.name.as_deref().unwrap_or("(无姓名)"),
+            case.phone
+        )),
+    };
+    form_page(&page, fields, errors)
 }

@@ -161,8 +161,9 @@ async fn download_frozen_roster(
     Path((id, code)): Path<(i64, String)>,
 ) -> Result<Response, AppError> {
     surveyor(&user)?;
-    let campaign = state.db.campaign(id).await?;
-    if campaign.frozen_at.is_none() {
+    // Only after the draw: seeing the frozen rosters before the seed is in would let someone
+    // who may still enter the seed try seeds until the draw suits them.
+    if state.db.draw_record(id).await?.is_none() {
         return Err(AppError::NotFound);
     }
     let village = state.db.village_by_code(&code).await?;

@@ -38,6 +38,12 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "survey_base.html",
         "survey_status.html",
         "survey_form.html",
+        "console.html",
+        "console_village.html",
+        "console_case.html",
+        "case_card.html",
+        "attempt_form.html",
+        "progress.html",
     ] {
         if let Err(e) = env.add_template(name, source) {
             // A broken template is a programming error caught by the test suite.

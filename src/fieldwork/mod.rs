@@ -1,5 +1,18 @@
 //! Fieldwork: starting it (forms pinned, the primary sample released as cases with
-//! invitations) and the SMS outbox of survey links.
+//! invitations), the SMS outbox of survey links, call outcomes and their AAPOR classes
+//! (`outcome`), response rates (`rates`), and when a case is replaced and by which rank
+//! (`replacement`).
+
+pub mod outcome;
+pub mod rates;
+pub mod replacement;
+
+pub use outcome::{Class, Outcome, UnknownOutcome, case_class};
+pub use rates::{Counts, Rates, format_rate};
+pub use replacement::{
+    Attempt, NextRelease, Reason, ReplacementRules, VillageState, day_number, next_release,
+    replacement_reason,
+};
 
 use crate::db::{Db, DbError, PinnedForm, Release};
 use crate::forms::FormSet;

@@ -1,0 +1,262 @@
+//! Cases in the field: call attempts, dispositions, replacements from the reserve (strictly in
+//! rank order), phone interviews, and closing. What to replace and which rank comes next are
+//! decided by `fieldwork` (pure); here they are applied inside one transaction.
+
+use super::{Db, DbError, NewResponse, on_pool, on_writer};
+use crate::domain::now;
+use crate::fieldwork::{
+    Attempt, NextRelease, Outcome, ReplacementRules, VillageState, next_release, replacement_reason,
+};
+
+/// A released case as the surveyor sees it (the only role that sees `phone` in full).
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct CaseRow {
+    pub id: i64,
+    pub campaign_id: i64,
+    pub village_id: i64,
+    pub village_code: String,
+    pub village_name: String,
+    pub rank: i64,
+    pub phone: String,
+    pub name: Option<String>,
+    pub released_at: i64,
+    pub release_reason: String,
+    pub status: String,
+    pub disposition: Option<String>,
+    pub replaced_at: Option<i64>,
+    pub attempts: i64,
+    pub last_attempt_at: Option<i64>,
+    pub next_callback_at: Option<i64>,
+    pub link_sent: bool,
+    pub link_used: bool,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct AttemptRow {
+    pub id: i64,
+    pub attempted_at: i64,
+    pub attempted_on: String,
+    pub outcome: String,
+    pub callback_at: Option<i64>,
+    pub note: Option<String>,
+}
+
+/// A call attempt to record.
+pub struct NewAttempt {
+    pub case_id: i64,
+    pub attempted_at: i64,
+    /// YYYY-MM-DD (China time) of `attempted_at`.
+    pub attempted_on: String,
+    pub outcome: Outcome,
+    pub callback_at: Option<i64>,
+    pub note: Option<String>,
+    pub recorded_by: Option<i64>,
+    /// For imports: a key that makes re-importing the same row a no-op.
+    pub import_key: Option<String>,
+}
+
+/// What recording an attempt did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AttemptResult {
+    /// False if the campaign is not in fieldwork, or this import row was already recorded.
+    pub stored: bool,
+    /// The rank released to replace the case, if any.
+    pub released_rank: Option<i64>,
+    /// The case warranted a replacement but the village's reserve is used up.
+    pub reserve_exhausted: bool,
+}
+
+const CASE_COLUMNS: &str = "c.id, c.campaign_id, c.village_id, v.code AS village_code, v.name AS village_name, c.rank, c.phone, c.name,
+    c.released_at, c.release_reason, c.status, c.disposition, c.replaced_at,
+    (SELECT COUNT(*) FROM attempts a WHERE a.case_id = c.id) AS attempts,
+    (SELECT MAX(a.attempted_at) FROM attempts a WHERE a.case_id = c.id) AS last_attempt_at,
+    (SELECT MAX(a.callback_at) FROM attempts a WHERE a.case_id = c.id) AS next_callback_at,
+    i.first_sent_at IS NOT NULL AS link_sent, i.used AS link_used";
+
+impl Db {
+    /// The campaign's released cases (of one village, or all), by village code and rank.
+    pub async fn cases(
+        &self,
+        campaign_id: i64,
+        village_id: Option<i64>,
+    ) -> Result<Vec<CaseRow>, DbError> {
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases c JOIN villages v ON v.id = c.village_id JOIN invitations i ON i.case_id = c.id
+             WHERE c.campaign_id = $1 AND ($2 IS NULL OR c.village_id = $2) ORDER BY v.code, c.rank"
+        );
+        Ok(
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(campaign_id).bind(village_id).fetch_all(p).await)?,
+        )
+    }
+
+    pub async fn case(&self, case_id: i64) -> Result<CaseRow, DbError> {
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases c JOIN villages v ON v.id = c.village_id JOIN invitations i ON i.case_id = c.id WHERE c.id = $1"
+        );
+        on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(case_id).fetch_optional(p).await)?
+            .ok_or(DbError::NotFound)
+    }
+
+    pub async fn attempts(&self, case_id: i64) -> Result<Vec<AttemptRow>, DbError> {
+        let sql = "SELECT id, attempted_at, attempted_on, outcome, callback_at, note FROM attempts WHERE case_id = $1 ORDER BY attempted_at, id";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(case_id).fetch_all(p).await)?)
+    }
+
+    /// The campaign's replacement rules.
+    pub async fn replacement_rules(&self, campaign_id: i64) -> Result<ReplacementRules, DbError> {
+        let sql = "SELECT replace_on_not_eligible, replace_on_refusal, noncontact_attempts, noncontact_days FROM campaigns WHERE id = $1";
+        let (ne, refusal, attempts, days): (bool, bool, i64, i64) =
+            on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_optional(p).await)?
+                .ok_or(DbError::NotFound)?;
+        Ok(ReplacementRules {
+            on_not_eligible: ne,
+            on_refusal: refusal,
+            noncontact_attempts: u32::try_from(attempts).unwrap_or(3),
+            noncontact_days: u32::try_from(days).unwrap_or(2),
+        })
+    }
+
+    /// Change the replacement rules (before or during fieldwork, not after it closed).
+    pub async fn set_replacement_rules(
+        &self,
+        campaign_id: i64,
+        rules: &ReplacementRules,
+    ) -> Result<bool, DbError> {
+        let sql = "UPDATE campaigns SET replace_on_not_eligible = $1, replace_on_refusal = $2, noncontact_attempts = $3, noncontact_days = $4
+                   WHERE id = $5 AND state IN ('collecting', 'frozen', 'drawn', 'fieldwork')";
+        let n = on_writer!(self, p => sqlx::query(sql)
+            .bind(rules.on_not_eligible).bind(rules.on_refusal)
+            .bind(i64::from(rules.noncontact_attempts)).bind(i64::from(rules.noncontact_days)).bind(campaign_id)
+            .execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    /// Record a call attempt and, if the campaign's rules say the case is to be replaced,
+    /// release the village's next reserve rank — all in one transaction.
+    pub async fn record_attempt(&self, a: &NewAttempt) -> Result<AttemptResult, DbError> {
+        let rules = {
+            let campaign_id: Option<i64> = on_pool!(self, p => sqlx::query_scalar("SELECT campaign_id FROM cases WHERE id = $1").bind(a.case_id).fetch_optional(p).await)?;
+            self.replacement_rules(campaign_id.ok_or(DbError::NotFound)?)
+                .await?
+        };
+        let t = now();
+        on_writer!(self, p => {
+            let mut tx = p.begin().await?;
+            let case: Option<(i64, i64, i64, String, Option<i64>)> = sqlx::query_as(
+                "SELECT c.campaign_id, c.village_id, c.rank, c.status, c.replaced_at FROM cases c JOIN campaigns k ON k.id = c.campaign_id
+                 WHERE c.id = $1 AND k.state = 'fieldwork'")
+                .bind(a.case_id).fetch_optional(&mut *tx).await?;
+            let Some((campaign_id, village_id, _rank, status, replaced_at)) = case else {
+                return Ok(AttemptResult::default());
+            };
+            let inserted = sqlx::query(
+                "INSERT INTO attempts (case_id, attempted_at, attempted_on, outcome, callback_at, note, recorded_by, import_key)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING")
+                .bind(a.case_id).bind(a.attempted_at).bind(&a.attempted_on).bind(a.outcome.key())
+                .bind(a.callback_at).bind(&a.note).bind(a.recorded_by).bind(&a.import_key)
+                .execute(&mut *tx).await?.rows_affected();
+            if inserted != 1 {
+                return Ok(AttemptResult::default());
+            }
+            let mut result = AttemptResult { stored: true, ..AttemptResult::default() };
+            if status == "completed" {
+                // The answer stands; the attempt is kept as history only.
+                tx.commit().await?;
+                return Ok(result);
+            }
+            sqlx::query("UPDATE cases SET disposition = $1 WHERE id = $2")
+                .bind(a.outcome.key()).bind(a.case_id).execute(&mut *tx).await?;
+            if replaced_at.is_none() {
+                let history: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT attempted_on, outcome FROM attempts WHERE case_id = $1 ORDER BY attempted_at, id")
+                    .bind(a.case_id).fetch_all(&mut *tx).await?;
+                let attempts: Vec<Attempt> = history
+                    .into_iter()
+                    .filter_map(|(day, outcome)| Outcome::parse(&outcome).map(|outcome| Attempt { day, outcome }))
+                    .collect();
+                if let Some(reason) = replacement_reason(&rules, &attempts) {
+                    // Serialise releases per village (a row lock on PostgreSQL; SQLite has one writer).
+                    let stratum: Option<(i64, i64, String)> = sqlx::query_as(
+                        "UPDATE draw_strata SET size = size WHERE campaign_id = $1 AND village_id = $2 RETURNING population, size, ranked")
+                        .bind(campaign_id).bind(village_id).fetch_optional(&mut *tx).await?;
+                    let (population, size, ranked) = stratum.ok_or(DbError::NotFound)?;
+                    let released: Vec<i64> = sqlx::query_scalar("SELECT rank FROM cases WHERE campaign_id = $1 AND village_id = $2 ORDER BY rank")
+                        .bind(campaign_id).bind(village_id).fetch_all(&mut *tx).await?;
+                    let completes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE campaign_id = $1 AND village_id = $2 AND status = 'completed'")
+                        .bind(campaign_id).bind(village_id).fetch_one(&mut *tx).await?;
+                    let state = VillageState {
+                        population: population as u64,
+                        size: size as u64,
+                        released_ranks: released.iter().map(|r| *r as u64).collect(),
+                        completes: completes as u64,
+                        pending_replacements: 1,
+                    };
+                    sqlx::query("UPDATE cases SET replaced_at = $1 WHERE id = $2").bind(t).bind(a.case_id).execute(&mut *tx).await?;
+                    // A replaced person's SMS link stops working: the replacement takes the place.
+                    sqlx::query("UPDATE invitations SET voided = TRUE WHERE case_id = $1 AND NOT used")
+                        .bind(a.case_id).execute(&mut *tx).await?;
+                    match next_release(&state) {
+                        NextRelease::Rank(rank) => {
+                            let phone = ranked.lines().nth(rank as usize - 1).unwrap_or_default().to_string();
+                            let name: Option<String> = sqlx::query_scalar(
+                                "SELECT e.name FROM roster_entries e JOIN rosters r ON r.id = e.roster_id AND r.is_current
+                                 WHERE r.campaign_id = $1 AND r.village_id = $2 AND e.phone = $3")
+                                .bind(campaign_id).bind(village_id).bind(&phone).fetch_optional(&mut *tx).await?.flatten();
+                            let why = format!("replaces rank {}: {}", _rank, reason.key());
+                            let case_id: i64 = sqlx::query_scalar(
+                                "INSERT INTO cases (campaign_id, village_id, rank, phone, name, released_at, release_reason) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
+                                .bind(campaign_id).bind(village_id).bind(rank as i64).bind(&phone).bind(name).bind(t).bind(why)
+                                .fetch_one(&mut *tx).await?;
+                            sqlx::query("INSERT INTO invitations (case_id) VALUES ($1)").bind(case_id).execute(&mut *tx).await?;
+                            result.released_rank = Some(rank as i64);
+                        }
+                        NextRelease::ReserveExhausted => result.reserve_exhausted = true,
+                        NextRelease::TargetReached | NextRelease::NothingPending => {}
+                    }
+                }
+            }
+            tx.commit().await?;
+            Ok(result)
+        })
+    }
+
+    /// A phone interview: void the case's link, complete the case, store the response and
+    /// the attempt, in one transaction. False if the case was already answered (by link or
+    /// phone) or declined, or fieldwork is not running.
+    pub async fn submit_phone_interview(
+        &self,
+        case_id: i64,
+        response: &NewResponse,
+        recorded_by: i64,
+    ) -> Result<bool, DbError> {
+        let t = now();
+        on_writer!(self, p => {
+            let mut tx = p.begin().await?;
+            // The invitation first (as the link's submit does), so the two paths lock in the same order.
+            let voided = sqlx::query(
+                "UPDATE invitations SET voided = TRUE WHERE case_id = $1 AND NOT used AND NOT voided
+                 AND EXISTS (SELECT 1 FROM cases c JOIN campaigns k ON k.id = c.campaign_id WHERE c.id = $1 AND k.state = 'fieldwork')")
+                .bind(case_id).execute(&mut *tx).await?.rows_affected();
+            if voided != 1 {
+                return Ok(false);
+            }
+            let done = sqlx::query("UPDATE cases SET status = 'completed', disposition = 'complete' WHERE id = $1 AND status = 'open'")
+                .bind(case_id).execute(&mut *tx).await?.rows_affected();
+            if done != 1 {
+                return Ok(false);
+            }
+            super::survey::insert_response(&mut tx, response).await?;
+            sqlx::query("INSERT INTO attempts (case_id, attempted_at, attempted_on, outcome, recorded_by) VALUES ($1, $2, $3, 'complete', $4)")
+                .bind(case_id).bind(t).bind(&response.answered_on).bind(recorded_by).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok(true)
+    }
+
+    /// Close fieldwork: afterwards no attempt, link or import is accepted.
+    pub async fn close_fieldwork(&self, campaign_id: i64) -> Result<bool, DbError> {
+        let sql = "UPDATE campaigns SET state = 'closed', fieldwork_closed_at = $1 WHERE id = $2 AND state = 'fieldwork'";
+        let n = on_writer!(self, p => sqlx::query(sql).bind(now()).bind(campaign_id).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+}

@@ -1,0 +1,402 @@
+//! Call-attempt outcomes and their AAPOR disposition classes.
+//!
+//! Every attempt the surveyor records (or imports) carries one [`Outcome`]. Each outcome
+//! belongs to one class of AAPOR's *Standard Definitions* ([`Class`]): I complete,
+//! P partial, R refusal and break-off, NC non-contact, O other, UH unknown eligibility,
+//! NE not eligible. The mapping is the one of issue 5 and is normative; the stable keys
+//! (`key()`, serde) are what the database, CSV import/export and the JSON API store.
+//!
+//! A *case* (one released sample member) gets one class for the response rates, derived
+//! from all its attempts by [`case_class`].
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// An AAPOR final-disposition class, as used in the response-rate formulas.
+#[allow(clippy::upper_case_acronyms)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Class {
+    /// Complete interview (AAPOR 1.1).
+    I,
+    /// Partial interview (AAPOR 1.2).
+    P,
+    /// Refusal and break-off (AAPOR 2.10).
+    R,
+    /// Non-contact with an eligible respondent (AAPOR 2.20).
+    NC,
+    /// Other eligible non-interview (AAPOR 2.30).
+    O,
+    /// Unknown eligibility, non-interview (AAPOR 3.x).
+    UH,
+    /// Not eligible (AAPOR 4.x).
+    NE,
+}
+
+impl Class {
+    /// All classes, in the order of the formulas.
+    pub const ALL: [Class; 7] = [
+        Class::I,
+        Class::P,
+        Class::R,
+        Class::NC,
+        Class::O,
+        Class::UH,
+        Class::NE,
+    ];
+
+    /// Stable key, identical to the serde form: `"I"`, `"P"`, `"R"`, `"NC"`, `"O"`, `"UH"`, `"NE"`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Class::I => "I",
+            Class::P => "P",
+            Class::R => "R",
+            Class::NC => "NC",
+            Class::O => "O",
+            Class::UH => "UH",
+            Class::NE => "NE",
+        }
+    }
+
+    /// Parse a key as produced by [`Class::key`] (surrounding spaces and case ignored).
+    pub fn parse(s: &str) -> Option<Class> {
+        let s = s.trim();
+        Class::ALL
+            .into_iter()
+            .find(|c| c.key().eq_ignore_ascii_case(s))
+    }
+
+    /// Chinese label for people.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Class::I => "完成访问",
+            Class::P => "部分完成",
+            Class::R => "拒访/中断",
+            Class::NC => "未接触到受访者",
+            Class::O => "其他原因未访",
+            Class::UH => "资格未知",
+            Class::NE => "不符合资格",
+        }
+    }
+}
+
+impl fmt::Display for Class {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+/// The outcome of one call attempt. Serde and [`Outcome::key`] use the snake_case keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Questionnaire completed. → I
+    Complete,
+    /// Stopped after answering at least half of the questions. → P
+    Partial,
+    /// Refused the interview. → R
+    Refusal,
+    /// Broke off before answering half of the questions. → R
+    Breakoff,
+    /// Respondent reached (someone answered) but never available during the fieldwork
+    /// period. → NC (AAPOR 2.21).
+    NeverAvailable,
+    /// Reached; asked to be called back later. → NC. AAPOR codes an appointment that is
+    /// never kept as "respondent never available" (2.21), a non-contact with the
+    /// respondent, not a refusal: this is what a callback becomes if fieldwork ends first.
+    Callback,
+    /// Ill or otherwise physically/mentally unable. → O (AAPOR 2.32)
+    Illness,
+    /// Language barrier. → O (AAPOR 2.33)
+    Language,
+    /// Too old to be interviewed. → O (AAPOR 2.32)
+    TooOld,
+    /// Other reason, respondent eligible. → O (AAPOR 2.30)
+    Other,
+    /// Rang, nobody answered. → UH (AAPOR 3.13)
+    NoAnswer,
+    /// Line busy. → UH (AAPOR 3.12)
+    Busy,
+    /// Phone switched off / unreachable (关机/不在服务区). → UH
+    SwitchedOff,
+    /// The number does not belong to the recipient. → NE (normative in issue 5: the
+    /// sampling unit is the named recipient, reached through the roster's number).
+    WrongNumber,
+    /// Number not in service (空号/停机). → NE (AAPOR 4.31)
+    NotInService,
+    /// The person is not a service recipient of the village this year. → NE
+    NotRecipient,
+}
+
+impl Outcome {
+    /// Every outcome, in the order used by forms and documentation.
+    pub const ALL: [Outcome; 16] = [
+        Outcome::Complete,
+        Outcome::Partial,
+        Outcome::Refusal,
+        Outcome::Breakoff,
+        Outcome::NeverAvailable,
+        Outcome::Callback,
+        Outcome::Illness,
+        Outcome::Language,
+        Outcome::TooOld,
+        Outcome::Other,
+        Outcome::NoAnswer,
+        Outcome::Busy,
+        Outcome::SwitchedOff,
+        Outcome::WrongNumber,
+        Outcome::NotInService,
+        Outcome::NotRecipient,
+    ];
+
+    /// Stable snake_case key (the serde form), e.g. `"no_answer"`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Outcome::Complete => "complete",
+            Outcome::Partial => "partial",
+            Outcome::Refusal => "refusal",
+            Outcome::Breakoff => "breakoff",
+            Outcome::NeverAvailable => "never_available",
+            Outcome::Callback => "callback",
+            Outcome::Illness => "illness",
+            Outcome::Language => "language",
+            Outcome::TooOld => "too_old",
+            Outcome::Other => "other",
+            Outcome::NoAnswer => "no_answer",
+            Outcome::Busy => "busy",
+            Outcome::SwitchedOff => "switched_off",
+            Outcome::WrongNumber => "wrong_number",
+            Outcome::NotInService => "not_in_service",
+            Outcome::NotRecipient => "not_recipient",
+        }
+    }
+
+    /// Parse a key (surrounding spaces and ASCII case ignored). `None` for anything else.
+    pub fn parse(s: &str) -> Option<Outcome> {
+        let s = s.trim();
+        Outcome::ALL
+            .into_iter()
+            .find(|o| o.key().eq_ignore_ascii_case(s))
+    }
+
+    /// Chinese label for the call console and exports.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Outcome::Complete => "完成访问",
+            Outcome::Partial => "部分完成（已答过半）",
+            Outcome::Refusal => "拒访",
+            Outcome::Breakoff => "中途中断（未答过半）",
+            Outcome::NeverAvailable => "调查期间一直不便受访",
+            Outcome::Callback => "约定回访",
+            Outcome::Illness => "因病无法受访",
+            Outcome::Language => "语言不通",
+            Outcome::TooOld => "年事已高无法受访",
+            Outcome::Other => "其他原因",
+            Outcome::NoAnswer => "无人接听",
+            Outcome::Busy => "占线",
+            Outcome::SwitchedOff => "关机/无法接通",
+            Outcome::WrongNumber => "号码错误（非本人）",
+            Outcome::NotInService => "空号/停机",
+            Outcome::NotRecipient => "非服务对象",
+        }
+    }
+
+    /// The AAPOR class of this outcome (issue 5's mapping).
+    pub fn class(self) -> Class {
+        match self {
+            Outcome::Complete => Class::I,
+            Outcome::Partial => Class::P,
+            Outcome::Refusal | Outcome::Breakoff => Class::R,
+            Outcome::NeverAvailable | Outcome::Callback => Class::NC,
+            Outcome::Illness | Outcome::Language | Outcome::TooOld | Outcome::Other => Class::O,
+            Outcome::NoAnswer | Outcome::Busy | Outcome::SwitchedOff => Class::UH,
+            Outcome::WrongNumber | Outcome::NotInService | Outcome::NotRecipient => Class::NE,
+        }
+    }
+
+    /// An attempt in which nobody was reached: no answer, busy, switched off. These are
+    /// the attempts the non-contact replacement rule counts; any other outcome means
+    /// the number reached someone (or the network said it is not in service).
+    pub fn is_noncontact_attempt(self) -> bool {
+        matches!(
+            self,
+            Outcome::NoAnswer | Outcome::Busy | Outcome::SwitchedOff
+        )
+    }
+
+    /// A final disposition: the case needs no further attempts.
+    ///
+    /// Final: complete, partial, refusal, breakoff, the three NE outcomes, and illness,
+    /// language, too old (conditions that will not change within the fieldwork period).
+    /// Not final: no answer, busy, switched off (try again), callback (an appointment),
+    /// never available (may still become available before fieldwork closes) and
+    /// other (unspecified, so the surveyor may try again).
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Outcome::Complete
+                | Outcome::Partial
+                | Outcome::Refusal
+                | Outcome::Breakoff
+                | Outcome::WrongNumber
+                | Outcome::NotInService
+                | Outcome::NotRecipient
+                | Outcome::Illness
+                | Outcome::Language
+                | Outcome::TooOld
+        )
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+/// An outcome key that is not one of [`Outcome::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown call outcome {0:?}")]
+pub struct UnknownOutcome(pub String);
+
+impl UnknownOutcome {
+    /// The message for people (Chinese).
+    pub fn message_zh(&self) -> String {
+        format!("无法识别的拨打结果“{}”", self.0)
+    }
+}
+
+impl FromStr for Outcome {
+    type Err = UnknownOutcome;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Outcome::parse(s).ok_or_else(|| UnknownOutcome(s.to_string()))
+    }
+}
+
+/// The class a case counts under in the response rates, from its attempts' outcomes in
+/// the order they were recorded. Precedence:
+/// 1. any `complete` → I; else any `partial` → P (an answer, once given, stands);
+/// 2. else the class of the latest final outcome (R, O or NE);
+/// 3. else, if the respondent was ever reached, the class of the latest reached
+///    non-final outcome (`callback`/`never_available` → NC, `other` → O);
+/// 4. else UH: never reached (only no answer/busy/switched off, or no attempt at all,
+///    e.g. a link sent and never answered).
+///
+/// An answer that arrives through the survey link is a `complete` for this purpose.
+pub fn case_class<I>(outcomes: I) -> Class
+where
+    I: IntoIterator<Item = Outcome>,
+{
+    let mut complete = false;
+    let mut partial = false;
+    let mut last_final: Option<Class> = None;
+    let mut last_reached: Option<Class> = None;
+    for o in outcomes {
+        match o {
+            Outcome::Complete => complete = true,
+            Outcome::Partial => partial = true,
+            _ if o.is_final() => last_final = Some(o.class()),
+            _ if !o.is_noncontact_attempt() => last_reached = Some(o.class()),
+            _ => {}
+        }
+    }
+    if complete {
+        Class::I
+    } else if partial {
+        Class::P
+    } else {
+        last_final.or(last_reached).unwrap_or(Class::UH)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip_and_match_serde() {
+        for o in Outcome::ALL {
+            assert_eq!(Outcome::parse(o.key()), Some(o));
+            assert_eq!(o.key().parse::<Outcome>(), Ok(o));
+            let json = serde_json::to_string(&o).unwrap();
+            assert_eq!(json, format!("\"{}\"", o.key()));
+            let back: Outcome = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, o);
+            assert!(!o.label_zh().is_empty());
+        }
+        for c in Class::ALL {
+            assert_eq!(Class::parse(c.key()), Some(c));
+            assert_eq!(
+                serde_json::to_string(&c).unwrap(),
+                format!("\"{}\"", c.key())
+            );
+        }
+        let mut keys: Vec<_> = Outcome::ALL.iter().map(|o| o.key()).collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), Outcome::ALL.len());
+    }
+
+    #[test]
+    fn parse_is_lenient_on_space_and_case_only() {
+        assert_eq!(Outcome::parse(" No_Answer "), Some(Outcome::NoAnswer));
+        assert_eq!(Outcome::parse("no answer"), None);
+        assert_eq!(Outcome::parse(""), None);
+        assert_eq!(Class::parse("nc"), Some(Class::NC));
+        assert_eq!(Class::parse("X"), None);
+        let err = "拒绝".parse::<Outcome>().unwrap_err();
+        assert_eq!(err, UnknownOutcome("拒绝".into()));
+        assert!(err.message_zh().contains("拒绝"));
+    }
+
+    #[test]
+    fn mapping_of_issue_5() {
+        use Outcome::*;
+        let expect = [
+            (Complete, Class::I),
+            (Partial, Class::P),
+            (Refusal, Class::R),
+            (Breakoff, Class::R),
+            (NeverAvailable, Class::NC),
+            (Callback, Class::NC),
+            (Illness, Class::O),
+            (Language, Class::O),
+            (TooOld, Class::O),
+            (Other, Class::O),
+            (NoAnswer, Class::UH),
+            (Busy, Class::UH),
+            (SwitchedOff, Class::UH),
+            (WrongNumber, Class::NE),
+            (NotInService, Class::NE),
+            (NotRecipient, Class::NE),
+        ];
+        assert_eq!(expect.len(), Outcome::ALL.len());
+        for (o, c) in expect {
+            assert_eq!(o.class(), c, "{o}");
+        }
+        let noncontact: Vec<_> = Outcome::ALL
+            .into_iter()
+            .filter(|o| o.is_noncontact_attempt())
+            .collect();
+        assert_eq!(noncontact, [NoAnswer, Busy, SwitchedOff]);
+        let not_final: Vec<_> = Outcome::ALL.into_iter().filter(|o| !o.is_final()).collect();
+        assert_eq!(
+            not_final,
+            [NeverAvailable, Callback, Other, NoAnswer, Busy, SwitchedOff]
+        );
+    }
+
+    #[test]
+    fn case_class_precedence() {
+        use Outcome::*;
+        assert_eq!(case_class([]), Class::UH);
+        assert_eq!(case_class([NoAnswer, Busy, SwitchedOff]), Class::UH);
+        assert_eq!(case_class([NoAnswer, Callback, NoAnswer]), Class::NC);
+        assert_eq!(case_class([Callback, Other]), Class::O);
+        assert_eq!(case_class([Callback, Refusal, NoAnswer]), Class::R);
+        assert_eq!(case_class([Refusal, WrongNumber]), Class::NE);
+        assert_eq!(case_class([Partial, Refusal]), Class::P);
+        assert_eq!(case_class([Partial, Complete]), Class::I);
+        assert_eq!(case_class([Complete, WrongNumber]), Class::I);
+    }
+}

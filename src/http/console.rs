@@ -1,0 +1,494 @@
+//! The surveyor's call console (works on a laptop and a phone): per village the next case to
+//! call with its `tel:` link and history, recording attempts, phone interviews, and the case
+//! list export. The commission's progress page (no names, phones or answers) and the close.
+
+use super::auth::{CsrfForm, CurrentUser, has_csrf};
+use super::draw::csv_download;
+use super::error::AppError;
+use super::views::ser;
+use super::{AppState, views};
+use crate::db::{CaseRow, NewAttempt, NewResponse};
+use crate::domain::{Role, local_time, today};
+use crate::export::excel_csv;
+use crate::fieldwork::{Class, Counts, Outcome, format_rate};
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form as Posted, Router};
+use minijinja::{Value, context};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/surveyor/campaigns/{id}/console", get(show_console))
+        .route(
+            "/surveyor/campaigns/{id}/console/{code}",
+            get(show_village_console),
+        )
+        .route("/surveyor/campaigns/{id}/cases.csv", get(download_cases))
+        .route("/surveyor/cases/{case}", get(show_case))
+        .route("/surveyor/cases/{case}/attempts", post(record_attempt))
+        .route(
+            "/surveyor/cases/{case}/interview",
+            get(show_interview).post(submit_interview),
+        )
+        .route("/admin/campaigns/{id}/progress", get(show_progress))
+        .route("/admin/campaigns/{id}/close", post(close_fieldwork))
+}
+
+fn surveyor(user: &CurrentUser) -> Result<(), AppError> {
+    user.require(Role::Surveyor)
+}
+
+/// A case's AAPOR class for the response rates: answered → I; otherwise its disposition's
+/// class; never reached at all (only an SMS, or nothing yet) → UH.
+pub fn case_class(c: &CaseRow) -> Class {
+    if c.status == "completed" {
+        return Class::I;
+    }
+    c.disposition
+        .as_deref()
+        .and_then(Outcome::parse)
+        .map(Outcome::class)
+        .unwrap_or(Class::UH)
+}
+
+/// Whether the case still waits for calls: open, not replaced, no final disposition.
+fn callable(c: &CaseRow) -> bool {
+    c.status == "open"
+        && c.replaced_at.is_none()
+        && !c
+            .disposition
+            .as_deref()
+            .and_then(Outcome::parse)
+            .is_some_and(Outcome::is_final)
+}
+
+fn case_view(c: &CaseRow) -> Value {
+    context! {
+        id => c.id, rank => c.rank, name => c.name.clone().unwrap_or_default(), phone => c.phone.clone(),
+        village_code => c.village_code.clone(), village_name => c.village_name.clone(),
+        status => c.status.clone(), attempts => c.attempts,
+        disposition => c.disposition.as_deref().and_then(Outcome::parse).map(Outcome::label_zh)
+            .or(if c.status == "completed" { Some("已完成") } else { None }).unwrap_or(""),
+        replaced => c.replaced_at.is_some(), primary => c.release_reason == "primary",
+        release_reason => c.release_reason.clone(),
+        last_attempt_at => c.last_attempt_at.map(local_time),
+        next_callback_at => c.next_callback_at.map(local_time),
+        link_sent => c.link_sent, link_used => c.link_used, callable => callable(c),
+    }
+}
+
+async fn show_console(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, AppError> {
+    surveyor(&user)?;
+    let campaign = state.db.campaign(id).await?;
+    let mut villages: BTreeMap<(String, String), (i64, i64, i64)> = BTreeMap::new();
+    for c in state.db.cases(id, None).await? {
+        let e = villages
+            .entry((c.village_code.clone(), c.village_name.clone()))
+            .or_default();
+        e.0 += 1;
+        e.1 += i64::from(c.status == "completed");
+        e.2 += i64::from(callable(&c));
+    }
+    let villages: Vec<Value> = villages
+        .into_iter()
+        .map(|((code, name), (released, completes, open))| context! { code, name, released, completes, open })
+        .collect();
+    Ok(views::page(
+        &user,
+        "console.html",
+        context! { campaign => ser(&campaign), villages },
+    ))
+}
+
+async fn show_village_console(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, code)): Path<(i64, String)>,
+) -> Result<Html<String>, AppError> {
+    surveyor(&user)?;
+    let campaign = state.db.campaign(id).await?;
+    let village = state.db.village_by_code(&code).await?;
+    let cases = state.db.cases(id, Some(village.id)).await?;
+    let now = crate::domain::now();
+    // Next: a callback that is due, then the fewest attempts, then the lowest rank.
+    let next = cases
+        .iter()
+        .filter(|c| callable(c) && !c.link_used)
+        .min_by_key(|c| {
+            let due = c.next_callback_at.is_some_and(|t| t <= now);
+            let waiting = c.next_callback_at.is_some_and(|t| t > now);
+            (!due, waiting, c.attempts, c.rank)
+        });
+    let next_case = match next {
+        Some(c) => Some(case_page_context(&state, c).await?),
+        None => None,
+    };
+    let cases: Vec<Value> = cases.iter().map(case_view).collect();
+    Ok(views::page(
+        &user,
+        "console_village.html",
+        context! { campaign => ser(&campaign), village => ser(&village), cases, next_case, outcomes => outcome_options() },
+    ))
+}
+
+fn outcome_options() -> Vec<Value> {
+    Outcome::ALL
+        .iter()
+        .map(|o| context! { key => o.key(), label => o.label_zh(), class => format!("{:?}", o.class()) })
+        .collect()
+}
+
+async fn case_page_context(state: &AppState, c: &CaseRow) -> Result<Value, AppError> {
+    let attempts: Vec<Value> = state
+        .db
+        .attempts(c.id)
+        .await?
+        .into_iter()
+        .map(|a| {
+            context! {
+                at => local_time(a.attempted_at),
+                outcome => Outcome::parse(&a.outcome).map(Outcome::label_zh).unwrap_or("完成访问"),
+                callback_at => a.callback_at.map(local_time), note => a.note,
+            }
+        })
+        .collect();
+    Ok(context! { case => case_view(c), history => attempts })
+}
+
+async fn show_case(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(case_id): Path<i64>,
+    Query(q): Query<Flash>,
+) -> Result<Html<String>, AppError> {
+    surveyor(&user)?;
+    let c = state.db.case(case_id).await?;
+    let ctx = case_page_context(&state, &c).await?;
+    Ok(views::page(
+        &user,
+        "console_case.html",
+        context! { outcomes => outcome_options(), campaign_id => c.campaign_id, message => q.m.as_deref().and_then(flash), ..ctx },
+    ))
+}
+
+#[derive(Deserialize, Default)]
+struct Flash {
+    m: Option<String>,
+}
+
+fn flash(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "attempt" => "已记录这次联系。",
+        "replaced" => "已记录。按规则,此对象已由备用名单中的下一位递补。",
+        "exhausted" => "已记录。此对象应当递补,但该村(社区)的备用名单已用完。",
+        "interview" => "电话访问已完成,该对象的短信链接已作废。",
+        "duplicate" => "该对象已经回答过(通过链接或电话),不能再次回答。",
+        "closed" => "调查已结束,不能再记录。",
+        _ => return None,
+    })
+}
+
+#[derive(Deserialize)]
+struct AttemptForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    at: String,
+    #[serde(default)]
+    callback: String,
+    #[serde(default)]
+    note: String,
+}
+has_csrf!(AttemptForm);
+
+/// `YYYY-MM-DDTHH:MM` (an HTML datetime-local, China time) → Unix seconds.
+pub fn parse_local(text: &str) -> Option<i64> {
+    let text = text.trim().replace(' ', "T");
+    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let long = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    let dt = time::PrimitiveDateTime::parse(&text, &format)
+        .or_else(|_| time::PrimitiveDateTime::parse(&text, &long))
+        .ok()?;
+    let offset = time::UtcOffset::from_hms(8, 0, 0).ok()?;
+    Some(dt.assume_offset(offset).unix_timestamp())
+}
+
+/// The China-time date of a Unix time, `YYYY-MM-DD`.
+pub fn local_date(unix: i64) -> String {
+    local_time(unix).chars().take(10).collect()
+}
+
+async fn record_attempt(
+    State(state): State<AppState>,
+    Path(case_id): Path<i64>,
+    CsrfForm(user, form): CsrfForm<AttemptForm>,
+) -> Result<Response, AppError> {
+    surveyor(&user)?;
+    let c = state.db.case(case_id).await?;
+    let Some(outcome) = Outcome::parse(&form.outcome) else {
+        return Err(AppError::bad("unknown outcome", "请选择联系结果。"));
+    };
+    if outcome == Outcome::Complete {
+        return Err(AppError::bad(
+            "a complete is recorded by doing the phone interview",
+            "“完成”请通过“电话访问”填写问卷来记录。",
+        ));
+    }
+    let now = crate::domain::now();
+    let at = match form.at.trim() {
+        "" => now,
+        t => {
+            parse_local(t).ok_or_else(|| AppError::bad("bad attempt time", "联系时间格式不对。"))?
+        }
+    };
+    if at > now + 600 {
+        return Err(AppError::bad(
+            "attempt time in the future",
+            "联系时间不能晚于现在。",
+        ));
+    }
+    let callback_at = match form.callback.trim() {
+        "" => None,
+        t => Some(
+            parse_local(t)
+                .ok_or_else(|| AppError::bad("bad callback time", "约定回访时间格式不对。"))?,
+        ),
+    };
+    let note =
+        Some(form.note.trim().chars().take(500).collect::<String>()).filter(|n| !n.is_empty());
+    let result = state
+        .db
+        .record_attempt(&NewAttempt {
+            case_id,
+            attempted_at: at,
+            attempted_on: local_date(at),
+            outcome,
+            callback_at,
+            note,
+            recorded_by: Some(user.account_id),
+            import_key: None,
+        })
+        .await?;
+    tracing::info!(campaign = c.campaign_id, case = case_id, outcome = outcome.key(), stored = result.stored, released = ?result.released_rank, "attempt recorded");
+    let m = match (
+        result.stored,
+        result.released_rank,
+        result.reserve_exhausted,
+    ) {
+        (false, _, _) => "closed",
+        (true, Some(_), _) => "replaced",
+        (true, None, true) => "exhausted",
+        _ => "attempt",
+    };
+    Ok(Redirect::to(&format!("/surveyor/cases/{case_id}?m={m}")).into_response())
+}
+
+/// The recipients' questionnaire for a phone interview of this case.
+async fn interview_form(
+    state: &AppState,
+    c: &CaseRow,
+) -> Result<(crate::db::PinnedForm, std::sync::Arc<crate::forms::Form>), AppError> {
+    super::survey::pinned(state, c.campaign_id, "recipients").await
+}
+
+async fn show_interview(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(case_id): Path<i64>,
+) -> Result<Response, AppError> {
+    surveyor(&user)?;
+    let c = state.db.case(case_id).await?;
+    if c.status != "open" || c.link_used {
+        return Ok(Redirect::to(&format!("/surveyor/cases/{case_id}?m=duplicate")).into_response());
+    }
+    let (_, form) = interview_form(&state, &c).await?;
+    Ok(super::survey::interview_page(
+        &form,
+        &c,
+        &user.csrf,
+        &[],
+        None,
+    ))
+}
+
+async fn submit_interview(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(case_id): Path<i64>,
+    Posted(fields): Posted<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    surveyor(&user)?;
+    let csrf = fields
+        .iter()
+        .find(|(k, _)| k == "_csrf")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    super::auth::check_csrf(&user, csrf)?;
+    let c = state.db.case(case_id).await?;
+    let (pinned, form) = interview_form(&state, &c).await?;
+    let answers = match crate::forms::parse_answers(&form, &fields) {
+        Ok(a) => a,
+        Err(errors) => {
+            return Ok(super::survey::interview_page(
+                &form,
+                &c,
+                &user.csrf,
+                &fields,
+                Some(&errors),
+            ));
+        }
+    };
+    let response = NewResponse {
+        campaign_id: c.campaign_id,
+        village_id: c.village_id,
+        form_id: pinned.form_id.clone(),
+        form_version: pinned.version.clone(),
+        form_sha256: pinned.sha256.clone(),
+        mode: "phone",
+        answers_json: answers.to_json(),
+        answered_on: today(),
+    };
+    let stored = state
+        .db
+        .submit_phone_interview(case_id, &response, user.account_id)
+        .await?;
+    tracing::info!(
+        campaign = c.campaign_id,
+        case = case_id,
+        stored,
+        "phone interview"
+    );
+    let m = if stored { "interview" } else { "duplicate" };
+    Ok(Redirect::to(&format!("/surveyor/cases/{case_id}?m={m}")).into_response())
+}
+
+/// The released cases for other interviewing software: `case_id,village,rank,name,phone`.
+async fn download_cases(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    surveyor(&user)?;
+    state.db.campaign(id).await?;
+    let rows: Vec<[String; 5]> = state
+        .db
+        .cases(id, None)
+        .await?
+        .into_iter()
+        .map(|c| {
+            [
+                c.id.to_string(),
+                c.village_code,
+                c.rank.to_string(),
+                c.name.unwrap_or_default(),
+                c.phone,
+            ]
+        })
+        .collect();
+    Ok(csv_download(
+        &format!("cases-{id}.csv"),
+        excel_csv(&["case_id", "village", "rank", "name", "phone"], rows),
+    ))
+}
+
+/// Per village: target, released, completes, in progress, replacements, rates — and the
+/// same for the campaign. No names, phones or answers.
+async fn show_progress(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, AppError> {
+    user.require(Role::Admin)?;
+    let campaign = state.db.campaign(id).await?;
+    let strata = state.db.strata(id, None).await?;
+    let cases = state.db.cases(id, None).await?;
+    let mut total = Counts::default();
+    let mut rows = Vec::new();
+    let (mut t_released, mut t_completes, mut t_open, mut t_replaced, mut t_target) =
+        (0, 0, 0, 0, 0);
+    for s in &strata {
+        let mine: Vec<&CaseRow> = cases
+            .iter()
+            .filter(|c| c.village_id == s.village_id)
+            .collect();
+        let mut counts = Counts::default();
+        for c in &mine {
+            counts.add(case_class(c));
+        }
+        total += counts;
+        let released = mine.len() as i64;
+        let completes = mine.iter().filter(|c| c.status == "completed").count() as i64;
+        let open = mine.iter().filter(|c| callable(c)).count() as i64;
+        let replacements = mine
+            .iter()
+            .filter(|c| c.release_reason != "primary")
+            .count() as i64;
+        let max_rank = mine.iter().map(|c| c.rank).max().unwrap_or(0);
+        let exhausted = max_rank >= s.population
+            && completes < s.size
+            && mine.iter().any(|c| c.replaced_at.is_some());
+        t_released += released;
+        t_completes += completes;
+        t_open += open;
+        t_replaced += replacements;
+        t_target += s.size;
+        rows.push(context! {
+            code => s.code.clone(), name => s.name.clone(), target => s.size, population => s.population,
+            released, completes, open, replacements, exhausted,
+            counts => ser(&counts), rates => rate_views(&counts),
+        });
+    }
+    Ok(views::page(
+        &user,
+        "progress.html",
+        context! {
+            campaign => ser(&campaign), rows,
+            total => context! {
+                target => t_target, released => t_released, completes => t_completes, open => t_open,
+                replacements => t_replaced, counts => ser(&total), rates => rate_views(&total),
+            },
+        },
+    ))
+}
+
+fn rate_views(counts: &Counts) -> Value {
+    let r = counts.rates();
+    context! {
+        rr1 => format_rate(r.rr1), rr2 => format_rate(r.rr2), rr3 => format_rate(r.rr3),
+        coop1 => format_rate(r.coop1), ref1 => format_rate(r.ref1), con1 => format_rate(r.con1),
+    }
+}
+
+#[derive(Deserialize)]
+struct CloseForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    confirm: String,
+}
+has_csrf!(CloseForm);
+
+async fn close_fieldwork(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(user, form): CsrfForm<CloseForm>,
+) -> Result<Response, AppError> {
+    user.require(Role::Admin)?;
+    if form.confirm != "yes" {
+        return Ok(Redirect::to(&format!("/admin/campaigns/{id}?e=confirm")).into_response());
+    }
+    if !state.db.close_fieldwork(id).await? {
+        return Ok(Redirect::to(&format!("/admin/campaigns/{id}?e=not_fieldwork")).into_response());
+    }
+    tracing::info!(campaign = id, by = user.account_id, "fieldwork closed");
+    Ok(Redirect::to(&format!("/admin/campaigns/{id}?m=closed")).into_response())
+}

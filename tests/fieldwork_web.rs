@@ -1,0 +1,442 @@
+//! Fieldwork over HTTP: the call console, replacements strictly from the reserve in rank
+//! order, phone interviews (one answer per case across modes), progress with AAPOR rates,
+//! the case export, and closing. Runs on SQLite, or PostgreSQL with `MINYI_TEST_PG`.
+
+mod common;
+
+use common::*;
+use minyi::forms::{Form, Kind};
+
+/// Drawn and in fieldwork: V1 has 30 recipients (28 primary, 2 reserve), V2 has 5.
+async fn fieldwork(app: &TestApp) -> (Town, (reqwest::Client, String)) {
+    let t = town_with_rosters(app).await;
+    let sv = surveyor(app, &t).await;
+    let (base, id, admin, csrf) = (&app.base, t.campaign, &t.admin.0, &t.admin.1);
+    post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/freeze"),
+        csrf,
+        &[("confirm", "yes")],
+    )
+    .await;
+    post_form(
+        admin,
+        &format!("{base}/campaigns/{id}/seed"),
+        csrf,
+        &[("seed", "dice 6 6 1 2 3 4 5 6 1 2 3")],
+    )
+    .await;
+    post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/draw"),
+        csrf,
+        &[],
+    )
+    .await;
+    post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/fieldwork"),
+        csrf,
+        &[],
+    )
+    .await;
+    (t, sv)
+}
+
+fn valid_answers(form: &Form) -> Vec<(String, String)> {
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for q in &form.questions {
+        if let Some(c) = &q.show_if
+            && !fields
+                .iter()
+                .any(|(k, v)| k == &c.question && c.any_of.contains(v))
+        {
+            continue;
+        }
+        let value = match &q.kind {
+            Kind::Single { options, .. } | Kind::Multiple { options, .. } => {
+                options[0].value.clone()
+            }
+            Kind::Text { .. } => "好".to_string(),
+        };
+        fields.push((q.id.clone(), value));
+    }
+    fields
+}
+
+async fn cases_of(app: &TestApp, campaign: i64, code: &str) -> Vec<minyi::db::CaseRow> {
+    let v = app.db.village_by_code(code).await.unwrap();
+    app.db.cases(campaign, Some(v.id)).await.unwrap()
+}
+
+async fn attempt(
+    app: &TestApp,
+    sv: &(reqwest::Client, String),
+    case: i64,
+    outcome: &str,
+    at: &str,
+) -> String {
+    let (s, body, loc) = post_form(
+        &sv.0,
+        &format!("{}/surveyor/cases/{case}/attempts", app.base),
+        &sv.1,
+        &[("outcome", outcome), ("at", at)],
+    )
+    .await;
+    assert_eq!(s, 303, "{body}");
+    location_query(&loc)
+}
+
+#[tokio::test]
+async fn a_refusal_releases_the_next_reserve_rank_and_the_reserve_can_run_out() {
+    let app = spawn().await;
+    let (t, sv) = fieldwork(&app).await;
+    let v1 = cases_of(&app, t.campaign, "V1").await;
+    assert_eq!(
+        v1.iter().map(|c| c.rank).collect::<Vec<_>>(),
+        (1..=28).collect::<Vec<_>>(),
+        "ranks 1..n released"
+    );
+    // Refusals on ranks 5, 2 and 9 (in that order): ranks 29 and 30 come in, then nothing.
+    assert_eq!(
+        attempt(&app, &sv, v1[4].id, "refusal", "").await,
+        "m=replaced"
+    );
+    assert_eq!(
+        attempt(&app, &sv, v1[1].id, "wrong_number", "").await,
+        "m=replaced"
+    );
+    assert_eq!(
+        attempt(&app, &sv, v1[8].id, "refusal", "").await,
+        "m=exhausted"
+    );
+    let now = cases_of(&app, t.campaign, "V1").await;
+    let new: Vec<_> = now
+        .iter()
+        .filter(|c| c.release_reason != "primary")
+        .map(|c| (c.rank, c.release_reason.clone()))
+        .collect();
+    assert_eq!(
+        new,
+        [
+            (29, "replaces rank 5: refusal".to_string()),
+            (30, "replaces rank 2: not_eligible".to_string())
+        ]
+    );
+    // The released rank's phone is the draw's rank 29.
+    let ranked = app
+        .db
+        .strata(t.campaign, Some(now[0].village_id))
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert_eq!(
+        now.iter().find(|c| c.rank == 29).unwrap().phone,
+        ranked.ranked.lines().nth(28).unwrap()
+    );
+    // A second refusal on an already replaced case releases nothing more.
+    assert_eq!(
+        attempt(&app, &sv, v1[4].id, "refusal", "").await,
+        "m=attempt"
+    );
+    let (_, page) = get_text(
+        &t.admin.0,
+        &format!("{}/admin/campaigns/{}/progress", app.base, t.campaign),
+    )
+    .await;
+    assert!(page.contains("备用已用完"), "flagged: {page}");
+    assert!(
+        !page.contains(&v1[0].phone),
+        "no phones on the progress page"
+    );
+}
+
+#[tokio::test]
+async fn three_non_contacts_on_two_days_replace_a_case_but_not_on_one_day() {
+    let app = spawn().await;
+    let (t, sv) = fieldwork(&app).await;
+    let v1 = cases_of(&app, t.campaign, "V1").await;
+    for at in ["2026-11-20T09:00", "2026-11-20T14:00", "2026-11-20T18:00"] {
+        assert_eq!(
+            attempt(&app, &sv, v1[0].id, "no_answer", at).await,
+            "m=attempt"
+        );
+    }
+    assert_eq!(
+        attempt(&app, &sv, v1[1].id, "busy", "2026-11-20T09:00").await,
+        "m=attempt"
+    );
+    assert_eq!(
+        attempt(&app, &sv, v1[1].id, "no_answer", "2026-11-20T10:00").await,
+        "m=attempt"
+    );
+    assert_eq!(
+        attempt(&app, &sv, v1[1].id, "switched_off", "2026-11-21T10:00").await,
+        "m=replaced"
+    );
+    // Configurable per campaign: two attempts on one day.
+    let id = t.campaign;
+    exec(
+        &app.db,
+        "UPDATE campaigns SET noncontact_attempts = 2, noncontact_days = 1 WHERE id = $1",
+        id,
+    )
+    .await;
+    assert_eq!(
+        attempt(&app, &sv, v1[2].id, "no_answer", "2026-11-22T09:00").await,
+        "m=attempt"
+    );
+    assert_eq!(
+        attempt(&app, &sv, v1[2].id, "no_answer", "2026-11-22T10:00").await,
+        "m=replaced"
+    );
+    // A time in the future is refused.
+    let (s, _, _) = post_form(
+        &sv.0,
+        &format!("{}/surveyor/cases/{}/attempts", app.base, v1[3].id),
+        &sv.1,
+        &[("outcome", "busy"), ("at", "2099-01-01T09:00")],
+    )
+    .await;
+    assert_eq!(s, 400);
+}
+
+#[tokio::test]
+async fn a_case_has_one_answer_whether_by_link_or_by_phone() {
+    let app = spawn().await;
+    let (t, sv) = fieldwork(&app).await;
+    let form = minyi::forms::builtin().unwrap().recipients;
+    let mut lines = Vec::new();
+    let r =
+        sv.0.post(format!(
+            "{}/surveyor/campaigns/{}/outbox",
+            app.base, t.campaign
+        ))
+        .form(&[("_csrf", sv.1.as_str()), ("kind", "invite")])
+        .send()
+        .await
+        .unwrap();
+    let body = r.bytes().await.unwrap();
+    for rec in csv::Reader::from_reader(&body[3..]).records() {
+        let rec = rec.unwrap();
+        lines.push((
+            rec[0].to_string(),
+            rec[1].rsplit("/s/").next().unwrap().to_string(),
+        ));
+    }
+    let v1 = cases_of(&app, t.campaign, "V1").await;
+    let case_of = |phone: &str| v1.iter().find(|c| c.phone == phone).unwrap().id;
+    // Phone first: the case is completed and its link voided.
+    let (phone_a, token_a) = &lines[0];
+    let case_a = case_of(phone_a);
+    let mut fields = valid_answers(&form);
+    fields.push(("_csrf".into(), sv.1.clone()));
+    let (s, page) = get_text(
+        &sv.0,
+        &format!("{}/surveyor/cases/{case_a}/interview", app.base),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(page.contains("电话访问") && page.contains(phone_a.as_str()));
+    let r =
+        sv.0.post(format!("{}/surveyor/cases/{case_a}/interview", app.base))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(
+        location_query(
+            &r.headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_string())
+        ),
+        "m=interview"
+    );
+    let (_, page) = get_text(&client(), &format!("{}/s/{token_a}", app.base)).await;
+    assert!(
+        page.contains("已收到"),
+        "the voided link says thanks: {page}"
+    );
+    let r = client()
+        .post(format!("{}/s/{token_a}", app.base))
+        .form(&valid_answers(&form))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // Link first: a phone interview afterwards is refused.
+    let (phone_b, token_b) = &lines[1];
+    let case_b = case_of(phone_b);
+    client()
+        .post(format!("{}/s/{token_b}", app.base))
+        .form(&valid_answers(&form))
+        .send()
+        .await
+        .unwrap();
+    let r =
+        sv.0.post(format!("{}/surveyor/cases/{case_b}/interview", app.base))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(
+        location_query(
+            &r.headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_string())
+        ),
+        "m=duplicate"
+    );
+    // Two surveyors interviewing the same case at once: one answer.
+    let case_c = case_of(&lines[2].0);
+    let url = format!("{}/surveyor/cases/{case_c}/interview", app.base);
+    let (a, b) = tokio::join!(
+        sv.0.post(&url).form(&fields).send(),
+        sv.0.post(&url).form(&fields).send()
+    );
+    let mut outcomes = [a.unwrap(), b.unwrap()].map(|r| {
+        location_query(
+            &r.headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_string()),
+        )
+    });
+    outcomes.sort();
+    assert_eq!(outcomes, ["m=duplicate", "m=interview"]);
+    assert_eq!(
+        app.db.count_responses(t.campaign, "phone").await.unwrap(),
+        2
+    );
+    assert_eq!(app.db.count_responses(t.campaign, "self").await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn progress_shows_aapor_rates_with_their_counts_and_closing_stops_fieldwork() {
+    let app = spawn().await;
+    let (t, sv) = fieldwork(&app).await;
+    let v2 = cases_of(&app, t.campaign, "V2").await;
+    assert_eq!(v2.len(), 5);
+    // V2: one refusal (R), one wrong number (NE), one illness (O), two untouched (UH); no reserve.
+    attempt(&app, &sv, v2[0].id, "refusal", "").await;
+    attempt(&app, &sv, v2[1].id, "wrong_number", "").await;
+    attempt(&app, &sv, v2[2].id, "illness", "").await;
+    let (s, page) = get_text(
+        &t.admin.0,
+        &format!("{}/admin/campaigns/{}/progress", app.base, t.campaign),
+    )
+    .await;
+    assert_eq!(s, 200);
+    // I/P/R/NC/O/UH/NE = 0/0/1/0/1/2/1 → RR1 = 0/4 = 0.0%, REF1 = 1/4 = 25.0%, COOP1 = 0/2 = 0.0%.
+    assert!(page.contains("0/0/1/0/1/2/1"), "{page}");
+    assert!(page.contains("25.0%"), "{page}");
+    // Roles: only the surveyor reaches the console; the commission the progress.
+    let id = t.campaign;
+    for c in [&t.admin.0, &t.op1.0] {
+        let (s, _) = get_text(c, &format!("{}/surveyor/campaigns/{id}/console", app.base)).await;
+        assert_eq!(s, 403);
+        let (s, _) = get_text(c, &format!("{}/surveyor/cases/{}", app.base, v2[3].id)).await;
+        assert_eq!(s, 403);
+    }
+    for c in [&sv.0, &t.op1.0] {
+        let (s, _) = get_text(c, &format!("{}/admin/campaigns/{id}/progress", app.base)).await;
+        assert_eq!(s, 403);
+    }
+    // The console shows the next case with a tel: link; the export lists every case.
+    let (s, page) = get_text(
+        &sv.0,
+        &format!("{}/surveyor/campaigns/{id}/console/V2", app.base),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(page.contains(&format!("tel:{}", v2[3].phone)), "{page}");
+    let csv =
+        sv.0.get(format!("{}/surveyor/campaigns/{id}/cases.csv", app.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+    assert!(csv.starts_with("\u{feff}case_id,village,rank,name,phone"));
+    assert_eq!(csv.lines().count(), 1 + 28 + 5);
+    // Close: needs the box ticked; afterwards nothing more is recorded.
+    let (_, _, loc) = post_form(
+        &t.admin.0,
+        &format!("{}/admin/campaigns/{id}/close", app.base),
+        &t.admin.1,
+        &[],
+    )
+    .await;
+    assert_eq!(location_query(&loc), "e=confirm");
+    let (_, _, loc) = post_form(
+        &t.admin.0,
+        &format!("{}/admin/campaigns/{id}/close", app.base),
+        &t.admin.1,
+        &[("confirm", "yes")],
+    )
+    .await;
+    assert_eq!(location_query(&loc), "m=closed");
+    assert_eq!(attempt(&app, &sv, v2[3].id, "busy", "").await, "m=closed");
+    assert_eq!(cases_of(&app, id, "V2").await[3].attempts, 0);
+}
+
+#[tokio::test]
+async fn declining_through_the_link_replaces_the_case_and_a_replaced_link_stops_working() {
+    let app = spawn().await;
+    let (t, sv) = fieldwork(&app).await;
+    let r =
+        sv.0.post(format!(
+            "{}/surveyor/campaigns/{}/outbox",
+            app.base, t.campaign
+        ))
+        .form(&[("_csrf", sv.1.as_str()), ("kind", "invite")])
+        .send()
+        .await
+        .unwrap();
+    let body = r.bytes().await.unwrap();
+    let lines: Vec<(String, String)> = csv::Reader::from_reader(&body[3..])
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[0].to_string(),
+                r[1].rsplit("/s/").next().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let v1 = cases_of(&app, t.campaign, "V1").await;
+    // The first V1 link declines: the case is a refusal and rank 29 comes in.
+    let (phone, token) = lines
+        .iter()
+        .find(|(p, _)| v1.iter().any(|c| &c.phone == p))
+        .unwrap();
+    let r = client()
+        .post(format!("{}/s/{token}/decline", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let now = cases_of(&app, t.campaign, "V1").await;
+    let declined = now.iter().find(|c| &c.phone == phone).unwrap();
+    assert_eq!(declined.disposition.as_deref(), Some("refusal"));
+    assert!(now.iter().any(|c| c.rank == 29), "replacement released");
+    // A case replaced after three non-contacts: its link no longer takes an answer.
+    let other = now
+        .iter()
+        .find(|c| c.status == "open" && c.rank < 29 && lines.iter().any(|(p, _)| p == &c.phone))
+        .unwrap();
+    for at in ["2026-11-20T09:00", "2026-11-20T10:00", "2026-11-21T09:00"] {
+        attempt(&app, &sv, other.id, "no_answer", at).await;
+    }
+    let token = &lines.iter().find(|(p, _)| p == &other.phone).unwrap().1;
+    let form = minyi::forms::builtin().unwrap().recipients;
+    let r = client()
+        .post(format!("{}/s/{token}", app.base))
+        .form(&valid_answers(&form))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "thanks page, nothing stored");
+    assert_eq!(app.db.count_responses(t.campaign, "self").await.unwrap(), 0);
+}
