@@ -102,6 +102,23 @@ impl Db {
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(case_id).fetch_all(p).await)?)
     }
 
+    /// Every attempt's outcome in the campaign, by case, in the order recorded.
+    pub async fn attempt_outcomes(
+        &self,
+        campaign_id: i64,
+    ) -> Result<std::collections::HashMap<i64, Vec<String>>, DbError> {
+        let sql = "SELECT a.case_id, a.outcome FROM attempts a JOIN cases c ON c.id = a.case_id
+                   WHERE c.campaign_id = $1 ORDER BY a.case_id, a.attempted_at, a.id";
+        let rows: Vec<(i64, String)> =
+            on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?;
+        let mut by_case: std::collections::HashMap<i64, Vec<String>> =
+            std::collections::HashMap::new();
+        for (case_id, outcome) in rows {
+            by_case.entry(case_id).or_default().push(outcome);
+        }
+        Ok(by_case)
+    }
+
     /// The campaign's replacement rules.
     pub async fn replacement_rules(&self, campaign_id: i64) -> Result<ReplacementRules, DbError> {
         let sql = "SELECT replace_on_not_eligible, replace_on_refusal, noncontact_attempts, noncontact_days FROM campaigns WHERE id = $1";

@@ -41,17 +41,21 @@ fn surveyor(user: &CurrentUser) -> Result<(), AppError> {
     user.require(Role::Surveyor)
 }
 
-/// A case's AAPOR class for the response rates: answered → I; otherwise its disposition's
-/// class; never reached at all (only an SMS, or nothing yet) → UH.
-pub fn case_class(c: &CaseRow) -> Class {
-    if c.status == "completed" {
-        return Class::I;
-    }
-    c.disposition
-        .as_deref()
-        .and_then(Outcome::parse)
-        .map(Outcome::class)
-        .unwrap_or(Class::UH)
+/// A case's AAPOR class for the response rates (`fieldwork::case_class`, docs/fieldwork.md):
+/// from its attempts, an answer through the link counting as a complete, and a refusal
+/// through the link as a refusal.
+pub fn case_class(c: &CaseRow, attempts: &[String]) -> Class {
+    let link = match (c.status.as_str(), c.link_used) {
+        ("completed", _) => Some(Outcome::Complete),
+        ("refused", true) => Some(Outcome::Refusal),
+        _ => None,
+    };
+    crate::fieldwork::case_class(
+        attempts
+            .iter()
+            .filter_map(|o| Outcome::parse(o))
+            .chain(link),
+    )
 }
 
 /// Whether the case still waits for calls: open, not replaced, no final disposition.
@@ -411,6 +415,7 @@ async fn show_progress(
     let campaign = state.db.campaign(id).await?;
     let strata = state.db.strata(id, None).await?;
     let cases = state.db.cases(id, None).await?;
+    let outcomes = state.db.attempt_outcomes(id).await?;
     let mut total = Counts::default();
     let mut rows = Vec::new();
     let (mut t_released, mut t_completes, mut t_open, mut t_replaced, mut t_target) =
@@ -422,7 +427,10 @@ async fn show_progress(
             .collect();
         let mut counts = Counts::default();
         for c in &mine {
-            counts.add(case_class(c));
+            counts.add(case_class(
+                c,
+                outcomes.get(&c.id).map(Vec::as_slice).unwrap_or(&[]),
+            ));
         }
         total += counts;
         let released = mine.len() as i64;
