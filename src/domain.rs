@@ -169,6 +169,23 @@ pub fn mask_digit_runs(text: &str) -> String {
     out
 }
 
+/// China-time text `YYYY-MM-DD HH:MM` (or with `T`, or with seconds) → Unix seconds.
+pub fn parse_china_time(text: &str) -> Option<i64> {
+    let text = text.trim().replacen(' ', "T", 1);
+    let short = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let long = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    let dt = time::PrimitiveDateTime::parse(&text, &short)
+        .or_else(|_| time::PrimitiveDateTime::parse(&text, &long))
+        .ok()?;
+    let offset = time::UtcOffset::from_hms(8, 0, 0).ok()?;
+    Some(dt.assume_offset(offset).unix_timestamp())
+}
+
+/// The China-time date of a Unix time, `YYYY-MM-DD`.
+pub fn local_date(unix: i64) -> String {
+    local_time(unix).chars().take(10).collect()
+}
+
 /// Now, in Unix seconds.
 pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
@@ -236,6 +253,14 @@ mod tests {
             "739***4321 缺少开头的 0,第 12 行"
         );
         assert_eq!(mask_digit_runs("123456"), "123456");
+    }
+
+    #[test]
+    fn china_time_text_parses_with_or_without_seconds_and_t() {
+        assert_eq!(parse_china_time("1970-01-01 08:00"), Some(0));
+        assert_eq!(parse_china_time("1970-01-01T08:00:30"), Some(30));
+        assert_eq!(parse_china_time("yesterday"), None);
+        assert_eq!(local_date(0), "1970-01-01");
     }
 
     #[test]

@@ -177,12 +177,32 @@ async fn three_non_contacts_on_two_days_replace_a_case_but_not_on_one_day() {
     );
     // Configurable per campaign: two attempts on one day.
     let id = t.campaign;
-    exec(
-        &app.db,
-        "UPDATE campaigns SET noncontact_attempts = 2, noncontact_days = 1 WHERE id = $1",
-        id,
+    let (_, _, loc) = post_form(
+        &t.admin.0,
+        &format!("{}/admin/campaigns/{id}/replacement-rules", app.base),
+        &t.admin.1,
+        &[
+            ("on_not_eligible", "yes"),
+            ("on_refusal", "yes"),
+            ("noncontact_attempts", "0"),
+            ("noncontact_days", "1"),
+        ],
     )
     .await;
+    assert_eq!(location_query(&loc), "e=bad_rules");
+    let (_, _, loc) = post_form(
+        &t.admin.0,
+        &format!("{}/admin/campaigns/{id}/replacement-rules", app.base),
+        &t.admin.1,
+        &[
+            ("on_not_eligible", "yes"),
+            ("on_refusal", "yes"),
+            ("noncontact_attempts", "2"),
+            ("noncontact_days", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(location_query(&loc), "m=rules");
     assert_eq!(
         attempt(&app, &sv, v1[2].id, "no_answer", "2026-11-22T09:00").await,
         "m=attempt"
@@ -439,4 +459,142 @@ async fn declining_through_the_link_replaces_the_case_and_a_replaced_link_stops_
         .unwrap();
     assert_eq!(r.status(), 200, "thanks page, nothing stored");
     assert_eq!(app.db.count_responses(t.campaign, "self").await.unwrap(), 0);
+}
+
+/// Upload a results CSV; returns (status, page).
+async fn import(
+    app: &TestApp,
+    sv: &(reqwest::Client, String),
+    campaign: i64,
+    csv: &str,
+) -> (u16, String) {
+    let (s, page, _) = upload(
+        &sv.0,
+        &format!("{}/surveyor/campaigns/{campaign}/results", app.base),
+        &sv.1,
+        "results.csv",
+        csv.as_bytes().to_vec(),
+        &[],
+    )
+    .await;
+    (s, page)
+}
+
+#[tokio::test]
+async fn results_import_is_all_or_nothing_and_repeating_it_changes_nothing() {
+    let app = spawn().await;
+    let (t, sv) = fieldwork(&app).await;
+    let id = t.campaign;
+    let form = minyi::forms::builtin().unwrap().recipients;
+    let answers = valid_answers(&form);
+    let header = format!(
+        "case_id,attempt_time,outcome,{}",
+        answers
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let values = answers
+        .iter()
+        .map(|(_, v)| v.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    let blanks = ",".repeat(answers.len());
+    let v2 = cases_of(&app, id, "V2").await;
+    let good = format!(
+        "{header}\n{},2026-11-20 10:00,complete,{values}\n{},2026-11-20 10:05,busy{blanks}\n{},2026-11-20 10:10,refusal{blanks}\n",
+        v2[0].id, v2[1].id, v2[2].id
+    );
+    // One bad row spoils the file: nothing imported, each problem named by row.
+    let bad = format!(
+        "{good}99999,2026-11-20 10:00,busy{blanks}\n{},2026-13-40 10:00,maybe{blanks}\n",
+        v2[3].id
+    );
+    let (s, page) = import(&app, &sv, id, &bad).await;
+    assert_eq!(s, 400, "{page}");
+    assert!(page.contains("没有导入任何一行"));
+    for row in [">5<", ">6<"] {
+        assert!(page.contains(row), "row {row} reported: {page}");
+    }
+    assert_eq!(app.db.count_responses(id, "phone").await.unwrap(), 0);
+    assert!(
+        cases_of(&app, id, "V2")
+            .await
+            .iter()
+            .all(|c| c.attempts == 0)
+    );
+    // The good file imports; the same file again changes nothing.
+    let (s, page) = import(&app, &sv, id, &good).await;
+    assert_eq!(s, 200, "{page}");
+    assert!(page.contains("已导入 3 行"), "{page}");
+    let after = cases_of(&app, id, "V2").await;
+    assert_eq!(after[0].status, "completed");
+    assert_eq!(after[1].disposition.as_deref(), Some("busy"));
+    assert_eq!(after[2].disposition.as_deref(), Some("refusal"));
+    let (s, page) = import(&app, &sv, id, &good).await;
+    assert_eq!(s, 200);
+    assert!(
+        page.contains("已导入 0 行") && page.contains("3 行此前已导入"),
+        "{page}"
+    );
+    assert_eq!(app.db.count_responses(id, "phone").await.unwrap(), 1);
+    assert_eq!(cases_of(&app, id, "V2").await, after, "nothing changed");
+    // A complete for a case answered meanwhile (another row, same case) is refused.
+    let again = format!(
+        "{header}\n{},2026-11-21 10:00,complete,{values}\n",
+        v2[0].id
+    );
+    let (s, page) = import(&app, &sv, id, &again).await;
+    assert_eq!(s, 400);
+    assert!(page.contains("已经回答过"), "{page}");
+    // An answer column that is not in the form.
+    let (s, page) = import(
+        &app,
+        &sv,
+        id,
+        &format!(
+            "case_id,attempt_time,outcome,shoe_size\n{},2026-11-20 10:00,busy,\n",
+            v2[3].id
+        ),
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert!(page.contains("shoe_size"), "{page}");
+}
+
+#[tokio::test]
+async fn the_case_list_exports_as_xlsx_with_phones_as_text() {
+    let app = spawn().await;
+    let (t, sv) = fieldwork(&app).await;
+    let r =
+        sv.0.get(format!(
+            "{}/surveyor/campaigns/{}/cases.xlsx",
+            app.base, t.campaign
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.unwrap().to_vec();
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let range = calamine::Reader::worksheet_range_at(&mut book, 0)
+        .unwrap()
+        .unwrap();
+    let rows: Vec<Vec<calamine::Data>> = range.rows().map(|r| r.to_vec()).collect();
+    assert_eq!(rows.len(), 1 + 28 + 5);
+    assert_eq!(rows[0][4], calamine::Data::String("phone".into()));
+    let v1 = cases_of(&app, t.campaign, "V1").await;
+    assert_eq!(
+        rows[1][4],
+        calamine::Data::String(v1[0].phone.clone()),
+        "a text cell, not a number"
+    );
+    let (s, _) = get_text(
+        &t.admin.0,
+        &format!("{}/surveyor/campaigns/{}/cases.xlsx", app.base, t.campaign),
+    )
+    .await;
+    assert_eq!(s, 403);
 }

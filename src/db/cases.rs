@@ -9,7 +9,7 @@ use crate::fieldwork::{
 };
 
 /// A released case as the surveyor sees it (the only role that sees `phone` in full).
-#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow, serde::Serialize)]
 pub struct CaseRow {
     pub id: i64,
     pub campaign_id: i64,
@@ -66,6 +66,16 @@ pub struct AttemptResult {
     pub reserve_exhausted: bool,
 }
 
+/// A village's draw as releases inside one transaction need it.
+struct VillageCache {
+    population: u64,
+    size: u64,
+    max_rank: u64,
+    completes: u64,
+    ranked: Vec<String>,
+    names: std::collections::HashMap<String, String>,
+}
+
 const CASE_COLUMNS: &str = "c.id, c.campaign_id, c.village_id, v.code AS village_code, v.name AS village_name, c.rank, c.phone, c.name,
     c.released_at, c.release_reason, c.status, c.disposition, c.replaced_at,
     (SELECT COUNT(*) FROM attempts a WHERE a.case_id = c.id) AS attempts,
@@ -119,6 +129,17 @@ impl Db {
         Ok(by_case)
     }
 
+    /// The keys of the results rows already imported into the campaign.
+    pub async fn import_keys(
+        &self,
+        campaign_id: i64,
+    ) -> Result<std::collections::HashSet<String>, DbError> {
+        let sql = "SELECT a.import_key FROM attempts a JOIN cases c ON c.id = a.case_id WHERE c.campaign_id = $1 AND a.import_key IS NOT NULL";
+        let keys: Vec<String> =
+            on_pool!(self, p => sqlx::query_scalar(sql).bind(campaign_id).fetch_all(p).await)?;
+        Ok(keys.into_iter().collect())
+    }
+
     /// The campaign's replacement rules.
     pub async fn replacement_rules(&self, campaign_id: i64) -> Result<ReplacementRules, DbError> {
         let sql = "SELECT replace_on_not_eligible, replace_on_refusal, noncontact_attempts, noncontact_days FROM campaigns WHERE id = $1";
@@ -151,89 +172,140 @@ impl Db {
     /// Record a call attempt and, if the campaign's rules say the case is to be replaced,
     /// release the village's next reserve rank — all in one transaction.
     pub async fn record_attempt(&self, a: &NewAttempt) -> Result<AttemptResult, DbError> {
+        let mut results = self.record_attempts(&[(a, None)]).await?;
+        Ok(results.pop().unwrap_or_default())
+    }
+
+    /// Record attempts (with the answers of those that are completes, as imported from other
+    /// interviewing software) in ONE transaction: all or nothing. A row whose `import_key`
+    /// was recorded before is skipped (`stored: false`), so importing a file twice changes
+    /// nothing. A complete voids the case's link, completes the case and stores its response
+    /// (the caller has checked the case was not answered). Every other outcome may release
+    /// the village's next reserve rank under the campaign's rules.
+    pub async fn record_attempts(
+        &self,
+        rows: &[(&NewAttempt, Option<&NewResponse>)],
+    ) -> Result<Vec<AttemptResult>, DbError> {
+        let Some((first, _)) = rows.first() else {
+            return Ok(Vec::new());
+        };
         let rules = {
-            let campaign_id: Option<i64> = on_pool!(self, p => sqlx::query_scalar("SELECT campaign_id FROM cases WHERE id = $1").bind(a.case_id).fetch_optional(p).await)?;
+            let campaign_id: Option<i64> = on_pool!(self, p => sqlx::query_scalar("SELECT campaign_id FROM cases WHERE id = $1").bind(first.case_id).fetch_optional(p).await)?;
             self.replacement_rules(campaign_id.ok_or(DbError::NotFound)?)
                 .await?
         };
         let t = now();
         on_writer!(self, p => {
             let mut tx = p.begin().await?;
-            let case: Option<(i64, i64, i64, String, Option<i64>)> = sqlx::query_as(
-                "SELECT c.campaign_id, c.village_id, c.rank, c.status, c.replaced_at FROM cases c JOIN campaigns k ON k.id = c.campaign_id
-                 WHERE c.id = $1 AND k.state = 'fieldwork'")
-                .bind(a.case_id).fetch_optional(&mut *tx).await?;
-            let Some((campaign_id, village_id, _rank, status, replaced_at)) = case else {
-                return Ok(AttemptResult::default());
-            };
-            let inserted = sqlx::query(
-                "INSERT INTO attempts (case_id, attempted_at, attempted_on, outcome, callback_at, note, recorded_by, import_key)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING")
-                .bind(a.case_id).bind(a.attempted_at).bind(&a.attempted_on).bind(a.outcome.key())
-                .bind(a.callback_at).bind(&a.note).bind(a.recorded_by).bind(&a.import_key)
-                .execute(&mut *tx).await?.rows_affected();
-            if inserted != 1 {
-                return Ok(AttemptResult::default());
-            }
-            let mut result = AttemptResult { stored: true, ..AttemptResult::default() };
-            if status == "completed" {
-                // The answer stands; the attempt is kept as history only.
-                tx.commit().await?;
-                return Ok(result);
-            }
-            sqlx::query("UPDATE cases SET disposition = $1 WHERE id = $2")
-                .bind(a.outcome.key()).bind(a.case_id).execute(&mut *tx).await?;
-            if replaced_at.is_none() {
-                let history: Vec<(String, String)> = sqlx::query_as(
-                    "SELECT attempted_on, outcome FROM attempts WHERE case_id = $1 ORDER BY attempted_at, id")
-                    .bind(a.case_id).fetch_all(&mut *tx).await?;
-                let attempts: Vec<Attempt> = history
-                    .into_iter()
-                    .filter_map(|(day, outcome)| Outcome::parse(&outcome).map(|outcome| Attempt { day, outcome }))
-                    .collect();
-                if let Some(reason) = replacement_reason(&rules, &attempts) {
-                    // Serialise releases per village (a row lock on PostgreSQL; SQLite has one writer).
-                    let stratum: Option<(i64, i64, String)> = sqlx::query_as(
-                        "UPDATE draw_strata SET size = size WHERE campaign_id = $1 AND village_id = $2 RETURNING population, size, ranked")
-                        .bind(campaign_id).bind(village_id).fetch_optional(&mut *tx).await?;
-                    let (population, size, ranked) = stratum.ok_or(DbError::NotFound)?;
-                    let released: Vec<i64> = sqlx::query_scalar("SELECT rank FROM cases WHERE campaign_id = $1 AND village_id = $2 ORDER BY rank")
-                        .bind(campaign_id).bind(village_id).fetch_all(&mut *tx).await?;
-                    let completes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE campaign_id = $1 AND village_id = $2 AND status = 'completed'")
-                        .bind(campaign_id).bind(village_id).fetch_one(&mut *tx).await?;
-                    let state = VillageState {
-                        population: population as u64,
-                        size: size as u64,
-                        released_ranks: released.iter().map(|r| *r as u64).collect(),
-                        completes: completes as u64,
-                        pending_replacements: 1,
-                    };
-                    sqlx::query("UPDATE cases SET replaced_at = $1 WHERE id = $2").bind(t).bind(a.case_id).execute(&mut *tx).await?;
-                    // A replaced person's SMS link stops working: the replacement takes the place.
-                    sqlx::query("UPDATE invitations SET voided = TRUE WHERE case_id = $1 AND NOT used")
-                        .bind(a.case_id).execute(&mut *tx).await?;
-                    match next_release(&state) {
-                        NextRelease::Rank(rank) => {
-                            let phone = ranked.lines().nth(rank as usize - 1).unwrap_or_default().to_string();
-                            let name: Option<String> = sqlx::query_scalar(
-                                "SELECT e.name FROM roster_entries e JOIN rosters r ON r.id = e.roster_id AND r.is_current
-                                 WHERE r.campaign_id = $1 AND r.village_id = $2 AND e.phone = $3")
-                                .bind(campaign_id).bind(village_id).bind(&phone).fetch_optional(&mut *tx).await?.flatten();
-                            let why = format!("replaces rank {}: {}", _rank, reason.key());
-                            let case_id: i64 = sqlx::query_scalar(
-                                "INSERT INTO cases (campaign_id, village_id, rank, phone, name, released_at, release_reason) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
-                                .bind(campaign_id).bind(village_id).bind(rank as i64).bind(&phone).bind(name).bind(t).bind(why)
-                                .fetch_one(&mut *tx).await?;
-                            sqlx::query("INSERT INTO invitations (case_id) VALUES ($1)").bind(case_id).execute(&mut *tx).await?;
-                            result.released_rank = Some(rank as i64);
+            let mut results = Vec::with_capacity(rows.len());
+            // What releases need to know of a village, read once per transaction.
+            let mut villages: std::collections::HashMap<(i64, i64), VillageCache> = std::collections::HashMap::new();
+            for (a, response) in rows {
+                let case: Option<(i64, i64, i64, String, Option<i64>)> = sqlx::query_as(
+                    "SELECT c.campaign_id, c.village_id, c.rank, c.status, c.replaced_at FROM cases c JOIN campaigns k ON k.id = c.campaign_id
+                     WHERE c.id = $1 AND k.state = 'fieldwork'")
+                    .bind(a.case_id).fetch_optional(&mut *tx).await?;
+                let Some((campaign_id, village_id, rank, status, replaced_at)) = case else {
+                    results.push(AttemptResult::default());
+                    continue;
+                };
+                let inserted = sqlx::query(
+                    "INSERT INTO attempts (case_id, attempted_at, attempted_on, outcome, callback_at, note, recorded_by, import_key)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING")
+                    .bind(a.case_id).bind(a.attempted_at).bind(&a.attempted_on).bind(a.outcome.key())
+                    .bind(a.callback_at).bind(&a.note).bind(a.recorded_by).bind(&a.import_key)
+                    .execute(&mut *tx).await?.rows_affected();
+                if inserted != 1 {
+                    results.push(AttemptResult::default());
+                    continue;
+                }
+                let mut result = AttemptResult { stored: true, ..AttemptResult::default() };
+                if status == "completed" {
+                    // The answer stands; the attempt is kept as history only.
+                    results.push(result);
+                    continue;
+                }
+                if let Some(response) = response {
+                    sqlx::query("UPDATE invitations SET voided = TRUE WHERE case_id = $1 AND NOT used").bind(a.case_id).execute(&mut *tx).await?;
+                    sqlx::query("UPDATE cases SET status = 'completed', disposition = 'complete' WHERE id = $1").bind(a.case_id).execute(&mut *tx).await?;
+                    super::survey::insert_response(&mut tx, response).await?;
+                    if let Some(v) = villages.get_mut(&(campaign_id, village_id)) {
+                        v.completes += 1;
+                    }
+                    results.push(result);
+                    continue;
+                }
+                sqlx::query("UPDATE cases SET disposition = $1 WHERE id = $2")
+                    .bind(a.outcome.key()).bind(a.case_id).execute(&mut *tx).await?;
+                if replaced_at.is_none() && (a.outcome.is_final() || a.outcome.is_noncontact_attempt()) {
+                    let history: Vec<(String, String)> = sqlx::query_as(
+                        "SELECT attempted_on, outcome FROM attempts WHERE case_id = $1 ORDER BY attempted_at, id")
+                        .bind(a.case_id).fetch_all(&mut *tx).await?;
+                    let attempts: Vec<Attempt> = history
+                        .into_iter()
+                        .filter_map(|(day, outcome)| Outcome::parse(&outcome).map(|outcome| Attempt { day, outcome }))
+                        .collect();
+                    if let Some(reason) = replacement_reason(&rules, &attempts) {
+                        let key = (campaign_id, village_id);
+                        if let std::collections::hash_map::Entry::Vacant(slot) = villages.entry(key) {
+                            // Serialise releases per village (a row lock on PostgreSQL; SQLite has one writer).
+                            let stratum: Option<(i64, i64, String)> = sqlx::query_as(
+                                "UPDATE draw_strata SET size = size WHERE campaign_id = $1 AND village_id = $2 RETURNING population, size, ranked")
+                                .bind(campaign_id).bind(village_id).fetch_optional(&mut *tx).await?;
+                            let (population, size, ranked) = stratum.ok_or(DbError::NotFound)?;
+                            let max_rank: Option<i64> = sqlx::query_scalar("SELECT MAX(rank) FROM cases WHERE campaign_id = $1 AND village_id = $2")
+                                .bind(campaign_id).bind(village_id).fetch_one(&mut *tx).await?;
+                            let completes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE campaign_id = $1 AND village_id = $2 AND status = 'completed'")
+                                .bind(campaign_id).bind(village_id).fetch_one(&mut *tx).await?;
+                            let names: Vec<(String, Option<String>)> = sqlx::query_as(
+                                "SELECT e.phone, e.name FROM roster_entries e JOIN rosters r ON r.id = e.roster_id AND r.is_current
+                                 WHERE r.campaign_id = $1 AND r.village_id = $2")
+                                .bind(campaign_id).bind(village_id).fetch_all(&mut *tx).await?;
+                            slot.insert(VillageCache {
+                                population: population as u64,
+                                size: size as u64,
+                                max_rank: max_rank.unwrap_or(0) as u64,
+                                completes: completes as u64,
+                                ranked: ranked.lines().map(str::to_string).collect(),
+                                names: names.into_iter().filter_map(|(p, n)| n.map(|n| (p, n))).collect(),
+                            });
                         }
-                        NextRelease::ReserveExhausted => result.reserve_exhausted = true,
-                        NextRelease::TargetReached | NextRelease::NothingPending => {}
+                        let Some(v) = villages.get_mut(&key) else {
+                            return Err(DbError::NotFound);
+                        };
+                        let state = VillageState {
+                            population: v.population,
+                            size: v.size,
+                            released_ranks: vec![v.max_rank],
+                            completes: v.completes,
+                            pending_replacements: 1,
+                        };
+                        sqlx::query("UPDATE cases SET replaced_at = $1 WHERE id = $2").bind(t).bind(a.case_id).execute(&mut *tx).await?;
+                        // A replaced person's SMS link stops working: the replacement takes the place.
+                        sqlx::query("UPDATE invitations SET voided = TRUE WHERE case_id = $1 AND NOT used")
+                            .bind(a.case_id).execute(&mut *tx).await?;
+                        match next_release(&state) {
+                            NextRelease::Rank(next) => {
+                                let phone = v.ranked.get(next as usize - 1).cloned().unwrap_or_default();
+                                let name = v.names.get(&phone).cloned();
+                                let why = format!("replaces rank {rank}: {}", reason.key());
+                                let case_id: i64 = sqlx::query_scalar(
+                                    "INSERT INTO cases (campaign_id, village_id, rank, phone, name, released_at, release_reason) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
+                                    .bind(campaign_id).bind(village_id).bind(next as i64).bind(&phone).bind(name).bind(t).bind(why)
+                                    .fetch_one(&mut *tx).await?;
+                                sqlx::query("INSERT INTO invitations (case_id) VALUES ($1)").bind(case_id).execute(&mut *tx).await?;
+                                v.max_rank = next;
+                                result.released_rank = Some(next as i64);
+                            }
+                            NextRelease::ReserveExhausted => result.reserve_exhausted = true,
+                            NextRelease::TargetReached | NextRelease::NothingPending => {}
+                        }
                     }
                 }
+                results.push(result);
             }
             tx.commit().await?;
-            Ok(result)
+            Ok(results)
         })
     }
 

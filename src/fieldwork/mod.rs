@@ -3,6 +3,7 @@
 //! (`outcome`), response rates (`rates`), and when a case is replaced and by which rank
 //! (`replacement`).
 
+pub mod import;
 pub mod outcome;
 pub mod rates;
 pub mod replacement;
@@ -132,4 +133,104 @@ mod tests {
         let link = format!("https://{}/s/AAAAAAAAAAAAAAAAAAAAAA", "x".repeat(60));
         assert!(sms_message("唐家坊镇", &link, false).is_err());
     }
+}
+
+/// What an import did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportSummary {
+    /// Rows recorded now.
+    pub recorded: usize,
+    /// Rows imported before, left as they were.
+    pub skipped: usize,
+    /// Completes among the recorded rows.
+    pub completes: usize,
+    /// Reserve ranks released by the recorded outcomes.
+    pub released: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    #[error("the campaign is not in fieldwork")]
+    NotInFieldwork,
+    #[error("{} row(s) with errors; nothing imported", .0.len())]
+    Rows(Vec<import::ImportError>),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Import a results file (see `import`) into a campaign in fieldwork, all or nothing.
+pub async fn import_results(
+    db: &Db,
+    campaign_id: i64,
+    form: &crate::forms::Form,
+    pinned: &crate::db::PinnedForm,
+    text: &str,
+    recorded_by: i64,
+) -> Result<ImportSummary, ResultsError> {
+    if db.campaign(campaign_id).await?.state != "fieldwork" {
+        return Err(ResultsError::NotInFieldwork);
+    }
+    let released = db.cases(campaign_id, None).await?;
+    let cases: std::collections::HashMap<i64, import::CaseState> = released
+        .iter()
+        .map(|c| {
+            (
+                c.id,
+                import::CaseState {
+                    answered: c.status == "completed" || c.link_used,
+                },
+            )
+        })
+        .collect();
+    let villages: std::collections::HashMap<i64, i64> =
+        released.iter().map(|c| (c.id, c.village_id)).collect();
+    let imported = db.import_keys(campaign_id).await?;
+    let (rows, skipped) = import::parse_results(
+        text,
+        form,
+        &cases,
+        &imported,
+        crate::domain::parse_china_time,
+        crate::domain::now(),
+    )
+    .map_err(ResultsError::Rows)?;
+    let attempts: Vec<crate::db::NewAttempt> = rows
+        .iter()
+        .map(|r| crate::db::NewAttempt {
+            case_id: r.case_id,
+            attempted_at: r.attempted_at,
+            attempted_on: crate::domain::local_date(r.attempted_at),
+            outcome: r.outcome,
+            callback_at: None,
+            note: Some(format!("导入第 {} 行", r.row)),
+            recorded_by: Some(recorded_by),
+            import_key: Some(r.import_key.clone()),
+        })
+        .collect();
+    let responses: Vec<Option<crate::db::NewResponse>> = rows
+        .iter()
+        .map(|r| {
+            r.answers_json.as_ref().map(|json| crate::db::NewResponse {
+                campaign_id,
+                village_id: villages.get(&r.case_id).copied().unwrap_or_default(),
+                form_id: pinned.form_id.clone(),
+                form_version: pinned.version.clone(),
+                form_sha256: pinned.sha256.clone(),
+                mode: "phone",
+                answers_json: json.clone(),
+                answered_on: crate::domain::local_date(r.attempted_at),
+            })
+        })
+        .collect();
+    let batch: Vec<_> = attempts
+        .iter()
+        .zip(responses.iter().map(Option::as_ref))
+        .collect();
+    let results = db.record_attempts(&batch).await?;
+    Ok(ImportSummary {
+        recorded: results.iter().filter(|r| r.stored).count(),
+        skipped,
+        completes: rows.iter().filter(|r| r.answers_json.is_some()).count(),
+        released: results.iter().filter(|r| r.released_rank.is_some()).count(),
+    })
 }

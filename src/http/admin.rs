@@ -231,6 +231,7 @@ async fn campaign_page(
             entered_at => seed.entered_at.map(local_time),
             rule => params.as_ref().map(super::draw::describe_rule).unwrap_or_default(),
             rule_method, rule_margin, rule_confidence, rule_size,
+            replacement => ser(&state.db.replacement_rules(id).await?),
         },
     ))
 }

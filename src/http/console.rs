@@ -12,6 +12,7 @@ use crate::domain::{Role, local_time, today};
 use crate::export::excel_csv;
 use crate::fieldwork::{Class, Counts, Outcome, format_rate};
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form as Posted, Router};
@@ -19,7 +20,7 @@ use minijinja::{Value, context};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-pub fn router() -> Router<AppState> {
+pub fn router(config: &crate::config::Config) -> Router<AppState> {
     Router::new()
         .route("/surveyor/campaigns/{id}/console", get(show_console))
         .route(
@@ -27,6 +28,14 @@ pub fn router() -> Router<AppState> {
             get(show_village_console),
         )
         .route("/surveyor/campaigns/{id}/cases.csv", get(download_cases))
+        .route(
+            "/surveyor/campaigns/{id}/cases.xlsx",
+            get(download_cases_xlsx),
+        )
+        .route("/surveyor/campaigns/{id}/results", post(import_results))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            config.upload_limit + 64 * 1024,
+        ))
         .route("/surveyor/cases/{case}", get(show_case))
         .route("/surveyor/cases/{case}/attempts", post(record_attempt))
         .route(
@@ -35,6 +44,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/campaigns/{id}/progress", get(show_progress))
         .route("/admin/campaigns/{id}/close", post(close_fieldwork))
+        .route(
+            "/admin/campaigns/{id}/replacement-rules",
+            post(set_replacement_rules),
+        )
 }
 
 fn surveyor(user: &CurrentUser) -> Result<(), AppError> {
@@ -214,23 +227,6 @@ struct AttemptForm {
 }
 has_csrf!(AttemptForm);
 
-/// `YYYY-MM-DDTHH:MM` (an HTML datetime-local, China time) → Unix seconds.
-pub fn parse_local(text: &str) -> Option<i64> {
-    let text = text.trim().replace(' ', "T");
-    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
-    let long = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
-    let dt = time::PrimitiveDateTime::parse(&text, &format)
-        .or_else(|_| time::PrimitiveDateTime::parse(&text, &long))
-        .ok()?;
-    let offset = time::UtcOffset::from_hms(8, 0, 0).ok()?;
-    Some(dt.assume_offset(offset).unix_timestamp())
-}
-
-/// The China-time date of a Unix time, `YYYY-MM-DD`.
-pub fn local_date(unix: i64) -> String {
-    local_time(unix).chars().take(10).collect()
-}
-
 async fn record_attempt(
     State(state): State<AppState>,
     Path(case_id): Path<i64>,
@@ -250,9 +246,8 @@ async fn record_attempt(
     let now = crate::domain::now();
     let at = match form.at.trim() {
         "" => now,
-        t => {
-            parse_local(t).ok_or_else(|| AppError::bad("bad attempt time", "联系时间格式不对。"))?
-        }
+        t => crate::domain::parse_china_time(t)
+            .ok_or_else(|| AppError::bad("bad attempt time", "联系时间格式不对。"))?,
     };
     if at > now + 600 {
         return Err(AppError::bad(
@@ -263,7 +258,7 @@ async fn record_attempt(
     let callback_at = match form.callback.trim() {
         "" => None,
         t => Some(
-            parse_local(t)
+            crate::domain::parse_china_time(t)
                 .ok_or_else(|| AppError::bad("bad callback time", "约定回访时间格式不对。"))?,
         ),
     };
@@ -274,7 +269,7 @@ async fn record_attempt(
         .record_attempt(&NewAttempt {
             case_id,
             attempted_at: at,
-            attempted_on: local_date(at),
+            attempted_on: crate::domain::local_date(at),
             outcome,
             callback_at,
             note,
@@ -404,6 +399,114 @@ async fn download_cases(
     ))
 }
 
+/// The same list as .xlsx, every cell text: Excel would drop a landline's leading 0 and show
+/// a mobile number as 1.38E+10.
+async fn download_cases_xlsx(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    surveyor(&user)?;
+    state.db.campaign(id).await?;
+    let cases = state.db.cases(id, None).await?;
+    let bytes = (|| -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for (col, h) in ["case_id", "village", "rank", "name", "phone"]
+            .iter()
+            .enumerate()
+        {
+            sheet.write_string(0, col as u16, *h)?;
+        }
+        for (i, c) in cases.iter().enumerate() {
+            let row = i as u32 + 1;
+            sheet.write_string(row, 0, c.id.to_string())?;
+            sheet.write_string(row, 1, &c.village_code)?;
+            sheet.write_string(row, 2, c.rank.to_string())?;
+            sheet.write_string(row, 3, c.name.as_deref().unwrap_or(""))?;
+            sheet.write_string(row, 4, &c.phone)?;
+        }
+        sheet.set_column_width(4, 16)?;
+        book.save_to_buffer()
+    })()
+    .map_err(|e| anyhow::anyhow!("xlsx export: {e}"))?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"cases-{id}.xlsx\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// Results from other interviewing software (CSV upload): all rows or none.
+async fn import_results(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<i64>,
+    form: axum::extract::Multipart,
+) -> Result<Response, AppError> {
+    surveyor(&user)?;
+    super::auth::check_origin(&headers, &state)?;
+    let upload = super::upload::read_upload(form, &state).await?;
+    super::auth::check_csrf(&user, upload.field("_csrf"))?;
+    let campaign = state.db.campaign(id).await?;
+    let text =
+        crate::villages::decode_text(&upload.bytes).map_err(|e| AppError::bad(e.en, e.zh))?;
+    let (pinned, questionnaire) = super::survey::pinned(&state, id, "recipients").await?;
+    let outcome = crate::fieldwork::import_results(
+        &state.db,
+        id,
+        &questionnaire,
+        &pinned,
+        &text,
+        user.account_id,
+    )
+    .await;
+    let (status, ctx) = match outcome {
+        Ok(summary) => {
+            tracing::info!(
+                campaign = id,
+                recorded = summary.recorded,
+                skipped = summary.skipped,
+                "results imported"
+            );
+            (
+                StatusCode::OK,
+                context! { campaign => ser(&campaign), summary => context! {
+                    recorded => summary.recorded, skipped => summary.skipped, completes => summary.completes, released => summary.released,
+                } },
+            )
+        }
+        Err(crate::fieldwork::ResultsError::Rows(errors)) => {
+            let errors: Vec<Value> = errors
+                .iter()
+                .map(|e| context! { row => e.row, column => e.column.clone(), message => e.message_zh.clone(), detail => e.message.clone() })
+                .collect();
+            (
+                StatusCode::BAD_REQUEST,
+                context! { campaign => ser(&campaign), errors },
+            )
+        }
+        Err(crate::fieldwork::ResultsError::NotInFieldwork) => {
+            return Err(AppError::bad(
+                "the campaign is not in fieldwork",
+                "调查未在进行中,不能导入。",
+            ));
+        }
+        Err(crate::fieldwork::ResultsError::Db(e)) => return Err(e.into()),
+    };
+    Ok((status, views::page(&user, "import_result.html", ctx)).into_response())
+}
+
 /// Per village: target, released, completes, in progress, replacements, rates — and the
 /// same for the campaign. No names, phones or answers.
 async fn show_progress(
@@ -499,4 +602,61 @@ async fn close_fieldwork(
     }
     tracing::info!(campaign = id, by = user.account_id, "fieldwork closed");
     Ok(Redirect::to(&format!("/admin/campaigns/{id}?m=closed")).into_response())
+}
+
+#[derive(Deserialize)]
+struct RulesForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    on_not_eligible: String,
+    #[serde(default)]
+    on_refusal: String,
+    #[serde(default)]
+    noncontact_attempts: String,
+    #[serde(default)]
+    noncontact_days: String,
+}
+has_csrf!(RulesForm);
+
+/// The campaign's replacement rules (checkboxes and two thresholds).
+async fn set_replacement_rules(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(user, form): CsrfForm<RulesForm>,
+) -> Result<Response, AppError> {
+    user.require(Role::Admin)?;
+    let attempts = form
+        .noncontact_attempts
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=20).contains(n));
+    let days = form
+        .noncontact_days
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=20).contains(n));
+    let (Some(noncontact_attempts), Some(noncontact_days)) = (attempts, days) else {
+        return Ok(Redirect::to(&format!("/admin/campaigns/{id}?e=bad_rules")).into_response());
+    };
+    let rules = crate::fieldwork::ReplacementRules {
+        on_not_eligible: form.on_not_eligible == "yes",
+        on_refusal: form.on_refusal == "yes",
+        noncontact_attempts,
+        noncontact_days,
+    };
+    let key = if state.db.set_replacement_rules(id, &rules).await? {
+        "m=rules"
+    } else {
+        "e=not_fieldwork"
+    };
+    tracing::info!(
+        campaign = id,
+        by = user.account_id,
+        ?rules,
+        "replacement rules set"
+    );
+    Ok(Redirect::to(&format!("/admin/campaigns/{id}?{key}")).into_response())
 }

@@ -57,6 +57,8 @@ pub fn flash(key: &str) -> Option<&'static str> {
         "fieldwork" => "调查已开始:问卷版本已固定,样本已发放为调查对象。",
         "not_drawn" => "只能在抽样之后开始调查,且只能开始一次。",
         "closed" => "调查已结束:不再接受联系记录、问卷链接或导入。",
+        "rules" => "已保存递补规则。",
+        "bad_rules" => "联系次数和天数应为 1 到 20 之间的整数。",
         "not_fieldwork" => "只有正在进行的调查才能结束。",
         _ => return None,
     })

@@ -71,7 +71,7 @@ pub fn app(state: AppState) -> Router {
         .merge(surveyor::router())
         .merge(fieldwork::router())
         .merge(survey::router())
-        .merge(console::router())
+        .merge(console::router(&state.config))
         .nest("/api", api::router(&state.config))
         .layer(
             // Log the route template (`/s/{token}`), never the raw path: paths may carry

@@ -44,6 +44,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "case_card.html",
         "attempt_form.html",
         "progress.html",
+        "import_result.html",
     ] {
         if let Err(e) = env.add_template(name, source) {
             // A broken template is a programming error caught by the test suite.

@@ -1,0 +1,417 @@
+//! Results from other interviewing software, as CSV: `case_id,attempt_time,outcome` and one
+//! column per question id of the recipients' questionnaire (multiple choices in one cell,
+//! separated by `;`). Every row is checked — unknown case, bad time, unknown outcome,
+//! an answer not in the form, answers on a non-complete, a case already answered — and
+//! reported by its row number as a spreadsheet shows it; a file with any error imports
+//! nothing. Each row has a key, so importing the same file again changes nothing.
+
+use crate::fieldwork::Outcome;
+use crate::forms::{Form, Kind};
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
+
+/// What the importer needs to know about a case of the campaign.
+#[derive(Clone, Copy, Debug)]
+pub struct CaseState {
+    /// Answered already (by link or phone), or its link voided or used.
+    pub answered: bool,
+}
+
+/// One checked row, ready to record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResultRow {
+    /// Row number as a spreadsheet shows it (header = 1).
+    pub row: u64,
+    pub case_id: i64,
+    pub attempted_at: i64,
+    pub outcome: Outcome,
+    /// The answers as stored (JSON), for a complete.
+    pub answers_json: Option<String>,
+    /// SHA-256 of the row's content: re-importing it is a no-op.
+    pub import_key: String,
+}
+
+/// A problem with the file, with the row (and column) where it applies.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportError {
+    pub row: u64,
+    pub column: Option<String>,
+    pub message: String,
+    pub message_zh: String,
+}
+
+impl std::fmt::Display for ImportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.column {
+            Some(c) => write!(f, "row {}, column {c}: {}", self.row, self.message),
+            None => write!(f, "row {}: {}", self.row, self.message),
+        }
+    }
+}
+
+fn error(
+    row: u64,
+    column: Option<&str>,
+    en: impl Into<String>,
+    zh: impl Into<String>,
+) -> ImportError {
+    ImportError {
+        row,
+        column: column.map(String::from),
+        message: en.into(),
+        message_zh: zh.into(),
+    }
+}
+
+/// Most errors listed; the rest are only counted in the last one.
+const MAX_ERRORS: usize = 200;
+
+/// Check a results file. `cases`: the campaign's cases; `imported`: the keys of rows
+/// imported before (skipped, never an error); `parse_time`: China-time text → Unix seconds.
+/// Returns the rows to record (already-imported rows left out) and how many were skipped.
+pub fn parse_results(
+    text: &str,
+    form: &Form,
+    cases: &HashMap<i64, CaseState>,
+    imported: &HashSet<String>,
+    parse_time: impl Fn(&str) -> Option<i64>,
+    now: i64,
+) -> Result<(Vec<ResultRow>, usize), Vec<ImportError>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(|c| c.trim().to_string()).collect(),
+        Err(e) => {
+            return Err(vec![error(
+                1,
+                None,
+                format!("cannot read the header: {e}"),
+                "无法读取表头。",
+            )]);
+        }
+    };
+    let find = |name: &str| headers.iter().position(|h| h == name);
+    let (Some(case_col), Some(time_col), Some(outcome_col)) =
+        (find("case_id"), find("attempt_time"), find("outcome"))
+    else {
+        return Err(vec![error(
+            1,
+            None,
+            "the header must have case_id, attempt_time and outcome columns",
+            "表头须有 case_id、attempt_time、outcome 三列,其余列为问卷题号。",
+        )]);
+    };
+    let mut errors = Vec::new();
+    let mut questions: Vec<(usize, &crate::forms::Question)> = Vec::new();
+    for (i, h) in headers.iter().enumerate() {
+        if [case_col, time_col, outcome_col].contains(&i) || h.is_empty() {
+            continue;
+        }
+        match form.question(h) {
+            Some(q) => questions.push((i, q)),
+            None => errors.push(error(
+                1,
+                Some(h),
+                format!(
+                    "{h:?} is not a question of form {} {}",
+                    form.id, form.version
+                ),
+                format!("“{h}”不是问卷({} {})中的题号。", form.id, form.version),
+            )),
+        }
+    }
+    let (mut rows, mut skipped, mut completes_in_file) = (Vec::new(), 0, HashSet::new());
+    for record in reader.records() {
+        if errors.len() > MAX_ERRORS {
+            break;
+        }
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let row = e.position().map(|p| p.line()).unwrap_or(0);
+                errors.push(error(
+                    row,
+                    None,
+                    format!("unreadable CSV: {e}"),
+                    "这一行无法读取。",
+                ));
+                continue;
+            }
+        };
+        let row = record.position().map(|p| p.line()).unwrap_or(0);
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let cell = |i: usize| record.get(i).unwrap_or("").trim();
+        let before = errors.len();
+        let case_id = match cell(case_col)
+            .parse::<i64>()
+            .ok()
+            .filter(|id| cases.contains_key(id))
+        {
+            Some(id) => Some(id),
+            None => {
+                errors.push(error(
+                    row,
+                    Some("case_id"),
+                    format!("unknown case {:?}", cell(case_col)),
+                    "没有这个调查对象编号。",
+                ));
+                None
+            }
+        };
+        let attempted_at = match parse_time(cell(time_col)).filter(|t| *t <= now + 600) {
+            Some(t) => Some(t),
+            None => {
+                errors.push(error(
+                    row,
+                    Some("attempt_time"),
+                    format!(
+                        "{:?} is not a time like 2026-11-20 14:30 (China time, not in the future)",
+                        cell(time_col)
+                    ),
+                    "时间格式应为 2026-11-20 14:30(北京时间),且不能晚于现在。",
+                ));
+                None
+            }
+        };
+        let outcome = match Outcome::parse(cell(outcome_col)) {
+            Some(o) => Some(o),
+            None => {
+                errors.push(error(
+                    row,
+                    Some("outcome"),
+                    format!(
+                        "unknown outcome {:?} (see docs/fieldwork.md)",
+                        cell(outcome_col)
+                    ),
+                    "联系结果代码无效(见 docs/fieldwork.md)。",
+                ));
+                None
+            }
+        };
+        let mut fields = Vec::new();
+        for (i, q) in &questions {
+            let value = cell(*i);
+            if value.is_empty() {
+                continue;
+            }
+            match &q.kind {
+                Kind::Multiple { .. } => fields.extend(
+                    value
+                        .split([';', '；', '|'])
+                        .map(str::trim)
+                        .filter(|v| !v.is_empty())
+                        .map(|v| (q.id.clone(), v.to_string())),
+                ),
+                _ => fields.push((q.id.clone(), value.to_string())),
+            }
+        }
+        let (Some(case_id), Some(attempted_at), Some(outcome)) = (case_id, attempted_at, outcome)
+        else {
+            continue;
+        };
+        let answers_json = if outcome == Outcome::Complete {
+            match crate::forms::parse_answers(form, &fields) {
+                Ok(a) => Some(a.to_json()),
+                Err(problems) => {
+                    for (q, p) in problems.problems() {
+                        errors.push(error(row, Some(q), p.to_string(), p.message_zh()));
+                    }
+                    None
+                }
+            }
+        } else {
+            if !fields.is_empty() {
+                errors.push(error(
+                    row,
+                    None,
+                    format!(
+                        "answers given but the outcome is {}, not complete",
+                        outcome.key()
+                    ),
+                    "只有结果为 complete(完成访问)的行才能填写答案。",
+                ));
+            }
+            None
+        };
+        if errors.len() > before {
+            continue;
+        }
+        let key = import_key(case_id, attempted_at, outcome, answers_json.as_deref());
+        if imported.contains(&key) {
+            skipped += 1;
+            continue;
+        }
+        if outcome == Outcome::Complete {
+            let answered = cases.get(&case_id).is_some_and(|c| c.answered);
+            if answered || !completes_in_file.insert(case_id) {
+                errors.push(error(
+                    row,
+                    Some("case_id"),
+                    format!("case {case_id} is already answered"),
+                    "这个对象已经回答过,不能再次导入答案。",
+                ));
+                continue;
+            }
+        }
+        rows.push(ResultRow {
+            row,
+            case_id,
+            attempted_at,
+            outcome,
+            answers_json,
+            import_key: key,
+        });
+    }
+    if errors.is_empty() {
+        Ok((rows, skipped))
+    } else {
+        Err(errors)
+    }
+}
+
+/// The key of an imported row: SHA-256 of its content.
+fn import_key(case_id: i64, at: i64, outcome: Outcome, answers: Option<&str>) -> String {
+    let text = format!(
+        "{case_id}\u{1f}{at}\u{1f}{}\u{1f}{}",
+        outcome.key(),
+        answers.unwrap_or("")
+    );
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form() -> Form {
+        crate::forms::builtin()
+            .map(|f| f.recipients)
+            .expect("built-in forms")
+    }
+
+    fn time(t: &str) -> Option<i64> {
+        match t {
+            "2026-11-20 14:30" => Some(1_000),
+            "2026-11-21 09:00" => Some(2_000),
+            _ => None,
+        }
+    }
+
+    fn cases() -> HashMap<i64, CaseState> {
+        HashMap::from([
+            (1, CaseState { answered: false }),
+            (2, CaseState { answered: false }),
+            (3, CaseState { answered: true }),
+        ])
+    }
+
+    fn complete_answers() -> (String, String) {
+        let f = form();
+        let ids: Vec<&str> = f
+            .questions
+            .iter()
+            .filter(|q| q.required && q.show_if.is_none())
+            .map(|q| q.id.as_str())
+            .collect();
+        let values: Vec<String> = f
+            .questions
+            .iter()
+            .filter(|q| q.required && q.show_if.is_none())
+            .map(|q| match &q.kind {
+                Kind::Single { options, .. } | Kind::Multiple { options, .. } => {
+                    options[0].value.clone()
+                }
+                Kind::Text { .. } => "好".into(),
+            })
+            .collect();
+        (ids.join(","), values.join(","))
+    }
+
+    #[test]
+    fn a_good_file_gives_one_row_per_line_with_answers_for_completes() {
+        let (ids, values) = complete_answers();
+        let text = format!(
+            "case_id,attempt_time,outcome,{ids}\n1,2026-11-20 14:30,complete,{values}\n2,2026-11-21 09:00,no_answer{}\n",
+            ",".repeat(ids.split(',').count())
+        );
+        let (rows, skipped) =
+            parse_results(&text, &form(), &cases(), &HashSet::new(), time, 10_000).unwrap();
+        assert_eq!(skipped, 0);
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows[0].row, rows[0].outcome), (2, Outcome::Complete));
+        assert!(rows[0].answers_json.as_deref().unwrap().starts_with('{'));
+        assert_eq!((rows[1].row, rows[1].answers_json.as_ref()), (3, None));
+    }
+
+    #[test]
+    fn every_kind_of_bad_row_is_reported_with_its_row_and_nothing_is_returned() {
+        let (ids, values) = complete_answers();
+        let blanks = ",".repeat(ids.split(',').count());
+        let text = format!(
+            "case_id,attempt_time,outcome,{ids}\n99,2026-11-20 14:30,busy{blanks}\n1,yesterday,busy{blanks}\n1,2026-11-20 14:30,maybe{blanks}\n3,2026-11-20 14:30,complete,{values}\n2,2026-11-20 14:30,busy,{values}\n"
+        );
+        let errors =
+            parse_results(&text, &form(), &cases(), &HashSet::new(), time, 10_000).unwrap_err();
+        let got: Vec<(u64, Option<&str>)> = errors
+            .iter()
+            .map(|e| (e.row, e.column.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (2, Some("case_id")),
+                (3, Some("attempt_time")),
+                (4, Some("outcome")),
+                (5, Some("case_id")),
+                (6, None)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_column_that_is_not_a_question_and_an_invalid_answer_are_errors() {
+        let text = "case_id,attempt_time,outcome,favourite_colour\n1,2026-11-20 14:30,busy,\n";
+        let errors =
+            parse_results(text, &form(), &cases(), &HashSet::new(), time, 10_000).unwrap_err();
+        assert_eq!(
+            (errors[0].row, errors[0].column.as_deref()),
+            (1, Some("favourite_colour"))
+        );
+        let (ids, _) = complete_answers();
+        let first = ids.split(',').next().unwrap();
+        let text = format!(
+            "case_id,attempt_time,outcome,{first}\n1,2026-11-20 14:30,complete,不存在的选项\n"
+        );
+        let errors =
+            parse_results(&text, &form(), &cases(), &HashSet::new(), time, 10_000).unwrap_err();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.row == 2 && e.column.as_deref() == Some(first)),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn rows_imported_before_are_skipped_and_two_completes_for_one_case_are_refused() {
+        let (ids, values) = complete_answers();
+        let text =
+            format!("case_id,attempt_time,outcome,{ids}\n1,2026-11-20 14:30,complete,{values}\n");
+        let (rows, _) =
+            parse_results(&text, &form(), &cases(), &HashSet::new(), time, 10_000).unwrap();
+        let imported = HashSet::from([rows[0].import_key.clone()]);
+        // The same row again: skipped, even though case 1 now counts as answered.
+        let mut now_answered = cases();
+        now_answered.insert(1, CaseState { answered: true });
+        let (rows, skipped) =
+            parse_results(&text, &form(), &now_answered, &imported, time, 10_000).unwrap();
+        assert_eq!((rows.len(), skipped), (0, 1));
+        let twice = format!("{text}1,2026-11-21 09:00,complete,{values}\n");
+        let errors =
+            parse_results(&twice, &form(), &cases(), &HashSet::new(), time, 10_000).unwrap_err();
+        assert_eq!(errors[0].row, 3);
+    }
+}
