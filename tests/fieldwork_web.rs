@@ -5,64 +5,6 @@
 mod common;
 
 use common::*;
-use minyi::forms::{Form, Kind};
-
-/// Drawn and in fieldwork: V1 has 30 recipients (28 primary, 2 reserve), V2 has 5.
-async fn fieldwork(app: &TestApp) -> (Town, (reqwest::Client, String)) {
-    let t = town_with_rosters(app).await;
-    let sv = surveyor(app, &t).await;
-    let (base, id, admin, csrf) = (&app.base, t.campaign, &t.admin.0, &t.admin.1);
-    post_form(
-        admin,
-        &format!("{base}/admin/campaigns/{id}/freeze"),
-        csrf,
-        &[("confirm", "yes")],
-    )
-    .await;
-    post_form(
-        admin,
-        &format!("{base}/campaigns/{id}/seed"),
-        csrf,
-        &[("seed", "dice 6 6 1 2 3 4 5 6 1 2 3")],
-    )
-    .await;
-    post_form(
-        admin,
-        &format!("{base}/admin/campaigns/{id}/draw"),
-        csrf,
-        &[],
-    )
-    .await;
-    post_form(
-        admin,
-        &format!("{base}/admin/campaigns/{id}/fieldwork"),
-        csrf,
-        &[],
-    )
-    .await;
-    (t, sv)
-}
-
-fn valid_answers(form: &Form) -> Vec<(String, String)> {
-    let mut fields: Vec<(String, String)> = Vec::new();
-    for q in &form.questions {
-        if let Some(c) = &q.show_if
-            && !fields
-                .iter()
-                .any(|(k, v)| k == &c.question && c.any_of.contains(v))
-        {
-            continue;
-        }
-        let value = match &q.kind {
-            Kind::Single { options, .. } | Kind::Multiple { options, .. } => {
-                options[0].value.clone()
-            }
-            Kind::Text { .. } => "好".to_string(),
-        };
-        fields.push((q.id.clone(), value));
-    }
-    fields
-}
 
 async fn cases_of(app: &TestApp, campaign: i64, code: &str) -> Vec<minyi::db::CaseRow> {
     let v = app.db.village_by_code(code).await.unwrap();

@@ -5,44 +5,7 @@
 mod common;
 
 use common::*;
-use minyi::forms::{Form, Kind};
-
-/// A drawn campaign in fieldwork, with a surveyor. V1 has 30 recipients (28 sampled), V2 5.
-async fn fieldwork(app: &TestApp) -> (Town, (reqwest::Client, String)) {
-    let t = town_with_rosters(app).await;
-    let sv = surveyor(app, &t).await;
-    let (base, id, admin, csrf) = (&app.base, t.campaign, &t.admin.0, &t.admin.1);
-    post_form(
-        admin,
-        &format!("{base}/admin/campaigns/{id}/freeze"),
-        csrf,
-        &[("confirm", "yes")],
-    )
-    .await;
-    post_form(
-        admin,
-        &format!("{base}/campaigns/{id}/seed"),
-        csrf,
-        &[("seed", "dice 6 6 1 2 3 4 5 6 1 2 3")],
-    )
-    .await;
-    post_form(
-        admin,
-        &format!("{base}/admin/campaigns/{id}/draw"),
-        csrf,
-        &[],
-    )
-    .await;
-    let (_, _, loc) = post_form(
-        admin,
-        &format!("{base}/admin/campaigns/{id}/fieldwork"),
-        csrf,
-        &[],
-    )
-    .await;
-    assert_eq!(location_query(&loc), "m=fieldwork");
-    (t, sv)
-}
+use minyi::forms::Form;
 
 /// Download an SMS outbox; returns (phone, message, token) per line.
 async fn outbox(
@@ -76,28 +39,6 @@ async fn outbox(
 
 fn recipients_form() -> Form {
     minyi::forms::builtin().unwrap().recipients
-}
-
-/// A complete, valid set of answers: the first option everywhere, conditions respected.
-fn valid_answers(form: &Form) -> Vec<(String, String)> {
-    let mut fields: Vec<(String, String)> = Vec::new();
-    for q in &form.questions {
-        if let Some(c) = &q.show_if
-            && !fields
-                .iter()
-                .any(|(k, v)| k == &c.question && c.any_of.contains(v))
-        {
-            continue;
-        }
-        let value = match &q.kind {
-            Kind::Single { options, .. } | Kind::Multiple { options, .. } => {
-                options[0].value.clone()
-            }
-            Kind::Text { .. } => "干部办事认真".to_string(),
-        };
-        fields.push((q.id.clone(), value));
-    }
-    fields
 }
 
 async fn submit(

@@ -400,3 +400,61 @@ pub fn location_query(loc: &Option<String>) -> String {
         .map(|(_, q)| q.to_string())
         .unwrap_or_default()
 }
+
+/// Drawn and in fieldwork: V1 has 30 recipients (28 primary, 2 reserve), V2 has 5.
+pub async fn fieldwork(app: &TestApp) -> (Town, (reqwest::Client, String)) {
+    let t = town_with_rosters(app).await;
+    let sv = surveyor(app, &t).await;
+    let (base, id, admin, csrf) = (&app.base, t.campaign, &t.admin.0, &t.admin.1);
+    post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/freeze"),
+        csrf,
+        &[("confirm", "yes")],
+    )
+    .await;
+    post_form(
+        admin,
+        &format!("{base}/campaigns/{id}/seed"),
+        csrf,
+        &[("seed", "dice 6 6 1 2 3 4 5 6 1 2 3")],
+    )
+    .await;
+    post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/draw"),
+        csrf,
+        &[],
+    )
+    .await;
+    let (_, _, loc) = post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/fieldwork"),
+        csrf,
+        &[],
+    )
+    .await;
+    assert_eq!(location_query(&loc), "m=fieldwork");
+    (t, sv)
+}
+
+/// A complete, valid set of answers: the first option everywhere, conditions respected.
+pub fn valid_answers(form: &minyi::forms::Form) -> Vec<(String, String)> {
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for q in &form.questions {
+        if let Some(c) = &q.show_if
+            && !fields
+                .iter()
+                .any(|(k, v)| k == &c.question && c.any_of.contains(v))
+        {
+            continue;
+        }
+        let value = match &q.kind {
+            minyi::forms::Kind::Single { options, .. }
+            | minyi::forms::Kind::Multiple { options, .. } => options[0].value.clone(),
+            minyi::forms::Kind::Text { .. } => "好".to_string(),
+        };
+        fields.push((q.id.clone(), value));
+    }
+    fields
+}
