@@ -431,3 +431,44 @@ async fn a_panel_link_before_fieldwork_says_the_survey_has_not_started() {
     let (s, _) = get_text(&client(), &link).await;
     assert_eq!(s, 404);
 }
+
+#[tokio::test]
+async fn editing_the_form_files_after_fieldwork_starts_does_not_change_the_campaign() {
+    let forms = tempfile::tempdir().unwrap();
+    for name in ["recipients.toml", "panel.toml", "scheme.toml"] {
+        std::fs::copy(
+            format!("{}/survey-forms/{name}", env!("CARGO_MANIFEST_DIR")),
+            forms.path().join(name),
+        )
+        .unwrap();
+    }
+    let dir = forms.path().to_path_buf();
+    let app = spawn_with(move |c| c.forms_dir = dir).await;
+    let (t, sv) = fieldwork(&app).await;
+    let pinned = app.db.pinned_forms(t.campaign).await.unwrap();
+    let original = std::fs::read_to_string(forms.path().join("recipients.toml")).unwrap();
+    assert_eq!(
+        pinned
+            .iter()
+            .find(|f| f.role == "recipients")
+            .unwrap()
+            .source,
+        original
+    );
+    // The commission edits the title (and version) during fieldwork.
+    let edited = original
+        .replacen(
+            "title = \"村（社区）服务满意度调查\"",
+            "title = \"改过的标题\"",
+            1,
+        )
+        .replacen("version = \"2026.1\"", "version = \"2026.2\"", 1);
+    assert_ne!(edited, original);
+    std::fs::write(forms.path().join("recipients.toml"), edited).unwrap();
+    let lines = outbox(&app, &sv, t.campaign, &[("kind", "invite")]).await;
+    let (_, page) = get_text(&client(), &format!("{}/s/{}", app.base, lines[0].2)).await;
+    assert!(
+        page.contains("村（社区）服务满意度调查") && !page.contains("改过的标题"),
+        "{page}"
+    );
+}
