@@ -540,3 +540,45 @@ async fn the_case_list_exports_as_xlsx_with_phones_as_text() {
     .await;
     assert_eq!(s, 403);
 }
+
+#[tokio::test]
+async fn an_import_applies_the_replacement_rules_row_by_row() {
+    let app = spawn().await;
+    let (t, sv) = fieldwork(&app).await;
+    let id = t.campaign;
+    let v1 = cases_of(&app, id, "V1").await;
+    // Rank 1: three non-contacts on two days (listed out of time order) → replaced by rank 29.
+    // Rank 2: one busy → stays. Rank 3: not a recipient → replaced by rank 30.
+    let csv = format!(
+        "case_id,attempt_time,outcome\n{a},2026-11-21 09:00,no_answer\n{a},2026-11-20 09:00,busy\n{b},2026-11-20 09:30,busy\n{a},2026-11-20 15:00,switched_off\n{c},2026-11-20 10:00,not_recipient\n",
+        a = v1[0].id,
+        b = v1[1].id,
+        c = v1[2].id
+    );
+    let (s, page) = import(&app, &sv, id, &csv).await;
+    assert_eq!(s, 200, "{page}");
+    assert!(
+        page.contains("已导入 5 行") && page.contains("递补 2 人"),
+        "{page}"
+    );
+    let now = cases_of(&app, id, "V1").await;
+    let released: Vec<_> = now
+        .iter()
+        .filter(|c| c.release_reason != "primary")
+        .map(|c| (c.rank, c.release_reason.clone()))
+        .collect();
+    assert_eq!(
+        released,
+        [
+            (29, "replaces rank 1: non_contact".to_string()),
+            (30, "replaces rank 3: not_eligible".to_string())
+        ]
+    );
+    assert_eq!(now[0].attempts, 3);
+    assert_eq!(
+        now[0].disposition.as_deref(),
+        Some("switched_off"),
+        "the last row of the file for the case"
+    );
+    assert_eq!(now[1].replaced_at, None);
+}

@@ -7,6 +7,7 @@ use crate::domain::now;
 use crate::fieldwork::{
     Attempt, NextRelease, Outcome, ReplacementRules, VillageState, next_release, replacement_reason,
 };
+use std::collections::{HashMap, HashSet};
 
 /// A released case as the surveyor sees it (the only role that sees `phone` in full).
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow, serde::Serialize)]
@@ -64,6 +65,15 @@ pub struct AttemptResult {
     pub released_rank: Option<i64>,
     /// The case warranted a replacement but the village's reserve is used up.
     pub reserve_exhausted: bool,
+}
+
+/// What planning a batch of attempts tracks about a case.
+struct PlannedCase {
+    campaign_id: i64,
+    village_id: i64,
+    rank: i64,
+    completed: bool,
+    replaced: bool,
 }
 
 /// A village's draw as releases inside one transaction need it.
@@ -182,6 +192,10 @@ impl Db {
     /// nothing. A complete voids the case's link, completes the case and stores its response
     /// (the caller has checked the case was not answered). Every other outcome may release
     /// the village's next reserve rank under the campaign's rules.
+    ///
+    /// The rows are planned in memory — cases, their histories and each village's draw are
+    /// read once — and written with multi-row statements, so a 100,000-row import is a few
+    /// hundred statements rather than half a million.
     pub async fn record_attempts(
         &self,
         rows: &[(&NewAttempt, Option<&NewResponse>)],
@@ -195,114 +209,209 @@ impl Db {
                 .await?
         };
         let t = now();
+        let mut case_ids: Vec<i64> = rows.iter().map(|(a, _)| a.case_id).collect();
+        case_ids.sort_unstable();
+        case_ids.dedup();
         on_writer!(self, p => {
             let mut tx = p.begin().await?;
+            // The cases involved (only those of a campaign in fieldwork), and their histories.
+            let mut cases: HashMap<i64, PlannedCase> = HashMap::new();
+            let mut histories: HashMap<i64, Vec<(i64, Attempt)>> = HashMap::new();
+            let mut known_keys: HashSet<String> = HashSet::new();
+            for chunk in case_ids.chunks(1000) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "SELECT c.id, c.campaign_id, c.village_id, c.rank, c.status, c.replaced_at FROM cases c JOIN campaigns k ON k.id = c.campaign_id
+                     WHERE k.state = 'fieldwork' AND c.id IN (");
+                let mut ids = q.separated(", ");
+                for id in chunk {
+                    ids.push_bind(*id);
+                }
+                ids.push_unseparated(")");
+                let found: Vec<(i64, i64, i64, i64, String, Option<i64>)> = q.build_query_as().fetch_all(&mut *tx).await?;
+                for (id, campaign_id, village_id, rank, status, replaced_at) in found {
+                    cases.insert(id, PlannedCase { campaign_id, village_id, rank, completed: status == "completed", replaced: replaced_at.is_some() });
+                }
+                let mut q = sqlx::QueryBuilder::new("SELECT case_id, attempted_at, attempted_on, outcome, import_key FROM attempts WHERE case_id IN (");
+                let mut ids = q.separated(", ");
+                for id in chunk {
+                    ids.push_bind(*id);
+                }
+                ids.push_unseparated(") ORDER BY case_id, attempted_at, id");
+                let past: Vec<(i64, i64, String, String, Option<String>)> = q.build_query_as().fetch_all(&mut *tx).await?;
+                for (case_id, at, day, outcome, key) in past {
+                    if let Some(outcome) = Outcome::parse(&outcome) {
+                        histories.entry(case_id).or_default().push((at, Attempt { day, outcome }));
+                    }
+                    known_keys.extend(key);
+                }
+            }
+
             let mut results = Vec::with_capacity(rows.len());
-            // What releases need to know of a village, read once per transaction.
-            let mut villages: std::collections::HashMap<(i64, i64), VillageCache> = std::collections::HashMap::new();
+            let mut new_attempts: Vec<&NewAttempt> = Vec::new();
+            let mut dispositions: HashMap<i64, &'static str> = HashMap::new();
+            let mut completed: Vec<i64> = Vec::new();
+            let mut responses: Vec<&NewResponse> = Vec::new();
+            let mut villages: HashMap<(i64, i64), VillageCache> = HashMap::new();
+            let mut planned_completes: HashMap<(i64, i64), u64> = HashMap::new();
             for (a, response) in rows {
-                let case: Option<(i64, i64, i64, String, Option<i64>)> = sqlx::query_as(
-                    "SELECT c.campaign_id, c.village_id, c.rank, c.status, c.replaced_at FROM cases c JOIN campaigns k ON k.id = c.campaign_id
-                     WHERE c.id = $1 AND k.state = 'fieldwork'")
-                    .bind(a.case_id).fetch_optional(&mut *tx).await?;
-                let Some((campaign_id, village_id, rank, status, replaced_at)) = case else {
+                let Some(case) = cases.get_mut(&a.case_id) else {
                     results.push(AttemptResult::default());
                     continue;
                 };
-                let inserted = sqlx::query(
-                    "INSERT INTO attempts (case_id, attempted_at, attempted_on, outcome, callback_at, note, recorded_by, import_key)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING")
-                    .bind(a.case_id).bind(a.attempted_at).bind(&a.attempted_on).bind(a.outcome.key())
-                    .bind(a.callback_at).bind(&a.note).bind(a.recorded_by).bind(&a.import_key)
-                    .execute(&mut *tx).await?.rows_affected();
-                if inserted != 1 {
+                if let Some(key) = &a.import_key
+                    && !known_keys.insert(key.clone())
+                {
                     results.push(AttemptResult::default());
                     continue;
                 }
+                new_attempts.push(a);
                 let mut result = AttemptResult { stored: true, ..AttemptResult::default() };
-                if status == "completed" {
+                if case.completed {
                     // The answer stands; the attempt is kept as history only.
                     results.push(result);
                     continue;
                 }
                 if let Some(response) = response {
-                    sqlx::query("UPDATE invitations SET voided = TRUE WHERE case_id = $1 AND NOT used").bind(a.case_id).execute(&mut *tx).await?;
-                    sqlx::query("UPDATE cases SET status = 'completed', disposition = 'complete' WHERE id = $1").bind(a.case_id).execute(&mut *tx).await?;
-                    super::survey::insert_response(&mut tx, response).await?;
-                    if let Some(v) = villages.get_mut(&(campaign_id, village_id)) {
+                    case.completed = true;
+                    completed.push(a.case_id);
+                    dispositions.remove(&a.case_id);
+                    responses.push(response);
+                    *planned_completes.entry((case.campaign_id, case.village_id)).or_default() += 1;
+                    if let Some(v) = villages.get_mut(&(case.campaign_id, case.village_id)) {
                         v.completes += 1;
                     }
                     results.push(result);
                     continue;
                 }
-                sqlx::query("UPDATE cases SET disposition = $1 WHERE id = $2")
-                    .bind(a.outcome.key()).bind(a.case_id).execute(&mut *tx).await?;
-                if replaced_at.is_none() && (a.outcome.is_final() || a.outcome.is_noncontact_attempt()) {
-                    let history: Vec<(String, String)> = sqlx::query_as(
-                        "SELECT attempted_on, outcome FROM attempts WHERE case_id = $1 ORDER BY attempted_at, id")
-                        .bind(a.case_id).fetch_all(&mut *tx).await?;
-                    let attempts: Vec<Attempt> = history
-                        .into_iter()
-                        .filter_map(|(day, outcome)| Outcome::parse(&outcome).map(|outcome| Attempt { day, outcome }))
-                        .collect();
-                    if let Some(reason) = replacement_reason(&rules, &attempts) {
-                        let key = (campaign_id, village_id);
-                        if let std::collections::hash_map::Entry::Vacant(slot) = villages.entry(key) {
-                            // Serialise releases per village (a row lock on PostgreSQL; SQLite has one writer).
-                            let stratum: Option<(i64, i64, String)> = sqlx::query_as(
-                                "UPDATE draw_strata SET size = size WHERE campaign_id = $1 AND village_id = $2 RETURNING population, size, ranked")
-                                .bind(campaign_id).bind(village_id).fetch_optional(&mut *tx).await?;
-                            let (population, size, ranked) = stratum.ok_or(DbError::NotFound)?;
-                            let max_rank: Option<i64> = sqlx::query_scalar("SELECT MAX(rank) FROM cases WHERE campaign_id = $1 AND village_id = $2")
-                                .bind(campaign_id).bind(village_id).fetch_one(&mut *tx).await?;
-                            let completes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE campaign_id = $1 AND village_id = $2 AND status = 'completed'")
-                                .bind(campaign_id).bind(village_id).fetch_one(&mut *tx).await?;
-                            let names: Vec<(String, Option<String>)> = sqlx::query_as(
-                                "SELECT e.phone, e.name FROM roster_entries e JOIN rosters r ON r.id = e.roster_id AND r.is_current
-                                 WHERE r.campaign_id = $1 AND r.village_id = $2")
-                                .bind(campaign_id).bind(village_id).fetch_all(&mut *tx).await?;
-                            slot.insert(VillageCache {
-                                population: population as u64,
-                                size: size as u64,
-                                max_rank: max_rank.unwrap_or(0) as u64,
-                                completes: completes as u64,
-                                ranked: ranked.lines().map(str::to_string).collect(),
-                                names: names.into_iter().filter_map(|(p, n)| n.map(|n| (p, n))).collect(),
-                            });
-                        }
-                        let Some(v) = villages.get_mut(&key) else {
-                            return Err(DbError::NotFound);
-                        };
-                        let state = VillageState {
-                            population: v.population,
-                            size: v.size,
-                            released_ranks: vec![v.max_rank],
-                            completes: v.completes,
-                            pending_replacements: 1,
-                        };
-                        sqlx::query("UPDATE cases SET replaced_at = $1 WHERE id = $2").bind(t).bind(a.case_id).execute(&mut *tx).await?;
-                        // A replaced person's SMS link stops working: the replacement takes the place.
-                        sqlx::query("UPDATE invitations SET voided = TRUE WHERE case_id = $1 AND NOT used")
-                            .bind(a.case_id).execute(&mut *tx).await?;
-                        match next_release(&state) {
-                            NextRelease::Rank(next) => {
-                                let phone = v.ranked.get(next as usize - 1).cloned().unwrap_or_default();
-                                let name = v.names.get(&phone).cloned();
-                                let why = format!("replaces rank {rank}: {}", reason.key());
-                                let case_id: i64 = sqlx::query_scalar(
-                                    "INSERT INTO cases (campaign_id, village_id, rank, phone, name, released_at, release_reason) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
-                                    .bind(campaign_id).bind(village_id).bind(next as i64).bind(&phone).bind(name).bind(t).bind(why)
-                                    .fetch_one(&mut *tx).await?;
-                                sqlx::query("INSERT INTO invitations (case_id) VALUES ($1)").bind(case_id).execute(&mut *tx).await?;
-                                v.max_rank = next;
-                                result.released_rank = Some(next as i64);
-                            }
-                            NextRelease::ReserveExhausted => result.reserve_exhausted = true,
-                            NextRelease::TargetReached | NextRelease::NothingPending => {}
-                        }
+                dispositions.insert(a.case_id, a.outcome.key());
+                let history = histories.entry(a.case_id).or_default();
+                // In time order, a new attempt after any recorded at the same time.
+                let at = history.partition_point(|(t, _)| *t <= a.attempted_at);
+                history.insert(at, (a.attempted_at, Attempt { day: a.attempted_on.clone(), outcome: a.outcome }));
+                if case.replaced || !(a.outcome.is_final() || a.outcome.is_noncontact_attempt()) {
+                    results.push(result);
+                    continue;
+                }
+                let attempts: Vec<Attempt> = history.iter().map(|(_, x)| x.clone()).collect();
+                let Some(reason) = replacement_reason(&rules, &attempts) else {
+                    results.push(result);
+                    continue;
+                };
+                let key = (case.campaign_id, case.village_id);
+                if let std::collections::hash_map::Entry::Vacant(slot) = villages.entry(key) {
+                    // Serialise releases per village (a row lock on PostgreSQL; SQLite has one writer).
+                    let stratum: Option<(i64, i64, String)> = sqlx::query_as(
+                        "UPDATE draw_strata SET size = size WHERE campaign_id = $1 AND village_id = $2 RETURNING population, size, ranked")
+                        .bind(key.0).bind(key.1).fetch_optional(&mut *tx).await?;
+                    let (population, size, ranked) = stratum.ok_or(DbError::NotFound)?;
+                    let max_rank: Option<i64> = sqlx::query_scalar("SELECT MAX(rank) FROM cases WHERE campaign_id = $1 AND village_id = $2")
+                        .bind(key.0).bind(key.1).fetch_one(&mut *tx).await?;
+                    let completes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE campaign_id = $1 AND village_id = $2 AND status = 'completed'")
+                        .bind(key.0).bind(key.1).fetch_one(&mut *tx).await?;
+                    let names: Vec<(String, Option<String>)> = sqlx::query_as(
+                        "SELECT e.phone, e.name FROM roster_entries e JOIN rosters r ON r.id = e.roster_id AND r.is_current
+                         WHERE r.campaign_id = $1 AND r.village_id = $2")
+                        .bind(key.0).bind(key.1).fetch_all(&mut *tx).await?;
+                    // Completes planned earlier in this batch are not in the table yet.
+                    let planned = planned_completes.get(&key).copied().unwrap_or(0);
+                    slot.insert(VillageCache {
+                        population: population as u64,
+                        size: size as u64,
+                        max_rank: max_rank.unwrap_or(0) as u64,
+                        completes: completes as u64 + planned,
+                        ranked: ranked.lines().map(str::to_string).collect(),
+                        names: names.into_iter().filter_map(|(p, n)| n.map(|n| (p, n))).collect(),
+                    });
+                }
+                let Some(v) = villages.get_mut(&key) else {
+                    return Err(DbError::NotFound);
+                };
+                let state = VillageState {
+                    population: v.population,
+                    size: v.size,
+                    released_ranks: vec![v.max_rank],
+                    completes: v.completes,
+                    pending_replacements: 1,
+                };
+                let rank = case.rank;
+                case.replaced = true;
+                sqlx::query("UPDATE cases SET replaced_at = $1 WHERE id = $2").bind(t).bind(a.case_id).execute(&mut *tx).await?;
+                // A replaced person's SMS link stops working: the replacement takes the place.
+                sqlx::query("UPDATE invitations SET voided = TRUE WHERE case_id = $1 AND NOT used")
+                    .bind(a.case_id).execute(&mut *tx).await?;
+                match next_release(&state) {
+                    NextRelease::Rank(next) => {
+                        let phone = v.ranked.get(next as usize - 1).cloned().unwrap_or_default();
+                        let name = v.names.get(&phone).cloned();
+                        let why = format!("replaces rank {rank}: {}", reason.key());
+                        let case_id: i64 = sqlx::query_scalar(
+                            "INSERT INTO cases (campaign_id, village_id, rank, phone, name, released_at, release_reason) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
+                            .bind(key.0).bind(key.1).bind(next as i64).bind(&phone).bind(name).bind(t).bind(why)
+                            .fetch_one(&mut *tx).await?;
+                        sqlx::query("INSERT INTO invitations (case_id) VALUES ($1)").bind(case_id).execute(&mut *tx).await?;
+                        v.max_rank = next;
+                        result.released_rank = Some(next as i64);
                     }
+                    NextRelease::ReserveExhausted => result.reserve_exhausted = true,
+                    NextRelease::TargetReached | NextRelease::NothingPending => {}
                 }
                 results.push(result);
+            }
+
+            // Write what was planned, many rows per statement.
+            for chunk in new_attempts.chunks(2000) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO attempts (case_id, attempted_at, attempted_on, outcome, callback_at, note, recorded_by, import_key) ");
+                q.push_values(chunk, |mut b, a| {
+                    b.push_bind(a.case_id).push_bind(a.attempted_at).push_bind(a.attempted_on.as_str())
+                        .push_bind(a.outcome.key()).push_bind(a.callback_at).push_bind(a.note.as_deref())
+                        .push_bind(a.recorded_by).push_bind(a.import_key.as_deref());
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            let mut by_outcome: HashMap<&'static str, Vec<i64>> = HashMap::new();
+            for (case_id, outcome) in &dispositions {
+                by_outcome.entry(outcome).or_default().push(*case_id);
+            }
+            for (outcome, ids) in &by_outcome {
+                for chunk in ids.chunks(1000) {
+                    let mut q = sqlx::QueryBuilder::new("UPDATE cases SET disposition = ");
+                    q.push_bind(*outcome).push(" WHERE id IN (");
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    list.push_unseparated(")");
+                    q.build().execute(&mut *tx).await?;
+                }
+            }
+            for chunk in completed.chunks(1000) {
+                let mut q = sqlx::QueryBuilder::new("UPDATE invitations SET voided = TRUE WHERE NOT used AND case_id IN (");
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                list.push_unseparated(")");
+                q.build().execute(&mut *tx).await?;
+                let mut q = sqlx::QueryBuilder::new("UPDATE cases SET status = 'completed', disposition = 'complete' WHERE id IN (");
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                list.push_unseparated(")");
+                q.build().execute(&mut *tx).await?;
+            }
+            for chunk in responses.chunks(1000) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO responses (id, campaign_id, village_id, form_id, form_version, form_sha256, mode, answers, answered_on) ");
+                q.push_values(chunk, |mut b, r| {
+                    // 128 random bits: the id says nothing about who or when.
+                    b.push_bind(crate::secrets::random_token()[..32].to_string())
+                        .push_bind(r.campaign_id).push_bind(r.village_id)
+                        .push_bind(r.form_id.as_str()).push_bind(r.form_version.as_str()).push_bind(r.form_sha256.as_str())
+                        .push_bind(r.mode).push_bind(r.answers_json.as_str()).push_bind(r.answered_on.as_str());
+                });
+                q.build().execute(&mut *tx).await?;
             }
             tx.commit().await?;
             Ok(results)
