@@ -115,13 +115,13 @@ async fn home(user: CurrentUser) -> Response {
     Redirect::to(to).into_response()
 }
 
-/// The panel member's start page; questionnaires arrive with a later issue.
+/// A panel member with an account: ratings are given through the personal link.
 async fn panel_home(user: CurrentUser) -> Result<axum::response::Html<String>, AppError> {
     user.require(Role::Panel)?;
     Ok(views::page(
         &user,
         "placeholder.html",
-        minijinja::context! { heading => "两代表一委员评议", detail => "评议尚未开始。开始后,您将在这里看到需要评议的村(社区)。" },
+        minijinja::context! { heading => "两代表一委员评议", detail => "请使用镇纪委发给您的个人评议链接(或扫描二维码)为各村(社区)评议。" },
     ))
 }
 
