@@ -3,11 +3,9 @@
 //!
 //! Run: `cargo bench --bench results_import` (optional `ROWS=20000`).
 
-use minyi::db::{Db, RosterTarget};
-use minyi::domain::VillageCode;
+mod support;
+
 use minyi::forms::Kind;
-use minyi::roster::Limits;
-use minyi::sampling::Seed;
 use std::time::Instant;
 
 fn main() -> anyhow::Result<()> {
@@ -21,45 +19,8 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     rt.block_on(async {
-        let db = Db::connect(&url).await?;
-        db.migrate().await?;
-        minyi::http::bootstrap_admin(&db).await?;
-        let village = db
-            .create_village(
-                &VillageCode::parse("430527101").map_err(anyhow::Error::msg)?,
-                "唐家坊村",
-            )
-            .await?;
-        let campaign = db.create_campaign("bench", "唐家坊镇", 2026).await?;
-        let population = rows + rows / 5;
-        let csv: String = std::iter::once("电话\n".to_string())
-            .chain((0..population).map(|i| format!("{}\n", 13_000_000_000u64 + i as u64 * 7)))
-            .collect();
-        let target = RosterTarget {
-            campaign_id: campaign,
-            village_id: village,
-            file_name: "r.csv".into(),
-            uploaded_by: None,
-        };
-        db.import_roster(
-            &target,
-            std::io::Cursor::new(csv.into_bytes()),
-            Limits::default(),
-        )
-        .await?;
-        db.set_size_rule(
-            campaign,
-            &format!("{{\"method\":\"fixed\",\"size\":{rows}}}"),
-        )
-        .await?;
-        db.freeze(campaign, minyi::sampling::frame_fingerprint)
-            .await?;
-        let seed = Seed::parse("bench seed 1 2 3 4 5 6 7 8").map_err(anyhow::Error::msg)?;
-        db.enter_seed(campaign, seed.as_str(), &seed.commitment(), 1)
-            .await?;
-        minyi::draw::draw_campaign(&db, campaign, 1).await?;
-        let forms = minyi::forms::builtin().map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        minyi::fieldwork::start(&db, campaign, &forms).await?;
+        let (db, campaign, forms) =
+            support::fieldwork_campaign(&url, rows + rows / 5, rows).await?;
         let cases = db.cases(campaign, None).await?;
         // 40% completes with every required answer, 5% refusals (each releases a reserve
         // rank), the rest unanswered calls.

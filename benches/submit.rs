@@ -7,11 +7,10 @@
 //! client is this program. Run: `cargo bench --bench submit`
 //! Optional: `LINKS=20000 SECONDS=10 cargo bench --bench submit`.
 
-use minyi::db::{Db, RosterTarget};
-use minyi::domain::VillageCode;
+mod support;
+
+use minyi::db::Db;
 use minyi::forms::Kind;
-use minyi::roster::Limits;
-use minyi::sampling::Seed;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -99,44 +98,7 @@ fn env(name: &str, default: usize) -> usize {
 
 /// A campaign in fieldwork whose one village has `links` released cases, and their tokens.
 async fn prepare(url: &str, links: usize) -> anyhow::Result<Vec<String>> {
-    let db = Db::connect(url).await?;
-    db.migrate().await?;
-    minyi::http::bootstrap_admin(&db).await?;
-    let village = db
-        .create_village(
-            &VillageCode::parse("430527101").map_err(anyhow::Error::msg)?,
-            "唐家坊村",
-        )
-        .await?;
-    let campaign = db.create_campaign("bench", "唐家坊镇", 2026).await?;
-    let csv: String = std::iter::once("电话\n".to_string())
-        .chain((0..links).map(|i| format!("{}\n", 13_000_000_000u64 + i as u64 * 7)))
-        .collect();
-    let target = RosterTarget {
-        campaign_id: campaign,
-        village_id: village,
-        file_name: "r.csv".into(),
-        uploaded_by: None,
-    };
-    db.import_roster(
-        &target,
-        std::io::Cursor::new(csv.into_bytes()),
-        Limits::default(),
-    )
-    .await?;
-    db.set_size_rule(
-        campaign,
-        &format!("{{\"method\":\"fixed\",\"size\":{links}}}"),
-    )
-    .await?;
-    db.freeze(campaign, minyi::sampling::frame_fingerprint)
-        .await?;
-    let seed = Seed::parse("bench seed 1 2 3 4 5 6 7 8").map_err(anyhow::Error::msg)?;
-    db.enter_seed(campaign, seed.as_str(), &seed.commitment(), 1)
-        .await?;
-    minyi::draw::draw_campaign(&db, campaign, 1).await?;
-    let forms = minyi::forms::builtin().map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    minyi::fieldwork::start(&db, campaign, &forms).await?;
+    let (db, campaign, _) = support::fieldwork_campaign(url, links, links).await?;
     let out = db
         .issue_link_tokens(campaign, None, minyi::secrets::link_token)
         .await?;

@@ -5,6 +5,7 @@
 use super::auth::{CsrfForm, CurrentUser, has_csrf};
 use super::draw::csv_download;
 use super::error::AppError;
+use super::surveyor::surveyor;
 use super::views::ser;
 use super::{AppState, views};
 use crate::db::{CaseRow, NewAttempt, NewResponse};
@@ -48,10 +49,6 @@ pub fn router(config: &crate::config::Config) -> Router<AppState> {
             "/admin/campaigns/{id}/replacement-rules",
             post(set_replacement_rules),
         )
-}
-
-fn surveyor(user: &CurrentUser) -> Result<(), AppError> {
-    user.require(Role::Surveyor)
 }
 
 /// A case's AAPOR class for the response rates (`fieldwork::case_class`, docs/fieldwork.md):

@@ -32,7 +32,8 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-fn surveyor(user: &CurrentUser) -> Result<(), AppError> {
+/// Refuse unless the caller is the surveyor.
+pub(super) fn surveyor(user: &CurrentUser) -> Result<(), AppError> {
     user.require(Role::Surveyor)
 }
 

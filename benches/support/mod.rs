@@ -1,0 +1,56 @@
+//! Set-up shared by the fieldwork benchmarks: a campaign in fieldwork on a fresh database.
+
+use minyi::db::{Db, RosterTarget};
+use minyi::domain::VillageCode;
+use minyi::forms::FormSet;
+use minyi::roster::Limits;
+use minyi::sampling::Seed;
+
+/// One village of `population` recipients, `size` of them drawn and released as cases,
+/// fieldwork started with the built-in forms. Returns the open database, the campaign id
+/// and the forms.
+pub async fn fieldwork_campaign(
+    url: &str,
+    population: usize,
+    size: usize,
+) -> anyhow::Result<(Db, i64, FormSet)> {
+    let db = Db::connect(url).await?;
+    db.migrate().await?;
+    minyi::http::bootstrap_admin(&db).await?;
+    let village = db
+        .create_village(
+            &VillageCode::parse("430527101").map_err(anyhow::Error::msg)?,
+            "唐家坊村",
+        )
+        .await?;
+    let campaign = db.create_campaign("bench", "唐家坊镇", 2026).await?;
+    let csv: String = std::iter::once("电话\n".to_string())
+        .chain((0..population).map(|i| format!("{}\n", 13_000_000_000u64 + i as u64 * 7)))
+        .collect();
+    let target = RosterTarget {
+        campaign_id: campaign,
+        village_id: village,
+        file_name: "r.csv".into(),
+        uploaded_by: None,
+    };
+    db.import_roster(
+        &target,
+        std::io::Cursor::new(csv.into_bytes()),
+        Limits::default(),
+    )
+    .await?;
+    db.set_size_rule(
+        campaign,
+        &format!("{{\"method\":\"fixed\",\"size\":{size}}}"),
+    )
+    .await?;
+    db.freeze(campaign, minyi::sampling::frame_fingerprint)
+        .await?;
+    let seed = Seed::parse("bench seed 1 2 3 4 5 6 7 8").map_err(anyhow::Error::msg)?;
+    db.enter_seed(campaign, seed.as_str(), &seed.commitment(), 1)
+        .await?;
+    minyi::draw::draw_campaign(&db, campaign, 1).await?;
+    let forms = minyi::forms::builtin().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    minyi::fieldwork::start(&db, campaign, &forms).await?;
+    Ok((db, campaign, forms))
+}
