@@ -5,6 +5,8 @@
 //! - a village hands in its roster (`roster`): an Excel or CSV file decoded into normalised
 //!   phones and a receipt whose fingerprint proves what was handed in;
 //! - the rosters are kept per campaign and village (`db`), with accounts and sessions;
+//! - the sample is drawn (`sampling`, `draw`), questioned (`forms`, `fieldwork`), and its
+//!   answers become tallies, item 16 and the verdict (`results`);
 //! - people reach it through the web app (`http`) or the command line (`cli`).
 //!
 //! `domain` holds the small parsed types (village codes, roles, campaign states) that every
@@ -28,6 +30,8 @@ pub mod fieldwork;
 pub mod forms;
 /// The web app: pages for people, a JSON API for tools.
 pub mod http;
+/// Results: tallies with Wilson intervals, item 16, the assessment verdict, publicity days.
+pub mod results;
 /// Roster files (.xlsx, .xls, CSV in UTF-8/GBK) → normalised phones and a receipt.
 pub mod roster;
 /// The verifiable draw, algorithm sample-v1: pure functions from frames and a seed to ranks.

@@ -23,6 +23,8 @@ pub struct Campaign {
     /// The sample-size rule, JSON of `sampling::SizeParameters`.
     pub size_rule: String,
     pub fieldwork_started_at: Option<i64>,
+    /// Made by `minyi demo`: invented data, marked on every page.
+    pub demo: bool,
 }
 
 impl Campaign {
@@ -91,12 +93,12 @@ impl Db {
     }
 
     pub async fn list_campaigns(&self) -> Result<Vec<Campaign>, DbError> {
-        let sql = "SELECT id, name, town, year, state, created_at, frozen_at, frame_fingerprint, size_rule, fieldwork_started_at FROM campaigns ORDER BY year DESC, id DESC";
+        let sql = "SELECT id, name, town, year, state, created_at, frozen_at, frame_fingerprint, size_rule, fieldwork_started_at, demo FROM campaigns ORDER BY year DESC, id DESC";
         Ok(on_pool!(self, p => sqlx::query_as(sql).fetch_all(p).await)?)
     }
 
     pub async fn campaign(&self, id: i64) -> Result<Campaign, DbError> {
-        let sql = "SELECT id, name, town, year, state, created_at, frozen_at, frame_fingerprint, size_rule, fieldwork_started_at FROM campaigns WHERE id = $1";
+        let sql = "SELECT id, name, town, year, state, created_at, frozen_at, frame_fingerprint, size_rule, fieldwork_started_at, demo FROM campaigns WHERE id = $1";
         on_pool!(self, p => sqlx::query_as(sql).bind(id).fetch_optional(p).await)?
             .ok_or(DbError::NotFound)
     }

@@ -10,6 +10,7 @@ mod campaigns;
 mod cases;
 mod draws;
 mod queue;
+mod results;
 mod rosters;
 mod survey;
 
@@ -18,6 +19,10 @@ pub use campaigns::{Campaign, Village};
 pub use cases::{AttemptResult, AttemptRow, CaseRow, NewAttempt};
 pub use draws::{SeedState, StratumRow, VillageFrame};
 pub use queue::SubmitQueue;
+pub use results::{
+    ApproveError, CalendarDay, FrameSize, ItemGradeRow, NegativeRow, Objection, OverrideRow,
+    Publicity,
+};
 pub use rosters::{CrossVillagePhone, ImportError, RosterStatus, RosterTarget};
 pub use survey::{LinkTarget, NewResponse, Outgoing, PanelMember, PinnedForm, Release};
 

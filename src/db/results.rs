@@ -1,0 +1,348 @@
+//! Results (issue 6): the rows tallies are folded from, the grades of items 1–15, the
+//! negative list, item-16 overrides, the working-day calendar, publicity and objections.
+
+use super::{Db, DbError, on_pool, on_writer};
+use crate::domain::now;
+
+/// A village in the draw with its frame size N (the roster's rows at the freeze).
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct FrameSize {
+    pub village_id: i64,
+    pub code: String,
+    pub name: String,
+    pub population: i64,
+}
+
+/// A recorded grade of one of items 1–15.
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct ItemGradeRow {
+    pub village_id: i64,
+    pub item: i64,
+    pub grade: String,
+    /// `self`, `commission` or `onsite`.
+    pub source: String,
+    pub note: String,
+    pub entered_at: i64,
+}
+
+/// A ticked negative-list situation.
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct NegativeRow {
+    pub village_id: i64,
+    pub situation: i64,
+    pub note: String,
+    pub entered_at: i64,
+}
+
+/// One override of item 16's grade (grade `None`: the override was withdrawn).
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct OverrideRow {
+    pub id: i64,
+    pub village_id: i64,
+    pub grade: Option<String>,
+    pub reason: String,
+    pub entered_by: Option<i64>,
+    pub entered_at: i64,
+}
+
+/// A day of the administrator's calendar.
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct CalendarDay {
+    pub day: String,
+    /// `holiday` or `workday`.
+    pub kind: String,
+    pub name: String,
+}
+
+/// A campaign's publicity.
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct Publicity {
+    pub start_date: String,
+    pub end_date: String,
+    pub published_at: i64,
+    pub approved_at: Option<i64>,
+}
+
+/// An objection received during publicity.
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct Objection {
+    pub id: i64,
+    pub village_id: Option<i64>,
+    pub received_on: String,
+    pub summary: String,
+    pub recorded_at: i64,
+    pub resolution: Option<String>,
+    pub resolved_at: Option<i64>,
+}
+
+/// Why approval was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ApproveError {
+    #[error("the results are not published")]
+    NotPublished,
+    #[error("the publicity period ends on {0}")]
+    PeriodNotOver(String),
+    #[error("{0} objection(s) are unresolved")]
+    Unresolved(i64),
+    #[error("the campaign is not closed")]
+    NotClosed,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<sqlx::Error> for ApproveError {
+    fn from(e: sqlx::Error) -> Self {
+        ApproveError::Db(e.into())
+    }
+}
+
+impl Db {
+    /// The villages of the campaign's draw with their frame sizes, by code.
+    pub async fn frame_sizes(&self, campaign_id: i64) -> Result<Vec<FrameSize>, DbError> {
+        let sql = "SELECT s.village_id, v.code, v.name, s.population FROM draw_strata s
+                   JOIN villages v ON v.id = s.village_id WHERE s.campaign_id = $1 ORDER BY v.code";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?)
+    }
+
+    /// A village's responses, as (mode, answers JSON), in storage order (the random id).
+    pub async fn village_responses(
+        &self,
+        campaign_id: i64,
+        village_id: i64,
+    ) -> Result<Vec<(String, String)>, DbError> {
+        let sql = "SELECT mode, answers FROM responses WHERE campaign_id = $1 AND village_id = $2 ORDER BY id";
+        Ok(
+            on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).bind(village_id).fetch_all(p).await)?,
+        )
+    }
+
+    /// Records (or replaces) the grade of item 1–15 of a village.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn set_item_grade(
+        &self,
+        campaign_id: i64,
+        village_id: i64,
+        item: i64,
+        grade: &str,
+        source: &str,
+        note: &str,
+        by: Option<i64>,
+    ) -> Result<(), DbError> {
+        let sql = "INSERT INTO item_grades (campaign_id, village_id, item, grade, source, note, entered_by, entered_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                   ON CONFLICT (campaign_id, village_id, item) DO UPDATE SET grade = excluded.grade,
+                     source = excluded.source, note = excluded.note, entered_by = excluded.entered_by,
+                     entered_at = excluded.entered_at";
+        on_writer!(self, p => sqlx::query(sql).bind(campaign_id).bind(village_id).bind(item).bind(grade)
+            .bind(source).bind(note).bind(by).bind(now()).execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Removes the grade of an item (it becomes "not graded").
+    pub async fn clear_item_grade(
+        &self,
+        campaign_id: i64,
+        village_id: i64,
+        item: i64,
+    ) -> Result<(), DbError> {
+        let sql =
+            "DELETE FROM item_grades WHERE campaign_id = $1 AND village_id = $2 AND item = $3";
+        on_writer!(self, p => sqlx::query(sql).bind(campaign_id).bind(village_id).bind(item).execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Every recorded grade of items 1–15 in the campaign.
+    pub async fn item_grades(&self, campaign_id: i64) -> Result<Vec<ItemGradeRow>, DbError> {
+        let sql = "SELECT village_id, item, grade, source, note, entered_at FROM item_grades
+                   WHERE campaign_id = $1 ORDER BY village_id, item";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?)
+    }
+
+    /// Ticks a negative-list situation (replacing its note), or unticks it with `note = None`.
+    pub async fn set_negative(
+        &self,
+        campaign_id: i64,
+        village_id: i64,
+        situation: i64,
+        note: Option<&str>,
+        by: Option<i64>,
+    ) -> Result<(), DbError> {
+        match note {
+            Some(note) => {
+                let sql = "INSERT INTO negative_findings (campaign_id, village_id, situation, note, entered_by, entered_at)
+                           VALUES ($1, $2, $3, $4, $5, $6)
+                           ON CONFLICT (campaign_id, village_id, situation) DO UPDATE SET note = excluded.note,
+                             entered_by = excluded.entered_by, entered_at = excluded.entered_at";
+                on_writer!(self, p => sqlx::query(sql).bind(campaign_id).bind(village_id).bind(situation)
+                    .bind(note).bind(by).bind(now()).execute(p).await.map(|_| ()))?;
+            }
+            None => {
+                let sql = "DELETE FROM negative_findings WHERE campaign_id = $1 AND village_id = $2 AND situation = $3";
+                on_writer!(self, p => sqlx::query(sql).bind(campaign_id).bind(village_id).bind(situation).execute(p).await.map(|_| ()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every ticked negative-list situation in the campaign.
+    pub async fn negative_findings(&self, campaign_id: i64) -> Result<Vec<NegativeRow>, DbError> {
+        let sql = "SELECT village_id, situation, note, entered_at FROM negative_findings
+                   WHERE campaign_id = $1 ORDER BY village_id, situation";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?)
+    }
+
+    /// Records an override of item 16's grade (`None` withdraws it), with its reason.
+    pub async fn add_override(
+        &self,
+        campaign_id: i64,
+        village_id: i64,
+        grade: Option<&str>,
+        reason: &str,
+        by: Option<i64>,
+    ) -> Result<(), DbError> {
+        let sql = "INSERT INTO item16_overrides (campaign_id, village_id, grade, reason, entered_by, entered_at)
+                   VALUES ($1, $2, $3, $4, $5, $6)";
+        on_writer!(self, p => sqlx::query(sql).bind(campaign_id).bind(village_id).bind(grade).bind(reason)
+            .bind(by).bind(now()).execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Every override of the campaign, oldest first (the last of a village is in force).
+    pub async fn overrides(&self, campaign_id: i64) -> Result<Vec<OverrideRow>, DbError> {
+        let sql =
+            "SELECT id, village_id, grade, reason, entered_by, entered_at FROM item16_overrides
+                   WHERE campaign_id = $1 ORDER BY id";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?)
+    }
+
+    /// Adds or replaces calendar days, in one transaction.
+    pub async fn import_calendar(&self, days: &[CalendarDay]) -> Result<(), DbError> {
+        let sql = "INSERT INTO calendar_days (day, kind, name) VALUES ($1, $2, $3)
+                   ON CONFLICT (day) DO UPDATE SET kind = excluded.kind, name = excluded.name";
+        on_writer!(self, p => {
+            let mut tx = p.begin().await?;
+            for d in days {
+                sqlx::query(sql).bind(&d.day).bind(&d.kind).bind(&d.name).execute(&mut *tx).await?;
+            }
+            tx.commit().await
+        })?;
+        Ok(())
+    }
+
+    /// Removes a day from the calendar.
+    pub async fn delete_calendar_day(&self, day: &str) -> Result<(), DbError> {
+        on_writer!(self, p => sqlx::query("DELETE FROM calendar_days WHERE day = $1").bind(day).execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// The whole calendar, by date.
+    pub async fn calendar(&self) -> Result<Vec<CalendarDay>, DbError> {
+        let sql = "SELECT day, kind, name FROM calendar_days ORDER BY day";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).fetch_all(p).await)?)
+    }
+
+    /// Publishes a closed campaign's results for publicity; false if it is not closed or
+    /// already published.
+    pub async fn publish(
+        &self,
+        campaign_id: i64,
+        start_date: &str,
+        end_date: &str,
+        by: Option<i64>,
+    ) -> Result<bool, DbError> {
+        let sql =
+            "INSERT INTO publicity (campaign_id, start_date, end_date, published_at, published_by)
+                   SELECT id, $2, $3, $4, $5 FROM campaigns WHERE id = $1 AND state = 'closed'
+                   ON CONFLICT (campaign_id) DO NOTHING";
+        let n = on_writer!(self, p => sqlx::query(sql).bind(campaign_id).bind(start_date).bind(end_date)
+            .bind(now()).bind(by).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    /// The campaign's publicity, if published.
+    pub async fn publicity(&self, campaign_id: i64) -> Result<Option<Publicity>, DbError> {
+        let sql = "SELECT start_date, end_date, published_at, approved_at FROM publicity WHERE campaign_id = $1";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_optional(p).await)?)
+    }
+
+    /// Records an objection.
+    pub async fn add_objection(
+        &self,
+        campaign_id: i64,
+        village_id: Option<i64>,
+        received_on: &str,
+        summary: &str,
+        by: Option<i64>,
+    ) -> Result<i64, DbError> {
+        let sql = "INSERT INTO objections (campaign_id, village_id, received_on, summary, recorded_by, recorded_at)
+                   VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+        Ok(
+            on_writer!(self, p => sqlx::query_scalar(sql).bind(campaign_id).bind(village_id).bind(received_on)
+            .bind(summary).bind(by).bind(now()).fetch_one(p).await)?,
+        )
+    }
+
+    /// Resolves an objection of the campaign; false if there is no such unresolved one.
+    pub async fn resolve_objection(
+        &self,
+        campaign_id: i64,
+        id: i64,
+        resolution: &str,
+        by: Option<i64>,
+    ) -> Result<bool, DbError> {
+        let sql = "UPDATE objections SET resolution = $1, resolved_by = $2, resolved_at = $3
+                   WHERE id = $4 AND campaign_id = $5 AND resolution IS NULL";
+        let n = on_writer!(self, p => sqlx::query(sql).bind(resolution).bind(by).bind(now()).bind(id)
+            .bind(campaign_id).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    /// The campaign's objections, oldest first.
+    pub async fn objections(&self, campaign_id: i64) -> Result<Vec<Objection>, DbError> {
+        let sql =
+            "SELECT id, village_id, received_on, summary, recorded_at, resolution, resolved_at
+                   FROM objections WHERE campaign_id = $1 ORDER BY id";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?)
+    }
+
+    /// Approves the campaign: only once the publicity period is over (`today` after its end
+    /// date) and no objection is unresolved; all checked in the writing transaction.
+    pub async fn approve(
+        &self,
+        campaign_id: i64,
+        today: &str,
+        by: Option<i64>,
+    ) -> Result<(), ApproveError> {
+        on_writer!(self, p => {
+            let mut tx = p.begin().await?;
+            let state: Option<String> = sqlx::query_scalar("SELECT state FROM campaigns WHERE id = $1")
+                .bind(campaign_id).fetch_optional(&mut *tx).await?;
+            if state.as_deref() != Some("closed") {
+                return Err(ApproveError::NotClosed);
+            }
+            let end: Option<String> = sqlx::query_scalar("SELECT end_date FROM publicity WHERE campaign_id = $1")
+                .bind(campaign_id).fetch_optional(&mut *tx).await?;
+            let end = end.ok_or(ApproveError::NotPublished)?;
+            if today <= end.as_str() {
+                return Err(ApproveError::PeriodNotOver(end));
+            }
+            let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM objections WHERE campaign_id = $1 AND resolution IS NULL")
+                .bind(campaign_id).fetch_one(&mut *tx).await?;
+            if open > 0 {
+                return Err(ApproveError::Unresolved(open));
+            }
+            sqlx::query("UPDATE publicity SET approved_at = $1, approved_by = $2 WHERE campaign_id = $3")
+                .bind(now()).bind(by).bind(campaign_id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE campaigns SET state = 'approved' WHERE id = $1")
+                .bind(campaign_id).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Marks a campaign as demo data.
+    pub async fn mark_demo(&self, campaign_id: i64) -> Result<(), DbError> {
+        on_writer!(self, p => sqlx::query("UPDATE campaigns SET demo = TRUE WHERE id = $1").bind(campaign_id).execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+}

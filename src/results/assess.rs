@@ -1,0 +1,1694 @@
+//! The "clean village" (清洁村庄) assessment rule, and the offline CSV check
+//! built on it.
+//!
+//! Every assessment item is graded one of 好 / 较好 / 一般 / 差 (best first).
+//! A village earns the title only if
+//!
+//! 1. every item is graded 较好 or better,
+//! 2. the items graded 好 are at least 80% of all items, tested with exact
+//!    integers as `good * 100 >= 80 * total` (13/16 passes, 12/16 fails,
+//!    12/15 passes), and
+//! 3. none of the negative-list situations ①–⑧ occurred.
+//!
+//! [`verdict`] applies the rule to one village. [`assess_csv`] reads a whole
+//! table of villages (one row per village: `village`, `item1` … `itemK`,
+//! `negative`) and [`write_assessment`] writes the results back out as CSV.
+//!
+//! This module is pure: it only reads the bytes it is given and writes to the
+//! writer it is given. It also holds the small helpers that
+//! [`super::calendar`] shares: [`decode_text`] and the spreadsheet row
+//! numbering of CSV records.
+
+use serde::Serialize;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+/// The share of items that must be graded 好, in percent.
+pub const GOOD_SHARE_PERCENT: u32 = 80;
+
+/// At most this many errors are collected from one file.
+pub const MAX_ERRORS: usize = 100;
+
+// ---------------------------------------------------------------------------
+// Grades
+// ---------------------------------------------------------------------------
+
+/// The grade of one assessment item, best first.
+///
+/// The derived ordering follows the declaration order, so a *better* grade
+/// compares *less*: `Grade::Good < Grade::Poor`. Serializes as its Chinese
+/// label (`"好"`, `"较好"`, `"一般"`, `"差"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Grade {
+    /// 好
+    #[serde(rename = "好")]
+    Good,
+    /// 较好
+    #[serde(rename = "较好")]
+    FairlyGood,
+    /// 一般
+    #[serde(rename = "一般")]
+    Average,
+    /// 差
+    #[serde(rename = "差")]
+    Poor,
+}
+
+impl Grade {
+    /// All grades, best first.
+    pub const ALL: [Grade; 4] = [Grade::Good, Grade::FairlyGood, Grade::Average, Grade::Poor];
+
+    /// Parses exactly 好, 较好, 一般 or 差, after trimming whitespace
+    /// (including the full-width space U+3000). Anything else is `None`.
+    pub fn parse(text: &str) -> Option<Grade> {
+        let text = text.trim();
+        Grade::ALL.into_iter().find(|g| g.label() == text)
+    }
+
+    /// The Chinese label: 好, 较好, 一般 or 差.
+    pub fn label(self) -> &'static str {
+        match self {
+            Grade::Good => "好",
+            Grade::FairlyGood => "较好",
+            Grade::Average => "一般",
+            Grade::Poor => "差",
+        }
+    }
+
+    /// True for 好 and 较好.
+    pub fn is_at_least_fairly_good(self) -> bool {
+        matches!(self, Grade::Good | Grade::FairlyGood)
+    }
+}
+
+impl fmt::Display for Grade {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Negative-list situations
+// ---------------------------------------------------------------------------
+
+/// One of the negative-list situations ①–⑧ (numbers 1 to 8).
+///
+/// The number is private so that a value outside 1..=8 cannot exist; build
+/// one with [`Situation::new`] or [`Situation::parse_list`]. Serializes as
+/// its number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Situation(u8);
+
+const CIRCLED: [char; 8] = ['①', '②', '③', '④', '⑤', '⑥', '⑦', '⑧'];
+
+impl Situation {
+    /// The situation with this number, if it is within 1..=8.
+    pub fn new(number: u8) -> Option<Situation> {
+        (1..=8).contains(&number).then_some(Situation(number))
+    }
+
+    /// The situation's number, 1..=8.
+    pub fn number(self) -> u8 {
+        self.0
+    }
+
+    /// The circled digit ① … ⑧.
+    pub fn circled(self) -> char {
+        // The constructor keeps the number within 1..=8; fall back rather
+        // than panic all the same.
+        CIRCLED
+            .get(usize::from(self.0).wrapping_sub(1))
+            .copied()
+            .unwrap_or('?')
+    }
+
+    /// Parses a list of situations as typed into a spreadsheet cell.
+    ///
+    /// Accepts an empty or all-whitespace cell (no situations), circled
+    /// digits ①–⑧, ASCII digits 1–8 and full-width digits １–８, separated by
+    /// any of `,` `，` `、` `;` `；` or whitespace; circled digits may also
+    /// stand directly next to each other (`①③`). The result is sorted and
+    /// deduplicated. The error names the first token that is not a situation,
+    /// e.g. `"9" is not a negative-list situation (1–8 or ①–⑧)`.
+    pub fn parse_list(text: &str) -> Result<Vec<Situation>, String> {
+        let mut found = Vec::new();
+        for token in text.split(is_list_separator).filter(|t| !t.is_empty()) {
+            let mut chars = token.chars();
+            let single = match (chars.next(), chars.next()) {
+                (Some(c), None) => Some(c),
+                _ => None,
+            };
+            if let Some(c) = single {
+                found.push(situation_from_char(c).ok_or_else(|| not_a_situation(token))?);
+            } else if token.chars().all(is_circled_number) {
+                for c in token.chars() {
+                    let s = situation_from_char(c)
+                        .ok_or_else(|| not_a_situation(c.encode_utf8(&mut [0; 4])))?;
+                    found.push(s);
+                }
+            } else {
+                return Err(not_a_situation(token));
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        Ok(found)
+    }
+}
+
+impl fmt::Display for Situation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.circled())
+    }
+}
+
+fn is_list_separator(c: char) -> bool {
+    matches!(c, ',' | '，' | '、' | ';' | '；') || c.is_whitespace()
+}
+
+/// ① (U+2460) through ⑳ (U+2473).
+fn is_circled_number(c: char) -> bool {
+    ('\u{2460}'..='\u{2473}').contains(&c)
+}
+
+fn situation_from_char(c: char) -> Option<Situation> {
+    let number = match c {
+        '1'..='8' => u32::from(c) - u32::from('0'),
+        '１'..='８' => u32::from(c) - u32::from('０'),
+        '①'..='⑧' => u32::from(c) - u32::from('①') + 1,
+        _ => return None,
+    };
+    u8::try_from(number).ok().and_then(Situation::new)
+}
+
+fn not_a_situation(token: &str) -> String {
+    format!(
+        "{} is not a negative-list situation (1–8 or ①–⑧)",
+        quote(token)
+    )
+}
+
+// ---------------------------------------------------------------------------
+// The verdict
+// ---------------------------------------------------------------------------
+
+/// The assessment of one village.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    /// Number of items graded 好.
+    pub good: u32,
+    /// Number of items, graded or not.
+    pub total: u32,
+    /// True iff the village earns the title, i.e. `reasons` is empty.
+    pub passed: bool,
+    /// Why the village failed, in a fixed order (see [`verdict`]).
+    pub reasons: Vec<String>,
+}
+
+/// True iff `good` is at least 80% of `total`, by exact integer arithmetic
+/// (`good * 100 >= 80 * total`).
+pub fn meets_good_share(good: u32, total: u32) -> bool {
+    u64::from(good) * 100 >= u64::from(GOOD_SHARE_PERCENT) * u64::from(total)
+}
+
+/// Applies the assessment rule to one village.
+///
+/// `items` are `(item number, grade)` pairs in any order; `None` means the
+/// item was not graded, which fails the village. `negative` lists the
+/// negative-list situations that occurred (any order, duplicates ignored).
+///
+/// Reasons, in this order:
+/// 1. `no items` when `items` is empty;
+/// 2. each item graded below 较好, in item-number order: `item 7 一般`,
+///    `item 3 差`;
+/// 3. each ungraded item, in item-number order: `item 5 未评`;
+/// 4. `好 12/16 < 80%` when the 好 share test fails;
+/// 5. each negative-list situation, in number order: `负面清单 ③`.
+///
+/// `passed` is true iff there is no reason.
+pub fn verdict(items: &[(u32, Option<Grade>)], negative: &[Situation]) -> Verdict {
+    let total = u32::try_from(items.len()).unwrap_or(u32::MAX);
+    let good = items
+        .iter()
+        .filter(|(_, g)| *g == Some(Grade::Good))
+        .fold(0u32, |n, _| n.saturating_add(1));
+
+    let mut sorted = items.to_vec();
+    sorted.sort_by_key(|(number, _)| *number);
+
+    let mut reasons = Vec::new();
+    if items.is_empty() {
+        reasons.push("no items".to_string());
+    }
+    for (number, grade) in &sorted {
+        if let Some(grade) = grade
+            && !grade.is_at_least_fairly_good()
+        {
+            reasons.push(format!("item {number} {}", grade.label()));
+        }
+    }
+    for (number, grade) in &sorted {
+        if grade.is_none() {
+            reasons.push(format!("item {number} 未评"));
+        }
+    }
+    if total > 0 && !meets_good_share(good, total) {
+        reasons.push(format!("好 {good}/{total} < {GOOD_SHARE_PERCENT}%"));
+    }
+    let mut negative = negative.to_vec();
+    negative.sort_unstable();
+    negative.dedup();
+    for situation in negative {
+        reasons.push(format!("负面清单 {}", situation.circled()));
+    }
+
+    Verdict {
+        good,
+        total,
+        passed: reasons.is_empty(),
+        reasons,
+    }
+}
+
+/// 通过 when passed, 不通过 otherwise.
+pub fn verdict_label(passed: bool) -> &'static str {
+    if passed { "通过" } else { "不通过" }
+}
+
+/// Joins reasons with the full-width semicolon `；`.
+pub fn join_reasons(reasons: &[String]) -> String {
+    reasons.join("；")
+}
+
+// ---------------------------------------------------------------------------
+// Decoding and CSV row numbering (shared with the calendar module)
+// ---------------------------------------------------------------------------
+
+/// The bytes are not text in any encoding [`decode_text`] accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the file is not text in UTF-8, UTF-16 (with byte order mark) or GB18030/GBK")]
+pub struct DecodeError;
+
+impl DecodeError {
+    /// The message in Chinese, for web pages.
+    pub fn message_zh(&self) -> &'static str {
+        "文件不是 UTF-8、UTF-16（带 BOM）或 GB18030/GBK 编码的文本，请在 Excel 中另存为 CSV 后再试"
+    }
+}
+
+/// Decodes a text file: UTF-8, UTF-16LE or UTF-16BE when it starts with a
+/// byte order mark (the mark is removed); otherwise UTF-8 if the bytes are
+/// valid UTF-8, else GB18030 (a superset of GBK, what Chinese Excel saves).
+///
+/// Text containing NUL characters is rejected: it is binary, or UTF-16
+/// without a byte order mark.
+pub fn decode_text(bytes: &[u8]) -> Result<Cow<'_, str>, DecodeError> {
+    let text = if let Some((encoding, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
+        let rest = bytes.get(bom_len..).unwrap_or_default();
+        encoding
+            .decode_without_bom_handling_and_without_replacement(rest)
+            .ok_or(DecodeError)?
+    } else if let Ok(text) = std::str::from_utf8(bytes) {
+        Cow::Borrowed(text)
+    } else {
+        encoding_rs::GB18030
+            .decode_without_bom_handling_and_without_replacement(bytes)
+            .ok_or(DecodeError)?
+    };
+    if text.contains('\0') {
+        return Err(DecodeError);
+    }
+    Ok(text)
+}
+
+/// One CSV record and the row number a spreadsheet shows for it.
+#[derive(Debug, Clone)]
+pub(super) struct NumberedRecord {
+    /// 1-based row number, counting each CSV record (however many lines its
+    /// quoted fields span) and each empty line as one row.
+    pub(super) row: u64,
+    pub(super) record: csv::StringRecord,
+}
+
+/// Reads all records of a CSV text (no header handling, any number of
+/// fields per record).
+///
+/// The row number of a record is the number of line breaks before it that
+/// are not inside a quoted field, plus one, which is what a spreadsheet
+/// shows: a field spanning two lines is still one row, and an empty line
+/// (which the CSV reader skips) still takes up a row. A file whose only
+/// line breaks are lone carriage returns is read as if they were newlines.
+///
+/// On a CSV syntax error, returns the records read so far and the error's
+/// row and message.
+pub(super) fn read_numbered_records(text: &str) -> (Vec<NumberedRecord>, Option<(u64, String)>) {
+    let text: Cow<'_, str> = if !text.contains('\n') && text.contains('\r') {
+        Cow::Owned(text.replace('\r', "\n"))
+    } else {
+        Cow::Borrowed(text)
+    };
+    let bytes = text.as_bytes();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+
+    let mut records = Vec::new();
+    let mut counted_up_to = 0usize;
+    let mut newlines_before = 0u64;
+    let mut newlines_inside = 0u64;
+    loop {
+        let start = usize::try_from(reader.position().byte())
+            .unwrap_or(bytes.len())
+            .min(bytes.len());
+        let mut record = csv::StringRecord::new();
+        let more = reader.read_record(&mut record);
+        // Skip the empty lines the reader skipped, so the row is that of the
+        // record's first character.
+        let skipped = bytes
+            .get(start..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|b| matches!(b, b'\r' | b'\n'))
+            .count();
+        let content_start = start.saturating_add(skipped).min(bytes.len());
+        if content_start > counted_up_to {
+            newlines_before += count_newlines(bytes.get(counted_up_to..content_start));
+            counted_up_to = content_start;
+        }
+        let row = (newlines_before + 1).saturating_sub(newlines_inside);
+        match more {
+            Ok(true) => {}
+            Ok(false) => return (records, None),
+            Err(e) => return (records, Some((row, e.to_string()))),
+        }
+        newlines_inside += record
+            .iter()
+            .map(|field| count_newlines(Some(field.as_bytes())))
+            .sum::<u64>();
+        records.push(NumberedRecord { row, record });
+    }
+}
+
+fn count_newlines(bytes: Option<&[u8]>) -> u64 {
+    bytes
+        .unwrap_or_default()
+        .iter()
+        .filter(|b| **b == b'\n')
+        .fold(0u64, |n, _| n + 1)
+}
+
+/// Spreadsheet column letters for a 0-based column index: A, B, …, Z, AA, ….
+pub(super) fn column_letters(index: usize) -> String {
+    let mut n = index as u128 + 1;
+    let mut letters = Vec::new();
+    while n > 0 {
+        let rem = (n - 1) % 26;
+        letters.push(char::from(b'A' + rem as u8));
+        n = (n - 1) / 26;
+    }
+    letters.iter().rev().collect()
+}
+
+/// Quotes a cell value for an error message; long values are shortened.
+pub(super) fn quote(value: &str) -> String {
+    const MAX_CHARS: usize = 40;
+    if value.chars().count() > MAX_CHARS {
+        let short: String = value.chars().take(MAX_CHARS).collect();
+        format!("\"{short}…\"")
+    } else {
+        format!("\"{value}\"")
+    }
+}
+
+/// True when every cell of the record is empty or whitespace.
+pub(super) fn is_blank(record: &csv::StringRecord) -> bool {
+    record.iter().all(|field| field.trim().is_empty())
+}
+
+// ---------------------------------------------------------------------------
+// Offline CSV assessment
+// ---------------------------------------------------------------------------
+
+/// One problem found in the input file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    /// Row number as a spreadsheet shows it (header = row 1); `None` for
+    /// problems with the whole file.
+    pub row: Option<u64>,
+    /// Column name from the header (or its letter when it has no name).
+    pub column: Option<String>,
+    /// Precise English description, without the location.
+    pub message: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.row, &self.column) {
+            (Some(row), Some(column)) => write!(f, "row {row}, column {column}: {}", self.message),
+            (Some(row), None) => write!(f, "row {row}: {}", self.message),
+            (None, Some(column)) => write!(f, "column {column}: {}", self.message),
+            (None, None) => f.write_str(&self.message),
+        }
+    }
+}
+
+/// Why a file could not be assessed: every problem found, one per line when
+/// displayed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct AssessError {
+    /// The problems, at most [`MAX_ERRORS`] of them, in file order.
+    pub errors: Vec<RowError>,
+    /// True when there were more problems than `errors` holds.
+    pub truncated: bool,
+}
+
+impl fmt::Display for AssessError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, error) in self.errors.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{error}")?;
+        }
+        if self.truncated {
+            if !self.errors.is_empty() {
+                writeln!(f)?;
+            }
+            write!(
+                f,
+                "(more errors not shown; only the first {MAX_ERRORS} are listed)"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// One village of the input and its assessment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AssessedRow {
+    /// The village name as given (trimmed).
+    pub village: String,
+    /// The outcome.
+    pub verdict: Verdict,
+}
+
+/// Collects errors up to [`MAX_ERRORS`].
+struct Errors {
+    list: Vec<RowError>,
+    truncated: bool,
+}
+
+impl Errors {
+    fn new() -> Self {
+        Errors {
+            list: Vec::new(),
+            truncated: false,
+        }
+    }
+
+    fn push(&mut self, row: Option<u64>, column: Option<&str>, message: String) {
+        if self.list.len() < MAX_ERRORS {
+            self.list.push(RowError {
+                row,
+                column: column.map(str::to_string),
+                message,
+            });
+        } else {
+            self.truncated = true;
+        }
+    }
+
+    fn full(&self) -> bool {
+        self.truncated
+    }
+
+    fn into_error(self) -> AssessError {
+        AssessError {
+            errors: self.list,
+            truncated: self.truncated,
+        }
+    }
+}
+
+fn file_error(message: impl Into<String>) -> AssessError {
+    AssessError {
+        errors: vec![RowError {
+            row: None,
+            column: None,
+            message: message.into(),
+        }],
+        truncated: false,
+    }
+}
+
+/// What one header column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Village,
+    Item(u32),
+    Negative,
+    /// A column with an empty header: its cells must be empty too.
+    Unnamed,
+}
+
+fn classify_header(name: &str) -> Option<Column> {
+    match name {
+        "" => Some(Column::Unnamed),
+        "village" => Some(Column::Village),
+        "negative" => Some(Column::Negative),
+        _ => {
+            let digits = name.strip_prefix("item")?;
+            let canonical = !digits.is_empty()
+                && !digits.starts_with('0')
+                && digits.bytes().all(|b| b.is_ascii_digit());
+            if !canonical {
+                return None;
+            }
+            digits.parse::<u32>().ok().map(Column::Item)
+        }
+    }
+}
+
+/// The validated layout of the header row.
+struct Layout {
+    /// Header name (trimmed) and meaning of each column, by position.
+    columns: Vec<(String, Column)>,
+    item_count: u32,
+}
+
+fn parse_header(row: u64, header: &csv::StringRecord, errors: &mut Errors) -> Option<Layout> {
+    let mut columns = Vec::with_capacity(header.len());
+    let mut first_seen: HashMap<&str, usize> = HashMap::new();
+    let mut items: BTreeMap<u32, usize> = BTreeMap::new();
+    let before = errors.list.len();
+
+    for (index, raw) in header.iter().enumerate() {
+        let name = raw.trim();
+        if !name.is_empty() {
+            if let Some(&first) = first_seen.get(name) {
+                errors.push(
+                    Some(row),
+                    Some(name),
+                    format!(
+                        "{} appears more than once in the header (columns {} and {})",
+                        quote(name),
+                        column_letters(first),
+                        column_letters(index)
+                    ),
+                );
+                continue;
+            }
+            first_seen.insert(name, index);
+        }
+        match classify_header(name) {
+            Some(column) => {
+                if let Column::Item(n) = column {
+                    items.insert(n, index);
+                }
+                columns.push((name.to_string(), column));
+            }
+            None => errors.push(
+                Some(row),
+                Some(name),
+                format!(
+                    "unknown column {} (expected village, item1 … itemK and negative)",
+                    quote(name)
+                ),
+            ),
+        }
+    }
+
+    for required in ["village", "negative"] {
+        if !first_seen.contains_key(required) {
+            errors.push(Some(row), None, format!("missing column \"{required}\""));
+        }
+    }
+    let item_count = match items.last_key_value() {
+        None => {
+            errors.push(
+                Some(row),
+                None,
+                "no item columns (expected item1, item2, …)".to_string(),
+            );
+            0
+        }
+        Some((&max, _)) => {
+            for n in 1..=max {
+                if errors.full() {
+                    break;
+                }
+                if !items.contains_key(&n) {
+                    errors.push(
+                        Some(row),
+                        None,
+                        format!(
+                            "missing column \"item{n}\" (item columns must run from item1 to item{max} without gaps)"
+                        ),
+                    );
+                }
+            }
+            max
+        }
+    };
+
+    (errors.list.len() == before && !errors.full()).then_some(Layout {
+        columns,
+        item_count,
+    })
+}
+
+/// Reads and assesses a CSV table of villages.
+///
+/// The file is decoded with [`decode_text`]. Row 1 is the header: exactly
+/// the columns `village`, `item1` … `itemK` (K ≥ 1, no gaps) and `negative`,
+/// in any order, names trimmed and case-sensitive. Columns with an empty
+/// header are tolerated as long as all their cells are empty (spreadsheets
+/// sometimes save such columns). Each later row is one village: a non-empty
+/// unique name, a grade in every item column and a negative-list cell read
+/// by [`Situation::parse_list`]. Rows whose cells are all empty are skipped.
+///
+/// Returns the villages in input order, or every problem found (up to
+/// [`MAX_ERRORS`]), each naming its spreadsheet row and column.
+pub fn assess_csv(bytes: &[u8]) -> Result<Vec<AssessedRow>, AssessError> {
+    let text = decode_text(bytes).map_err(|e| file_error(e.to_string()))?;
+    let (records, read_error) = read_numbered_records(&text);
+    let mut errors = Errors::new();
+
+    let mut records = records.into_iter().skip_while(|r| is_blank(&r.record));
+    let Some(header) = records.next() else {
+        if let Some((row, message)) = read_error {
+            errors.push(Some(row), None, format!("cannot read the CSV: {message}"));
+            return Err(errors.into_error());
+        }
+        return Err(file_error("the file is empty"));
+    };
+    let Some(layout) = parse_header(header.row, &header.record, &mut errors) else {
+        return Err(errors.into_error());
+    };
+
+    let mut villages: Vec<AssessedRow> = Vec::new();
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    for NumberedRecord { row, record } in records {
+        if errors.full() {
+            break;
+        }
+        if is_blank(&record) {
+            continue;
+        }
+        if record.len() != layout.columns.len() {
+            errors.push(
+                Some(row),
+                None,
+                format!(
+                    "expected {} fields as in the header, found {}",
+                    layout.columns.len(),
+                    record.len()
+                ),
+            );
+            continue;
+        }
+
+        let mut village = None;
+        let mut items = Vec::with_capacity(usize::try_from(layout.item_count).unwrap_or(0));
+        let mut negative = Vec::new();
+        let mut row_ok = true;
+        for (index, ((name, column), cell)) in layout.columns.iter().zip(record.iter()).enumerate()
+        {
+            let cell = cell.trim();
+            match column {
+                Column::Village => {
+                    if cell.is_empty() {
+                        errors.push(Some(row), Some(name), "village name is empty".to_string());
+                        row_ok = false;
+                    } else if let Some(first) = seen.get(cell) {
+                        errors.push(
+                            Some(row),
+                            Some(name),
+                            format!("village {} already appears in row {first}", quote(cell)),
+                        );
+                        row_ok = false;
+                    } else {
+                        seen.insert(cell.to_string(), row);
+                        village = Some(cell.to_string());
+                    }
+                }
+                Column::Item(n) => match Grade::parse(cell) {
+                    Some(grade) => items.push((*n, Some(grade))),
+                    None if cell.is_empty() => {
+                        errors.push(
+                            Some(row),
+                            Some(name),
+                            "missing grade (好, 较好, 一般 or 差)".to_string(),
+                        );
+                        row_ok = false;
+                    }
+                    None => {
+                        errors.push(
+                            Some(row),
+                            Some(name),
+                            format!("{} is not a grade (好, 较好, 一般 or 差)", quote(cell)),
+                        );
+                        row_ok = false;
+                    }
+                },
+                Column::Negative => match Situation::parse_list(cell) {
+                    Ok(list) => negative = list,
+                    Err(message) => {
+                        errors.push(Some(row), Some(name), message);
+                        row_ok = false;
+                    }
+                },
+                Column::Unnamed => {
+                    if !cell.is_empty() {
+                        let letter = column_letters(index);
+                        errors.push(
+                            Some(row),
+                            Some(&letter),
+                            format!("{} is in a column without a header", quote(cell)),
+                        );
+                        row_ok = false;
+                    }
+                }
+            }
+        }
+        if let (true, Some(village)) = (row_ok, village) {
+            villages.push(AssessedRow {
+                village,
+                verdict: verdict(&items, &negative),
+            });
+        }
+    }
+
+    if let Some((row, message)) = read_error {
+        errors.push(Some(row), None, format!("cannot read the CSV: {message}"));
+    }
+    if !errors.list.is_empty() || errors.truncated {
+        return Err(errors.into_error());
+    }
+    if villages.is_empty() {
+        return Err(file_error("the file has a header but no village rows"));
+    }
+    Ok(villages)
+}
+
+/// Writes assessed villages as CSV: header `village,good,total,verdict,reasons`,
+/// one row per village in the given order, verdict 通过/不通过, reasons joined
+/// with `；` (empty when passed). UTF-8 without byte order mark, standard CSV
+/// quoting.
+pub fn write_assessment<W: std::io::Write>(rows: &[AssessedRow], out: W) -> std::io::Result<()> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(["village", "good", "total", "verdict", "reasons"])?;
+    for row in rows {
+        let v = &row.verdict;
+        writer.write_record([
+            row.village.as_str(),
+            &v.good.to_string(),
+            &v.total.to_string(),
+            verdict_label(v.passed),
+            &join_reasons(&v.reasons),
+        ])?;
+    }
+    writer.flush()
+}
+
+// ---------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Items numbered 1.. with the given grades.
+    fn graded(grades: &[Grade]) -> Vec<(u32, Option<Grade>)> {
+        grades
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (i as u32 + 1, Some(*g)))
+            .collect()
+    }
+
+    fn goods_then(good: usize, total: usize, rest: Grade) -> Vec<(u32, Option<Grade>)> {
+        let grades: Vec<Grade> = (0..total)
+            .map(|i| if i < good { Grade::Good } else { rest })
+            .collect();
+        graded(&grades)
+    }
+
+    fn s(n: u8) -> Situation {
+        Situation::new(n).expect("test situation in range")
+    }
+
+    // --- Grade -----------------------------------------------------------
+
+    #[test]
+    fn grade_parse_accepts_exact_labels_with_whitespace() {
+        assert_eq!(Grade::parse("好"), Some(Grade::Good));
+        assert_eq!(Grade::parse("较好"), Some(Grade::FairlyGood));
+        assert_eq!(Grade::parse("一般"), Some(Grade::Average));
+        assert_eq!(Grade::parse("差"), Some(Grade::Poor));
+        assert_eq!(Grade::parse("  好\t"), Some(Grade::Good));
+        assert_eq!(
+            Grade::parse("\u{3000}较好\u{3000}"),
+            Some(Grade::FairlyGood)
+        );
+        for bad in ["", " ", "良好", "好好", "较 好", "good", "A", "优", "好。"] {
+            assert_eq!(Grade::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn grade_labels_order_and_threshold() {
+        for g in Grade::ALL {
+            assert_eq!(Grade::parse(g.label()), Some(g));
+            assert_eq!(g.to_string(), g.label());
+        }
+        assert!(Grade::Good < Grade::FairlyGood);
+        assert!(Grade::FairlyGood < Grade::Average);
+        assert!(Grade::Average < Grade::Poor);
+        assert!(Grade::Good.is_at_least_fairly_good());
+        assert!(Grade::FairlyGood.is_at_least_fairly_good());
+        assert!(!Grade::Average.is_at_least_fairly_good());
+        assert!(!Grade::Poor.is_at_least_fairly_good());
+    }
+
+    /// A serializer that only records the string or unit-variant name it is
+    /// given, to check the serde name without a JSON dependency.
+    mod name_probe {
+        use serde::ser::{self, Impossible, Serialize};
+        use std::fmt;
+
+        #[derive(Debug)]
+        pub struct Unsupported;
+        impl fmt::Display for Unsupported {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("unsupported")
+            }
+        }
+        impl std::error::Error for Unsupported {}
+        impl ser::Error for Unsupported {
+            fn custom<T: fmt::Display>(_: T) -> Self {
+                Unsupported
+            }
+        }
+
+        pub struct Probe;
+
+        pub fn name_of<T: Serialize>(value: &T) -> Result<String, Unsupported> {
+            value.serialize(Probe)
+        }
+
+        macro_rules! unsupported {
+            ($($method:ident($($arg:ty),*)),* $(,)?) => {
+                $(fn $method(self, $(_: $arg),*) -> Result<String, Unsupported> { Err(Unsupported) })*
+            };
+        }
+
+        impl ser::Serializer for Probe {
+            type Ok = String;
+            type Error = Unsupported;
+            type SerializeSeq = Impossible<String, Unsupported>;
+            type SerializeTuple = Impossible<String, Unsupported>;
+            type SerializeTupleStruct = Impossible<String, Unsupported>;
+            type SerializeTupleVariant = Impossible<String, Unsupported>;
+            type SerializeMap = Impossible<String, Unsupported>;
+            type SerializeStruct = Impossible<String, Unsupported>;
+            type SerializeStructVariant = Impossible<String, Unsupported>;
+
+            fn serialize_str(self, v: &str) -> Result<String, Unsupported> {
+                Ok(v.to_string())
+            }
+            fn serialize_unit_variant(
+                self,
+                _: &'static str,
+                _: u32,
+                variant: &'static str,
+            ) -> Result<String, Unsupported> {
+                Ok(variant.to_string())
+            }
+            fn serialize_u8(self, v: u8) -> Result<String, Unsupported> {
+                Ok(v.to_string())
+            }
+            fn serialize_newtype_struct<T: ?Sized + Serialize>(
+                self,
+                _: &'static str,
+                value: &T,
+            ) -> Result<String, Unsupported> {
+                value.serialize(self)
+            }
+            unsupported!(
+                serialize_bool(bool),
+                serialize_i8(i8),
+                serialize_i16(i16),
+                serialize_i32(i32),
+                serialize_i64(i64),
+                serialize_u16(u16),
+                serialize_u32(u32),
+                serialize_u64(u64),
+                serialize_f32(f32),
+                serialize_f64(f64),
+                serialize_char(char),
+                serialize_bytes(&[u8]),
+                serialize_none(),
+                serialize_unit(),
+                serialize_unit_struct(&'static str),
+            );
+            fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<String, Unsupported> {
+                Err(Unsupported)
+            }
+            fn serialize_newtype_variant<T: ?Sized + Serialize>(
+                self,
+                _: &'static str,
+                _: u32,
+                _: &'static str,
+                _: &T,
+            ) -> Result<String, Unsupported> {
+                Err(Unsupported)
+            }
+            fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Unsupported> {
+                Err(Unsupported)
+            }
+            fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Unsupported> {
+                Err(Unsupported)
+            }
+            fn serialize_tuple_struct(
+                self,
+                _: &'static str,
+                _: usize,
+            ) -> Result<Self::SerializeTupleStruct, Unsupported> {
+                Err(Unsupported)
+            }
+            fn serialize_tuple_variant(
+                self,
+                _: &'static str,
+                _: u32,
+                _: &'static str,
+                _: usize,
+            ) -> Result<Self::SerializeTupleVariant, Unsupported> {
+                Err(Unsupported)
+            }
+            fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Unsupported> {
+                Err(Unsupported)
+            }
+            fn serialize_struct(
+                self,
+                _: &'static str,
+                _: usize,
+            ) -> Result<Self::SerializeStruct, Unsupported> {
+                Err(Unsupported)
+            }
+            fn serialize_struct_variant(
+                self,
+                _: &'static str,
+                _: u32,
+                _: &'static str,
+                _: usize,
+            ) -> Result<Self::SerializeStructVariant, Unsupported> {
+                Err(Unsupported)
+            }
+        }
+    }
+
+    #[test]
+    fn grade_serializes_as_chinese_label_and_situation_as_number() {
+        for g in Grade::ALL {
+            assert_eq!(name_probe::name_of(&g).ok().as_deref(), Some(g.label()));
+        }
+        assert_eq!(name_probe::name_of(&s(3)).ok().as_deref(), Some("3"));
+    }
+
+    // --- Situation -------------------------------------------------------
+
+    #[test]
+    fn situation_new_and_circled() {
+        assert_eq!(Situation::new(0), None);
+        assert_eq!(Situation::new(9), None);
+        let circled: String = (1..=8).map(|n| s(n).circled()).collect();
+        assert_eq!(circled, "①②③④⑤⑥⑦⑧");
+        assert_eq!(s(5).number(), 5);
+        assert_eq!(s(5).to_string(), "⑤");
+    }
+
+    #[test]
+    fn negative_list_parsing_table() {
+        let ok: &[(&str, &[u8])] = &[
+            ("", &[]),
+            ("   ", &[]),
+            ("\u{3000}", &[]),
+            ("③", &[3]),
+            ("3", &[3]),
+            ("３", &[3]),
+            ("①③", &[1, 3]),
+            ("③①", &[1, 3]),
+            ("①②③④⑤⑥⑦⑧", &[1, 2, 3, 4, 5, 6, 7, 8]),
+            ("1,2", &[1, 2]),
+            ("1，2", &[1, 2]),
+            ("1、2", &[1, 2]),
+            ("1;2", &[1, 2]),
+            ("1；2", &[1, 2]),
+            ("1 2", &[1, 2]),
+            ("1\u{3000}2", &[1, 2]),
+            (" 8 , ,1 ", &[1, 8]),
+            ("3,③,３", &[3]),
+            ("①③、5，８", &[1, 3, 5, 8]),
+            ("⑧⑧", &[8]),
+            (",;、", &[]),
+        ];
+        for (input, expected) in ok {
+            let got: Vec<u8> = Situation::parse_list(input)
+                .unwrap_or_else(|e| panic!("{input:?}: {e}"))
+                .into_iter()
+                .map(Situation::number)
+                .collect();
+            assert_eq!(&got, expected, "{input:?}");
+        }
+
+        let bad: &[(&str, &str)] = &[
+            ("9", "9"),
+            ("0", "0"),
+            ("13", "13"),
+            ("１０", "１０"),
+            ("⑨", "⑨"),
+            ("①⑨", "⑨"),
+            ("1,x", "x"),
+            ("①3", "①3"),
+            ("3号", "3号"),
+            ("(3)", "(3)"),
+            ("-1", "-1"),
+            ("无", "无"),
+        ];
+        for (input, token) in bad {
+            assert_eq!(
+                Situation::parse_list(input),
+                Err(format!(
+                    "\"{token}\" is not a negative-list situation (1–8 or ①–⑧)"
+                )),
+                "{input:?}"
+            );
+        }
+    }
+
+    // --- verdict ---------------------------------------------------------
+
+    #[test]
+    fn thirteen_good_three_fairly_good_of_sixteen_passes() {
+        let v = verdict(&goods_then(13, 16, Grade::FairlyGood), &[]);
+        assert_eq!(
+            v,
+            Verdict {
+                good: 13,
+                total: 16,
+                passed: true,
+                reasons: vec![]
+            }
+        );
+    }
+
+    #[test]
+    fn twelve_good_of_sixteen_fails_on_share() {
+        let v = verdict(&goods_then(12, 16, Grade::FairlyGood), &[]);
+        assert!(!v.passed);
+        assert_eq!(v.good, 12);
+        assert_eq!(v.total, 16);
+        assert_eq!(v.reasons, vec!["好 12/16 < 80%"]);
+    }
+
+    #[test]
+    fn twelve_good_of_fifteen_is_exactly_eighty_percent_and_passes() {
+        let v = verdict(&goods_then(12, 15, Grade::FairlyGood), &[]);
+        assert!(v.passed, "{v:?}");
+        assert!(meets_good_share(12, 15));
+        assert!(meets_good_share(4, 5));
+        assert!(!meets_good_share(3, 4));
+        assert!(meets_good_share(u32::MAX, u32::MAX));
+    }
+
+    #[test]
+    fn one_average_item_fails() {
+        let mut items = goods_then(15, 16, Grade::Good);
+        items[6].1 = Some(Grade::Average);
+        let v = verdict(&items, &[]);
+        assert!(!v.passed);
+        assert_eq!(v.good, 15);
+        assert_eq!(v.reasons, vec!["item 7 一般"]);
+    }
+
+    #[test]
+    fn negative_situation_fails() {
+        let v = verdict(&goods_then(16, 16, Grade::Good), &[s(3)]);
+        assert!(!v.passed);
+        assert_eq!(v.reasons, vec!["负面清单 ③"]);
+    }
+
+    #[test]
+    fn reasons_come_in_the_documented_order() {
+        // Items out of order, two bad grades, one ungraded, share failing,
+        // situations unsorted with a duplicate.
+        let items = vec![
+            (9, Some(Grade::Poor)),
+            (1, Some(Grade::Good)),
+            (5, None),
+            (3, Some(Grade::Average)),
+            (2, Some(Grade::FairlyGood)),
+            (4, None),
+        ];
+        let v = verdict(&items, &[s(7), s(2), s(7)]);
+        assert!(!v.passed);
+        assert_eq!(v.good, 1);
+        assert_eq!(v.total, 6);
+        assert_eq!(
+            v.reasons,
+            vec![
+                "item 3 一般",
+                "item 9 差",
+                "item 4 未评",
+                "item 5 未评",
+                "好 1/6 < 80%",
+                "负面清单 ②",
+                "负面清单 ⑦",
+            ]
+        );
+        assert_eq!(
+            join_reasons(&v.reasons),
+            "item 3 一般；item 9 差；item 4 未评；item 5 未评；好 1/6 < 80%；负面清单 ②；负面清单 ⑦"
+        );
+    }
+
+    #[test]
+    fn ungraded_item_fails_even_when_share_is_met() {
+        let mut items = goods_then(16, 16, Grade::Good);
+        items.push((17, None));
+        let v = verdict(&items, &[]);
+        assert_eq!(v.total, 17);
+        assert_eq!(v.good, 16);
+        assert!(!v.passed);
+        assert_eq!(v.reasons, vec!["item 17 未评"]);
+    }
+
+    #[test]
+    fn no_items_fails() {
+        let v = verdict(&[], &[]);
+        assert!(!v.passed);
+        assert_eq!(v.total, 0);
+        assert_eq!(v.reasons, vec!["no items"]);
+        let v = verdict(&[], &[s(1)]);
+        assert_eq!(v.reasons, vec!["no items", "负面清单 ①"]);
+    }
+
+    #[test]
+    fn every_good_count_of_sixteen() {
+        for good in 0..=16usize {
+            for rest in [Grade::FairlyGood, Grade::Average] {
+                let v = verdict(&goods_then(good, 16, rest), &[]);
+                let expect_pass = good >= 13 && (good == 16 || rest == Grade::FairlyGood);
+                assert_eq!(v.passed, expect_pass, "good={good} rest={rest}");
+                assert_eq!(v.good as usize, good);
+                assert_eq!(v.passed, v.reasons.is_empty());
+            }
+            let v = verdict(&goods_then(good, 16, Grade::FairlyGood), &[]);
+            assert_eq!(v.passed, good >= 13, "good={good}");
+            assert_eq!(meets_good_share(good as u32, 16), good >= 13);
+        }
+    }
+
+    #[test]
+    fn share_matches_exact_rational_comparison() {
+        for total in 1..=40u32 {
+            for good in 0..=total {
+                // good / total >= 4 / 5  ⇔  5 * good >= 4 * total
+                assert_eq!(meets_good_share(good, total), 5 * good >= 4 * total);
+            }
+        }
+    }
+
+    #[test]
+    fn labels() {
+        assert_eq!(verdict_label(true), "通过");
+        assert_eq!(verdict_label(false), "不通过");
+        assert_eq!(join_reasons(&[]), "");
+        assert_eq!(join_reasons(&["a".to_string()]), "a");
+    }
+
+    // --- decoding and row numbering --------------------------------------
+
+    fn utf16le_with_bom(text: &str) -> Vec<u8> {
+        let mut out = vec![0xFF, 0xFE];
+        for unit in text.encode_utf16() {
+            out.extend_from_slice(&unit.to_le_bytes());
+        }
+        out
+    }
+
+    fn utf16be_with_bom(text: &str) -> Vec<u8> {
+        let mut out = vec![0xFE, 0xFF];
+        for unit in text.encode_utf16() {
+            out.extend_from_slice(&unit.to_be_bytes());
+        }
+        out
+    }
+
+    fn gb18030(text: &str) -> Vec<u8> {
+        let (bytes, _, unmappable) = encoding_rs::GB18030.encode(text);
+        assert!(!unmappable);
+        bytes.into_owned()
+    }
+
+    #[test]
+    fn decodes_all_supported_encodings() {
+        let text = "village,负面清单\n清水村,③\n";
+        assert_eq!(decode_text(text.as_bytes()).as_deref(), Ok(text));
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend_from_slice(text.as_bytes());
+        assert_eq!(decode_text(&bom).as_deref(), Ok(text));
+        let gb = gb18030(text);
+        assert!(std::str::from_utf8(&gb).is_err());
+        assert_eq!(decode_text(&gb).as_deref(), Ok(text));
+        assert_eq!(decode_text(&utf16le_with_bom(text)).as_deref(), Ok(text));
+        assert_eq!(decode_text(&utf16be_with_bom(text)).as_deref(), Ok(text));
+        assert_eq!(decode_text(b"").as_deref(), Ok(""));
+    }
+
+    #[test]
+    fn rejects_binary() {
+        assert_eq!(decode_text(b"\xFF\xFF\xFF\x80"), Err(DecodeError));
+        assert_eq!(decode_text(b"a\0b\0"), Err(DecodeError));
+        // An unpaired UTF-16 surrogate.
+        assert_eq!(decode_text(&[0xFF, 0xFE, 0x00, 0xD8]), Err(DecodeError));
+        assert!(!DecodeError.message_zh().is_empty());
+    }
+
+    fn rows_of(text: &str) -> Vec<(u64, Vec<String>)> {
+        let (records, error) = read_numbered_records(text);
+        assert_eq!(error, None);
+        records
+            .into_iter()
+            .map(|r| (r.row, r.record.iter().map(str::to_string).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn row_numbers_count_records_and_empty_lines() {
+        let rows = rows_of("h\n\"a\nb\",x\nc\n\nd\n");
+        let numbers: Vec<u64> = rows.iter().map(|r| r.0).collect();
+        assert_eq!(numbers, vec![1, 2, 3, 5]);
+        assert_eq!(rows[1].1, vec!["a\nb", "x"]);
+
+        // CRLF, with a CRLF inside a quoted field and two empty lines.
+        let rows = rows_of("h\r\n\"a\r\nb\r\nc\"\r\n\r\n\r\nd\r\ne");
+        let numbers: Vec<u64> = rows.iter().map(|r| r.0).collect();
+        assert_eq!(numbers, vec![1, 2, 5, 6]);
+
+        // Classic Mac line ends.
+        let rows = rows_of("h\r\ra\rb");
+        let numbers: Vec<u64> = rows.iter().map(|r| r.0).collect();
+        assert_eq!(numbers, vec![1, 3, 4]);
+
+        // Leading empty lines.
+        let rows = rows_of("\n\nh\n");
+        assert_eq!(rows[0].0, 3);
+        assert!(rows_of("").is_empty());
+    }
+
+    #[test]
+    fn column_letters_match_spreadsheets() {
+        assert_eq!(column_letters(0), "A");
+        assert_eq!(column_letters(25), "Z");
+        assert_eq!(column_letters(26), "AA");
+        assert_eq!(column_letters(27), "AB");
+        assert_eq!(column_letters(701), "ZZ");
+        assert_eq!(column_letters(702), "AAA");
+        assert!(!column_letters(usize::MAX).is_empty());
+    }
+
+    // --- assess_csv ------------------------------------------------------
+
+    fn header(items: u32) -> String {
+        let mut cols = vec!["village".to_string()];
+        cols.extend((1..=items).map(|n| format!("item{n}")));
+        cols.push("negative".to_string());
+        cols.join(",")
+    }
+
+    fn line(village: &str, grades: &[&str], negative: &str) -> String {
+        let mut cols = vec![village.to_string()];
+        cols.extend(grades.iter().map(|g| g.to_string()));
+        cols.push(negative.to_string());
+        cols.join(",")
+    }
+
+    fn n_good(good: usize, total: usize) -> Vec<&'static str> {
+        (0..total)
+            .map(|i| if i < good { "好" } else { "较好" })
+            .collect()
+    }
+
+    fn messages(result: Result<Vec<AssessedRow>, AssessError>) -> Vec<String> {
+        match result {
+            Ok(rows) => panic!("expected errors, got {rows:?}"),
+            Err(e) => e.errors.iter().map(RowError::to_string).collect(),
+        }
+    }
+
+    fn sample_csv() -> String {
+        let mut seven_average = n_good(16, 16);
+        seven_average[6] = "一般";
+        [
+            header(16),
+            line("清水村", &n_good(13, 16), ""),
+            line("石桥村", &n_good(12, 16), ""),
+            line("\"东山村, 一组\"", &seven_average, ""),
+            line("西岭村", &n_good(16, 16), "③"),
+            line("南湖村", &n_good(16, 16), "①⑤、2"),
+        ]
+        .join("\n")
+            + "\n"
+    }
+
+    #[test]
+    fn assesses_a_table() {
+        let rows = assess_csv(sample_csv().as_bytes()).expect("valid table");
+        let summary: Vec<(&str, bool, String)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.village.as_str(),
+                    r.verdict.passed,
+                    join_reasons(&r.verdict.reasons),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("清水村", true, String::new()),
+                ("石桥村", false, "好 12/16 < 80%".to_string()),
+                ("东山村, 一组", false, "item 7 一般".to_string()),
+                ("西岭村", false, "负面清单 ③".to_string()),
+                (
+                    "南湖村",
+                    false,
+                    "负面清单 ①；负面清单 ②；负面清单 ⑤".to_string()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn csv_round_trip() {
+        let rows = assess_csv(sample_csv().as_bytes()).expect("valid table");
+        let mut out = Vec::new();
+        write_assessment(&rows, &mut out).expect("writing to a Vec");
+        assert!(!out.starts_with(b"\xEF\xBB\xBF"));
+        let text = String::from_utf8(out).expect("UTF-8 output");
+        let expected = "\
+village,good,total,verdict,reasons
+清水村,13,16,通过,
+石桥村,12,16,不通过,好 12/16 < 80%
+\"东山村, 一组\",15,16,不通过,item 7 一般
+西岭村,16,16,不通过,负面清单 ③
+南湖村,16,16,不通过,负面清单 ①；负面清单 ②；负面清单 ⑤
+";
+        assert_eq!(text, expected);
+
+        // Read it back with a plain CSV reader.
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let back: Vec<Vec<String>> = reader
+            .records()
+            .map(|r| r.expect("valid CSV").iter().map(str::to_string).collect())
+            .collect();
+        assert_eq!(back.len(), rows.len());
+        for (record, row) in back.iter().zip(&rows) {
+            assert_eq!(record[0], row.village);
+            assert_eq!(record[1], row.verdict.good.to_string());
+            assert_eq!(record[2], row.verdict.total.to_string());
+            assert_eq!(record[3], verdict_label(row.verdict.passed));
+            assert_eq!(record[4], join_reasons(&row.verdict.reasons));
+        }
+    }
+
+    #[test]
+    fn write_assessment_with_no_rows_writes_the_header() {
+        let mut out = Vec::new();
+        write_assessment(&[], &mut out).expect("writing to a Vec");
+        assert_eq!(out, b"village,good,total,verdict,reasons\n");
+    }
+
+    #[test]
+    fn reads_gb18030_and_utf16_files() {
+        let text = sample_csv();
+        let from_utf8 = assess_csv(text.as_bytes()).expect("UTF-8");
+        let bytes = gb18030(&text);
+        assert!(std::str::from_utf8(&bytes).is_err());
+        assert_eq!(assess_csv(&bytes), Ok(from_utf8.clone()));
+        assert_eq!(assess_csv(&utf16le_with_bom(&text)), Ok(from_utf8.clone()));
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend_from_slice(text.as_bytes());
+        assert_eq!(assess_csv(&bom), Ok(from_utf8));
+    }
+
+    #[test]
+    fn columns_in_any_order_with_padding_and_crlf() {
+        let text = " negative ,item2, village ,item1\r\n③,较好,甲村,好\r\n,好,乙村,好\r\n";
+        let rows = assess_csv(text.as_bytes()).expect("valid table");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].village, "甲村");
+        assert_eq!(rows[0].verdict.reasons, vec!["好 1/2 < 80%", "负面清单 ③"]);
+        assert_eq!(rows[1].village, "乙村");
+        assert!(rows[1].verdict.passed);
+    }
+
+    #[test]
+    fn blank_records_and_unnamed_empty_columns_are_skipped() {
+        let text =
+            "village,item1,negative,,\n甲村,好,,,\n,,,,\n  , ,\u{3000},,\n\n乙村, 较好 ,,,\n";
+        let rows = assess_csv(text.as_bytes()).expect("valid table");
+        let names: Vec<&str> = rows.iter().map(|r| r.village.as_str()).collect();
+        assert_eq!(names, vec!["甲村", "乙村"]);
+        assert_eq!(rows[1].verdict.reasons, vec!["好 0/1 < 80%"]);
+    }
+
+    #[test]
+    fn data_rows_errors_name_row_and_column() {
+        let text = [
+            header(3),                                     // row 1
+            "甲村,好,好,好,".to_string(),                  // row 2
+            "\"乙村\n(two lines)\",好,好,好,".to_string(), // row 3 (spans 2 lines)
+            "丙村,好,良好,好,".to_string(),                // row 4
+            String::new(),                                 // row 5 (empty line)
+            "丁村,好,,差,9".to_string(),                   // row 6
+            ",好,好,好,".to_string(),                      // row 7
+            "甲村,好,好,好,".to_string(),                  // row 8
+            "戊村,好,好".to_string(),                      // row 9
+            "己村,好,好,好,\"1\n2\",extra".to_string(),    // row 10
+            "庚村,好, 好 ,好,①x".to_string(),              // row 11
+        ]
+        .join("\n");
+        assert_eq!(
+            messages(assess_csv(text.as_bytes())),
+            vec![
+                "row 4, column item2: \"良好\" is not a grade (好, 较好, 一般 or 差)",
+                "row 6, column item2: missing grade (好, 较好, 一般 or 差)",
+                "row 6, column negative: \"9\" is not a negative-list situation (1–8 or ①–⑧)",
+                "row 7, column village: village name is empty",
+                "row 8, column village: village \"甲村\" already appears in row 2",
+                "row 9: expected 5 fields as in the header, found 3",
+                "row 10: expected 5 fields as in the header, found 6",
+                "row 11, column negative: \"①x\" is not a negative-list situation (1–8 or ①–⑧)",
+            ]
+        );
+    }
+
+    #[test]
+    fn spec_example_error() {
+        let mut grades = n_good(16, 16);
+        grades[6] = "良好";
+        let text = [
+            header(16),
+            line("甲村", &n_good(16, 16), ""),
+            line("\"乙村\n二组\"", &n_good(16, 16), ""),
+            line("丙村", &grades, ""),
+        ]
+        .join("\n");
+        let err = assess_csv(text.as_bytes()).expect_err("bad grade");
+        assert_eq!(
+            err.to_string(),
+            "row 4, column item7: \"良好\" is not a grade (好, 较好, 一般 or 差)"
+        );
+        assert_eq!(
+            err.errors,
+            vec![RowError {
+                row: Some(4),
+                column: Some("item7".to_string()),
+                message: "\"良好\" is not a grade (好, 较好, 一般 or 差)".to_string(),
+            }]
+        );
+    }
+
+    #[test]
+    fn value_in_unnamed_column_is_an_error() {
+        let text = "village,item1,negative,\n甲村,好,,备注\n";
+        assert_eq!(
+            messages(assess_csv(text.as_bytes())),
+            vec!["row 2, column D: \"备注\" is in a column without a header"]
+        );
+    }
+
+    #[test]
+    fn bad_headers() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "village,item1,item3,negative",
+                &[
+                    "row 1: missing column \"item2\" (item columns must run from item1 to item3 without gaps)",
+                ],
+            ),
+            (
+                "village,item1,item2",
+                &["row 1: missing column \"negative\""],
+            ),
+            ("item1,negative", &["row 1: missing column \"village\""]),
+            (
+                "village,negative",
+                &["row 1: no item columns (expected item1, item2, …)"],
+            ),
+            (
+                "village,item1,item2,item1,negative",
+                &[
+                    "row 1, column item1: \"item1\" appears more than once in the header (columns B and D)",
+                ],
+            ),
+            (
+                "village,item1,negative,village",
+                &[
+                    "row 1, column village: \"village\" appears more than once in the header (columns A and D)",
+                ],
+            ),
+            (
+                "village,item1,negative,remark",
+                &[
+                    "row 1, column remark: unknown column \"remark\" (expected village, item1 … itemK and negative)",
+                ],
+            ),
+            (
+                "Village,item1,negative",
+                &[
+                    "row 1, column Village: unknown column \"Village\" (expected village, item1 … itemK and negative)",
+                    "row 1: missing column \"village\"",
+                ],
+            ),
+            (
+                "village,item01,negative",
+                &[
+                    "row 1, column item01: unknown column \"item01\" (expected village, item1 … itemK and negative)",
+                    "row 1: no item columns (expected item1, item2, …)",
+                ],
+            ),
+            (
+                "village,item0,item1,negative",
+                &[
+                    "row 1, column item0: unknown column \"item0\" (expected village, item1 … itemK and negative)",
+                ],
+            ),
+            (
+                "village,item2,negative",
+                &[
+                    "row 1: missing column \"item1\" (item columns must run from item1 to item2 without gaps)",
+                ],
+            ),
+        ];
+        for (head, expected) in cases {
+            let text = format!("{head}\n甲村,好,好,好,好\n");
+            assert_eq!(
+                messages(assess_csv(text.as_bytes())),
+                expected.to_vec(),
+                "{head}"
+            );
+        }
+    }
+
+    #[test]
+    fn huge_item_number_gap_is_bounded() {
+        let text = "village,item1,item4000000000,negative\n甲村,好,好,\n";
+        let err = assess_csv(text.as_bytes()).expect_err("gap");
+        assert_eq!(err.errors.len(), MAX_ERRORS);
+        assert!(err.truncated);
+        assert_eq!(
+            err.errors[0].to_string(),
+            "row 1: missing column \"item2\" (item columns must run from item1 to item4000000000 without gaps)"
+        );
+        assert!(
+            err.to_string()
+                .ends_with("(more errors not shown; only the first 100 are listed)")
+        );
+    }
+
+    #[test]
+    fn errors_are_capped() {
+        let mut lines = vec![header(1)];
+        lines.extend((0..150).map(|i| format!("村{i},优,")));
+        let err = assess_csv(lines.join("\n").as_bytes()).expect_err("bad grades");
+        assert_eq!(err.errors.len(), MAX_ERRORS);
+        assert!(err.truncated);
+        assert_eq!(err.errors[99].row, Some(101));
+        assert_eq!(err.to_string().lines().count(), MAX_ERRORS + 1);
+    }
+
+    #[test]
+    fn whole_file_problems() {
+        fn is_error<E: std::error::Error>(_: &E) {}
+        is_error(&assess_csv(b"").expect_err("empty"));
+        assert_eq!(messages(assess_csv(b"")), vec!["the file is empty"]);
+        assert_eq!(
+            messages(assess_csv(b"\n \n,,\n")),
+            vec!["the file is empty"]
+        );
+        assert_eq!(
+            messages(assess_csv(b"village,item1,negative\n\n")),
+            vec!["the file has a header but no village rows"]
+        );
+        assert_eq!(
+            messages(assess_csv(b"\xFF\xFE\x00\xD8")),
+            vec!["the file is not text in UTF-8, UTF-16 (with byte order mark) or GB18030/GBK"]
+        );
+    }
+
+    #[test]
+    fn header_not_on_first_line_reports_its_real_row() {
+        let text = "\n\nvillage,item1\n";
+        assert_eq!(
+            messages(assess_csv(text.as_bytes())),
+            vec!["row 3: missing column \"negative\""]
+        );
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        let inputs: Vec<Vec<u8>> = vec![
+            b"\"".to_vec(),
+            b"\"\"\"".to_vec(),
+            b"village,item1,negative\n\"unterminated".to_vec(),
+            b"village,item1,negative\n\xE5\xA5\xBD".to_vec(),
+            b"\r\r\r".to_vec(),
+            b",,,,,,,,\n,,,".to_vec(),
+            vec![0xFE, 0xFF],
+            vec![0xEF, 0xBB, 0xBF],
+            vec![0x81; 7],
+            "village,item1,negative\n甲村,好,①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳".into(),
+            "item4294967295,item4294967296,village,negative".into(),
+        ];
+        for input in inputs {
+            let _ = assess_csv(&input);
+        }
+        // Every byte pair, as a tiny whole file and after a valid header.
+        for a in 0..=255u8 {
+            for b in [0u8, b'\n', b'"', b',', 0x80, 0xA1, 0xFF] {
+                let _ = assess_csv(&[a, b]);
+                let mut text = b"village,item1,negative\n".to_vec();
+                text.extend_from_slice(&[a, b, b',', a, b',', b]);
+                let _ = assess_csv(&text);
+            }
+        }
+    }
+}

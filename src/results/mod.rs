@@ -1,0 +1,26 @@
+//! Results (issue 6): what the commission and the committee act on. Formulas and a worked
+//! example are in docs/results.md.
+//!
+//! - [`stats`]: Wilson intervals (with the finite-population step), the normal interval of
+//!   a mean, the stratified town-wide rate;
+//! - [`tally`]: a village's answers to one questionnaire folded into counts and rates,
+//!   small cells suppressed;
+//! - [`item16`]: R, P, S, the grade, "uncertain" and "insufficient data";
+//! - [`assess`]: the seed's verdict over all items (exact-integer 80% rule) and the
+//!   offline `minyi assess` CSV;
+//! - [`calendar`]: working days (holidays, 调休) and the publicity end date;
+//! - [`report`]: the one place that reads the database, one village at a time.
+//!
+//! Everything but `report` is pure.
+
+pub mod assess;
+pub mod calendar;
+pub mod item16;
+pub mod report;
+pub mod stats;
+pub mod tally;
+
+pub use item16::Item16;
+pub use report::{CampaignResults, VillageResults};
+pub use stats::{Interval, wilson};
+pub use tally::{CountRow, FormTally, RateRow, Scope};

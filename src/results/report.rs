@@ -1,0 +1,178 @@
+//! A campaign's results read from the database: each village's responses are folded into
+//! its tallies and item 16, one village at a time, so memory grows with the number of
+//! villages, never with the number of responses.
+
+use crate::db::{Db, FrameSize};
+use crate::forms::{Answer, Answers, Audience, Form, FormSet, Kind};
+use crate::results::item16::Item16;
+use crate::results::tally::{FormTally, RateRow, town_rates};
+use anyhow::{Context, anyhow};
+
+/// One village's results.
+#[derive(Debug, Clone)]
+pub struct VillageResults {
+    pub village_id: i64,
+    pub code: String,
+    pub name: String,
+    /// N: the village's frame size at the freeze.
+    pub frame: u64,
+    pub recipients: FormTally,
+    pub panel: FormTally,
+    pub item16: Item16,
+}
+
+/// Every drawn village's results, by village code.
+#[derive(Debug, Clone)]
+pub struct CampaignResults {
+    pub villages: Vec<VillageResults>,
+    /// The scheme's small-cell threshold.
+    pub k: u64,
+}
+
+impl CampaignResults {
+    /// The stratified town-wide rates of one questionnaire.
+    pub fn town_rates(&self, audience: Audience) -> Vec<RateRow> {
+        let villages: Vec<(u64, &FormTally)> = self
+            .villages
+            .iter()
+            .map(|v| (v.frame, v.tally(audience)))
+            .collect();
+        town_rates(&villages, audience == Audience::Recipients, self.k)
+    }
+
+    /// One village by id.
+    pub fn village(&self, village_id: i64) -> Option<&VillageResults> {
+        self.villages.iter().find(|v| v.village_id == village_id)
+    }
+}
+
+impl VillageResults {
+    /// The tally of one questionnaire.
+    pub fn tally(&self, audience: Audience) -> &FormTally {
+        match audience {
+            Audience::Recipients => &self.recipients,
+            Audience::Panel => &self.panel,
+        }
+    }
+
+    /// The village's satisfaction rates for one questionnaire (suppressed below k).
+    pub fn rates(&self, audience: Audience, k: u64) -> Vec<RateRow> {
+        let frame = (audience == Audience::Recipients).then_some(self.frame);
+        self.tally(audience).rates(frame, k)
+    }
+}
+
+/// The forms pinned to a campaign when its fieldwork started.
+pub async fn pinned_forms(db: &Db, campaign_id: i64) -> anyhow::Result<FormSet> {
+    let files: Vec<(String, String)> = db
+        .pinned_forms(campaign_id)
+        .await?
+        .into_iter()
+        .map(|f| (format!("{}.toml", f.role), f.source))
+        .collect();
+    if files.is_empty() {
+        return Err(anyhow!(
+            "campaign {campaign_id} has no pinned forms (fieldwork never started)"
+        ));
+    }
+    crate::forms::load_files("pinned", &files).map_err(|errors| {
+        anyhow!(
+            "the forms pinned to campaign {campaign_id} no longer load: {}",
+            errors.first().map(ToString::to_string).unwrap_or_default()
+        )
+    })
+}
+
+/// Folds one village's stored responses into its results.
+pub fn fold_village(
+    frame: &FrameSize,
+    responses: &[(String, String)],
+    forms: &FormSet,
+) -> anyhow::Result<VillageResults> {
+    let mut recipients = FormTally::new(&forms.recipients);
+    let mut panel = FormTally::new(&forms.panel);
+    for (mode, json) in responses {
+        let (form, tally) = if mode == "panel" {
+            (&forms.panel, &mut panel)
+        } else {
+            (&forms.recipients, &mut recipients)
+        };
+        let answers = Answers::from_json(form, json)
+            .map_err(|e| anyhow!("a stored {mode} response of village {}: {e:?}", frame.code))?;
+        let score = answers.score(form, &forms.scheme);
+        tally.add(&answers, forms.scheme.scoring(&form.id), score);
+    }
+    let frame_size = u64::try_from(frame.population).unwrap_or(0);
+    let item16 = Item16::compute(&recipients.scores, &panel.scores, frame_size, &forms.scheme);
+    Ok(VillageResults {
+        village_id: frame.village_id,
+        code: frame.code.clone(),
+        name: frame.name.clone(),
+        frame: frame_size,
+        recipients,
+        panel,
+        item16,
+    })
+}
+
+/// Reads and folds every drawn village of the campaign.
+pub async fn campaign_results(
+    db: &Db,
+    campaign_id: i64,
+    forms: &FormSet,
+) -> anyhow::Result<CampaignResults> {
+    let mut villages = Vec::new();
+    for frame in db.frame_sizes(campaign_id).await? {
+        let responses = db
+            .village_responses(campaign_id, frame.village_id)
+            .await
+            .with_context(|| format!("reading the responses of village {}", frame.code))?;
+        villages.push(fold_village(&frame, &responses, forms)?);
+    }
+    Ok(CampaignResults {
+        villages,
+        k: u64::from(forms.scheme.k),
+    })
+}
+
+/// One free-text answer, without anything that identifies who wrote it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Comment {
+    pub village_code: String,
+    pub village_name: String,
+    pub audience: Audience,
+    pub question: String,
+    pub text: String,
+}
+
+/// Every free-text answer of the campaign, village by village, in the responses' random
+/// storage order (not the order they came in). Digit runs that could be phone or ID
+/// numbers are masked.
+pub async fn comments(db: &Db, campaign_id: i64, forms: &FormSet) -> anyhow::Result<Vec<Comment>> {
+    let mut out = Vec::new();
+    for frame in db.frame_sizes(campaign_id).await? {
+        for (mode, json) in db.village_responses(campaign_id, frame.village_id).await? {
+            let form: &Form = if mode == "panel" {
+                &forms.panel
+            } else {
+                &forms.recipients
+            };
+            let Ok(answers) = Answers::from_json(form, &json) else {
+                continue;
+            };
+            for q in &form.questions {
+                if let (Kind::Text { .. }, Some(Answer::Text(text))) = (&q.kind, answers.get(&q.id))
+                {
+                    out.push(Comment {
+                        village_code: frame.code.clone(),
+                        village_name: frame.name.clone(),
+                        audience: form.audience,
+                        question: q.text.clone(),
+                        text: crate::domain::mask_digit_runs(text),
+                    });
+                }
+            }
+        }
+    }
+    Ok(out)
+}

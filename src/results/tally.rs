@@ -1,0 +1,507 @@
+//! Tallies of one village's answers to one questionnaire (issue 6, deliverable 1): counts
+//! per option, valid answers, satisfaction rates with their Wilson intervals, by question,
+//! by dimension and over all scored questions, and the respondents' scores for item 16.
+//! A fold: [`FormTally::add`] one response at a time, so a million responses need no more
+//! memory than one village's counters.
+//!
+//! Small cells: any figure from fewer than k answers (the scheme's `k`) is suppressed by
+//! [`FormTally::rates`] and [`FormTally::counts`]; nothing downstream sees it.
+
+use crate::forms::{Answer, Answers, Audience, DONT_KNOW, Dimension, Form, FormScoring, Kind};
+use crate::results::stats::{Interval, MeanAcc, Stratum, Z95, stratified, wilson, wilson_rate};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One village's running tally of one questionnaire.
+#[derive(Debug, Clone)]
+pub struct FormTally {
+    pub audience: Audience,
+    /// Responses counted.
+    pub respondents: u64,
+    questions: Vec<QuestionAcc>,
+    dimensions: BTreeMap<Dimension, RateAcc>,
+    all: RateAcc,
+    /// Each respondent's mean option score (item 16's R or P), over valid respondents.
+    pub scores: MeanAcc,
+}
+
+#[derive(Debug, Clone)]
+struct QuestionAcc {
+    id: String,
+    text: String,
+    dimension: Option<Dimension>,
+    /// (value, label, count), the form's options in order, then 不了解 where offered.
+    options: Vec<(String, String, u64)>,
+    answered: u64,
+    valid: u64,
+    satisfied: u64,
+}
+
+/// Respondents, valid answers and satisfied answers of a dimension (or of all scored
+/// questions together).
+#[derive(Debug, Clone, Copy, Default)]
+struct RateAcc {
+    respondents: u64,
+    valid: u64,
+    satisfied: u64,
+}
+
+/// What a rate row is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    Question,
+    Dimension,
+    All,
+}
+
+impl Scope {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Scope::Question => "题目",
+            Scope::Dimension => "方面",
+            Scope::All => "全部计分题",
+        }
+    }
+}
+
+/// A satisfaction rate, ready to show. `base` is the number of answers the figures come
+/// from (a question's answers including 不了解, or a dimension's respondents); where it is
+/// below k every figure is `None` and `suppressed` is true.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RateRow {
+    pub scope: Scope,
+    /// Question id, dimension key, or `all`.
+    pub key: String,
+    /// Question text or dimension name.
+    pub label: String,
+    pub suppressed: bool,
+    pub base: Option<u64>,
+    /// Valid answers (不了解 excluded).
+    pub valid: Option<u64>,
+    pub satisfied: Option<u64>,
+    /// satisfied / valid.
+    pub rate: Option<f64>,
+    /// 95% Wilson interval; for recipients with the finite-population step.
+    pub interval: Option<Interval>,
+}
+
+/// One option's count, ready to show (`None` where the question's answers are below k).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CountRow {
+    pub question: String,
+    pub text: String,
+    pub option: String,
+    pub count: Option<u64>,
+}
+
+impl FormTally {
+    /// An empty tally of `form`. Only single and multiple choice questions are counted;
+    /// free text goes to the comments.
+    pub fn new(form: &Form) -> Self {
+        let questions = form
+            .questions
+            .iter()
+            .filter_map(|q| {
+                let (options, dont_know) = match &q.kind {
+                    Kind::Single { options, dont_know } => (options, dont_know.as_ref()),
+                    Kind::Multiple { options, .. } => (options, None),
+                    Kind::Text { .. } => return None,
+                };
+                let mut counts: Vec<(String, String, u64)> = options
+                    .iter()
+                    .map(|c| (c.value.clone(), c.label.clone(), 0))
+                    .collect();
+                if let Some(label) = dont_know {
+                    counts.push((DONT_KNOW.to_string(), label.clone(), 0));
+                }
+                Some(QuestionAcc {
+                    id: q.id.clone(),
+                    text: q.text.clone(),
+                    dimension: q.is_scored().then_some(q.dimension).flatten(),
+                    options: counts,
+                    answered: 0,
+                    valid: 0,
+                    satisfied: 0,
+                })
+            })
+            .collect();
+        let dimensions = form
+            .scored_questions()
+            .filter_map(|q| q.dimension)
+            .map(|d| (d, RateAcc::default()))
+            .collect();
+        FormTally {
+            audience: form.audience,
+            respondents: 0,
+            questions,
+            dimensions,
+            all: RateAcc::default(),
+            scores: MeanAcc::default(),
+        }
+    }
+
+    /// Counts one response. `scoring` is the scheme's scoring of this form; `score` is the
+    /// respondent's mean option score ([`Answers::score`]), `None` when nothing was scored.
+    pub fn add(&mut self, answers: &Answers, scoring: Option<&FormScoring>, score: Option<f64>) {
+        self.respondents += 1;
+        let mut per_dim: BTreeMap<Dimension, (u64, u64)> = BTreeMap::new();
+        for q in &mut self.questions {
+            let values: &[String] = match answers.get(&q.id) {
+                Some(Answer::Choice(v)) => std::slice::from_ref(v),
+                Some(Answer::Choices(vs)) => vs,
+                Some(Answer::DontKnow) => {
+                    q.answered += 1;
+                    if let Some(o) = q.options.iter_mut().find(|o| o.0 == DONT_KNOW) {
+                        o.2 += 1;
+                    }
+                    continue;
+                }
+                Some(Answer::Text(_)) | None => continue,
+            };
+            q.answered += 1;
+            for v in values {
+                if let Some(o) = q.options.iter_mut().find(|o| &o.0 == v) {
+                    o.2 += 1;
+                }
+            }
+            if let (Some(dim), Some(scoring), [v]) = (q.dimension, scoring, values) {
+                let sat = u64::from(scoring.is_satisfied(v));
+                q.valid += 1;
+                q.satisfied += sat;
+                let d = per_dim.entry(dim).or_default();
+                d.0 += 1;
+                d.1 += sat;
+            }
+        }
+        let (mut valid, mut satisfied) = (0, 0);
+        for (dim, (v, s)) in per_dim {
+            let acc = self.dimensions.entry(dim).or_default();
+            acc.respondents += 1;
+            acc.valid += v;
+            acc.satisfied += s;
+            valid += v;
+            satisfied += s;
+        }
+        if valid > 0 {
+            self.all.respondents += 1;
+            self.all.valid += valid;
+            self.all.satisfied += satisfied;
+        }
+        if let Some(score) = score {
+            self.scores.push(score);
+        }
+    }
+
+    /// The satisfaction rates: each scored question, each dimension, then all scored
+    /// questions together. `frame` is the village's frame size for recipients (the
+    /// finite-population step) and `None` for the panel; `k` the small-cell threshold.
+    pub fn rates(&self, frame: Option<u64>, k: u64) -> Vec<RateRow> {
+        let mut rows = Vec::new();
+        for q in self.questions.iter().filter(|q| q.dimension.is_some()) {
+            let interval = wilson(q.satisfied, q.valid, frame, Z95);
+            rows.push(rate_row(
+                Scope::Question,
+                &q.id,
+                &q.text,
+                q.answered,
+                q.valid,
+                q.satisfied,
+                interval,
+                k,
+            ));
+        }
+        let pooled = |acc: &RateAcc| {
+            let p = (acc.valid > 0).then(|| acc.satisfied as f64 / acc.valid as f64);
+            p.and_then(|p| wilson_rate(p, acc.respondents, frame, Z95))
+        };
+        for (dim, acc) in &self.dimensions {
+            rows.push(rate_row(
+                Scope::Dimension,
+                &dim.key(),
+                dim.label_zh(),
+                acc.respondents,
+                acc.valid,
+                acc.satisfied,
+                pooled(acc),
+                k,
+            ));
+        }
+        rows.push(rate_row(
+            Scope::All,
+            "all",
+            Scope::All.label_zh(),
+            self.all.respondents,
+            self.all.valid,
+            self.all.satisfied,
+            pooled(&self.all),
+            k,
+        ));
+        rows
+    }
+
+    /// Every option's count, question by question (including 不了解 and the multiple-choice
+    /// questions), suppressed where the question has fewer than k answers.
+    pub fn counts(&self, k: u64) -> Vec<CountRow> {
+        let mut rows = Vec::new();
+        for q in &self.questions {
+            for (_, label, count) in &q.options {
+                rows.push(CountRow {
+                    question: q.id.clone(),
+                    text: q.text.clone(),
+                    option: label.clone(),
+                    count: (q.answered >= k).then_some(*count),
+                });
+            }
+        }
+        rows
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn rate_row(
+    scope: Scope,
+    key: &str,
+    label: &str,
+    base: u64,
+    valid: u64,
+    satisfied: u64,
+    interval: Option<Interval>,
+    k: u64,
+) -> RateRow {
+    let shown = base >= k && base > 0;
+    let rate_shown = shown && valid >= k && valid > 0;
+    RateRow {
+        scope,
+        key: key.to_string(),
+        label: label.to_string(),
+        suppressed: !shown,
+        base: shown.then_some(base),
+        valid: shown.then_some(valid),
+        satisfied: shown.then_some(satisfied),
+        rate: rate_shown.then(|| satisfied as f64 / valid as f64),
+        interval: if rate_shown { interval } else { None },
+    }
+}
+
+/// The town-wide rates: for each row key, the villages' rates combined by the stratified
+/// estimator (each village weighted by its frame N_h, see [`stratified`]), never by
+/// pooling raw answers. `villages` holds each village's frame size and its tally; with
+/// `fpc` (recipients) the finite-population factor enters the variance. The town row is
+/// suppressed when its villages' bases sum to fewer than k; it uses every village's
+/// answers, also those of villages whose own figures are suppressed.
+pub fn town_rates(villages: &[(u64, &FormTally)], fpc: bool, k: u64) -> Vec<RateRow> {
+    let Some((_, first)) = villages.first() else {
+        return Vec::new();
+    };
+    let template = first.rates(None, 0);
+    let mut rows = Vec::new();
+    for t in template {
+        let mut strata = Vec::new();
+        let (mut base, mut valid, mut satisfied) = (0, 0, 0);
+        for (frame, tally) in villages {
+            let Some(raw) = tally.raw(t.scope, &t.key) else {
+                continue;
+            };
+            base += raw.0;
+            valid += raw.1;
+            satisfied += raw.2;
+            if raw.1 > 0 {
+                // The variance's n_h is the rate's base: valid answers for a question,
+                // respondents for a dimension.
+                let n = if t.scope == Scope::Question {
+                    raw.1
+                } else {
+                    raw.0
+                };
+                strata.push(Stratum {
+                    frame: *frame,
+                    n,
+                    p: raw.2 as f64 / raw.1 as f64,
+                });
+            }
+        }
+        let shown = base >= k && base > 0;
+        let estimate = stratified(&strata, fpc, Z95).filter(|_| shown && valid >= k);
+        rows.push(RateRow {
+            scope: t.scope,
+            key: t.key,
+            label: t.label,
+            suppressed: !shown,
+            base: shown.then_some(base),
+            valid: shown.then_some(valid),
+            satisfied: shown.then_some(satisfied),
+            rate: estimate.map(|e| e.0),
+            interval: estimate.map(|e| e.1),
+        });
+    }
+    rows
+}
+
+impl FormTally {
+    /// (base, valid, satisfied) of a row before suppression.
+    fn raw(&self, scope: Scope, key: &str) -> Option<(u64, u64, u64)> {
+        match scope {
+            Scope::Question => self
+                .questions
+                .iter()
+                .find(|q| q.id == key)
+                .map(|q| (q.answered, q.valid, q.satisfied)),
+            Scope::Dimension => Dimension::from_key(key)
+                .and_then(|d| self.dimensions.get(&d))
+                .map(|a| (a.respondents, a.valid, a.satisfied)),
+            Scope::All => Some((self.all.respondents, self.all.valid, self.all.satisfied)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::forms::{Answers, FormSet, builtin};
+
+    fn answers(forms: &FormSet, fields: &[(&str, &str)]) -> Answers {
+        let fields: Vec<(String, String)> = fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        crate::forms::parse_answers(&forms.recipients, &fields).unwrap()
+    }
+
+    /// A recipient answering every scored question with `value` except `fairness`.
+    fn respondent(forms: &FormSet, value: &str, fairness: &str) -> Answers {
+        let mut fields = vec![("fairness", fairness)];
+        for q in [
+            "attitude",
+            "convenience",
+            "no_kickbacks",
+            "openness",
+            "subsidies",
+            "no_gifts",
+            "overall",
+        ] {
+            fields.push((q, value));
+        }
+        if matches!(value, "一般" | "不满意") {
+            fields.push(("problems", "其他"));
+        }
+        answers(forms, &fields)
+    }
+
+    fn tally(forms: &FormSet, people: &[(&str, &str)]) -> FormTally {
+        let mut t = FormTally::new(&forms.recipients);
+        let scoring = forms.scheme.scoring("recipients");
+        for (value, fairness) in people {
+            let a = respondent(forms, value, fairness);
+            let score = a.score(&forms.recipients, &forms.scheme);
+            t.add(&a, scoring, score);
+        }
+        t
+    }
+
+    #[test]
+    fn a_question_counts_options_and_leaves_dont_know_out_of_the_rate() {
+        let forms = builtin().unwrap();
+        let people = [
+            ("满意", "满意"),
+            ("满意", "比较满意"),
+            ("比较满意", "一般"),
+            ("一般", "不满意"),
+            ("满意", "dont_know"),
+            ("满意", "dont_know"),
+        ];
+        let t = tally(&forms, &people);
+        let fairness = t
+            .rates(Some(100), 5)
+            .into_iter()
+            .find(|r| r.key == "fairness")
+            .unwrap();
+        assert_eq!(
+            (fairness.base, fairness.valid, fairness.satisfied),
+            (Some(6), Some(4), Some(2))
+        );
+        // 4 valid < k = 5: the counts stand (6 answers) but the rate is suppressed.
+        assert_eq!(fairness.rate, None);
+        let attitude = t
+            .rates(Some(100), 5)
+            .into_iter()
+            .find(|r| r.key == "attitude")
+            .unwrap();
+        assert_eq!(attitude.rate, Some(5.0 / 6.0));
+        assert_eq!(attitude.interval, wilson(5, 6, Some(100), Z95));
+        let counts: Vec<(String, Option<u64>)> = t
+            .counts(5)
+            .into_iter()
+            .filter(|c| c.question == "fairness")
+            .map(|c| (c.option, c.count))
+            .collect();
+        assert_eq!(
+            counts,
+            [
+                ("满意", 1),
+                ("比较满意", 1),
+                ("一般", 1),
+                ("不满意", 1),
+                ("不了解", 2)
+            ]
+            .map(|(o, n)| (o.to_string(), Some(n)))
+        );
+    }
+
+    #[test]
+    fn a_dimension_pools_its_answers_and_counts_its_respondents() {
+        let forms = builtin().unwrap();
+        let people = [("满意", "不满意"); 5];
+        let t = tally(&forms, &people);
+        let style = t
+            .rates(None, 5)
+            .into_iter()
+            .find(|r| r.key == "style")
+            .unwrap();
+        // no_kickbacks 5 × 满意, fairness 5 × 不满意: 5 of 10 answers, base 5 respondents.
+        assert_eq!(
+            (style.base, style.valid, style.satisfied),
+            (Some(5), Some(10), Some(5))
+        );
+        assert_eq!(style.rate, Some(0.5));
+        assert_eq!(style.interval, wilson_rate(0.5, 5, None, Z95));
+        let all = t
+            .rates(None, 5)
+            .into_iter()
+            .find(|r| r.scope == Scope::All)
+            .unwrap();
+        assert_eq!((all.valid, all.satisfied), (Some(40), Some(35)));
+    }
+
+    #[test]
+    fn fewer_than_k_answers_suppress_every_figure() {
+        let forms = builtin().unwrap();
+        let t = tally(&forms, &[("满意", "满意"); 4]);
+        for row in t.rates(Some(50), 5) {
+            assert!(row.suppressed, "{row:?}");
+            assert_eq!(
+                (row.base, row.valid, row.satisfied, row.rate, row.interval),
+                (None, None, None, None, None)
+            );
+        }
+        assert!(t.counts(5).iter().all(|c| c.count.is_none()));
+        assert!(
+            t.counts(4)
+                .iter()
+                .filter(|c| c.question == "attitude")
+                .all(|c| c.count.is_some())
+        );
+    }
+
+    #[test]
+    fn the_town_weights_each_village_by_its_frame() {
+        let forms = builtin().unwrap();
+        let big = tally(&forms, &[("满意", "满意"); 10]);
+        let small = tally(&forms, &[("不满意", "不满意"); 10]);
+        let rows = town_rates(&[(900, &big), (100, &small)], true, 5);
+        let attitude = rows.iter().find(|r| r.key == "attitude").unwrap();
+        // Pooled raw answers would give 50%; the town is 90% the big village.
+        assert!((attitude.rate.unwrap() - 0.9).abs() < 1e-12);
+        assert_eq!(attitude.base, Some(20));
+    }
+}
