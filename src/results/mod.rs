@@ -18,6 +18,7 @@ pub mod calendar;
 pub mod item16;
 pub mod report;
 pub mod stats;
+pub mod tables;
 pub mod tally;
 
 pub use item16::Item16;

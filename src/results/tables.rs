@@ -1,0 +1,431 @@
+//! The commission's downloads as tables (issue 6, deliverable 5): each is a list of
+//! columns, with a Chinese header for the CSV and an English key for the JSON API, and
+//! rows of typed cells. The same `Table` becomes CSV (`crate::export`) or JSON, so the two
+//! always say the same. Suppressed figures are empty cells with the reason in `说明`.
+
+use crate::forms::Audience;
+use crate::results::assess::{Grade, Situation, Verdict, verdict};
+use crate::results::report::{CampaignResults, Comment, VillageResults};
+use crate::results::tally::RateRow;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One cell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Int(i64),
+    /// A share in [0, 1]: CSV shows a percentage with two decimals, JSON the number.
+    Rate(f64),
+    /// A score in [0, 100]: CSV shows two decimals, JSON the number.
+    Score(f64),
+    Bool(bool),
+    Empty,
+}
+
+impl Cell {
+    /// The text a spreadsheet shows.
+    pub fn to_csv(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Int(n) => n.to_string(),
+            Cell::Rate(r) => format!("{:.2}%", r * 100.0),
+            Cell::Score(s) => format!("{s:.2}"),
+            Cell::Bool(true) => "是".into(),
+            Cell::Bool(false) => "否".into(),
+            Cell::Empty => String::new(),
+        }
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        match self {
+            Cell::Text(s) => s.clone().into(),
+            Cell::Int(n) => (*n).into(),
+            Cell::Rate(x) | Cell::Score(x) => serde_json::Number::from_f64(*x)
+                .map(serde_json::Value::Number)
+                .unwrap_or(serde_json::Value::Null),
+            Cell::Bool(b) => (*b).into(),
+            Cell::Empty => serde_json::Value::Null,
+        }
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(s: &str) -> Self {
+        Cell::Text(s.to_string())
+    }
+}
+impl From<String> for Cell {
+    fn from(s: String) -> Self {
+        Cell::Text(s)
+    }
+}
+fn int(n: impl TryInto<i64>) -> Cell {
+    n.try_into().map(Cell::Int).unwrap_or(Cell::Empty)
+}
+fn opt<T>(v: Option<T>, f: impl FnOnce(T) -> Cell) -> Cell {
+    v.map(f).unwrap_or(Cell::Empty)
+}
+
+/// A download: columns as (JSON key, Chinese header), and rows.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub columns: &'static [(&'static str, &'static str)],
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Table {
+    /// The Chinese headers.
+    pub fn header(&self) -> Vec<&'static str> {
+        self.columns.iter().map(|c| c.1).collect()
+    }
+
+    /// The rows as objects keyed by the English column keys.
+    pub fn to_json(&self) -> serde_json::Value {
+        let rows: Vec<serde_json::Value> = self
+            .rows
+            .iter()
+            .map(|row| {
+                let map: serde_json::Map<String, serde_json::Value> = self
+                    .columns
+                    .iter()
+                    .zip(row)
+                    .map(|((key, _), cell)| (key.to_string(), cell.to_json()))
+                    .collect();
+                serde_json::Value::Object(map)
+            })
+            .collect();
+        serde_json::Value::Array(rows)
+    }
+}
+
+/// The marker for suppressed figures in the `说明` column.
+pub fn suppressed_note(k: u64) -> String {
+    format!("答卷少于{k}份，不公布")
+}
+
+fn audience_zh(a: Audience) -> &'static str {
+    match a {
+        Audience::Recipients => "服务对象",
+        Audience::Panel => "两代表一委员",
+    }
+}
+
+/// `tallies`: satisfaction rates per village (and the town), questionnaire, question,
+/// dimension and all scored questions, with 95% intervals.
+pub fn tallies(results: &CampaignResults) -> Table {
+    const COLUMNS: &[(&str, &str)] = &[
+        ("village_code", "村（社区）代码"),
+        ("village_name", "村（社区）名称"),
+        ("questionnaire", "问卷"),
+        ("scope", "范围"),
+        ("key", "编号"),
+        ("label", "题目或方面"),
+        ("frame", "名单人数"),
+        ("base", "答卷数"),
+        ("valid", "有效回答"),
+        ("satisfied", "满意"),
+        ("rate", "满意率"),
+        ("low", "95%区间下限"),
+        ("high", "95%区间上限"),
+        ("note", "说明"),
+    ];
+    let k = results.k;
+    let mut rows = Vec::new();
+    let push = |rows: &mut Vec<Vec<Cell>>,
+                code: &str,
+                name: &str,
+                frame: Cell,
+                a: Audience,
+                r: &RateRow| {
+        rows.push(vec![
+            code.into(),
+            name.into(),
+            audience_zh(a).into(),
+            r.scope.label_zh().into(),
+            r.key.clone().into(),
+            r.label.clone().into(),
+            frame,
+            opt(r.base, int),
+            opt(r.valid, int),
+            opt(r.satisfied, int),
+            opt(r.rate, Cell::Rate),
+            opt(r.interval.map(|i| i.low), Cell::Rate),
+            opt(r.interval.map(|i| i.high), Cell::Rate),
+            if r.suppressed || r.rate.is_none() {
+                suppressed_note(k).into()
+            } else {
+                Cell::Empty
+            },
+        ]);
+    };
+    for audience in [Audience::Recipients, Audience::Panel] {
+        for v in &results.villages {
+            for r in v.rates(audience, k) {
+                push(&mut rows, &v.code, &v.name, int(v.frame), audience, &r);
+            }
+        }
+        let frame: u64 = results.villages.iter().map(|v| v.frame).sum();
+        for r in results.town_rates(audience) {
+            push(
+                &mut rows,
+                "全镇",
+                "全镇（按名单人数加权）",
+                int(frame),
+                audience,
+                &r,
+            );
+        }
+    }
+    Table {
+        columns: COLUMNS,
+        rows,
+    }
+}
+
+/// `counts`: how many chose each option, question by question.
+pub fn counts(results: &CampaignResults) -> Table {
+    const COLUMNS: &[(&str, &str)] = &[
+        ("village_code", "村（社区）代码"),
+        ("village_name", "村（社区）名称"),
+        ("questionnaire", "问卷"),
+        ("question", "题目编号"),
+        ("question_text", "题目"),
+        ("option", "选项"),
+        ("count", "人数"),
+        ("note", "说明"),
+    ];
+    let mut rows = Vec::new();
+    for audience in [Audience::Recipients, Audience::Panel] {
+        for v in &results.villages {
+            for c in v.tally(audience).counts(results.k) {
+                rows.push(vec![
+                    v.code.clone().into(),
+                    v.name.clone().into(),
+                    audience_zh(audience).into(),
+                    c.question.into(),
+                    c.text.into(),
+                    c.option.into(),
+                    opt(c.count, int),
+                    if c.count.is_none() {
+                        suppressed_note(results.k).into()
+                    } else {
+                        Cell::Empty
+                    },
+                ]);
+            }
+        }
+    }
+    Table {
+        columns: COLUMNS,
+        rows,
+    }
+}
+
+/// One override of item 16 in force, or withdrawn (`grade` None).
+#[derive(Debug, Clone, Serialize)]
+pub struct Override {
+    pub grade: Option<Grade>,
+    pub reason: String,
+}
+
+/// Everything the commission has entered for one village: grades of items 1–15 with their
+/// source, the negative-list situations, item 16's override in force.
+#[derive(Debug, Clone, Default)]
+pub struct Entered {
+    pub grades: BTreeMap<u32, (Grade, String)>,
+    pub negative: Vec<Situation>,
+    pub item16_override: Option<Override>,
+}
+
+/// One village's assessment.
+#[derive(Debug, Clone, Serialize)]
+pub struct VillageAssessment {
+    pub village_id: i64,
+    pub code: String,
+    pub name: String,
+    /// Items 1–16; item 16 is the override in force, else the computed grade.
+    pub items: Vec<Option<Grade>>,
+    pub item16_computed: Option<Grade>,
+    pub item16_overridden: bool,
+    pub negative: Vec<Situation>,
+    pub verdict: Verdict,
+}
+
+/// The seed's verdict for every village, over items 1–15 as entered and item 16.
+pub fn assessments(
+    results: &CampaignResults,
+    entered: &BTreeMap<i64, Entered>,
+) -> Vec<VillageAssessment> {
+    let empty = Entered::default();
+    results
+        .villages
+        .iter()
+        .map(|v| assess_village(v, entered.get(&v.village_id).unwrap_or(&empty)))
+        .collect()
+}
+
+fn assess_village(v: &VillageResults, e: &Entered) -> VillageAssessment {
+    let computed = v.item16.grade.as_deref().and_then(Grade::parse);
+    let (item16, overridden) = match &e.item16_override {
+        Some(Override { grade: Some(g), .. }) => (Some(*g), true),
+        _ => (computed, false),
+    };
+    let mut items: Vec<Option<Grade>> = (1..=15).map(|i| e.grades.get(&i).map(|g| g.0)).collect();
+    items.push(item16);
+    let numbered: Vec<(u32, Option<Grade>)> = (1u32..).zip(items.iter().copied()).collect();
+    VillageAssessment {
+        village_id: v.village_id,
+        code: v.code.clone(),
+        name: v.name.clone(),
+        verdict: verdict(&numbered, &e.negative),
+        items,
+        item16_computed: computed,
+        item16_overridden: overridden,
+        negative: e.negative.clone(),
+    }
+}
+
+/// `item16`: the survey item per village.
+pub fn item16(
+    results: &CampaignResults,
+    assessed: &[VillageAssessment],
+    entered: &BTreeMap<i64, Entered>,
+) -> Table {
+    const COLUMNS: &[(&str, &str)] = &[
+        ("village_code", "村（社区）代码"),
+        ("village_name", "村（社区）名称"),
+        ("frame", "名单人数"),
+        ("respondents", "有效被访者"),
+        ("r", "群众得分R"),
+        ("r_low", "R 95%下限"),
+        ("r_high", "R 95%上限"),
+        ("panel_ratings", "两代表一委员评价数"),
+        ("p", "两代表一委员得分P"),
+        ("s", "综合得分S"),
+        ("s_low", "S 95%下限"),
+        ("s_high", "S 95%上限"),
+        ("no_panel", "无两代表一委员评价"),
+        ("grade_computed", "计算等次"),
+        ("uncertain", "等次不确定"),
+        ("insufficient", "数据不足"),
+        ("grade", "认定等次"),
+        ("override_reason", "调整理由"),
+    ];
+    let rows = results
+        .villages
+        .iter()
+        .zip(assessed)
+        .map(|(v, a)| {
+            let i = &v.item16;
+            let reason = entered
+                .get(&v.village_id)
+                .and_then(|e| e.item16_override.as_ref())
+                .filter(|o| o.grade.is_some())
+                .map(|o| o.reason.clone());
+            vec![
+                v.code.clone().into(),
+                v.name.clone().into(),
+                int(v.frame),
+                int(i.respondents),
+                opt(i.r, Cell::Score),
+                opt(i.r_interval.map(|x| x.low), Cell::Score),
+                opt(i.r_interval.map(|x| x.high), Cell::Score),
+                int(i.panel_ratings),
+                opt(i.p, Cell::Score),
+                opt(i.s, Cell::Score),
+                opt(i.s_interval.map(|x| x.low), Cell::Score),
+                opt(i.s_interval.map(|x| x.high), Cell::Score),
+                Cell::Bool(i.no_panel),
+                opt(i.grade.clone(), Cell::Text),
+                Cell::Bool(i.uncertain),
+                Cell::Bool(i.insufficient),
+                opt(a.items[15], |g| g.label().into()),
+                opt(reason, Cell::Text),
+            ]
+        })
+        .collect();
+    Table {
+        columns: COLUMNS,
+        rows,
+    }
+}
+
+/// `assessment`: items 1–16, the negative list and the verdict per village.
+pub fn assessment(assessed: &[VillageAssessment]) -> Table {
+    const COLUMNS: &[(&str, &str)] = &[
+        ("village_code", "村（社区）代码"),
+        ("village_name", "村（社区）名称"),
+        ("item1", "第1项"),
+        ("item2", "第2项"),
+        ("item3", "第3项"),
+        ("item4", "第4项"),
+        ("item5", "第5项"),
+        ("item6", "第6项"),
+        ("item7", "第7项"),
+        ("item8", "第8项"),
+        ("item9", "第9项"),
+        ("item10", "第10项"),
+        ("item11", "第11项"),
+        ("item12", "第12项"),
+        ("item13", "第13项"),
+        ("item14", "第14项"),
+        ("item15", "第15项"),
+        ("item16", "第16项（民意调查）"),
+        ("negative", "负面清单"),
+        ("good", "评为好的项数"),
+        ("total", "总项数"),
+        ("verdict", "结论"),
+        ("reasons", "原因"),
+    ];
+    let rows = assessed
+        .iter()
+        .map(|a| {
+            let mut row: Vec<Cell> = vec![a.code.clone().into(), a.name.clone().into()];
+            row.extend(a.items.iter().map(|g| opt(*g, |g| g.label().into())));
+            row.push(
+                a.negative
+                    .iter()
+                    .map(|s| s.circled())
+                    .collect::<String>()
+                    .into(),
+            );
+            row.push(int(a.verdict.good));
+            row.push(int(a.verdict.total));
+            row.push(crate::results::assess::verdict_label(a.verdict.passed).into());
+            row.push(crate::results::assess::join_reasons(&a.verdict.reasons).into());
+            row
+        })
+        .collect();
+    Table {
+        columns: COLUMNS,
+        rows,
+    }
+}
+
+/// `comments`: free-text answers, with no identity.
+pub fn comments(comments: &[Comment]) -> Table {
+    const COLUMNS: &[(&str, &str)] = &[
+        ("village_code", "村（社区）代码"),
+        ("village_name", "村（社区）名称"),
+        ("questionnaire", "问卷"),
+        ("question", "题目"),
+        ("text", "内容"),
+    ];
+    let rows = comments
+        .iter()
+        .map(|c| {
+            vec![
+                c.village_code.clone().into(),
+                c.village_name.clone().into(),
+                audience_zh(c.audience).into(),
+                c.question.clone().into(),
+                c.text.clone().into(),
+            ]
+        })
+        .collect();
+    Table {
+        columns: COLUMNS,
+        rows,
+    }
+}
