@@ -8,7 +8,7 @@ use crate::sampling::size::DEFAULT_MARGIN;
 use crate::sampling::{Confidence, DrawRecord, Seed, SeedCommitment, SizeRule};
 use clap::{Args, Parser, Subcommand};
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Write};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -43,6 +43,14 @@ pub enum Command {
     /// Check the questionnaire and scheme files.
     #[command(subcommand)]
     Forms(FormsCommand),
+    /// Apply the seed's rule to a CSV of grades (village,item1…itemK,negative) and print
+    /// village,good,total,verdict,reasons as CSV.
+    Assess {
+        /// The grades file (UTF-8 or GB18030 CSV).
+        file: PathBuf,
+    },
+    /// Fill an empty database with a demo town (marked as demo on every page).
+    Demo(DbArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -345,6 +353,38 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 eprintln!("{e}");
             }
             anyhow::bail!("{} problem(s) in {}", errors.len(), dir.display())
+        }
+        Command::Assess { file } => {
+            let bytes = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            let rows = crate::results::assess::assess_csv(&bytes).map_err(|e| {
+                anyhow::anyhow!(
+                    "{} is not assessed; nothing was written:\n{e}",
+                    file.display()
+                )
+            })?;
+            let mut out = std::io::stdout().lock();
+            crate::results::assess::write_assessment(&rows, &mut out)?;
+            out.flush()?;
+            Ok(())
+        }
+        Command::Demo(a) => {
+            let db = Db::connect(&a.database_url).await?;
+            db.migrate().await?;
+            let made = crate::demo::fill(&db).await?;
+            println!(
+                "demo campaign {} created (marked as demo).",
+                made.campaign_id
+            );
+            if let Some(p) = made.admin_password {
+                println!("administrator: admin / {p} (one-time, change it at first login)");
+            }
+            println!(
+                "village operator of 唐家坊村（演示）: demo_village / {} (one-time)",
+                made.village_password
+            );
+            println!("start the web app with: minyi serve");
+            Ok(())
         }
         Command::SampleSize(a) => {
             println!("{}", a.sizing.rule(None)?.size(a.population));

@@ -18,6 +18,8 @@ pub mod cli;
 pub mod config;
 /// Storage on SQLite or PostgreSQL behind one `Db` speaking domain verbs.
 pub mod db;
+/// `minyi demo`: an invented town with every page filled, marked as demo.
+pub mod demo;
 /// Parsed domain values: village codes, roles, campaign states, times.
 pub mod domain;
 /// The draw in the app and offline from roster files, and its verification.

@@ -38,7 +38,7 @@ pub fn router(config: &Config) -> Router<AppState> {
 }
 
 /// `AppError` answered as JSON: `{"error": English, "message": Chinese}`.
-pub struct ApiError(AppError);
+pub struct ApiError(pub AppError);
 
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
@@ -65,7 +65,7 @@ impl IntoResponse for ApiError {
 }
 
 /// A logged-in API caller; cookie sessions must also prove the CSRF token on writes.
-pub struct ApiUser(CurrentUser);
+pub struct ApiUser(pub CurrentUser);
 
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = ApiError;

@@ -506,20 +506,31 @@ async fn import_results(
 
 /// Per village: target, released, completes, in progress, replacements, rates — and the
 /// same for the campaign. No names, phones or answers.
-async fn show_progress(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-) -> Result<Html<String>, AppError> {
-    user.require(Role::Admin)?;
-    let campaign = state.db.campaign(id).await?;
-    let strata = state.db.strata(id, None).await?;
-    let cases = state.db.cases(id, None).await?;
-    let outcomes = state.db.attempt_outcomes(id).await?;
-    let mut total = Counts::default();
+/// One village's line of the progress table (and of the response-rates download).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub(super) struct ProgressRow {
+    pub code: String,
+    pub name: String,
+    pub target: i64,
+    pub population: i64,
+    pub released: i64,
+    pub completes: i64,
+    pub open: i64,
+    pub replacements: i64,
+    pub exhausted: bool,
+    pub counts: Counts,
+}
+
+/// Fieldwork progress per village, and the campaign's total (code and name empty).
+pub(super) async fn progress_rows(
+    db: &crate::db::Db,
+    id: i64,
+) -> Result<(Vec<ProgressRow>, ProgressRow), AppError> {
+    let strata = db.strata(id, None).await?;
+    let cases = db.cases(id, None).await?;
+    let outcomes = db.attempt_outcomes(id).await?;
+    let mut total = ProgressRow::default();
     let mut rows = Vec::new();
-    let (mut t_released, mut t_completes, mut t_open, mut t_replaced, mut t_target) =
-        (0, 0, 0, 0, 0);
     for s in &strata {
         let mine: Vec<&CaseRow> = cases
             .iter()
@@ -532,38 +543,60 @@ async fn show_progress(
                 outcomes.get(&c.id).map(Vec::as_slice).unwrap_or(&[]),
             ));
         }
-        total += counts;
-        let released = mine.len() as i64;
         let completes = mine.iter().filter(|c| c.status == "completed").count() as i64;
-        let open = mine.iter().filter(|c| callable(c)).count() as i64;
-        let replacements = mine
-            .iter()
-            .filter(|c| c.release_reason != "primary")
-            .count() as i64;
         let max_rank = mine.iter().map(|c| c.rank).max().unwrap_or(0);
-        let exhausted = max_rank >= s.population
-            && completes < s.size
-            && mine.iter().any(|c| c.replaced_at.is_some());
-        t_released += released;
-        t_completes += completes;
-        t_open += open;
-        t_replaced += replacements;
-        t_target += s.size;
-        rows.push(context! {
-            code => s.code.clone(), name => s.name.clone(), target => s.size, population => s.population,
-            released, completes, open, replacements, exhausted,
-            counts => ser(&counts), rates => rate_views(&counts),
-        });
+        let row = ProgressRow {
+            code: s.code.clone(),
+            name: s.name.clone(),
+            target: s.size,
+            population: s.population,
+            released: mine.len() as i64,
+            completes,
+            open: mine.iter().filter(|c| callable(c)).count() as i64,
+            replacements: mine
+                .iter()
+                .filter(|c| c.release_reason != "primary")
+                .count() as i64,
+            exhausted: max_rank >= s.population
+                && completes < s.size
+                && mine.iter().any(|c| c.replaced_at.is_some()),
+            counts,
+        };
+        total.target += row.target;
+        total.population += row.population;
+        total.released += row.released;
+        total.completes += row.completes;
+        total.open += row.open;
+        total.replacements += row.replacements;
+        total.counts += row.counts;
+        rows.push(row);
     }
+    Ok((rows, total))
+}
+
+async fn show_progress(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, AppError> {
+    user.require(Role::Admin)?;
+    let campaign = state.db.campaign(id).await?;
+    let (rows, total) = progress_rows(&state.db, id).await?;
+    let view = |r: &ProgressRow| {
+        context! {
+            code => r.code.clone(), name => r.name.clone(), target => r.target, population => r.population,
+            released => r.released, completes => r.completes, open => r.open,
+            replacements => r.replacements, exhausted => r.exhausted,
+            counts => ser(&r.counts), rates => rate_views(&r.counts),
+        }
+    };
     Ok(views::page(
         &user,
         "progress.html",
         context! {
-            campaign => ser(&campaign), rows,
-            total => context! {
-                target => t_target, released => t_released, completes => t_completes, open => t_open,
-                replacements => t_replaced, counts => ser(&total), rates => rate_views(&total),
-            },
+            campaign => ser(&campaign),
+            rows => rows.iter().map(view).collect::<Vec<_>>(),
+            total => view(&total),
         },
     ))
 }

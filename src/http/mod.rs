@@ -10,6 +10,7 @@ mod console;
 mod draw;
 mod error;
 mod fieldwork;
+mod results;
 mod survey;
 mod surveyor;
 mod upload;
@@ -72,6 +73,7 @@ pub fn app(state: AppState) -> Router {
         .merge(fieldwork::router())
         .merge(survey::router())
         .merge(console::router(&state.config))
+        .merge(results::router())
         .nest("/api", api::router(&state.config))
         .layer(
             // Log the route template (`/s/{token}`), never the raw path: paths may carry

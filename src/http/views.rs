@@ -45,6 +45,11 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "attempt_form.html",
         "progress.html",
         "import_result.html",
+        "results.html",
+        "results_village.html",
+        "rates_table.html",
+        "village_results.html",
+        "calendar.html",
     ] {
         if let Err(e) = env.add_template(name, source) {
             // A broken template is a programming error caught by the test suite.

@@ -56,6 +56,7 @@ async fn home_page(
             uploaded_at => receipt.as_ref().map(|r| local_time(r.2)),
             file_name => receipt.as_ref().map(|r| r.1.clone()),
             receipt => receipt.map(|r| ser(&r.0)),
+            published => state.db.publicity(c.id).await?.is_some(),
         });
     }
     Ok(views::page(

@@ -1,0 +1,303 @@
+//! `minyi demo`: fills an empty database with an invented town (issue 6, deliverable 6) so a
+//! newcomer sees every page with data: 12 villages with rosters, a draw, answered cases,
+//! panel ratings, closed fieldwork, grades of items 1–15, a negative-list finding, and the
+//! results published for publicity. The campaign is marked as demo and every page says so.
+
+use crate::db::{Db, NewAccount, NewResponse, RosterTarget};
+use crate::domain::{Role, VillageCode, today};
+use crate::forms::{Form, parse_answers};
+use crate::results::calendar::{Calendar, parse_date};
+use crate::roster::Limits;
+use crate::sampling::Seed;
+use anyhow::{Context, anyhow, bail};
+use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::{Rng, SeedableRng};
+
+/// The invented villages: (code, name, roster size, how satisfied its people are).
+const VILLAGES: [(&str, &str, u64, f64); 12] = [
+    ("430527101", "唐家坊村（演示）", 420, 0.93),
+    ("430527102", "金屋村（演示）", 260, 0.88),
+    ("430527103", "白毛坪村（演示）", 610, 0.80),
+    ("430527104", "红岩村（演示）", 180, 0.95),
+    ("430527105", "枫林村（演示）", 330, 0.70),
+    ("430527106", "石门村（演示）", 140, 0.90),
+    ("430527107", "长铺社区（演示）", 720, 0.85),
+    ("430527108", "茶园村（演示）", 95, 0.92),
+    ("430527109", "水口村（演示）", 240, 0.60),
+    ("430527110", "大坪村（演示）", 300, 0.97),
+    ("430527111", "新田村（演示）", 160, 0.83),
+    ("430527112", "竹山村（演示）", 45, 0.89),
+];
+
+/// Comments some respondents leave (invented).
+const COMMENTS: [&str; 6] = [
+    "村干部办事热情，希望继续保持。",
+    "低保评定希望更公开一些，张榜时间长一点。",
+    "办证明要跑两趟，希望能一次办好。",
+    "村务公开栏很久没更新了。",
+    "=这条以等号开头，下载时不会被当作公式",
+    "总体满意，谢谢关心。",
+];
+
+/// A small deterministic generator on top of ChaCha8 (the demo is the same every time).
+struct Dice(ChaCha8Rng);
+
+impl Dice {
+    fn unit(&mut self) -> f64 {
+        (self.0.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.unit() * n as f64) as usize % n.max(1)
+    }
+}
+
+/// What `minyi demo` made: the campaign id and the accounts' one-time passwords.
+pub struct DemoOutcome {
+    pub campaign_id: i64,
+    pub admin_password: Option<String>,
+    pub village_password: String,
+}
+
+/// Fills an empty database (no campaign yet) with the demo town.
+pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
+    if !db.list_campaigns().await?.is_empty() {
+        bail!("the database already holds campaigns; the demo only fills an empty database");
+    }
+    let admin_password = crate::http::bootstrap_admin(db).await?;
+    let admin = db
+        .account_by_username("admin")
+        .await?
+        .ok_or_else(|| anyhow!("no admin account"))?
+        .id;
+    let forms = crate::forms::builtin().map_err(|e| anyhow!("built-in forms: {e:?}"))?;
+    let mut dice = Dice(ChaCha8Rng::seed_from_u64(2026));
+
+    let campaign = db
+        .create_campaign(
+            "【演示】2026年廉洁村（社区）民意调查",
+            "唐家坊镇（演示）",
+            2026,
+        )
+        .await?;
+    db.mark_demo(campaign).await?;
+    let mut villages = Vec::new();
+    for (i, (code, name, size, level)) in VILLAGES.iter().enumerate() {
+        let code = VillageCode::parse(code).map_err(anyhow::Error::msg)?;
+        let id = match db.create_village(&code, name).await {
+            Ok(id) => id,
+            Err(_) => db.village_by_code(code.as_str()).await?.id,
+        };
+        let mut csv = String::from("姓名,联系电话,服务事项\n");
+        for n in 0..*size {
+            let phone = 13_700_000_000u64 + (i as u64) * 100_000 + n * 37;
+            csv.push_str(&format!("演示{n}号,{phone},开证明\n"));
+        }
+        let target = RosterTarget {
+            campaign_id: campaign,
+            village_id: id,
+            file_name: format!("{name}服务对象名单.csv"),
+            uploaded_by: Some(admin),
+        };
+        db.import_roster(
+            &target,
+            std::io::Cursor::new(csv.into_bytes()),
+            Limits::default(),
+        )
+        .await
+        .with_context(|| format!("demo roster of {name}"))?;
+        villages.push((id, *level));
+    }
+    db.freeze(campaign, crate::sampling::frame_fingerprint)
+        .await?;
+    let seed =
+        Seed::parse("演示 2026-09-30 公开摇号 3 1 4 1 5 9 2 6").map_err(anyhow::Error::msg)?;
+    db.enter_seed(campaign, seed.as_str(), &seed.commitment(), admin)
+        .await?;
+    crate::draw::draw_campaign(db, campaign, admin).await?;
+    crate::fieldwork::start(db, campaign, &forms).await?;
+
+    // Most released cases answer by phone; the rest stay open.
+    let date = today();
+    for case in db.cases(campaign, None).await? {
+        let level = villages
+            .iter()
+            .find(|v| v.0 == case.village_id)
+            .map(|v| v.1)
+            .unwrap_or(0.8);
+        if dice.unit() > 0.72 {
+            continue;
+        }
+        let answers = recipient_answers(&forms.recipients, level, &mut dice)?;
+        let response = new_response(
+            campaign,
+            case.village_id,
+            &forms.recipients,
+            "phone",
+            answers,
+            &date,
+        );
+        db.submit_phone_interview(case.id, &response, admin).await?;
+    }
+    let panel = [
+        ("演示党代表甲", "党代表"),
+        ("演示党代表乙", "党代表"),
+        ("演示人大代表甲", "人大代表"),
+        ("演示人大代表乙", "人大代表"),
+        ("演示政协委员甲", "政协委员"),
+        ("演示政协委员乙", "政协委员"),
+        ("演示乡贤", "其他"),
+    ];
+    for (name, category) in panel {
+        let member = db.add_panel_member(campaign, name, category, None).await?;
+        for (village, level) in &villages {
+            if dice.unit() < 0.1 {
+                continue;
+            }
+            let answers = panel_answers(&forms.panel, *level, &mut dice)?;
+            let response = new_response(campaign, *village, &forms.panel, "panel", answers, &date);
+            db.submit_panel_rating(member, &response).await?;
+        }
+    }
+    db.close_fieldwork(campaign).await?;
+
+    // Items 1–15: mostly 好; the least satisfied village gets an 一般, one a negative-list
+    // finding.
+    for (n, (village, level)) in villages.iter().enumerate() {
+        for item in 1..=15i64 {
+            let grade = if *level < 0.65 && item == 7 {
+                "一般"
+            } else if dice.unit() < 0.12 {
+                "较好"
+            } else {
+                "好"
+            };
+            let source = ["self", "commission", "onsite"][item as usize % 3];
+            db.set_item_grade(
+                campaign,
+                *village,
+                item,
+                grade,
+                source,
+                "演示数据",
+                Some(admin),
+            )
+            .await?;
+        }
+        if n == 4 {
+            db.set_negative(
+                campaign,
+                *village,
+                6,
+                Some("演示：信访件未按期办结"),
+                Some(admin),
+            )
+            .await?;
+        }
+    }
+    let start = parse_date(&date).ok_or_else(|| anyhow!("today {date} is not a date"))?;
+    let end = Calendar::new()
+        .nth_working_day(start, 7)
+        .ok_or_else(|| anyhow!("no working days"))?;
+    db.publish(campaign, &start.to_string(), &end.to_string(), Some(admin))
+        .await?;
+    db.add_objection(
+        campaign,
+        Some(villages[8].0),
+        &date,
+        "演示：村民认为低保评定不公开",
+        Some(admin),
+    )
+    .await?;
+
+    let village_password = crate::secrets::one_time_password();
+    let hash = {
+        let p = village_password.clone();
+        tokio::task::spawn_blocking(move || crate::secrets::hash_password(&p))
+            .await?
+            .map_err(anyhow::Error::msg)?
+    };
+    db.create_account(&NewAccount {
+        username: "demo_village",
+        display_name: "唐家坊村（演示）报送员",
+        role: Role::Village,
+        village_id: Some(villages[0].0),
+        password_hash: &hash,
+        must_change_password: true,
+    })
+    .await?;
+    Ok(DemoOutcome {
+        campaign_id: campaign,
+        admin_password,
+        village_password,
+    })
+}
+
+fn new_response(
+    campaign_id: i64,
+    village_id: i64,
+    form: &Form,
+    mode: &'static str,
+    answers_json: String,
+    date: &str,
+) -> NewResponse {
+    NewResponse {
+        campaign_id,
+        village_id,
+        form_id: form.id.clone(),
+        form_version: form.version.clone(),
+        form_sha256: form.sha256.clone(),
+        mode,
+        answers_json,
+        answered_on: date.to_string(),
+    }
+}
+
+/// One option of four, best first, for someone satisfied with probability `level`.
+fn pick<'a>(options: &'a [&'a str; 4], level: f64, dice: &mut Dice) -> &'a str {
+    if dice.unit() < 0.04 {
+        return "dont_know";
+    }
+    let good = dice.unit() < level;
+    match (good, dice.unit()) {
+        (true, x) if x < 0.6 => options[0],
+        (true, _) => options[1],
+        (false, x) if x < 0.7 => options[2],
+        (false, _) => options[3],
+    }
+}
+
+fn recipient_answers(form: &Form, level: f64, dice: &mut Dice) -> anyhow::Result<String> {
+    let options = ["满意", "比较满意", "一般", "不满意"];
+    let mut fields = Vec::new();
+    for q in form.scored_questions() {
+        fields.push((q.id.clone(), pick(&options, level, dice).to_string()));
+    }
+    let overall = fields
+        .iter()
+        .find(|f| f.0 == "overall")
+        .map(|f| f.1.clone());
+    if matches!(overall.as_deref(), Some("一般" | "不满意")) {
+        fields.push(("problems".into(), "办事不方便、要跑多次".into()));
+    }
+    fields.push(("services_used".into(), "开证明、盖章".into()));
+    if dice.unit() < 0.15 {
+        fields.push((
+            "comment".into(),
+            COMMENTS[dice.below(COMMENTS.len())].into(),
+        ));
+    }
+    let answers =
+        parse_answers(form, &fields).map_err(|e| anyhow!("demo answers: {:?}", e.messages_zh()))?;
+    Ok(answers.to_json())
+}
+
+fn panel_answers(form: &Form, level: f64, dice: &mut Dice) -> anyhow::Result<String> {
+    let options = ["好", "较好", "一般", "差"];
+    let fields: Vec<(String, String)> = form
+        .scored_questions()
+        .map(|q| (q.id.clone(), pick(&options, level, dice).to_string()))
+        .collect();
+    let answers = parse_answers(form, &fields)
+        .map_err(|e| anyhow!("demo panel answers: {:?}", e.messages_zh()))?;
+    Ok(answers.to_json())
+}

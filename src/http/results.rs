@@ -1,0 +1,983 @@
+//! Results for the commission (issue 6): tallies, item 16 and its overrides, the grades of
+//! items 1–15 and the negative list, the verdict, publicity with objections and approval,
+//! the working-day calendar, and the downloads (CSV and the same tables as JSON). After
+//! publication a village operator sees the village's own aggregates — never comments.
+
+use super::auth::{CsrfForm, CurrentUser, check_csrf, check_origin, has_csrf};
+use super::console::progress_rows;
+use super::error::AppError;
+use super::upload::read_upload;
+use super::views::ser;
+use super::{AppState, views};
+use crate::db::{CalendarDay, Campaign, OverrideRow};
+use crate::domain::{CampaignState, Role, local_time, today};
+use crate::export::{CsvEncoding, csv_chunks};
+use crate::forms::{Audience, FormSet};
+use crate::results::assess::{Grade, ITEM_TITLES, NEGATIVE_SITUATIONS, Situation};
+use crate::results::calendar::{Calendar, CalendarEntry, DayKind, parse_calendar_csv, parse_date};
+use crate::results::report::{CampaignResults, campaign_results, comments, pinned_forms};
+use crate::results::tables::{self, Entered, Override, Table, VillageAssessment};
+use crate::results::{Interval, RateRow};
+use axum::body::Body;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use minijinja::{Value, context};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/campaigns/{id}/results", get(show_results))
+        .route(
+            "/admin/campaigns/{id}/results/{code}",
+            get(show_village_results),
+        )
+        .route(
+            "/admin/campaigns/{id}/results/{code}/grades",
+            post(save_grades),
+        )
+        .route(
+            "/admin/campaigns/{id}/results/{code}/override",
+            post(override_item16),
+        )
+        .route(
+            "/admin/campaigns/{id}/downloads/{file}",
+            get(download_table),
+        )
+        .route("/admin/campaigns/{id}/publicity", post(publish_results))
+        .route("/admin/campaigns/{id}/objections", post(add_objection))
+        .route(
+            "/admin/campaigns/{id}/objections/{oid}/resolve",
+            post(resolve_objection),
+        )
+        .route("/admin/campaigns/{id}/approve", post(approve_campaign))
+        .route("/admin/calendar", get(show_calendar).post(import_calendar))
+        .route("/admin/calendar/delete", post(delete_calendar_day))
+        .route("/village/campaigns/{id}/results", get(show_own_results))
+        .route("/api/campaigns/{id}/results/{name}", get(api_table))
+}
+
+/// The names of the downloads, with what each holds (for the results page).
+const DOWNLOADS: [(&str, &str); 7] = [
+    (
+        "tallies",
+        "满意率（按题目、方面、全部计分题，含95%区间和全镇加权数）",
+    ),
+    ("counts", "各选项人数"),
+    ("item16", "第16项得分与等次"),
+    ("assessment", "16项等次、负面清单与结论"),
+    ("rates", "回答率（AAPOR）"),
+    ("draw", "抽样记录"),
+    ("comments", "意见建议原文（不含身份信息）"),
+];
+
+/// Everything the results pages are built from.
+struct Loaded {
+    campaign: Campaign,
+    forms: FormSet,
+    results: CampaignResults,
+    entered: BTreeMap<i64, Entered>,
+    assessed: Vec<VillageAssessment>,
+    overrides: Vec<OverrideRow>,
+}
+
+async fn load(state: &AppState, id: i64) -> Result<Loaded, AppError> {
+    let campaign = state.db.campaign(id).await?;
+    if campaign.fieldwork_started_at.is_none() {
+        return Err(AppError::bad(
+            format!("campaign {id} has no results: fieldwork has not started"),
+            "本轮调查尚未开始，还没有结果。",
+        ));
+    }
+    let forms = pinned_forms(&state.db, id).await?;
+    let results = campaign_results(&state.db, id, &forms).await?;
+    let mut entered: BTreeMap<i64, Entered> = BTreeMap::new();
+    for g in state.db.item_grades(id).await? {
+        if let (Ok(item), Some(grade)) = (u32::try_from(g.item), Grade::parse(&g.grade)) {
+            entered
+                .entry(g.village_id)
+                .or_default()
+                .grades
+                .insert(item, (grade, g.source));
+        }
+    }
+    for n in state.db.negative_findings(id).await? {
+        if let Some(s) = u8::try_from(n.situation).ok().and_then(Situation::new) {
+            entered.entry(n.village_id).or_default().negative.push(s);
+        }
+    }
+    let overrides = state.db.overrides(id).await?;
+    for o in &overrides {
+        // Oldest first: the last one of a village stays in force.
+        entered.entry(o.village_id).or_default().item16_override = Some(Override {
+            grade: o.grade.as_deref().and_then(Grade::parse),
+            reason: o.reason.clone(),
+        });
+    }
+    let assessed = tables::assessments(&results, &entered);
+    Ok(Loaded {
+        campaign,
+        forms,
+        results,
+        entered,
+        assessed,
+        overrides,
+    })
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+fn rate_view(r: &RateRow) -> Value {
+    context! {
+        scope => r.scope.label_zh(), key => r.key.clone(), label => r.label.clone(),
+        suppressed => r.suppressed, base => r.base, valid => r.valid, satisfied => r.satisfied,
+        rate => r.rate.map(pct),
+        interval => r.interval.map(|i: Interval| format!("{} – {}", pct(i.low), pct(i.high))),
+    }
+}
+
+fn score(x: Option<f64>) -> Option<String> {
+    x.map(|x| format!("{x:.2}"))
+}
+
+fn span(i: Option<Interval>) -> Option<String> {
+    i.map(|i| format!("{:.2} – {:.2}", i.low, i.high))
+}
+
+fn item16_view(v: &crate::results::VillageResults, a: &VillageAssessment) -> Value {
+    let i = &v.item16;
+    context! {
+        respondents => i.respondents, frame => i.frame, r => score(i.r), r_interval => span(i.r_interval),
+        panel_ratings => i.panel_ratings, p => score(i.p), s => score(i.s), s_interval => span(i.s_interval),
+        no_panel => i.no_panel, computed => i.grade.clone(), uncertain => i.uncertain,
+        insufficient => i.insufficient,
+        grade => a.items[15].map(Grade::label), overridden => a.item16_overridden,
+    }
+}
+
+fn publicity_view(p: &Option<crate::db::Publicity>) -> Value {
+    match p {
+        Some(p) => context! {
+            start => p.start_date.clone(), end => p.end_date.clone(),
+            published_at => local_time(p.published_at),
+            approved_at => p.approved_at.map(local_time),
+            over => today() > p.end_date,
+        },
+        None => Value::from(()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct Flash {
+    m: Option<String>,
+    e: Option<String>,
+}
+
+fn flash_text(f: &Flash) -> (Option<&'static str>, Option<&'static str>) {
+    let m = f.m.as_deref().map(|m| match m {
+        "grades" => "已保存。",
+        "override" => "第16项等次已调整，理由已记录。",
+        "withdrawn" => "已撤销调整，恢复计算等次。",
+        "published" => "已开始公示。各村（社区）现在可以看到本村的汇总结果。",
+        "objection" => "异议已登记。",
+        "resolved" => "异议已处理。",
+        "approved" => "已批准。",
+        "calendar" => "日历已导入。",
+        "deleted" => "已删除。",
+        _ => "完成。",
+    });
+    let e = f.e.as_deref().map(|e| match e {
+        "reason" => "调整等次必须填写理由。",
+        "grade" => "等次无效。",
+        "not_closed" => "调查结束后才能公示。",
+        "published" => "本轮已经公示。",
+        "date" => "日期无效，请按 2026-10-08 的格式填写。",
+        "calendar" => "在日历里找不到足够的工作日，请检查节假日设置。",
+        "summary" => "请填写异议内容。",
+        "resolution" => "请填写处理结果。",
+        "approved" => "本轮已批准，结果不能再修改。",
+        "period" => "公示期尚未结束，不能批准。",
+        "unresolved" => "还有未处理的异议，不能批准。",
+        "not_published" => "尚未公示，不能批准。",
+        _ => "操作未完成。",
+    });
+    (m, e)
+}
+
+async fn show_results(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Query(flash): Query<Flash>,
+) -> Result<Html<String>, AppError> {
+    user.require(Role::Admin)?;
+    let l = load(&state, id).await?;
+    let villages: Vec<Value> = l
+        .results
+        .villages
+        .iter()
+        .zip(&l.assessed)
+        .map(|(v, a)| {
+            let all = v
+                .rates(Audience::Recipients, l.results.k)
+                .into_iter()
+                .find(|r| r.scope == crate::results::Scope::All);
+            context! {
+                code => v.code.clone(), name => v.name.clone(),
+                item16 => item16_view(v, a),
+                satisfaction => all.as_ref().map(rate_view),
+                good => a.verdict.good, total => a.verdict.total, passed => a.verdict.passed,
+                reasons => crate::results::assess::join_reasons(&a.verdict.reasons),
+                graded => a.items.iter().filter(|g| g.is_some()).count(),
+            }
+        })
+        .collect();
+    let town: Vec<Value> = l
+        .results
+        .town_rates(Audience::Recipients)
+        .iter()
+        .filter(|r| r.scope != crate::results::Scope::Question)
+        .map(rate_view)
+        .collect();
+    let publicity = state.db.publicity(id).await?;
+    let objections = state.db.objections(id).await?;
+    let names: BTreeMap<i64, String> = l
+        .results
+        .villages
+        .iter()
+        .map(|v| (v.village_id, format!("{} {}", v.code, v.name)))
+        .collect();
+    let objections: Vec<Value> = objections
+        .iter()
+        .map(|o| {
+            context! {
+                id => o.id, village => o.village_id.and_then(|v| names.get(&v).cloned()),
+                received_on => o.received_on.clone(), summary => o.summary.clone(),
+                resolution => o.resolution.clone(), resolved_at => o.resolved_at.map(local_time),
+            }
+        })
+        .collect();
+    let (message, error) = flash_text(&flash);
+    let state_now = l.campaign.state();
+    Ok(views::page(
+        &user,
+        "results.html",
+        context! {
+            campaign => ser(&l.campaign), villages, town, k => l.results.k,
+            scheme => context! {
+                id => l.forms.scheme.id.clone(), version => l.forms.scheme.version.clone(),
+                min_respondents => l.forms.scheme.min_respondents,
+                w_r => l.forms.scheme.weight_recipients, w_p => l.forms.scheme.weight_panel,
+            },
+            closed => state_now == Some(CampaignState::Closed),
+            approved => state_now == Some(CampaignState::Approved),
+            fieldwork => state_now == Some(CampaignState::Fieldwork),
+            publicity => publicity_view(&publicity), objections,
+            village_options => l.results.villages.iter().map(|v| context! { id => v.village_id, label => format!("{} {}", v.code, v.name) }).collect::<Vec<_>>(),
+            downloads => DOWNLOADS.iter().map(|(n, d)| context! { name => *n, label => *d }).collect::<Vec<_>>(),
+            today => today(), message, error,
+        },
+    ))
+}
+
+async fn show_village_results(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, code)): Path<(i64, String)>,
+    Query(flash): Query<Flash>,
+) -> Result<Html<String>, AppError> {
+    user.require(Role::Admin)?;
+    let l = load(&state, id).await?;
+    let (pos, v) = l
+        .results
+        .villages
+        .iter()
+        .enumerate()
+        .find(|(_, v)| v.code == code)
+        .ok_or(AppError::NotFound)?;
+    let a = &l.assessed[pos];
+    let entered = l.entered.get(&v.village_id).cloned().unwrap_or_default();
+    let items: Vec<Value> = (1u32..=15)
+        .map(|i| {
+            let g = entered.grades.get(&i);
+            context! {
+                number => i, title => ITEM_TITLES[i as usize - 1],
+                grade => g.map(|g| g.0.label()), source => g.map(|g| g.1.clone()),
+            }
+        })
+        .collect();
+    let negative: Vec<Value> = (1u8..=8)
+        .map(|n| {
+            let s = Situation::new(n);
+            context! {
+                number => n, circled => s.map(|s| s.circled().to_string()),
+                text => NEGATIVE_SITUATIONS[n as usize - 1],
+                ticked => s.is_some_and(|s| entered.negative.contains(&s)),
+            }
+        })
+        .collect();
+    let notes = state.db.negative_findings(id).await?;
+    let negative_notes: BTreeMap<i64, String> = notes
+        .into_iter()
+        .filter(|n| n.village_id == v.village_id)
+        .map(|n| (n.situation, n.note))
+        .collect();
+    let overrides: Vec<Value> = l
+        .overrides
+        .iter()
+        .filter(|o| o.village_id == v.village_id)
+        .map(|o| context! { grade => o.grade.clone(), reason => o.reason.clone(), at => local_time(o.entered_at) })
+        .collect();
+    let (message, error) = flash_text(&flash);
+    let k = l.results.k;
+    Ok(views::page(
+        &user,
+        "results_village.html",
+        context! {
+            campaign => ser(&l.campaign), village => context! { code => v.code.clone(), name => v.name.clone(), frame => v.frame },
+            item16 => item16_view(v, a),
+            recipients => v.rates(Audience::Recipients, k).iter().map(rate_view).collect::<Vec<_>>(),
+            panel => v.rates(Audience::Panel, k).iter().map(rate_view).collect::<Vec<_>>(),
+            respondents => v.recipients.respondents, panel_ratings => v.panel.respondents,
+            items, negative, negative_notes => negative_notes.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<BTreeMap<_, _>>(),
+            overrides, verdict => ser(&a.verdict),
+            reasons => crate::results::assess::join_reasons(&a.verdict.reasons),
+            approved => l.campaign.state() == Some(CampaignState::Approved),
+            k, message, error,
+        },
+    ))
+}
+
+fn back_to_village(id: i64, code: &str, flash: &str) -> Response {
+    Redirect::to(&format!("/admin/campaigns/{id}/results/{code}?{flash}")).into_response()
+}
+
+fn back_to_results(id: i64, flash: &str) -> Response {
+    Redirect::to(&format!("/admin/campaigns/{id}/results?{flash}#publicity")).into_response()
+}
+
+/// The village of a results form, by code (404 for a village not in the draw).
+async fn drawn_village(state: &AppState, id: i64, code: &str) -> Result<i64, AppError> {
+    state
+        .db
+        .frame_sizes(id)
+        .await?
+        .into_iter()
+        .find(|f| f.code == code)
+        .map(|f| f.village_id)
+        .ok_or(AppError::NotFound)
+}
+
+/// Results can change until the campaign is approved.
+async fn not_approved(state: &AppState, id: i64) -> Result<bool, AppError> {
+    Ok(state.db.campaign(id).await?.state() != Some(CampaignState::Approved))
+}
+
+/// The grades form: `grade_N`, `source_N`, `note_N` for items 1–15, and `neg_N` /
+/// `neg_note_N` for situations 1–8 (repeated keys need axum-extra's form).
+#[derive(Deserialize)]
+struct GradesForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(flatten)]
+    fields: BTreeMap<String, String>,
+}
+has_csrf!(GradesForm);
+
+async fn save_grades(
+    State(state): State<AppState>,
+    Path((id, code)): Path<(i64, String)>,
+    CsrfForm(user, form): CsrfForm<GradesForm>,
+) -> Result<Response, AppError> {
+    user.require(Role::Admin)?;
+    let village = drawn_village(&state, id, &code).await?;
+    if !not_approved(&state, id).await? {
+        return Ok(back_to_village(id, &code, "e=approved"));
+    }
+    let field = |name: String| form.fields.get(&name).map(|s| s.trim()).unwrap_or("");
+    // Check everything before writing anything.
+    let mut grades = Vec::new();
+    for item in 1..=15i64 {
+        let raw = field(format!("grade_{item}"));
+        let grade = match raw {
+            "" => None,
+            g => Some(Grade::parse(g).ok_or_else(|| {
+                AppError::bad(
+                    format!("item {item}: {g:?} is not a grade"),
+                    format!("第{item}项的等次无效。"),
+                )
+            })?),
+        };
+        let source = match field(format!("source_{item}")) {
+            s @ ("self" | "commission" | "onsite") => s,
+            "" => "commission",
+            other => {
+                return Err(AppError::bad(
+                    format!("item {item}: unknown source {other:?}"),
+                    format!("第{item}项的评定来源无效。"),
+                ));
+            }
+        };
+        let note: String = field(format!("note_{item}")).chars().take(500).collect();
+        grades.push((item, grade, source, note));
+    }
+    let mut negative = Vec::new();
+    for n in 1..=8i64 {
+        let ticked = !field(format!("neg_{n}")).is_empty();
+        let note: String = field(format!("neg_note_{n}")).chars().take(500).collect();
+        negative.push((n, ticked.then_some(note)));
+    }
+    for (item, grade, source, note) in grades {
+        match grade {
+            Some(g) => {
+                state
+                    .db
+                    .set_item_grade(
+                        id,
+                        village,
+                        item,
+                        g.label(),
+                        source,
+                        &note,
+                        Some(user.account_id),
+                    )
+                    .await?
+            }
+            None => state.db.clear_item_grade(id, village, item).await?,
+        }
+    }
+    for (n, note) in negative {
+        state
+            .db
+            .set_negative(id, village, n, note.as_deref(), Some(user.account_id))
+            .await?;
+    }
+    tracing::info!(
+        campaign = id,
+        village,
+        by = user.account_id,
+        "item grades saved"
+    );
+    Ok(back_to_village(id, &code, "m=grades"))
+}
+
+#[derive(Deserialize)]
+struct OverrideForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    grade: String,
+    #[serde(default)]
+    reason: String,
+}
+has_csrf!(OverrideForm);
+
+async fn override_item16(
+    State(state): State<AppState>,
+    Path((id, code)): Path<(i64, String)>,
+    CsrfForm(user, form): CsrfForm<OverrideForm>,
+) -> Result<Response, AppError> {
+    user.require(Role::Admin)?;
+    let village = drawn_village(&state, id, &code).await?;
+    if !not_approved(&state, id).await? {
+        return Ok(back_to_village(id, &code, "e=approved"));
+    }
+    let reason: String = form.reason.trim().chars().take(2000).collect();
+    if reason.is_empty() {
+        return Ok(back_to_village(id, &code, "e=reason"));
+    }
+    let grade = match form.grade.trim() {
+        "" => None,
+        g => match Grade::parse(g) {
+            Some(g) => Some(g),
+            None => return Ok(back_to_village(id, &code, "e=grade")),
+        },
+    };
+    state
+        .db
+        .add_override(
+            id,
+            village,
+            grade.map(Grade::label),
+            &reason,
+            Some(user.account_id),
+        )
+        .await?;
+    tracing::info!(
+        campaign = id,
+        village,
+        by = user.account_id,
+        "item 16 override recorded"
+    );
+    Ok(back_to_village(
+        id,
+        &code,
+        if grade.is_some() {
+            "m=override"
+        } else {
+            "m=withdrawn"
+        },
+    ))
+}
+
+async fn calendar(state: &AppState) -> Result<Calendar, AppError> {
+    let mut cal = Calendar::new();
+    for d in state.db.calendar().await? {
+        if let (Some(date), Some(kind)) = (parse_date(&d.day), DayKind::parse(&d.kind)) {
+            cal.insert(date, kind, d.name);
+        }
+    }
+    Ok(cal)
+}
+
+#[derive(Deserialize)]
+struct PublishForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    start: String,
+}
+has_csrf!(PublishForm);
+
+/// The publicity period: 7 working days (seed part 二(二)4), the start day counting if it is
+/// a working day.
+pub const PUBLICITY_WORKING_DAYS: u32 = 7;
+
+async fn publish_results(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(user, form): CsrfForm<PublishForm>,
+) -> Result<Response, AppError> {
+    user.require(Role::Admin)?;
+    let Some(start) = parse_date(form.start.trim()) else {
+        return Ok(back_to_results(id, "e=date"));
+    };
+    let Some(end) = calendar(&state)
+        .await?
+        .nth_working_day(start, PUBLICITY_WORKING_DAYS)
+    else {
+        return Ok(back_to_results(id, "e=calendar"));
+    };
+    if state.db.publicity(id).await?.is_some() {
+        return Ok(back_to_results(id, "e=published"));
+    }
+    if !state
+        .db
+        .publish(
+            id,
+            &start.to_string(),
+            &end.to_string(),
+            Some(user.account_id),
+        )
+        .await?
+    {
+        return Ok(back_to_results(id, "e=not_closed"));
+    }
+    tracing::info!(campaign = id, by = user.account_id, %start, %end, "results published");
+    Ok(back_to_results(id, "m=published"))
+}
+
+#[derive(Deserialize)]
+struct ObjectionForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    village: String,
+    #[serde(default)]
+    received_on: String,
+    #[serde(default)]
+    summary: String,
+}
+has_csrf!(ObjectionForm);
+
+async fn add_objection(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(user, form): CsrfForm<ObjectionForm>,
+) -> Result<Response, AppError> {
+    user.require(Role::Admin)?;
+    if !not_approved(&state, id).await? {
+        return Ok(back_to_results(id, "e=approved"));
+    }
+    let summary: String = form.summary.trim().chars().take(2000).collect();
+    if summary.is_empty() {
+        return Ok(back_to_results(id, "e=summary"));
+    }
+    let received = match form.received_on.trim() {
+        "" => today(),
+        d => match parse_date(d) {
+            Some(d) => d.to_string(),
+            None => return Ok(back_to_results(id, "e=date")),
+        },
+    };
+    let village = match form.village.trim() {
+        "" => None,
+        v => {
+            let v: i64 = v
+                .parse()
+                .map_err(|_| AppError::bad("bad village id", "村（社区）无效。"))?;
+            let drawn = state.db.frame_sizes(id).await?;
+            if !drawn.iter().any(|f| f.village_id == v) {
+                return Err(AppError::bad(
+                    "village not in the campaign",
+                    "村（社区）无效。",
+                ));
+            }
+            Some(v)
+        }
+    };
+    state
+        .db
+        .add_objection(id, village, &received, &summary, Some(user.account_id))
+        .await?;
+    Ok(back_to_results(id, "m=objection"))
+}
+
+#[derive(Deserialize)]
+struct ResolveForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    resolution: String,
+}
+has_csrf!(ResolveForm);
+
+async fn resolve_objection(
+    State(state): State<AppState>,
+    Path((id, oid)): Path<(i64, i64)>,
+    CsrfForm(user, form): CsrfForm<ResolveForm>,
+) -> Result<Response, AppError> {
+    user.require(Role::Admin)?;
+    let resolution: String = form.resolution.trim().chars().take(2000).collect();
+    if resolution.is_empty() {
+        return Ok(back_to_results(id, "e=resolution"));
+    }
+    if !state
+        .db
+        .resolve_objection(id, oid, &resolution, Some(user.account_id))
+        .await?
+    {
+        return Err(AppError::NotFound);
+    }
+    Ok(back_to_results(id, "m=resolved"))
+}
+
+#[derive(Deserialize)]
+struct ApproveForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+}
+has_csrf!(ApproveForm);
+
+async fn approve_campaign(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(user, _form): CsrfForm<ApproveForm>,
+) -> Result<Response, AppError> {
+    use crate::db::ApproveError;
+    user.require(Role::Admin)?;
+    let flash = match state.db.approve(id, &today(), Some(user.account_id)).await {
+        Ok(()) => {
+            tracing::info!(campaign = id, by = user.account_id, "campaign approved");
+            "m=approved"
+        }
+        Err(ApproveError::NotPublished) => "e=not_published",
+        Err(ApproveError::PeriodNotOver(_)) => "e=period",
+        Err(ApproveError::Unresolved(_)) => "e=unresolved",
+        Err(ApproveError::NotClosed) => "e=approved",
+        Err(ApproveError::Db(e)) => return Err(e.into()),
+    };
+    Ok(back_to_results(id, flash))
+}
+
+#[derive(Deserialize)]
+struct DownloadQuery {
+    encoding: Option<String>,
+}
+
+/// The table behind a download name, built from the loaded results.
+async fn table(state: &AppState, id: i64, name: &str) -> Result<Table, AppError> {
+    match name {
+        "rates" => return rates_table(state, id).await,
+        "draw" => return draw_table(state, id).await,
+        "tallies" | "counts" | "item16" | "assessment" | "comments" => {}
+        _ => return Err(AppError::NotFound),
+    }
+    let l = load(state, id).await?;
+    Ok(match name {
+        "tallies" => tables::tallies(&l.results),
+        "counts" => tables::counts(&l.results),
+        "item16" => tables::item16(&l.results, &l.assessed, &l.entered),
+        "assessment" => tables::assessment(&l.assessed),
+        _ => tables::comments(&comments(&state.db, id, &l.forms).await?),
+    })
+}
+
+async fn download_table(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, file)): Path<(i64, String)>,
+    Query(q): Query<DownloadQuery>,
+) -> Result<Response, AppError> {
+    user.require(Role::Admin)?;
+    let name = file.strip_suffix(".csv").ok_or(AppError::NotFound)?;
+    let table = table(&state, id, name).await?;
+    let encoding = CsvEncoding::from_query(q.encoding.as_deref());
+    let header: Vec<String> = table.header().into_iter().map(String::from).collect();
+    let rows = table
+        .rows
+        .into_iter()
+        .map(|row| row.iter().map(|c| c.to_csv()).collect::<Vec<String>>());
+    let chunks = csv_chunks(header, rows, encoding).map(Ok::<_, std::convert::Infallible>);
+    let charset = match encoding {
+        CsvEncoding::Utf8Bom => "utf-8",
+        CsvEncoding::Gb18030 => "gb18030",
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, format!("text/csv; charset={charset}")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}-{id}.csv\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        Body::from_stream(futures_util::stream::iter(chunks)),
+    )
+        .into_response())
+}
+
+async fn api_table(
+    State(state): State<AppState>,
+    super::api::ApiUser(user): super::api::ApiUser,
+    Path((id, name)): Path<(i64, String)>,
+) -> Result<Response, super::api::ApiError> {
+    user.require(Role::Admin)?;
+    let table = table(&state, id, &name).await?;
+    Ok(Json(table.to_json()).into_response())
+}
+
+async fn rates_table(state: &AppState, id: i64) -> Result<Table, AppError> {
+    use crate::fieldwork::rates::format_rate;
+    const COLUMNS: &[(&str, &str)] = &[
+        ("village_code", "村（社区）代码"),
+        ("village_name", "村（社区）名称"),
+        ("population", "名单人数"),
+        ("target", "目标样本"),
+        ("released", "已发放"),
+        ("completes", "完成"),
+        ("i", "I 完成"),
+        ("p", "P 部分完成"),
+        ("r", "R 拒访"),
+        ("nc", "NC 未接触"),
+        ("o", "O 其他"),
+        ("uh", "UH 资格未知"),
+        ("ne", "NE 不符合"),
+        ("rr1", "RR1"),
+        ("rr2", "RR2"),
+        ("rr3", "RR3"),
+        ("coop1", "COOP1"),
+        ("ref1", "REF1"),
+        ("con1", "CON1"),
+    ];
+    state.db.campaign(id).await?;
+    let (rows, total) = progress_rows(&state.db, id).await?;
+    let line = |code: &str, name: &str, r: &super::console::ProgressRow| {
+        use tables::Cell;
+        let c = r.counts;
+        let rates = c.rates();
+        let rate = |x: Option<f64>| Cell::Text(format_rate(x));
+        vec![
+            Cell::from(code),
+            Cell::from(name),
+            Cell::Int(r.population),
+            Cell::Int(r.target),
+            Cell::Int(r.released),
+            Cell::Int(r.completes),
+            Cell::Int(c.i as i64),
+            Cell::Int(c.p as i64),
+            Cell::Int(c.r as i64),
+            Cell::Int(c.nc as i64),
+            Cell::Int(c.o as i64),
+            Cell::Int(c.uh as i64),
+            Cell::Int(c.ne as i64),
+            rate(rates.rr1),
+            rate(rates.rr2),
+            rate(rates.rr3),
+            rate(rates.coop1),
+            rate(rates.ref1),
+            rate(rates.con1),
+        ]
+    };
+    let mut out: Vec<_> = rows.iter().map(|r| line(&r.code, &r.name, r)).collect();
+    out.push(line("全镇", "合计", &total));
+    Ok(Table {
+        columns: COLUMNS,
+        rows: out,
+    })
+}
+
+async fn draw_table(state: &AppState, id: i64) -> Result<Table, AppError> {
+    use tables::Cell;
+    const COLUMNS: &[(&str, &str)] = &[
+        ("village_code", "村（社区）代码"),
+        ("population", "名单人数"),
+        ("fingerprint", "名单指纹（SHA-256）"),
+        ("size", "样本量"),
+        ("list_sha256", "排序名单指纹（SHA-256）"),
+        ("algorithm", "算法"),
+        ("seed", "种子"),
+        ("frame_fingerprint", "总名单指纹"),
+    ];
+    let (json, _) = state.db.draw_record(id).await?.ok_or(AppError::NotFound)?;
+    let record: crate::sampling::record::DrawRecord =
+        serde_json::from_str(&json).map_err(anyhow::Error::from)?;
+    let rows = record
+        .villages
+        .iter()
+        .map(|v| {
+            vec![
+                Cell::from(v.code.as_str()),
+                Cell::Int(v.population as i64),
+                Cell::from(v.fingerprint.as_str()),
+                Cell::Int(v.size as i64),
+                Cell::from(v.list_sha256.as_str()),
+                Cell::from(record.algorithm.as_str()),
+                Cell::from(record.seed.as_str()),
+                Cell::from(record.frame_fingerprint.as_str()),
+            ]
+        })
+        .collect();
+    Ok(Table {
+        columns: COLUMNS,
+        rows,
+    })
+}
+
+async fn show_calendar(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(flash): Query<Flash>,
+) -> Result<Html<String>, AppError> {
+    user.require(Role::Admin)?;
+    calendar_page(&state, &user, &flash, None).await
+}
+
+async fn calendar_page(
+    state: &AppState,
+    user: &CurrentUser,
+    flash: &Flash,
+    errors: Option<Vec<String>>,
+) -> Result<Html<String>, AppError> {
+    let days: Vec<Value> = state
+        .db
+        .calendar()
+        .await?
+        .iter()
+        .map(|d: &CalendarDay| {
+            context! {
+                day => d.day.clone(), name => d.name.clone(),
+                kind => DayKind::parse(&d.kind).map(DayKind::label_zh),
+            }
+        })
+        .collect();
+    let (message, error) = flash_text(flash);
+    Ok(views::page(
+        user,
+        "calendar.html",
+        context! { days, message, error, errors },
+    ))
+}
+
+async fn import_calendar(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    form: Multipart,
+) -> Result<Response, AppError> {
+    user.require(Role::Admin)?;
+    check_origin(&headers, &state)?;
+    let upload = read_upload(form, &state).await?;
+    check_csrf(&user, upload.field("_csrf"))?;
+    match parse_calendar_csv(&upload.bytes) {
+        Ok(entries) => {
+            let days: Vec<CalendarDay> = entries
+                .into_iter()
+                .map(|e: CalendarEntry| CalendarDay {
+                    day: e.date.to_string(),
+                    kind: e.kind.label_en().to_string(),
+                    name: e.name,
+                })
+                .collect();
+            state.db.import_calendar(&days).await?;
+            tracing::info!(days = days.len(), by = user.account_id, "calendar imported");
+            Ok(Redirect::to("/admin/calendar?m=calendar").into_response())
+        }
+        Err(errors) => {
+            let zh: Vec<String> = errors.iter().map(|e| e.message_zh()).collect();
+            let page = calendar_page(&state, &user, &Flash::default(), Some(zh)).await?;
+            Ok((StatusCode::BAD_REQUEST, page).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct DeleteDayForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    day: String,
+}
+has_csrf!(DeleteDayForm);
+
+async fn delete_calendar_day(
+    State(state): State<AppState>,
+    CsrfForm(user, form): CsrfForm<DeleteDayForm>,
+) -> Result<Response, AppError> {
+    user.require(Role::Admin)?;
+    state.db.delete_calendar_day(form.day.trim()).await?;
+    Ok(Redirect::to("/admin/calendar?m=deleted").into_response())
+}
+
+/// A village operator's own results, once published: aggregates only, never comments,
+/// small cells suppressed as everywhere.
+async fn show_own_results(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, AppError> {
+    user.require(Role::Village)?;
+    let village_id = user.village_id.ok_or(AppError::Forbidden)?;
+    let publicity = state.db.publicity(id).await?;
+    if publicity.is_none() {
+        return Err(AppError::NotFound);
+    }
+    let l = load(&state, id).await?;
+    let (pos, v) = l
+        .results
+        .villages
+        .iter()
+        .enumerate()
+        .find(|(_, v)| v.village_id == village_id)
+        .ok_or(AppError::NotFound)?;
+    let a = &l.assessed[pos];
+    let k = l.results.k;
+    Ok(views::page(
+        &user,
+        "village_results.html",
+        context! {
+            campaign => ser(&l.campaign), village => context! { code => v.code.clone(), name => v.name.clone() },
+            item16 => item16_view(v, a),
+            recipients => v.rates(Audience::Recipients, k).iter().map(rate_view).collect::<Vec<_>>(),
+            panel => v.rates(Audience::Panel, k).iter().map(rate_view).collect::<Vec<_>>(),
+            items => a.items.iter().enumerate().map(|(i, g)| context! { number => i + 1, title => ITEM_TITLES[i], grade => g.map(Grade::label) }).collect::<Vec<_>>(),
+            verdict => ser(&a.verdict), reasons => crate::results::assess::join_reasons(&a.verdict.reasons),
+            publicity => publicity_view(&publicity), k,
+        },
+    ))
+}

@@ -1,0 +1,610 @@
+//! Results through the real app (issue 6): tallies with Wilson intervals and k-suppression,
+//! item 16 with overrides, the verdict, publicity and approval, the village's own view, and
+//! the downloads in UTF-8 with BOM and GB18030, neutralised, parsed back by a CSV reader.
+
+mod common;
+
+use common::*;
+use minyi::db::NewResponse;
+use minyi::forms::{Form, builtin, parse_answers};
+use minyi::results::{Interval, wilson};
+
+/// One recipient's answers: every scored question `value`, except `attitude`.
+fn answers(form: &Form, value: &str, attitude: &str) -> String {
+    let mut fields: Vec<(String, String)> = valid_answers(form)
+        .into_iter()
+        .filter(|(k, _)| {
+            !form.question(k).is_some_and(|q| q.is_scored()) && k != "problems" && k != "comment"
+        })
+        .collect();
+    for q in form.scored_questions() {
+        let v = if q.id == "attitude" { attitude } else { value };
+        fields.push((q.id.clone(), v.to_string()));
+    }
+    if matches!(value, "一般" | "不满意") {
+        fields.push(("problems".into(), "其他".into()));
+    }
+    fields.push(("comment".into(), "=cmd|'/c calc'!A1".into()));
+    parse_answers(form, &fields)
+        .expect("valid answers")
+        .to_json()
+}
+
+/// A campaign in fieldwork with V1 (frame 30) answered by ten people and V2 (frame 5) by
+/// three, then closed. Returns the town.
+async fn answered(app: &TestApp) -> Town {
+    let (t, _) = fieldwork(app).await;
+    let forms = builtin().unwrap();
+    let cases = app.db.cases(t.campaign, None).await.unwrap();
+    let v1: Vec<_> = cases.iter().filter(|c| c.village_code == "V1").collect();
+    let v2: Vec<_> = cases.iter().filter(|c| c.village_code == "V2").collect();
+    // V1: 6 × 满意, 2 × 比较满意, 1 × 一般, and one 满意 with 不了解 for attitude.
+    let plan = [
+        ("满意", "满意"),
+        ("满意", "满意"),
+        ("满意", "满意"),
+        ("满意", "满意"),
+        ("满意", "满意"),
+        ("满意", "满意"),
+        ("比较满意", "比较满意"),
+        ("比较满意", "比较满意"),
+        ("一般", "一般"),
+        ("满意", "dont_know"),
+    ];
+    for (case, (value, attitude)) in v1.iter().zip(plan) {
+        submit(
+            app,
+            &forms.recipients,
+            case.id,
+            case.village_id,
+            answers(&forms.recipients, value, attitude),
+        )
+        .await;
+    }
+    for case in v2.iter().take(3) {
+        submit(
+            app,
+            &forms.recipients,
+            case.id,
+            case.village_id,
+            answers(&forms.recipients, "满意", "满意"),
+        )
+        .await;
+    }
+    assert!(app.db.close_fieldwork(t.campaign).await.unwrap());
+    t
+}
+
+async fn submit(app: &TestApp, form: &Form, case: i64, village: i64, json: String) {
+    let campaign = app.db.case(case).await.unwrap().campaign_id;
+    let r = NewResponse {
+        campaign_id: campaign,
+        village_id: village,
+        form_id: form.id.clone(),
+        form_version: form.version.clone(),
+        form_sha256: form.sha256.clone(),
+        mode: "phone",
+        answers_json: json,
+        answered_on: "2026-10-10".into(),
+    };
+    assert!(app.db.submit_phone_interview(case, &r, 1).await.unwrap());
+}
+
+/// Downloads a CSV; checks the BOM and parses it.
+async fn csv(c: &reqwest::Client, url: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let r = c.get(url).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{url}");
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let bytes = r.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "{url} has no BOM");
+    let mut reader = csv::Reader::from_reader(&bytes[3..]);
+    let header = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+fn col(header: &[String], name: &str) -> usize {
+    header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name} in {header:?}"))
+}
+
+/// The flash code of a redirect, without the page anchor.
+fn flash(loc: &Option<String>) -> String {
+    location_query(loc)
+        .trim_end_matches("#publicity")
+        .to_string()
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.2}%", x * 100.0)
+}
+
+#[tokio::test]
+async fn tallies_carry_wilson_intervals_with_the_frame_and_hide_small_villages() {
+    let app = spawn().await;
+    let t = answered(&app).await;
+    let (admin, base, id) = (&t.admin.0, &app.base, t.campaign);
+    let (h, rows) = csv(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/downloads/tallies.csv"),
+    )
+    .await;
+    assert_eq!(h[0], "村（社区）代码");
+    let find = |code: &str, who: &str, key: &str| {
+        rows.iter()
+            .find(|r| r[0] == code && r[col(&h, "问卷")] == who && r[col(&h, "编号")] == key)
+            .unwrap_or_else(|| panic!("no row {code} {key}"))
+            .clone()
+    };
+    // attitude in V1: 10 answers, 9 valid (one 不了解), 8 satisfied, N = 30.
+    let a = find("V1", "服务对象", "attitude");
+    assert_eq!(
+        [
+            &a[col(&h, "答卷数")],
+            &a[col(&h, "有效回答")],
+            &a[col(&h, "满意")],
+            &a[col(&h, "名单人数")]
+        ],
+        ["10", "9", "8", "30"]
+    );
+    let w: Interval = wilson(8, 9, Some(30), 1.96).unwrap();
+    assert_eq!(a[col(&h, "满意率")], pct(8.0 / 9.0));
+    assert_eq!(a[col(&h, "95%区间下限")], pct(w.low));
+    assert_eq!(a[col(&h, "95%区间上限")], pct(w.high));
+    // The finite-population step narrows the interval against the plain Wilson one.
+    assert!(w.low > wilson(8, 9, None, 1.96).unwrap().low);
+    // V2 has three answers: under k = 5 every figure is empty and the reason is given.
+    let small = find("V2", "服务对象", "attitude");
+    for c in [
+        "答卷数",
+        "有效回答",
+        "满意",
+        "满意率",
+        "95%区间下限",
+        "95%区间上限",
+    ] {
+        assert_eq!(small[col(&h, c)], "", "{c} must be suppressed");
+    }
+    assert_eq!(small[col(&h, "说明")], "答卷少于5份，不公布");
+    // The town row exists and is weighted, not pooled.
+    let town = find("全镇", "服务对象", "attitude");
+    assert_eq!(town[col(&h, "答卷数")], "13");
+    let (hc, counts) = csv(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/downloads/counts.csv"),
+    )
+    .await;
+    let dont_know = counts
+        .iter()
+        .find(|r| {
+            r[0] == "V1" && r[col(&hc, "题目编号")] == "attitude" && r[col(&hc, "选项")] == "不了解"
+        })
+        .unwrap();
+    assert_eq!(dont_know[col(&hc, "人数")], "1");
+    assert!(
+        counts
+            .iter()
+            .filter(|r| r[0] == "V2")
+            .all(|r| r[col(&hc, "人数")].is_empty())
+    );
+}
+
+#[tokio::test]
+async fn item16_is_computed_and_an_override_needs_a_written_reason() {
+    let app = spawn().await;
+    let t = answered(&app).await;
+    let (admin, csrf, base, id) = (&t.admin.0, &t.admin.1, &app.base, t.campaign);
+    let (h, rows) = csv(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/downloads/item16.csv"),
+    )
+    .await;
+    let v1 = rows.iter().find(|r| r[0] == "V1").unwrap();
+    // Scores: 6 × 100, 2 × 80, 60, and 100 (不了解 left out) → R = 920/10 = 92; no panel.
+    assert_eq!(v1[col(&h, "群众得分R")], "92.00");
+    assert_eq!(v1[col(&h, "综合得分S")], "92.00");
+    assert_eq!(v1[col(&h, "无两代表一委员评价")], "是");
+    assert_eq!(v1[col(&h, "计算等次")], "好");
+    let v2 = rows.iter().find(|r| r[0] == "V2").unwrap();
+    assert_eq!(v2[col(&h, "数据不足")], "是");
+    assert_eq!(v2[col(&h, "计算等次")], "");
+    assert_eq!(
+        v2[col(&h, "群众得分R")],
+        "",
+        "three respondents: R is suppressed"
+    );
+
+    let url = format!("{base}/admin/campaigns/{id}/results/V1/override");
+    let (s, _, loc) = post_form(admin, &url, csrf, &[("grade", "较好"), ("reason", "  ")]).await;
+    assert_eq!((s, location_query(&loc).as_str()), (303, "e=reason"));
+    let (_, rows) = csv(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/downloads/item16.csv"),
+    )
+    .await;
+    assert_eq!(
+        rows.iter().find(|r| r[0] == "V1").unwrap()[col(&h, "认定等次")],
+        "好"
+    );
+
+    let reason = "现场核查发现<script>问卷</script>组织不规范";
+    let (s, _, _) = post_form(admin, &url, csrf, &[("grade", "较好"), ("reason", reason)]).await;
+    assert_eq!(s, 303);
+    let (_, rows) = csv(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/downloads/item16.csv"),
+    )
+    .await;
+    let v1 = rows.iter().find(|r| r[0] == "V1").unwrap();
+    assert_eq!(
+        (
+            v1[col(&h, "认定等次")].as_str(),
+            v1[col(&h, "调整理由")].as_str()
+        ),
+        ("较好", reason)
+    );
+    assert_eq!(v1[col(&h, "计算等次")], "好");
+    let (_, page) = get_text(admin, &format!("{base}/admin/campaigns/{id}/results/V1")).await;
+    assert!(
+        page.contains("现场核查发现&lt;script&gt;"),
+        "the reason is shown, escaped"
+    );
+    assert!(!page.contains("<script>问卷"));
+}
+
+#[tokio::test]
+async fn the_verdict_lists_every_failed_condition() {
+    let app = spawn().await;
+    let t = answered(&app).await;
+    let (admin, csrf, base, id) = (&t.admin.0, &t.admin.1, &app.base, t.campaign);
+    let url = format!("{base}/admin/campaigns/{id}/results/V1/grades");
+    // Items 1–15 all 好 (item 16 is 好 too): 16/16 passes.
+    let mut fields: Vec<(String, String)> = (1..=15)
+        .flat_map(|i| {
+            [
+                (format!("grade_{i}"), "好".to_string()),
+                (format!("source_{i}"), "onsite".to_string()),
+            ]
+        })
+        .collect();
+    let post = |fields: Vec<(String, String)>| {
+        let (admin, url, csrf) = (admin.clone(), url.clone(), csrf.clone());
+        async move {
+            let borrowed: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            post_form(&admin, &url, &csrf, &borrowed).await
+        }
+    };
+    assert_eq!(post(fields.clone()).await.0, 303);
+    let assessment = |admin: reqwest::Client| async move {
+        let (h, rows) = csv(
+            &admin,
+            &format!("{base}/admin/campaigns/{id}/downloads/assessment.csv"),
+        )
+        .await;
+        let v1 = rows.iter().find(|r| r[0] == "V1").unwrap().clone();
+        (
+            v1[col(&h, "评为好的项数")].clone(),
+            v1[col(&h, "结论")].clone(),
+            v1[col(&h, "原因")].clone(),
+        )
+    };
+    assert_eq!(
+        assessment(admin.clone()).await,
+        ("16".into(), "通过".into(), String::new())
+    );
+    // Four at 较好: 12/16 < 80%; item 7 一般; situation ③ ticked.
+    for i in [2, 3, 4, 5] {
+        fields.push((format!("grade_{i}"), "较好".into()));
+    }
+    fields.retain(|(k, v)| {
+        !(["grade_2", "grade_3", "grade_4", "grade_5"].contains(&k.as_str()) && v == "好")
+    });
+    fields.retain(|(k, _)| k != "grade_7");
+    fields.push(("grade_7".into(), "一般".into()));
+    fields.push(("neg_3".into(), "1".into()));
+    fields.push(("neg_note_3".into(), "村主任受党纪处分".into()));
+    assert_eq!(post(fields).await.0, 303);
+    let (good, verdict, reasons) = assessment(admin.clone()).await;
+    assert_eq!((good.as_str(), verdict.as_str()), ("11", "不通过"));
+    assert_eq!(reasons, "item 7 一般；好 11/16 < 80%；负面清单 ③");
+    // A bad grade changes nothing.
+    let (s, _, _) = post(vec![("grade_1".into(), "优秀".into())]).await;
+    assert_eq!(s, 400);
+    assert_eq!(assessment(admin.clone()).await.0, "11");
+}
+
+#[tokio::test]
+async fn publicity_ends_on_the_seventh_working_day_and_approval_waits_for_it() {
+    let app = spawn().await;
+    let t = answered(&app).await;
+    let (admin, csrf, base, id) = (&t.admin.0, &t.admin.1, &app.base, t.campaign);
+    // The village sees nothing before publication.
+    let own = format!("{base}/village/campaigns/{id}/results");
+    assert_eq!(get_text(&t.op1.0, &own).await.0, 404);
+    // National Day 2026 and the 调休 Saturday after it.
+    let calendar = "日期,类型,名称\n2026-10-01,放假,国庆节\n2026-10-02,放假,国庆节\n2026-10-05,放假,国庆节\n2026-10-06,放假,国庆节\n2026-10-07,放假,国庆节\n2026-10-10,上班,国庆调休\n";
+    let (s, _, _) = upload(
+        admin,
+        &format!("{base}/admin/calendar"),
+        csrf,
+        "cal.csv",
+        calendar.as_bytes().to_vec(),
+        &[],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let (s, page, _) = upload(
+        admin,
+        &format!("{base}/admin/calendar"),
+        csrf,
+        "bad.csv",
+        "日期,类型\n2026-13-01,放假\n".as_bytes().to_vec(),
+        &[],
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert!(page.contains("第2行"), "{page}");
+    let (s, _, _) = post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/publicity"),
+        csrf,
+        &[("start", "2026-09-30")],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let (_, page) = get_text(admin, &format!("{base}/admin/campaigns/{id}/results")).await;
+    // 9-30, 10-08, 10-09, 10-10 (调休), 10-12, 10-13, 10-14.
+    assert!(page.contains("2026-09-30 至 2026-10-14"), "{page}");
+    // An unresolved objection blocks approval; resolving it lets it through (the period
+    // is over: today is after 2026-10-14).
+    let (s, _, _) = post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/objections"),
+        csrf,
+        &[("summary", "对V1结果有异议"), ("received_on", "2026-10-09")],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let (_, _, loc) = post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/approve"),
+        csrf,
+        &[],
+    )
+    .await;
+    assert_eq!(flash(&loc), "e=unresolved");
+    let oid = app.db.objections(id).await.unwrap()[0].id;
+    let (s, _, _) = post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/objections/{oid}/resolve"),
+        csrf,
+        &[("resolution", "已复核，维持原结果")],
+    )
+    .await;
+    assert_eq!(s, 303);
+    // The village now sees its own aggregates, never comments, and no other village.
+    let (s, page) = get_text(&t.op1.0, &own).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("一村") && page.contains("满意率"));
+    assert!(!page.contains("cmd|") && !page.contains("二村"));
+    let (_, _, loc) = post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/approve"),
+        csrf,
+        &[],
+    )
+    .await;
+    assert_eq!(flash(&loc), "m=approved");
+    assert_eq!(app.db.campaign(id).await.unwrap().state, "approved");
+    // After approval the grades are locked.
+    let (_, _, loc) = post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/results/V1/override"),
+        csrf,
+        &[("grade", "差"), ("reason", "晚了")],
+    )
+    .await;
+    assert_eq!(flash(&loc), "e=approved");
+}
+
+#[tokio::test]
+async fn approval_is_refused_while_the_publicity_period_runs() {
+    let app = spawn().await;
+    let t = answered(&app).await;
+    let (admin, csrf, base, id) = (&t.admin.0, &t.admin.1, &app.base, t.campaign);
+    let (_, _, loc) = post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/approve"),
+        csrf,
+        &[],
+    )
+    .await;
+    assert_eq!(flash(&loc), "e=not_published");
+    let today = minyi::domain::today();
+    post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/publicity"),
+        csrf,
+        &[("start", &today)],
+    )
+    .await;
+    let (_, _, loc) = post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/approve"),
+        csrf,
+        &[],
+    )
+    .await;
+    assert_eq!(flash(&loc), "e=period");
+    let (_, _, loc) = post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/publicity"),
+        csrf,
+        &[("start", &today)],
+    )
+    .await;
+    assert_eq!(flash(&loc), "e=published");
+}
+
+#[tokio::test]
+async fn downloads_open_in_excel_and_gbk_software_and_match_the_json_api() {
+    let app = spawn().await;
+    let t = answered(&app).await;
+    let (admin, base, id) = (&t.admin.0, &app.base, t.campaign);
+    let (h, rows) = csv(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/downloads/comments.csv"),
+    )
+    .await;
+    assert_eq!(
+        h,
+        ["村（社区）代码", "村（社区）名称", "问卷", "题目", "内容"]
+    );
+    assert_eq!(rows.len(), 13);
+    assert!(
+        rows.iter().all(|r| r[4] == "'=cmd|'/c calc'!A1"),
+        "{rows:?}"
+    );
+    // GB18030 on request: no BOM, decodes cleanly, same rows.
+    let r = admin
+        .get(format!(
+            "{base}/admin/campaigns/{id}/downloads/tallies.csv?encoding=gb18030"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("gb18030")
+    );
+    let bytes = r.bytes().await.unwrap();
+    let (text, _, bad) = encoding_rs::GB18030.decode(&bytes);
+    assert!(!bad && !bytes.starts_with(b"\xEF\xBB\xBF"));
+    assert!(text.starts_with("村（社区）代码,"));
+    let (_, utf8_rows) = csv(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/downloads/tallies.csv"),
+    )
+    .await;
+    assert_eq!(
+        csv::Reader::from_reader(text.as_bytes()).records().count(),
+        utf8_rows.len()
+    );
+    // Every download answers; the JSON API holds the same rows.
+    let token: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/api/login"))
+        .json(&serde_json::json!({"username": "admin", "password": "admin-password-2026"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["token"].as_str().unwrap().to_string();
+    for name in [
+        "tallies",
+        "counts",
+        "item16",
+        "assessment",
+        "rates",
+        "draw",
+        "comments",
+    ] {
+        let (_, rows) = csv(
+            admin,
+            &format!("{base}/admin/campaigns/{id}/downloads/{name}.csv"),
+        )
+        .await;
+        let json: serde_json::Value = reqwest::Client::new()
+            .get(format!("{base}/api/campaigns/{id}/results/{name}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(json.as_array().map(Vec::len), Some(rows.len()), "{name}");
+    }
+    let item16: serde_json::Value = reqwest::Client::new()
+        .get(format!("{base}/api/campaigns/{id}/results/item16"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(item16[0]["village_code"], "V1");
+    assert_eq!(item16[0]["r"], 92.0);
+    // Nobody else gets them.
+    assert_eq!(
+        get_text(
+            &t.op1.0,
+            &format!("{base}/admin/campaigns/{id}/downloads/comments.csv")
+        )
+        .await
+        .0,
+        403
+    );
+    assert_eq!(
+        get_text(
+            &client(),
+            &format!("{base}/api/campaigns/{id}/results/comments")
+        )
+        .await
+        .0,
+        401
+    );
+}
+
+#[tokio::test]
+async fn the_demo_fills_an_empty_database_and_every_results_page_shows_it() {
+    let app = spawn().await;
+    let made = minyi::demo::fill(&app.db).await.unwrap();
+    assert!(
+        minyi::demo::fill(&app.db).await.is_err(),
+        "only an empty database"
+    );
+    let (admin, _) = admin_client(&app).await;
+    let id = made.campaign_id;
+    let (s, page) = get_text(
+        &admin,
+        &format!("{}/admin/campaigns/{id}/results", app.base),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(page.contains("演示数据") && page.contains("唐家坊村（演示）"));
+    let (h, rows) = csv(
+        &admin,
+        &format!("{}/admin/campaigns/{id}/downloads/assessment.csv", app.base),
+    )
+    .await;
+    assert_eq!(rows.len(), 12);
+    assert!(
+        rows.iter()
+            .any(|r| r[col(&h, "原因")].contains("负面清单 ⑥"))
+    );
+    assert!(rows.iter().any(|r| r[col(&h, "结论")] == "通过"));
+    let (_, page) = get_text(
+        &admin,
+        &format!("{}/admin/campaigns/{id}/results/430527101", app.base),
+    )
+    .await;
+    assert!(page.contains("第16项"));
+}
