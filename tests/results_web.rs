@@ -177,8 +177,14 @@ async fn tallies_carry_wilson_intervals_with_the_frame_and_hide_small_villages()
     }
     assert_eq!(small[col(&h, "说明")], "答卷少于5份，不公布");
     // The town row exists and is weighted, not pooled.
+    // The town row is weighted, not pooled, and leaves out V2 (its three answers would
+    // otherwise follow from the town's sums minus V1's).
     let town = find("全镇", "服务对象", "attitude");
-    assert_eq!(town[col(&h, "答卷数")], "13");
+    assert_eq!(town[col(&h, "答卷数")], "10");
+    assert_eq!(
+        town[col(&h, "说明")],
+        "满意率按各村名单人数加权（1个村）；不含答卷少于5份的1个村"
+    );
     let (hc, counts) = csv(
         admin,
         &format!("{base}/admin/campaigns/{id}/downloads/counts.csv"),

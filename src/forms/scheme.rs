@@ -206,6 +206,13 @@ pub fn parse_scheme(file_name: &str, source: &str) -> Result<Scheme, Vec<FormErr
 
     let min_respondents = positive_u32(&mut errs, "min_respondents", &raw.min_respondents);
     let k = positive_u32(&mut errs, "k", &raw.k);
+    // A grade must never rest on figures that are themselves suppressed.
+    if k > 0 && min_respondents > 0 && min_respondents < k {
+        errs.at_spanned(
+            &raw.min_respondents,
+            format!("min_respondents is {min_respondents}, must be at least k ({k}): a grade must not rest on suppressed figures"),
+        );
+    }
 
     // Per-form scoring.
     if raw.forms.is_empty() {

@@ -612,6 +612,12 @@ fn malformed_schemes_name_the_problem_and_its_line() {
         ),
         ("k zero", scheme_with("k = 5", "k = 0"), Some(5), "k is 0"),
         (
+            "min_respondents below k",
+            scheme_with("min_respondents = 10", "min_respondents = 4"),
+            Some(4),
+            "min_respondents is 4, must be at least k (5)",
+        ),
+        (
             "min_respondents negative",
             scheme_with("min_respondents = 10", "min_respondents = -1"),
             Some(4),

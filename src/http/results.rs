@@ -241,8 +241,8 @@ async fn show_results(
         .results
         .town_rates(Audience::Recipients)
         .iter()
-        .filter(|r| r.scope != crate::results::Scope::Question)
-        .map(rate_view)
+        .filter(|t| t.rate.scope != crate::results::Scope::Question)
+        .map(|t| context! { excluded => t.excluded, villages => t.villages, ..rate_view(&t.rate) })
         .collect();
     let publicity = state.db.publicity(id).await?;
     let objections = state.db.objections(id).await?;

@@ -1,4 +1,4 @@
-//! The "clean village" (清洁村庄) assessment rule, and the offline CSV check
+//! The "clean village" (廉洁村（社区）) assessment rule, and the offline CSV check
 //! built on it.
 //!
 //! Every assessment item is graded one of 好 / 较好 / 一般 / 差 (best first).

@@ -69,15 +69,18 @@ impl Item16 {
                 None => true,
             };
         let shown_r = n >= k;
+        // P below k is hidden; S then is too, since P = (S − w_r·R)/w_p would give it away.
+        let shown_p = panel.n() >= k;
+        let shown_s = shown_r && (no_panel || shown_p);
         Item16 {
             respondents: n,
             frame,
             r: r.filter(|_| shown_r),
             r_interval: r_interval.filter(|_| shown_r),
             panel_ratings: panel.n(),
-            p: p.filter(|_| panel.n() >= k),
-            s: s.filter(|_| shown_r),
-            s_interval: s_interval.filter(|_| shown_r),
+            p: p.filter(|_| shown_p),
+            s: s.filter(|_| shown_s),
+            s_interval: s_interval.filter(|_| shown_s),
             no_panel,
             grade,
             uncertain,
@@ -170,8 +173,10 @@ mod tests {
         assert_eq!(item.grade, None);
         assert!(!item.uncertain);
         assert_eq!(item.r, Some(100.0));
-        // Three panel ratings: P is not shown (k = 5), though it enters S.
+        // Three panel ratings: P is not shown (k = 5), though it enters S; S is hidden too,
+        // or P would follow from S and R.
         assert_eq!(item.p, None);
+        assert_eq!((item.s, item.s_interval), (None, None));
         assert_eq!(item.panel_ratings, 3);
         let four = acc(&[100.0; 4]);
         let hidden = Item16::compute(&four, &MeanAcc::default(), 100, &scheme());

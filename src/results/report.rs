@@ -5,7 +5,7 @@
 use crate::db::{Db, FrameSize};
 use crate::forms::{Answer, Answers, Audience, Form, FormSet, Kind};
 use crate::results::item16::Item16;
-use crate::results::tally::{FormTally, RateRow, town_rates};
+use crate::results::tally::{FormTally, RateRow, TownRow, town_rates};
 use anyhow::{Context, anyhow};
 
 /// One village's results.
@@ -31,7 +31,7 @@ pub struct CampaignResults {
 
 impl CampaignResults {
     /// The stratified town-wide rates of one questionnaire.
-    pub fn town_rates(&self, audience: Audience) -> Vec<RateRow> {
+    pub fn town_rates(&self, audience: Audience) -> Vec<TownRow> {
         let villages: Vec<(u64, &FormTally)> = self
             .villages
             .iter()

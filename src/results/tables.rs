@@ -137,7 +137,8 @@ pub fn tallies(results: &CampaignResults) -> Table {
                 name: &str,
                 frame: Cell,
                 a: Audience,
-                r: &RateRow| {
+                r: &RateRow,
+                note: Option<String>| {
         rows.push(vec![
             code.into(),
             name.into(),
@@ -152,28 +153,41 @@ pub fn tallies(results: &CampaignResults) -> Table {
             opt(r.rate, Cell::Rate),
             opt(r.interval.map(|i| i.low), Cell::Rate),
             opt(r.interval.map(|i| i.high), Cell::Rate),
-            if r.suppressed || r.rate.is_none() {
-                suppressed_note(k).into()
-            } else {
-                Cell::Empty
+            match note {
+                Some(note) => note.into(),
+                None if r.suppressed || r.rate.is_none() => suppressed_note(k).into(),
+                None => Cell::Empty,
             },
         ]);
     };
     for audience in [Audience::Recipients, Audience::Panel] {
         for v in &results.villages {
             for r in v.rates(audience, k) {
-                push(&mut rows, &v.code, &v.name, int(v.frame), audience, &r);
+                push(
+                    &mut rows,
+                    &v.code,
+                    &v.name,
+                    int(v.frame),
+                    audience,
+                    &r,
+                    None,
+                );
             }
         }
         let frame: u64 = results.villages.iter().map(|v| v.frame).sum();
-        for r in results.town_rates(audience) {
+        for t in results.town_rates(audience) {
+            let mut note = format!("满意率按各村名单人数加权（{}个村）", t.villages);
+            if t.excluded > 0 {
+                note.push_str(&format!("；不含答卷少于{k}份的{}个村", t.excluded));
+            }
             push(
                 &mut rows,
                 "全镇",
-                "全镇（按名单人数加权）",
+                "全镇",
                 int(frame),
                 audience,
-                &r,
+                &t.rate,
+                Some(note),
             );
         }
     }

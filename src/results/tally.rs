@@ -277,8 +277,9 @@ fn rate_row(
         label: label.to_string(),
         suppressed: !shown,
         base: shown.then_some(base),
-        valid: shown.then_some(valid),
-        satisfied: shown.then_some(satisfied),
+        // Valid and satisfied below k would give the hidden rate away.
+        valid: rate_shown.then_some(valid),
+        satisfied: rate_shown.then_some(satisfied),
         rate: rate_shown.then(|| satisfied as f64 / valid as f64),
         interval: if rate_shown { interval } else { None },
     }
@@ -287,10 +288,13 @@ fn rate_row(
 /// The town-wide rates: for each row key, the villages' rates combined by the stratified
 /// estimator (each village weighted by its frame N_h, see [`stratified`]), never by
 /// pooling raw answers. `villages` holds each village's frame size and its tally; with
-/// `fpc` (recipients) the finite-population factor enters the variance. The town row is
-/// suppressed when its villages' bases sum to fewer than k; it uses every village's
-/// answers, also those of villages whose own figures are suppressed.
-pub fn town_rates(villages: &[(u64, &FormTally)], fpc: bool, k: u64) -> Vec<RateRow> {
+/// `fpc` (recipients) the finite-population factor enters the variance.
+///
+/// Only villages whose own figure is shown (at least k valid answers) enter a town row:
+/// otherwise the town's sums minus the shown villages would reveal a suppressed one.
+/// `excluded` counts the villages left out for that reason (villages without any answer
+/// are not counted). The row's counts are the sums over the villages it includes.
+pub fn town_rates(villages: &[(u64, &FormTally)], fpc: bool, k: u64) -> Vec<TownRow> {
     let Some((_, first)) = villages.first() else {
         return Vec::new();
     };
@@ -298,44 +302,65 @@ pub fn town_rates(villages: &[(u64, &FormTally)], fpc: bool, k: u64) -> Vec<Rate
     let mut rows = Vec::new();
     for t in template {
         let mut strata = Vec::new();
-        let (mut base, mut valid, mut satisfied) = (0, 0, 0);
+        let (mut base, mut valid, mut satisfied, mut excluded, mut included) = (0, 0, 0, 0, 0);
         for (frame, tally) in villages {
             let Some(raw) = tally.raw(t.scope, &t.key) else {
                 continue;
             };
+            if raw.0 == 0 {
+                continue;
+            }
+            if raw.0 < k || raw.1 < k || raw.1 == 0 {
+                excluded += 1;
+                continue;
+            }
+            included += 1;
             base += raw.0;
             valid += raw.1;
             satisfied += raw.2;
-            if raw.1 > 0 {
-                // The variance's n_h is the rate's base: valid answers for a question,
-                // respondents for a dimension.
-                let n = if t.scope == Scope::Question {
-                    raw.1
-                } else {
-                    raw.0
-                };
-                strata.push(Stratum {
-                    frame: *frame,
-                    n,
-                    p: raw.2 as f64 / raw.1 as f64,
-                });
-            }
+            // The variance's n_h is the rate's base: valid answers for a question,
+            // respondents for a dimension.
+            let n = if t.scope == Scope::Question {
+                raw.1
+            } else {
+                raw.0
+            };
+            strata.push(Stratum {
+                frame: *frame,
+                n,
+                p: raw.2 as f64 / raw.1 as f64,
+            });
         }
-        let shown = base >= k && base > 0;
-        let estimate = stratified(&strata, fpc, Z95).filter(|_| shown && valid >= k);
-        rows.push(RateRow {
-            scope: t.scope,
-            key: t.key,
-            label: t.label,
-            suppressed: !shown,
-            base: shown.then_some(base),
-            valid: shown.then_some(valid),
-            satisfied: shown.then_some(satisfied),
-            rate: estimate.map(|e| e.0),
-            interval: estimate.map(|e| e.1),
+        let estimate = stratified(&strata, fpc, Z95);
+        let shown = included > 0;
+        rows.push(TownRow {
+            rate: RateRow {
+                scope: t.scope,
+                key: t.key,
+                label: t.label,
+                suppressed: !shown,
+                base: shown.then_some(base),
+                valid: shown.then_some(valid),
+                satisfied: shown.then_some(satisfied),
+                rate: estimate.map(|e| e.0),
+                interval: estimate.map(|e| e.1),
+            },
+            villages: included,
+            excluded,
         });
     }
     rows
+}
+
+/// A town-wide rate and which villages it rests on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TownRow {
+    #[serde(flatten)]
+    pub rate: RateRow,
+    /// Villages included.
+    pub villages: u64,
+    /// Villages with answers left out because their own figure is suppressed.
+    pub excluded: u64,
 }
 
 impl FormTally {
@@ -418,9 +443,10 @@ mod tests {
             .unwrap();
         assert_eq!(
             (fairness.base, fairness.valid, fairness.satisfied),
-            (Some(6), Some(4), Some(2))
+            (Some(6), None, None)
         );
-        // 4 valid < k = 5: the counts stand (6 answers) but the rate is suppressed.
+        // 4 valid < k = 5: the 6 answers stand, but the rate and the valid and satisfied
+        // counts it would follow from are suppressed.
         assert_eq!(fairness.rate, None);
         let attitude = t
             .rates(Some(100), 5)
@@ -498,10 +524,14 @@ mod tests {
         let forms = builtin().unwrap();
         let big = tally(&forms, &[("满意", "满意"); 10]);
         let small = tally(&forms, &[("不满意", "不满意"); 10]);
-        let rows = town_rates(&[(900, &big), (100, &small)], true, 5);
-        let attitude = rows.iter().find(|r| r.key == "attitude").unwrap();
+        let tiny = tally(&forms, &[("不满意", "不满意"); 3]);
+        let rows = town_rates(&[(900, &big), (100, &small), (50, &tiny)], true, 5);
+        let attitude = rows.iter().find(|r| r.rate.key == "attitude").unwrap();
         // Pooled raw answers would give 50%; the town is 90% the big village.
-        assert!((attitude.rate.unwrap() - 0.9).abs() < 1e-12);
-        assert_eq!(attitude.base, Some(20));
+        assert!((attitude.rate.rate.unwrap() - 0.9).abs() < 1e-12);
+        // The village with three answers stays out, or its answers would follow from the
+        // town's sums minus the others.
+        assert_eq!(attitude.rate.base, Some(20));
+        assert_eq!((attitude.villages, attitude.excluded), (2, 1));
     }
 }
