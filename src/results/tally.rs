@@ -241,7 +241,8 @@ impl FormTally {
     }
 
     /// Every option's count, question by question (including 不了解 and the multiple-choice
-    /// questions), suppressed where the question has fewer than k answers.
+    /// questions), suppressed where the question has fewer than k answers, or, for a scored
+    /// question, fewer than k valid ones.
     pub fn counts(&self, k: u64) -> Vec<CountRow> {
         let mut rows = Vec::new();
         for q in &self.questions {
@@ -250,7 +251,10 @@ impl FormTally {
                     question: q.id.clone(),
                     text: q.text.clone(),
                     option: label.clone(),
-                    count: (q.answered >= k).then_some(*count),
+                    // A scored question's counts give its rate away (valid = answers −
+                    // 不了解), so they need k valid answers too.
+                    count: (q.answered >= k && (q.dimension.is_none() || q.valid >= k))
+                        .then_some(*count),
                 });
             }
         }
@@ -455,8 +459,15 @@ mod tests {
             .unwrap();
         assert_eq!(attitude.rate, Some(5.0 / 6.0));
         assert_eq!(attitude.interval, wilson(5, 6, Some(100), Z95));
+        // With k = 5 the counts would give the hidden rate away (4 valid = 6 − 2 不了解).
+        assert!(
+            t.counts(5)
+                .iter()
+                .filter(|c| c.question == "fairness")
+                .all(|c| c.count.is_none())
+        );
         let counts: Vec<(String, Option<u64>)> = t
-            .counts(5)
+            .counts(4)
             .into_iter()
             .filter(|c| c.question == "fairness")
             .map(|c| (c.option, c.count))
