@@ -51,6 +51,16 @@ pub enum Command {
     },
     /// Fill an empty database with a demo town (marked as demo on every page).
     Demo(DbArgs),
+    /// The audit chain.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Check the whole chain; names the first broken entry (exit 1) or prints the count and
+    /// the head hash.
+    Verify(DbArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -256,6 +266,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .import_roster(&target, open(&file)?, Limits { max_rows })
                 .await
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let details = serde_json::json!({
+                "village": target.village_id, "file_name": target.file_name,
+                "rows_read": receipt.rows_read, "accepted": receipt.accepted,
+                "fingerprint": receipt.fingerprint,
+            });
+            db.append_audit(&crate::audit::Event::new(
+                "cli",
+                "roster.receipt",
+                Some(campaign.id),
+                details,
+            ))
+            .await?;
             println!("{}", serde_json::to_string_pretty(&receipt)?);
             db.close().await;
             Ok(())
@@ -368,10 +390,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             out.flush()?;
             Ok(())
         }
+        Command::Audit(AuditCommand::Verify(a)) => {
+            let db = Db::connect(&a.database_url).await?;
+            match db.verify_audit().await? {
+                Ok((count, head)) => {
+                    println!("OK: {count} entries, head {head}");
+                    Ok(())
+                }
+                Err(broken) => Err(anyhow::anyhow!("{broken}")),
+            }
+        }
         Command::Demo(a) => {
             let db = Db::connect(&a.database_url).await?;
             db.migrate().await?;
             let made = crate::demo::fill(&db).await?;
+            let details = serde_json::json!({ "note": "invented demo data" });
+            db.append_audit(&crate::audit::Event::new(
+                "cli",
+                "demo.fill",
+                Some(made.campaign_id),
+                details,
+            ))
+            .await?;
             println!(
                 "demo campaign {} created (marked as demo).",
                 made.campaign_id

@@ -12,6 +12,8 @@
 //! `domain` holds the small parsed types (village codes, roles, campaign states) that every
 //! other module trusts once parsed.
 
+/// The audit chain: state-changing events chained by SHA-256, and its verification.
+pub mod audit;
 /// Command-line subcommands: serve, migrate, roster check/import.
 pub mod cli;
 /// Settings from flags and environment variables; secrets redacted in `Debug`.

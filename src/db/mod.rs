@@ -6,6 +6,7 @@
 //! `migrations/postgres` (same file names) and are embedded in the binary.
 
 mod accounts;
+mod audit;
 mod campaigns;
 mod cases;
 mod draws;

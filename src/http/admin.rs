@@ -135,6 +135,14 @@ async fn create_campaign(
     };
     let id = state.db.create_campaign(name, town, year).await?;
     tracing::info!(campaign = id, "campaign created");
+    super::audit(
+        &state,
+        &user,
+        "campaign.create",
+        Some(id),
+        serde_json::json!({ "name": name, "town": town, "year": year }),
+    )
+    .await?;
     Ok(Redirect::to(&format!("/admin/campaigns/{id}")).into_response())
 }
 
@@ -373,7 +381,17 @@ async fn create_village(
         return fail("请填写名称(不超过 50 字)。".into()).await;
     }
     match state.db.create_village(&code, name).await {
-        Ok(_) => Ok(Redirect::to("/admin/villages?m=village").into_response()),
+        Ok(_) => {
+            super::audit(
+                &state,
+                &user,
+                "village.create",
+                None,
+                serde_json::json!({ "code": code.as_str(), "name": name }),
+            )
+            .await?;
+            Ok(Redirect::to("/admin/villages?m=village").into_response())
+        }
         Err(DbError::Conflict(_)) => fail(format!("编码 {code} 已存在。")).await,
         Err(e) => Err(e.into()),
     }
@@ -392,6 +410,9 @@ async fn import_villages(
     match villages::parse_village_list(&upload.bytes) {
         Ok(list) => {
             let (added, renamed) = state.db.import_villages(&list).await?;
+            let details =
+                serde_json::json!({ "villages": list.len(), "added": added, "renamed": renamed });
+            super::audit(&state, &user, "village.import", None, details).await?;
             let msg = format!("导入完成:新增 {added} 个,更新名称 {renamed} 个。");
             Ok(villages_page(&state, &user, Some(msg), None)
                 .await?
@@ -544,6 +565,8 @@ async fn create_account(
                 by = user.account_id,
                 "account created"
             );
+            let details = serde_json::json!({ "account": id, "username": new.username, "role": role.as_str(), "village": new.village_id });
+            super::audit(&state, &user, "account.create", None, details).await?;
             let msg = format!("已新建账号 {username}。");
             let page = accounts_page(
                 &state,
@@ -570,6 +593,14 @@ async fn reset_password(
     let (password, hash) = hash_one_time_password().await?;
     state.db.set_password(id, &hash, true, None).await?;
     tracing::info!(account = id, by = user.account_id, "password reset");
+    super::audit(
+        &state,
+        &user,
+        "account.reset",
+        None,
+        serde_json::json!({ "account": id, "username": account.username }),
+    )
+    .await?;
     let msg = format!("已重置 {} 的密码。", account.username);
     let page = accounts_page(
         &state,
@@ -618,6 +649,19 @@ async fn set_disabled(
         by = user.account_id,
         "account state changed"
     );
+    let event = if disabled {
+        "account.disable"
+    } else {
+        "account.enable"
+    };
+    super::audit(
+        &state,
+        &user,
+        event,
+        None,
+        serde_json::json!({ "account": id }),
+    )
+    .await?;
     let m = if disabled { "disabled" } else { "enabled" };
     Ok(Redirect::to(&format!("/admin/accounts?m={m}")).into_response())
 }

@@ -109,6 +109,8 @@ async fn login(
         Some(a) if ok && !a.disabled => a,
         _ => {
             tracing::warn!(account = account.as_ref().map(|a| a.id), "api login failed");
+            let details = json!({ "account": account.as_ref().map(|a| a.id), "via": "api" });
+            super::audit_as(&state, "anonymous", "login.failure", None, details).await?;
             let body = json!({ "error": "wrong username or password", "message": "账号或密码不正确,或账号已停用。" });
             return Ok((StatusCode::UNAUTHORIZED, Json(body)).into_response());
         }

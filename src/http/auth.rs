@@ -49,6 +49,11 @@ pub struct CurrentUser {
 
 impl CurrentUser {
     /// Refuse unless the account has `role`.
+    /// How the audit chain names this user: `account:<id>`.
+    pub fn actor(&self) -> String {
+        format!("account:{}", self.account_id)
+    }
+
     pub fn require(&self, role: Role) -> Result<(), AppError> {
         if self.role == role {
             Ok(())
@@ -273,6 +278,10 @@ async fn login(
         _ => {
             // Not the username: people type passwords (or phone numbers) into that field.
             tracing::warn!(account = account.as_ref().map(|a| a.id), "login failed");
+            // Never the typed username: people type passwords (or phones) into that field.
+            let details =
+                serde_json::json!({ "account": account.as_ref().map(|a| a.id), "via": "page" });
+            super::audit_as(&state, "anonymous", "login.failure", None, details).await?;
             let page = views::render(
                 "login.html",
                 context! {
@@ -303,6 +312,15 @@ async fn login(
         )
         .await?;
     tracing::info!(account = account.id, "login");
+    let actor = format!("account:{}", account.id);
+    super::audit_as(
+        &state,
+        &actor,
+        "login",
+        None,
+        serde_json::json!({ "via": "page" }),
+    )
+    .await?;
     let jar = jar
         .remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/login"))
         .add(session_cookie(token, &state));
@@ -391,6 +409,14 @@ async fn change_password(
         .set_password(user.account_id, &hash, false, Some(&user.session))
         .await?;
     tracing::info!(account = user.account_id, "password changed");
+    super::audit(
+        &state,
+        &user,
+        "account.password",
+        None,
+        serde_json::json!({ "account": user.account_id }),
+    )
+    .await?;
     Ok(Redirect::to("/?m=password").into_response())
 }
 

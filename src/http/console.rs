@@ -275,6 +275,8 @@ async fn record_attempt(
         })
         .await?;
     tracing::info!(campaign = c.campaign_id, case = case_id, outcome = outcome.key(), stored = result.stored, released = ?result.released_rank, "attempt recorded");
+    let details = serde_json::json!({ "case": case_id, "outcome": outcome.key(), "stored": result.stored, "released_rank": result.released_rank });
+    super::audit(&state, &user, "attempt", Some(c.campaign_id), details).await?;
     let m = match (
         result.stored,
         result.released_rank,
@@ -363,6 +365,16 @@ async fn submit_interview(
         stored,
         "phone interview"
     );
+    // The case, never the answers.
+    let details = serde_json::json!({ "case": case_id, "stored": stored });
+    super::audit(
+        &state,
+        &user,
+        "case.interview",
+        Some(c.campaign_id),
+        details,
+    )
+    .await?;
     let m = if stored { "interview" } else { "duplicate" };
     Ok(Redirect::to(&format!("/surveyor/cases/{case_id}?m={m}")).into_response())
 }
@@ -476,6 +488,12 @@ async fn import_results(
                 skipped = summary.skipped,
                 "results imported"
             );
+            let details = serde_json::json!({
+                "sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes())),
+                "recorded": summary.recorded, "skipped": summary.skipped,
+                "completes": summary.completes, "released": summary.released,
+            });
+            super::audit(&state, &user, "results.import", Some(id), details).await?;
             (
                 StatusCode::OK,
                 context! { campaign => ser(&campaign), summary => context! {
@@ -631,6 +649,14 @@ async fn close_fieldwork(
         return Ok(Redirect::to(&format!("/admin/campaigns/{id}?e=not_fieldwork")).into_response());
     }
     tracing::info!(campaign = id, by = user.account_id, "fieldwork closed");
+    super::audit(
+        &state,
+        &user,
+        "fieldwork.close",
+        Some(id),
+        serde_json::json!({}),
+    )
+    .await?;
     Ok(Redirect::to(&format!("/admin/campaigns/{id}?m=closed")).into_response())
 }
 
@@ -688,5 +714,7 @@ async fn set_replacement_rules(
         ?rules,
         "replacement rules set"
     );
+    let details = serde_json::json!({ "rules": format!("{rules:?}"), "applied": key == "m=rules" });
+    super::audit(&state, &user, "replacement.rules", Some(id), details).await?;
     Ok(Redirect::to(&format!("/admin/campaigns/{id}?{key}")).into_response())
 }

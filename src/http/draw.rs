@@ -121,6 +121,15 @@ async fn set_size_rule(
         return Ok(go(&user, id, "e", "not_collecting"));
     }
     tracing::info!(campaign = id, rule = %json, "size rule set");
+    let rule: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+    super::audit(
+        &state,
+        &user,
+        "size.rule",
+        Some(id),
+        serde_json::json!({ "rule": rule }),
+    )
+    .await?;
     Ok(go(&user, id, "m", "rule"))
 }
 
@@ -158,6 +167,14 @@ async fn commit_seed(
         by = user.account_id,
         "seed commitment registered"
     );
+    super::audit(
+        &state,
+        &user,
+        "seed.commit",
+        Some(id),
+        serde_json::json!({ "commitment": commitment.as_str() }),
+    )
+    .await?;
     Ok(go(&user, id, "m", "committed"))
 }
 
@@ -184,6 +201,15 @@ async fn freeze_rosters(
         return Ok(go(&user, id, "e", "not_collecting"));
     }
     tracing::info!(campaign = id, by = user.account_id, "rosters frozen");
+    let fingerprint = state.db.campaign(id).await?.frame_fingerprint;
+    super::audit(
+        &state,
+        &user,
+        "freeze",
+        Some(id),
+        serde_json::json!({ "frame_fingerprint": fingerprint }),
+    )
+    .await?;
     Ok(go(&user, id, "m", "frozen"))
 }
 
@@ -223,6 +249,19 @@ async fn enter_seed(
         return Ok(go(&user, id, "e", "seed_not_now"));
     }
     tracing::info!(campaign = id, by = user.account_id, "seed entered");
+    let source = if current.commitment.is_some() {
+        "reveal"
+    } else {
+        "public"
+    };
+    super::audit(
+        &state,
+        &user,
+        "seed.enter",
+        Some(id),
+        serde_json::json!({ "seed": seed.as_str(), "source": source }),
+    )
+    .await?;
     Ok(go(&user, id, "m", "seed"))
 }
 
@@ -240,6 +279,11 @@ async fn run_draw(
                 villages = record.villages.len(),
                 "sample drawn"
             );
+            let details = serde_json::json!({
+                "algorithm": record.algorithm, "seed": record.seed,
+                "frame_fingerprint": record.frame_fingerprint, "villages": record.villages.len(),
+            });
+            super::audit(&state, &user, "draw", Some(id), details).await?;
             Ok(go(&user, id, "m", "drawn"))
         }
         Err(e @ (crate::draw::DrawError::NotFrozen | crate::draw::DrawError::NoSeed)) => {

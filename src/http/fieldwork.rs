@@ -57,6 +57,14 @@ async fn start_fieldwork(
     match fieldwork::start(&state.db, id, &forms).await {
         Ok(n) => {
             tracing::info!(campaign = id, cases = n, "fieldwork started");
+            super::audit(
+                &state,
+                &user,
+                "fieldwork.start",
+                Some(id),
+                serde_json::json!({ "cases": n }),
+            )
+            .await?;
             Ok(Redirect::to(&format!("/admin/campaigns/{id}?m=fieldwork")).into_response())
         }
         Err(FieldworkError::NotDrawn) => {
@@ -187,6 +195,14 @@ async fn issue_panel_links(
         sheets.push(context! { name => m.name, category => m.category, link, svg });
     }
     tracing::info!(campaign = id, members = sheets.len(), "panel links issued");
+    super::audit(
+        &state,
+        &user,
+        "panel.links",
+        Some(id),
+        serde_json::json!({ "members": sheets.len() }),
+    )
+    .await?;
     Ok(views::page(
         &user,
         "panel_sheet.html",
@@ -256,6 +272,8 @@ async fn download_outbox(
         reminder = remind.is_some(),
         "sms outbox issued"
     );
+    let details = serde_json::json!({ "messages": rows.len(), "reminder": remind.is_some() });
+    super::audit(&state, &user, "sms.outbox", Some(id), details).await?;
     let name = if remind.is_some() {
         "reminders"
     } else {

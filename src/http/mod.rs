@@ -5,6 +5,7 @@
 
 mod admin;
 mod api;
+mod audit;
 mod auth;
 mod console;
 mod draw;
@@ -58,6 +59,31 @@ impl AppState {
     }
 }
 
+/// Appends an event done by `user` to the audit chain (src/audit.rs). The change is already
+/// made; a failure here is an error the person sees, never silently dropped.
+pub(crate) async fn audit(
+    state: &AppState,
+    user: &CurrentUser,
+    event: &str,
+    campaign: Option<i64>,
+    details: serde_json::Value,
+) -> Result<(), AppError> {
+    audit_as(state, &user.actor(), event, campaign, details).await
+}
+
+/// [`audit`] for an actor without a session (`anonymous` for a failed login).
+pub(crate) async fn audit_as(
+    state: &AppState,
+    actor: &str,
+    event: &str,
+    campaign: Option<i64>,
+    details: serde_json::Value,
+) -> Result<(), AppError> {
+    let e = crate::audit::Event::new(actor, event, campaign, details);
+    state.db.append_audit(&e).await?;
+    Ok(())
+}
+
 /// The whole app as a router, without listening anywhere.
 pub fn app(state: AppState) -> Router {
     Router::new()
@@ -74,6 +100,7 @@ pub fn app(state: AppState) -> Router {
         .merge(survey::router())
         .merge(console::router(&state.config))
         .merge(results::router())
+        .merge(audit::router())
         .nest("/api", api::router(&state.config))
         .layer(
             // Log the route template (`/s/{token}`), never the raw path: paths may carry

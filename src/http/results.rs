@@ -432,6 +432,13 @@ async fn save_grades(
         let note: String = field(format!("neg_note_{n}")).chars().take(500).collect();
         negative.push((n, ticked.then_some(note)));
     }
+    let details = serde_json::json!({
+        "village": code,
+        "grades": grades.iter().map(|(item, grade, source, note)| serde_json::json!({
+            "item": item, "grade": grade.map(Grade::label), "source": source, "note": note,
+        })).collect::<Vec<_>>(),
+        "negative": negative.iter().filter_map(|(n, note)| note.as_ref().map(|note| serde_json::json!({ "situation": n, "note": note }))).collect::<Vec<_>>(),
+    });
     for (item, grade, source, note) in grades {
         match grade {
             Some(g) => {
@@ -463,6 +470,7 @@ async fn save_grades(
         by = user.account_id,
         "item grades saved"
     );
+    super::audit(&state, &user, "grades", Some(id), details).await?;
     Ok(back_to_village(id, &code, "m=grades"))
 }
 
@@ -514,6 +522,9 @@ async fn override_item16(
         by = user.account_id,
         "item 16 override recorded"
     );
+    let details =
+        serde_json::json!({ "village": code, "grade": grade.map(Grade::label), "reason": reason });
+    super::audit(&state, &user, "item16.override", Some(id), details).await?;
     Ok(back_to_village(
         id,
         &code,
@@ -579,6 +590,8 @@ async fn publish_results(
         return Ok(back_to_results(id, "e=not_closed"));
     }
     tracing::info!(campaign = id, by = user.account_id, %start, %end, "results published");
+    let details = serde_json::json!({ "start": start.to_string(), "end": end.to_string() });
+    super::audit(&state, &user, "publicity.start", Some(id), details).await?;
     Ok(back_to_results(id, "m=published"))
 }
 
@@ -631,10 +644,12 @@ async fn add_objection(
             Some(v)
         }
     };
-    state
+    let oid = state
         .db
         .add_objection(id, village, &received, &summary, Some(user.account_id))
         .await?;
+    let details = serde_json::json!({ "objection": oid, "village": village, "received_on": received, "summary": summary });
+    super::audit(&state, &user, "objection.add", Some(id), details).await?;
     Ok(back_to_results(id, "m=objection"))
 }
 
@@ -664,6 +679,8 @@ async fn resolve_objection(
     {
         return Err(AppError::NotFound);
     }
+    let details = serde_json::json!({ "objection": oid, "resolution": resolution });
+    super::audit(&state, &user, "objection.resolve", Some(id), details).await?;
     Ok(back_to_results(id, "m=resolved"))
 }
 
@@ -684,6 +701,7 @@ async fn approve_campaign(
     let flash = match state.db.approve(id, &today(), Some(user.account_id)).await {
         Ok(()) => {
             tracing::info!(campaign = id, by = user.account_id, "campaign approved");
+            super::audit(&state, &user, "approve", Some(id), serde_json::json!({})).await?;
             "m=approved"
         }
         Err(ApproveError::NotPublished) => "e=not_published",
@@ -916,6 +934,8 @@ async fn import_calendar(
                 .collect();
             state.db.import_calendar(&days).await?;
             tracing::info!(days = days.len(), by = user.account_id, "calendar imported");
+            let details = serde_json::json!({ "days": days.iter().map(|d| format!("{} {} {}", d.day, d.kind, d.name)).collect::<Vec<_>>() });
+            super::audit(&state, &user, "calendar.import", None, details).await?;
             Ok(Redirect::to("/admin/calendar?m=calendar").into_response())
         }
         Err(errors) => {
@@ -941,6 +961,14 @@ async fn delete_calendar_day(
 ) -> Result<Response, AppError> {
     user.require(Role::Admin)?;
     state.db.delete_calendar_day(form.day.trim()).await?;
+    super::audit(
+        &state,
+        &user,
+        "calendar.delete",
+        None,
+        serde_json::json!({ "day": form.day.trim() }),
+    )
+    .await?;
     Ok(Redirect::to("/admin/calendar?m=deleted").into_response())
 }
 

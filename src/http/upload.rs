@@ -104,6 +104,23 @@ pub async fn import_roster_bytes(
                 accepted = receipt.accepted,
                 "roster received"
             );
+            let actor = match target.uploaded_by {
+                Some(id) => format!("account:{id}"),
+                None => "anonymous".to_string(),
+            };
+            let details = serde_json::json!({
+                "village": target.village_id, "file_name": target.file_name,
+                "rows_read": receipt.rows_read, "accepted": receipt.accepted,
+                "fingerprint": receipt.fingerprint,
+            });
+            super::audit_as(
+                state,
+                &actor,
+                "roster.receipt",
+                Some(target.campaign_id),
+                details,
+            )
+            .await?;
             Ok(receipt)
         }
         Err(ImportError::Roster(e)) => Err(AppError::bad(

@@ -50,6 +50,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "rates_table.html",
         "village_results.html",
         "calendar.html",
+        "audit.html",
     ] {
         if let Err(e) = env.add_template(name, source) {
             // A broken template is a programming error caught by the test suite.

@@ -1,0 +1,104 @@
+//! The audit chain for the commission: whether it verifies (or its first broken entry), its
+//! head hash to publish, the latest entries, and the whole log as CSV.
+
+use super::auth::CurrentUser;
+use super::error::AppError;
+use super::{AppState, views};
+use crate::domain::{Role, local_time};
+use crate::export::{CsvEncoding, csv_chunks};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use minijinja::context;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/audit", get(show_audit))
+        .route("/admin/audit.csv", get(download_audit))
+}
+
+async fn show_audit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Html<String>, AppError> {
+    user.require(Role::Admin)?;
+    let verdict = state.db.verify_audit().await?;
+    let entries: Vec<_> = state
+        .db
+        .recent_audit(200)
+        .await?
+        .into_iter()
+        .map(|e| {
+            context! {
+                id => e.id, at => local_time(e.at), actor => e.actor, event => e.event,
+                campaign => e.campaign_id, details => e.details, hash => e.hash,
+            }
+        })
+        .collect();
+    let (ok, count, head, broken) = match verdict {
+        Ok((count, head)) => (true, count, head, None),
+        Err(b) => (false, 0, String::new(), Some(b.to_string())),
+    };
+    Ok(views::page(
+        &user,
+        "audit.html",
+        context! { ok, count, head, broken, entries },
+    ))
+}
+
+async fn download_audit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Response, AppError> {
+    user.require(Role::Admin)?;
+    let mut rows = Vec::new();
+    let mut from = 1;
+    loop {
+        let page = state.db.audit_entries(from, 5000).await?;
+        let Some(last) = page.last() else { break };
+        from = last.id + 1;
+        rows.extend(page.into_iter().map(|e| {
+            vec![
+                e.id.to_string(),
+                e.at.to_string(),
+                local_time(e.at),
+                e.actor,
+                e.event,
+                e.campaign_id.map(|c| c.to_string()).unwrap_or_default(),
+                e.details,
+                e.prev_hash,
+                e.hash,
+            ]
+        }));
+    }
+    let header: Vec<String> = [
+        "序号",
+        "时间戳",
+        "时间",
+        "操作者",
+        "事件",
+        "调查轮次",
+        "详情",
+        "前一条哈希",
+        "哈希",
+    ]
+    .map(String::from)
+    .to_vec();
+    let chunks =
+        csv_chunks(header, rows, CsvEncoding::Utf8Bom).map(Ok::<_, std::convert::Infallible>);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"audit-log.csv\"",
+            ),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        Body::from_stream(futures_util::stream::iter(chunks)),
+    )
+        .into_response())
+}
