@@ -7,7 +7,7 @@ use crate::audit::{Entry, Event, GENESIS, canonical, canonical_details, chain_ha
 use crate::domain::now;
 
 /// The advisory lock key of audit appends on PostgreSQL ("audit" in ASCII).
-const AUDIT_LOCK: i64 = 0x6175_6469_74;
+const AUDIT_LOCK: i64 = 0x0061_7564_6974;
 
 const COLUMNS: &str = "id, at, actor, event, campaign_id, details, prev_hash, hash";
 
