@@ -95,6 +95,18 @@ async fn login(
     State(state): State<AppState>,
     Json(body): Json<LoginBody>,
 ) -> Result<Response, ApiError> {
+    let limit_key = super::limit::login_key(&body.username);
+    if state.limits.reached(
+        &limit_key,
+        super::limit::LOGIN_FAILURES,
+        super::limit::LOGIN_WINDOW,
+    ) {
+        tracing::warn!("api login rate limit reached");
+        return Err(AppError::TooManyRequests {
+            zh: "这个账号连续登录失败次数太多,请15分钟后再试。".into(),
+        }
+        .into());
+    }
     let account = state.db.account_by_username(body.username.trim()).await?;
     // The same argon2 work for unknown accounts, so timing does not tell which exist.
     let hash = account
@@ -109,6 +121,11 @@ async fn login(
         Some(a) if ok && !a.disabled => a,
         _ => {
             tracing::warn!(account = account.as_ref().map(|a| a.id), "api login failed");
+            state.limits.hit(
+                &limit_key,
+                super::limit::LOGIN_FAILURES,
+                super::limit::LOGIN_WINDOW,
+            );
             let details = json!({ "account": account.as_ref().map(|a| a.id), "via": "api" });
             super::audit_as(&state, "anonymous", "login.failure", None, details).await?;
             let body = json!({ "error": "wrong username or password", "message": "账号或密码不正确,或账号已停用。" });
@@ -118,6 +135,7 @@ async fn login(
     if account.must_change_password {
         return Err(AppError::MustChangePassword.into());
     }
+    state.limits.clear(&limit_key);
     let token = secrets::random_token();
     state
         .db

@@ -263,6 +263,17 @@ async fn login(
         return Err(AppError::Csrf);
     }
     let username = form.username.trim().to_string();
+    let limit_key = super::limit::login_key(&username);
+    if state.limits.reached(
+        &limit_key,
+        super::limit::LOGIN_FAILURES,
+        super::limit::LOGIN_WINDOW,
+    ) {
+        tracing::warn!("login rate limit reached");
+        return Err(AppError::TooManyRequests {
+            zh: "这个账号连续登录失败次数太多,请15分钟后再试,或请镇纪委管理员重置密码。".into(),
+        });
+    }
     let account = state.db.account_by_username(&username).await?;
     let hash = account
         .as_ref()
@@ -278,6 +289,11 @@ async fn login(
         _ => {
             // Not the username: people type passwords (or phone numbers) into that field.
             tracing::warn!(account = account.as_ref().map(|a| a.id), "login failed");
+            state.limits.hit(
+                &limit_key,
+                super::limit::LOGIN_FAILURES,
+                super::limit::LOGIN_WINDOW,
+            );
             // Never the typed username: people type passwords (or phones) into that field.
             let details =
                 serde_json::json!({ "account": account.as_ref().map(|a| a.id), "via": "page" });
@@ -311,6 +327,7 @@ async fn login(
             SESSION_TTL_SECS,
         )
         .await?;
+    state.limits.clear(&limit_key);
     tracing::info!(account = account.id, "login");
     let actor = format!("account:{}", account.id);
     super::audit_as(

@@ -26,6 +26,9 @@ pub enum AppError {
     BadRequest { en: String, zh: String },
     #[error("request body too large")]
     TooLarge { zh: String },
+    /// A rate limit (src/http/limit.rs) was reached.
+    #[error("too many requests")]
+    TooManyRequests { zh: String },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -47,6 +50,7 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -64,6 +68,7 @@ impl AppError {
             ),
             AppError::BadRequest { zh, .. } => ("无法处理", zh.clone()),
             AppError::TooLarge { zh } => ("文件太大", zh.clone()),
+            AppError::TooManyRequests { zh } => ("操作太频繁", zh.clone()),
             AppError::Internal(_) => (
                 "系统错误",
                 "系统出现错误,请稍后重试。如果问题持续,请联系镇纪委。".into(),

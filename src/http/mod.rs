@@ -11,6 +11,7 @@ mod console;
 mod draw;
 mod error;
 mod fieldwork;
+pub mod limit;
 mod results;
 mod survey;
 mod surveyor;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub forms: FormCache,
     /// Group commit of survey submissions.
     pub submissions: crate::db::SubmitQueue,
+    /// Rate limits on logins and links.
+    pub limits: Arc<limit::Limiter>,
 }
 
 impl AppState {
@@ -55,6 +58,7 @@ impl AppState {
             db,
             config: Arc::new(config),
             forms: FormCache::default(),
+            limits: Arc::default(),
         }
     }
 }

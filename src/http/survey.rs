@@ -246,12 +246,47 @@ pub(super) async fn pinned(
     state.forms.get(&state.db, campaign_id, role).await
 }
 
+/// Each link may be opened or submitted [`super::limit::LINK_REQUESTS`] times per window.
+fn limit_link(state: &AppState, token_hash: &str) -> Result<(), AppError> {
+    use super::limit::{LINK_REQUESTS, LINK_WINDOW};
+    if state
+        .limits
+        .hit(&format!("link:{token_hash}"), LINK_REQUESTS, LINK_WINDOW)
+    {
+        Ok(())
+    } else {
+        tracing::warn!("link rate limit reached");
+        Err(AppError::TooManyRequests {
+            zh: "这个链接打开得太频繁了,请过几分钟再试。".into(),
+        })
+    }
+}
+
+/// Unknown tokens are limited per server: guessing costs a lookup each.
+fn unknown_token(state: &AppState) -> Result<(), AppError> {
+    use super::limit::{UNKNOWN_TOKENS, UNKNOWN_WINDOW};
+    if state
+        .limits
+        .hit("unknown-tokens", UNKNOWN_TOKENS, UNKNOWN_WINDOW)
+    {
+        Ok(())
+    } else {
+        tracing::warn!("unknown-token rate limit reached");
+        Err(AppError::TooManyRequests {
+            zh: "访问太频繁,请过一会儿再试。".into(),
+        })
+    }
+}
+
 /// Resolve a survey link, or the page to show instead of the form.
 async fn open_link(
     state: &AppState,
     token: &str,
 ) -> Result<Result<LinkTarget, Response>, AppError> {
-    let Some(target) = state.db.link_target(&token_hash(token)).await? else {
+    let hash = token_hash(token);
+    limit_link(state, &hash)?;
+    let Some(target) = state.db.link_target(&hash).await? else {
+        unknown_token(state)?;
         return Ok(Err(unknown_link()));
     };
     if target.used || target.voided {
@@ -366,7 +401,10 @@ async fn open_panel_link(
     state: &AppState,
     token: &str,
 ) -> Result<Result<(crate::db::PanelMember, crate::db::Campaign), Response>, AppError> {
-    let Some(member) = state.db.panel_member_by_token(&token_hash(token)).await? else {
+    let hash = token_hash(token);
+    limit_link(state, &hash)?;
+    let Some(member) = state.db.panel_member_by_token(&hash).await? else {
+        unknown_token(state)?;
         return Ok(Err(unknown_link()));
     };
     let campaign = state.db.campaign(member.campaign_id).await?;
