@@ -54,6 +54,14 @@ pub enum Command {
     /// The audit chain.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Copy a running SQLite database consistently into FILE (VACUUM INTO); for PostgreSQL
+    /// use pg_dump (README).
+    Backup {
+        /// The new file (must not exist).
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -399,6 +407,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 Err(broken) => Err(anyhow::anyhow!("{broken}")),
             }
+        }
+        Command::Backup { file, db } => {
+            let db = Db::connect(&db.database_url).await?;
+            db.backup_to(&file).await?;
+            let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+            println!("backup written to {} ({size} bytes)", file.display());
+            db.close().await;
+            Ok(())
         }
         Command::Demo(a) => {
             let db = Db::connect(&a.database_url).await?;

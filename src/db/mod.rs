@@ -6,6 +6,7 @@
 //! `migrations/postgres` (same file names) and are embedded in the binary.
 
 mod accounts;
+mod archive;
 mod audit;
 mod campaigns;
 mod cases;
@@ -16,6 +17,7 @@ mod rosters;
 mod survey;
 
 pub use accounts::{Account, NewAccount, SessionUser};
+pub use archive::{PurgeError, Purged};
 pub use campaigns::{Campaign, Village};
 pub use cases::{AttemptResult, AttemptRow, CaseRow, NewAttempt};
 pub use draws::{SeedState, StratumRow, VillageFrame};

@@ -5,6 +5,7 @@
 
 mod admin;
 mod api;
+mod archive;
 mod audit;
 mod auth;
 mod console;
@@ -105,6 +106,7 @@ pub fn app(state: AppState) -> Router {
         .merge(console::router(&state.config))
         .merge(results::router())
         .merge(audit::router())
+        .merge(archive::router())
         .nest("/api", api::router(&state.config))
         .layer(
             // Log the route template (`/s/{token}`), never the raw path: paths may carry

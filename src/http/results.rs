@@ -188,6 +188,7 @@ fn flash_text(f: &Flash) -> (Option<&'static str>, Option<&'static str>) {
         "resolved" => "异议已处理。",
         "approved" => "已批准。",
         "calendar" => "日历已导入。",
+        "purged" => "电话号码和姓名已从数据库清除；调查结果、等次、抽样记录和审计日志保持不变。",
         "deleted" => "已删除。",
         _ => "完成。",
     });
@@ -204,6 +205,10 @@ fn flash_text(f: &Flash) -> (Option<&'static str>, Option<&'static str>) {
         "period" => "公示期尚未结束，不能批准。",
         "unresolved" => "还有未处理的异议，不能批准。",
         "not_published" => "尚未公示，不能批准。",
+        "confirm" => "请勾选确认后再清除。",
+        "not_approved" => "批准后才能清除。",
+        "not_archived" => "请先导出归档，再清除。",
+        "purged" => "本轮已经清除。",
         _ => "操作未完成。",
     });
     (m, e)
@@ -264,6 +269,7 @@ async fn show_results(
         .collect();
     let (message, error) = flash_text(&flash);
     let state_now = l.campaign.state();
+    let (archived_at, purged_at) = state.db.archive_state(id).await?;
     Ok(views::page(
         &user,
         "results.html",
@@ -281,6 +287,7 @@ async fn show_results(
             village_options => l.results.villages.iter().map(|v| context! { id => v.village_id, label => format!("{} {}", v.code, v.name) }).collect::<Vec<_>>(),
             downloads => DOWNLOADS.iter().map(|(n, d)| context! { name => *n, label => *d }).collect::<Vec<_>>(),
             today => today(), message, error,
+            archived_at => archived_at.map(local_time), purged_at => purged_at.map(local_time),
         },
     ))
 }
@@ -719,7 +726,7 @@ struct DownloadQuery {
 }
 
 /// The table behind a download name, built from the loaded results.
-async fn table(state: &AppState, id: i64, name: &str) -> Result<Table, AppError> {
+pub(super) async fn table(state: &AppState, id: i64, name: &str) -> Result<Table, AppError> {
     match name {
         "rates" => return rates_table(state, id).await,
         "draw" => return draw_table(state, id).await,

@@ -1,0 +1,132 @@
+//! Data protection (issue 7, deliverables 8 and 9): marking a campaign archived, purging its
+//! phone numbers and names, and an online SQLite backup.
+
+use super::{Db, DbError, on_pool, on_writer};
+use crate::domain::now;
+
+/// What a purge removed.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Purged {
+    pub roster_entries: u64,
+    pub receipts: u64,
+    pub cases: u64,
+    pub ranked_lists: u64,
+    pub link_tokens: u64,
+    pub panel_members: u64,
+    pub attempt_notes: u64,
+}
+
+/// Why a purge was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PurgeError {
+    #[error("the campaign is not approved")]
+    NotApproved,
+    #[error("the campaign's archive has not been exported")]
+    NotArchived,
+    #[error("the campaign is already purged")]
+    AlreadyPurged,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<sqlx::Error> for PurgeError {
+    fn from(e: sqlx::Error) -> Self {
+        PurgeError::Db(e.into())
+    }
+}
+
+impl Db {
+    /// (archived_at, purged_at) of a campaign.
+    pub async fn archive_state(
+        &self,
+        campaign_id: i64,
+    ) -> Result<(Option<i64>, Option<i64>), DbError> {
+        let sql = "SELECT archived_at, purged_at FROM campaigns WHERE id = $1";
+        on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_optional(p).await)?
+            .ok_or(DbError::NotFound)
+    }
+
+    /// Records that the campaign's archive was exported.
+    pub async fn mark_archived(&self, campaign_id: i64) -> Result<(), DbError> {
+        let sql = "UPDATE campaigns SET archived_at = $1 WHERE id = $2";
+        on_writer!(self, p => sqlx::query(sql).bind(now()).bind(campaign_id).execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Removes the campaign's phone numbers and names, in one transaction: roster entries,
+    /// the rows quoted in roster receipts, the cases' phones and names, the ranked lists
+    /// (their SHA-256 stays in the draw record), the links' token hashes, the panel's names
+    /// and phones, and the surveyors' call notes. Answers, tallies, grades, the draw record
+    /// and the audit log stay. Only for an approved campaign whose archive was exported.
+    pub async fn purge_campaign(&self, campaign_id: i64) -> Result<Purged, PurgeError> {
+        let mut out = Purged::default();
+        on_writer!(self, p => {
+            let mut tx = p.begin().await?;
+            let row: Option<(String, Option<i64>, Option<i64>)> =
+                sqlx::query_as("SELECT state, archived_at, purged_at FROM campaigns WHERE id = $1")
+                    .bind(campaign_id).fetch_optional(&mut *tx).await?;
+            let Some((state, archived, purged)) = row else {
+                return Err(PurgeError::Db(DbError::NotFound));
+            };
+            if state != "approved" {
+                return Err(PurgeError::NotApproved);
+            }
+            if archived.is_none() {
+                return Err(PurgeError::NotArchived);
+            }
+            if purged.is_some() {
+                return Err(PurgeError::AlreadyPurged);
+            }
+            out.roster_entries = sqlx::query("DELETE FROM roster_entries WHERE roster_id IN (SELECT id FROM rosters WHERE campaign_id = $1)")
+                .bind(campaign_id).execute(&mut *tx).await?.rows_affected();
+            let receipts: Vec<(i64, String)> = sqlx::query_as("SELECT id, receipt FROM rosters WHERE campaign_id = $1")
+                .bind(campaign_id).fetch_all(&mut *tx).await?;
+            for (id, receipt) in receipts {
+                // A receipt quotes the rows it refused, as typed (phones, names): drop them.
+                let mut v: serde_json::Value = serde_json::from_str(&receipt).unwrap_or_default();
+                if let Some(errors) = v.get_mut("errors") {
+                    *errors = serde_json::Value::Array(Vec::new());
+                }
+                sqlx::query("UPDATE rosters SET receipt = $1 WHERE id = $2")
+                    .bind(v.to_string()).bind(id).execute(&mut *tx).await?;
+                out.receipts += 1;
+            }
+            out.cases = sqlx::query("UPDATE cases SET phone = '', name = NULL WHERE campaign_id = $1")
+                .bind(campaign_id).execute(&mut *tx).await?.rows_affected();
+            out.ranked_lists = sqlx::query("UPDATE draw_strata SET ranked = '' WHERE campaign_id = $1")
+                .bind(campaign_id).execute(&mut *tx).await?.rows_affected();
+            out.link_tokens = sqlx::query("DELETE FROM invitation_tokens WHERE invitation_id IN
+                    (SELECT i.id FROM invitations i JOIN cases c ON c.id = i.case_id WHERE c.campaign_id = $1)")
+                .bind(campaign_id).execute(&mut *tx).await?.rows_affected();
+            out.panel_members = sqlx::query("UPDATE panel_members SET name = '（已清除）', phone = NULL, token_hash = NULL WHERE campaign_id = $1")
+                .bind(campaign_id).execute(&mut *tx).await?.rows_affected();
+            out.attempt_notes = sqlx::query("UPDATE attempts SET note = NULL WHERE note IS NOT NULL AND case_id IN (SELECT id FROM cases WHERE campaign_id = $1)")
+                .bind(campaign_id).execute(&mut *tx).await?.rows_affected();
+            sqlx::query("UPDATE campaigns SET purged_at = $1 WHERE id = $2")
+                .bind(now()).bind(campaign_id).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok(out)
+    }
+
+    /// A consistent copy of a running SQLite database (`VACUUM INTO`, which reads one
+    /// snapshot while the server goes on writing). PostgreSQL: use `pg_dump` (README).
+    pub async fn backup_to(&self, path: &std::path::Path) -> Result<(), anyhow::Error> {
+        let Db::Sqlite(s) = self else {
+            anyhow::bail!("backup works on SQLite; for PostgreSQL use pg_dump (see README)");
+        };
+        anyhow::ensure!(
+            !path.exists(),
+            "{} already exists; choose a new file",
+            path.display()
+        );
+        let target = path
+            .to_str()
+            .ok_or_else(|| anyhow::anyhow!("{} is not a UTF-8 path", path.display()))?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(&s.read)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,209 @@
+//! Data protection for the commission (issue 7, deliverable 8): once a campaign is approved,
+//! export its archive (frozen rosters, draw record, audit log, results) as one .zip, then
+//! purge its phone numbers and names from the database. Tallies, grades, the draw record
+//! and the audit chain stay intact; the archive's rosters and draw record still verify
+//! offline with `minyi verify`.
+
+use super::AppState;
+use super::auth::{CsrfForm, CurrentUser, has_csrf};
+use super::error::AppError;
+use crate::db::PurgeError;
+use crate::domain::Role;
+use crate::export::{CsvEncoding, csv_chunks};
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::io::Write;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/campaigns/{id}/archive.zip", get(download_archive))
+        .route("/admin/campaigns/{id}/purge", post(purge_campaign))
+}
+
+/// A CSV for Excel (BOM, neutralised) in one piece.
+fn csv_bytes(header: Vec<String>, rows: Vec<Vec<String>>) -> Vec<u8> {
+    csv_chunks(header, rows, CsvEncoding::Utf8Bom)
+        .flatten()
+        .collect()
+}
+
+fn table_csv(t: &crate::results::tables::Table) -> Vec<u8> {
+    let header = t.header().into_iter().map(String::from).collect();
+    let rows = t
+        .rows
+        .iter()
+        .map(|r| r.iter().map(|c| c.to_csv()).collect())
+        .collect();
+    csv_bytes(header, rows)
+}
+
+async fn download_archive(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    user.require(Role::Admin)?;
+    let campaign = state.db.campaign(id).await?;
+    if campaign.state().map(|s| s.as_str()) != Some("approved") {
+        return Err(AppError::bad(
+            format!("campaign {id} is not approved"),
+            "本轮调查批准后才能导出归档。",
+        ));
+    }
+    let (_, purged) = state.db.archive_state(id).await?;
+    if purged.is_some() {
+        return Err(AppError::bad(
+            format!("campaign {id} is purged; its archive was exported before"),
+            "本轮的电话号码和姓名已经清除,请使用清除前导出的归档。",
+        ));
+    }
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    files.push((
+        "README.txt".into(),
+        format!(
+            "{} 归档\n\n\
+             rosters/<村代码>.csv   冻结时的服务对象名单(电话),与抽样记录一起可用 minyi verify 核验抽样\n\
+             draw-record.json       抽样记录(种子、名单指纹、样本量,不含电话)\n\
+             audit-log.csv          审计日志(SHA-256 链,minyi audit verify 可核验数据库中的同一条链)\n\
+             tallies.csv 等          调查结果、第16项、综合评估、回答率\n\
+             MANIFEST.txt           每个文件的 SHA-256\n",
+            campaign.name
+        )
+        .into_bytes(),
+    ));
+    if let Some((record, _)) = state.db.draw_record(id).await? {
+        files.push(("draw-record.json".into(), record.into_bytes()));
+    }
+    for frame in state.db.campaign_frames(id).await? {
+        let mut text = String::from("电话\n");
+        for p in &frame.phones {
+            text.push_str(p);
+            text.push('\n');
+        }
+        files.push((format!("rosters/{}.csv", frame.code), text.into_bytes()));
+    }
+    let mut audit_rows = Vec::new();
+    let mut from = 1;
+    loop {
+        let page = state.db.audit_entries(from, 5000).await?;
+        let Some(last) = page.last() else { break };
+        from = last.id + 1;
+        audit_rows.extend(page.into_iter().map(|e| {
+            vec![
+                e.id.to_string(),
+                e.at.to_string(),
+                e.actor,
+                e.event,
+                e.campaign_id.map(|c| c.to_string()).unwrap_or_default(),
+                e.details,
+                e.prev_hash,
+                e.hash,
+            ]
+        }));
+    }
+    let header = [
+        "id",
+        "at",
+        "actor",
+        "event",
+        "campaign_id",
+        "details",
+        "prev_hash",
+        "hash",
+    ]
+    .map(String::from)
+    .to_vec();
+    // The audit log as stored (no formula neutralising would change a hashed field: none
+    // starts with = + - @), so it can be re-verified from the file.
+    files.push(("audit-log.csv".into(), csv_bytes(header, audit_rows)));
+    for name in [
+        "tallies",
+        "counts",
+        "item16",
+        "assessment",
+        "rates",
+        "comments",
+    ] {
+        let t = super::results::table(&state, id, name).await?;
+        files.push((format!("{name}.csv"), table_csv(&t)));
+    }
+    let manifest: String = files
+        .iter()
+        .map(|(name, bytes)| format!("{}  {name}\n", hex::encode(Sha256::digest(bytes))))
+        .collect();
+    files.push(("MANIFEST.txt".into(), manifest.into_bytes()));
+
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, bytes) in &files {
+        zip.start_file(format!("campaign-{id}/{name}"), options)
+            .map_err(anyhow::Error::from)?;
+        zip.write_all(bytes).map_err(anyhow::Error::from)?;
+    }
+    let bytes = zip.finish().map_err(anyhow::Error::from)?.into_inner();
+    state.db.mark_archived(id).await?;
+    let details =
+        serde_json::json!({ "sha256": hex::encode(Sha256::digest(&bytes)), "files": files.len() });
+    super::audit(&state, &user, "campaign.archive", Some(id), details).await?;
+    tracing::info!(campaign = id, bytes = bytes.len(), "archive exported");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/zip".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"campaign-{id}-archive.zip\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct PurgeForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    confirm: String,
+}
+has_csrf!(PurgeForm);
+
+async fn purge_campaign(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(user, form): CsrfForm<PurgeForm>,
+) -> Result<Response, AppError> {
+    user.require(Role::Admin)?;
+    if form.confirm != "yes" {
+        return Ok(
+            Redirect::to(&format!("/admin/campaigns/{id}/results?e=confirm#archive"))
+                .into_response(),
+        );
+    }
+    let flash = match state.db.purge_campaign(id).await {
+        Ok(purged) => {
+            super::audit(
+                &state,
+                &user,
+                "campaign.purge",
+                Some(id),
+                serde_json::json!(purged),
+            )
+            .await?;
+            tracing::info!(campaign = id, ?purged, "campaign purged");
+            "m=purged"
+        }
+        Err(PurgeError::NotApproved) => "e=not_approved",
+        Err(PurgeError::NotArchived) => "e=not_archived",
+        Err(PurgeError::AlreadyPurged) => "e=purged",
+        Err(PurgeError::Db(e)) => return Err(e.into()),
+    };
+    Ok(Redirect::to(&format!("/admin/campaigns/{id}/results?{flash}#archive")).into_response())
+}
