@@ -320,12 +320,16 @@ async fn the_verdict_lists_every_failed_condition() {
     });
     fields.retain(|(k, _)| k != "grade_7");
     fields.push(("grade_7".into(), "一般".into()));
+    fields.push(("note_7".into(), "现场检查记录不全".into()));
     fields.push(("neg_3".into(), "1".into()));
     fields.push(("neg_note_3".into(), "村主任受党纪处分".into()));
     assert_eq!(post(fields).await.0, 303);
     let (good, verdict, reasons) = assessment(admin.clone()).await;
     assert_eq!((good.as_str(), verdict.as_str()), ("11", "不通过"));
     assert_eq!(reasons, "item 7 一般；好 11/16 < 80%；负面清单 ③");
+    // The notes come back in the form, so saving it again keeps them.
+    let (_, page) = get_text(admin, &format!("{base}/admin/campaigns/{id}/results/V1")).await;
+    assert!(page.contains("value=\"现场检查记录不全\"") && page.contains("村主任受党纪处分"), "{page}");
     // A bad grade changes nothing.
     let (s, _, _) = post(vec![("grade_1".into(), "优秀".into())]).await;
     assert_eq!(s, 400);

@@ -322,9 +322,11 @@ async fn submit_interview(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(case_id): Path<i64>,
+    headers: axum::http::HeaderMap,
     Posted(fields): Posted<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     surveyor(&user)?;
+    super::auth::check_origin(&headers, &state)?;
     let csrf = fields
         .iter()
         .find(|(k, _)| k == "_csrf")

@@ -309,12 +309,21 @@ async fn show_village_results(
         .ok_or(AppError::NotFound)?;
     let a = &l.assessed[pos];
     let entered = l.entered.get(&v.village_id).cloned().unwrap_or_default();
+    let notes: BTreeMap<i64, String> = state
+        .db
+        .item_grades(id)
+        .await?
+        .into_iter()
+        .filter(|g| g.village_id == v.village_id)
+        .map(|g| (g.item, g.note))
+        .collect();
     let items: Vec<Value> = (1u32..=15)
         .map(|i| {
             let g = entered.grades.get(&i);
             context! {
                 number => i, title => ITEM_TITLES[i as usize - 1],
                 grade => g.map(|g| g.0.label()), source => g.map(|g| g.1.clone()),
+                note => notes.get(&i64::from(i)).cloned().unwrap_or_default(),
             }
         })
         .collect();
