@@ -33,7 +33,10 @@ async fn every_change_is_chained_and_an_edited_row_is_found() {
             &c,
             &format!("{}/login", app.base),
             &csrf,
-            &[("username", "13800138000"), ("password", "wrong-password-1")],
+            &[
+                ("username", "13800138000"),
+                ("password", "wrong-password-1"),
+            ],
         )
         .await;
         (s, body)
@@ -41,29 +44,62 @@ async fn every_change_is_chained_and_an_edited_row_is_found() {
     assert_eq!(s, 401);
     let entries = app.db.audit_entries(1, 1000).await.unwrap();
     let events: Vec<&str> = entries.iter().map(|e| e.event.as_str()).collect();
-    for expected in ["village.create", "campaign.create", "account.create", "roster.receipt", "login.failure"] {
-        assert!(events.contains(&expected), "{expected} missing from {events:?}");
+    for expected in [
+        "village.create",
+        "campaign.create",
+        "account.create",
+        "roster.receipt",
+        "login.failure",
+    ] {
+        assert!(
+            events.contains(&expected),
+            "{expected} missing from {events:?}"
+        );
     }
-    assert!(!entries.iter().any(|e| e.details.contains("13800138000")), "no typed username");
-    let receipt = entries.iter().find(|e| e.event == "roster.receipt").unwrap();
+    assert!(
+        !entries.iter().any(|e| e.details.contains("13800138000")),
+        "no typed username"
+    );
+    let receipt = entries
+        .iter()
+        .find(|e| e.event == "roster.receipt")
+        .unwrap();
     assert_eq!(receipt.campaign_id, Some(t.campaign));
     assert!(receipt.details.contains("\"fingerprint\""));
 
     let (ok, text) = verify(&app.database_url);
     assert!(ok, "{text}");
-    assert!(text.starts_with(&format!("OK: {} entries, head ", entries.len())), "{text}");
+    assert!(
+        text.starts_with(&format!("OK: {} entries, head ", entries.len())),
+        "{text}"
+    );
     let (admin, _) = (&t.admin.0, &t.admin.1);
     let (_, page) = get_text(admin, &format!("{}/admin/audit", app.base)).await;
     assert!(page.contains("核验通过"), "{page}");
 
     // Someone with database access edits entry 3.
-    assert_eq!(exec(&app.db, "UPDATE audit_log SET actor = 'account:99' WHERE id = $1", 3).await, 1);
+    assert_eq!(
+        exec(
+            &app.db,
+            "UPDATE audit_log SET actor = 'account:99' WHERE id = $1",
+            3
+        )
+        .await,
+        1
+    );
     let (ok, text) = verify(&app.database_url);
     assert!(!ok);
     assert!(text.contains("audit entry 3 is broken"), "{text}");
     let (_, page) = get_text(admin, &format!("{}/admin/audit", app.base)).await;
-    assert!(page.contains("核验失败") && page.contains("audit entry 3 is broken"), "{page}");
-    let r = admin.get(format!("{}/admin/audit.csv", app.base)).send().await.unwrap();
+    assert!(
+        page.contains("核验失败") && page.contains("audit entry 3 is broken"),
+        "{page}"
+    );
+    let r = admin
+        .get(format!("{}/admin/audit.csv", app.base))
+        .send()
+        .await
+        .unwrap();
     let csv_bytes = r.bytes().await.unwrap();
     assert!(csv_bytes.starts_with(b"\xEF\xBB\xBF"));
     let rows = csv::Reader::from_reader(&csv_bytes[3..]).records().count();
@@ -76,7 +112,10 @@ async fn a_deleted_entry_breaks_the_chain_where_it_was() {
     town_with_rosters(&app).await;
     let (ok, _) = verify(&app.database_url);
     assert!(ok);
-    assert_eq!(exec(&app.db, "DELETE FROM audit_log WHERE id = $1", 2).await, 1);
+    assert_eq!(
+        exec(&app.db, "DELETE FROM audit_log WHERE id = $1", 2).await,
+        1
+    );
     let (ok, text) = verify(&app.database_url);
     assert!(!ok);
     assert!(text.contains("audit entry 2 is broken: missing"), "{text}");
@@ -86,9 +125,11 @@ async fn a_deleted_entry_breaks_the_chain_where_it_was() {
 async fn answers_are_never_in_the_log() {
     let app = spawn().await;
     let (t, sv) = fieldwork(&app).await;
-    let r = sv
-        .0
-        .post(format!("{}/surveyor/campaigns/{}/outbox", app.base, t.campaign))
+    let r =
+        sv.0.post(format!(
+            "{}/surveyor/campaigns/{}/outbox",
+            app.base, t.campaign
+        ))
         .form(&[("_csrf", sv.1.as_str()), ("kind", "invite")])
         .send()
         .await
@@ -118,8 +159,15 @@ async fn answers_are_never_in_the_log() {
     // Answering through a link leaves no audit entry: its time would point at the person.
     let after = app.db.audit_entries(1, 100_000).await.unwrap();
     assert_eq!(after.len(), before);
-    assert!(after.iter().all(|e| !e.details.contains("unique-comment-7")));
-    assert!(after.iter().any(|e| e.event == "draw") && after.iter().any(|e| e.event == "fieldwork.start"));
+    assert!(
+        after
+            .iter()
+            .all(|e| !e.details.contains("unique-comment-7"))
+    );
+    assert!(
+        after.iter().any(|e| e.event == "draw")
+            && after.iter().any(|e| e.event == "fieldwork.start")
+    );
     assert!(after.iter().any(|e| e.event == "sms.outbox"));
     let (ok, text) = verify(&app.database_url);
     assert!(ok, "{text}");
