@@ -722,8 +722,8 @@ async fn a_respondent_answers_on_a_phone_in_a_real_browser() {
     b.click_and_wait(&submit).await;
     let thanks = b.text_of("main").await;
     assert!(
-        thanks.contains("已收到") && thanks.contains("谢"),
-        "{thanks}"
+        thanks.contains("提交成功") && thanks.contains("您的回答已经收到"),
+        "a fresh answer is thanked, not told the link was used: {thanks}"
     );
     assert!(
         b.try_find("form").await.is_none(),
@@ -731,7 +731,7 @@ async fn a_respondent_answers_on_a_phone_in_a_real_browser() {
     );
     assert_eq!(
         b.current_url().await,
-        link,
+        format!("{link}?done=answered"),
         "the answer's page is the link itself"
     );
     b.assert_fits_phone_width("the thank-you page").await;
@@ -741,10 +741,7 @@ async fn a_respondent_answers_on_a_phone_in_a_real_browser() {
     // The used link, reloaded and opened again from the SMS: no form, still one response.
     b.reload().await;
     let used = b.text_of("main").await;
-    assert!(
-        used.contains("已收到") && used.contains("链接已经用过"),
-        "{used}"
-    );
+    assert!(used.contains("提交成功"), "{used}");
     assert!(b.try_find("form").await.is_none(), "no form on a used link");
     b.open(&link).await;
     assert!(b.text_of("main").await.contains("链接已经用过"));

@@ -116,8 +116,13 @@ async fn a_respondent_answers_through_a_single_use_link_once() {
     let (s, _, loc) = submit(&anon, &url, &fields).await;
     assert_eq!(
         (s, loc.as_deref()),
-        (303, Some(format!("/s/{}", lines[0].2).as_str()))
+        (
+            303,
+            Some(format!("/s/{}?done=answered", lines[0].2).as_str())
+        )
     );
+    let (_, thanks) = get_text(&anon, &format!("{}?done=answered", url)).await;
+    assert!(thanks.contains("提交成功"), "{thanks}");
     let (s, _, _) = submit(&anon, &url, &fields).await;
     assert_eq!(s, 200, "already used: thanks page");
     assert_eq!(app.db.count_responses(t.campaign, "self").await.unwrap(), 1);

@@ -108,6 +108,23 @@ fn already_received() -> Response {
     )
 }
 
+/// What the person who just used the link sees (the redirect after a submit says which).
+fn just_used(done: Option<&str>) -> Response {
+    match done {
+        Some("answered") => status_page(
+            StatusCode::OK,
+            "提交成功,谢谢!",
+            "您的回答已经收到。感谢您抽出时间,您的意见会汇总后交给镇纪委。",
+        ),
+        Some("declined") => status_page(
+            StatusCode::OK,
+            "已记录,谢谢!",
+            "我们已记录您不参加这次调查,不会再就此打扰您。",
+        ),
+        _ => already_received(),
+    }
+}
+
 /// A campaign whose fieldwork is not running: not yet open, or closed.
 fn not_running(campaign_state: &str) -> Option<Response> {
     match campaign_state {
@@ -298,12 +315,21 @@ async fn open_link(
     Ok(Ok(target))
 }
 
+#[derive(Deserialize, Default)]
+struct JustUsed {
+    done: Option<String>,
+}
+
 async fn show_survey(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    Query(q): Query<JustUsed>,
 ) -> Result<Response, AppError> {
     let target = match open_link(&state, &token).await? {
         Ok(t) => t,
+        Err(page) if q.done.is_some() && page.status() == StatusCode::OK => {
+            return Ok(just_used(q.done.as_deref()));
+        }
         Err(page) => return Ok(page),
     };
     let (_, form) = pinned(&state, target.campaign_id, "recipients").await?;
@@ -362,7 +388,7 @@ async fn submit_survey(
     // A repeated or concurrent submit of the same link is acknowledged the same way and
     // stored once: only the first one found the invitation unused.
     tracing::info!(campaign, stored, "survey submitted");
-    Ok(Redirect::to(&format!("/s/{token}")).into_response())
+    Ok(Redirect::to(&format!("/s/{token}?done=answered")).into_response())
 }
 
 async fn decline_survey(
@@ -393,7 +419,7 @@ async fn decline_survey(
             .await?;
     }
     tracing::info!(campaign = target.campaign_id, recorded, "survey declined");
-    Ok(Redirect::to(&format!("/s/{token}")).into_response())
+    Ok(Redirect::to(&format!("/s/{token}?done=declined")).into_response())
 }
 
 /// The panel member behind a personal link, with the campaign (running) — or the page to show.
