@@ -329,7 +329,10 @@ async fn the_verdict_lists_every_failed_condition() {
     assert_eq!(reasons, "item 7 一般；好 11/16 < 80%；负面清单 ③");
     // The notes come back in the form, so saving it again keeps them.
     let (_, page) = get_text(admin, &format!("{base}/admin/campaigns/{id}/results/V1")).await;
-    assert!(page.contains("value=\"现场检查记录不全\"") && page.contains("村主任受党纪处分"), "{page}");
+    assert!(
+        page.contains("value=\"现场检查记录不全\"") && page.contains("村主任受党纪处分"),
+        "{page}"
+    );
     // A bad grade changes nothing.
     let (s, _, _) = post(vec![("grade_1".into(), "优秀".into())]).await;
     assert_eq!(s, 400);
