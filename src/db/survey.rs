@@ -178,8 +178,14 @@ impl Db {
     ) -> Result<Vec<bool>, DbError> {
         on_writer!(self, p => {
             let mut tx = p.begin().await?;
-            let mut stored = Vec::with_capacity(batch.len());
-            for (target, response) in batch {
+            let mut stored = vec![false; batch.len()];
+            // Rows are locked in invitation order, whatever order the requests came in: two
+            // servers' batches holding the same links (a double tap split by the load
+            // balancer) would otherwise deadlock on PostgreSQL.
+            let mut order: Vec<usize> = (0..batch.len()).collect();
+            order.sort_by_key(|&k| batch[k].0.invitation_id);
+            for k in order {
+                let (target, response) = &batch[k];
                 // Only while fieldwork runs: a submit racing the close is not stored.
                 let n = sqlx::query(
                     "UPDATE invitations SET used = TRUE WHERE id = $1 AND NOT used AND NOT voided
@@ -189,7 +195,7 @@ impl Db {
                     insert_response(&mut tx, response).await?;
                     sqlx::query("UPDATE cases SET status = 'completed', disposition = 'complete' WHERE id = $1").bind(target.case_id).execute(&mut *tx).await?;
                 }
-                stored.push(n == 1);
+                stored[k] = n == 1;
             }
             tx.commit().await?;
             Ok(stored)

@@ -458,3 +458,297 @@ pub fn valid_answers(form: &minyi::forms::Form) -> Vec<(String, String)> {
     }
     fields
 }
+
+// ---- The real `minyi serve` binary in its own process (crash safety, two servers) ----------
+
+/// A free TCP port on loopback (bound, then released for the server to take).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// A `minyi serve` process over a database, on its own port; SIGKILLed when dropped.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    pub base: String,
+    /// Where its stderr (the log) goes, appended across restarts.
+    pub log: std::path::PathBuf,
+}
+
+impl ServerProcess {
+    /// Start the binary (`serve --database-url … --bind 127.0.0.1:<free port> --base-url …`)
+    /// and wait until `/healthz` answers. The database is expected to be set up already.
+    pub async fn start(database_url: &str, log: &std::path::Path) -> ServerProcess {
+        for _ in 0..3 {
+            let port = free_port();
+            let base = format!("http://127.0.0.1:{port}");
+            let log_file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+                .expect("server log file");
+            let child = std::process::Command::new(env!("CARGO_BIN_EXE_minyi"))
+                .args([
+                    "serve",
+                    "--database-url",
+                    database_url,
+                    "--bind",
+                    &format!("127.0.0.1:{port}"),
+                    "--base-url",
+                    &base,
+                ])
+                .env_remove("DATABASE_URL")
+                .env("MINYI_LOG", "warn")
+                .stdout(std::process::Stdio::null())
+                .stderr(log_file)
+                .spawn()
+                .expect("start minyi serve");
+            let mut server = ServerProcess {
+                child,
+                base,
+                log: log.to_path_buf(),
+            };
+            for _ in 0..600 {
+                if let Ok(Some(status)) = server.child.try_wait() {
+                    // Most likely the port was taken in between: try another one.
+                    eprintln!(
+                        "minyi serve exited at start ({status}):\n{}",
+                        server.log_text()
+                    );
+                    break;
+                }
+                if reqwest::get(format!("{}/healthz", server.base))
+                    .await
+                    .is_ok_and(|r| r.status() == 200)
+                {
+                    return server;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            server.kill();
+        }
+        panic!("minyi serve did not start; log:\n{}", {
+            std::fs::read_to_string(log).unwrap_or_default()
+        })
+    }
+
+    /// SIGKILL (`Child::kill` on Unix): no graceful shutdown, nothing flushed — as the OOM
+    /// killer or a power cut would stop it. Waits until the process is gone.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The surveyor account `prepare_fieldwork` creates, and its password (no change required).
+pub const SURVEYOR: &str = "survey";
+pub const SURVEYOR_PASSWORD: &str = "surveyor-password-2026";
+
+/// A campaign in fieldwork, set up through the `Db` API alone (no server running).
+pub struct PreparedFieldwork {
+    pub campaign: i64,
+    /// (village name, survey-link token) per released case, by village then rank.
+    pub links: Vec<(String, String)>,
+    /// The administrator `admin`'s one-time password (to be changed at first login).
+    pub admin_password: String,
+}
+
+/// On a fresh database: the administrator, `villages` villages `村01`, `村02`, … (codes `C01`, …)
+/// of `per_village` recipients each, all of them drawn (fixed size) and released as cases
+/// when fieldwork starts with the built-in forms, one link token per case (as the SMS outbox
+/// would issue them), and the surveyor account `SURVEYOR`.
+pub async fn prepare_fieldwork(
+    database_url: &str,
+    villages: usize,
+    per_village: usize,
+) -> PreparedFieldwork {
+    use minyi::db::{NewAccount, RosterTarget};
+    let db = Db::connect(database_url).await.expect("connect");
+    db.migrate().await.expect("migrate");
+    let admin_password = bootstrap_admin(&db)
+        .await
+        .expect("bootstrap")
+        .expect("a fresh database");
+    let admin = db
+        .account_by_username("admin")
+        .await
+        .expect("admin")
+        .expect("admin exists")
+        .id;
+    let campaign = db
+        .create_campaign("2026年验收", "唐家坊镇", 2026)
+        .await
+        .expect("campaign");
+    for v in 0..villages {
+        let code = minyi::domain::VillageCode::parse(&format!("C{:02}", v + 1)).unwrap();
+        let village = db
+            .create_village(&code, &format!("村{:02}", v + 1))
+            .await
+            .expect("village");
+        let csv: String = std::iter::once("电话\n".to_string())
+            .chain(
+                (0..per_village)
+                    .map(|i| format!("{}\n", 13_000_000_000u64 + (v * 100_000 + i) as u64)),
+            )
+            .collect();
+        let target = RosterTarget {
+            campaign_id: campaign,
+            village_id: village,
+            file_name: "r.csv".into(),
+            uploaded_by: None,
+        };
+        db.import_roster(
+            &target,
+            std::io::Cursor::new(csv.into_bytes()),
+            minyi::roster::Limits::default(),
+        )
+        .await
+        .expect("roster");
+    }
+    assert!(
+        db.set_size_rule(
+            campaign,
+            &format!("{{\"method\":\"fixed\",\"size\":{per_village}}}")
+        )
+        .await
+        .expect("size rule")
+    );
+    assert!(
+        db.freeze(campaign, minyi::sampling::frame_fingerprint)
+            .await
+            .expect("freeze")
+    );
+    let seed = minyi::sampling::Seed::parse("test seed 1 2 3 4 5 6 7 8").unwrap();
+    assert!(
+        db.enter_seed(campaign, seed.as_str(), &seed.commitment(), admin)
+            .await
+            .expect("seed")
+    );
+    minyi::draw::draw_campaign(&db, campaign, admin)
+        .await
+        .expect("draw");
+    let forms = minyi::forms::builtin().expect("built-in forms");
+    minyi::fieldwork::start(&db, campaign, &forms)
+        .await
+        .expect("fieldwork");
+    let links = db
+        .issue_link_tokens(campaign, None, minyi::secrets::link_token)
+        .await
+        .expect("link tokens")
+        .into_iter()
+        .map(|o| (o.village_name, o.token))
+        .collect();
+    let hash = minyi::secrets::hash_password(SURVEYOR_PASSWORD).expect("hash");
+    db.create_account(&NewAccount {
+        username: SURVEYOR,
+        display_name: "调查员",
+        role: minyi::domain::Role::Surveyor,
+        village_id: None,
+        password_hash: &hash,
+        must_change_password: false,
+    })
+    .await
+    .expect("surveyor account");
+    db.close().await;
+    PreparedFieldwork {
+        campaign,
+        links,
+        admin_password,
+    }
+}
+
+/// A complete, valid recipients' answer set whose comment is `marker`, so a stored response
+/// can be traced to the submit that sent it.
+pub fn answers_marked(marker: &str) -> Vec<(String, String)> {
+    static FORM: std::sync::OnceLock<minyi::forms::Form> = std::sync::OnceLock::new();
+    let form = FORM.get_or_init(|| minyi::forms::builtin().expect("built-in forms").recipients);
+    let mut fields = valid_answers(form);
+    if let Some(f) = fields.iter_mut().find(|(k, _)| k == "comment") {
+        f.1 = marker.to_string();
+    } else {
+        fields.push(("comment".into(), marker.to_string()));
+    }
+    fields
+}
+
+/// The comment of every stored response of `mode` (`self`, `phone`) in the campaign.
+pub async fn response_comments(db: &Db, campaign: i64, mode: &str) -> Vec<String> {
+    let sql = "SELECT answers FROM responses WHERE campaign_id = $1 AND mode = $2";
+    let rows: Vec<String> = match db {
+        Db::Sqlite(s) => sqlx::query_scalar(sql)
+            .bind(campaign)
+            .bind(mode)
+            .fetch_all(&s.read)
+            .await
+            .expect("responses"),
+        Db::Postgres(p) => sqlx::query_scalar(sql)
+            .bind(campaign)
+            .bind(mode)
+            .fetch_all(p)
+            .await
+            .expect("responses"),
+    };
+    rows.iter()
+        .map(|json| {
+            let v: serde_json::Value = serde_json::from_str(json).expect("answers are JSON");
+            v["comment"].as_str().unwrap_or_default().to_string()
+        })
+        .collect()
+}
+
+/// Per village id, what the database holds: (used invitations, voided invitations,
+/// responses through links, phone responses, completed cases).
+pub async fn village_ledger(db: &Db, campaign: i64) -> std::collections::BTreeMap<i64, [i64; 5]> {
+    let queries: [&'static str; 5] = [
+        "SELECT c.village_id, COUNT(*) FROM invitations i JOIN cases c ON c.id = i.case_id
+         WHERE c.campaign_id = $1 AND i.used GROUP BY c.village_id",
+        "SELECT c.village_id, COUNT(*) FROM invitations i JOIN cases c ON c.id = i.case_id
+         WHERE c.campaign_id = $1 AND i.voided GROUP BY c.village_id",
+        "SELECT village_id, COUNT(*) FROM responses WHERE campaign_id = $1 AND mode = 'self' GROUP BY village_id",
+        "SELECT village_id, COUNT(*) FROM responses WHERE campaign_id = $1 AND mode = 'phone' GROUP BY village_id",
+        "SELECT village_id, COUNT(*) FROM cases WHERE campaign_id = $1 AND status = 'completed' GROUP BY village_id",
+    ];
+    let mut out: std::collections::BTreeMap<i64, [i64; 5]> = Default::default();
+    for (k, sql) in queries.into_iter().enumerate() {
+        let rows: Vec<(i64, i64)> = match db {
+            Db::Sqlite(s) => sqlx::query_as(sql)
+                .bind(campaign)
+                .fetch_all(&s.read)
+                .await
+                .expect("ledger"),
+            Db::Postgres(p) => sqlx::query_as(sql)
+                .bind(campaign)
+                .fetch_all(p)
+                .await
+                .expect("ledger"),
+        };
+        for (village, n) in rows {
+            out.entry(village).or_default()[k] = n;
+        }
+    }
+    out
+}
+
+/// The session cookie a login response set (`minyi_session=…`), for use on another server.
+pub fn session_cookie_of(r: &reqwest::Response) -> String {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("minyi_session="))
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_string()
+}

@@ -1,0 +1,275 @@
+//! Crash safety (issue 7): the real `minyi serve` binary, under survey-submit load from many
+//! concurrent clients, is killed with SIGKILL — twice — and restarted on the same database.
+//! Afterwards:
+//! - every acknowledged submit (`303`) is stored, exactly once (each submit carries its own
+//!   marker in the comment field, so a stored answer can be traced to the submit that sent it);
+//! - no answer is stored twice, and none that was never sent;
+//! - no link was burned without its response: per village, used invitations = responses
+//!   through links = completed cases; a submit cut off by the kill was either stored whole (its
+//!   link used, its answer there once) or not at all (its link still works after the restart);
+//! - an acknowledged link, submitted again after the restart, is refused as used.
+//!
+//! Runs on SQLite, and on PostgreSQL when `MINYI_TEST_PG` names a server (a fresh database).
+
+mod common;
+
+use common::*;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+const VILLAGES: usize = 3;
+const PER_VILLAGE: usize = 1000;
+/// Concurrent submitting clients.
+const CLIENTS: usize = 32;
+/// Each round kills the server once this many submits of the round were acknowledged.
+const KILL_AFTER: usize = 300;
+const ROUNDS: usize = 2;
+
+/// What the client learned about one submit.
+#[derive(Clone, Debug, PartialEq)]
+enum Fate {
+    /// `303` to the thank-you page: the app promised the answer is stored.
+    Acknowledged,
+    /// No answer (the connection died with the server): stored or not, but never half.
+    CutOff(String),
+}
+
+fn marker(i: usize) -> String {
+    format!("crash-{i}")
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+/// Submit links from `CLIENTS` tasks, each link once with its marker, until `KILL_AFTER`
+/// of them were acknowledged; then SIGKILL the server. Returns each attempted link's fate.
+/// Any other status than `303` is a failure (the app must not error under this load).
+async fn submit_until_killed(
+    server: &mut ServerProcess,
+    links: &Arc<Vec<(String, String)>>,
+    next: &Arc<AtomicUsize>,
+) -> HashMap<usize, Fate> {
+    let acked = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let client = http();
+    let mut workers = Vec::new();
+    for _ in 0..CLIENTS {
+        let (client, links, next, acked, stop, base) = (
+            client.clone(),
+            links.clone(),
+            next.clone(),
+            acked.clone(),
+            stop.clone(),
+            server.base.clone(),
+        );
+        workers.push(tokio::spawn(async move {
+            let mut fates = Vec::new();
+            while !stop.load(Ordering::SeqCst) {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some((_, token)) = links.get(i) else {
+                    break;
+                };
+                let sent = client
+                    .post(format!("{base}/s/{token}"))
+                    .form(&answers_marked(&marker(i)))
+                    .send()
+                    .await;
+                match sent {
+                    Ok(r) if r.status() == 303 => {
+                        acked.fetch_add(1, Ordering::SeqCst);
+                        fates.push((i, Fate::Acknowledged));
+                    }
+                    Ok(r) => {
+                        let status = r.status();
+                        let body = r.text().await.unwrap_or_default();
+                        panic!("submit {i} answered {status} under load:\n{body}");
+                    }
+                    Err(e) => fates.push((i, Fate::CutOff(e.to_string()))),
+                }
+            }
+            fates
+        }));
+    }
+    let started = Instant::now();
+    while acked.load(Ordering::SeqCst) < KILL_AFTER {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "only {} submits acknowledged in 60 s; server log:\n{}",
+            acked.load(Ordering::SeqCst),
+            server.log_text()
+        );
+        assert!(
+            workers.iter().any(|w| !w.is_finished()),
+            "the clients stopped early (links used up?)"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    // Mid-load: submits are queued, in a batch being committed, or acknowledged on the wire.
+    server.kill();
+    stop.store(true, Ordering::SeqCst);
+    let mut fates = HashMap::new();
+    for w in workers {
+        fates.extend(w.await.expect("client task"));
+    }
+    fates
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn acknowledged_submits_survive_sigkill_exactly_once_and_no_link_burns() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let prepared = prepare_fieldwork(&url, VILLAGES, PER_VILLAGE).await;
+    let campaign = prepared.campaign;
+    let links = Arc::new(prepared.links);
+    let log = dir.path().join("server.log");
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut fates: HashMap<usize, Fate> = HashMap::new();
+    for round in 1..=ROUNDS {
+        let mut server = ServerProcess::start(&url, &log).await;
+        let round_fates = submit_until_killed(&mut server, &links, &next).await;
+        let acked = round_fates
+            .values()
+            .filter(|f| **f == Fate::Acknowledged)
+            .count();
+        eprintln!(
+            "round {round}: {} submits sent, {acked} acknowledged, {} cut off by SIGKILL",
+            round_fates.len(),
+            round_fates.len() - acked
+        );
+        assert!(
+            round_fates.len() > acked,
+            "the kill hit no submit in flight (round {round}): nothing was tested"
+        );
+        fates.extend(round_fates);
+    }
+    let attempted = next.load(Ordering::SeqCst).min(links.len());
+
+    // Restart on the same database and look at what it holds.
+    let server = ServerProcess::start(&url, &log).await;
+    let db = minyi::db::Db::connect(&url).await.unwrap();
+    let comments = response_comments(&db, campaign, "self").await;
+    let mut stored: HashMap<String, usize> = HashMap::new();
+    for c in &comments {
+        *stored.entry(c.clone()).or_default() += 1;
+    }
+    for (c, n) in &stored {
+        assert_eq!(*n, 1, "answer {c:?} stored {n} times");
+        let i: usize = c
+            .strip_prefix("crash-")
+            .and_then(|i| i.parse().ok())
+            .unwrap_or_else(|| panic!("a stored answer no submit sent: {c:?}"));
+        assert!(
+            fates.contains_key(&i),
+            "answer {c:?} stored but its submit has no recorded fate"
+        );
+    }
+    let mut cut_off_stored = 0;
+    let mut cut_off_not_stored = Vec::new();
+    for (&i, fate) in &fates {
+        let is_stored = stored.contains_key(&marker(i));
+        let token = &links[i].1;
+        let used = db
+            .link_target(&minyi::secrets::token_hash(token))
+            .await
+            .unwrap()
+            .expect("the link is known")
+            .used;
+        assert_eq!(
+            used, is_stored,
+            "link {i} ({fate:?}): used = {used} but its answer stored = {is_stored}"
+        );
+        match fate {
+            Fate::Acknowledged => assert!(is_stored, "acknowledged submit {i} was lost"),
+            Fate::CutOff(_) if is_stored => cut_off_stored += 1,
+            Fate::CutOff(_) => cut_off_not_stored.push(i),
+        }
+    }
+    let acked = fates.values().filter(|f| **f == Fate::Acknowledged).count();
+    eprintln!(
+        "after {ROUNDS} kills: {attempted} links attempted, {acked} acknowledged, {} responses stored \
+         ({cut_off_stored} of the cut-off submits were committed before the kill, {} were not)",
+        comments.len(),
+        cut_off_not_stored.len()
+    );
+    assert_eq!(comments.len(), acked + cut_off_stored);
+
+    // Per village: used links = answers through links = completed cases, nothing voided.
+    let ledger = village_ledger(&db, campaign).await;
+    for (village, [used, voided, by_link, by_phone, completed]) in &ledger {
+        assert_eq!(
+            (*used, *voided, *by_phone, *completed),
+            (*by_link, 0, 0, *by_link),
+            "village {village}: used {used}, voided {voided}, link answers {by_link}, phone {by_phone}, completed {completed}"
+        );
+    }
+    assert_eq!(
+        ledger.values().map(|r| r[0]).sum::<i64>(),
+        comments.len() as i64
+    );
+
+    // An acknowledged link is used: a second answer after the restart is refused, not stored.
+    let client = http();
+    let again: Vec<usize> = fates
+        .iter()
+        .filter(|(_, f)| **f == Fate::Acknowledged)
+        .map(|(i, _)| *i)
+        .collect();
+    let mut checks = Vec::new();
+    for chunk in again.chunks(again.len().div_ceil(8).max(1)) {
+        let (client, base, links, chunk) = (
+            client.clone(),
+            server.base.clone(),
+            links.clone(),
+            chunk.to_vec(),
+        );
+        checks.push(tokio::spawn(async move {
+            for i in chunk {
+                let r = client
+                    .post(format!("{base}/s/{}", links[i].1))
+                    .form(&answers_marked(&format!("again-{i}")))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status();
+                let page = r.text().await.unwrap();
+                assert!(
+                    status == 200 && page.contains("已收到"),
+                    "acknowledged link {i} resubmitted after the restart: {status}\n{page}"
+                );
+            }
+        }));
+    }
+    for c in checks {
+        c.await.unwrap();
+    }
+    // A link whose submit was cut off before its commit was not burned: it still works.
+    for &i in &cut_off_not_stored {
+        let r = client
+            .post(format!("{}/s/{}", server.base, links[i].1))
+            .form(&answers_marked(&format!("retry-{i}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "cut-off link {i} after the restart");
+    }
+    let after = response_comments(&db, campaign, "self").await;
+    assert_eq!(
+        after.len(),
+        comments.len() + cut_off_not_stored.len(),
+        "exactly the retried links added an answer"
+    );
+    assert!(!after.iter().any(|c| c.starts_with("again-")));
+    let ledger = village_ledger(&db, campaign).await;
+    for (village, [used, _, by_link, _, completed]) in &ledger {
+        assert_eq!((used, completed), (by_link, by_link), "village {village}");
+    }
+    db.close().await;
+    drop(server);
+}
