@@ -13,6 +13,7 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    minyi::roster::log_spreadsheet_panics_briefly();
     match minyi::cli::run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

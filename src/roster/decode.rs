@@ -8,7 +8,7 @@
 
 use std::io::{self, Cursor, Read, Seek, SeekFrom};
 
-use calamine::{Data, Range, Reader, Xls, Xlsx};
+use calamine::{Data, Range};
 use encoding_rs::{CoderResult, DecoderResult, Encoding, GB18030, UTF_16BE, UTF_16LE};
 
 use crate::roster::RosterError;
@@ -44,15 +44,11 @@ pub fn read_rows<R: Read + Seek>(
         return Err(RosterError::Empty);
     }
     if magic.starts_with(XLSX_MAGIC) {
-        let mut book = Xlsx::new(input).map_err(broken)?;
-        let range = first_sheet(&mut book)?;
-        feed_range(&range, frame)?;
+        crate::roster::xlsx::read(input, frame)?;
         return Ok("xlsx");
     }
     if magic.starts_with(XLS_MAGIC) {
-        let mut book = Xls::new(input).map_err(broken)?;
-        let range = first_sheet(&mut book)?;
-        feed_range(&range, frame)?;
+        crate::roster::xls::read(input, frame)?;
         return Ok("xls");
     }
     if magic.starts_with(&[0xFF, 0xFE]) {
@@ -90,10 +86,6 @@ pub fn read_rows<R: Read + Seek>(
     }
 }
 
-fn broken<E: std::fmt::Display>(e: E) -> RosterError {
-    RosterError::BrokenSpreadsheet(e.to_string())
-}
-
 fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
@@ -110,22 +102,9 @@ fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
 // ---------------------------------------------------------------------------------------
 // Spreadsheets
 
-fn first_sheet<R, B>(book: &mut B) -> Result<Range<Data>, RosterError>
-where
-    R: Read + Seek,
-    B: Reader<R>,
-    B::Error: std::fmt::Display,
-{
-    match book.worksheet_range_at(0) {
-        None => Err(RosterError::NoSheet),
-        Some(Err(e)) => Err(broken(e)),
-        Some(Ok(range)) => Ok(range),
-    }
-}
-
 /// Feeds a sheet's rows; calamine's range starts at the first non-empty cell, so its start
 /// is added to give absolute row numbers and column letters.
-fn feed_range(range: &Range<Data>, frame: &mut Frame<'_>) -> Result<(), RosterError> {
+pub(crate) fn feed_range(range: &Range<Data>, frame: &mut Frame<'_>) -> Result<(), RosterError> {
     let Some((first_row, first_column)) = range.start() else {
         return Ok(());
     };
@@ -157,30 +136,40 @@ impl RawRow for SheetRow<'_> {
     }
 
     fn cell(&self, i: usize) -> Result<Cell<'_>, RosterError> {
-        Ok(match self.cells.get(i) {
-            None | Some(Data::Empty) => Cell::Empty,
-            Some(Data::String(s)) => Cell::Text(s),
-            Some(Data::Float(f)) => Cell::Float(*f),
-            Some(Data::Int(n)) => Cell::Int(*n),
-            Some(Data::Bool(b)) => Cell::Bool(*b),
-            Some(Data::DateTime(dt)) if dt.is_datetime() => {
-                let (year, month, day, ..) = dt.to_ymd_hms_milli();
-                Cell::Date { year, month, day }
-            }
-            // A duration ([h]:mm) is a number of days; nobody means it as a date.
-            Some(Data::DateTime(dt)) => Cell::Float(dt.as_f64()),
-            Some(Data::DateTimeIso(s)) => Cell::DateIso(s),
-            Some(Data::DurationIso(s)) => Cell::Text(s),
-            Some(Data::Error(e)) => Cell::Error(e.to_string()),
-        })
+        Ok(cell_of_data(self.cells.get(i)))
     }
 
     fn is_blank(&self, i: usize) -> bool {
-        match self.cells.get(i) {
-            None | Some(Data::Empty) => true,
-            Some(Data::String(s)) => s.trim().is_empty(),
-            Some(_) => false,
+        blank_data(self.cells.get(i))
+    }
+}
+
+/// A spreadsheet cell as the roster sees it (`None` is a cell past the row's end).
+pub(crate) fn cell_of_data(data: Option<&Data>) -> Cell<'_> {
+    match data {
+        None | Some(Data::Empty) => Cell::Empty,
+        Some(Data::String(s)) => Cell::Text(s),
+        Some(Data::Float(f)) => Cell::Float(*f),
+        Some(Data::Int(n)) => Cell::Int(*n),
+        Some(Data::Bool(b)) => Cell::Bool(*b),
+        Some(Data::DateTime(dt)) if dt.is_datetime() => {
+            let (year, month, day, ..) = dt.to_ymd_hms_milli();
+            Cell::Date { year, month, day }
         }
+        // A duration ([h]:mm) is a number of days; nobody means it as a date.
+        Some(Data::DateTime(dt)) => Cell::Float(dt.as_f64()),
+        Some(Data::DateTimeIso(s)) => Cell::DateIso(s),
+        Some(Data::DurationIso(s)) => Cell::Text(s),
+        Some(Data::Error(e)) => Cell::Error(e.to_string()),
+    }
+}
+
+/// Whether a spreadsheet cell holds nothing but spaces.
+pub(crate) fn blank_data(data: Option<&Data>) -> bool {
+    match data {
+        None | Some(Data::Empty) => true,
+        Some(Data::String(s)) => s.trim().is_empty(),
+        Some(_) => false,
     }
 }
 
@@ -404,41 +393,58 @@ fn feed_csv<R: Read>(mut text: R, frame: &mut Frame<'_>) -> Result<(), RosterErr
         .terminator(csv::Terminator::Any(b'\n'))
         .buffer_capacity(CHUNK)
         .from_reader(EndWithNewline::new(Cursor::new(head).chain(text)));
+    // Each record is fed once the next read has told whether it was the last: a last record
+    // that swallowed the file's final line end was opened by a quote that never closed.
     let mut record = csv::ByteRecord::new();
+    let mut pending = csv::ByteRecord::new();
+    // The line after the pending record, as csv counted it.
+    let mut pending_end: Option<u64> = None;
     loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => return Ok(()),
-            Ok(true) => {
-                // csv's own record position is where it began looking, before any blank
-                // lines it skipped; the line after the record, less the record's own line
-                // ends, is where it really starts.
-                let inner = count_newlines(record.as_slice());
-                let row = reader.position().line().saturating_sub(1 + inner);
-                frame.feed(
-                    row,
-                    &CsvRow {
-                        record: &record,
-                        row,
-                    },
-                )?;
-            }
-            Err(e) => {
-                return Err(match e.into_kind() {
-                    csv::ErrorKind::Io(e) => from_io(e),
-                    other => RosterError::Io(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        format!("{other:?}"),
-                    )),
+        let more = reader
+            .read_byte_record(&mut record)
+            .map_err(|e| match e.into_kind() {
+                csv::ErrorKind::Io(e) => from_io(e),
+                other => RosterError::Io(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("{other:?}"),
+                )),
+            })?;
+        if let Some(end) = pending_end.take() {
+            // csv's own record position is where it began looking, before any blank lines it
+            // skipped; the line after the record, less the record's own line ends (and the
+            // one that ended it), is where it really starts.
+            let inner = count_newlines(pending.as_slice());
+            if !more
+                && inner > 0
+                && pending.as_slice().ends_with(b"\n")
+                && !reader.get_ref().ends_with_quote()
+            {
+                return Err(RosterError::UnclosedQuote {
+                    row: end.saturating_sub(inner).max(1),
                 });
             }
+            let row = end.saturating_sub(1 + inner);
+            frame.feed(
+                row,
+                &CsvRow {
+                    record: &pending,
+                    row,
+                },
+            )?;
         }
+        if !more {
+            return Ok(());
+        }
+        std::mem::swap(&mut record, &mut pending);
+        pending_end = Some(reader.position().line());
     }
 }
 
 /// Adds a final '\n' to a text that lacks one, so that every record ends with a line end.
 struct EndWithNewline<R> {
     inner: R,
-    last: u8,
+    /// The text's last three bytes (the newest last).
+    tail: [u8; 3],
     done: bool,
 }
 
@@ -446,9 +452,19 @@ impl<R: Read> EndWithNewline<R> {
     fn new(inner: R) -> Self {
         EndWithNewline {
             inner,
-            last: b'\n',
+            tail: [b'\n'; 3],
             done: false,
         }
+    }
+
+    /// Whether the text's last character, line ends aside, is a quotation mark: the last
+    /// cell was quoted and closed.
+    fn ends_with_quote(&self) -> bool {
+        let mut tail: &[u8] = &self.tail;
+        while let [rest @ .., b'\n' | b'\r'] = tail {
+            tail = rest;
+        }
+        tail.last() == Some(&b'"')
     }
 }
 
@@ -458,12 +474,14 @@ impl<R: Read> Read for EndWithNewline<R> {
             return Ok(0);
         }
         let n = self.inner.read(buf)?;
-        if let Some(&b) = buf[..n].last() {
-            self.last = b;
+        if n > 0 {
+            for &b in &buf[n.saturating_sub(3)..n] {
+                self.tail = [self.tail[1], self.tail[2], b];
+            }
             return Ok(n);
         }
         self.done = true;
-        if self.last == b'\n' {
+        if self.tail[2] == b'\n' {
             return Ok(0);
         }
         buf[0] = b'\n';
@@ -740,6 +758,50 @@ mod tests {
         assert_eq!(receipt.errors[0].row, 4);
     }
 
+    /// Found by fuzzing: a quote never closed swallowed the rest of the file into one cell and
+    /// its error was placed on the row above.
+    #[test]
+    fn a_quote_that_never_closes_is_an_error_on_its_row() {
+        for text in [
+            "姓名,电话\n\"张三,13800138000\n李四,13900139000\n",
+            "姓名,电话\r\n\"张三,13800138000\r\n李四,13900139000",
+        ] {
+            match run(text.as_bytes()).0 {
+                Err(e @ RosterError::UnclosedQuote { row: 2 }) => {
+                    assert!(e.to_string().starts_with("row 2: a quotation mark"));
+                    assert!(e.zh().starts_with("第 2 行"));
+                }
+                other => panic!("expected UnclosedQuote on row 2, got {other:?}"),
+            }
+        }
+        // A closed quoted cell that ends in a line break, last in the file, is fine.
+        let (_, rows) = accept("电话,姓名\n13800138000,\"张三\n\"\n".as_bytes());
+        assert_eq!(rows[0].name.as_deref(), Some("张三"));
+        let (_, rows) = accept("电话,姓名\r\n13800138000,\"张三\r\n\"".as_bytes());
+        assert_eq!(phones(&rows), [(2, "13800138000".into())]);
+    }
+
+    #[test]
+    fn a_row_wider_than_excel_is_refused_before_it_is_read() {
+        let mut text = String::from("电话\n13800138000\n");
+        text.push_str(&",".repeat(crate::roster::MAX_COLUMNS));
+        text.push_str("x\n");
+        match run(text.as_bytes()).0 {
+            Err(e @ RosterError::TooManyColumns { row: 3 }) => {
+                assert_eq!(
+                    e.to_string(),
+                    "row 3 reaches past column 16384 (XFD, Excel's last column)"
+                )
+            }
+            other => panic!("expected TooManyColumns, got {other:?}"),
+        }
+        let exactly = format!(
+            "电话{}\n13800138000\n",
+            ",".repeat(crate::roster::MAX_COLUMNS - 1)
+        );
+        assert_eq!(accept(exactly.as_bytes()).0.accepted, 1);
+    }
+
     #[test]
     fn excel_unicode_text_is_utf16_tab_separated() {
         let bytes = utf16le_with_bom(
@@ -760,6 +822,21 @@ mod tests {
         let (receipt, rows) = accept(&gbk(text));
         assert_eq!(receipt.header_row, 2);
         assert_eq!(rows[0].service.as_deref(), Some("走访, 慰问"));
+    }
+
+    /// Found by fuzzing: calamine's message quoted the file, long numbers and all.
+    #[test]
+    fn a_spreadsheet_library_message_is_short_and_masks_long_numbers() {
+        let e = RosterError::broken("close tag `</a430527199001011234>` at 13800138000");
+        assert_eq!(
+            e.to_string(),
+            "the spreadsheet cannot be read: close tag `</a******************>` at 13800138000"
+        );
+        let long = RosterError::broken("x".repeat(500)).to_string();
+        assert_eq!(
+            long.chars().count(),
+            "the spreadsheet cannot be read: ".len() + 201
+        );
     }
 
     #[test]

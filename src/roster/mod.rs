@@ -4,7 +4,9 @@
 //!
 //! The flow, one module per step:
 //! - [`decode`] tells the format by content (never by file name), decodes text to UTF-8 and
-//!   yields raw rows with their row numbers as Excel shows them;
+//!   yields raw rows with their row numbers as Excel shows them; [`xlsx`] and [`xls`] check
+//!   a workbook's size before calamine opens it (zip bombs, sheets spanning billions of
+//!   cells) and guard calamine's calls;
 //! - [`rows`] finds the header row, picks the phone/name/service/date columns, drops every
 //!   other column unread (ID card numbers above all), classifies each row as accepted,
 //!   duplicate or invalid, and fingerprints the frame;
@@ -24,6 +26,8 @@ use serde::{Deserialize, Serialize};
 pub mod decode;
 pub mod phone;
 pub mod rows;
+pub mod xls;
+pub mod xlsx;
 
 pub use phone::{CellKind, Phone, PhoneError};
 
@@ -42,6 +46,9 @@ impl Default for Limits {
         }
     }
 }
+
+/// Most columns a row may reach: Excel's own limit (column XFD).
+pub const MAX_COLUMNS: usize = 16_384;
 
 /// Most row errors kept in a receipt; the rest are only counted (`errors_omitted`).
 pub const MAX_ERRORS: usize = 1000;
@@ -128,6 +135,17 @@ pub enum RosterError {
     Encoding { row: u64 },
     #[error("more than {limit} data rows (limit)")]
     TooManyRows { limit: u64 },
+    #[error(
+        "row {row} reaches past column {} (XFD, Excel's last column)",
+        MAX_COLUMNS
+    )]
+    TooManyColumns { row: u64 },
+    #[error("the spreadsheet unpacks to more than {} MiB: it is damaged or not a roster", limit / (1024 * 1024))]
+    Unpacked { limit: u64 },
+    #[error(
+        "row {row}: a quotation mark (\") opens a cell that never closes, so the rest of the file would be one cell; close or remove the quote"
+    )]
+    UnclosedQuote { row: u64 },
     #[error("reading the file failed: {0}")]
     Io(#[from] std::io::Error),
     #[error("stopped: the consumer of roster rows went away")]
@@ -141,6 +159,36 @@ impl From<Stopped> for RosterError {
 }
 
 impl RosterError {
+    /// A spreadsheet library's complaint, kept short and with long numbers masked: it may
+    /// quote the file (an ID card number in a tag name), and it goes to logs.
+    pub fn broken(detail: impl std::fmt::Display) -> RosterError {
+        const MAX_CHARS: usize = 200;
+        let detail = detail.to_string();
+        let mut shown = String::new();
+        let mut run = String::new();
+        fn flush(run: &mut String, shown: &mut String) {
+            if run.len() > 12 {
+                shown.push_str(&"*".repeat(run.len()));
+            } else {
+                shown.push_str(run);
+            }
+            run.clear();
+        }
+        for c in detail.chars().take(MAX_CHARS) {
+            if c.is_ascii_digit() {
+                run.push(c);
+            } else {
+                flush(&mut run, &mut shown);
+                shown.push(c);
+            }
+        }
+        flush(&mut run, &mut shown);
+        if detail.chars().count() > MAX_CHARS {
+            shown.push('…');
+        }
+        RosterError::BrokenSpreadsheet(shown)
+    }
+
     /// The error in Chinese, for the village operator's page.
     pub fn zh(&self) -> String {
         match self {
@@ -162,10 +210,35 @@ impl RosterError {
             RosterError::TooManyRows { limit } => {
                 format!("名单超过 {limit} 行数据的上限")
             }
+            RosterError::TooManyColumns { row } => format!(
+                "第 {row} 行超过了 Excel 的最后一列（XFD，第 {MAX_COLUMNS} 列）：请检查该行是否多了分隔符"
+            ),
+            RosterError::Unpacked { limit } => format!(
+                "Excel 文件解压后超过 {} MB，可能已损坏或不是名单：请用 Excel/WPS 打开后另存为 .xlsx 再上传",
+                limit / (1024 * 1024)
+            ),
+            RosterError::UnclosedQuote { row } => format!(
+                "第 {row} 行有一个没有配对的英文双引号（\"），其后的内容会被当成同一个单元格：请补全或删去这个引号后再上传"
+            ),
             RosterError::Io(_) => "读取文件时出错，请重新上传".to_owned(),
             RosterError::Stopped => "上传已中断，请重新上传".to_owned(),
         }
     }
+}
+
+/// Makes a panic inside calamine, which the roster readers catch and report as a broken
+/// spreadsheet, one warning in the log instead of a panic message with a backtrace on
+/// stderr. Every other panic is reported as before. Called once by the binary at start.
+pub fn log_spreadsheet_panics_briefly() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        match info.location().filter(|l| l.file().contains("/calamine-")) {
+            Some(at) => tracing::warn!(
+                "the spreadsheet reader panicked at {at} on an uploaded file (refused as broken)"
+            ),
+            None => default(info),
+        }
+    }));
 }
 
 /// Decodes a roster, calling `on_row` for every accepted row in file order.

@@ -86,6 +86,22 @@ fn shown(digits: &str, count: usize) -> &str {
     }
 }
 
+/// A number cell as a message shows it: as written when short, else in six significant
+/// digits, so that neither a long number (an ID card's?) nor forty zeros are echoed.
+fn shown_float(f: f64) -> String {
+    let plain = f.to_string();
+    let mut run = 0;
+    let longest = plain.chars().fold(0, |longest, c| {
+        run = if c.is_ascii_digit() { run + 1 } else { 0 };
+        longest.max(run)
+    });
+    if longest <= MAX_DIGITS && plain.len() <= 20 {
+        plain
+    } else {
+        format!("{f:.6e}")
+    }
+}
+
 fn first_char(s: &str) -> char {
     s.chars().next().unwrap_or('?')
 }
@@ -307,7 +323,7 @@ impl Phone {
     pub fn from_xlsx_number(f: f64) -> Result<Phone, PhoneError> {
         if !f.is_finite() {
             return Err(PhoneError::NotInteger {
-                value: f.to_string(),
+                value: shown_float(f),
             });
         }
         if f.abs() >= F64_EXACT_LIMIT {
@@ -315,12 +331,12 @@ impl Phone {
         }
         if f < 0.0 {
             return Err(PhoneError::Negative {
-                value: f.to_string(),
+                value: shown_float(f),
             });
         }
         if f.fract() != 0.0 {
             return Err(PhoneError::NotInteger {
-                value: f.to_string(),
+                value: shown_float(f),
             });
         }
         // Exact: 0 <= f < 2^53 and integral.
@@ -386,7 +402,7 @@ fn classify(digits: &Digits, plus: bool) -> Result<Phone, PhoneError> {
         return match d.strip_prefix(b"86") {
             Some(rest) => validate_international(rest),
             None => Err(PhoneError::NotMainland {
-                shown: format!("+{}", text(d)),
+                shown: format!("+{}", foreign(d)),
             }),
         };
     }
@@ -414,6 +430,16 @@ fn validate_international(rest: &[u8]) -> Result<Phone, PhoneError> {
     validate(rest)
 }
 
+/// A foreign number as a message shows it: whole up to 12 digits, else its first four and
+/// an ellipsis (+43 0527 1990 0101 1234 may be an ID card number behind a stray +).
+fn foreign(d: &[u8]) -> String {
+    if d.len() <= MAX_DIGITS {
+        text(d)
+    } else {
+        format!("{}…", text(&d[..4]))
+    }
+}
+
 fn validate(d: &[u8]) -> Result<Phone, PhoneError> {
     let wrong_length = || PhoneError::WrongLength {
         digits: text(d),
@@ -430,13 +456,7 @@ fn validate(d: &[u8]) -> Result<Phone, PhoneError> {
                 Ok(Phone::from_valid(d))
             }
         }
-        [b'0', b'0', ..] => Err(PhoneError::NotMainland {
-            shown: if d.len() <= MAX_DIGITS + 4 {
-                text(d)
-            } else {
-                "the number".to_owned()
-            },
-        }),
+        [b'0', b'0', ..] => Err(PhoneError::NotMainland { shown: foreign(d) }),
         [b'0', ..] => {
             if (10..=MAX_DIGITS).contains(&d.len()) {
                 Ok(Phone::from_valid(d))
@@ -492,6 +512,23 @@ mod tests {
             Ok(p) => p.as_str().to_owned(),
             Err(e) => format!("ERR {e}"),
         }
+    }
+
+    /// Found by fuzzing: a tiny or negative float cell was echoed with forty zeros.
+    #[test]
+    fn odd_number_cells_are_shown_short_and_never_as_a_long_digit_run() {
+        let shown = |f: f64| match Phone::from_xlsx_number(f) {
+            Ok(p) => p.as_str().to_owned(),
+            Err(e) => format!("{e} / {}", e.zh()),
+        };
+        assert!(shown(5.640063491871192e-38).starts_with("5.640063e-38 is not a whole number"));
+        assert!(shown(-3.5057625338048713e-15).starts_with("-3.505763e-15 is negative"));
+        assert!(shown(13800138000.5).starts_with("13800138000.5 is not a whole number"));
+        // Thirteen digits before the point: maybe part of an ID or bank card number.
+        let long = shown(4305271990011.5);
+        assert!(long.starts_with("4.305272e12"), "{long}");
+        assert!(!long.contains("4305271990011"));
+        assert_eq!(shown(-2.0), "-2 is negative / -2 是负数，不是电话号码");
     }
 
     #[test]
@@ -599,7 +636,13 @@ mod tests {
             (
                 "0044 20 7946 0000",
                 PhoneError::NotMainland {
-                    shown: "00442079460000".into(),
+                    shown: "0044…".into(),
+                },
+            ),
+            (
+                "+430527199001011234",
+                PhoneError::NotMainland {
+                    shown: "+4305…".into(),
                 },
             ),
             (

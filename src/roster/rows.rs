@@ -12,7 +12,8 @@ use sha2::{Digest, Sha256};
 
 use crate::roster::phone::{CellKind, Phone, PhoneError};
 use crate::roster::{
-    ColumnsUsed, Limits, MAX_ERRORS, MAX_TEXT_CHARS, Receipt, RosterError, Row, RowError, Stopped,
+    ColumnsUsed, Limits, MAX_COLUMNS, MAX_ERRORS, MAX_TEXT_CHARS, Receipt, RosterError, Row,
+    RowError, Stopped,
 };
 
 /// The header row must be among this many non-empty rows at the top (title rows above it).
@@ -64,6 +65,11 @@ pub trait RawRow {
     fn cell(&self, i: usize) -> Result<Cell<'_>, RosterError>;
     /// True when cell `i` is empty or only whitespace (cheaper than [`RawRow::cell`]).
     fn is_blank(&self, i: usize) -> bool;
+    /// Indexes of the cells that are not blank, in order. A row that knows where its cells
+    /// are (a spreadsheet row of two cells, one at XFD) answers without visiting every column.
+    fn non_blank(&self) -> Box<dyn Iterator<Item = usize> + '_> {
+        Box::new((0..self.width()).filter(|&i| !self.is_blank(i)))
+    }
 }
 
 /// Normalises a header cell before matching: trims, removes all whitespace, lowercases
@@ -193,7 +199,10 @@ impl<'a> Frame<'a> {
 
     /// Takes the next raw row; `row` is its number as Excel shows it.
     pub fn feed<R: RawRow>(&mut self, row: u64, raw: &R) -> Result<(), RosterError> {
-        if (0..raw.width()).all(|i| raw.is_blank(i)) {
+        if raw.first_column().saturating_add(raw.width()) > MAX_COLUMNS {
+            return Err(RosterError::TooManyColumns { row });
+        }
+        if raw.non_blank().next().is_none() {
             return Ok(());
         }
         if self.columns.is_some() {
@@ -369,8 +378,8 @@ fn note_unnamed_data<R: RawRow>(cols: &mut Columns, raw: &R) {
     if cols.watch.len() < width {
         cols.watch.resize(width, Watch::Unnamed);
     }
-    for (i, w) in cols.watch.iter_mut().enumerate().take(width) {
-        if *w == Watch::Unnamed && !raw.is_blank(i) {
+    for i in raw.non_blank() {
+        if let Some(w) = cols.watch.get_mut(i).filter(|w| **w == Watch::Unnamed) {
             *w = Watch::Seen;
         }
     }
