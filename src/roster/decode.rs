@@ -392,7 +392,10 @@ fn feed_csv<R: Read>(mut text: R, frame: &mut Frame<'_>) -> Result<(), RosterErr
         // line count after a record is exact; a '\r' before it is trimmed with the field.
         .terminator(csv::Terminator::Any(b'\n'))
         .buffer_capacity(CHUNK)
-        .from_reader(EndWithNewline::new(Cursor::new(head).chain(text)));
+        .from_reader(EndWithNewline::new(
+            Cursor::new(head).chain(text),
+            delimiter,
+        ));
     // Each record is fed once the next read has told whether it was the last: a last record
     // that swallowed the file's final line end was opened by a quote that never closed.
     let mut record = csv::ByteRecord::new();
@@ -414,11 +417,7 @@ fn feed_csv<R: Read>(mut text: R, frame: &mut Frame<'_>) -> Result<(), RosterErr
             // skipped; the line after the record, less the record's own line ends (and the
             // one that ended it), is where it really starts.
             let inner = count_newlines(pending.as_slice());
-            if !more
-                && inner > 0
-                && pending.as_slice().ends_with(b"\n")
-                && !reader.get_ref().ends_with_quote()
-            {
+            if !more && reader.get_ref().ended_in_quotes() {
                 return Err(RosterError::UnclosedQuote {
                     row: end.saturating_sub(inner).max(1),
                 });
@@ -440,31 +439,59 @@ fn feed_csv<R: Read>(mut text: R, frame: &mut Frame<'_>) -> Result<(), RosterErr
     }
 }
 
-/// Adds a final '\n' to a text that lacks one, so that every record ends with a line end.
+/// Adds a final '\n' to a text that lacks one, so that every record ends with a line end,
+/// and follows the text's quoting as the CSV reader does, to tell at the end whether a
+/// quoted cell was left open.
 struct EndWithNewline<R> {
     inner: R,
-    /// The text's last three bytes (the newest last).
-    tail: [u8; 3],
+    delimiter: u8,
+    quoting: Quoting,
+    last: u8,
     done: bool,
 }
 
+/// Where the CSV reader (csv-core, with doubled quotes as escapes) is within a cell.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    /// At the start of a cell: a quote here opens a quoted cell.
+    CellStart,
+    /// In an unquoted cell, where a quote is an ordinary character.
+    Unquoted,
+    /// In a quoted cell: delimiters and line ends are part of it.
+    Quoted,
+    /// Just after a quote inside a quoted cell: another quote is an escaped quote; anything
+    /// else closed the cell.
+    QuoteInQuoted,
+}
+
 impl<R: Read> EndWithNewline<R> {
-    fn new(inner: R) -> Self {
+    fn new(inner: R, delimiter: u8) -> Self {
         EndWithNewline {
             inner,
-            tail: [b'\n'; 3],
+            delimiter,
+            quoting: Quoting::CellStart,
+            last: b'\n',
             done: false,
         }
     }
 
-    /// Whether the text's last character, line ends aside, is a quotation mark: the last
-    /// cell was quoted and closed.
-    fn ends_with_quote(&self) -> bool {
-        let mut tail: &[u8] = &self.tail;
-        while let [rest @ .., b'\n' | b'\r'] = tail {
-            tail = rest;
+    /// Whether the text ended inside a quoted cell (before the line end added here).
+    fn ended_in_quotes(&self) -> bool {
+        self.quoting == Quoting::Quoted
+    }
+
+    fn follow(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            let ends_cell = b == self.delimiter || b == b'\n';
+            self.quoting = match self.quoting {
+                Quoting::Quoted if b == b'"' => Quoting::QuoteInQuoted,
+                Quoting::Quoted => Quoting::Quoted,
+                Quoting::QuoteInQuoted if b == b'"' => Quoting::Quoted,
+                Quoting::CellStart if b == b'"' => Quoting::Quoted,
+                _ if ends_cell => Quoting::CellStart,
+                _ => Quoting::Unquoted,
+            };
         }
-        tail.last() == Some(&b'"')
     }
 }
 
@@ -475,13 +502,12 @@ impl<R: Read> Read for EndWithNewline<R> {
         }
         let n = self.inner.read(buf)?;
         if n > 0 {
-            for &b in &buf[n.saturating_sub(3)..n] {
-                self.tail = [self.tail[1], self.tail[2], b];
-            }
+            self.follow(&buf[..n]);
+            self.last = buf[n - 1];
             return Ok(n);
         }
         self.done = true;
-        if self.tail[2] == b'\n' {
+        if self.last == b'\n' {
             return Ok(0);
         }
         buf[0] = b'\n';
@@ -765,6 +791,9 @@ mod tests {
         for text in [
             "姓名,电话\n\"张三,13800138000\n李四,13900139000\n",
             "姓名,电话\r\n\"张三,13800138000\r\n李四,13900139000",
+            // Found by fuzzing: the opening quote is the file's last character.
+            "姓名,电话\n张三,13800138000,\"",
+            "姓名,电话\n张三,\"13800138000\"\"\n",
         ] {
             match run(text.as_bytes()).0 {
                 Err(e @ RosterError::UnclosedQuote { row: 2 }) => {
@@ -779,6 +808,11 @@ mod tests {
         assert_eq!(rows[0].name.as_deref(), Some("张三"));
         let (_, rows) = accept("电话,姓名\r\n13800138000,\"张三\r\n\"".as_bytes());
         assert_eq!(phones(&rows), [(2, "13800138000".into())]);
+        // Doubled quotes are quote characters; a quote inside an unquoted cell is a character.
+        let (_, rows) =
+            accept("电话,姓名\n13800138000,\"张\"\"三\"\"\"\n13900139000,李\"四\n".as_bytes());
+        assert_eq!(rows[0].name.as_deref(), Some("张\"三\""));
+        assert_eq!(rows[1].name.as_deref(), Some("李\"四"));
     }
 
     #[test]

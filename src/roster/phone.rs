@@ -90,15 +90,28 @@ fn shown(digits: &str, count: usize) -> &str {
 /// digits, so that neither a long number (an ID card's?) nor forty zeros are echoed.
 fn shown_float(f: f64) -> String {
     let plain = f.to_string();
-    let mut run = 0;
-    let longest = plain.chars().fold(0, |longest, c| {
-        run = if c.is_ascii_digit() { run + 1 } else { 0 };
-        longest.max(run)
-    });
-    if longest <= MAX_DIGITS && plain.len() <= 20 {
+    if longest_digit_run(&plain) <= MAX_DIGITS && plain.len() <= 20 {
         plain
     } else {
         format!("{f:.6e}")
+    }
+}
+
+fn longest_digit_run(s: &str) -> usize {
+    let mut run = 0;
+    s.chars().fold(0, |longest, c| {
+        run = if c.is_ascii_digit() { run + 1 } else { 0 };
+        longest.max(run)
+    })
+}
+
+/// A cell's text as a message shows it: whole when short with no number longer than a phone,
+/// else its first four characters and an ellipsis.
+fn shown_text(s: &str) -> String {
+    if longest_digit_run(s) <= MAX_DIGITS && s.chars().count() <= 32 {
+        s.to_owned()
+    } else {
+        format!("{}…", s.chars().take(4).collect::<String>())
     }
 }
 
@@ -301,7 +314,7 @@ impl Phone {
             Ok(phone) => Ok(phone),
             Err(PhoneError::UnexpectedCharacter { ch }) => {
                 if is_scientific(s) {
-                    Err(PhoneError::ScientificNotation { raw: s.to_owned() })
+                    Err(PhoneError::ScientificNotation { raw: shown_text(s) })
                 } else if let Some(count) = several_by_separator(s) {
                     Err(PhoneError::MultipleNumbers { count })
                 } else {
@@ -347,7 +360,7 @@ impl Phone {
     pub fn from_xlsx_integer(i: i64) -> Result<Phone, PhoneError> {
         if i < 0 {
             return Err(PhoneError::Negative {
-                value: i.to_string(),
+                value: shown_text(&i.to_string()),
             });
         }
         Phone::from_integer(i.unsigned_abs())
@@ -529,6 +542,22 @@ mod tests {
         assert!(long.starts_with("4.305272e12"), "{long}");
         assert!(!long.contains("4305271990011"));
         assert_eq!(shown(-2.0), "-2 is negative / -2 是负数，不是电话号码");
+        // Found by fuzzing .xls rosters: text that looks scientific, and integer cells.
+        let e = Phone::parse("8888888888888888888888e8888888888888888").unwrap_err();
+        assert_eq!(
+            e,
+            PhoneError::ScientificNotation {
+                raw: "8888…".into()
+            }
+        );
+        assert_eq!(
+            Phone::parse("1.38001E+10").unwrap_err(),
+            PhoneError::ScientificNotation {
+                raw: "1.38001E+10".into()
+            }
+        );
+        let e = Phone::from_xlsx_integer(-4_305_271_990_010_112_340).unwrap_err();
+        assert_eq!(e.to_string(), "-430… is negative");
     }
 
     #[test]
