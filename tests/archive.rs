@@ -200,19 +200,10 @@ async fn a_backup_taken_under_load_holds_every_answer_acknowledged_before_it() {
     }
     let app = spawn().await;
     let (t, sv) = fieldwork(&app).await;
-    let r =
-        sv.0.post(format!(
-            "{}/surveyor/campaigns/{}/outbox",
-            app.base, t.campaign
-        ))
-        .form(&[("_csrf", sv.1.as_str()), ("kind", "invite")])
-        .send()
+    let tokens: Vec<String> = invitations(&app, &sv, t.campaign)
         .await
-        .unwrap();
-    let outbox = r.bytes().await.unwrap();
-    let tokens: Vec<String> = csv::Reader::from_reader(&outbox[3..])
-        .records()
-        .map(|r| r.unwrap()[1].rsplit("/s/").next().unwrap().to_string())
+        .into_iter()
+        .map(|(_, token)| token)
         .collect();
     assert!(tokens.len() >= 30);
     let fields = valid_answers(&minyi::forms::builtin().unwrap().recipients);

@@ -125,25 +125,7 @@ async fn a_deleted_entry_breaks_the_chain_where_it_was() {
 async fn answers_are_never_in_the_log() {
     let app = spawn().await;
     let (t, sv) = fieldwork(&app).await;
-    let r =
-        sv.0.post(format!(
-            "{}/surveyor/campaigns/{}/outbox",
-            app.base, t.campaign
-        ))
-        .form(&[("_csrf", sv.1.as_str()), ("kind", "invite")])
-        .send()
-        .await
-        .unwrap();
-    let bytes = r.bytes().await.unwrap();
-    let token = csv::Reader::from_reader(&bytes[3..])
-        .records()
-        .next()
-        .unwrap()
-        .unwrap()[1]
-        .rsplit("/s/")
-        .next()
-        .unwrap()
-        .to_string();
+    let token = invitations(&app, &sv, t.campaign).await[0].1.clone();
     let before = app.db.audit_entries(1, 100_000).await.unwrap().len();
     let mut fields = valid_answers(&minyi::forms::builtin().unwrap().recipients);
     fields.retain(|(k, _)| k != "comment");

@@ -336,26 +336,6 @@ async fn bearer(app: &TestApp, username: &str, password: &str) -> String {
     v["token"].as_str().unwrap().to_string()
 }
 
-/// Download the SMS outbox; returns (phone, token) per line.
-async fn outbox(app: &TestApp, sv: &(reqwest::Client, String), id: i64) -> Vec<(String, String)> {
-    let r =
-        sv.0.post(format!("{}/surveyor/campaigns/{id}/outbox", app.base))
-            .form(&[("_csrf", sv.1.as_str()), ("kind", "invite")])
-            .send()
-            .await
-            .unwrap();
-    assert_eq!(r.status(), 200);
-    let bytes = r.bytes().await.unwrap();
-    csv::Reader::from_reader(&bytes[3..])
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            let token = r[1].rsplit("/s/").next().unwrap().to_string();
-            (r[0].to_string(), token)
-        })
-        .collect()
-}
-
 /// The personal links on the panel's printable sheet.
 fn panel_links(sheet: &str) -> Vec<String> {
     sheet
@@ -472,7 +452,7 @@ async fn fixture() -> Fixture {
         .to_string();
 
     // The survey links of F: the respondent holds two of V1's.
-    let lines = outbox(&app, &sv, f).await;
+    let lines = invitations(&app, &sv, f).await;
     let cases = app.db.cases(f, None).await.unwrap();
     let v1_links: Vec<&(String, String)> = lines
         .iter()
@@ -1778,7 +1758,7 @@ async fn stored_text_is_shown_escaped_on_every_page() {
 
     // The surveyor: an attempt with a note, a phone interview with a comment, an import
     // whose header names a column that does not exist.
-    let lines = outbox(&app, &sv, id).await;
+    let lines = invitations(&app, &sv, id).await;
     let cases = app.db.cases(id, None).await.unwrap();
     let linked = |c: &&minyi::db::CaseRow| lines.iter().any(|(p, _)| p == &c.phone);
     let v1_cases: Vec<&minyi::db::CaseRow> =

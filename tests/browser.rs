@@ -578,30 +578,6 @@ fn write_png(path: &Path, base64_png: &str) {
     std::fs::write(path, png).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
 }
 
-/// The survey-link tokens of a fresh SMS outbox (as the surveyor downloads it).
-async fn invitation_tokens(
-    app: &TestApp,
-    sv: &(reqwest::Client, String),
-    campaign: i64,
-) -> Vec<String> {
-    let r =
-        sv.0.post(format!("{}/surveyor/campaigns/{campaign}/outbox", app.base))
-            .form(&[("_csrf", sv.1.as_str()), ("kind", "invite")])
-            .send()
-            .await
-            .expect("outbox");
-    assert_eq!(r.status(), 200);
-    let bytes = r.bytes().await.expect("outbox CSV");
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    csv::Reader::from_reader(body)
-        .records()
-        .map(|r| {
-            let r = r.expect("outbox row");
-            r[1].rsplit("/s/").next().expect("a link").to_string()
-        })
-        .collect()
-}
-
 /// The radio button or checkbox of `question` with `value`.
 fn choice(question: &str, value: &str) -> String {
     format!("input[name=\"{question}\"][value=\"{value}\"]")
@@ -614,7 +590,11 @@ async fn a_respondent_answers_on_a_phone_in_a_real_browser() {
     };
     let app = spawn().await;
     let (t, sv) = fieldwork(&app).await;
-    let tokens = invitation_tokens(&app, &sv, t.campaign).await;
+    let tokens: Vec<String> = invitations(&app, &sv, t.campaign)
+        .await
+        .into_iter()
+        .map(|(_, token)| token)
+        .collect();
     let link = format!("{}/s/{}", app.base, tokens[0]);
 
     // The link from the SMS: the privacy statement first, then the questions, readable and

@@ -169,24 +169,7 @@ async fn a_case_has_one_answer_whether_by_link_or_by_phone() {
     let app = spawn().await;
     let (t, sv) = fieldwork(&app).await;
     let form = minyi::forms::builtin().unwrap().recipients;
-    let mut lines = Vec::new();
-    let r =
-        sv.0.post(format!(
-            "{}/surveyor/campaigns/{}/outbox",
-            app.base, t.campaign
-        ))
-        .form(&[("_csrf", sv.1.as_str()), ("kind", "invite")])
-        .send()
-        .await
-        .unwrap();
-    let body = r.bytes().await.unwrap();
-    for rec in csv::Reader::from_reader(&body[3..]).records() {
-        let rec = rec.unwrap();
-        lines.push((
-            rec[0].to_string(),
-            rec[1].rsplit("/s/").next().unwrap().to_string(),
-        ));
-    }
+    let lines = invitations(&app, &sv, t.campaign).await;
     let v1 = cases_of(&app, t.campaign, "V1").await;
     let case_of = |phone: &str| v1.iter().find(|c| c.phone == phone).unwrap().id;
     // Phone first: the case is completed and its link voided.
@@ -347,26 +330,7 @@ async fn progress_shows_aapor_rates_with_their_counts_and_closing_stops_fieldwor
 async fn declining_through_the_link_replaces_the_case_and_a_replaced_link_stops_working() {
     let app = spawn().await;
     let (t, sv) = fieldwork(&app).await;
-    let r =
-        sv.0.post(format!(
-            "{}/surveyor/campaigns/{}/outbox",
-            app.base, t.campaign
-        ))
-        .form(&[("_csrf", sv.1.as_str()), ("kind", "invite")])
-        .send()
-        .await
-        .unwrap();
-    let body = r.bytes().await.unwrap();
-    let lines: Vec<(String, String)> = csv::Reader::from_reader(&body[3..])
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            (
-                r[0].to_string(),
-                r[1].rsplit("/s/").next().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let lines = invitations(&app, &sv, t.campaign).await;
     let v1 = cases_of(&app, t.campaign, "V1").await;
     // The first V1 link declines: the case is a refusal and rank 29 comes in.
     let (phone, token) = lines

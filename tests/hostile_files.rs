@@ -194,14 +194,7 @@ async fn hostile_workbooks_uploaded_by_a_village_are_refused_and_change_nothing(
         assert!(body.contains(expect), "{name}: {body}");
     }
     // Nothing was stored, and the server still takes a good roster.
-    assert!(
-        app.db
-            .roster_statuses(t.campaign)
-            .await
-            .unwrap()
-            .iter()
-            .all(|r| r.roster_id.is_none())
-    );
+    assert!(no_roster_stored(&app, t.campaign).await);
     let (s, body, _) = upload(op, &url, csrf, "好.xlsx", xlsx_bomb(0), &[]).await;
     assert_eq!(s, 303, "{body}");
 }

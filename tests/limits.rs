@@ -64,19 +64,10 @@ async fn another_account_logs_in(app: &TestApp) {
 async fn a_link_opened_too_often_is_refused_and_other_links_still_work() {
     let app = spawn().await;
     let (t, sv) = fieldwork(&app).await;
-    let r =
-        sv.0.post(format!(
-            "{}/surveyor/campaigns/{}/outbox",
-            app.base, t.campaign
-        ))
-        .form(&[("_csrf", sv.1.as_str()), ("kind", "invite")])
-        .send()
+    let tokens: Vec<String> = invitations(&app, &sv, t.campaign)
         .await
-        .unwrap();
-    let bytes = r.bytes().await.unwrap();
-    let tokens: Vec<String> = csv::Reader::from_reader(&bytes[3..])
-        .records()
-        .map(|r| r.unwrap()[1].rsplit("/s/").next().unwrap().to_string())
+        .into_iter()
+        .map(|(_, token)| token)
         .collect();
     let c = client();
     let first = format!("{}/s/{}", app.base, tokens[0]);

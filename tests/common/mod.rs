@@ -402,6 +402,42 @@ pub fn location_query(loc: &Option<String>) -> String {
 }
 
 /// Drawn and in fieldwork: V1 has 30 recipients (28 primary, 2 reserve), V2 has 5.
+/// Downloads a fresh SMS invitation outbox as the surveyor `sv`; returns (phone, link token)
+/// per line.
+pub async fn invitations(
+    app: &TestApp,
+    sv: &(reqwest::Client, String),
+    campaign: i64,
+) -> Vec<(String, String)> {
+    let r =
+        sv.0.post(format!("{}/surveyor/campaigns/{campaign}/outbox", app.base))
+            .form(&[("_csrf", sv.1.as_str()), ("kind", "invite")])
+            .send()
+            .await
+            .expect("outbox");
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.expect("outbox CSV");
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    csv::Reader::from_reader(body)
+        .records()
+        .map(|r| {
+            let r = r.expect("outbox row");
+            let token = r[1].rsplit("/s/").next().expect("a link").to_string();
+            (r[0].to_string(), token)
+        })
+        .collect()
+}
+
+/// Whether no village of `campaign` has a roster stored.
+pub async fn no_roster_stored(app: &TestApp, campaign: i64) -> bool {
+    app.db
+        .roster_statuses(campaign)
+        .await
+        .unwrap()
+        .iter()
+        .all(|r| r.roster_id.is_none())
+}
+
 pub async fn fieldwork(app: &TestApp) -> (Town, (reqwest::Client, String)) {
     let t = town_with_rosters(app).await;
     let sv = surveyor(app, &t).await;
