@@ -99,10 +99,9 @@ fn each_fault_the_fuzzers_found_has_the_answer_a_user_needs() {
             "{name}"
         );
     }
-    // calamine's complaint quoted 33 digits of the file; they are masked.
-    assert!(
-        error("xlsx-message-quotes-the-file.xlsx").contains("*********************************")
-    );
+    // calamine's complaint quoted 33 digits of the file; they are masked as phones are.
+    let masked = format!("111{}1111", "*".repeat(26));
+    assert!(error("xlsx-message-quotes-the-file.xlsx").contains(&masked));
     // Two cells 17 billion grid positions apart are read as the cells they are.
     let (code, stdout, _) = check(&file("xlsx-far-cells.xlsx"));
     assert_eq!(code, Some(0));

@@ -159,34 +159,16 @@ impl From<Stopped> for RosterError {
 }
 
 impl RosterError {
-    /// A spreadsheet library's complaint, kept short and with long numbers masked: it may
-    /// quote the file (an ID card number in a tag name), and it goes to logs.
+    /// A spreadsheet library's complaint, kept short and with long numbers masked as phones
+    /// are: it may quote the file (an ID card number in a tag name), and it goes to logs.
     pub fn broken(detail: impl std::fmt::Display) -> RosterError {
         const MAX_CHARS: usize = 200;
         let detail = detail.to_string();
-        let mut shown = String::new();
-        let mut run = String::new();
-        fn flush(run: &mut String, shown: &mut String) {
-            if run.len() > 12 {
-                shown.push_str(&"*".repeat(run.len()));
-            } else {
-                shown.push_str(run);
-            }
-            run.clear();
-        }
-        for c in detail.chars().take(MAX_CHARS) {
-            if c.is_ascii_digit() {
-                run.push(c);
-            } else {
-                flush(&mut run, &mut shown);
-                shown.push(c);
-            }
-        }
-        flush(&mut run, &mut shown);
-        if detail.chars().count() > MAX_CHARS {
+        let mut shown: String = detail.chars().take(MAX_CHARS).collect();
+        if shown.len() < detail.len() {
             shown.push('…');
         }
-        RosterError::BrokenSpreadsheet(shown)
+        RosterError::BrokenSpreadsheet(crate::domain::mask_digit_runs(&shown))
     }
 
     /// The error in Chinese, for the village operator's page.
