@@ -346,6 +346,39 @@ fn panel_links(sheet: &str) -> Vec<String> {
 }
 
 /// Freeze, seed, draw and start fieldwork, as the administrator.
+/// A new campaign named `name` for `year`, with both villages' rosters uploaded.
+async fn campaign_with_rosters(
+    app: &TestApp,
+    t: &Town,
+    admin: &(reqwest::Client, String),
+    name: &str,
+    year: &str,
+) -> i64 {
+    let base = &app.base;
+    let (s, _, loc) = post_form(
+        &admin.0,
+        &format!("{base}/admin/campaigns"),
+        &admin.1,
+        &[("name", name), ("town", "唐家坊镇"), ("year", year)],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let id = id_in(&loc);
+    for (op, bytes) in [(&t.op1, roster_v1()), (&t.op2, roster_v2())] {
+        let (s, _, _) = upload(
+            &op.0,
+            &format!("{base}/village/campaigns/{id}/roster"),
+            &op.1,
+            "roster.csv",
+            bytes,
+            &[],
+        )
+        .await;
+        assert_eq!(s, 303);
+    }
+    id
+}
+
 async fn draw_and_start(app: &TestApp, admin: &(reqwest::Client, String), id: i64) {
     let base = &app.base;
     for (path, fields) in [
@@ -471,27 +504,7 @@ async fn fixture() -> Fixture {
     let v2_case = cases.iter().find(|c| c.village_code == "V2").unwrap().id;
 
     // P: answered (with a comment only the commission may read), closed and published.
-    let (s, _, loc) = post_form(
-        &admin.0,
-        &format!("{base}/admin/campaigns"),
-        &admin.1,
-        &[("name", "公示轮"), ("town", "唐家坊镇"), ("year", "2026")],
-    )
-    .await;
-    assert_eq!(s, 303);
-    let p = id_in(&loc);
-    for (op, bytes) in [(&t.op1, roster_v1()), (&t.op2, roster_v2())] {
-        let (s, _, _) = upload(
-            &op.0,
-            &format!("{base}/village/campaigns/{p}/roster"),
-            &op.1,
-            "roster.csv",
-            bytes,
-            &[],
-        )
-        .await;
-        assert_eq!(s, 303);
-    }
+    let p = campaign_with_rosters(&app, &t, &admin, "公示轮", "2026").await;
     draw_and_start(&app, &admin, p).await;
     let p_cases = app.db.cases(p, None).await.unwrap();
     for c in p_cases.iter().filter(|c| c.village_code == "V1").take(6) {
@@ -529,27 +542,7 @@ async fn fixture() -> Fixture {
     let oid = app.db.objections(p).await.unwrap()[0].id;
 
     // A: approved after a publicity period long over.
-    let (s, _, loc) = post_form(
-        &admin.0,
-        &format!("{base}/admin/campaigns"),
-        &admin.1,
-        &[("name", "归档轮"), ("town", "唐家坊镇"), ("year", "2025")],
-    )
-    .await;
-    assert_eq!(s, 303);
-    let a = id_in(&loc);
-    for (op, bytes) in [(&t.op1, roster_v1()), (&t.op2, roster_v2())] {
-        let (s, _, _) = upload(
-            &op.0,
-            &format!("{base}/village/campaigns/{a}/roster"),
-            &op.1,
-            "roster.csv",
-            bytes,
-            &[],
-        )
-        .await;
-        assert_eq!(s, 303);
-    }
+    let a = campaign_with_rosters(&app, &t, &admin, "归档轮", "2025").await;
     draw_and_start(&app, &admin, a).await;
     for (path, fields) in [
         ("close", &[("confirm", "yes")][..]),
@@ -568,27 +561,7 @@ async fn fixture() -> Fixture {
     }
 
     // C: collecting, both rosters in.
-    let (s, _, loc) = post_form(
-        &admin.0,
-        &format!("{base}/admin/campaigns"),
-        &admin.1,
-        &[("name", "收集轮"), ("town", "唐家坊镇"), ("year", "2026")],
-    )
-    .await;
-    assert_eq!(s, 303);
-    let c = id_in(&loc);
-    for (op, bytes) in [(&t.op1, roster_v1()), (&t.op2, roster_v2())] {
-        let (s, _, _) = upload(
-            &op.0,
-            &format!("{base}/village/campaigns/{c}/roster"),
-            &op.1,
-            "roster.csv",
-            bytes,
-            &[],
-        )
-        .await;
-        assert_eq!(s, 303);
-    }
+    let c = campaign_with_rosters(&app, &t, &admin, "收集轮", "2026").await;
 
     let nobody = || minyi::secrets::link_token().0;
     let actor = |browser: reqwest::Client, csrf: String, bearer: Option<String>| Actor {

@@ -64,6 +64,19 @@ impl Db {
         )
     }
 
+    /// The whole log in id order, read a page at a time (for the CSV and the archive).
+    pub async fn all_audit_entries(&self) -> Result<Vec<Entry>, DbError> {
+        let mut all = Vec::new();
+        loop {
+            let from = all.last().map_or(1, |e: &Entry| e.id + 1);
+            let page = self.audit_entries(from, 5000).await?;
+            if page.is_empty() {
+                return Ok(all);
+            }
+            all.extend(page);
+        }
+    }
+
     /// The newest entries, newest first.
     pub async fn recent_audit(&self, limit: i64) -> Result<Vec<Entry>, DbError> {
         let sql = format!("SELECT {COLUMNS} FROM audit_log ORDER BY id DESC LIMIT $1");

@@ -87,13 +87,12 @@ async fn download_archive(
         }
         files.push((format!("rosters/{}.csv", frame.code), text.into_bytes()));
     }
-    let mut audit_rows = Vec::new();
-    let mut from = 1;
-    loop {
-        let page = state.db.audit_entries(from, 5000).await?;
-        let Some(last) = page.last() else { break };
-        from = last.id + 1;
-        audit_rows.extend(page.into_iter().map(|e| {
+    let audit_rows: Vec<Vec<String>> = state
+        .db
+        .all_audit_entries()
+        .await?
+        .into_iter()
+        .map(|e| {
             vec![
                 e.id.to_string(),
                 e.at.to_string(),
@@ -104,8 +103,8 @@ async fn download_archive(
                 e.prev_hash,
                 e.hash,
             ]
-        }));
-    }
+        })
+        .collect();
     let header = [
         "id",
         "at",

@@ -54,13 +54,12 @@ async fn download_audit(
     user: CurrentUser,
 ) -> Result<Response, AppError> {
     user.require(Role::Admin)?;
-    let mut rows = Vec::new();
-    let mut from = 1;
-    loop {
-        let page = state.db.audit_entries(from, 5000).await?;
-        let Some(last) = page.last() else { break };
-        from = last.id + 1;
-        rows.extend(page.into_iter().map(|e| {
+    let rows: Vec<Vec<String>> = state
+        .db
+        .all_audit_entries()
+        .await?
+        .into_iter()
+        .map(|e| {
             vec![
                 e.id.to_string(),
                 e.at.to_string(),
@@ -72,8 +71,8 @@ async fn download_audit(
                 e.prev_hash,
                 e.hash,
             ]
-        }));
-    }
+        })
+        .collect();
     let header: Vec<String> = [
         "序号",
         "时间戳",
