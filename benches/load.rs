@@ -269,7 +269,9 @@ fn run(
         let db = Db::connect(url).await?;
         let mut n = 0;
         for c in db.list_campaigns().await? {
-            n += db.count_responses(c.id, "self").await?;
+            n += db
+                .count_answers(c.id, minyi::forms::Audience::Recipients)
+                .await?;
         }
         db.close().await;
         Ok::<_, anyhow::Error>(n)

@@ -54,11 +54,27 @@ fn main() -> anyhow::Result<()> {
     let _ = server.kill();
     let _ = server.wait();
     let (trivial, submits) = result?;
-    let stored = rt.block_on(async {
+    // All answers (waiting in the pool or mixed), and how many the mixer had moved to
+    // `responses` in shuffled batches while the submits ran.
+    let (stored, mixed) = rt.block_on(async {
         let db = Db::connect(&url).await?;
-        let n = db.count_responses(1, "self").await?;
+        let n = db
+            .count_answers(1, minyi::forms::Audience::Recipients)
+            .await?;
+        let mixed: i64 = match &db {
+            Db::Sqlite(s) => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM responses")
+                    .fetch_one(&s.read)
+                    .await?
+            }
+            Db::Postgres(p) => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM responses")
+                    .fetch_one(p)
+                    .await?
+            }
+        };
         db.close().await;
-        Ok::<_, anyhow::Error>(n)
+        Ok::<_, anyhow::Error>((n, mixed))
     })?;
 
     println!("{CLIENTS} concurrent clients, loopback, server = release `minyi serve` on SQLite");
@@ -78,7 +94,7 @@ fn main() -> anyhow::Result<()> {
         );
     }
     println!(
-        "acknowledged submits: {}; responses stored: {stored}",
+        "acknowledged submits: {}; responses stored: {stored}, of which mixed during the run: {mixed}",
         submits.ok
     );
     anyhow::ensure!(

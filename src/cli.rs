@@ -319,7 +319,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     text.push_str(p);
                     text.push('\n');
                 }
-                std::fs::write(out.join(format!("{}.csv", f.code)), text)?;
+                crate::files::write_private(&out.join(format!("{}.csv", f.code)), text.as_bytes())?;
             }
             eprintln!(
                 "wrote {} frozen rosters to {} (frame fingerprint {frozen})",
@@ -341,7 +341,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 crate::draw::draw_dir(&a.rosters, &seed, commitment.as_ref(), &rule, &mut |w| {
                     eprintln!("warning: {w}")
                 })?;
-            let file = std::fs::File::create(&a.out)
+            let file = crate::files::create_private(&a.out)
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", a.out.display()))?;
             crate::draw::write_ranked_csv(std::io::BufWriter::new(file), &strata)?;
             println!("{}", serde_json::to_string_pretty(&record)?);

@@ -128,14 +128,7 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
             continue;
         }
         let answers = recipient_answers(&forms.recipients, level, &mut dice)?;
-        let response = new_response(
-            campaign,
-            case.village_id,
-            &forms.recipients,
-            "phone",
-            answers,
-            &date,
-        );
+        let response = new_response(campaign, case.village_id, &forms.recipients, answers);
         db.submit_phone_interview(case.id, &response, admin).await?;
     }
     let panel = [
@@ -154,7 +147,7 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
                 continue;
             }
             let answers = panel_answers(&forms.panel, *level, &mut dice)?;
-            let response = new_response(campaign, *village, &forms.panel, "panel", answers, &date);
+            let response = new_response(campaign, *village, &forms.panel, answers);
             db.submit_panel_rating(member, &response).await?;
         }
     }
@@ -236,19 +229,16 @@ fn new_response(
     campaign_id: i64,
     village_id: i64,
     form: &Form,
-    mode: &'static str,
     answers_json: String,
-    date: &str,
 ) -> NewResponse {
     NewResponse {
         campaign_id,
         village_id,
+        questionnaire: form.audience,
         form_id: form.id.clone(),
         form_version: form.version.clone(),
         form_sha256: form.sha256.clone(),
-        mode,
         answers_json,
-        answered_on: date.to_string(),
     }
 }
 

@@ -30,6 +30,8 @@ pub mod draw;
 pub mod export;
 /// Fieldwork: releasing the sample as cases, invitations and the SMS outbox.
 pub mod fieldwork;
+/// Files with personal data are created for their owner only (0600).
+pub mod files;
 /// survey-forms/*.toml → questionnaires and the item-16 scheme; answers parsed and checked.
 pub mod forms;
 /// The web app: pages for people, a JSON API for tools.

@@ -133,8 +133,38 @@ async fn the_archive_verifies_offline_and_the_purge_keeps_every_result() {
         "the archive's rosters re-draw the published sample: {text}"
     );
 
+    // Every phone the purge is to erase: rosters, cases, panel members.
+    let phones: std::collections::BTreeSet<String> = {
+        let sql = "SELECT e.phone FROM roster_entries e JOIN rosters r ON r.id = e.roster_id WHERE r.campaign_id = $1
+                   UNION SELECT phone FROM cases WHERE campaign_id = $1
+                   UNION SELECT phone FROM panel_members WHERE campaign_id = $1 AND phone IS NOT NULL";
+        match &app.db {
+            minyi::db::Db::Sqlite(s) => sqlx::query_scalar(sql).bind(id).fetch_all(&s.read).await,
+            minyi::db::Db::Postgres(p) => sqlx::query_scalar(sql).bind(id).fetch_all(p).await,
+        }
+        .unwrap()
+        .into_iter()
+        .collect()
+    };
+    assert!(phones.len() > 3000, "the demo's rosters: {}", phones.len());
+    let readable = |bytes: Vec<u8>| {
+        let found = eleven_digit_strings(&bytes);
+        phones.iter().filter(|p| found.contains(*p)).count()
+    };
+    assert!(
+        readable(stored_bytes(&app.db, &app.database_url).await) > 3000,
+        "before the purge the bytes hold the phones (the scan finds them)"
+    );
+
     assert_eq!(purge("").await, "e=confirm#archive");
     assert_eq!(purge("yes").await, "m=purged#archive");
+    // Not only unreachable by SQL: no purged phone is left in the database's bytes (free
+    // pages, slack, the WAL; on PostgreSQL every page of every table and index).
+    assert_eq!(
+        readable(stored_bytes(&app.db, &app.database_url).await),
+        0,
+        "purged phones still readable in the database's bytes"
+    );
     assert_eq!(purge("yes").await, "e=purged#archive");
 
     // Nothing with a phone or a name is left for this campaign.
@@ -279,10 +309,12 @@ async fn a_backup_taken_under_load_holds_every_answer_acknowledged_before_it() {
         .fetch_one(&s.read)
         .await
         .unwrap();
-    let responses: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM responses WHERE mode = 'self'")
-        .fetch_one(&s.read)
-        .await
-        .unwrap();
+    let responses: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM response_pool) + (SELECT COUNT(*) FROM responses)",
+    )
+    .fetch_one(&s.read)
+    .await
+    .unwrap();
     assert_eq!(used, responses);
     let (ok, text) = minyi(&[
         "audit",

@@ -224,6 +224,14 @@ fn serve_creates_the_database_and_logs_no_phone_password_or_token() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // Read the log as it comes: a debug log fills a pipe's buffer, and a server blocked on
+    // writing to a full pipe would never answer.
+    let mut stderr = child.stderr.take().unwrap();
+    let log_reader = std::thread::spawn(move || {
+        let mut log = String::new();
+        stderr.read_to_string(&mut log).unwrap();
+        log
+    });
     // The one-time password is printed on stdout for the person starting the server.
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut password = String::new();
@@ -299,13 +307,7 @@ fn serve_creates_the_database_and_logs_no_phone_password_or_token() {
             .to_string()
     });
     unsafe { libc_kill(child.id()) };
-    let mut log = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
+    let log = log_reader.join().unwrap();
     let _ = child.wait();
     assert!(log.contains("minyi listening"), "{log}");
     assert!(log.contains("roster received"), "{log}");

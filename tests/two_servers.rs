@@ -233,7 +233,9 @@ async fn two_servers_on_one_postgresql_count_every_answer_once_and_share_session
     assert!(page.contains("第一次占线"), "{page}");
 
     // Every answer counted once.
-    let comments = response_comments(&db, id, "self").await;
+    let all = response_comments(&db, id).await;
+    let (phone_answers, comments): (Vec<String>, Vec<String>) =
+        all.into_iter().partition(|c| c.starts_with("phone-"));
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for c in &comments {
         *seen.entry(c.as_str()).or_default() += 1;
@@ -254,19 +256,36 @@ async fn two_servers_on_one_postgresql_count_every_answer_once_and_share_session
     }
     assert_eq!(comments.len(), 60);
     assert!(!comments.iter().any(|c| c.starts_with("again-")));
-    let phone_answers = response_comments(&db, id, "phone").await;
     assert_eq!(phone_answers.len(), 2, "{phone_answers:?}");
     let ledger = village_ledger(&db, id).await;
-    for (village, [used, voided, by_link, by_phone, completed]) in &ledger {
+    for (village, [used, voided, answers, completed]) in &ledger {
         assert_eq!(
-            (*used, *voided, *completed),
-            (*by_link, *by_phone, by_link + by_phone),
+            (*completed, *answers),
+            (used + voided, used + voided),
             "village {village}"
         );
     }
-    assert_eq!(ledger.values().map(|r| r[2]).sum::<i64>(), 60);
+    assert_eq!(ledger.values().map(|r| r[0]).sum::<i64>(), 60);
+    assert_eq!(ledger.values().map(|r| r[1]).sum::<i64>(), 2);
 
-    // Both servers show the same figures.
+    // Closing on A mixes the last answers; both servers then show the same figures.
+    let page = get_ok(&admin, &format!("{a}/admin/campaigns/{id}/progress")).await;
+    let (s, _, closed) = post_form(
+        &admin,
+        &format!("{a}/admin/campaigns/{id}/close"),
+        &csrf_in(&page),
+        &[("confirm", "yes")],
+    )
+    .await;
+    assert_eq!(s, 303);
+    assert_eq!(
+        closed.as_deref(),
+        Some(format!("/admin/campaigns/{id}?m=closed").as_str()),
+        "fieldwork closed"
+    );
+    assert_eq!(waiting(&db, id).await, 0, "the close mixed every answer");
+    assert_eq!(response_comments(&db, id).await.len(), 62);
+
     let mut tallies = Vec::new();
     for base in servers {
         get_ok(&admin, &format!("{base}/admin/campaigns/{id}/progress")).await;

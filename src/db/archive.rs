@@ -106,7 +106,43 @@ impl Db {
                 .bind(now()).bind(campaign_id).execute(&mut *tx).await?;
             tx.commit().await?;
         });
+        self.erase_deleted_data().await?;
         Ok(out)
+    }
+
+    /// Make deleted data unreadable in the database's files, not just unreachable by SQL.
+    /// SQLite: `secure_delete` has zeroed deleted rows; `VACUUM` rebuilds the file without
+    /// free pages or slack, and a truncating checkpoint empties the WAL, which still held
+    /// the pages as they were before. PostgreSQL: `VACUUM FULL` rewrites the tables that
+    /// held phones and names into new files (a plain VACUUM leaves the bytes of dead rows in
+    /// the pages). PostgreSQL's own WAL and any backups keep older copies (README). Run
+    /// again after an interrupted purge; it is idempotent.
+    pub async fn erase_deleted_data(&self) -> Result<(), DbError> {
+        match self {
+            Db::Sqlite(s) => {
+                sqlx::query("VACUUM").execute(&s.write).await?;
+                // Readers still on an older snapshot make the checkpoint report busy;
+                // they finish within moments, so try again for a while.
+                for _ in 0..100 {
+                    let (busy, _, _): (i64, i64, i64) =
+                        sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                            .fetch_one(&s.write)
+                            .await?;
+                    if busy == 0 {
+                        return Ok(());
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(DbError::Sqlx(sqlx::Error::Protocol(
+                    "the WAL could not be truncated: readers kept it busy for 10 s; run the purge again".into(),
+                )))
+            }
+            Db::Postgres(p) => {
+                sqlx::query("VACUUM FULL roster_entries, rosters, cases, draw_strata, invitations, invitation_tokens, panel_members, attempts, response_pool")
+                    .execute(p).await?;
+                Ok(())
+            }
+        }
     }
 
     /// A consistent copy of a running SQLite database (`VACUUM INTO`, which reads one
@@ -123,10 +159,19 @@ impl Db {
         let target = path
             .to_str()
             .ok_or_else(|| anyhow::anyhow!("{} is not a UTF-8 path", path.display()))?;
-        sqlx::query("VACUUM INTO $1")
+        // The copy holds phone numbers: an empty private file first, which VACUUM INTO
+        // fills (it accepts an empty file) without widening its mode.
+        crate::files::create_new_private(path)
+            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
+        if let Err(e) = sqlx::query("VACUUM INTO $1")
             .bind(target)
             .execute(&s.read)
-            .await?;
+            .await
+        {
+            let _ = std::fs::remove_file(path);
+            return Err(e.into());
+        }
+        crate::files::restrict(path)?;
         Ok(())
     }
 }

@@ -203,25 +203,29 @@ impl Db {
         let Some((first, _)) = rows.first() else {
             return Ok(Vec::new());
         };
-        let rules = {
-            let campaign_id: Option<i64> = on_pool!(self, p => sqlx::query_scalar("SELECT campaign_id FROM cases WHERE id = $1").bind(first.case_id).fetch_optional(p).await)?;
-            self.replacement_rules(campaign_id.ok_or(DbError::NotFound)?)
-                .await?
-        };
+        let campaign_id: i64 = on_pool!(self, p => sqlx::query_scalar("SELECT campaign_id FROM cases WHERE id = $1").bind(first.case_id).fetch_optional(p).await)?
+            .ok_or(DbError::NotFound)?;
+        let rules = self.replacement_rules(campaign_id).await?;
+        let lock = self.lock_open_campaign_sql();
         let t = now();
         let mut case_ids: Vec<i64> = rows.iter().map(|(a, _)| a.case_id).collect();
         case_ids.sort_unstable();
         case_ids.dedup();
         on_writer!(self, p => {
             let mut tx = p.begin().await?;
-            // The cases involved (only those of a campaign in fieldwork), and their histories.
+            // Only while fieldwork runs, and held so that closing waits (see submit_through_links).
+            let state: Option<String> = sqlx::query_scalar(lock).bind(campaign_id).fetch_optional(&mut *tx).await?;
+            if state.as_deref() != Some("fieldwork") {
+                return Ok(vec![AttemptResult::default(); rows.len()]);
+            }
+            // The cases involved (only those of this campaign), and their histories.
             let mut cases: HashMap<i64, PlannedCase> = HashMap::new();
             let mut histories: HashMap<i64, Vec<(i64, Attempt)>> = HashMap::new();
             let mut known_keys: HashSet<String> = HashSet::new();
             for chunk in case_ids.chunks(1000) {
                 let mut q = sqlx::QueryBuilder::new(
-                    "SELECT c.id, c.campaign_id, c.village_id, c.rank, c.status, c.replaced_at FROM cases c JOIN campaigns k ON k.id = c.campaign_id
-                     WHERE k.state = 'fieldwork' AND c.id IN (");
+                    "SELECT c.id, c.campaign_id, c.village_id, c.rank, c.status, c.replaced_at FROM cases c WHERE c.campaign_id = ");
+                q.push_bind(campaign_id).push(" AND c.id IN (");
                 let mut ids = q.separated(", ");
                 for id in chunk {
                     ids.push_bind(*id);
@@ -401,26 +405,23 @@ impl Db {
                 list.push_unseparated(")");
                 q.build().execute(&mut *tx).await?;
             }
-            for chunk in responses.chunks(1000) {
-                let mut q = sqlx::QueryBuilder::new(
-                    "INSERT INTO responses (id, campaign_id, village_id, form_id, form_version, form_sha256, mode, answers, answered_on) ");
-                q.push_values(chunk, |mut b, r| {
-                    // 128 random bits: the id says nothing about who or when.
-                    b.push_bind(crate::secrets::random_token()[..32].to_string())
-                        .push_bind(r.campaign_id).push_bind(r.village_id)
-                        .push_bind(r.form_id.as_str()).push_bind(r.form_version.as_str()).push_bind(r.form_sha256.as_str())
-                        .push_bind(r.mode).push_bind(r.answers_json.as_str()).push_bind(r.answered_on.as_str());
-                });
-                q.build().execute(&mut *tx).await?;
+            // The answers join the mixer's pool in an order that says nothing about the rows.
+            let mut order: Vec<usize> = (0..responses.len()).collect();
+            {
+                use rand::seq::SliceRandom;
+                order.shuffle(&mut rand::rng());
+            }
+            for k in order {
+                super::mixer::pool_answer(&mut tx, responses[k]).await?;
             }
             tx.commit().await?;
             Ok(results)
         })
     }
 
-    /// A phone interview: void the case's link, complete the case, store the response and
-    /// the attempt, in one transaction. False if the case was already answered (by link or
-    /// phone) or declined, or fieldwork is not running.
+    /// A phone interview: void the case's link, complete the case, put the answer into the
+    /// mixer's pool and record the attempt, in one transaction. False if the case was
+    /// already answered (by link or phone) or declined, or fieldwork is not running.
     pub async fn submit_phone_interview(
         &self,
         case_id: i64,
@@ -428,12 +429,21 @@ impl Db {
         recorded_by: i64,
     ) -> Result<bool, DbError> {
         let t = now();
+        let lock = self.lock_open_campaign_sql();
         on_writer!(self, p => {
             let mut tx = p.begin().await?;
-            // The invitation first (as the link's submit does), so the two paths lock in the same order.
-            let voided = sqlx::query(
-                "UPDATE invitations SET voided = TRUE WHERE case_id = $1 AND NOT used AND NOT voided
-                 AND EXISTS (SELECT 1 FROM cases c JOIN campaigns k ON k.id = c.campaign_id WHERE c.id = $1 AND k.state = 'fieldwork')")
+            let campaign_id: Option<i64> = sqlx::query_scalar("SELECT campaign_id FROM cases WHERE id = $1")
+                .bind(case_id).fetch_optional(&mut *tx).await?;
+            let Some(campaign_id) = campaign_id else {
+                return Ok(false);
+            };
+            // The campaign first (held, so closing waits), then the invitation as the link's
+            // submit does, so the two paths lock in the same order.
+            let state: Option<String> = sqlx::query_scalar(lock).bind(campaign_id).fetch_optional(&mut *tx).await?;
+            if state.as_deref() != Some("fieldwork") {
+                return Ok(false);
+            }
+            let voided = sqlx::query("UPDATE invitations SET voided = TRUE WHERE case_id = $1 AND NOT used AND NOT voided")
                 .bind(case_id).execute(&mut *tx).await?.rows_affected();
             if voided != 1 {
                 return Ok(false);
@@ -443,18 +453,17 @@ impl Db {
             if done != 1 {
                 return Ok(false);
             }
-            super::survey::insert_response(&mut tx, response).await?;
+            super::mixer::pool_answer(&mut tx, response).await?;
             sqlx::query("INSERT INTO attempts (case_id, attempted_at, attempted_on, outcome, recorded_by) VALUES ($1, $2, $3, 'complete', $4)")
-                .bind(case_id).bind(t).bind(&response.answered_on).bind(recorded_by).execute(&mut *tx).await?;
+                .bind(case_id).bind(t).bind(crate::domain::local_date(t)).bind(recorded_by).execute(&mut *tx).await?;
             tx.commit().await?;
         });
         Ok(true)
     }
 
-    /// Close fieldwork: afterwards no attempt, link or import is accepted.
+    /// Close fieldwork: afterwards no attempt, link or import is accepted, and every answer
+    /// is mixed into `responses` (see `Db::close_and_mix`).
     pub async fn close_fieldwork(&self, campaign_id: i64) -> Result<bool, DbError> {
-        let sql = "UPDATE campaigns SET state = 'closed', fieldwork_closed_at = $1 WHERE id = $2 AND state = 'fieldwork'";
-        let n = on_writer!(self, p => sqlx::query(sql).bind(now()).bind(campaign_id).execute(p).await.map(|r| r.rows_affected()))?;
-        Ok(n == 1)
+        self.close_and_mix(campaign_id, true, now()).await
     }
 }

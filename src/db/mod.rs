@@ -11,6 +11,7 @@ mod audit;
 mod campaigns;
 mod cases;
 mod draws;
+mod mixer;
 mod queue;
 mod results;
 mod rosters;
@@ -21,6 +22,7 @@ pub use archive::{PurgeError, Purged};
 pub use campaigns::{Campaign, Village};
 pub use cases::{AttemptResult, AttemptRow, CaseRow, NewAttempt};
 pub use draws::{SeedState, StratumRow, VillageFrame};
+pub use mixer::Waiting;
 pub use queue::SubmitQueue;
 pub use results::{
     ApproveError, CalendarDay, FrameSize, ItemGradeRow, NegativeRow, Objection, OverrideRow,
@@ -109,6 +111,9 @@ impl DbError {
     }
 }
 
+/// How long an SQLite statement waits for a lock held by another connection.
+pub(crate) const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
 impl Db {
     /// Open the database named by `url` (`sqlite://path`, `sqlite::memory:` is refused,
     /// `postgres://…`), creating an SQLite file if it does not exist yet.
@@ -134,8 +139,32 @@ impl Db {
             // FULL: a commit is on disk before it is acknowledged, even across a power cut
             // (NORMAL in WAL mode could lose the last ones). Group commit keeps it cheap.
             .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(30))
-            .foreign_keys(true);
+            .busy_timeout(SQLITE_BUSY_TIMEOUT)
+            .foreign_keys(true)
+            // Deleted rows are overwritten with zeros, not left in free pages: a purge or
+            // a mixed pool leaves nothing to read in the file.
+            .pragma("secure_delete", "ON")
+            // Sorts and temporary tables (VACUUM's copy among them) stay in memory, never in
+            // temporary files that would keep phone numbers on disk.
+            .pragma("temp_store", "memory");
+        // The file holds phone numbers: create it for its owner only; SQLite gives the
+        // -wal and -shm files it creates the same mode.
+        let path = options.get_filename().to_path_buf();
+        if !path.exists() {
+            crate::files::create_new_private(&path)
+                .or_else(|e| {
+                    if path.exists() {
+                        Ok(std::fs::File::open(&path)?)
+                    } else {
+                        Err(e)
+                    }
+                })
+                .map_err(|e| {
+                    sqlx::Error::Configuration(
+                        format!("cannot create {}: {e}", path.display()).into(),
+                    )
+                })?;
+        }
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(60))
@@ -146,6 +175,14 @@ impl Db {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;
+        // A database made by an older version, or copied in, may be readable by others.
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = path.clone().into_os_string();
+            name.push(suffix);
+            if let Err(e) = crate::files::restrict(std::path::Path::new(&name)) {
+                tracing::warn!(error = %e, file = ?name, "could not make the database file readable by its owner only");
+            }
+        }
         Ok(Db::Sqlite(SqliteDb { read, write }))
     }
 

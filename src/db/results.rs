@@ -104,13 +104,14 @@ impl Db {
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?)
     }
 
-    /// A village's responses, as (mode, answers JSON), in storage order (the random id).
+    /// A village's mixed responses, as (questionnaire, answers JSON), in storage order (the
+    /// random id).
     pub async fn village_responses(
         &self,
         campaign_id: i64,
         village_id: i64,
     ) -> Result<Vec<(String, String)>, DbError> {
-        let sql = "SELECT mode, answers FROM responses WHERE campaign_id = $1 AND village_id = $2 ORDER BY id";
+        let sql = "SELECT questionnaire, answers FROM responses WHERE campaign_id = $1 AND village_id = $2 ORDER BY id";
         Ok(
             on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).bind(village_id).fetch_all(p).await)?,
         )

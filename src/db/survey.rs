@@ -1,8 +1,10 @@
 //! Fieldwork storage for the questionnaires: pinned forms, released cases, invitations and
 //! their link tokens (SHA-256 only), responses, and the panel.
 
+use super::mixer::pool_answer;
 use super::{Db, DbError, on_pool, on_writer};
 use crate::domain::now;
+use crate::forms::Audience;
 
 /// A form file as a campaign pinned it at the start of fieldwork.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -38,19 +40,18 @@ pub struct LinkTarget {
     pub voided: bool,
 }
 
-/// An answer set to store: nothing in it points back to a person.
+/// An answer set to store: nothing in it points back to a person, nor says how (link or
+/// phone) or when it was given.
 #[derive(Clone, Debug)]
 pub struct NewResponse {
     pub campaign_id: i64,
     pub village_id: i64,
+    /// The recipients' questionnaire or the panel's.
+    pub questionnaire: Audience,
     pub form_id: String,
     pub form_version: String,
     pub form_sha256: String,
-    /// `self` (through the link), `phone` (interview) or `panel`.
-    pub mode: &'static str,
     pub answers_json: String,
-    /// YYYY-MM-DD.
-    pub answered_on: String,
 }
 
 /// A line of the SMS outbox: the phone and the fresh token of its link.
@@ -168,17 +169,32 @@ impl Db {
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(token_hash).fetch_optional(p).await)?)
     }
 
-    /// Store responses given through links, several in one transaction (group commit: the
-    /// survey's hot path). For each, the invitation is marked used, the response stored and
-    /// the case completed; an invitation already used or voided stores nothing (a repeated
-    /// submit counts once). Returns, per item, whether it was stored. All or nothing.
+    /// Store answers given through links, several in one transaction (group commit: the
+    /// survey's hot path). For each, the invitation is marked used, the answer put into the
+    /// mixer's pool and the case completed; an invitation already used or voided stores
+    /// nothing (a repeated submit counts once). Returns, per item, whether it was stored.
+    /// All or nothing.
     pub async fn submit_through_links(
         &self,
         batch: &[(LinkTarget, NewResponse)],
     ) -> Result<Vec<bool>, DbError> {
+        let mut campaigns: Vec<i64> = batch.iter().map(|(t, _)| t.campaign_id).collect();
+        campaigns.sort_unstable();
+        campaigns.dedup();
+        let lock = self.lock_open_campaign_sql();
         on_writer!(self, p => {
             let mut tx = p.begin().await?;
             let mut stored = vec![false; batch.len()];
+            // Only while fieldwork runs: each campaign is held (FOR SHARE on PostgreSQL) so
+            // that closing it waits for this batch, and no answer reaches the pool after the
+            // close has mixed the last ones.
+            let mut open = Vec::new();
+            for id in &campaigns {
+                let state: Option<String> = sqlx::query_scalar(lock).bind(id).fetch_optional(&mut *tx).await?;
+                if state.as_deref() == Some("fieldwork") {
+                    open.push(*id);
+                }
+            }
             // Rows are locked in invitation order, whatever order the requests came in: two
             // servers' batches holding the same links (a double tap split by the load
             // balancer) would otherwise deadlock on PostgreSQL.
@@ -186,13 +202,13 @@ impl Db {
             order.sort_by_key(|&k| batch[k].0.invitation_id);
             for k in order {
                 let (target, response) = &batch[k];
-                // Only while fieldwork runs: a submit racing the close is not stored.
-                let n = sqlx::query(
-                    "UPDATE invitations SET used = TRUE WHERE id = $1 AND NOT used AND NOT voided
-                     AND EXISTS (SELECT 1 FROM campaigns k WHERE k.id = $2 AND k.state = 'fieldwork')")
-                    .bind(target.invitation_id).bind(target.campaign_id).execute(&mut *tx).await?.rows_affected();
+                if !open.contains(&target.campaign_id) {
+                    continue;
+                }
+                let n = sqlx::query("UPDATE invitations SET used = TRUE WHERE id = $1 AND NOT used AND NOT voided")
+                    .bind(target.invitation_id).execute(&mut *tx).await?.rows_affected();
                 if n == 1 {
-                    insert_response(&mut tx, response).await?;
+                    pool_answer(&mut tx, response).await?;
                     sqlx::query("UPDATE cases SET status = 'completed', disposition = 'complete' WHERE id = $1").bind(target.case_id).execute(&mut *tx).await?;
                 }
                 stored[k] = n == 1;
@@ -217,14 +233,6 @@ impl Db {
             tx.commit().await?;
         });
         Ok(true)
-    }
-
-    /// Number of responses of a campaign by mode (for progress and tests).
-    pub async fn count_responses(&self, campaign_id: i64, mode: &str) -> Result<i64, DbError> {
-        let sql = "SELECT COUNT(*) FROM responses WHERE campaign_id = $1 AND mode = $2";
-        Ok(
-            on_pool!(self, p => sqlx::query_scalar(sql).bind(campaign_id).bind(mode).fetch_one(p).await)?,
-        )
     }
 
     pub async fn add_panel_member(
@@ -279,11 +287,12 @@ impl Db {
         member_id: i64,
         response: &NewResponse,
     ) -> Result<bool, DbError> {
+        let lock = self.lock_open_campaign_sql();
         on_writer!(self, p => {
             let mut tx = p.begin().await?;
-            let open = sqlx::query("UPDATE campaigns SET state = state WHERE id = $1 AND state = 'fieldwork'")
-                .bind(response.campaign_id).execute(&mut *tx).await?.rows_affected();
-            if open != 1 {
+            let state: Option<String> = sqlx::query_scalar(lock)
+                .bind(response.campaign_id).fetch_optional(&mut *tx).await?;
+            if state.as_deref() != Some("fieldwork") {
                 return Ok(false);
             }
             let n = sqlx::query("INSERT INTO panel_ratings (panel_member_id, village_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
@@ -291,41 +300,19 @@ impl Db {
             if n != 1 {
                 return Ok(false);
             }
-            insert_response(&mut tx, response).await?;
+            pool_answer(&mut tx, response).await?;
             tx.commit().await?;
         });
         Ok(true)
     }
-}
 
-pub(super) async fn insert_response<'c, DB>(
-    tx: &mut sqlx::Transaction<'c, DB>,
-    r: &NewResponse,
-) -> Result<(), sqlx::Error>
-where
-    DB: sqlx::Database,
-    for<'e> &'e mut DB::Connection: sqlx::Executor<'e, Database = DB>,
-    for<'q> <DB as sqlx::Database>::Arguments: sqlx::IntoArguments<DB>,
-    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-{
-    // 128 random bits: the id says nothing about who or when.
-    let id = crate::secrets::random_token()[..32].to_string();
-    sqlx::query(
-        "INSERT INTO responses (id, campaign_id, village_id, form_id, form_version, form_sha256, mode, answers, answered_on)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(id)
-    .bind(r.campaign_id)
-    .bind(r.village_id)
-    .bind(r.form_id.as_str())
-    .bind(r.form_version.as_str())
-    .bind(r.form_sha256.as_str())
-    .bind(r.mode)
-    .bind(r.answers_json.as_str())
-    .bind(r.answered_on.as_str())
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    /// SQL reading a campaign's state inside a write transaction, holding the row until the
+    /// transaction ends on PostgreSQL (`FOR SHARE`: closing the campaign waits for it).
+    /// SQLite has one writer, so the read alone is enough there.
+    pub(super) fn lock_open_campaign_sql(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "SELECT state FROM campaigns WHERE id = $1",
+            Db::Postgres(_) => "SELECT state FROM campaigns WHERE id = $1 FOR SHARE",
+        }
+    }
 }

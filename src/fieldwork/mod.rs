@@ -4,6 +4,7 @@
 //! (`replacement`).
 
 pub mod import;
+pub mod mixer;
 pub mod outcome;
 pub mod rates;
 pub mod replacement;
@@ -216,9 +217,8 @@ pub async fn import_results(
                 form_id: pinned.form_id.clone(),
                 form_version: pinned.version.clone(),
                 form_sha256: pinned.sha256.clone(),
-                mode: "phone",
+                questionnaire: crate::forms::Audience::Recipients,
                 answers_json: json.clone(),
-                answered_on: crate::domain::local_date(r.attempted_at),
             })
         })
         .collect();

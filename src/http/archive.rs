@@ -201,7 +201,11 @@ async fn purge_campaign(
         }
         Err(PurgeError::NotApproved) => "e=not_approved",
         Err(PurgeError::NotArchived) => "e=not_archived",
-        Err(PurgeError::AlreadyPurged) => "e=purged",
+        Err(PurgeError::AlreadyPurged) => {
+            // A purge whose erasing step failed is finished by trying again.
+            state.db.erase_deleted_data().await?;
+            "e=purged"
+        }
         Err(PurgeError::Db(e)) => return Err(e.into()),
     };
     Ok(Redirect::to(&format!("/admin/campaigns/{id}/results?{flash}#archive")).into_response())

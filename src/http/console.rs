@@ -9,7 +9,7 @@ use super::surveyor::surveyor;
 use super::views::ser;
 use super::{AppState, views};
 use crate::db::{CaseRow, NewAttempt, NewResponse};
-use crate::domain::{Role, local_time, today};
+use crate::domain::{Role, local_time};
 use crate::export::excel_csv;
 use crate::fieldwork::{Class, Counts, Outcome, format_rate};
 use axum::extract::{Path, Query, State};
@@ -353,14 +353,16 @@ async fn submit_interview(
         form_id: pinned.form_id.clone(),
         form_version: pinned.version.clone(),
         form_sha256: pinned.sha256.clone(),
-        mode: "phone",
+        questionnaire: crate::forms::Audience::Recipients,
         answers_json: answers.to_json(),
-        answered_on: today(),
     };
     let stored = state
         .db
         .submit_phone_interview(case_id, &response, user.account_id)
         .await?;
+    if stored {
+        state.mixer.poke();
+    }
     tracing::info!(
         campaign = c.campaign_id,
         case = case_id,
@@ -484,6 +486,9 @@ async fn import_results(
     .await;
     let (status, ctx) = match outcome {
         Ok(summary) => {
+            if summary.completes > 0 {
+                state.mixer.poke();
+            }
             tracing::info!(
                 campaign = id,
                 recorded = summary.recorded,

@@ -47,6 +47,8 @@ pub struct AppState {
     pub forms: FormCache,
     /// Group commit of survey submissions.
     pub submissions: crate::db::SubmitQueue,
+    /// Moves answers from the pool to `responses` in shuffled batches.
+    pub mixer: crate::fieldwork::mixer::Mixer,
     /// Rate limits on logins and links.
     pub limits: Arc<limit::Limiter>,
 }
@@ -56,6 +58,7 @@ impl AppState {
     pub fn new(db: Db, config: Config) -> Self {
         AppState {
             submissions: crate::db::SubmitQueue::start(db.clone()),
+            mixer: crate::fieldwork::mixer::Mixer::start(db.clone()),
             db,
             config: Arc::new(config),
             forms: FormCache::default(),

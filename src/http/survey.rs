@@ -6,7 +6,7 @@ use super::error::AppError;
 use super::{AppState, views};
 use crate::db::{LinkTarget, NewResponse, PinnedForm};
 use crate::domain::today;
-use crate::forms::{AnswerErrors, Form, Kind};
+use crate::forms::{AnswerErrors, Audience, Form, Kind};
 use crate::secrets::token_hash;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -379,12 +379,14 @@ async fn submit_survey(
         form_id: pinned_form.form_id.clone(),
         form_version: pinned_form.version.clone(),
         form_sha256: pinned_form.sha256.clone(),
-        mode: "self",
+        questionnaire: Audience::Recipients,
         answers_json: answers.to_json(),
-        answered_on: today(),
     };
     let campaign = target.campaign_id;
     let stored = state.submissions.submit(target, response).await?;
+    if stored {
+        state.mixer.poke();
+    }
     // A repeated or concurrent submit of the same link is acknowledged the same way and
     // stored once: only the first one found the invitation unused.
     tracing::info!(campaign, stored, "survey submitted");
@@ -555,11 +557,13 @@ async fn submit_panel_form(
         form_id: pinned_form.form_id.clone(),
         form_version: pinned_form.version.clone(),
         form_sha256: pinned_form.sha256.clone(),
-        mode: "panel",
+        questionnaire: Audience::Panel,
         answers_json: answers.to_json(),
-        answered_on: today(),
     };
     let stored = state.db.submit_panel_rating(member.id, &response).await?;
+    if stored {
+        state.mixer.poke();
+    }
     tracing::info!(campaign = campaign.id, stored, "panel rating submitted");
     Ok(Redirect::to(&format!("/p/{token}?done={code}")).into_response())
 }

@@ -719,22 +719,22 @@ pub fn answers_marked(marker: &str) -> Vec<(String, String)> {
     fields
 }
 
-/// The comment of every stored response of `mode` (`self`, `phone`) in the campaign.
-pub async fn response_comments(db: &Db, campaign: i64, mode: &str) -> Vec<String> {
-    let sql = "SELECT answers FROM responses WHERE campaign_id = $1 AND mode = $2";
+/// The comment of every acknowledged recipients' answer of the campaign: those waiting in
+/// the mixer's pool and those already mixed into `responses`.
+pub async fn response_comments(db: &Db, campaign: i64) -> Vec<String> {
+    let sql = "SELECT answers FROM response_pool WHERE campaign_id = $1 AND questionnaire = 'recipients'
+               UNION ALL SELECT answers FROM responses WHERE campaign_id = $1 AND questionnaire = 'recipients'";
     let rows: Vec<String> = match db {
         Db::Sqlite(s) => sqlx::query_scalar(sql)
             .bind(campaign)
-            .bind(mode)
             .fetch_all(&s.read)
             .await
-            .expect("responses"),
+            .expect("answers"),
         Db::Postgres(p) => sqlx::query_scalar(sql)
             .bind(campaign)
-            .bind(mode)
             .fetch_all(p)
             .await
-            .expect("responses"),
+            .expect("answers"),
     };
     rows.iter()
         .map(|json| {
@@ -744,19 +744,36 @@ pub async fn response_comments(db: &Db, campaign: i64, mode: &str) -> Vec<String
         .collect()
 }
 
+/// Answers of the campaign waiting in the mixer's pool.
+pub async fn waiting(db: &Db, campaign: i64) -> i64 {
+    let sql = "SELECT COUNT(*) FROM response_pool WHERE campaign_id = $1";
+    match db {
+        Db::Sqlite(s) => {
+            sqlx::query_scalar(sql)
+                .bind(campaign)
+                .fetch_one(&s.read)
+                .await
+        }
+        Db::Postgres(p) => sqlx::query_scalar(sql).bind(campaign).fetch_one(p).await,
+    }
+    .expect("pool")
+}
+
 /// Per village id, what the database holds: (used invitations, voided invitations,
-/// responses through links, phone responses, completed cases).
-pub async fn village_ledger(db: &Db, campaign: i64) -> std::collections::BTreeMap<i64, [i64; 5]> {
-    let queries: [&'static str; 5] = [
+/// recipients' answers waiting or mixed, completed cases).
+pub async fn village_ledger(db: &Db, campaign: i64) -> std::collections::BTreeMap<i64, [i64; 4]> {
+    let queries: [&'static str; 4] = [
         "SELECT c.village_id, COUNT(*) FROM invitations i JOIN cases c ON c.id = i.case_id
          WHERE c.campaign_id = $1 AND i.used GROUP BY c.village_id",
         "SELECT c.village_id, COUNT(*) FROM invitations i JOIN cases c ON c.id = i.case_id
          WHERE c.campaign_id = $1 AND i.voided GROUP BY c.village_id",
-        "SELECT village_id, COUNT(*) FROM responses WHERE campaign_id = $1 AND mode = 'self' GROUP BY village_id",
-        "SELECT village_id, COUNT(*) FROM responses WHERE campaign_id = $1 AND mode = 'phone' GROUP BY village_id",
+        "SELECT village_id, COUNT(*) FROM (
+             SELECT village_id FROM response_pool WHERE campaign_id = $1 AND questionnaire = 'recipients'
+             UNION ALL SELECT village_id FROM responses WHERE campaign_id = $1 AND questionnaire = 'recipients') a
+         GROUP BY village_id",
         "SELECT village_id, COUNT(*) FROM cases WHERE campaign_id = $1 AND status = 'completed' GROUP BY village_id",
     ];
-    let mut out: std::collections::BTreeMap<i64, [i64; 5]> = Default::default();
+    let mut out: std::collections::BTreeMap<i64, [i64; 4]> = Default::default();
     for (k, sql) in queries.into_iter().enumerate() {
         let rows: Vec<(i64, i64)> = match db {
             Db::Sqlite(s) => sqlx::query_as(sql)
@@ -787,4 +804,74 @@ pub fn session_cookie_of(r: &reqwest::Response) -> String {
         .and_then(|v| v.split(';').next())
         .expect("a session cookie")
         .to_string()
+}
+
+/// PostgreSQL's pages of the named relations, raw, as an attacker with the data directory
+/// would read them (through `pageinspect`).
+pub async fn raw_pages(db: &Db, relations: &[String]) -> Vec<u8> {
+    let Db::Postgres(p) = db else {
+        panic!("raw pages are read on PostgreSQL");
+    };
+    sqlx::query("CREATE EXTENSION IF NOT EXISTS pageinspect")
+        .execute(p)
+        .await
+        .expect("pageinspect (contrib) is installed with PostgreSQL");
+    let mut out = Vec::new();
+    for rel in relations {
+        let blocks: i64 = sqlx::query_scalar(
+            "SELECT pg_relation_size($1::regclass) / current_setting('block_size')::bigint",
+        )
+        .bind(rel)
+        .fetch_one(p)
+        .await
+        .expect("relation size");
+        for blk in 0..blocks {
+            let page: Vec<u8> = sqlx::query_scalar("SELECT get_raw_page($1, $2)")
+                .bind(rel)
+                .bind(blk)
+                .fetch_one(p)
+                .await
+                .expect("raw page");
+            out.extend(page);
+        }
+    }
+    out
+}
+
+/// Every byte the database keeps: the SQLite file and its `-wal`, or every page of every
+/// table, index and TOAST table of the PostgreSQL database's own schema.
+pub async fn stored_bytes(db: &Db, database_url: &str) -> Vec<u8> {
+    match db {
+        Db::Sqlite(_) => {
+            let file = database_url.strip_prefix("sqlite://").expect("sqlite URL");
+            let mut bytes = std::fs::read(file).expect("database file");
+            bytes.extend(std::fs::read(format!("{file}-wal")).unwrap_or_default());
+            bytes
+        }
+        Db::Postgres(p) => {
+            let relations: Vec<String> = sqlx::query_scalar(
+                "SELECT c.oid::regclass::text FROM pg_class c
+                 WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'i')
+                 UNION ALL
+                 SELECT t.oid::regclass::text FROM pg_class c JOIN pg_class t ON t.oid = c.reltoastrelid
+                 WHERE c.relnamespace = 'public'::regnamespace",
+            )
+            .fetch_all(p)
+            .await
+            .expect("relations");
+            raw_pages(db, &relations).await
+        }
+    }
+}
+
+/// Every 11-digit string in `bytes` (each 11-digit window of a longer run of digits): the
+/// phone numbers an attacker would find by scanning the bytes.
+pub fn eleven_digit_strings(bytes: &[u8]) -> std::collections::HashSet<String> {
+    let mut found = std::collections::HashSet::new();
+    for run in bytes.split(|b| !b.is_ascii_digit()) {
+        for w in run.windows(11) {
+            found.insert(String::from_utf8_lossy(w).into_owned());
+        }
+    }
+    found
 }
