@@ -429,9 +429,8 @@ async fn store_answer(app: &TestApp, case: &minyi::db::CaseRow, comment: &str) {
         form_id: form.id.clone(),
         form_version: form.version.clone(),
         form_sha256: form.sha256.clone(),
-        mode: "phone",
+        questionnaire: form.audience,
         answers_json: answers_json(&form, comment),
-        answered_on: minyi::domain::today(),
     };
     assert!(app.db.submit_phone_interview(case.id, &r, 1).await.unwrap());
 }
@@ -1110,9 +1109,12 @@ async fn snapshot(fx: &Fixture) -> String {
         s += &lines(&one("rules"), &[db.replacement_rules(id).await.unwrap()]);
         s += &lines(&one("archive"), &[db.archive_state(id).await.unwrap()]);
         s += &lines(&one("frame"), &db.campaign_frames(id).await.unwrap());
-        for mode in ["self", "phone", "panel"] {
-            let n = db.count_responses(id, mode).await.unwrap();
-            s += &lines(&one(&format!("{mode} responses")), &[n]);
+        for questionnaire in [
+            minyi::forms::Audience::Recipients,
+            minyi::forms::Audience::Panel,
+        ] {
+            let n = db.count_answers(id, questionnaire).await.unwrap();
+            s += &lines(&one(&format!("{} answers", questionnaire.key())), &[n]);
         }
     }
     for case in [fx.case, fx.v2_case] {

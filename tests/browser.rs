@@ -683,7 +683,13 @@ async fn a_respondent_answers_on_a_phone_in_a_real_browser() {
         json!(comment),
         "comment kept"
     );
-    assert_eq!(app.db.count_responses(t.campaign, "self").await.unwrap(), 0);
+    assert_eq!(
+        app.db
+            .count_answers(t.campaign, minyi::forms::Audience::Recipients)
+            .await
+            .unwrap(),
+        0
+    );
     b.assert_fits_phone_width("the form with its messages")
         .await;
     b.screenshot("validation-top").await;
@@ -716,7 +722,13 @@ async fn a_respondent_answers_on_a_phone_in_a_real_browser() {
     );
     b.assert_fits_phone_width("the thank-you page").await;
     b.screenshot("thanks").await;
-    assert_eq!(app.db.count_responses(t.campaign, "self").await.unwrap(), 1);
+    assert_eq!(
+        app.db
+            .count_answers(t.campaign, minyi::forms::Audience::Recipients)
+            .await
+            .unwrap(),
+        1
+    );
 
     // The used link, reloaded and opened again from the SMS: no form, still one response.
     b.reload().await;
@@ -727,7 +739,13 @@ async fn a_respondent_answers_on_a_phone_in_a_real_browser() {
     assert!(b.text_of("main").await.contains("链接已经用过"));
     b.assert_fits_phone_width("the used link").await;
     b.screenshot("used-link").await;
-    assert_eq!(app.db.count_responses(t.campaign, "self").await.unwrap(), 1);
+    assert_eq!(
+        app.db
+            .count_answers(t.campaign, minyi::forms::Audience::Recipients)
+            .await
+            .unwrap(),
+        1
+    );
 }
 
 /// A roster as a village keeps it in Excel: 10 good phones, one too short, one twice, and

@@ -15,7 +15,9 @@ use crate::export::{CsvEncoding, csv_chunks};
 use crate::forms::{Audience, FormSet};
 use crate::results::assess::{Grade, ITEM_TITLES, NEGATIVE_SITUATIONS, Situation};
 use crate::results::calendar::{Calendar, CalendarEntry, DayKind, parse_calendar_csv, parse_date};
-use crate::results::report::{CampaignResults, campaign_results, comments, pinned_forms};
+use crate::results::report::{
+    CampaignResults, campaign_results, comments, pinned_forms, withheld_results,
+};
 use crate::results::tables::{self, Entered, Override, Table, VillageAssessment};
 use crate::results::{Interval, RateRow};
 use axum::body::Body;
@@ -77,6 +79,10 @@ const DOWNLOADS: [(&str, &str); 7] = [
 /// Everything the results pages are built from.
 struct Loaded {
     campaign: Campaign,
+    /// Fieldwork is closed: the answers are mixed and their figures may be shown. Before,
+    /// every figure from the answers is withheld, so nobody can read one person's answer
+    /// from the difference of two looks.
+    survey_over: bool,
     forms: FormSet,
     results: CampaignResults,
     entered: BTreeMap<i64, Entered>,
@@ -93,7 +99,15 @@ async fn load(state: &AppState, id: i64) -> Result<Loaded, AppError> {
         ));
     }
     let forms = pinned_forms(&state.db, id).await?;
-    let results = campaign_results(&state.db, id, &forms).await?;
+    let survey_over = matches!(
+        campaign.state(),
+        Some(CampaignState::Closed | CampaignState::Approved)
+    );
+    let results = if survey_over {
+        campaign_results(&state.db, id, &forms).await?
+    } else {
+        withheld_results(&state.db, id, &forms).await?
+    };
     let mut entered: BTreeMap<i64, Entered> = BTreeMap::new();
     for g in state.db.item_grades(id).await? {
         if let (Ok(item), Some(grade)) = (u32::try_from(g.item), Grade::parse(&g.grade)) {
@@ -120,6 +134,7 @@ async fn load(state: &AppState, id: i64) -> Result<Loaded, AppError> {
     let assessed = tables::assessments(&results, &entered);
     Ok(Loaded {
         campaign,
+        survey_over,
         forms,
         results,
         entered,
@@ -132,10 +147,11 @@ fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
-fn rate_view(r: &RateRow) -> Value {
+fn rate_view(r: &RateRow, k: u64) -> Value {
     context! {
         scope => r.scope.label_zh(), key => r.key.clone(), label => r.label.clone(),
         suppressed => r.suppressed, base => r.base, valid => r.valid, satisfied => r.satisfied,
+        withheld => r.withheld.map(|w| w.note_zh(k)),
         rate => r.rate.map(pct),
         interval => r.interval.map(|i: Interval| format!("{} – {}", pct(i.low), pct(i.high))),
     }
@@ -235,7 +251,7 @@ async fn show_results(
             context! {
                 code => v.code.clone(), name => v.name.clone(),
                 item16 => item16_view(v, a),
-                satisfaction => all.as_ref().map(rate_view),
+                satisfaction => all.as_ref().map(|r| rate_view(r, l.results.k)),
                 good => a.verdict.good, total => a.verdict.total, passed => a.verdict.passed,
                 reasons => crate::results::assess::join_reasons(&a.verdict.reasons),
                 graded => a.items.iter().filter(|g| g.is_some()).count(),
@@ -247,7 +263,7 @@ async fn show_results(
         .town_rates(Audience::Recipients)
         .iter()
         .filter(|t| t.rate.scope != crate::results::Scope::Question)
-        .map(|t| context! { excluded => t.excluded, villages => t.villages, ..rate_view(&t.rate) })
+        .map(|t| context! { excluded => t.excluded, villages => t.villages, ..rate_view(&t.rate, l.results.k) })
         .collect();
     let publicity = state.db.publicity(id).await?;
     let objections = state.db.objections(id).await?;
@@ -283,6 +299,7 @@ async fn show_results(
             closed => state_now == Some(CampaignState::Closed),
             approved => state_now == Some(CampaignState::Approved),
             fieldwork => state_now == Some(CampaignState::Fieldwork),
+            withheld => !l.survey_over,
             publicity => publicity_view(&publicity), objections,
             village_options => l.results.villages.iter().map(|v| context! { id => v.village_id, label => format!("{} {}", v.code, v.name) }).collect::<Vec<_>>(),
             downloads => DOWNLOADS.iter().map(|(n, d)| context! { name => *n, label => *d }).collect::<Vec<_>>(),
@@ -357,13 +374,14 @@ async fn show_village_results(
         context! {
             campaign => ser(&l.campaign), village => context! { code => v.code.clone(), name => v.name.clone(), frame => v.frame },
             item16 => item16_view(v, a),
-            recipients => v.rates(Audience::Recipients, k).iter().map(rate_view).collect::<Vec<_>>(),
-            panel => v.rates(Audience::Panel, k).iter().map(rate_view).collect::<Vec<_>>(),
+            recipients => v.rates(Audience::Recipients, k).iter().map(|r| rate_view(r, k)).collect::<Vec<_>>(),
+            panel => v.rates(Audience::Panel, k).iter().map(|r| rate_view(r, k)).collect::<Vec<_>>(),
             respondents => v.recipients.respondents, panel_ratings => v.panel.respondents,
             items, negative, negative_notes => negative_notes.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<BTreeMap<_, _>>(),
             overrides, verdict => ser(&a.verdict),
             reasons => crate::results::assess::join_reasons(&a.verdict.reasons),
             approved => l.campaign.state() == Some(CampaignState::Approved),
+            withheld => !l.survey_over,
             k, message, error,
         },
     ))
@@ -743,6 +761,12 @@ pub(super) async fn table(state: &AppState, id: i64, name: &str) -> Result<Table
         _ => return Err(AppError::NotFound),
     }
     let l = load(state, id).await?;
+    if !l.survey_over {
+        return Err(AppError::bad(
+            format!("campaign {id}: results are withheld until fieldwork closes"),
+            "调查还在进行。为保护答卷人,结果要等调查结束、答卷混合后才能查看和下载。",
+        ));
+    }
     Ok(match name {
         "tallies" => tables::tallies(&l.results),
         "counts" => tables::counts(&l.results),
@@ -1017,8 +1041,8 @@ async fn show_own_results(
         context! {
             campaign => ser(&l.campaign), village => context! { code => v.code.clone(), name => v.name.clone() },
             item16 => item16_view(v, a),
-            recipients => v.rates(Audience::Recipients, k).iter().map(rate_view).collect::<Vec<_>>(),
-            panel => v.rates(Audience::Panel, k).iter().map(rate_view).collect::<Vec<_>>(),
+            recipients => v.rates(Audience::Recipients, k).iter().map(|r| rate_view(r, k)).collect::<Vec<_>>(),
+            panel => v.rates(Audience::Panel, k).iter().map(|r| rate_view(r, k)).collect::<Vec<_>>(),
             items => a.items.iter().enumerate().map(|(i, g)| context! { number => i + 1, title => ITEM_TITLES[i], grade => g.map(Grade::label) }).collect::<Vec<_>>(),
             verdict => ser(&a.verdict), reasons => crate::results::assess::join_reasons(&a.verdict.reasons),
             publicity => publicity_view(&publicity), k,

@@ -69,8 +69,11 @@ impl Item16 {
                 None => true,
             };
         let shown_r = n >= k;
-        // P below k is hidden; S then is too, since P = (S − w_r·R)/w_p would give it away.
-        let shown_p = panel.n() >= k;
+        // P below k is hidden, and so is a P on which every rating agrees: the panel are a
+        // few known people, and a unanimous P tells each one's rating. S then is hidden
+        // too, since P = (S − w_r·R)/w_p would give it away.
+        let unanimous = panel.variance().is_some_and(|v| v < 1e-12);
+        let shown_p = panel.n() >= k && !unanimous;
         let shown_s = shown_r && (no_panel || shown_p);
         Item16 {
             respondents: n,
@@ -181,5 +184,23 @@ mod tests {
         let four = acc(&[100.0; 4]);
         let hidden = Item16::compute(&four, &MeanAcc::default(), 100, &scheme());
         assert_eq!((hidden.r, hidden.s, hidden.r_interval), (None, None, None));
+    }
+
+    #[test]
+    fn a_unanimous_panel_hides_p_and_s_but_keeps_the_grade() {
+        let r = acc(&[90.0; 12]);
+        // Six members all gave 100: P would tell the village each member's rating.
+        let item = Item16::compute(&r, &acc(&[100.0; 6]), 60, &scheme());
+        assert_eq!((item.p, item.s, item.s_interval), (None, None, None));
+        assert_eq!(item.r, Some(90.0));
+        assert_eq!(item.grade.as_deref(), Some("好"));
+        // One member differs: P no longer tells anyone's rating.
+        let split = Item16::compute(
+            &r,
+            &acc(&[100.0, 100.0, 100.0, 100.0, 100.0, 80.0]),
+            60,
+            &scheme(),
+        );
+        assert!(split.p.is_some() && split.s.is_some());
     }
 }

@@ -115,18 +115,41 @@ pub fn fold_village(
     })
 }
 
+/// Every drawn village with nothing folded in: what the results pages show while fieldwork
+/// runs, when no figure from the answers is served to anyone (docs/privacy.md).
+pub async fn withheld_results(
+    db: &Db,
+    campaign_id: i64,
+    forms: &FormSet,
+) -> anyhow::Result<CampaignResults> {
+    fold_campaign(db, campaign_id, forms, false).await
+}
+
 /// Reads and folds every drawn village of the campaign.
 pub async fn campaign_results(
     db: &Db,
     campaign_id: i64,
     forms: &FormSet,
 ) -> anyhow::Result<CampaignResults> {
+    fold_campaign(db, campaign_id, forms, true).await
+}
+
+/// Every drawn village, its responses folded in when `read`.
+async fn fold_campaign(
+    db: &Db,
+    campaign_id: i64,
+    forms: &FormSet,
+    read: bool,
+) -> anyhow::Result<CampaignResults> {
     let mut villages = Vec::new();
     for frame in db.frame_sizes(campaign_id).await? {
-        let responses = db
-            .village_responses(campaign_id, frame.village_id)
-            .await
-            .with_context(|| format!("reading the responses of village {}", frame.code))?;
+        let responses = if read {
+            db.village_responses(campaign_id, frame.village_id)
+                .await
+                .with_context(|| format!("reading the responses of village {}", frame.code))?
+        } else {
+            Vec::new()
+        };
         villages.push(fold_village(&frame, &responses, forms)?);
     }
     Ok(CampaignResults {
@@ -147,17 +170,30 @@ pub struct Comment {
 
 /// Every free-text answer of the campaign, village by village, in the responses' random
 /// storage order (not the order they came in). Digit runs that could be phone or ID
-/// numbers are masked.
+/// numbers are masked. Like every other figure, a village's comments to one questionnaire
+/// are shown only when it has at least k answers to it: among fewer, a comment's wording
+/// points to its writer.
 pub async fn comments(db: &Db, campaign_id: i64, forms: &FormSet) -> anyhow::Result<Vec<Comment>> {
+    let k = usize::try_from(forms.scheme.k).unwrap_or(usize::MAX);
     let mut out = Vec::new();
     for frame in db.frame_sizes(campaign_id).await? {
-        for (mode, json) in db.village_responses(campaign_id, frame.village_id).await? {
+        let responses = db.village_responses(campaign_id, frame.village_id).await?;
+        let panel = responses.iter().filter(|(mode, _)| mode == "panel").count();
+        let enough = |mode: &str| {
+            let n = if mode == "panel" {
+                panel
+            } else {
+                responses.len() - panel
+            };
+            n >= k.max(1)
+        };
+        for (mode, json) in responses.iter().filter(|(mode, _)| enough(mode)) {
             let form: &Form = if mode == "panel" {
                 &forms.panel
             } else {
                 &forms.recipients
             };
-            let Ok(answers) = Answers::from_json(form, &json) else {
+            let Ok(answers) = Answers::from_json(form, json) else {
                 continue;
             };
             for q in &form.questions {

@@ -99,11 +99,6 @@ impl Table {
     }
 }
 
-/// The marker for suppressed figures in the `说明` column.
-pub fn suppressed_note(k: u64) -> String {
-    format!("答卷少于{k}份，不公布")
-}
-
 fn audience_zh(a: Audience) -> &'static str {
     match a {
         Audience::Recipients => "服务对象",
@@ -153,10 +148,10 @@ pub fn tallies(results: &CampaignResults) -> Table {
             opt(r.rate, Cell::Rate),
             opt(r.interval.map(|i| i.low), Cell::Rate),
             opt(r.interval.map(|i| i.high), Cell::Rate),
-            match note {
-                Some(note) => note.into(),
-                None if r.suppressed || r.rate.is_none() => suppressed_note(k).into(),
-                None => Cell::Empty,
+            match (note, r.withheld) {
+                (Some(note), _) => note.into(),
+                (None, Some(why)) => why.note_zh(k).into(),
+                (None, None) => Cell::Empty,
             },
         ]);
     };
@@ -178,7 +173,7 @@ pub fn tallies(results: &CampaignResults) -> Table {
         for t in results.town_rates(audience) {
             let mut note = format!("满意率按各村名单人数加权（{}个村）", t.villages);
             if t.excluded > 0 {
-                note.push_str(&format!("；不含答卷少于{k}份的{}个村", t.excluded));
+                note.push_str(&format!("；不含满意率不公布的{}个村", t.excluded));
             }
             push(
                 &mut rows,
@@ -221,11 +216,7 @@ pub fn counts(results: &CampaignResults) -> Table {
                     c.text.into(),
                     c.option.into(),
                     opt(c.count, int),
-                    if c.count.is_none() {
-                        suppressed_note(results.k).into()
-                    } else {
-                        Cell::Empty
-                    },
+                    opt(c.withheld, |why| why.note_zh(results.k).into()),
                 ]);
             }
         }

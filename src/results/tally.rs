@@ -5,7 +5,12 @@
 //! memory than one village's counters.
 //!
 //! Small cells: any figure from fewer than k answers (the scheme's `k`) is suppressed by
-//! [`FormTally::rates`] and [`FormTally::counts`]; nothing downstream sees it.
+//! [`FormTally::rates`] and [`FormTally::counts`]; nothing downstream sees it. So is any
+//! figure that would let a suppressed one be worked out by subtraction (a dimension row
+//! holding a hidden question, the 全部计分题 row holding a hidden dimension, a village's
+//! share of a town row), and, for the panel — a handful of people everyone knows — any
+//! figure where fewer than k answers differ from the most common one, since it would tell
+//! how each member answered. docs/results.md has the rule with a worked example.
 
 use crate::forms::{Answer, Answers, Audience, DONT_KNOW, Dimension, Form, FormScoring, Kind};
 use crate::results::stats::{Interval, MeanAcc, Stratum, Z95, stratified, wilson, wilson_rate};
@@ -32,6 +37,7 @@ struct QuestionAcc {
     dimension: Option<Dimension>,
     /// (value, label, count), the form's options in order, then 不了解 where offered.
     options: Vec<(String, String, u64)>,
+    multiple: bool,
     answered: u64,
     valid: u64,
     satisfied: u64,
@@ -65,9 +71,38 @@ impl Scope {
     }
 }
 
+/// Why a figure is not published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Withheld {
+    /// Fewer than k answers.
+    FewAnswers,
+    /// The panel's answers nearly all agree: fewer than k differ from the most common one,
+    /// so the figure would tell how each (known) member answered.
+    Agreement,
+    /// Published, it would let a hidden figure be worked out by subtraction.
+    Complementary,
+}
+
+impl Withheld {
+    /// The reason in a sentence, for the `说明` column and the pages.
+    pub fn note_zh(self, k: u64) -> String {
+        match self {
+            Withheld::FewAnswers => format!("答卷少于{k}份，不公布"),
+            Withheld::Agreement => format!(
+                "两代表一委员人数少，与多数意见不同的评价少于{k}份，公布会让人看出每个人的评价，不公布"
+            ),
+            Withheld::Complementary => {
+                "含有不公布的数字，公布会让人用减法算出它，不公布".to_string()
+            }
+        }
+    }
+}
+
 /// A satisfaction rate, ready to show. `base` is the number of answers the figures come
 /// from (a question's answers including 不了解, or a dimension's respondents); where it is
-/// below k every figure is `None` and `suppressed` is true.
+/// below k every figure is `None` and `suppressed` is true. Where the rate is not published
+/// (`withheld` says why) `valid`, `satisfied`, `rate` and `interval` are `None`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RateRow {
     pub scope: Scope,
@@ -76,6 +111,7 @@ pub struct RateRow {
     /// Question text or dimension name.
     pub label: String,
     pub suppressed: bool,
+    pub withheld: Option<Withheld>,
     pub base: Option<u64>,
     /// Valid answers (不了解 excluded).
     pub valid: Option<u64>,
@@ -86,13 +122,14 @@ pub struct RateRow {
     pub interval: Option<Interval>,
 }
 
-/// One option's count, ready to show (`None` where the question's answers are below k).
+/// One option's count, ready to show (`None`, with the reason, where it is not published).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CountRow {
     pub question: String,
     pub text: String,
     pub option: String,
     pub count: Option<u64>,
+    pub withheld: Option<Withheld>,
 }
 
 impl FormTally {
@@ -120,6 +157,7 @@ impl FormTally {
                     text: q.text.clone(),
                     dimension: q.is_scored().then_some(q.dimension).flatten(),
                     options: counts,
+                    multiple: matches!(q.kind, Kind::Multiple { .. }),
                     answered: 0,
                     valid: 0,
                     satisfied: 0,
@@ -196,65 +234,101 @@ impl FormTally {
     /// The satisfaction rates: each scored question, each dimension, then all scored
     /// questions together. `frame` is the village's frame size for recipients (the
     /// finite-population step) and `None` for the panel; `k` the small-cell threshold.
+    ///
+    /// A question row whose rate is withheld withholds its dimension's row, and a withheld
+    /// dimension the 全部计分题 row: their valid and satisfied answers are sums, so the
+    /// others shown beside them would give the hidden one away by subtraction.
     pub fn rates(&self, frame: Option<u64>, k: u64) -> Vec<RateRow> {
+        let panel = self.audience == Audience::Panel;
         let mut rows = Vec::new();
+        let mut hidden_dims = std::collections::BTreeSet::new();
         for q in self.questions.iter().filter(|q| q.dimension.is_some()) {
             let interval = wilson(q.satisfied, q.valid, frame, Z95);
-            rows.push(rate_row(
+            let row = rate_row(
                 Scope::Question,
                 &q.id,
                 &q.text,
-                q.answered,
-                q.valid,
-                q.satisfied,
+                (q.answered, q.valid, q.satisfied),
                 interval,
                 k,
-            ));
+                panel,
+            );
+            if row.withheld.is_some() {
+                hidden_dims.extend(q.dimension);
+            }
+            rows.push(row);
         }
         let pooled = |acc: &RateAcc| {
             let p = (acc.valid > 0).then(|| acc.satisfied as f64 / acc.valid as f64);
             p.and_then(|p| wilson_rate(p, acc.respondents, frame, Z95))
         };
+        let mut any_dim_hidden = false;
         for (dim, acc) in &self.dimensions {
-            rows.push(rate_row(
+            let mut row = rate_row(
                 Scope::Dimension,
                 &dim.key(),
                 dim.label_zh(),
-                acc.respondents,
-                acc.valid,
-                acc.satisfied,
+                (acc.respondents, acc.valid, acc.satisfied),
                 pooled(acc),
                 k,
-            ));
+                panel,
+            );
+            if row.withheld.is_none() && hidden_dims.contains(dim) {
+                row.withhold(Withheld::Complementary);
+            }
+            any_dim_hidden |= row.withheld.is_some();
+            rows.push(row);
         }
-        rows.push(rate_row(
+        let mut all = rate_row(
             Scope::All,
             "all",
             Scope::All.label_zh(),
-            self.all.respondents,
-            self.all.valid,
-            self.all.satisfied,
+            (self.all.respondents, self.all.valid, self.all.satisfied),
             pooled(&self.all),
             k,
-        ));
+            panel,
+        );
+        if all.withheld.is_none() && any_dim_hidden {
+            all.withhold(Withheld::Complementary);
+        }
+        rows.push(all);
         rows
     }
 
     /// Every option's count, question by question (including 不了解 and the multiple-choice
-    /// questions), suppressed where the question has fewer than k answers, or, for a scored
-    /// question, fewer than k valid ones.
+    /// questions). A question's counts are withheld where it has fewer than k answers; for a
+    /// scored question, wherever its rate is withheld (the counts would give the rate away);
+    /// for the panel, where fewer than k answers differ from the most common option (for a
+    /// multiple-choice question: from any option's choice).
     pub fn counts(&self, k: u64) -> Vec<CountRow> {
+        let withheld_rates: BTreeMap<&str, Withheld> = self
+            .rates(None, k)
+            .into_iter()
+            .filter(|r| r.scope == Scope::Question)
+            .filter_map(|r| {
+                let w = r.withheld?;
+                let q = self.questions.iter().find(|q| q.id == r.key)?;
+                Some((q.id.as_str(), w))
+            })
+            .collect();
         let mut rows = Vec::new();
         for q in &self.questions {
+            let withheld = if q.answered < k || q.answered == 0 {
+                Some(Withheld::FewAnswers)
+            } else if let Some(w) = withheld_rates.get(q.id.as_str()) {
+                Some(*w)
+            } else if self.audience == Audience::Panel && q.too_unanimous(k) {
+                Some(Withheld::Agreement)
+            } else {
+                None
+            };
             for (_, label, count) in &q.options {
                 rows.push(CountRow {
                     question: q.id.clone(),
                     text: q.text.clone(),
                     option: label.clone(),
-                    // A scored question's counts give its rate away (valid = answers −
-                    // 不了解), so they need k valid answers too.
-                    count: (q.answered >= k && (q.dimension.is_none() || q.valid >= k))
-                        .then_some(*count),
+                    count: withheld.is_none().then_some(*count),
+                    withheld,
                 });
             }
         }
@@ -262,31 +336,62 @@ impl FormTally {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+impl QuestionAcc {
+    /// Fewer than k answers differ from the most common option. In a multiple-choice
+    /// question each option is a yes or a no of its own, so any option counts.
+    fn too_unanimous(&self, k: u64) -> bool {
+        if self.multiple {
+            self.options
+                .iter()
+                .any(|o| o.2.min(self.answered.saturating_sub(o.2)) < k)
+        } else {
+            let most = self.options.iter().map(|o| o.2).max().unwrap_or(0);
+            self.answered.saturating_sub(most) < k
+        }
+    }
+}
+
+impl RateRow {
+    fn withhold(&mut self, why: Withheld) {
+        self.withheld = Some(why);
+        self.valid = None;
+        self.satisfied = None;
+        self.rate = None;
+        self.interval = None;
+    }
+}
+
+/// A row from its (base, valid, satisfied): the base hidden below k, the rate below k valid
+/// answers, and, for the panel, where fewer than k answers differ from the rest.
 fn rate_row(
     scope: Scope,
     key: &str,
     label: &str,
-    base: u64,
-    valid: u64,
-    satisfied: u64,
+    (base, valid, satisfied): (u64, u64, u64),
     interval: Option<Interval>,
     k: u64,
+    panel: bool,
 ) -> RateRow {
     let shown = base >= k && base > 0;
-    let rate_shown = shown && valid >= k && valid > 0;
-    RateRow {
+    let mut row = RateRow {
         scope,
         key: key.to_string(),
         label: label.to_string(),
         suppressed: !shown,
+        withheld: None,
         base: shown.then_some(base),
-        // Valid and satisfied below k would give the hidden rate away.
-        valid: rate_shown.then_some(valid),
-        satisfied: rate_shown.then_some(satisfied),
-        rate: rate_shown.then(|| satisfied as f64 / valid as f64),
-        interval: if rate_shown { interval } else { None },
+        valid: Some(valid),
+        satisfied: Some(satisfied),
+        rate: (valid > 0).then(|| satisfied as f64 / valid as f64),
+        interval,
+    };
+    // Valid and satisfied below k would give the hidden rate away.
+    if !shown || valid < k || valid == 0 {
+        row.withhold(Withheld::FewAnswers);
+    } else if panel && satisfied.min(valid - satisfied) < k {
+        row.withhold(Withheld::Agreement);
     }
+    row
 }
 
 /// The town-wide rates: for each row key, the villages' rates combined by the stratified
@@ -294,27 +399,31 @@ fn rate_row(
 /// pooling raw answers. `villages` holds each village's frame size and its tally; with
 /// `fpc` (recipients) the finite-population factor enters the variance.
 ///
-/// Only villages whose own figure is shown (at least k valid answers) enter a town row:
-/// otherwise the town's sums minus the shown villages would reveal a suppressed one.
-/// `excluded` counts the villages left out for that reason (villages without any answer
-/// are not counted). The row's counts are the sums over the villages it includes.
+/// Only villages whose own rate for that row is published enter a town row: otherwise the
+/// town's sums minus the published villages would reveal a withheld one. `excluded` counts
+/// the villages left out for that reason (villages without any answer are not counted).
+/// The row's counts are the sums over the villages it includes.
 pub fn town_rates(villages: &[(u64, &FormTally)], fpc: bool, k: u64) -> Vec<TownRow> {
     let Some((_, first)) = villages.first() else {
         return Vec::new();
     };
+    let published: Vec<Vec<RateRow>> = villages.iter().map(|(_, t)| t.rates(None, k)).collect();
     let template = first.rates(None, 0);
     let mut rows = Vec::new();
     for t in template {
         let mut strata = Vec::new();
         let (mut base, mut valid, mut satisfied, mut excluded, mut included) = (0, 0, 0, 0, 0);
-        for (frame, tally) in villages {
+        for ((frame, tally), shown) in villages.iter().zip(&published) {
             let Some(raw) = tally.raw(t.scope, &t.key) else {
                 continue;
             };
             if raw.0 == 0 {
                 continue;
             }
-            if raw.0 < k || raw.1 < k || raw.1 == 0 {
+            let published = shown
+                .iter()
+                .any(|r| r.scope == t.scope && r.key == t.key && r.withheld.is_none());
+            if !published {
                 excluded += 1;
                 continue;
             }
@@ -343,6 +452,7 @@ pub fn town_rates(villages: &[(u64, &FormTally)], fpc: bool, k: u64) -> Vec<Town
                 key: t.key,
                 label: t.label,
                 suppressed: !shown,
+                withheld: (!shown).then_some(Withheld::FewAnswers),
                 base: shown.then_some(base),
                 valid: shown.then_some(valid),
                 satisfied: shown.then_some(satisfied),
@@ -544,5 +654,106 @@ mod tests {
         // town's sums minus the others.
         assert_eq!(attitude.rate.base, Some(20));
         assert_eq!((attitude.villages, attitude.excluded), (2, 1));
+    }
+
+    #[test]
+    fn a_hidden_question_hides_its_dimension_and_the_all_row_and_leaves_the_town() {
+        let forms = builtin().unwrap();
+        // fairness: 4 valid of 6 (two 不了解), hidden; style pools fairness with
+        // no_kickbacks, so style minus no_kickbacks would give fairness away.
+        let people = [
+            ("满意", "满意"),
+            ("满意", "满意"),
+            ("满意", "满意"),
+            ("满意", "不满意"),
+            ("满意", "dont_know"),
+            ("满意", "dont_know"),
+        ];
+        let t = tally(&forms, &people);
+        let rows = t.rates(None, 5);
+        let row = |key: &str| rows.iter().find(|r| r.key == key).unwrap();
+        assert_eq!(row("fairness").withheld, Some(Withheld::FewAnswers));
+        assert_eq!(row("no_kickbacks").rate, Some(1.0));
+        let style = row("style");
+        assert_eq!(style.withheld, Some(Withheld::Complementary));
+        assert_eq!(
+            (style.valid, style.satisfied, style.rate),
+            (None, None, None)
+        );
+        assert_eq!(row("all").withheld, Some(Withheld::Complementary));
+        // A dimension without the hidden question stays.
+        assert!(
+            rows.iter()
+                .any(|r| r.scope == Scope::Dimension && r.withheld.is_none())
+        );
+        let other = tally(&forms, &[("满意", "满意"); 10]);
+        let town = town_rates(&[(100, &t), (100, &other)], true, 5);
+        let style = town.iter().find(|r| r.rate.key == "style").unwrap();
+        assert_eq!((style.villages, style.excluded), (1, 1));
+        assert_eq!(style.rate.valid, Some(20));
+    }
+
+    fn panel_tally(forms: &FormSet, ratings: &[&str]) -> FormTally {
+        let mut t = FormTally::new(&forms.panel);
+        let scoring = forms.scheme.scoring(&forms.panel.id);
+        for value in ratings {
+            let fields: Vec<(String, String)> = forms
+                .panel
+                .questions
+                .iter()
+                .filter(|q| q.is_scored())
+                .map(|q| (q.id.clone(), value.to_string()))
+                .collect();
+            let a = crate::forms::parse_answers(&forms.panel, &fields).unwrap();
+            let score = a.score(&forms.panel, &forms.scheme);
+            t.add(&a, scoring, score);
+        }
+        t
+    }
+
+    #[test]
+    fn a_panel_figure_is_hidden_when_fewer_than_k_answers_differ() {
+        let forms = builtin().unwrap();
+        // Six members all 好: every figure would say how each one rated the village.
+        let t = panel_tally(&forms, &["好"; 6]);
+        for row in t.rates(None, 5) {
+            assert!(row.withheld.is_some() && row.rate.is_none(), "{row:?}");
+            assert_eq!(row.base, Some(6));
+        }
+        assert!(
+            t.counts(5)
+                .iter()
+                .all(|c| c.withheld == Some(Withheld::Agreement))
+        );
+        // Five 好 and five 差 on every question: five differ from either side, shown.
+        let split = panel_tally(
+            &forms,
+            &["好", "好", "好", "好", "好", "差", "差", "差", "差", "差"],
+        );
+        let rows = split.rates(None, 5);
+        assert!(rows.iter().all(|r| r.withheld.is_none()), "{rows:?}");
+        assert!(split.counts(5).iter().all(|c| c.count.is_some()));
+        // Nine against one: the one who differs is fewer than k, hidden.
+        let nine = panel_tally(
+            &forms,
+            &["好", "好", "好", "好", "好", "好", "好", "好", "好", "差"],
+        );
+        // (The 全部计分题 row pools 60 answers, 6 of them 差, but holds the hidden rows.)
+        for row in nine.rates(None, 5) {
+            let why = if row.scope == Scope::All {
+                Withheld::Complementary
+            } else {
+                Withheld::Agreement
+            };
+            assert_eq!(row.withheld, Some(why), "{row:?}");
+        }
+        // The recipients are an anonymous sample: the same agreement is published.
+        let recipients = tally(&forms, &[("满意", "满意"); 10]);
+        assert!(
+            recipients
+                .rates(None, 5)
+                .iter()
+                .all(|r| r.withheld.is_none())
+        );
     }
 }
