@@ -26,7 +26,7 @@ pub struct Entry {
     pub id: i64,
     /// Unix time.
     pub at: i64,
-    /// Who: `account:<id>:<username>`, `cli`, `anonymous`, or `system`.
+    /// Who: `account:<id>`, `cli`, `anonymous`, or `system`.
     pub actor: String,
     /// What, e.g. `roster.receipt`, `draw`, `login.failure`.
     pub event: String,

@@ -423,10 +423,34 @@ async fn only_the_surveyor_sees_the_sample_and_the_village_sees_nothing_drawn() 
         .await
         .unwrap()[0]
         .clone();
-    // The surveyor sees full numbers with tel: links.
+    // The surveyor sees full numbers with tel: links: the sample and as many reserves, a
+    // reserve without its name, never the rest of the roster.
+    let ranked = app.db.strata(id, None).await.unwrap();
     let (s, page) = get_text(&sv, &format!("{base}/surveyor/campaigns/{id}/villages/V1")).await;
     assert_eq!(s, 200);
-    assert!(page.contains(&format!("tel:{phone}")));
+    let v1 = ranked.iter().find(|s| s.code == "V1").unwrap();
+    for (rank, phone, _) in v1.ranks() {
+        let listed = rank <= 2 * v1.size;
+        assert_eq!(
+            page.contains(&format!("tel:{phone}")),
+            listed,
+            "rank {rank}"
+        );
+    }
+    let (_, sample) = get_text(&sv, &format!("{base}/surveyor/campaigns/{id}/sample.csv")).await;
+    let rows: Vec<Vec<&str>> = sample
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    for s in &ranked {
+        let listed = rows.iter().filter(|r| r[0] == s.code).count() as i64;
+        assert_eq!(listed, (2 * s.size).min(s.population), "{}", s.code);
+    }
+    for r in &rows {
+        let named = !r[4].is_empty();
+        assert_eq!(named, r[0] == "V2" && r[3] == "primary", "{r:?}");
+    }
     // The commission: the record and counts, never the list.
     for path in [
         format!("/surveyor/campaigns/{id}/villages/V1"),

@@ -77,6 +77,17 @@ impl Db {
         }
     }
 
+    /// The newest entries about accounts (`account.*`: created, password reset, disabled,
+    /// enabled), newest first.
+    pub async fn account_audit(&self, limit: i64) -> Result<Vec<Entry>, DbError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audit_log WHERE event LIKE 'account.%' ORDER BY id DESC LIMIT $1"
+        );
+        Ok(
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(limit).fetch_all(p).await)?,
+        )
+    }
+
     /// The newest entries, newest first.
     pub async fn recent_audit(&self, limit: i64) -> Result<Vec<Entry>, DbError> {
         let sql = format!("SELECT {COLUMNS} FROM audit_log ORDER BY id DESC LIMIT $1");

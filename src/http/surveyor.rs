@@ -1,6 +1,10 @@
 //! The surveyor's pages (第三方): the seed (commit before the freeze, reveal after), and
-//! after the draw the ranked lists with full phone numbers — this role alone sees them —
-//! plus the frozen rosters, so the third party can verify the draw with `minyi verify`.
+//! after the draw what it needs of the ranked lists with full phone numbers — this role
+//! alone sees them: the released cases and the reserve that could still be needed, never
+//! the whole roster with names — plus the frozen rosters as bare phones, so the third party
+//! can verify the draw with `minyi verify`. Its home page shows every change an
+//! administrator made to surveyor accounts, so the third party learns if someone else
+//! took its seat.
 
 use super::auth::CurrentUser;
 use super::draw::{csv_download, describe_rule, flash};
@@ -14,7 +18,7 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, Response};
 use axum::routing::get;
-use minijinja::context;
+use minijinja::{Value, context};
 use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
@@ -52,11 +56,69 @@ async fn surveyor_home(
             context! { id => c.id, name => c.name, year => c.year, state_label => label }
         })
         .collect();
+    let notices = account_notices(&state, &user).await?;
     Ok(views::page(
         &user,
         "surveyor_home.html",
-        context! { campaigns },
+        context! { campaigns, notices },
     ))
+}
+
+/// What administrators did to surveyor accounts, newest first, as sentences: a reset
+/// password or a second surveyor account is how the commission could take the third
+/// party's seat, so the third party sees each one.
+async fn account_notices(state: &AppState, user: &CurrentUser) -> Result<Vec<Value>, AppError> {
+    let accounts = state.db.list_accounts().await?;
+    let names: std::collections::HashMap<i64, &str> = accounts
+        .iter()
+        .map(|a| (a.id, a.username.as_str()))
+        .collect();
+    let surveyors: std::collections::HashMap<i64, &str> = accounts
+        .iter()
+        .filter(|a| a.role == Role::Surveyor.as_str())
+        .map(|a| (a.id, a.username.as_str()))
+        .collect();
+    let mut notices = Vec::new();
+    for e in state.db.account_audit(500).await? {
+        let details: serde_json::Value = serde_json::from_str(&e.details).unwrap_or_default();
+        let account = details["account"].as_i64();
+        let created_surveyor =
+            e.event == "account.create" && details["role"] == Role::Surveyor.as_str();
+        let Some(account) = account.filter(|a| created_surveyor || surveyors.contains_key(a))
+        else {
+            continue;
+        };
+        let who = if account == user.account_id {
+            "您的账号".to_string()
+        } else {
+            let name = surveyors
+                .get(&account)
+                .copied()
+                .or_else(|| details["username"].as_str())
+                .unwrap_or_default();
+            format!("调查员账号 {name} ")
+        };
+        let what = match e.event.as_str() {
+            "account.create" => "新建",
+            "account.reset" => "重置密码",
+            "account.disable" => "停用",
+            "account.enable" => "启用",
+            _ => continue,
+        };
+        // The actor is `account:<id>`, or `cli` for the command line.
+        let by = match e.actor.strip_prefix("account:") {
+            Some(id) => {
+                let name = id.parse().ok().and_then(|id: i64| names.get(&id).copied());
+                format!("管理员 {} ", name.unwrap_or(id))
+            }
+            None => "命令行".to_string(),
+        };
+        notices.push(context! {
+            text => format!("{who}于 {} 被{by}{what}", local_time(e.at)),
+            mine => account == user.account_id,
+        });
+    }
+    Ok(notices)
 }
 
 #[derive(Deserialize, Default)]
@@ -99,6 +161,84 @@ async fn show_campaign(
     ))
 }
 
+/// One line of what the surveyor is given of a village's ranked list.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Listed {
+    pub rank: i64,
+    pub phone: String,
+    /// Within the sample size (else a reserve).
+    pub primary: bool,
+    /// Released as a case (to be called now).
+    pub released: bool,
+    /// Only for released cases, and for the primary ranks before fieldwork: a reserve not
+    /// yet needed is a phone number to call later, not a person to know about.
+    pub name: Option<String>,
+}
+
+/// What of a village's ranked list the surveyor needs, and nothing more: the released
+/// cases, then the reserve the replacement rule could still need — the next ranks after the
+/// last released one, one for each case neither completed nor already replaced (none once
+/// the village has its completes). Before fieldwork: the primary ranks and as many reserves.
+/// `names` holds the roster's names by phone (only looked up for the ranks listed).
+pub fn least_list(
+    stratum: &crate::db::StratumRow,
+    cases: &[crate::db::CaseRow],
+    names: &std::collections::HashMap<String, String>,
+) -> Vec<Listed> {
+    let ranked: Vec<(i64, &str, bool)> = stratum.ranks().collect();
+    let at = |rank: i64| ranked.get(usize::try_from(rank - 1).ok()?).copied();
+    let mut out = Vec::new();
+    let (last, reserve) = if cases.is_empty() {
+        for (rank, phone, primary) in ranked.iter().take_while(|r| r.2) {
+            out.push(Listed {
+                rank: *rank,
+                phone: phone.to_string(),
+                primary: *primary,
+                released: false,
+                name: names.get(*phone).cloned(),
+            });
+        }
+        (stratum.size, stratum.size)
+    } else {
+        for c in cases {
+            out.push(Listed {
+                rank: c.rank,
+                phone: c.phone.clone(),
+                primary: c.rank <= stratum.size,
+                released: true,
+                name: c.name.clone(),
+            });
+        }
+        let completes = cases.iter().filter(|c| c.status == "completed").count() as i64;
+        let unresolved = cases
+            .iter()
+            .filter(|c| c.status != "completed" && c.replaced_at.is_none())
+            .count() as i64;
+        let last = cases.iter().map(|c| c.rank).max().unwrap_or(0);
+        (
+            last,
+            if completes >= stratum.size {
+                0
+            } else {
+                unresolved
+            },
+        )
+    };
+    for rank in last + 1..=last + reserve {
+        let Some((rank, phone, primary)) = at(rank) else {
+            break;
+        };
+        out.push(Listed {
+            rank,
+            phone: phone.to_string(),
+            primary,
+            released: false,
+            name: None,
+        });
+    }
+    out
+}
+
 async fn show_ranked_list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -113,24 +253,40 @@ async fn show_ranked_list(
         .await?
         .pop()
         .ok_or(AppError::NotFound)?;
-    let names = state.db.roster_names(id, village.id).await?;
-    let ranks: Vec<_> = stratum
-        .ranks()
-        .map(|(rank, phone, primary)| {
-            context! { rank, phone, primary, name => names.get(phone).cloned().unwrap_or_default() }
-        })
-        .collect();
+    let ranks = surveyor_list(&state, id, &stratum).await?;
     Ok(views::page(
         &user,
         "surveyor_village.html",
         context! {
-            campaign => ser(&campaign), village => ser(&village), ranks,
+            campaign => ser(&campaign), village => ser(&village), ranks => ser(&ranks),
             population => stratum.population, size => stratum.size, list_sha256 => stratum.list_sha256,
         },
     ))
 }
 
-/// All ranked lists: `village,rank,phone,selection,name` (the offline draw's columns, plus names).
+/// [`least_list`] of one village, read from the database.
+async fn surveyor_list(
+    state: &AppState,
+    campaign_id: i64,
+    stratum: &crate::db::StratumRow,
+) -> Result<Vec<Listed>, AppError> {
+    let cases = state
+        .db
+        .cases(campaign_id, Some(stratum.village_id))
+        .await?;
+    let names = if cases.is_empty() {
+        state
+            .db
+            .roster_names(campaign_id, stratum.village_id)
+            .await?
+    } else {
+        Default::default()
+    };
+    Ok(least_list(stratum, &cases, &names))
+}
+
+/// The surveyor's lists (see [`least_list`]): `village,rank,phone,selection,name`, the
+/// offline draw's columns plus names; `selection` is `primary` or `reserve`.
 async fn download_sample(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -140,14 +296,13 @@ async fn download_sample(
     state.db.campaign(id).await?;
     let mut rows = Vec::new();
     for s in state.db.strata(id, None).await? {
-        let names = state.db.roster_names(id, s.village_id).await?;
-        for (rank, phone, primary) in s.ranks() {
+        for l in surveyor_list(&state, id, &s).await? {
             rows.push([
                 s.code.clone(),
-                rank.to_string(),
-                phone.to_string(),
-                if primary { "primary" } else { "reserve" }.to_string(),
-                names.get(phone).cloned().unwrap_or_default(),
+                l.rank.to_string(),
+                l.phone,
+                if l.primary { "primary" } else { "reserve" }.to_string(),
+                l.name.unwrap_or_default(),
             ]);
         }
     }
@@ -178,4 +333,89 @@ async fn download_frozen_roster(
         &format!("{}.csv", village.code),
         text.into_bytes(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{CaseRow, StratumRow};
+    use std::collections::HashMap;
+
+    /// A village of 20 people, sample size 5.
+    fn stratum() -> StratumRow {
+        StratumRow {
+            village_id: 1,
+            code: "V1".into(),
+            name: "一村".into(),
+            population: 20,
+            size: 5,
+            fingerprint: String::new(),
+            list_sha256: String::new(),
+            ranked: (1..=20).map(|i| format!("1380000{i:04}\n")).collect(),
+        }
+    }
+
+    fn case(rank: i64, status: &str, replaced: bool) -> CaseRow {
+        CaseRow {
+            id: rank,
+            campaign_id: 1,
+            village_id: 1,
+            village_code: "V1".into(),
+            village_name: "一村".into(),
+            rank,
+            phone: format!("1380000{rank:04}"),
+            name: Some(format!("居民{rank}")),
+            released_at: 0,
+            release_reason: String::new(),
+            status: status.into(),
+            disposition: None,
+            replaced_at: replaced.then_some(1),
+            attempts: 0,
+            last_attempt_at: None,
+            next_callback_at: None,
+            link_sent: false,
+            link_used: false,
+        }
+    }
+
+    fn ranks(list: &[Listed]) -> Vec<i64> {
+        list.iter().map(|l| l.rank).collect()
+    }
+
+    #[test]
+    fn before_fieldwork_the_sample_and_as_many_reserves_without_names() {
+        let names: HashMap<String, String> = (1..=20)
+            .map(|i| (format!("1380000{i:04}"), format!("居民{i}")))
+            .collect();
+        let list = least_list(&stratum(), &[], &names);
+        assert_eq!(ranks(&list), (1..=10).collect::<Vec<_>>());
+        assert!(list[..5].iter().all(|l| l.primary && l.name.is_some()));
+        assert!(list[5..].iter().all(|l| !l.primary && l.name.is_none()));
+    }
+
+    #[test]
+    fn in_fieldwork_the_released_cases_and_one_reserve_per_unresolved_case() {
+        // Ranks 1–5 released; 2 completed; 3 replaced by 6; 1, 4, 5, 6 still open.
+        let cases = [
+            case(1, "open", false),
+            case(2, "completed", false),
+            case(3, "refused", true),
+            case(4, "open", false),
+            case(5, "open", false),
+            case(6, "open", false),
+        ];
+        let list = least_list(&stratum(), &cases, &HashMap::new());
+        assert_eq!(ranks(&list), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        assert!(list[..6].iter().all(|l| l.released && l.name.is_some()));
+        assert!(list[6..].iter().all(|l| !l.released && l.name.is_none()));
+        // Every case done: no reserve at all.
+        let done: Vec<CaseRow> = (1..=5).map(|r| case(r, "completed", false)).collect();
+        assert_eq!(
+            ranks(&least_list(&stratum(), &done, &HashMap::new())),
+            [1, 2, 3, 4, 5]
+        );
+        // The reserve ends with the list.
+        let late: Vec<CaseRow> = (1..=19).map(|r| case(r, "open", r < 15)).collect();
+        assert_eq!(least_list(&stratum(), &late, &HashMap::new()).len(), 20);
+    }
 }
