@@ -50,11 +50,28 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// Make an existing file private (the umask may have narrowed the mode at creation, never
 /// widened it, but a file made by an older version may be readable by others). Nothing
 /// happens if it does not exist.
+///
+/// It works on the path and never opens the file: closing any descriptor of a file drops
+/// every POSIX lock the process holds on it, and SQLite's locks on an open database and its
+/// `-shm` would go with it (another process could then truncate the shared memory under
+/// this one's feet).
 pub fn restrict(path: &Path) -> io::Result<()> {
-    match File::open(path) {
-        Ok(file) => restrict_file(&file),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e),
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.permissions().mode() & 0o777 != PRIVATE_MODE => {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(PRIVATE_MODE))
+            }
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        Ok(())
     }
 }
 

@@ -375,3 +375,75 @@ fn forms_check_passes_the_shipped_files_and_names_file_and_line_of_a_problem() {
     assert!(err.contains(&format!("recipients.toml:{second}:")), "{err}");
     assert!(err.contains("attitude"), "{err}");
 }
+
+/// The POSIX locks this process holds, as the inodes of the locked files (Linux).
+#[cfg(target_os = "linux")]
+fn locked_inodes() -> Vec<u64> {
+    let pid = std::process::id().to_string();
+    std::fs::read_to_string("/proc/locks")
+        .unwrap()
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            // "1: POSIX  ADVISORY  READ 23876 fe:00:10010722 128 128"
+            (fields.get(1) == Some(&"POSIX") && fields.get(4) == Some(&pid.as_str()))
+                .then(|| fields.get(5)?.rsplit(':').next()?.parse().ok())
+                .flatten()
+        })
+        .collect()
+}
+
+/// A second process on the same SQLite database (a `minyi` command while the server runs)
+/// must find the first one's locks in place. Opening and closing any descriptor of a file
+/// drops every POSIX lock the process holds on it: had the server done that to its database
+/// or `-shm` (say, to narrow their modes), a second process would take the database as its
+/// own, truncate the shared memory under the first (SIGBUS) and, on the way out, checkpoint
+/// and delete the write-ahead log the first is still writing to.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_command_beside_a_running_server_leaves_its_database_alone() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("minyi.db");
+    let url = format!("sqlite://{}", path.display());
+    let db = minyi::db::Db::connect(&url).await.unwrap();
+    db.migrate().await.unwrap();
+    let minyi::db::Db::Sqlite(s) = &db else {
+        unreachable!()
+    };
+    sqlx::query("INSERT INTO villages (code, name, created_at) VALUES ('V1', '一村', 0)")
+        .execute(&s.write)
+        .await
+        .unwrap();
+    let inode = |suffix: &str| {
+        std::fs::metadata(dir.path().join(format!("minyi.db{suffix}")))
+            .unwrap()
+            .ino()
+    };
+    let held = locked_inodes();
+    assert!(
+        held.contains(&inode("")) && held.contains(&inode("-shm")),
+        "SQLite's locks on the database ({}) and its -shm ({}) are held: {held:?}",
+        inode(""),
+        inode("-shm")
+    );
+    let out = minyi()
+        .args(["audit", "verify", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.path().join("minyi.db-wal").exists());
+    sqlx::query("INSERT INTO villages (code, name, created_at) VALUES ('V2', '二村', 0)")
+        .execute(&s.write)
+        .await
+        .unwrap();
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM villages")
+        .fetch_one(&s.read)
+        .await
+        .unwrap();
+    assert_eq!(count, 2);
+}

@@ -54,10 +54,6 @@ fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     url.strip_prefix("sqlite://").map(std::path::PathBuf::from)
 }
 
-fn read_or_empty(path: &std::path::Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_default()
-}
-
 fn occurrences(haystack: &[u8], needle: &str) -> usize {
     haystack
         .windows(needle.len())
@@ -254,13 +250,13 @@ async fn answers_submitted_one_at_a_time_cannot_be_paired_with_their_cases() {
             // The WAL was truncated after the last batch; only answers still waiting may be
             // there (submitted after it).
             let clean = eventually(10, || async {
-                let bytes = read_or_empty(&wal);
+                let bytes = file_bytes(&wal);
                 mixed.iter().all(|m| occurrences(&bytes, &marker(*m)) == 0)
             })
             .await;
             assert!(clean, "the WAL still holds mixed answers");
             // The pool's copy of each mixed answer was zeroed: the file holds it once.
-            let bytes = read_or_empty(&file);
+            let bytes = file_bytes(&file);
             for m in &mixed {
                 assert_eq!(
                     occurrences(&bytes, &marker(*m)),
@@ -319,7 +315,7 @@ async fn answers_submitted_one_at_a_time_cannot_be_paired_with_their_cases() {
             let file = sqlite_file(&url).unwrap();
             let mut wal = file.into_os_string();
             wal.push("-wal");
-            let bytes = read_or_empty(std::path::Path::new(&wal));
+            let bytes = file_bytes(std::path::Path::new(&wal));
             for i in 0..VILLAGES * PER_VILLAGE {
                 assert_eq!(occurrences(&bytes, &marker(i)), 0, "answer {i} in the WAL");
             }

@@ -165,6 +165,16 @@ impl Db {
                     )
                 })?;
         }
+        // A database made by an older version, or copied in, may be readable by others.
+        // Narrowed by path before the pools open; SQLite gives the -wal and -shm it creates
+        // the database's mode.
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = path.clone().into_os_string();
+            name.push(suffix);
+            if let Err(e) = crate::files::restrict(std::path::Path::new(&name)) {
+                tracing::warn!(error = %e, file = ?name, "could not make the database file readable by its owner only");
+            }
+        }
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(60))
@@ -175,14 +185,6 @@ impl Db {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;
-        // A database made by an older version, or copied in, may be readable by others.
-        for suffix in ["", "-wal", "-shm"] {
-            let mut name = path.clone().into_os_string();
-            name.push(suffix);
-            if let Err(e) = crate::files::restrict(std::path::Path::new(&name)) {
-                tracing::warn!(error = %e, file = ?name, "could not make the database file readable by its owner only");
-            }
-        }
         Ok(Db::Sqlite(SqliteDb { read, write }))
     }
 

@@ -838,14 +838,27 @@ pub async fn raw_pages(db: &Db, relations: &[String]) -> Vec<u8> {
     out
 }
 
+/// A file's bytes (empty if it does not exist), read by a child process: opening and closing
+/// a database file in this process would drop the POSIX locks its open SQLite connections
+/// hold, and another process could then take the database for its own.
+pub fn file_bytes(path: &std::path::Path) -> Vec<u8> {
+    let out = std::process::Command::new("cat")
+        .arg(path)
+        .stderr(std::process::Stdio::null())
+        .output()
+        .expect("cat runs");
+    out.stdout
+}
+
 /// Every byte the database keeps: the SQLite file and its `-wal`, or every page of every
 /// table, index and TOAST table of the PostgreSQL database's own schema.
 pub async fn stored_bytes(db: &Db, database_url: &str) -> Vec<u8> {
     match db {
         Db::Sqlite(_) => {
             let file = database_url.strip_prefix("sqlite://").expect("sqlite URL");
-            let mut bytes = std::fs::read(file).expect("database file");
-            bytes.extend(std::fs::read(format!("{file}-wal")).unwrap_or_default());
+            let mut bytes = file_bytes(std::path::Path::new(file));
+            assert!(!bytes.is_empty(), "{file} is read");
+            bytes.extend(file_bytes(std::path::Path::new(&format!("{file}-wal"))));
             bytes
         }
         Db::Postgres(p) => {
