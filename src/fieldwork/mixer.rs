@@ -8,6 +8,7 @@
 use crate::db::{Db, Waiting};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::Notify;
 
@@ -17,22 +18,42 @@ const SWEEP: Duration = Duration::from_secs(5);
 /// per second rather than one per submit.
 const MIN_GAP: Duration = Duration::from_secs(1);
 
+/// The fewest answers moved together, whatever the scheme's k: with k = 1 (small cells
+/// shown) an answer would otherwise be stored alone, in the order it came.
+pub const MIX_FLOOR: u64 = 5;
+
 /// A handle to the mixing task. Cheap to clone.
 #[derive(Clone, Debug)]
-pub struct Mixer(Arc<Notify>);
+pub struct Mixer(Arc<Shared>);
+
+#[derive(Debug)]
+struct Shared {
+    wake: Notify,
+    /// A close (or a crash before this start) may have left traces of the responses'
+    /// order behind: erase them, pool and responses, until that succeeds.
+    erase_all: AtomicBool,
+}
 
 impl Mixer {
     /// Start the mixing task on the current Tokio runtime.
     pub fn start(db: Db) -> Self {
-        let notify = Arc::new(Notify::new());
-        let wake = notify.clone();
+        let shared = Arc::new(Shared {
+            wake: Notify::new(),
+            erase_all: AtomicBool::new(true),
+        });
+        let task = shared.clone();
         tokio::spawn(async move {
             let mut ks: HashMap<i64, u64> = HashMap::new();
             // Traces of a batch that could not be erased yet (a busy WAL), retried.
             let mut unerased = false;
             loop {
+                if task.erase_all.swap(false, Ordering::SeqCst)
+                    && !db.erase_mixing_traces(true).await
+                {
+                    task.erase_all.store(true, Ordering::SeqCst);
+                }
                 tokio::select! {
-                    _ = wake.notified() => {}
+                    _ = task.wake.notified() => {}
                     _ = tokio::time::sleep(SWEEP) => {}
                 }
                 let started = std::time::Instant::now();
@@ -54,31 +75,33 @@ impl Mixer {
                 tokio::time::sleep(MIN_GAP).await;
             }
         });
-        Mixer(notify)
+        Mixer(shared)
     }
 
     /// Tell the mixer an answer joined the pool.
     pub fn poke(&self) {
-        self.0.notify_one();
+        self.0.wake.notify_one();
+    }
+
+    /// Tell the mixer a campaign was closed: if the close could not erase its traces (a
+    /// busy reader), the mixer keeps trying.
+    pub fn closed(&self) {
+        self.0.erase_all.store(true, Ordering::SeqCst);
+        self.0.wake.notify_one();
     }
 }
 
-/// The groups that are due: (campaign, village, questionnaire, k) for every group of a
-/// campaign in fieldwork with at least k answers waiting. Pure, for tests.
+/// The groups that are due: (campaign, village, questionnaire, least) for every group of a
+/// campaign in fieldwork with at least `least` = max(k, [`MIX_FLOOR`]) answers waiting.
+/// Pure, for tests.
 pub fn due_groups(waiting: &[Waiting], k_of: &HashMap<i64, u64>) -> Vec<(i64, i64, String, u64)> {
     waiting
         .iter()
         .filter(|w| w.state == "fieldwork")
         .filter_map(|w| {
-            let k = *k_of.get(&w.campaign_id)?;
-            (u64::try_from(w.count).unwrap_or(0) >= k.max(1)).then(|| {
-                (
-                    w.campaign_id,
-                    w.village_id,
-                    w.questionnaire.clone(),
-                    k.max(1),
-                )
-            })
+            let least = k_of.get(&w.campaign_id)?.max(&MIX_FLOOR);
+            (u64::try_from(w.count).unwrap_or(0) >= *least)
+                .then(|| (w.campaign_id, w.village_id, w.questionnaire.clone(), *least))
         })
         .collect()
 }
@@ -95,8 +118,18 @@ pub async fn mix_due(db: &Db, ks: &mut HashMap<i64, u64>) -> anyhow::Result<u64>
         if w.state != "fieldwork" {
             finished.push(w.campaign_id);
         } else if let std::collections::hash_map::Entry::Vacant(slot) = ks.entry(w.campaign_id) {
-            let forms = crate::results::report::pinned_forms(db, w.campaign_id).await?;
-            slot.insert(u64::from(forms.scheme.k));
+            // One campaign's unreadable forms must not stop the mixing of the others: its
+            // answers wait (safe, and mixed at its close) and the error is logged each round.
+            match crate::results::report::pinned_forms(db, w.campaign_id).await {
+                Ok(forms) => {
+                    slot.insert(u64::from(forms.scheme.k));
+                }
+                Err(e) => tracing::warn!(
+                    campaign = w.campaign_id,
+                    error = format!("{e:#}"),
+                    "cannot read the campaign's pinned scheme; its answers wait in the pool"
+                ),
+            }
         }
     }
     finished.dedup();
@@ -105,8 +138,12 @@ pub async fn mix_due(db: &Db, ks: &mut HashMap<i64, u64>) -> anyhow::Result<u64>
             campaign,
             "answers waiting in a closed campaign: mixing them in"
         );
-        db.close_and_mix(campaign, false, crate::domain::now())
-            .await?;
+        if let Err(e) = db
+            .close_and_mix(campaign, false, crate::domain::now())
+            .await
+        {
+            tracing::warn!(campaign, error = %e, "could not mix a closed campaign's answers; retried");
+        }
     }
     let due = due_groups(&waiting, ks);
     if due.is_empty() {
@@ -131,20 +168,24 @@ mod tests {
 
     #[test]
     fn a_village_is_mixed_only_with_at_least_k_answers_waiting() {
-        let ks = HashMap::from([(1, 5), (2, 3)]);
+        let ks = HashMap::from([(1, 5), (2, 7), (5, 1)]);
         let waiting = [
             w(1, "fieldwork", 10, 4),
             w(1, "fieldwork", 11, 5),
-            w(2, "fieldwork", 20, 3),
+            w(2, "fieldwork", 20, 6),
+            w(2, "fieldwork", 21, 7),
             w(3, "fieldwork", 30, 50), // k unknown: left waiting
             w(4, "closed", 40, 50),    // finished by close_and_mix, not here
+            w(5, "fieldwork", 50, 4),  // k = 1, but never fewer than MIX_FLOOR together
+            w(5, "fieldwork", 51, 5),
         ];
         let due = due_groups(&waiting, &ks);
         assert_eq!(
             due,
             vec![
                 (1, 11, "recipients".into(), 5),
-                (2, 20, "recipients".into(), 3)
+                (2, 21, "recipients".into(), 7),
+                (5, 51, "recipients".into(), 5)
             ]
         );
     }

@@ -655,6 +655,7 @@ async fn close_fieldwork(
     if !state.db.close_fieldwork(id).await? {
         return Ok(Redirect::to(&format!("/admin/campaigns/{id}?e=not_fieldwork")).into_response());
     }
+    state.mixer.closed();
     tracing::info!(campaign = id, by = user.account_id, "fieldwork closed");
     super::audit(
         &state,
