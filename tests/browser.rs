@@ -1,7 +1,9 @@
 //! A real browser: headless Chromium (Debian's `chromium` and `chromium-driver`) at phone size
 //! (360×740 CSS px, pixel ratio 2) goes through a respondent's whole path — open the link,
 //! answer some questions, see the validation messages, fix them, submit, reload the used
-//! link — and through a village operator's roster upload, from the login page to the receipt.
+//! link — and through a village operator's roster upload, from the login page to the receipt;
+//! and a whole season through every state-changing staff form (administrator at 1366 px,
+//! village operator, surveyor and panel member on the phone), each checked by its effect.
 //!
 //! The test speaks the W3C WebDriver protocol to a `chromedriver` child process over HTTP.
 //! Screenshots of every step go to `target/browser-artifacts/` (`<test>-<nn>-<step>.png`, and
@@ -23,6 +25,10 @@ use std::time::{Duration, Instant};
 /// The phone: CSS pixels of a common cheap Android screen.
 const PHONE_WIDTH: u32 = 360;
 const PHONE_HEIGHT: u32 = 740;
+
+/// A commission clerk's screen, in CSS pixels.
+const DESKTOP_WIDTH: u32 = 1366;
+const DESKTOP_HEIGHT: u32 = 900;
 
 /// The key under which WebDriver returns an element reference.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -120,6 +126,11 @@ impl Browser {
     /// A browser for the test `name`, or `None` when the machine has none (see
     /// [`browser_binaries`]). Earlier artifacts of the same test are removed.
     async fn start(name: &'static str) -> Option<Browser> {
+        Self::start_on(name, false).await
+    }
+
+    /// A browser at a desktop's size (`desktop`) or the phone's.
+    async fn start_on(name: &'static str, desktop: bool) -> Option<Browser> {
         let (driver_bin, chromium) = browser_binaries(name)?;
         let dir = artifacts_dir();
         std::fs::create_dir_all(&dir).expect("create target/browser-artifacts");
@@ -167,21 +178,29 @@ impl Browser {
                 let _ = driver.wait();
                 continue;
             }
+            let (width, height) = if desktop {
+                (DESKTOP_WIDTH, DESKTOP_HEIGHT)
+            } else {
+                (PHONE_WIDTH, PHONE_HEIGHT)
+            };
+            let mut chrome = json!({
+                "binary": chromium,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu",
+                    "--disable-dev-shm-usage", "--lang=zh-CN",
+                    format!("--window-size={width},{height}"),
+                ],
+                "prefs": {"intl.accept_languages": "zh-CN,zh"},
+            });
+            if !desktop {
+                chrome["mobileEmulation"] = json!({"deviceMetrics": {
+                    "width": PHONE_WIDTH, "height": PHONE_HEIGHT, "pixelRatio": 2,
+                }});
+            }
             let capabilities = json!({"capabilities": {"alwaysMatch": {
                 "browserName": "chrome",
                 "pageLoadStrategy": "normal",
-                "goog:chromeOptions": {
-                    "binary": chromium,
-                    "args": [
-                        "--headless=new", "--no-sandbox", "--disable-gpu",
-                        "--disable-dev-shm-usage", "--lang=zh-CN",
-                        format!("--window-size={PHONE_WIDTH},{PHONE_HEIGHT}"),
-                    ],
-                    "prefs": {"intl.accept_languages": "zh-CN,zh"},
-                    "mobileEmulation": {"deviceMetrics": {
-                        "width": PHONE_WIDTH, "height": PHONE_HEIGHT, "pixelRatio": 2,
-                    }},
-                },
+                "goog:chromeOptions": chrome,
             }}});
             let created: Value = match http
                 .post(format!("http://{addr}/session"))
@@ -415,6 +434,152 @@ impl Browser {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Fill the fields of the form `form` (a CSS selector) as a person would — type into
+    /// text fields, pick options, tick boxes, choose files — and submit it with its button;
+    /// then check that the next page loaded and is no error page.
+    async fn submit(&self, form: &str, fields: &[(&str, &str)]) {
+        for (name, value) in fields {
+            let field = format!("{form} [name=\"{name}\"]");
+            let el = self.find(&field).await;
+            let kind = self
+                .script(
+                    "var e = arguments[0]; return e.tagName.toLowerCase() + ':' + (e.type || '')",
+                    vec![Self::el_json(&el)],
+                )
+                .await;
+            match kind.as_str().unwrap_or_default() {
+                "select:select-one" | "select:select-multiple" => {
+                    // An option's value is its text when it has no value attribute.
+                    let mut picked = false;
+                    for option in self.find_all(&format!("{field} option")).await {
+                        if self.property(&option, "value").await == json!(value) {
+                            self.click(&option).await;
+                            picked = true;
+                            break;
+                        }
+                    }
+                    assert!(picked, "{form}: no option {value:?} in {name}");
+                }
+                "input:radio" | "input:checkbox" => {
+                    let choice = self
+                        .find(&format!("{form} [name=\"{name}\"][value=\"{value}\"]"))
+                        .await;
+                    self.scroll_into_view(&choice).await;
+                    if !self.is_selected(&choice).await {
+                        self.click(&choice).await;
+                    }
+                }
+                "input:file" => self.type_into(&el, value).await,
+                "input:date" | "input:datetime-local" | "input:time" => {
+                    // Typing into these follows the locale's order of fields; a date picker
+                    // sets the value the same way this does.
+                    self.script(
+                        "arguments[0].value = arguments[1];
+                         arguments[0].dispatchEvent(new Event('change', {bubbles: true}));",
+                        vec![Self::el_json(&el), json!(value)],
+                    )
+                    .await;
+                }
+                _ => {
+                    self.scroll_into_view(&el).await;
+                    self.post(&format!("/element/{}/clear", el.0), json!({}))
+                        .await;
+                    self.type_into(&el, value).await;
+                }
+            }
+        }
+        let button = self
+            .find(&format!(
+                "{form} button[type=submit], {form} button:not([type]), {form} input[type=submit]"
+            ))
+            .await;
+        self.scroll_into_view(&button).await;
+        self.click_and_wait(&button).await;
+        self.assert_page_ok(form).await;
+    }
+
+    /// The page just loaded is no error: its HTTP status (after redirects) is below 400.
+    async fn assert_page_ok(&self, what: &str) {
+        let status = self
+            .script(
+                "var n = performance.getEntriesByType('navigation')[0];
+                 return n ? n.responseStatus : 0;",
+                vec![],
+            )
+            .await;
+        let status = status.as_u64().unwrap_or(0);
+        if !(200..400).contains(&status) {
+            let heading = self.text_of("h1").await;
+            panic!(
+                "{what}: the browser got HTTP {status} ({heading}) at {}",
+                self.current_url().await
+            );
+        }
+    }
+
+    /// Let downloads go to `dir` (headless Chromium drops them otherwise).
+    async fn allow_downloads(&self, dir: &Path) {
+        self.post(
+            "/goog/cdp/execute",
+            json!({"cmd": "Browser.setDownloadBehavior", "params": {
+                "behavior": "allow", "downloadPath": dir.to_str().unwrap(),
+            }}),
+        )
+        .await;
+    }
+
+    /// Click something that downloads a file into `dir`, and wait for the file whose name
+    /// ends in `suffix` to be complete; returns its path.
+    async fn download(&self, el: &El, dir: &Path, suffix: &str) -> PathBuf {
+        let before: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        self.scroll_into_view(el).await;
+        self.click(el).await;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let found = std::fs::read_dir(dir).ok().and_then(|d| {
+                d.flatten().map(|e| e.path()).find(|p| {
+                    !before.contains(p)
+                        && p.to_string_lossy().ends_with(suffix)
+                        && !p.to_string_lossy().ends_with(".crdownload")
+                })
+            });
+            if let Some(path) = found {
+                return path;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{}: no *{suffix} downloaded into {}",
+                self.name,
+                dir.display()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The `action` of the form in the table row that mentions `text`, whose action ends with
+    /// `suffix` (e.g. the reset button of one account).
+    async fn action_in_row(&self, text: &str, suffix: &str) -> String {
+        let v = self
+            .script(
+                "var rows = document.querySelectorAll('tr');
+                 for (var i = 0; i < rows.length; i++) {
+                   if (rows[i].textContent.indexOf(arguments[0]) < 0) continue;
+                   var forms = rows[i].querySelectorAll('form');
+                   for (var j = 0; j < forms.length; j++)
+                     if (forms[j].getAttribute('action').endsWith(arguments[1]))
+                       return forms[j].getAttribute('action');
+                 }
+                 return null;",
+                vec![json!(text), json!(suffix)],
+            )
+            .await;
+        v.as_str()
+            .unwrap_or_else(|| panic!("no form …{suffix} in the row of {text}"))
+            .to_string()
     }
 
     fn artifact(&self, file: &str) -> PathBuf {
@@ -924,4 +1089,434 @@ async fn a_village_operator_uploads_a_roster_on_a_phone_in_a_real_browser() {
         .await;
     assert!(b.text_of("main").await.contains("有效号码 10 个"));
     b.screenshot("uploaded").await;
+}
+
+/// Log in for the first time with the one-time password `first`, and replace it.
+async fn log_in(b: &Browser, base: &str, user: &str, first: &str, password: &str) {
+    b.open(&format!("{base}/login")).await;
+    b.submit(
+        "form[action='/login']",
+        &[("username", user), ("password", first)],
+    )
+    .await;
+    assert!(b.current_url().await.ends_with("/password"), "{user}");
+    b.submit(
+        "form[action='/password']",
+        &[("current", first), ("new", password), ("repeat", password)],
+    )
+    .await;
+}
+
+/// A whole season through every state-changing staff form, each submitted by Chromium as a
+/// person would (so the origin and CSRF checks see what a real browser sends): the
+/// administrator on a desktop screen, the village operator, the surveyor and a panel member
+/// on a phone. Each step checks its effect on the next page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_season_through_every_staff_form_in_a_real_browser() {
+    let Some(mut a) = Browser::start_on("season-admin", true).await else {
+        return;
+    };
+    let Some(mut s) = Browser::start_on("season-staff", false).await else {
+        return;
+    };
+    let app = spawn().await;
+    let base = app.base.clone();
+    let files = tempfile::tempdir().unwrap();
+    let downloads = tempfile::tempdir().unwrap();
+    a.allow_downloads(downloads.path()).await;
+    s.allow_downloads(downloads.path()).await;
+    let file = |name: &str, text: &str| {
+        let path = files.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+
+    // The administrator's first login replaces the one-time password.
+    a.open(&format!("{base}/login")).await;
+    a.submit(
+        "form[action='/login']",
+        &[("username", "admin"), ("password", &app.admin_password)],
+    )
+    .await;
+    assert!(a.current_url().await.ends_with("/password"));
+    let admin_password = "Qiu-Ji-Diao-Cha-2026";
+    a.submit(
+        "form[action='/password']",
+        &[
+            ("current", &app.admin_password),
+            ("new", admin_password),
+            ("repeat", admin_password),
+        ],
+    )
+    .await;
+    a.screenshot("home").await;
+
+    // Villages: one typed in, one from a file.
+    a.open(&format!("{base}/admin/villages")).await;
+    a.submit(
+        "form[action='/admin/villages']",
+        &[("code", "V1"), ("name", "一村")],
+    )
+    .await;
+    let villages = file("村名单.csv", "编码,名称\nV2,二村\n");
+    a.submit(
+        "form[action='/admin/villages/import']",
+        &[("file", &villages)],
+    )
+    .await;
+    a.open(&format!("{base}/admin/villages")).await;
+    let page = a.text_of("main").await;
+    assert!(page.contains("一村") && page.contains("二村"), "{page}");
+
+    // The holiday calendar: a file in, one day deleted again.
+    a.open(&format!("{base}/admin/calendar")).await;
+    let calendar = file(
+        "节假日.csv",
+        "日期,类型,名称\n2026-10-01,放假,国庆节\n2026-10-02,放假,国庆节\n",
+    );
+    a.submit("form[action='/admin/calendar']", &[("file", &calendar)])
+        .await;
+    assert!(a.text_of("main").await.contains("2026-10-02"));
+    a.submit(
+        "form[action='/admin/calendar/delete']:has(input[value='2026-10-02'])",
+        &[],
+    )
+    .await;
+    let page = a.text_of("main").await;
+    assert!(
+        page.contains("2026-10-01") && !page.contains("2026-10-02"),
+        "{page}"
+    );
+
+    // A campaign.
+    a.open(&format!("{base}/admin")).await;
+    a.submit(
+        "form[action='/admin/campaigns']",
+        &[
+            ("name", "2026年验收"),
+            ("town", "唐家坊镇"),
+            ("year", "2026"),
+        ],
+    )
+    .await;
+    let url = a.current_url().await;
+    let id: i64 = url
+        .rsplit('/')
+        .next()
+        .and_then(|t| t.split(['?', '#']).next())
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("a campaign page: {url}"));
+    let campaign = format!("{base}/admin/campaigns/{id}");
+
+    // Accounts: a village operator, a surveyor, and one disabled and enabled again.
+    let mut once = std::collections::HashMap::new();
+    for (user, role, village) in [
+        ("op1", "village", Some("V1")),
+        ("survey", "surveyor", None),
+        ("op2", "village", Some("V2")),
+    ] {
+        a.open(&format!("{base}/admin/accounts")).await;
+        let mut fields = vec![
+            ("username", user),
+            ("display_name", "工作人员"),
+            ("role", role),
+        ];
+        if let Some(v) = village {
+            fields.push(("village", v));
+        }
+        a.submit("form[action='/admin/accounts']", &fields).await;
+        once.insert(user, a.text_of("span.secret").await);
+    }
+    a.screenshot("accounts").await;
+    let reset = a.action_in_row("survey", "/reset").await;
+    a.submit(&format!("form[action='{reset}']"), &[]).await;
+    once.insert("survey", a.text_of("span.secret").await);
+    a.open(&format!("{base}/admin/accounts")).await;
+    let disable = a.action_in_row("op2", "/disable").await;
+    a.submit(&format!("form[action='{disable}']"), &[]).await;
+    a.open(&format!("{base}/admin/accounts")).await;
+    let enable = a.action_in_row("op2", "/enable").await;
+    a.submit(&format!("form[action='{enable}']"), &[]).await;
+    a.open(&format!("{base}/admin/accounts")).await;
+    a.action_in_row("op2", "/disable").await;
+
+    // The village operator hands in V1's roster on a phone, then logs out.
+    log_in(&s, &base, "op1", &once["op1"], "Yi-Cun-Ming-Dan-2026").await;
+    let roster = files.path().join("一村名单.xlsx");
+    write_roster_xlsx(&roster);
+    s.submit(
+        &format!("form[action='/village/campaigns/{id}/roster']"),
+        &[("file", roster.to_str().unwrap())],
+    )
+    .await;
+    assert!(s.current_url().await.contains("/receipt"));
+    s.submit("form[action='/logout']", &[]).await;
+    assert!(s.current_url().await.contains("/login"));
+
+    // The administrator uploads V2's roster for it, and sets the sample size and the
+    // replacement rules.
+    a.open(&campaign).await;
+    let v2: String = (0..12)
+        .map(|i| format!("二村居民{i},1390000{i:04}\n"))
+        .collect();
+    let v2 = file("二村.csv", &format!("姓名,电话\n{v2}"));
+    a.submit(
+        &format!("form[action='/admin/campaigns/{id}/roster']"),
+        &[("village", "V2"), ("file", &v2)],
+    )
+    .await;
+    a.open(&campaign).await;
+    a.submit(
+        &format!("form[action='/admin/campaigns/{id}/size-rule']"),
+        &[("method", "fixed"), ("size", "6")],
+    )
+    .await;
+    a.open(&campaign).await;
+    assert!(a.text_of("main").await.contains("6"), "the rule is shown");
+    a.submit(
+        &format!("form[action='/admin/campaigns/{id}/replacement-rules']"),
+        &[
+            ("on_refusal", "yes"),
+            ("noncontact_attempts", "4"),
+            ("noncontact_days", "2"),
+        ],
+    )
+    .await;
+
+    // The surveyor commits to a seed before the freeze and reveals it after.
+    let seed = "唐家坊镇 2026 秋 骰子 6 6 1 2 3 4 5 6 1 2 3";
+    let commitment: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(seed.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    log_in(
+        &s,
+        &base,
+        "survey",
+        &once["survey"],
+        "Di-San-Fang-Diao-Cha-26",
+    )
+    .await;
+    s.open(&format!("{base}/surveyor/campaigns/{id}")).await;
+    s.submit(
+        &format!("form[action='/campaigns/{id}/seed-commitment']"),
+        &[("commitment", &commitment)],
+    )
+    .await;
+    a.open(&campaign).await;
+    a.submit(
+        &format!("form[action='/admin/campaigns/{id}/freeze']"),
+        &[("confirm", "yes")],
+    )
+    .await;
+    s.open(&format!("{base}/surveyor/campaigns/{id}")).await;
+    s.submit(
+        &format!("form[action='/campaigns/{id}/seed']"),
+        &[("seed", seed)],
+    )
+    .await;
+
+    // Draw, fieldwork, the panel.
+    a.open(&campaign).await;
+    a.submit(&format!("form[action='/admin/campaigns/{id}/draw']"), &[])
+        .await;
+    a.open(&campaign).await;
+    a.submit(
+        &format!("form[action='/admin/campaigns/{id}/fieldwork']"),
+        &[],
+    )
+    .await;
+    a.open(&format!("{campaign}/panel")).await;
+    a.submit(
+        &format!("form[action='/admin/campaigns/{id}/panel']"),
+        &[("name", "李委员"), ("phone", "")],
+    )
+    .await;
+    assert!(a.text_of("main").await.contains("李委员"));
+    a.submit(
+        &format!("form[action='/admin/campaigns/{id}/panel/links']:not(:has(input[name=all]))"),
+        &[],
+    )
+    .await;
+    let page = a.script("return document.body.innerHTML", vec![]).await;
+    let panel_link = page
+        .as_str()
+        .unwrap_or_default()
+        .split(&format!("{base}/p/"))
+        .nth(1)
+        .and_then(|t| {
+            t.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+                .next()
+        })
+        .map(|t| format!("{base}/p/{t}"))
+        .expect("the panel member's link on the page");
+    a.screenshot("panel-links").await;
+
+    // The surveyor: the SMS outbox, a call attempt, a phone interview, a results import.
+    s.open(&format!("{base}/surveyor/campaigns/{id}")).await;
+    let outbox = s
+        .download(
+            &s.find(&format!(
+                "form[action='/surveyor/campaigns/{id}/outbox']:has(input[value=invite]) button"
+            ))
+            .await,
+            downloads.path(),
+            ".csv",
+        )
+        .await;
+    let outbox = std::fs::read_to_string(&outbox).unwrap();
+    assert!(outbox.matches("/s/").count() >= 12, "{outbox}");
+    s.open(&format!("{base}/surveyor/campaigns/{id}/console/V1"))
+        .await;
+    let cases = s
+        .script(
+            "return Array.prototype.map.call(document.querySelectorAll(\"a[href^='/surveyor/cases/']\"),
+               function (a) { return a.getAttribute('href'); })",
+            vec![],
+        )
+        .await;
+    let cases: Vec<String> = cases
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str().map(String::from))
+        .filter(|h| {
+            h.rsplit('/')
+                .next()
+                .is_some_and(|id| id.parse::<i64>().is_ok())
+        })
+        .collect();
+    assert!(cases.len() >= 3, "{cases:?}");
+    s.open(&format!("{base}{}", cases[0])).await;
+    s.submit(
+        &format!("form[action='{}/attempts']", cases[0]),
+        &[("outcome", "busy"), ("note", "占线")],
+    )
+    .await;
+    assert!(s.text_of("main").await.contains("占线"));
+    s.screenshot("attempt").await;
+    s.open(&format!("{base}{}/interview", cases[1])).await;
+    let answers = valid_answers(&minyi::forms::builtin().unwrap().recipients);
+    let fields: Vec<(&str, &str)> = answers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    s.submit(&format!("form[action='{}/interview']", cases[1]), &fields)
+        .await;
+    s.screenshot("interview-saved").await;
+    s.open(&format!("{base}{}", cases[1])).await;
+    assert!(
+        s.text_of("main").await.contains("当前状态:完成访问"),
+        "the interview is saved"
+    );
+    let case_id = cases[2].rsplit('/').next().unwrap();
+    let at = minyi::domain::local_time(minyi::domain::now() - 60);
+    let results = file(
+        "电访结果.csv",
+        &format!("case_id,attempt_time,outcome\n{case_id},{at},no_answer\n"),
+    );
+    s.open(&format!("{base}/surveyor/campaigns/{id}")).await;
+    s.submit(
+        &format!("form[action='/surveyor/campaigns/{id}/results']"),
+        &[("file", &results)],
+    )
+    .await;
+    s.screenshot("results-imported").await;
+    s.open(&format!("{base}{}", cases[2])).await;
+    assert!(
+        s.text_of("main").await.contains("无人接听"),
+        "the imported attempt is on the case"
+    );
+
+    // A panel member rates a village from the link.
+    s.submit("form[action='/logout']", &[]).await;
+    s.open(&panel_link).await;
+    s.click_and_wait(&s.find("a[href*='/v/V1']").await).await;
+    let panel_answers = valid_answers(&minyi::forms::builtin().unwrap().panel);
+    let fields: Vec<(&str, &str)> = panel_answers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    s.submit("form[action*='/v/V1']", &fields).await;
+    s.screenshot("panel-rated").await;
+
+    // The administrator closes fieldwork, grades, publishes, hears an objection, approves,
+    // archives and purges.
+    a.open(&campaign).await;
+    a.submit(
+        &format!("form[action='/admin/campaigns/{id}/close']"),
+        &[("confirm", "yes")],
+    )
+    .await;
+    let village = format!("{campaign}/results/V1");
+    a.open(&village).await;
+    a.submit(
+        &format!("form[action='/admin/campaigns/{id}/results/V1/grades']"),
+        &[
+            ("grade_1", "好"),
+            ("source_1", "onsite"),
+            ("note_1", "实地查看"),
+        ],
+    )
+    .await;
+    a.open(&village).await;
+    a.submit(
+        &format!("form[action='/admin/campaigns/{id}/results/V1/override']"),
+        &[("grade", "较好"), ("reason", "实地复核后调整")],
+    )
+    .await;
+    a.open(&village).await;
+    assert!(a.text_of("main").await.contains("实地复核后调整"));
+    a.screenshot("village-results").await;
+    let results_page = format!("{campaign}/results");
+    a.open(&results_page).await;
+    a.submit(
+        &format!("form[action='/admin/campaigns/{id}/publicity']"),
+        &[("start", "2026-09-01")],
+    )
+    .await;
+    a.open(&results_page).await;
+    a.submit(
+        &format!("form[action='/admin/campaigns/{id}/objections']"),
+        &[("summary", "对一村的结果有疑问")],
+    )
+    .await;
+    a.open(&results_page).await;
+    a.submit(
+        &format!("form[action^='/admin/campaigns/{id}/objections/'][action$='/resolve']"),
+        &[("resolution", "已复核,维持结果")],
+    )
+    .await;
+    a.open(&results_page).await;
+    assert!(a.text_of("main").await.contains("已复核,维持结果"));
+    a.submit(
+        &format!("form[action='/admin/campaigns/{id}/approve']"),
+        &[],
+    )
+    .await;
+    a.open(&results_page).await;
+    assert!(a.text_of("main").await.contains("批准"));
+    let archive = a
+        .download(
+            &a.find(&format!("a[href='/admin/campaigns/{id}/archive.zip']"))
+                .await,
+            downloads.path(),
+            ".zip",
+        )
+        .await;
+    assert!(std::fs::metadata(&archive).unwrap().len() > 1000);
+    a.open(&results_page).await;
+    a.submit(
+        &format!("form[action='/admin/campaigns/{id}/purge']"),
+        &[("confirm", "yes")],
+    )
+    .await;
+    a.open(&results_page).await;
+    assert!(a.text_of("main").await.contains("已于"), "purged");
+    a.screenshot("purged").await;
+    a.submit("form[action='/logout']", &[]).await;
+    assert!(a.current_url().await.contains("/login"));
 }

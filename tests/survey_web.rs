@@ -79,7 +79,7 @@ async fn a_respondent_answers_through_a_single_use_link_once() {
     let r = anon.get(&url).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["cache-control"], "no-store");
-    assert_eq!(r.headers()["referrer-policy"], "no-referrer");
+    assert_eq!(r.headers()["referrer-policy"], "same-origin");
     let page = r.text().await.unwrap();
     assert!(
         page.len() < 60_000,

@@ -73,14 +73,17 @@ impl FormCache {
     }
 }
 
-/// A page for respondents: never cached (phones are shared) and no referrer sent on.
+/// A page for respondents (and the surveyor's interview, the panel's ratings): never
+/// cached (phones are shared), and the link's token never sent to another site.
+/// `same-origin`, not `no-referrer`: under `no-referrer` a browser posts the page's forms
+/// with `Origin: null`, which the staff forms' origin check rightly refuses.
 fn private(status: StatusCode, page: Html<String>) -> Response {
     let mut r = (status, page).into_response();
     let h = r.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     r
 }
