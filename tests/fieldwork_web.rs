@@ -29,6 +29,14 @@ async fn attempt(
     location_query(&loc)
 }
 
+/// Fieldwork that began on 1 November: attempts dated in November are after the release.
+async fn released_in_november(app: &TestApp, campaign: i64) {
+    let first_of_november = minyi::domain::parse_china_time("2026-11-01T08:00").unwrap();
+    let sql = "UPDATE cases SET released_at = $1";
+    let n = exec(&app.db, sql, first_of_november).await;
+    assert!(n > 0 && campaign > 0);
+}
+
 #[tokio::test]
 async fn a_refusal_releases_the_next_reserve_rank_and_the_reserve_can_run_out() {
     let app = spawn().await;
@@ -98,6 +106,7 @@ async fn a_refusal_releases_the_next_reserve_rank_and_the_reserve_can_run_out() 
 async fn three_non_contacts_on_two_days_replace_a_case_but_not_on_one_day() {
     let app = spawn().await;
     let (t, sv) = fieldwork(&app).await;
+    released_in_november(&app, t.campaign).await;
     let v1 = cases_of(&app, t.campaign, "V1").await;
     for at in ["2026-11-20T09:00", "2026-11-20T14:00", "2026-11-20T18:00"] {
         assert_eq!(
@@ -200,8 +209,8 @@ async fn a_case_has_one_answer_whether_by_link_or_by_phone() {
     );
     let (_, page) = get_text(&client(), &format!("{}/s/{token_a}", app.base)).await;
     assert!(
-        page.contains("已收到"),
-        "the voided link says thanks: {page}"
+        page.contains("这个链接已停止使用") && !page.contains("已收到"),
+        "the voided link says it is out of use, claiming no answer: {page}"
     );
     let r = client()
         .post(format!("{}/s/{token_a}", app.base))
@@ -333,6 +342,7 @@ async fn progress_shows_aapor_rates_with_their_counts_and_closing_stops_fieldwor
 async fn declining_through_the_link_replaces_the_case_and_a_replaced_link_stops_working() {
     let app = spawn().await;
     let (t, sv) = fieldwork(&app).await;
+    released_in_november(&app, t.campaign).await;
     let lines = invitations(&app, &sv, t.campaign).await;
     let v1 = cases_of(&app, t.campaign, "V1").await;
     // The first V1 link declines: the case is a refusal and rank 29 comes in.
@@ -374,6 +384,116 @@ async fn declining_through_the_link_replaces_the_case_and_a_replaced_link_stops_
             .unwrap(),
         0
     );
+}
+
+/// An attempt cannot be dated before its case was released (that would meet "3 attempts on
+/// 2 days" at once) nor after now, nor a callback before now; and the console, the case
+/// card and the link itself tell one story about each case.
+#[tokio::test]
+async fn attempts_lie_between_release_and_now_and_every_status_agrees() {
+    let app = spawn().await;
+    let (t, sv) = fieldwork(&app).await;
+    let lines = invitations(&app, &sv, t.campaign).await;
+    let v1 = cases_of(&app, t.campaign, "V1").await;
+    let url = |case: i64| format!("{}/surveyor/cases/{case}/attempts", app.base);
+    let now = minyi::domain::now();
+    let t_of = |secs: i64| {
+        minyi::domain::local_time(secs)
+            .replace(' ', "T")
+            .chars()
+            .take(16)
+            .collect::<String>()
+    };
+    let (later, earlier) = (t_of(now + 7200), t_of(now - 7200));
+    for (fields, why) in [
+        (
+            vec![("outcome", "no_answer"), ("at", "2026-01-05T09:00")],
+            "before the release",
+        ),
+        (
+            vec![("outcome", "no_answer"), ("at", later.as_str())],
+            "in the future",
+        ),
+        (
+            vec![("outcome", "callback"), ("callback", earlier.as_str())],
+            "a callback already past",
+        ),
+    ] {
+        let (s, page, _) = post_form(&sv.0, &url(v1[0].id), &sv.1, &fields).await;
+        assert_eq!(s, 400, "{why}: {page}");
+    }
+    assert_eq!(
+        app.db.attempts(v1[0].id).await.unwrap().len(),
+        0,
+        "nothing recorded"
+    );
+    let (s, _, _) = post_form(
+        &sv.0,
+        &url(v1[0].id),
+        &sv.1,
+        &[("outcome", "callback"), ("callback", &t_of(now + 86_400))],
+    )
+    .await;
+    assert_eq!(s, 303, "a callback tomorrow");
+
+    // Refusals: ranks 29 and 30 replace two cases, then the reserve has run out.
+    for case in [&v1[4], &v1[1], &v1[8]] {
+        attempt(&app, &sv, case.id, "refusal", "").await;
+    }
+    // A phone interview on another case.
+    let form = minyi::forms::builtin().unwrap().recipients;
+    let mut fields = valid_answers(&form);
+    fields.push(("_csrf".into(), sv.1.clone()));
+    let r =
+        sv.0.post(format!(
+            "{}/surveyor/cases/{}/interview",
+            app.base, v1[3].id
+        ))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+
+    let case_page = |id: i64| {
+        let c = sv.0.clone();
+        let u = format!("{}/surveyor/cases/{id}", app.base);
+        async move { get_text(&c, &u).await.1 }
+    };
+    let replaced = case_page(v1[4].id).await;
+    assert!(replaced.contains("已由排名 29 递补"), "{replaced}");
+    assert!(replaced.contains("短信链接:已作废"), "{replaced}");
+    let exhausted = case_page(v1[8].id).await;
+    assert!(exhausted.contains("未能递补"), "{exhausted}");
+    assert!(
+        !exhausted.contains("已由"),
+        "no replacement claimed: {exhausted}"
+    );
+    let by_phone = case_page(v1[3].id).await;
+    assert!(by_phone.contains("已完成(电话访问)"), "{by_phone}");
+    assert!(by_phone.contains("短信链接:已作废"), "{by_phone}");
+    assert!(!by_phone.contains("已发送"), "{by_phone}");
+    // The console's table says the same as the cards.
+    let (_, table) = get_text(
+        &sv.0,
+        &format!("{}/surveyor/campaigns/{}/console/V1", app.base, t.campaign),
+    )
+    .await;
+    for phrase in [
+        "已由排名 29 递补",
+        "已由排名 30 递补",
+        "未能递补",
+        "已完成(电话访问)",
+    ] {
+        assert!(table.contains(phrase), "{phrase}: {table}");
+    }
+
+    // The replaced person's link says the survey is over for them, not "received".
+    let token = &lines.iter().find(|(p, _)| p == &v1[4].phone).unwrap().1;
+    let (s, page) = get_text(&client(), &format!("{}/s/{token}", app.base)).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("这个链接已停止使用"), "{page}");
+    assert!(!page.contains("已收到"), "{page}");
 }
 
 /// Upload a results CSV; returns (status, page).

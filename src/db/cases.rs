@@ -30,6 +30,8 @@ pub struct CaseRow {
     pub next_callback_at: Option<i64>,
     pub link_sent: bool,
     pub link_used: bool,
+    /// The rank released in this case's place, when it was replaced and the reserve had one.
+    pub replacement_rank: Option<i64>,
 }
 
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
@@ -91,7 +93,9 @@ const CASE_COLUMNS: &str = "c.id, c.campaign_id, c.village_id, v.code AS village
     (SELECT COUNT(*) FROM attempts a WHERE a.case_id = c.id) AS attempts,
     (SELECT MAX(a.attempted_at) FROM attempts a WHERE a.case_id = c.id) AS last_attempt_at,
     (SELECT MAX(a.callback_at) FROM attempts a WHERE a.case_id = c.id) AS next_callback_at,
-    i.first_sent_at IS NOT NULL AS link_sent, i.used AS link_used";
+    i.first_sent_at IS NOT NULL AS link_sent, i.used AS link_used,
+    (SELECT MIN(r.rank) FROM cases r WHERE r.campaign_id = c.campaign_id AND r.village_id = c.village_id
+       AND r.release_reason LIKE 'replaces rank ' || c.rank || ':%') AS replacement_rank";
 
 impl Db {
     /// The campaign's released cases (of one village, or all), by village code and rank.

@@ -3,12 +3,14 @@
 //! (`outcome`), response rates (`rates`), and when a case is replaced and by which rank
 //! (`replacement`).
 
+pub mod case_status;
 pub mod import;
 pub mod mixer;
 pub mod outcome;
 pub mod rates;
 pub mod replacement;
 
+pub use case_status::{CaseFacts, CaseStatus, TimeProblem, case_status, check_attempt_times};
 pub use outcome::{Class, Outcome, UnknownOutcome, case_class};
 pub use rates::{Counts, Rates, format_rate};
 pub use replacement::{

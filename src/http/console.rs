@@ -68,29 +68,34 @@ pub fn case_class(c: &CaseRow, attempts: &[String]) -> Class {
     )
 }
 
-/// Whether the case still waits for calls: open, not replaced, no final disposition.
+/// The case's status as the one function words it (`fieldwork::case_status`).
+fn status_of(c: &CaseRow) -> crate::fieldwork::CaseStatus {
+    crate::fieldwork::case_status(&crate::fieldwork::CaseFacts {
+        completed: c.status == "completed",
+        refused: c.status == "refused",
+        disposition: c.disposition.as_deref().and_then(Outcome::parse),
+        replaced: c.replaced_at.is_some(),
+        replacement_rank: c.replacement_rank,
+        link_sent: c.link_sent,
+        link_used: c.link_used,
+    })
+}
+
+/// Whether the case still waits for calls.
 fn callable(c: &CaseRow) -> bool {
-    c.status == "open"
-        && c.replaced_at.is_none()
-        && !c
-            .disposition
-            .as_deref()
-            .and_then(Outcome::parse)
-            .is_some_and(Outcome::is_final)
+    status_of(c).callable
 }
 
 fn case_view(c: &CaseRow) -> Value {
+    let status = status_of(c);
     context! {
         id => c.id, rank => c.rank, name => c.name.clone().unwrap_or_default(), phone => c.phone.clone(),
         village_code => c.village_code.clone(), village_name => c.village_name.clone(),
-        status => c.status.clone(), attempts => c.attempts,
-        disposition => c.disposition.as_deref().and_then(Outcome::parse).map(Outcome::label_zh)
-            .or(if c.status == "completed" { Some("已完成") } else { None }).unwrap_or(""),
-        replaced => c.replaced_at.is_some(), primary => c.release_reason == "primary",
+        attempts => c.attempts, primary => c.release_reason == "primary",
         release_reason => c.release_reason.clone(),
         last_attempt_at => c.last_attempt_at.map(local_time),
         next_callback_at => c.next_callback_at.map(local_time),
-        link_sent => c.link_sent, link_used => c.link_used, callable => callable(c),
+        state_zh => status.state, link_zh => status.link, callable => status.callable,
     }
 }
 
@@ -246,12 +251,6 @@ async fn record_attempt(
         t => crate::domain::parse_china_time(t)
             .ok_or_else(|| AppError::bad("bad attempt time", "联系时间格式不对。"))?,
     };
-    if at > now + 600 {
-        return Err(AppError::bad(
-            "attempt time in the future",
-            "联系时间不能晚于现在。",
-        ));
-    }
     let callback_at = match form.callback.trim() {
         "" => None,
         t => Some(
@@ -259,6 +258,8 @@ async fn record_attempt(
                 .ok_or_else(|| AppError::bad("bad callback time", "约定回访时间格式不对。"))?,
         ),
     };
+    crate::fieldwork::check_attempt_times(at, callback_at, c.released_at, now)
+        .map_err(|p| AppError::bad(p.en(), p.zh()))?;
     let note =
         Some(form.note.trim().chars().take(500).collect::<String>()).filter(|n| !n.is_empty());
     let result = state

@@ -111,6 +111,16 @@ fn already_received() -> Response {
     )
 }
 
+/// A link taken out of use without this person answering through it: replaced by a reserve,
+/// interviewed by phone, or superseded by a reissued link. Nothing here claims an answer.
+fn link_retired() -> Response {
+    status_page(
+        StatusCode::OK,
+        "这个链接已停止使用",
+        "本次调查不再需要您通过这个链接回答。如果您收到了新的短信链接,请使用新链接;如有疑问,请联系给您发短信的调查员。感谢您的支持!",
+    )
+}
+
 /// What the person who just used the link sees (the redirect after a submit says which).
 fn just_used(done: Option<&str>) -> Response {
     match done {
@@ -309,8 +319,11 @@ async fn open_link(
         unknown_token(state)?;
         return Ok(Err(unknown_link()));
     };
-    if target.used || target.voided {
+    if target.used {
         return Ok(Err(already_received()));
+    }
+    if target.voided {
+        return Ok(Err(link_retired()));
     }
     if let Some(page) = not_running(&target.campaign_state) {
         return Ok(Err(page));

@@ -375,6 +375,7 @@ mod tests {
             next_callback_at: None,
             link_sent: false,
             link_used: false,
+            replacement_rank: None,
         }
     }
 
