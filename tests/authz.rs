@@ -216,6 +216,7 @@ const ROUTES: &[Row] = &[
                                                                                     [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
     r("POST", "/admin/campaigns/{id}/panel/links", F, Form(&[]),                    [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
     r("POST", "/surveyor/campaigns/{id}/outbox", F, Form(&[("kind", "invite")]),    [LOGIN, LOGIN, 403,   403,   403,   200,   403]),
+    r("POST", "/surveyor/cases/{case}/link", F, Form(&[]),                          [LOGIN, LOGIN, 403,   403,   403,   200,   403]),
     r("POST", "/surveyor/campaigns/{id}/results", F, ResultsCsv,                    [LOGIN, LOGIN, 403,   403,   403,   200,   403]),
     r("POST", "/surveyor/cases/{case}/attempts", F, Form(&[("outcome", "busy")]),   [LOGIN, LOGIN, 403,   403,   403,   303,   403]),
     r("POST", "/surveyor/cases/{case}/interview", F, Recipients,                    [LOGIN, LOGIN, 403,   403,   403,   303,   403]),

@@ -517,3 +517,229 @@ async fn editing_the_form_files_after_fieldwork_starts_does_not_change_the_campa
         "{page}"
     );
 }
+
+/// In fieldwork with rosters that hold landlines and one phone on two villages' rosters:
+/// V1 has 8 mobiles and 2 landlines, V2 has 5 mobiles, one of them also on V1's roster.
+async fn fieldwork_with_landlines(app: &TestApp) -> (Town, (reqwest::Client, String)) {
+    let t = town(app).await;
+    let url = format!("{}/village/campaigns/{}/roster", app.base, t.campaign);
+    let v1: String = (0..8)
+        .map(|i| format!("138{:08}\n", i + 1))
+        .chain(["0739-5551234\n".to_string(), "07395559876\n".to_string()])
+        .collect();
+    let (s, _, _) = upload(
+        &t.op1.0,
+        &url,
+        &t.op1.1,
+        "v1.csv",
+        format!("电话\n{v1}").into_bytes(),
+        &[],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let v2: String = ["13800000001".to_string()]
+        .into_iter()
+        .chain((0..4).map(|i| format!("139{:08}", i + 1)))
+        .map(|p| format!("{p}\n"))
+        .collect();
+    let (s, _, _) = upload(
+        &t.op2.0,
+        &url,
+        &t.op2.1,
+        "v2.csv",
+        format!("电话\n{v2}").into_bytes(),
+        &[],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let sv = surveyor(app, &t).await;
+    let (base, id, admin, csrf) = (&app.base, t.campaign, &t.admin.0, &t.admin.1);
+    for (path, fields) in [
+        ("size-rule", vec![("method", "fixed"), ("size", "20")]),
+        ("freeze", vec![("confirm", "yes")]),
+    ] {
+        post_form(
+            admin,
+            &format!("{base}/admin/campaigns/{id}/{path}"),
+            csrf,
+            &fields,
+        )
+        .await;
+    }
+    post_form(
+        admin,
+        &format!("{base}/campaigns/{id}/seed"),
+        csrf,
+        &[("seed", "dice 6 6 1 2 3 4 5 6 1 2 3")],
+    )
+    .await;
+    post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/draw"),
+        csrf,
+        &[],
+    )
+    .await;
+    let (_, _, loc) = post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/fieldwork"),
+        csrf,
+        &[],
+    )
+    .await;
+    assert_eq!(location_query(&loc), "m=fieldwork");
+    (t, sv)
+}
+
+/// The outbox holds mobiles only (landlines are counted and called), names the village in
+/// every message (one phone on two rosters gets two messages, each naming its village),
+/// fits one SMS, and can be downloaded again: the links of a lost file are reissued, the
+/// old ones then say they are out of use; one person's link can be reissued on its own.
+#[tokio::test]
+async fn the_outbox_names_villages_skips_landlines_and_reissues_lost_links() {
+    let app = spawn().await;
+    let (t, sv) = fieldwork_with_landlines(&app).await;
+    let id = t.campaign;
+    let (_, page) = get_text(&sv.0, &format!("{}/surveyor/campaigns/{id}", app.base)).await;
+    assert!(
+        page.contains("<strong>2</strong> 个固定电话收不到短信"),
+        "{page}"
+    );
+    assert!(page.contains("尚未发送:<strong>13</strong>"), "{page}");
+
+    let first = outbox(&app, &sv, id, &[("kind", "invite")]).await;
+    assert_eq!(first.len(), 13, "8 + 5 mobiles, no landline: {first:?}");
+    assert!(
+        first.iter().all(|(p, _, _)| p.starts_with('1')),
+        "{first:?}"
+    );
+    for (_, message, _) in &first {
+        assert!(message.chars().count() <= 70, "{message}");
+    }
+    let twice: Vec<&String> = first
+        .iter()
+        .filter(|(p, _, _)| p == "13800000001")
+        .map(|(_, m, _)| m)
+        .collect();
+    assert_eq!(twice.len(), 2, "one message per village");
+    assert!(
+        twice.iter().any(|m| m.contains("一村")) && twice.iter().any(|m| m.contains("二村")),
+        "{twice:?}"
+    );
+    assert!(
+        outbox(&app, &sv, id, &[("kind", "invite")])
+            .await
+            .is_empty(),
+        "nothing new"
+    );
+
+    // The file was lost: downloading again needs a confirmation, then gives the same
+    // people new links, and the old links stop working.
+    let r =
+        sv.0.post(format!("{}/surveyor/campaigns/{id}/outbox", app.base))
+            .form(&[("_csrf", sv.1.as_str()), ("kind", "reissue")])
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 400);
+    let again = outbox(&app, &sv, id, &[("kind", "reissue"), ("confirm", "yes")]).await;
+    let phones = |v: &[(String, String, String)]| {
+        let mut p: Vec<String> = v.iter().map(|(p, _, _)| p.clone()).collect();
+        p.sort();
+        p
+    };
+    assert_eq!(phones(&again), phones(&first));
+    assert!(
+        again
+            .iter()
+            .all(|(_, _, tok)| first.iter().all(|(_, _, old)| old != tok))
+    );
+    let old = &first[0].2;
+    let (s, page) = get_text(&client(), &format!("{}/s/{old}", app.base)).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("这个链接已停止使用"), "{page}");
+    let r = client()
+        .post(format!("{}/s/{old}", app.base))
+        .form(&valid_answers(&recipients_form()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "no answer through a superseded link");
+    assert_eq!(
+        app.db
+            .count_answers(id, minyi::forms::Audience::Recipients)
+            .await
+            .unwrap(),
+        0
+    );
+    let (s, page) = get_text(&client(), &format!("{}/s/{}", app.base, again[0].2)).await;
+    assert_eq!(s, 200);
+    assert!(
+        page.contains("<form"),
+        "the new link opens the questionnaire"
+    );
+
+    // One person's link again, from the case card.
+    let v1 = app.db.village_by_code("V1").await.unwrap();
+    let case = app
+        .db
+        .cases(id, Some(v1.id))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.phone == again[0].0 || c.phone == again[1].0)
+        .unwrap();
+    let (_, card) = get_text(&sv.0, &format!("{}/surveyor/cases/{}", app.base, case.id)).await;
+    assert!(card.contains("重发链接"), "{card}");
+    let (s, page, _) = post_form(
+        &sv.0,
+        &format!("{}/surveyor/cases/{}/link", app.base, case.id),
+        &sv.1,
+        &[],
+    )
+    .await;
+    assert_eq!(s, 200, "{page}");
+    let page = page.replace("&#x2f;", "/");
+    let token = page
+        .split("/s/")
+        .nth(1)
+        .unwrap()
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_')
+        .next()
+        .unwrap();
+    let (_, opened) = get_text(&client(), &format!("{}/s/{token}", app.base)).await;
+    assert!(opened.contains("<form"), "the reissued link works");
+    let before = again.iter().find(|(p, _, _)| *p == case.phone).unwrap();
+    let (_, page) = get_text(&client(), &format!("{}/s/{}", app.base, before.2)).await;
+    assert!(
+        page.contains("这个链接已停止使用"),
+        "the link before it is out of use"
+    );
+    // A landline has no link to reissue.
+    let landline = app
+        .db
+        .cases(id, Some(v1.id))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.phone.starts_with('0'))
+        .unwrap();
+    let (s, _, _) = post_form(
+        &sv.0,
+        &format!("{}/surveyor/cases/{}/link", app.base, landline.id),
+        &sv.1,
+        &[],
+    )
+    .await;
+    assert_eq!(s, 400);
+    let events: Vec<String> = app
+        .db
+        .all_audit_entries()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    assert!(events.iter().any(|e| e == "sms.reissue"), "{events:?}");
+    assert_eq!(events.iter().filter(|e| *e == "sms.outbox").count(), 3);
+}

@@ -29,7 +29,9 @@ pub use results::{
     Publicity,
 };
 pub use rosters::{CrossVillagePhone, ImportError, RosterStatus, RosterTarget};
-pub use survey::{LinkTarget, NewResponse, Outgoing, PanelMember, PinnedForm, Release};
+pub use survey::{
+    LinkTarget, NewResponse, OutboxCounts, Outgoing, PanelMember, PinnedForm, Release,
+};
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{

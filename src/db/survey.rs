@@ -38,6 +38,8 @@ pub struct LinkTarget {
     pub village_name: String,
     pub used: bool,
     pub voided: bool,
+    /// A newer link was issued for the same invitation.
+    pub superseded: bool,
 }
 
 /// An answer set to store: nothing in it points back to a person, nor says how (link or
@@ -55,6 +57,19 @@ pub struct NewResponse {
 }
 
 /// A line of the SMS outbox: the phone and the fresh token of its link.
+/// The invitations an SMS can go to: the case still open and in the sample, the link neither
+/// used nor voided, and the number a mobile (normalised numbers: a mobile starts with 1, a
+/// landline with its area code's 0; a landline cannot receive an SMS).
+const SMS_DUE: &str = "c.status = 'open' AND c.replaced_at IS NULL AND NOT i.used AND NOT i.voided AND c.phone LIKE '1%'";
+
+/// What the outbox holds (see [`Db::outbox_counts`]).
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub struct OutboxCounts {
+    pub unsent: i64,
+    pub sent_open: i64,
+    pub landlines: i64,
+}
+
 #[derive(Clone, Debug)]
 pub struct Outgoing {
     pub phone: String,
@@ -114,6 +129,68 @@ impl Db {
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?)
     }
 
+    /// Issue the links of invitations already sent again, with new tokens: every unanswered
+    /// one of the campaign (`case` = None: the outbox file was lost before it was sent), or
+    /// one case's (the resident deleted the SMS). The old tokens are superseded: they only
+    /// say the link is no longer in use. Mobile numbers only.
+    pub async fn reissue_link_tokens(
+        &self,
+        campaign_id: i64,
+        case: Option<i64>,
+        mut new_token: impl FnMut() -> (String, String) + Send,
+    ) -> Result<Vec<Outgoing>, DbError> {
+        let t = now();
+        let which = if case.is_some() {
+            "c.id = $2"
+        } else {
+            "$2 = $2"
+        };
+        let sql = format!(
+            "SELECT i.id, c.phone, v.name FROM invitations i JOIN cases c ON c.id = i.case_id JOIN villages v ON v.id = c.village_id
+             JOIN campaigns k ON k.id = c.campaign_id
+             WHERE c.campaign_id = $1 AND k.state = 'fieldwork' AND {SMS_DUE} AND i.first_sent_at IS NOT NULL AND {which}
+             ORDER BY v.code, c.rank"
+        );
+        let mut out = Vec::new();
+        on_writer!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("UPDATE campaigns SET state = state WHERE id = $1").bind(campaign_id).execute(&mut *tx).await?;
+            let due: Vec<(i64, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(campaign_id).bind(case.unwrap_or(0)).fetch_all(&mut *tx).await?;
+            for (invitation_id, phone, village_name) in due {
+                sqlx::query("UPDATE invitation_tokens SET superseded_at = $1 WHERE invitation_id = $2 AND superseded_at IS NULL")
+                    .bind(t).bind(invitation_id).execute(&mut *tx).await?;
+                let (token, hash) = new_token();
+                sqlx::query("INSERT INTO invitation_tokens (token_hash, invitation_id, created_at) VALUES ($1, $2, $3)")
+                    .bind(&hash).bind(invitation_id).bind(t).execute(&mut *tx).await?;
+                sqlx::query("UPDATE invitations SET last_sent_at = $1 WHERE id = $2")
+                    .bind(t).bind(invitation_id).execute(&mut *tx).await?;
+                out.push(Outgoing { phone, village_name, token });
+            }
+            tx.commit().await?;
+        });
+        Ok(out)
+    }
+
+    /// How many SMS the campaign's outbox holds: never sent, sent and still unanswered; and
+    /// the open cases with a landline, which cannot receive one and are called instead.
+    pub async fn outbox_counts(&self, campaign_id: i64) -> Result<OutboxCounts, DbError> {
+        let sql = format!(
+            "SELECT
+               COALESCE(SUM(CASE WHEN {SMS_DUE} AND i.first_sent_at IS NULL THEN 1 ELSE 0 END), 0),
+               COALESCE(SUM(CASE WHEN {SMS_DUE} AND i.first_sent_at IS NOT NULL THEN 1 ELSE 0 END), 0),
+               COALESCE(SUM(CASE WHEN c.status = 'open' AND c.replaced_at IS NULL AND c.phone NOT LIKE '1%' THEN 1 ELSE 0 END), 0)
+             FROM invitations i JOIN cases c ON c.id = i.case_id WHERE c.campaign_id = $1"
+        );
+        let (unsent, sent_open, landlines): (i64, i64, i64) = on_pool!(self, p =>
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(campaign_id).fetch_one(p).await)?;
+        Ok(OutboxCounts {
+            unsent,
+            sent_open,
+            landlines,
+        })
+    }
+
     /// Give fresh link tokens to invitations that need an SMS: never sent ones
     /// (`remind_after_days` = None), or, for reminders, unanswered ones whose last SMS is at
     /// least that many days old. Each token is stored only as its SHA-256; the plain tokens
@@ -135,7 +212,7 @@ impl Db {
         let sql = format!(
             "SELECT i.id, c.phone, v.name FROM invitations i JOIN cases c ON c.id = i.case_id JOIN villages v ON v.id = c.village_id
              JOIN campaigns k ON k.id = c.campaign_id
-             WHERE c.campaign_id = $1 AND k.state = 'fieldwork' AND c.status = 'open' AND c.replaced_at IS NULL AND NOT i.used AND NOT i.voided AND {filter}
+             WHERE c.campaign_id = $1 AND k.state = 'fieldwork' AND {SMS_DUE} AND {filter}
              ORDER BY v.code, c.rank"
         );
         let mut out = Vec::new();
@@ -161,7 +238,8 @@ impl Db {
     /// The invitation behind a link token, if the token is known.
     pub async fn link_target(&self, token_hash: &str) -> Result<Option<LinkTarget>, DbError> {
         let sql = "SELECT i.id AS invitation_id, c.id AS case_id, c.campaign_id, k.state AS campaign_state, k.town,
-                          c.village_id, v.name AS village_name, i.used, i.voided
+                          c.village_id, v.name AS village_name, i.used, i.voided,
+                          t.superseded_at IS NOT NULL AS superseded
                    FROM invitation_tokens t JOIN invitations i ON i.id = t.invitation_id
                    JOIN cases c ON c.id = i.case_id JOIN campaigns k ON k.id = c.campaign_id
                    JOIN villages v ON v.id = c.village_id

@@ -90,23 +90,31 @@ pub async fn start(db: &Db, campaign_id: i64, forms: &FormSet) -> Result<usize, 
     Ok(releases.len())
 }
 
-/// The SMS text carrying a survey link: the longest wording that fits one message.
+/// The SMS text carrying a survey link of `village`: the longest wording that fits one
+/// message. The wordings name the village, so a person on two villages' rosters knows
+/// which message is about which; only a village name too long for any of them is left out.
 /// `Err` names how long the shortest wording would be (the base URL is too long).
-pub fn sms_message(town: &str, link: &str, reminder: bool) -> Result<String, usize> {
+pub fn sms_message(town: &str, village: &str, link: &str, reminder: bool) -> Result<String, usize> {
     let signature = format!("【{town}纪委】");
     let wordings: &[&str] = if reminder {
-        &["提醒:村务满意度调查,约3分钟:", "提醒:满意度调查:", "调查:"]
+        &[
+            "提醒:{v}村务满意度调查,约3分钟:",
+            "提醒:{v}满意度调查:",
+            "{v}调查:",
+            "调查:",
+        ]
     } else {
         &[
-            "村务满意度调查,约3分钟,谢谢:",
-            "村务满意度调查,约3分钟:",
-            "满意度调查:",
+            "{v}村务满意度调查,约3分钟,谢谢:",
+            "{v}村务满意度调查,约3分钟:",
+            "{v}满意度调查:",
+            "{v}调查:",
             "调查:",
         ]
     };
     let mut shortest = usize::MAX;
     for w in wordings {
-        let text = format!("{signature}{w}{link}");
+        let text = format!("{signature}{}{link}", w.replace("{v}", village));
         let n = text.chars().count();
         if n <= SMS_MAX_CHARS {
             return Ok(text);
@@ -124,17 +132,30 @@ mod tests {
     fn an_invitation_with_its_link_fits_one_sms() {
         let link = "https://mydc.tjf.gov.cn/s/AAAAAAAAAAAAAAAAAAAAAA";
         for reminder in [false, true] {
-            let text = sms_message("唐家坊镇", link, reminder).unwrap();
+            let text = sms_message("唐家坊镇", "唐家坊村", link, reminder).unwrap();
             assert!(text.chars().count() <= SMS_MAX_CHARS, "{text}");
             assert!(text.ends_with(link));
             assert!(text.starts_with("【唐家坊镇纪委】"));
+            assert!(text.contains("唐家坊村"), "the village is named: {text}");
         }
+    }
+
+    #[test]
+    fn a_village_name_too_long_for_one_sms_is_left_out_rather_than_the_link() {
+        let link = "https://mydc.tjf.gov.cn/s/AAAAAAAAAAAAAAAAAAAAAA";
+        let village = "一".repeat(40);
+        let text = sms_message("唐家坊镇", &village, link, false).unwrap();
+        assert!(
+            text.chars().count() <= SMS_MAX_CHARS && text.ends_with(link),
+            "{text}"
+        );
+        assert!(!text.contains(&village));
     }
 
     #[test]
     fn a_base_url_too_long_for_one_sms_is_refused() {
         let link = format!("https://{}/s/AAAAAAAAAAAAAAAAAAAAAA", "x".repeat(60));
-        assert!(sms_message("唐家坊镇", &link, false).is_err());
+        assert!(sms_message("唐家坊镇", "一村", &link, false).is_err());
     }
 }
 

@@ -96,6 +96,7 @@ fn case_view(c: &CaseRow) -> Value {
         last_attempt_at => c.last_attempt_at.map(local_time),
         next_callback_at => c.next_callback_at.map(local_time),
         state_zh => status.state, link_zh => status.link, callable => status.callable,
+        can_reissue => c.link_sent && !c.link_used && c.phone.starts_with('1'),
     }
 }
 

@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/campaigns/{id}/panel/links", post(issue_panel_links))
         .route("/surveyor/campaigns/{id}/outbox", post(download_outbox))
+        .route("/surveyor/cases/{case}/link", post(reissue_case_link))
 }
 
 /// The questionnaire files to pin: the configured folder, or the copies in the binary.
@@ -215,16 +216,63 @@ async fn issue_panel_links(
 struct OutboxForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
-    /// `invite` or `remind`.
+    /// `invite` (never sent), `remind` (sent `days` ago and unanswered) or `reissue` (every
+    /// sent and unanswered link again, the old ones out of use; needs `confirm=yes`).
     #[serde(default)]
     kind: String,
     #[serde(default)]
     days: String,
+    #[serde(default)]
+    confirm: String,
 }
 has_csrf!(OutboxForm);
 
+/// Refuse, before any token is issued, a base URL whose links would not fit one SMS with
+/// the longest village name of the campaign.
+async fn check_sms_fits(state: &AppState, campaign: &crate::db::Campaign) -> Result<(), AppError> {
+    let base = state.config.base_url.trim_end_matches('/');
+    let sample_link = format!("{base}/s/{}", "A".repeat(22));
+    let longest = state
+        .db
+        .roster_statuses(campaign.id)
+        .await?
+        .into_iter()
+        .map(|r| r.name)
+        .max_by_key(|n| n.chars().count())
+        .unwrap_or_default();
+    for reminder in [false, true] {
+        if let Err(n) = sms_message(&campaign.town, &longest, &sample_link, reminder) {
+            return Err(AppError::bad(
+                format!("a survey SMS would be {n} characters (> 70): the base URL is too long"),
+                format!("短信将有 {n} 个字,超过一条短信的 70 字:请缩短系统网址(--base-url)。"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The `phone,message` lines of links just issued.
+fn outbox_rows(
+    state: &AppState,
+    town: &str,
+    outgoing: &[crate::db::Outgoing],
+    reminder: bool,
+) -> Vec<[String; 2]> {
+    let base = state.config.base_url.trim_end_matches('/');
+    outgoing
+        .iter()
+        .map(|o| {
+            let link = format!("{base}/s/{}", o.token);
+            let text = sms_message(town, &o.village_name, &link, reminder).unwrap_or(link);
+            [o.phone.clone(), text]
+        })
+        .collect()
+}
+
 /// The SMS outbox: `phone,message`, one line per invitation due; every link's token is
-/// new, shown only in this file and stored only as its SHA-256.
+/// new, shown only in this file and stored only as its SHA-256. Landlines are left out
+/// (they are called from the console). Downloading new invitations twice gives the second
+/// time only those released since; a lost file is downloaded again with `reissue`.
 async fn download_outbox(
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -232,10 +280,15 @@ async fn download_outbox(
 ) -> Result<Response, AppError> {
     user.require(Role::Surveyor)?;
     let campaign = state.db.campaign(id).await?;
-    let remind = match form.kind.as_str() {
-        "invite" => None,
+    enum Kind {
+        Invite,
+        Remind(i64),
+        Reissue,
+    }
+    let kind = match form.kind.as_str() {
+        "invite" => Kind::Invite,
         "remind" => match form.days.trim().parse::<i64>() {
-            Ok(d) if (1..=60).contains(&d) => Some(d),
+            Ok(d) if (1..=60).contains(&d) => Kind::Remind(d),
             _ => {
                 return Err(AppError::bad(
                     "reminder delay must be 1 to 60 days",
@@ -243,44 +296,97 @@ async fn download_outbox(
                 ));
             }
         },
+        "reissue" if form.confirm == "yes" => Kind::Reissue,
+        "reissue" => {
+            return Err(AppError::bad(
+                "reissuing the links needs confirm=yes",
+                "重新下载会让上次文件中的链接全部失效,请勾选确认后再下载。",
+            ));
+        }
         _ => return Err(AppError::bad("unknown outbox kind", "请选择邀请或提醒。")),
     };
-    let base = state.config.base_url.trim_end_matches('/').to_string();
-    // Fail before issuing any token if the links cannot fit one SMS.
-    let sample_link = format!("{base}/s/{}", "A".repeat(22));
-    if let Err(n) = sms_message(&campaign.town, &sample_link, remind.is_some()) {
-        return Err(AppError::bad(
-            format!("a survey SMS would be {n} characters (> 70): the base URL is too long"),
-            format!("短信将有 {n} 个字,超过一条短信的 70 字:请缩短系统网址(MINYI_BASE_URL)。"),
-        ));
-    }
-    let outgoing = state
-        .db
-        .issue_link_tokens(id, remind, secrets::link_token)
-        .await?;
-    let rows: Vec<[String; 2]> = outgoing
-        .iter()
-        .map(|o| {
-            let link = format!("{base}/s/{}", o.token);
-            let text = sms_message(&campaign.town, &link, remind.is_some()).unwrap_or(link);
-            [o.phone.clone(), text]
-        })
-        .collect();
+    check_sms_fits(&state, &campaign).await?;
+    let (outgoing, name, key) = match kind {
+        Kind::Invite => (
+            state
+                .db
+                .issue_link_tokens(id, None, secrets::link_token)
+                .await?,
+            "邀请短信",
+            "invite",
+        ),
+        Kind::Remind(days) => (
+            state
+                .db
+                .issue_link_tokens(id, Some(days), secrets::link_token)
+                .await?,
+            "提醒短信",
+            "remind",
+        ),
+        Kind::Reissue => (
+            state
+                .db
+                .reissue_link_tokens(id, None, secrets::link_token)
+                .await?,
+            "重发的邀请短信",
+            "reissue",
+        ),
+    };
+    let rows = outbox_rows(&state, &campaign.town, &outgoing, key == "remind");
     tracing::info!(
         campaign = id,
         messages = rows.len(),
-        reminder = remind.is_some(),
+        kind = key,
         "sms outbox issued"
     );
-    let details = serde_json::json!({ "messages": rows.len(), "reminder": remind.is_some() });
+    let details = serde_json::json!({ "messages": rows.len(), "kind": key });
     super::audit(&state, &user, "sms.outbox", Some(id), details).await?;
-    let name = if remind.is_some() {
-        "reminders"
-    } else {
-        "invitations"
-    };
     Ok(csv_download(
-        &format!("sms-{name}-{id}.csv"),
+        &format!("{}-{name}-{id}.csv", campaign.name),
         excel_csv(&["phone", "message"], rows),
     ))
+}
+
+/// One case's link issued again (the resident deleted the SMS, or it never arrived): a page
+/// with the new link and its SMS text, shown once; the old link is out of use.
+pub(super) async fn reissue_case_link(
+    State(state): State<AppState>,
+    Path(case_id): Path<i64>,
+    CsrfForm(user, _form): CsrfForm<super::auth::CsrfOnly>,
+) -> Result<Response, AppError> {
+    user.require(Role::Surveyor)?;
+    let case = state.db.case(case_id).await?;
+    let campaign = state.db.campaign(case.campaign_id).await?;
+    check_sms_fits(&state, &campaign).await?;
+    let outgoing = state
+        .db
+        .reissue_link_tokens(campaign.id, Some(case_id), secrets::link_token)
+        .await?;
+    let (Some([phone, sms]), Some(issued)) = (
+        outbox_rows(&state, &campaign.town, &outgoing, false).pop(),
+        outgoing.first(),
+    ) else {
+        return Err(AppError::bad(
+            "this case has no link to reissue (never sent, answered, replaced, or a landline)",
+            "这个对象没有可以重发的链接:链接尚未发送、已经回答或已被递补,或者号码是固定电话。",
+        ));
+    };
+    tracing::info!(
+        campaign = campaign.id,
+        case = case_id,
+        "survey link reissued"
+    );
+    let details = serde_json::json!({ "case": case_id });
+    super::audit(&state, &user, "sms.reissue", Some(campaign.id), details).await?;
+    let link = format!(
+        "{}/s/{}",
+        state.config.base_url.trim_end_matches('/'),
+        issued.token
+    );
+    Ok(views::page(
+        &user,
+        "link_reissued.html",
+        context! { case_id, rank => case.rank, village_name => case.village_name, phone, sms, link },
+    )
+    .into_response())
 }

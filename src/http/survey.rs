@@ -322,7 +322,7 @@ async fn open_link(
     if target.used {
         return Ok(Err(already_received()));
     }
-    if target.voided {
+    if target.voided || target.superseded {
         return Ok(Err(link_retired()));
     }
     if let Some(page) = not_running(&target.campaign_state) {

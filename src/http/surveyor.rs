@@ -146,11 +146,12 @@ async fn show_campaign(
     let rule = serde_json::from_str::<SizeParameters>(&campaign.size_rule)
         .map(|p| describe_rule(&p))
         .unwrap_or_default();
+    let outbox = state.db.outbox_counts(id).await?;
     Ok(views::page(
         &user,
         "surveyor_campaign.html",
         context! {
-            campaign => ser(&campaign), seed => ser(&seed), strata, rule,
+            campaign => ser(&campaign), seed => ser(&seed), strata, rule, outbox => ser(&outbox),
             state_label => campaign.state().map(CampaignState::label).unwrap_or(""),
             frozen_at => campaign.frozen_at.map(local_time),
             committed_at => seed.committed_at.map(local_time),

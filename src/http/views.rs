@@ -51,6 +51,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "village_results.html",
         "calendar.html",
         "audit.html",
+        "link_reissued.html",
     ] {
         if let Err(e) = env.add_template(name, source) {
             // A broken template is a programming error caught by the test suite.
