@@ -232,7 +232,8 @@ fn time(text: &str) -> Option<i64> {
 /// placed on a row of the file.
 pub fn check_results_import(text: &str) {
     let form = &forms().recipients;
-    let lines = text.split('\n').count() as u64 + 1;
+    // Rows are numbered by line ends, each "\r\n", "\r" or "\n" counting once.
+    let lines = text.replace("\r\n", "\n").split(['\n', '\r']).count() as u64 + 1;
     match parse_results(text, form, &cases(), &HashSet::new(), time, 2_000_000_000) {
         Ok((rows, skipped)) => {
             assert_eq!(skipped, 0);
