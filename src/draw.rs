@@ -121,7 +121,8 @@ pub struct LoadedRoster {
 }
 
 /// The roster files of a folder: `<village code>.csv`, `.xlsx` or `.xls`; other files are
-/// ignored. Invalid rows are left out and reported through `warn`; duplicates collapse.
+/// ignored. Invalid rows are left out and reported through `warn`, and so are totals rows
+/// (合计) skipped; duplicates collapse.
 pub fn read_roster_dir(
     dir: &Path,
     warn: &mut dyn FnMut(String),
@@ -191,6 +192,9 @@ pub fn read_roster_dir(
                 file.display(),
                 receipt.errors_omitted
             ));
+        }
+        for s in &receipt.skipped_rows {
+            warn(format!("{}: row {}: {}", file.display(), s.row, s.reason));
         }
         rosters.push(LoadedRoster {
             code,

@@ -126,6 +126,75 @@ fn roster_check_reads_numeric_phone_cells_of_an_xlsx_as_integers() {
 }
 
 #[test]
+fn roster_check_lists_duplicate_rows_and_skips_totals_rows_of_a_village_workbook() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("花名册.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (col, h) in ["序号", "户主姓名", "联系电话", "办理日期"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string(0, col as u16, *h).unwrap();
+    }
+    let rows: [(&str, &str, &str); 4] = [
+        ("张三", "13800138000", "2026-03-05"),
+        ("李四", "13900139000", "2026-03-06"),
+        ("张三", "138 0013 8000", "2026-04-01"),
+        ("王五", "王五", "2026-04-02"),
+    ];
+    for (i, (name, phone, date)) in rows.iter().enumerate() {
+        let r = i as u32 + 1;
+        sheet.write_number(r, 0, (i + 1) as f64).unwrap();
+        sheet.write_string(r, 1, *name).unwrap();
+        sheet.write_string(r, 2, *phone).unwrap();
+        sheet.write_string(r, 3, *date).unwrap();
+    }
+    sheet.write_string(5, 0, "合计").unwrap();
+    sheet
+        .write_formula(
+            5,
+            2,
+            rust_xlsxwriter::Formula::new("=COUNTA(C2:C5)").set_result("4"),
+        )
+        .unwrap();
+    book.save(&path).unwrap();
+    let (ok, r, err) = check(&path);
+    assert!(ok, "{err}");
+    assert_eq!(
+        (
+            r["rows_read"].as_u64(),
+            r["accepted"].as_u64(),
+            r["invalid"].as_u64(),
+            r["duplicates"].as_u64(),
+            r["skipped"].as_u64()
+        ),
+        (Some(4), Some(2), Some(1), Some(1), Some(1)),
+        "{r}"
+    );
+    assert_eq!(r["columns"]["name"], "户主姓名");
+    assert_eq!(r["columns"]["date"], "办理日期");
+    assert_eq!(
+        r["duplicate_rows"],
+        serde_json::json!([{"row": 4, "first_row": 2, "phone": "138****8000"}])
+    );
+    assert_eq!(r["duplicates_omitted"], 0);
+    assert_eq!(r["skipped_rows"][0]["row"], 6);
+    assert_eq!(
+        r["skipped_rows"][0]["reason"],
+        "a totals row (\"合计\"), not a person: skipped"
+    );
+    assert_eq!(r["errors"][0]["row"], 5);
+    assert!(
+        r["errors"][0]["reason_zh"]
+            .as_str()
+            .unwrap()
+            .contains("汉字“王”"),
+        "{r}"
+    );
+}
+
+#[test]
 fn roster_check_names_a_missing_file() {
     let out = minyi()
         .args(["roster", "check", "/nonexistent/roster.csv"])

@@ -611,6 +611,72 @@ async fn results_import_is_all_or_nothing_and_repeating_it_changes_nothing() {
 }
 
 #[tokio::test]
+async fn results_import_reads_the_consoles_chinese_labels_and_numbers_rows_as_excel_does() {
+    let app = spawn().await;
+    let (t, sv) = fieldwork(&app).await;
+    let id = t.campaign;
+    let form = minyi::forms::builtin().unwrap().recipients;
+    let answers = valid_answers(&form);
+    let ids: Vec<&str> = answers.iter().map(|(k, _)| k.as_str()).collect();
+    let values: Vec<&str> = answers.iter().map(|(_, v)| v.as_str()).collect();
+    let blanks = ",".repeat(answers.len());
+    let v2 = cases_of(&app, id, "V2").await;
+    // As Excel/WPS on Windows saves a CSV: GBK, "\r\n", a blank row left in.
+    let file = |third: &str, last_case: i64| {
+        let text = format!(
+            "case_id,attempt_time,outcome,{}\r\n{},2026-11-20 10:00,完成访问,{}\r\n\r\n{},2026-11-20 10:05,{third}{blanks}\r\n{last_case},2026-11-20 10:10,号码错误（非本人）{blanks}\r\n",
+            ids.join(","),
+            v2[0].id,
+            values.join(","),
+            v2[1].id,
+        );
+        let (gbk, _, unmappable) = encoding_rs::GBK.encode(&text);
+        assert!(!unmappable);
+        gbk.into_owned()
+    };
+    let send = |bytes: Vec<u8>| {
+        let (c, csrf) = (&sv.0, &sv.1);
+        let url = format!("{}/surveyor/campaigns/{id}/results", app.base);
+        async move { upload(c, &url, csrf, "结果.csv", bytes, &[]).await }
+    };
+    // An unknown label on row 4 (row 3 is blank) and an unknown case on row 5.
+    let (s, page, _) = send(file("没人接", 99999)).await;
+    assert_eq!(s, 400, "{page}");
+    for (row, column) in [(4, "outcome"), (5, "case_id")] {
+        let cell = format!("<td class=\"num\">{row}</td><td>{column}</td>");
+        assert!(page.contains(&cell), "{cell} in {page}");
+    }
+    assert!(page.contains("无法识别的联系结果“没人接”"), "{page}");
+    assert!(page.contains("如“完成访问”“无人接听”"), "{page}");
+    assert!(
+        cases_of(&app, id, "V2")
+            .await
+            .iter()
+            .all(|c| c.attempts == 0)
+    );
+    // The same file with the console's labels imports; stored as the keys.
+    let (s, page, _) = send(file("无人接听", v2[2].id)).await;
+    assert_eq!(s, 200, "{page}");
+    assert!(page.contains("已导入 3 行"), "{page}");
+    let after = cases_of(&app, id, "V2").await;
+    assert_eq!(after[0].status, "completed");
+    assert_eq!(after[1].disposition.as_deref(), Some("no_answer"));
+    assert_eq!(after[2].disposition.as_deref(), Some("wrong_number"));
+    // Written with keys instead of labels, the same rows are the same rows: nothing added.
+    let keys = format!(
+        "case_id,attempt_time,outcome,{}\n{},2026-11-20 10:00,complete,{}\n{},2026-11-20 10:05,no_answer{blanks}\n{},2026-11-20 10:10,wrong_number{blanks}\n",
+        ids.join(","),
+        v2[0].id,
+        values.join(","),
+        v2[1].id,
+        v2[2].id,
+    );
+    let (s, page, _) = send(keys.into_bytes()).await;
+    assert_eq!(s, 200, "{page}");
+    assert!(page.contains("3 行此前已导入"), "{page}");
+}
+
+#[tokio::test]
 async fn the_case_list_exports_as_xlsx_with_phones_as_text() {
     let app = spawn().await;
     let (t, sv) = fieldwork(&app).await;

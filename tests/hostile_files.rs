@@ -2,7 +2,8 @@
 //! is kept in `fuzz/regressions/roster/`, and each is answered by the real binary with a
 //! receipt or a precise error: never a crash, never a long number echoed. Decompression
 //! bombs and sheets spanning billions of cells are refused cheaply, through the CLI and
-//! through the village operator's upload page.
+//! through the village operator's upload page. Rosters as villages keep them (title rows,
+//! 合计 rows, numbers written twice) get a receipt that lists what was left out and why.
 
 mod common;
 
@@ -115,6 +116,87 @@ fn each_fault_the_fuzzers_found_has_the_answer_a_user_needs() {
     assert_eq!(
         (receipt["accepted"].as_u64(), receipt["header_row"].as_u64()),
         (Some(2), Some(2))
+    );
+}
+
+/// Rosters as villages keep them, both kept in the corpus: a title above the header,
+/// household-head and 办理 headers, 小计/合计 rows (one a merged cell over a COUNTA formula),
+/// a number written twice in different spellings, and text typed into the phone column.
+#[test]
+fn village_rosters_with_totals_rows_and_repeated_numbers_get_a_receipt_that_lists_them() {
+    let receipt = |name: &str| {
+        let (code, stdout, stderr) = check(&Path::new(REGRESSIONS).join(name));
+        assert_eq!(code, Some(0), "{name}: {stderr}");
+        serde_json::from_str::<serde_json::Value>(&stdout).unwrap()
+    };
+    let counts = |r: &serde_json::Value| {
+        ["rows_read", "accepted", "invalid", "duplicates", "skipped"].map(|k| r[k].as_u64())
+    };
+    let listed = |r: &serde_json::Value, list: &str, fields: [&str; 2]| -> Vec<(u64, String)> {
+        r[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| (d[fields[0]].as_u64().unwrap(), d[fields[1]].to_string()))
+            .collect()
+    };
+
+    let r = receipt("csv-gbk-village-roster-totals-duplicates.csv");
+    assert_eq!(counts(&r), [6, 3, 1, 2, 2].map(Some), "{r}");
+    assert_eq!(r["format"], "csv-gb18030");
+    assert_eq!(r["header_row"], 2);
+    assert_eq!(
+        r["columns"],
+        serde_json::json!({"phone": "联系电话", "name": "户主姓名", "service": "办理事项", "date": "办理日期"})
+    );
+    assert_eq!(
+        listed(&r, "duplicate_rows", ["row", "first_row"]),
+        [(6, "3".into()), (9, "4".into())]
+    );
+    assert_eq!(r["duplicate_rows"][0]["phone"], "138****8000");
+    assert_eq!(
+        listed(&r, "skipped_rows", ["row", "reason_zh"]),
+        [
+            (7, "\"“小计”行是统计行，不是服务对象，已跳过\"".into()),
+            (10, "\"“合计”行是统计行，不是服务对象，已跳过\"".into())
+        ]
+    );
+    assert_eq!(r["errors"][0]["row"], 5);
+    assert_eq!(
+        r["errors"][0]["reason_zh"],
+        "电话号码中含有汉字“无”，号码只能由数字组成"
+    );
+    assert!(!r.to_string().contains("字母"), "{r}");
+    assert!(
+        !r.to_string().contains("4305271990"),
+        "an ID number leaked: {r}"
+    );
+    assert_eq!(
+        r["fingerprint"],
+        minyi::sampling::fingerprint(&["07397654321", "13800138000", "13900139000"])
+    );
+
+    let r = receipt("xlsx-village-roster-totals-formula.xlsx");
+    assert_eq!(counts(&r), [4, 2, 1, 1, 1].map(Some), "{r}");
+    assert_eq!(r["header_row"], 3);
+    // 姓名 (the person served) is read, not 户主; 联系人电话 is not a phone header.
+    assert_eq!(r["columns"]["name"], "姓名");
+    assert_eq!(r["columns"]["date"], "办理时间");
+    assert_eq!(
+        r["dropped_columns"],
+        serde_json::json!(["户主", "联系人电话"])
+    );
+    assert_eq!(
+        listed(&r, "duplicate_rows", ["row", "first_row"]),
+        [(7, "4".into())]
+    );
+    assert_eq!(r["skipped_rows"][0]["row"], 8);
+    assert!(
+        r["errors"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("the Chinese character '王'"),
+        "{r}"
     );
 }
 

@@ -402,6 +402,94 @@ async fn a_village_hands_in_its_roster_and_keeps_the_receipt() {
     assert_eq!(s, 404, "V2 has no receipt and cannot reach V1's: {page}");
 }
 
+/// A roster as a village keeps it: GBK, a title row, 户主姓名 and 办理日期, a 小计 and a
+/// 合计 row, numbers written twice, a name typed into the phone column.
+const VILLAGE_CSV: &str = "唐家坊镇一村2026年度服务对象名单,,,\r\n序号,户主姓名,联系电话,办理日期\r\n1,张三,13800138000,2026-03-05\r\n2,李四,13900139000,2026-03-06\r\n3,王五,王五,2026-03-07\r\n4,张三,138 0013 8000,2026-04-05\r\n,小计,4,\r\n5,李四,+86 139-0013-9000,2026-05-02\r\n合计：,,5 户,\r\n";
+
+#[tokio::test]
+async fn the_receipt_lists_duplicate_and_skipped_rows_of_a_village_roster() {
+    let app = spawn().await;
+    let t = town(&app).await;
+    let base = &app.base;
+    let (op, csrf) = &t.op1;
+    let url = format!("{base}/village/campaigns/{}/roster", t.campaign);
+    let (gbk, _, _) = encoding_rs::GBK.encode(VILLAGE_CSV);
+    let (s, body, loc) = upload(op, &url, csrf, "花名册.csv", gbk.into_owned(), &[]).await;
+    assert_eq!(s, 303, "{body}");
+    let (s, village_page) = get_text(op, &format!("{base}{}", loc.unwrap())).await;
+    assert_eq!(s, 200);
+    let (s, admin_page) = get_text(
+        &t.admin.0,
+        &format!("{base}/admin/campaigns/{}/villages/V1/receipt", t.campaign),
+    )
+    .await;
+    assert_eq!(s, 200);
+    for page in [&village_page, &admin_page] {
+        // Counts: 5 rows read (2 accepted, 1 invalid, 2 duplicates), 2 totals rows skipped.
+        for (label, n) in [
+            ("读取行数", 5),
+            ("有效号码", 2),
+            ("无效行", 1),
+            ("重复号码", 2),
+            ("跳过的合计行", 2),
+        ] {
+            let cell = format!("<tr><th>{label}</th><td class=\"num\">{n}</td></tr>");
+            assert!(page.contains(&cell), "{cell} in {page}");
+        }
+        // Each duplicate with the row it repeats, the phone masked for everyone.
+        for (row, first, phone) in [(6, 3, "138****8000"), (8, 4, "139****9000")] {
+            let line = format!(
+                "<tr><td class=\"num\">{row}</td><td class=\"num\">第 {first} 行</td><td class=\"mono\">{phone}</td></tr>"
+            );
+            assert!(page.contains(&line), "{line} in {page}");
+        }
+        assert!(!page.contains("13800138000") && !page.contains("13900139000"));
+        for (row, word) in [(7, "小计"), (9, "合计")] {
+            let line = format!(
+                "<tr><td class=\"num\">{row}</td><td>“{word}”行是统计行，不是服务对象，已跳过</td></tr>"
+            );
+            assert!(page.contains(&line), "{line} in {page}");
+        }
+        assert!(page.contains("电话号码中含有汉字“王”"), "{page}");
+        assert!(!page.contains("字母"), "{page}");
+    }
+    // The JSON API gives the same lists, under new fields beside the old ones.
+    let api = reqwest::Client::new();
+    let r = api
+        .post(format!("{base}/api/login"))
+        .json(&serde_json::json!({"username": "op1", "password": "village-password-1"}))
+        .send()
+        .await
+        .unwrap();
+    let token = r.json::<serde_json::Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = api
+        .get(format!(
+            "{base}/api/campaigns/{}/villages/V1/roster",
+            t.campaign
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let receipt = r.json::<serde_json::Value>().await.unwrap()["receipt"].clone();
+    assert_eq!(receipt["duplicates"], 2);
+    assert_eq!(
+        receipt["duplicate_rows"],
+        serde_json::json!([
+            {"row": 6, "first_row": 3, "phone": "138****8000"},
+            {"row": 8, "first_row": 4, "phone": "139****9000"}
+        ])
+    );
+    assert_eq!(receipt["skipped"], 2);
+    assert_eq!(receipt["skipped_rows"][1]["row"], 9);
+    assert_eq!(receipt["columns"]["name"], "户主姓名");
+    assert_eq!(receipt["columns"]["date"], "办理日期");
+}
+
 #[tokio::test]
 async fn a_failed_upload_leaves_the_previous_roster_in_place() {
     let app = spawn().await;

@@ -112,6 +112,26 @@ fn check_receipt(receipt: &Receipt, rows: &[Row]) {
         assert_no_long_number(&e.reason);
         assert_no_long_number(&e.reason_zh);
     }
+    assert_eq!(
+        receipt.duplicates,
+        receipt.duplicate_rows.len() as u64 + receipt.duplicates_omitted
+    );
+    assert!(receipt.duplicate_rows.len() <= minyi::roster::MAX_ERRORS);
+    for d in &receipt.duplicate_rows {
+        assert!(d.first_row < d.row, "a duplicate before its first row: {d:?}");
+        let first = rows.iter().find(|r| r.row == d.first_row);
+        let first = first.unwrap_or_else(|| panic!("a duplicate of no accepted row: {d:?}"));
+        assert_eq!(first.phone.masked(), d.phone, "{d:?}");
+    }
+    assert!(receipt.skipped_rows.len() as u64 <= receipt.skipped);
+    assert!(receipt.skipped_rows.len() <= minyi::roster::MAX_ERRORS);
+    assert!(receipt.rows_read + receipt.skipped <= FUZZ_MAX_ROWS);
+    for s in &receipt.skipped_rows {
+        assert!(s.row > receipt.header_row, "skipped above the header: {s:?}");
+        assert!(rows.iter().all(|r| r.row != s.row), "a row both read and skipped");
+        assert_no_long_number(&s.reason);
+        assert_no_long_number(&s.reason_zh);
+    }
     let mut sorted: Vec<Phone> = rows.iter().map(|r| r.phone).collect();
     sorted.sort_unstable();
     assert_eq!(
@@ -212,7 +232,8 @@ fn time(text: &str) -> Option<i64> {
 /// placed on a row of the file.
 pub fn check_results_import(text: &str) {
     let form = &forms().recipients;
-    let lines = text.split('\n').count() as u64 + 1;
+    // Rows are numbered by line ends, each "\r\n", "\r" or "\n" counting once.
+    let lines = text.replace("\r\n", "\n").split(['\n', '\r']).count() as u64 + 1;
     match parse_results(text, form, &cases(), &HashSet::new(), time, 2_000_000_000) {
         Ok((rows, skipped)) => {
             assert_eq!(skipped, 0);

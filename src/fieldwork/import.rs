@@ -1,9 +1,12 @@
 //! Results from other interviewing software, as CSV: `case_id,attempt_time,outcome` and one
 //! column per question id of the recipients' questionnaire (multiple choices in one cell,
-//! separated by `;`). Every row is checked — unknown case, bad time, unknown outcome,
-//! an answer not in the form, answers on a non-complete, a case already answered — and
-//! reported by its row number as a spreadsheet shows it; a file with any error imports
-//! nothing. Each row has a key, so importing the same file again changes nothing.
+//! separated by `;`). The outcome is a key or the Chinese label the call console shows
+//! ([`Outcome::parse_key_or_label`]). Every row is checked — unknown case, bad time, unknown
+//! outcome, an answer not in the form, answers on a non-complete, a case already answered —
+//! and reported by its row number as Excel shows it (header = 1, blank rows counted, a row
+//! numbered by the line it starts on, as the roster receipts number them), whatever the
+//! line ends; a file with any error imports nothing. Each row has a key, so importing the
+//! same file again changes nothing.
 
 use crate::fieldwork::Outcome;
 use crate::forms::{Form, Kind};
@@ -78,17 +81,28 @@ pub fn parse_results(
     now: i64,
 ) -> Result<(Vec<ResultRow>, usize), Vec<ImportError>> {
     let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
-    let headers: Vec<String> = match reader.headers() {
-        Ok(h) => h.iter().map(|c| c.trim().to_string()).collect(),
-        Err(e) => {
+    let mut rows_at = RowNumbers::new(text);
+    let mut records = reader.records();
+    let (header_row, headers): (u64, Vec<String>) = match records.next() {
+        Some(Ok(h)) => (
+            rows_at.of(h.position()),
+            h.iter()
+                .map(|c| c.trim().trim_start_matches('\u{feff}').to_string())
+                .collect(),
+        ),
+        Some(Err(e)) => {
             return Err(vec![error(
-                1,
+                rows_at.of(e.position()),
                 None,
                 format!("cannot read the header: {e}"),
                 "无法读取表头。",
             )]);
+        }
+        None => {
+            return Err(vec![error(1, None, "the file is empty", "文件是空的。")]);
         }
     };
     let find = |name: &str| headers.iter().position(|h| h == name);
@@ -96,7 +110,7 @@ pub fn parse_results(
         (find("case_id"), find("attempt_time"), find("outcome"))
     else {
         return Err(vec![error(
-            1,
+            header_row,
             None,
             "the header must have case_id, attempt_time and outcome columns",
             "表头须有 case_id、attempt_time、outcome 三列,其余列为问卷题号。",
@@ -111,7 +125,7 @@ pub fn parse_results(
         match form.question(h) {
             Some(q) => questions.push((i, q)),
             None => errors.push(error(
-                1,
+                header_row,
                 Some(h),
                 format!(
                     "{h:?} is not a question of form {} {}",
@@ -122,16 +136,15 @@ pub fn parse_results(
         }
     }
     let (mut rows, mut skipped, mut completes_in_file) = (Vec::new(), 0, HashSet::new());
-    for record in reader.records() {
+    for record in records {
         if errors.len() > MAX_ERRORS {
             break;
         }
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let row = e.position().map(|p| p.line()).unwrap_or(0);
                 errors.push(error(
-                    row,
+                    rows_at.of(e.position()),
                     None,
                     format!("unreadable CSV: {e}"),
                     "这一行无法读取。",
@@ -139,7 +152,7 @@ pub fn parse_results(
                 continue;
             }
         };
-        let row = record.position().map(|p| p.line()).unwrap_or(0);
+        let row = rows_at.of(record.position());
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
@@ -155,7 +168,7 @@ pub fn parse_results(
                 errors.push(error(
                     row,
                     Some("case_id"),
-                    format!("unknown case {:?}", cell(case_col)),
+                    format!("unknown case {:?}", shown(cell(case_col))),
                     "没有这个调查对象编号。",
                 ));
                 None
@@ -169,24 +182,27 @@ pub fn parse_results(
                     Some("attempt_time"),
                     format!(
                         "{:?} is not a time like 2026-11-20 14:30 (China time, not in the future)",
-                        cell(time_col)
+                        shown(cell(time_col))
                     ),
                     "时间格式应为 2026-11-20 14:30(北京时间),且不能晚于现在。",
                 ));
                 None
             }
         };
-        let outcome = match Outcome::parse(cell(outcome_col)) {
+        let outcome = match Outcome::parse_key_or_label(cell(outcome_col)) {
             Some(o) => Some(o),
             None => {
                 errors.push(error(
                     row,
                     Some("outcome"),
                     format!(
-                        "unknown outcome {:?} (see docs/fieldwork.md)",
-                        cell(outcome_col)
+                        "unknown outcome {:?}: write a key such as no_answer or the console's Chinese label such as 无人接听 (see docs/fieldwork.md)",
+                        shown(cell(outcome_col))
                     ),
-                    "联系结果代码无效(见 docs/fieldwork.md)。",
+                    format!(
+                        "无法识别的联系结果“{}”:请填写联系控制台显示的中文名称(如“完成访问”“无人接听”“拒访”)或结果代码(如 complete、no_answer),见 docs/fieldwork.md。",
+                        shown(cell(outcome_col))
+                    ),
                 ));
                 None
             }
@@ -269,6 +285,65 @@ pub fn parse_results(
         Ok((rows, skipped))
     } else {
         Err(errors)
+    }
+}
+
+/// A cell as a message quotes it: at most 40 characters.
+fn shown(cell: &str) -> String {
+    const MAX_CHARS: usize = 40;
+    match cell.char_indices().nth(MAX_CHARS) {
+        Some((at, _)) => format!("{}…", &cell[..at]),
+        None => cell.to_string(),
+    }
+}
+
+/// Row numbers as Excel shows them, from csv's record positions.
+///
+/// csv counts lines by '\n' only and places a record where it began looking for it, before
+/// the blank lines it skips; with Windows line ends ("\r\n", what Excel and WPS write) a
+/// record's '\n' is read with the next record, so csv's line numbers trail by one. Here a
+/// record starts at its first byte that is not a line end, and its row is one more than the
+/// line ends before it, each "\r\n", "\r" or "\n" counting once (those inside a quoted cell
+/// too, as the roster receipts count them).
+struct RowNumbers<'a> {
+    text: &'a [u8],
+    /// Where counting stopped, and the line ends before it.
+    at: usize,
+    line_ends: u64,
+}
+
+impl<'a> RowNumbers<'a> {
+    fn new(text: &'a str) -> Self {
+        RowNumbers {
+            text: text.as_bytes(),
+            at: 0,
+            line_ends: 0,
+        }
+    }
+
+    /// The row of the record csv placed at `position` (records come in file order).
+    fn of(&mut self, position: Option<&csv::Position>) -> u64 {
+        let Some(position) = position else {
+            return self.line_ends + 1;
+        };
+        let mut start = usize::try_from(position.byte())
+            .unwrap_or(usize::MAX)
+            .min(self.text.len());
+        while matches!(self.text.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        if start > self.at {
+            let seen = &self.text[self.at..start];
+            self.line_ends += seen
+                .iter()
+                .enumerate()
+                .filter(|&(i, &b)| {
+                    b == b'\n' || (b == b'\r' && self.text.get(self.at + i + 1) != Some(&b'\n'))
+                })
+                .count() as u64;
+            self.at = start;
+        }
+        self.line_ends + 1
     }
 }
 
@@ -393,6 +468,61 @@ mod tests {
                 .any(|e| e.row == 2 && e.column.as_deref() == Some(first)),
             "{errors:?}"
         );
+    }
+
+    /// The row of each error in `text` (a file whose rows all have one error).
+    fn error_rows(text: &str) -> Vec<u64> {
+        match parse_results(text, &form(), &cases(), &HashSet::new(), time, 10_000) {
+            Ok(rows) => panic!("expected errors, got {rows:?}"),
+            Err(errors) => errors.iter().map(|e| e.row).collect(),
+        }
+    }
+
+    #[test]
+    fn errors_give_the_row_as_excel_numbers_it_whatever_the_line_ends() {
+        let bad = "99,2026-11-20 14:30,busy";
+        for (name, text, want) in [
+            (
+                "LF",
+                format!("case_id,attempt_time,outcome\n{bad}\n{bad}\n"),
+                vec![2, 3],
+            ),
+            (
+                "CRLF, no final line end",
+                format!("case_id,attempt_time,outcome\r\n{bad}\r\n{bad}"),
+                vec![2, 3],
+            ),
+            (
+                "CR (old Mac Excel)",
+                format!("case_id,attempt_time,outcome\r{bad}\r{bad}\r"),
+                vec![2, 3],
+            ),
+            (
+                "blank rows are counted, not reported",
+                format!("case_id,attempt_time,outcome\n\n{bad}\n\r\n\n{bad}\n,,\n{bad}\n"),
+                vec![3, 6, 8],
+            ),
+            (
+                "blank rows above the header",
+                format!("\n\ncase_id,attempt_time,outcome\n{bad}\n"),
+                vec![4],
+            ),
+        ] {
+            assert_eq!(error_rows(&text), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_cell_with_a_line_break_does_not_shift_the_rows_after_it() {
+        // As in the roster receipts: a row is numbered by the line it starts on.
+        let text = "case_id,attempt_time,outcome,comment\n1,2026-11-20 14:30,busy,\"第一行\n第二行\"\n99,2026-11-20 14:30,busy,\n";
+        let errors =
+            parse_results(text, &form(), &cases(), &HashSet::new(), time, 10_000).unwrap_err();
+        let rows: Vec<(u64, Option<&str>)> = errors
+            .iter()
+            .map(|e| (e.row, e.column.as_deref()))
+            .collect();
+        assert_eq!(rows, [(2, None), (4, Some("case_id"))]);
     }
 
     #[test]

@@ -179,6 +179,29 @@ impl Outcome {
             .find(|o| o.key().eq_ignore_ascii_case(s))
     }
 
+    /// Reads an outcome as a person writes it in a results file: its key (as [`Outcome::parse`])
+    /// or its Chinese label as the call console shows it ([`Outcome::label_zh`]). Also taken:
+    /// a label without its bracketed note ("部分完成" for "部分完成（已答过半）"), either side
+    /// of a label's slash ("空号" for "空号/停机"), and "已完成", which the console shows for a
+    /// completed case. Spaces are ignored; brackets and slashes may be full- or half-width.
+    pub fn parse_key_or_label(s: &str) -> Option<Outcome> {
+        if let Some(o) = Outcome::parse(s) {
+            return Some(o);
+        }
+        let written = squeeze(s);
+        if written.is_empty() {
+            return None;
+        }
+        if written == "已完成" {
+            return Some(Outcome::Complete);
+        }
+        Outcome::ALL.into_iter().find(|o| {
+            let label = squeeze(o.label_zh());
+            let stem = label.split('(').next().unwrap_or("");
+            label == written || stem == written || stem.split('/').any(|part| part == written)
+        })
+    }
+
     /// Chinese label for the call console and exports.
     pub fn label_zh(self) -> &'static str {
         match self {
@@ -252,6 +275,20 @@ impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.key())
     }
+}
+
+/// A label as compared by [`Outcome::parse_key_or_label`]: no whitespace, half-width
+/// brackets and slashes.
+fn squeeze(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c {
+            '（' => '(',
+            '）' => ')',
+            '／' => '/',
+            _ => c,
+        })
+        .collect()
 }
 
 /// An outcome key that is not one of [`Outcome::ALL`].
@@ -347,6 +384,58 @@ mod tests {
         let err = "拒绝".parse::<Outcome>().unwrap_err();
         assert_eq!(err, UnknownOutcome("拒绝".into()));
         assert!(err.message_zh().contains("拒绝"));
+    }
+
+    #[test]
+    fn the_console_labels_are_read_as_their_outcomes() {
+        for o in Outcome::ALL {
+            assert_eq!(Outcome::parse_key_or_label(o.key()), Some(o));
+            assert_eq!(Outcome::parse_key_or_label(o.label_zh()), Some(o), "{o}");
+            let spaced = format!(" {} ", o.label_zh().replace('（', " ( ").replace('）', ")"));
+            assert_eq!(Outcome::parse_key_or_label(&spaced), Some(o), "{spaced:?}");
+        }
+        let table = [
+            ("已完成", Some(Outcome::Complete)),
+            ("完成访问", Some(Outcome::Complete)),
+            ("拒访", Some(Outcome::Refusal)),
+            ("部分完成", Some(Outcome::Partial)),
+            ("中途中断", Some(Outcome::Breakoff)),
+            ("号码错误", Some(Outcome::WrongNumber)),
+            ("号码错误(非本人)", Some(Outcome::WrongNumber)),
+            ("关机", Some(Outcome::SwitchedOff)),
+            ("无法接通", Some(Outcome::SwitchedOff)),
+            ("关机／无法接通", Some(Outcome::SwitchedOff)),
+            ("空号", Some(Outcome::NotInService)),
+            ("停机", Some(Outcome::NotInService)),
+            ("NO_ANSWER", Some(Outcome::NoAnswer)),
+            ("无人 接听", Some(Outcome::NoAnswer)),
+            ("拒绝", None),
+            ("完成", None),
+            ("已答过半", None),
+            ("(已答过半)", None),
+            ("/", None),
+            ("", None),
+            ("  ", None),
+        ];
+        for (text, want) in table {
+            assert_eq!(Outcome::parse_key_or_label(text), want, "{text:?}");
+        }
+        // No two outcomes share a label, a stem or a side of a slash.
+        let mut names: Vec<String> = Vec::new();
+        for o in Outcome::ALL {
+            let label = squeeze(o.label_zh());
+            let stem = label.split('(').next().unwrap_or("").to_string();
+            let mut own: Vec<String> = stem.split('/').map(String::from).collect();
+            own.extend([stem, label]);
+            own.sort();
+            own.dedup();
+            names.extend(own);
+        }
+        names.push("已完成".into());
+        let count = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), count, "{names:?}");
     }
 
     #[test]

@@ -606,6 +606,15 @@ mod tests {
                 receipt.errors.len() as u64 + receipt.errors_omitted,
                 receipt.invalid
             );
+            assert_eq!(
+                receipt.duplicate_rows.len() as u64 + receipt.duplicates_omitted,
+                receipt.duplicates
+            );
+            assert!(receipt.skipped_rows.len() as u64 <= receipt.skipped);
+            for d in &receipt.duplicate_rows {
+                assert!(d.first_row < d.row, "{d:?}");
+                assert!(rows.iter().any(|r| r.row == d.first_row), "{d:?}");
+            }
         }
         (result, rows)
     }
@@ -750,6 +759,140 @@ mod tests {
             [(2, "13800138000".into()), (6, "13900139000".into())]
         );
         assert!(receipt.errors.is_empty());
+    }
+
+    #[test]
+    fn duplicate_rows_are_listed_with_the_row_they_repeat_and_a_masked_phone() {
+        let text = "姓名,电话\n张三,13800138000\n李四,13900139000\n张三,138-0013-8000\n\n李四,+86 139 0013 9000\n张三,13800138000\n";
+        let (receipt, _) = accept(text.as_bytes());
+        assert_eq!(receipt.duplicates, 3);
+        let listed: Vec<(u64, u64, &str)> = receipt
+            .duplicate_rows
+            .iter()
+            .map(|d| (d.row, d.first_row, d.phone.as_str()))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                (4, 2, "138****8000"),
+                (6, 3, "139****9000"),
+                (7, 2, "138****8000")
+            ]
+        );
+        assert_eq!(receipt.duplicates_omitted, 0);
+        let json = serde_json::to_string(&receipt).unwrap_or_default();
+        assert!(!json.contains("13800138000"), "{json}");
+    }
+
+    #[test]
+    fn only_the_first_thousand_duplicates_are_listed() {
+        let mut text = String::from("电话\n13800138000\n");
+        for _ in 0..1200 {
+            text.push_str("13800138000\n");
+        }
+        let (receipt, _) = accept(text.as_bytes());
+        assert_eq!(receipt.duplicates, 1200);
+        assert_eq!(receipt.duplicate_rows.len(), 1000);
+        assert_eq!(receipt.duplicates_omitted, 200);
+        assert_eq!(receipt.duplicate_rows[999].row, 1002);
+    }
+
+    #[test]
+    fn totals_rows_are_skipped_with_a_note_not_counted_as_invalid() {
+        let text = "序号,姓名,电话,服务事项\n1,张三,13800138000,低保\n2,李四,abc,医保\n,小计,2,\n3,王五,13900139000,走访\n合  计：,,3 户,\n";
+        let (receipt, rows) = accept(text.as_bytes());
+        assert_eq!(
+            (receipt.rows_read, receipt.accepted, receipt.invalid),
+            (3, 2, 1)
+        );
+        assert_eq!(receipt.skipped, 2);
+        let skipped: Vec<u64> = receipt.skipped_rows.iter().map(|s| s.row).collect();
+        assert_eq!(skipped, [4, 6]);
+        assert!(
+            receipt.skipped_rows[0]
+                .reason
+                .contains("totals row (\"小计\")")
+        );
+        assert!(
+            receipt.skipped_rows[1]
+                .reason_zh
+                .contains("“合计”行是统计行")
+        );
+        assert_eq!(receipt.errors.len(), 1);
+        assert_eq!(receipt.errors[0].row, 3);
+        assert_eq!(
+            phones(&rows),
+            [(2, "13800138000".into()), (5, "13900139000".into())]
+        );
+    }
+
+    #[test]
+    fn a_totals_label_beside_a_real_phone_keeps_the_row() {
+        // The label is a slip; dropping the number would silently shrink the frame.
+        let text = "姓名,电话\n合计,13800138000\n总计,\n";
+        let (receipt, rows) = accept(text.as_bytes());
+        assert_eq!(phones(&rows), [(2, "13800138000".into())]);
+        assert_eq!(
+            (receipt.accepted, receipt.invalid, receipt.skipped),
+            (1, 0, 1)
+        );
+        // A service or name that merely starts like a totals word is a person.
+        let text = "电话,服务事项,姓名\n123,总计划生育,张三\n";
+        let (receipt, _) = accept(text.as_bytes());
+        assert_eq!((receipt.invalid, receipt.skipped), (1, 0));
+    }
+
+    #[test]
+    fn totals_rows_count_against_the_row_limit() {
+        let text = "姓名,电话\n合计,\n合计,\n合计,\n";
+        let (result, _) = run_with(text.as_bytes(), &Limits { max_rows: 2 });
+        assert!(
+            matches!(result, Err(RosterError::TooManyRows { limit: 2 })),
+            "{result:?}"
+        );
+    }
+
+    #[test]
+    fn village_headers_name_the_name_and_date_columns() {
+        let text = "序号,户主姓名,身份证号,联系电话,办理时间\n1,张三,430527199001011234,13800138000,2026-03-05 09:30\n";
+        let (receipt, rows) = accept(text.as_bytes());
+        assert_eq!(receipt.columns.name.as_deref(), Some("户主姓名"));
+        assert_eq!(receipt.columns.date.as_deref(), Some("办理时间"));
+        assert_eq!(receipt.dropped_columns, ["序号", "身份证号"]);
+        assert_eq!(rows[0].name.as_deref(), Some("张三"));
+        assert_eq!(rows[0].service_date.as_deref(), Some("2026-03-05 09:30"));
+        for (header, name) in [("户主", "户主"), ("联系人", "联系人")] {
+            let text = format!("{header},电话,办理日期\n张三,13800138000,2026-03-05\n");
+            let (receipt, rows) = accept(text.as_bytes());
+            assert_eq!(receipt.columns.name.as_deref(), Some(name));
+            assert_eq!(receipt.columns.date.as_deref(), Some("办理日期"));
+            assert_eq!(rows[0].service_date.as_deref(), Some("2026-03-05"));
+        }
+    }
+
+    #[test]
+    fn of_two_name_columns_the_person_served_wins_over_the_household_head() {
+        let text = "户主,姓名,电话,日期,办理日期\n张大,张小,13800138000,2026-01-01,2026-03-05\n";
+        let (receipt, rows) = accept(text.as_bytes());
+        assert_eq!(receipt.columns.name.as_deref(), Some("姓名"));
+        assert_eq!(receipt.columns.date.as_deref(), Some("办理日期"));
+        assert_eq!(rows[0].name.as_deref(), Some("张小"));
+        assert_eq!(rows[0].service_date.as_deref(), Some("2026-03-05"));
+        assert_eq!(receipt.dropped_columns, ["户主", "日期"]);
+    }
+
+    #[test]
+    fn a_chinese_character_in_the_phone_column_is_called_a_chinese_character() {
+        let text = "姓名,电话\n张三,张三13800138000\n李四,138a0138000\n";
+        let (receipt, _) = accept(text.as_bytes());
+        assert!(
+            receipt.errors[0]
+                .reason
+                .contains("the Chinese character '张'")
+        );
+        assert!(receipt.errors[0].reason_zh.contains("汉字“张”"));
+        assert!(!receipt.errors[0].reason_zh.contains("字母"));
+        assert!(receipt.errors[1].reason_zh.contains("字母“a”"));
     }
 
     #[test]
@@ -1138,6 +1281,13 @@ mod tests {
         assert_eq!(rows[0].name.as_deref(), Some("张三"));
         assert_eq!(receipt.invalid, 2);
         assert_eq!(receipt.duplicates, 1);
+        assert_eq!(
+            (
+                receipt.duplicate_rows[0].row,
+                receipt.duplicate_rows[0].first_row
+            ),
+            (9, 4)
+        );
         assert_eq!(receipt.errors[0].row, 5);
         assert!(
             receipt.errors[0].reason.contains("leading 0"),

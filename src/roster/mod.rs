@@ -9,7 +9,8 @@
 //!   cells) and guard calamine's calls;
 //! - [`rows`] finds the header row, picks the phone/name/service/date columns, drops every
 //!   other column unread (ID card numbers above all), classifies each row as accepted,
-//!   duplicate or invalid, and fingerprints the frame;
+//!   duplicate or invalid (a totals row, 合计, is skipped with a note), and fingerprints the
+//!   frame;
 //! - [`phone`] owns the [`Phone`] type and its normalisation rules.
 //!
 //! Everything streams: a 1,000,000-row CSV is never held in memory, and accepted rows are
@@ -77,9 +78,12 @@ pub struct ColumnsUsed {
 }
 
 /// What an upload contained; shown to the village operator and stored with the roster.
+///
+/// Fields added after the first release carry `#[serde(default)]`: receipts stored before
+/// them still load (with nothing listed).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Receipt {
-    /// Non-empty data rows: `accepted + invalid + duplicates`.
+    /// Non-empty data rows: `accepted + invalid + duplicates` (totals rows not included).
     pub rows_read: u64,
     pub accepted: u64,
     pub invalid: u64,
@@ -98,6 +102,52 @@ pub struct Receipt {
     /// Row number of the header row, as Excel shows it.
     pub header_row: u64,
     pub columns: ColumnsUsed,
+    /// The first [`MAX_ERRORS`] duplicate rows, in file order, each with the row it repeats.
+    #[serde(default)]
+    pub duplicate_rows: Vec<DuplicateRow>,
+    /// Duplicate rows beyond those listed in `duplicate_rows`.
+    #[serde(default)]
+    pub duplicates_omitted: u64,
+    /// Totals rows (合计/总计/小计/共计, with no usable phone) skipped: not people, so neither
+    /// read nor invalid.
+    #[serde(default)]
+    pub skipped: u64,
+    /// The first [`MAX_ERRORS`] skipped rows, in file order.
+    #[serde(default)]
+    pub skipped_rows: Vec<SkippedRow>,
+}
+
+/// A row whose phone was accepted from an earlier row.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct DuplicateRow {
+    /// Row number as Excel shows it.
+    pub row: u64,
+    /// The earlier row the phone was accepted from.
+    pub first_row: u64,
+    /// The phone, masked (138****8000): the row numbers find it in the file.
+    pub phone: String,
+}
+
+/// A row left out without being an error.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct SkippedRow {
+    /// Row number as Excel shows it.
+    pub row: u64,
+    /// Precise English, for logs.
+    pub reason: String,
+    /// Chinese, for the village operator's page.
+    pub reason_zh: String,
+}
+
+impl SkippedRow {
+    /// A totals row, labelled by `word` (合计 …).
+    pub fn totals(row: u64, word: &str) -> SkippedRow {
+        SkippedRow {
+            row,
+            reason: format!("a totals row (\"{word}\"), not a person: skipped"),
+            reason_zh: format!("“{word}”行是统计行，不是服务对象，已跳过"),
+        }
+    }
 }
 
 /// Why one row was not accepted.
@@ -240,4 +290,25 @@ pub fn read_roster<R: Read + Seek>(
 /// Decodes a roster only for its receipt (rows are discarded).
 pub fn check_roster<R: Read + Seek>(input: R, limits: &Limits) -> Result<Receipt, RosterError> {
     read_roster(input, limits, &mut |_| Ok(()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_receipt_stored_before_the_row_lists_existed_still_loads() {
+        let stored = r#"{"rows_read":3,"accepted":2,"invalid":0,"duplicates":1,
+            "fingerprint":"ab","errors":[],"errors_omitted":0,"dropped_columns":[],
+            "format":"csv-utf8","header_row":1,
+            "columns":{"phone":"电话","name":null,"service":null,"date":null}}"#;
+        let receipt: Receipt = match serde_json::from_str(stored) {
+            Ok(r) => r,
+            Err(e) => panic!("an old receipt no longer loads: {e}"),
+        };
+        assert_eq!(receipt.duplicates, 1);
+        assert!(receipt.duplicate_rows.is_empty());
+        assert_eq!((receipt.duplicates_omitted, receipt.skipped), (0, 0));
+        assert!(receipt.skipped_rows.is_empty());
+    }
 }

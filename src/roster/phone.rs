@@ -49,7 +49,7 @@ pub enum CellKind {
 pub enum PhoneError {
     #[error("the phone number is empty")]
     Empty,
-    #[error("contains the {} '{ch}' (U+{:04X}); a phone number has only digits", if ch.is_alphabetic() { "letter" } else { "character" }, *ch as u32)]
+    #[error("contains the {} '{ch}' (U+{:04X}); a phone number has only digits", CharKind::of(*ch).en(), *ch as u32)]
     UnexpectedCharacter { ch: char },
     #[error("{} has {count} digits; a mobile number has 11 digits and a landline 10 to 12 (0 + area code + number)", shown(digits, *count))]
     WrongLength { digits: String, count: usize },
@@ -115,6 +115,58 @@ fn shown_text(s: &str) -> String {
     }
 }
 
+/// What a refused character is called in a message. Rust counts Chinese characters as
+/// alphabetic, but a village operator reading "字母“张”" is told something false: only Latin
+/// (and Greek, Cyrillic) letters are 字母, a Chinese character is a 汉字, anything else a 字符.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CharKind {
+    Letter,
+    Han,
+    Other,
+}
+
+impl CharKind {
+    fn of(c: char) -> CharKind {
+        if is_han(c) {
+            CharKind::Han
+        } else if c.is_alphabetic() && (c < '\u{0590}' || matches!(c, 'Ａ'..='Ｚ' | 'ａ'..='ｚ'))
+        {
+            CharKind::Letter
+        } else {
+            CharKind::Other
+        }
+    }
+
+    fn en(self) -> &'static str {
+        match self {
+            CharKind::Letter => "letter",
+            CharKind::Han => "Chinese character",
+            CharKind::Other => "character",
+        }
+    }
+
+    fn zh(self) -> &'static str {
+        match self {
+            CharKind::Letter => "字母",
+            CharKind::Han => "汉字",
+            CharKind::Other => "字符",
+        }
+    }
+}
+
+/// A CJK ideograph: the unified blocks with their extensions, the compatibility blocks, and
+/// 〇 (the ideographic zero, written in dates and sometimes in numbers).
+fn is_han(c: char) -> bool {
+    matches!(c,
+        '\u{3007}'
+        | '\u{3400}'..='\u{4DBF}'
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{20000}'..='\u{2EBEF}'
+        | '\u{2F800}'..='\u{2FA1F}'
+        | '\u{30000}'..='\u{323AF}')
+}
+
 fn first_char(s: &str) -> char {
     s.chars().next().unwrap_or('?')
 }
@@ -132,13 +184,10 @@ impl PhoneError {
     pub fn zh(&self) -> String {
         match self {
             PhoneError::Empty => "电话号码为空".to_owned(),
-            PhoneError::UnexpectedCharacter { ch } => {
-                if ch.is_alphabetic() {
-                    format!("电话号码中含有字母“{ch}”，号码只能由数字组成")
-                } else {
-                    format!("电话号码中含有字符“{ch}”，号码只能由数字组成")
-                }
-            }
+            PhoneError::UnexpectedCharacter { ch } => format!(
+                "电话号码中含有{}“{ch}”，号码只能由数字组成",
+                CharKind::of(*ch).zh()
+            ),
             PhoneError::WrongLength { digits, count } => {
                 let who = if *count <= MAX_DIGITS {
                     digits.as_str()
@@ -703,7 +752,17 @@ mod tests {
                 "1380013800 有 10 位数字",
             ),
             ("138a0138000", "the letter 'a'", "字母“a”"),
+            ("138ａ0138000", "the letter 'ａ'", "字母“ａ”"),
             ("138#0138000", "the character '#'", "字符“#”"),
+            ("张三13800138000", "the Chinese character '张'", "汉字“张”"),
+            ("138〇0138000", "the Chinese character '〇'", "汉字“〇”"),
+            (
+                "13800138000（本人）",
+                "the Chinese character '本'",
+                "汉字“本”",
+            ),
+            ("138№0138000", "the character '№'", "字符“№”"),
+            ("138あ0138000", "the character 'あ'", "字符“あ”"),
             ("1.38001E+10", "Excel lost", "科学计数法"),
             ("13800138000/13900139000", "2 phone numbers", "2 个号码"),
             (

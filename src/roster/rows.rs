@@ -1,25 +1,28 @@
 //! From raw rows to the roster frame: finding the header row, choosing the columns to read,
-//! classifying each data row (accepted, duplicate, invalid), and the receipt with its
-//! fingerprint.
+//! classifying each data row (accepted, duplicate, invalid, or a totals row skipped), and
+//! the receipt with its fingerprint.
 //!
 //! Only the phone, name, service and date columns are ever read; every other column (an ID
 //! card number column above all) is listed by its header in the receipt and never copied
 //! (PIPL: collect only what is needed).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
 use crate::roster::phone::{CellKind, Phone, PhoneError};
 use crate::roster::{
-    ColumnsUsed, Limits, MAX_COLUMNS, MAX_ERRORS, MAX_TEXT_CHARS, Receipt, RosterError, Row,
-    RowError, Stopped,
+    ColumnsUsed, DuplicateRow, Limits, MAX_COLUMNS, MAX_ERRORS, MAX_TEXT_CHARS, Receipt,
+    RosterError, Row, RowError, SkippedRow, Stopped,
 };
 
 /// The header row must be among this many non-empty rows at the top (title rows above it).
 pub const HEADER_SEARCH_ROWS: usize = 20;
 
-/// Header names recognised for each column, after [`normalise_header`].
+/// Header names recognised for each column, after [`normalise_header`]. When a file has
+/// several columns of one kind, the phone column is the leftmost; for the other kinds the
+/// header earliest in its list wins (姓名 over 户主 when a household's head and the person
+/// served are both listed), and the others are dropped.
 pub const PHONE_HEADERS: &[&str] = &[
     "电话",
     "手机",
@@ -31,9 +34,12 @@ pub const PHONE_HEADERS: &[&str] = &[
     "mobile",
     "tel",
 ];
-pub const NAME_HEADERS: &[&str] = &["姓名", "name"];
-pub const SERVICE_HEADERS: &[&str] = &["服务事项", "事项", "service"];
-pub const DATE_HEADERS: &[&str] = &["服务日期", "日期", "date"];
+pub const NAME_HEADERS: &[&str] = &["姓名", "户主姓名", "户主", "联系人", "name"];
+pub const SERVICE_HEADERS: &[&str] = &["服务事项", "办理事项", "事项", "service"];
+pub const DATE_HEADERS: &[&str] = &["服务日期", "办理日期", "日期", "办理时间", "date"];
+
+/// Words that label a totals row (合计 30 户) rather than a person; see [`totals_label`].
+pub const TOTALS_WORDS: &[&str] = &["合计", "总计", "小计", "共计", "total", "subtotal"];
 
 /// One cell as a decoder hands it over.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,19 +117,45 @@ enum Kind {
     Date,
 }
 
-fn header_kind(normalised: &str) -> Option<Kind> {
-    let is = |list: &[&str]| list.contains(&normalised);
-    if is(PHONE_HEADERS) {
-        Some(Kind::Phone)
-    } else if is(NAME_HEADERS) {
-        Some(Kind::Name)
-    } else if is(SERVICE_HEADERS) {
-        Some(Kind::Service)
-    } else if is(DATE_HEADERS) {
-        Some(Kind::Date)
-    } else {
-        None
+/// The kind of a header and its rank in that kind's list (0 = preferred).
+fn header_match(normalised: &str) -> Option<(Kind, usize)> {
+    [
+        (Kind::Phone, PHONE_HEADERS),
+        (Kind::Name, NAME_HEADERS),
+        (Kind::Service, SERVICE_HEADERS),
+        (Kind::Date, DATE_HEADERS),
+    ]
+    .into_iter()
+    .find_map(|(kind, list)| {
+        list.iter()
+            .position(|h| *h == normalised)
+            .map(|rank| (kind, rank))
+    })
+}
+
+/// Where a text column's kind is kept in `find_columns`' choice.
+fn text_slot(kind: Kind) -> usize {
+    match kind {
+        // The phone column is chosen apart (the leftmost); it never reaches this.
+        Kind::Phone | Kind::Name => 0,
+        Kind::Service => 1,
+        Kind::Date => 2,
     }
+}
+
+/// The totals word a cell's text begins with, if it labels a totals row: "合计",
+/// "合  计：", "小计(3户)" and "Total: 25" do; "总计划生育" does not (a letter follows the word).
+pub fn totals_label(text: &str) -> Option<&'static str> {
+    let squeezed: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    TOTALS_WORDS.iter().copied().find(|word| {
+        squeezed
+            .strip_prefix(word)
+            .is_some_and(|rest| rest.chars().next().is_none_or(|c| !c.is_alphabetic()))
+    })
 }
 
 /// Spreadsheet column letters: 0 → A, 25 → Z, 26 → AA.
@@ -170,13 +202,17 @@ pub struct Frame<'a> {
     rows_before_header: usize,
     columns: Option<Columns>,
     header_row: u64,
-    seen: HashSet<Phone>,
+    /// Each accepted phone with the row it was accepted from.
+    seen: HashMap<Phone, u64>,
     rows_read: u64,
     accepted: u64,
     invalid: u64,
     duplicates: u64,
     errors: Vec<RowError>,
     errors_omitted: u64,
+    duplicate_rows: Vec<DuplicateRow>,
+    skipped: u64,
+    skipped_rows: Vec<SkippedRow>,
 }
 
 impl<'a> Frame<'a> {
@@ -187,13 +223,16 @@ impl<'a> Frame<'a> {
             rows_before_header: 0,
             columns: None,
             header_row: 0,
-            seen: HashSet::new(),
+            seen: HashMap::new(),
             rows_read: 0,
             accepted: 0,
             invalid: 0,
             duplicates: 0,
             errors: Vec::new(),
             errors_omitted: 0,
+            duplicate_rows: Vec::new(),
+            skipped: 0,
+            skipped_rows: Vec::new(),
         }
     }
 
@@ -223,16 +262,30 @@ impl<'a> Frame<'a> {
         let Some(cols) = self.columns.as_mut() else {
             return Ok(());
         };
-        if self.rows_read >= self.limits.max_rows {
+        // Totals rows count against the limit too, so no file is read without end.
+        if self.rows_read + self.skipped >= self.limits.max_rows {
             return Err(RosterError::TooManyRows {
                 limit: self.limits.max_rows,
             });
         }
-        self.rows_read += 1;
         note_unnamed_data(cols, raw);
-        match phone_of(&raw.cell(cols.phone)?) {
-            Ok(phone) => {
-                if self.seen.insert(phone) {
+        let phone = phone_of(&raw.cell(cols.phone)?);
+        // A row labelled 合计 is skipped only when it has no usable phone: a label typed
+        // beside a real number must never cost a recipient their place in the frame.
+        if phone.is_err()
+            && let Some(label) = totals_row_label(raw, cols)?
+        {
+            self.skipped += 1;
+            if self.skipped_rows.len() < MAX_ERRORS {
+                self.skipped_rows.push(SkippedRow::totals(row, &label));
+            }
+            return Ok(());
+        }
+        self.rows_read += 1;
+        match phone {
+            Ok(phone) => match self.seen.entry(phone) {
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(row);
                     self.accepted += 1;
                     let accepted = Row {
                         row,
@@ -242,10 +295,18 @@ impl<'a> Frame<'a> {
                         service_date: text_of(raw, cols.date)?,
                     };
                     (self.on_row)(accepted)?;
-                } else {
-                    self.duplicates += 1;
                 }
-            }
+                std::collections::hash_map::Entry::Occupied(first) => {
+                    self.duplicates += 1;
+                    if self.duplicate_rows.len() < MAX_ERRORS {
+                        self.duplicate_rows.push(DuplicateRow {
+                            row,
+                            first_row: *first.get(),
+                            phone: phone.masked(),
+                        });
+                    }
+                }
+            },
             Err(e) => {
                 self.invalid += 1;
                 if self.errors.len() < MAX_ERRORS {
@@ -272,7 +333,7 @@ impl<'a> Frame<'a> {
                 no_phone_column()
             });
         };
-        let mut phones: Vec<Phone> = self.seen.into_iter().collect();
+        let mut phones: Vec<Phone> = self.seen.into_keys().collect();
         phones.sort_unstable();
         let mut dropped = cols.dropped;
         for (i, w) in cols.watch.iter().enumerate() {
@@ -294,6 +355,10 @@ impl<'a> Frame<'a> {
             format: format.to_owned(),
             header_row: self.header_row,
             columns: cols.used,
+            duplicates_omitted: self.duplicates - self.duplicate_rows.len() as u64,
+            duplicate_rows: self.duplicate_rows,
+            skipped: self.skipped,
+            skipped_rows: self.skipped_rows,
         })
     }
 }
@@ -318,48 +383,54 @@ pub fn fingerprint(sorted_unique: &[Phone]) -> String {
 fn find_columns<R: RawRow>(raw: &R) -> Result<Option<Columns>, RosterError> {
     let mut headers = Vec::with_capacity(raw.width());
     let mut phone = None;
+    // For name, service and date: (column, rank) of the preferred header seen so far.
+    let mut best: [Option<(usize, usize)>; 3] = [None; 3];
     for i in 0..raw.width() {
         let text = header_text(&raw.cell(i)?);
-        let kind = header_kind(&normalise_header(&text));
-        if kind == Some(Kind::Phone) && phone.is_none() {
-            phone = Some(i);
+        let found = header_match(&normalise_header(&text));
+        match found {
+            Some((Kind::Phone, _)) if phone.is_none() => phone = Some(i),
+            Some((kind @ (Kind::Name | Kind::Service | Kind::Date), rank)) => {
+                let slot = &mut best[text_slot(kind)];
+                if slot.is_none_or(|(_, r)| rank < r) {
+                    *slot = Some((i, rank));
+                }
+            }
+            _ => {}
         }
-        headers.push((text, kind));
+        headers.push((text, found.map(|(kind, _)| kind)));
     }
     let Some(phone) = phone else {
         return Ok(None);
     };
+    let chosen = |kind: Kind| best[text_slot(kind)].map(|(i, _)| i);
+    let (name, service, date) = (
+        chosen(Kind::Name),
+        chosen(Kind::Service),
+        chosen(Kind::Date),
+    );
     let first_column = raw.first_column();
     let mut cols = Columns {
         phone,
-        name: None,
-        service: None,
-        date: None,
+        name,
+        service,
+        date,
         used: ColumnsUsed::default(),
         dropped: Vec::new(),
         watch: Vec::with_capacity(headers.len()),
         first_column,
     };
     for (i, (text, kind)) in headers.into_iter().enumerate() {
-        let slot = match kind {
-            Some(Kind::Phone) if i == phone => Some((&mut cols.used.phone, None)),
-            Some(Kind::Name) if cols.name.is_none() => {
-                Some((&mut cols.used.name, Some(&mut cols.name)))
-            }
-            Some(Kind::Service) if cols.service.is_none() => {
-                Some((&mut cols.used.service, Some(&mut cols.service)))
-            }
-            Some(Kind::Date) if cols.date.is_none() => {
-                Some((&mut cols.used.date, Some(&mut cols.date)))
-            }
+        let used = match kind {
+            Some(Kind::Phone) if i == phone => Some(&mut cols.used.phone),
+            Some(Kind::Name) if name == Some(i) => Some(&mut cols.used.name),
+            Some(Kind::Service) if service == Some(i) => Some(&mut cols.used.service),
+            Some(Kind::Date) if date == Some(i) => Some(&mut cols.used.date),
             _ => None,
         };
-        match slot {
-            Some((used, index)) => {
+        match used {
+            Some(used) => {
                 *used = Some(text);
-                if let Some(index) = index {
-                    *index = Some(i);
-                }
                 cols.watch.push(Watch::Known);
             }
             None if text.is_empty() => cols.watch.push(Watch::Unnamed),
@@ -370,6 +441,20 @@ fn find_columns<R: RawRow>(raw: &R) -> Result<Option<Columns>, RosterError> {
         }
     }
     Ok(Some(cols))
+}
+
+/// The totals word labelling a data row, looked for in the row's first non-empty cell and
+/// in its name column: where people write 合计 in a roster.
+fn totals_row_label<R: RawRow>(raw: &R, cols: &Columns) -> Result<Option<String>, RosterError> {
+    let first = raw.non_blank().next();
+    for i in first.into_iter().chain(cols.name) {
+        if let Cell::Text(text) = raw.cell(i)?
+            && let Some(word) = totals_label(text)
+        {
+            return Ok(Some(word.to_owned()));
+        }
+    }
+    Ok(None)
 }
 
 /// Lists a column without a header once data shows up in it (only its letter, never data).
@@ -490,13 +575,43 @@ mod tests {
             ("MOBILE", Some(Kind::Phone)),
             ("联系方式", Some(Kind::Phone)),
             ("Name", Some(Kind::Name)),
+            ("户主姓名", Some(Kind::Name)),
+            ("户 主", Some(Kind::Name)),
+            ("联系人：", Some(Kind::Name)),
             ("事项", Some(Kind::Service)),
             ("服务日期", Some(Kind::Date)),
+            ("办理日期", Some(Kind::Date)),
+            ("办理时间（年月日）", Some(Kind::Date)),
+            ("日期", Some(Kind::Date)),
             ("身份证号", None),
             ("电话号码备注", None),
+            ("户主身份证号", None),
         ];
         for (raw, want) in table {
-            assert_eq!(header_kind(&normalise_header(raw)), want, "header {raw:?}");
+            let got = header_match(&normalise_header(raw)).map(|(kind, _)| kind);
+            assert_eq!(got, want, "header {raw:?}");
+        }
+    }
+
+    #[test]
+    fn totals_labels_are_told_from_names_and_services() {
+        let table = [
+            ("合计", Some("合计")),
+            ("合  计", Some("合计")),
+            ("\u{3000}总计：", Some("总计")),
+            ("小计(3户)", Some("小计")),
+            ("共计 25 户", Some("共计")),
+            ("合计25", Some("合计")),
+            ("Total: 25", Some("total")),
+            ("SUBTOTAL", Some("subtotal")),
+            ("总计划生育", None),
+            ("合计划", None),
+            ("totally", None),
+            ("张合计", None),
+            ("", None),
+        ];
+        for (text, want) in table {
+            assert_eq!(totals_label(text), want, "cell {text:?}");
         }
     }
 
