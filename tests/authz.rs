@@ -679,7 +679,8 @@ fn panel_answers() -> Vec<(String, String)> {
 }
 
 fn results_csv(fx: &Fixture) -> String {
-    let at = minyi::domain::local_time(minyi::domain::now() - 3600);
+    // A minute ago: after the case's release (the fixture was made moments ago).
+    let at = minyi::domain::local_time(minyi::domain::now() - 60);
     format!("case_id,attempt_time,outcome\n{},{at},busy\n", fx.v2_case)
 }
 

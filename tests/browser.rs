@@ -1409,7 +1409,9 @@ async fn a_whole_season_through_every_staff_form_in_a_real_browser() {
     s.screenshot("interview-saved").await;
     s.open(&format!("{base}{}", cases[1])).await;
     assert!(
-        s.text_of("main").await.contains("当前状态:已完成(电话访问)"),
+        s.text_of("main")
+            .await
+            .contains("当前状态:已完成(电话访问)"),
         "the interview is saved"
     );
     let case_id = cases[2].rsplit('/').next().unwrap();

@@ -422,6 +422,19 @@ async fn attempts_lie_between_release_and_now_and_every_status_agrees() {
         let (s, page, _) = post_form(&sv.0, &url(v1[0].id), &sv.1, &fields).await;
         assert_eq!(s, 400, "{why}: {page}");
     }
+    // The same through a results import: the row is refused with its row and column.
+    let (s, page) = import(
+        &app,
+        &sv,
+        t.campaign,
+        &format!(
+            "case_id,attempt_time,outcome\n{},2026-01-05 09:00,busy\n",
+            v1[0].id
+        ),
+    )
+    .await;
+    assert_eq!(s, 400, "{page}");
+    assert!(page.contains("早于该对象发放的时间"), "{page}");
     assert_eq!(
         app.db.attempts(v1[0].id).await.unwrap().len(),
         0,
@@ -519,6 +532,7 @@ async fn import(
 async fn results_import_is_all_or_nothing_and_repeating_it_changes_nothing() {
     let app = spawn().await;
     let (t, sv) = fieldwork(&app).await;
+    released_in_november(&app, t.campaign).await;
     let id = t.campaign;
     let form = minyi::forms::builtin().unwrap().recipients;
     let answers = valid_answers(&form);
@@ -614,6 +628,7 @@ async fn results_import_is_all_or_nothing_and_repeating_it_changes_nothing() {
 async fn results_import_reads_the_consoles_chinese_labels_and_numbers_rows_as_excel_does() {
     let app = spawn().await;
     let (t, sv) = fieldwork(&app).await;
+    released_in_november(&app, t.campaign).await;
     let id = t.campaign;
     let form = minyi::forms::builtin().unwrap().recipients;
     let answers = valid_answers(&form);
@@ -716,6 +731,7 @@ async fn the_case_list_exports_as_xlsx_with_phones_as_text() {
 async fn an_import_applies_the_replacement_rules_row_by_row() {
     let app = spawn().await;
     let (t, sv) = fieldwork(&app).await;
+    released_in_november(&app, t.campaign).await;
     let id = t.campaign;
     let v1 = cases_of(&app, id, "V1").await;
     // Rank 1: three non-contacts on two days (listed out of time order) → replaced by rank 29.

@@ -18,6 +18,8 @@ use std::collections::{HashMap, HashSet};
 pub struct CaseState {
     /// Answered already (by link or phone), or its link voided or used.
     pub answered: bool,
+    /// When the case was released: no attempt can be earlier.
+    pub released_at: i64,
 }
 
 /// One checked row, ready to record.
@@ -174,17 +176,31 @@ pub fn parse_results(
                 None
             }
         };
-        let attempted_at = match parse_time(cell(time_col)).filter(|t| *t <= now + 600) {
-            Some(t) => Some(t),
+        let released = case_id
+            .and_then(|id| cases.get(&id))
+            .map_or(i64::MIN / 2, |c| c.released_at);
+        let attempted_at = match parse_time(cell(time_col)) {
+            Some(t) => match super::check_attempt_times(t, None, released, now) {
+                Ok(()) => Some(t),
+                Err(problem) => {
+                    errors.push(error(
+                        row,
+                        Some("attempt_time"),
+                        format!("{:?}: {}", shown(cell(time_col)), problem.en()),
+                        problem.zh(),
+                    ));
+                    None
+                }
+            },
             None => {
                 errors.push(error(
                     row,
                     Some("attempt_time"),
                     format!(
-                        "{:?} is not a time like 2026-11-20 14:30 (China time, not in the future)",
+                        "{:?} is not a time like 2026-11-20 14:30 (China time)",
                         shown(cell(time_col))
                     ),
-                    "时间格式应为 2026-11-20 14:30(北京时间),且不能晚于现在。",
+                    "时间格式应为 2026-11-20 14:30(北京时间)。",
                 ));
                 None
             }
@@ -377,9 +393,27 @@ mod tests {
 
     fn cases() -> HashMap<i64, CaseState> {
         HashMap::from([
-            (1, CaseState { answered: false }),
-            (2, CaseState { answered: false }),
-            (3, CaseState { answered: true }),
+            (
+                1,
+                CaseState {
+                    answered: false,
+                    released_at: 0,
+                },
+            ),
+            (
+                2,
+                CaseState {
+                    answered: false,
+                    released_at: 0,
+                },
+            ),
+            (
+                3,
+                CaseState {
+                    answered: true,
+                    released_at: 0,
+                },
+            ),
         ])
     }
 
@@ -443,6 +477,37 @@ mod tests {
                 (5, Some("case_id")),
                 (6, None)
             ]
+        );
+    }
+
+    #[test]
+    fn an_attempt_before_its_case_was_released_or_after_now_is_refused() {
+        let mut late = cases();
+        // Case 2 was released at 1,700: 14:30 (1,000) is earlier than the clock allowance of
+        // 600 s permits; 21 Nov 09:00 (2,000) is after it.
+        late.insert(
+            2,
+            CaseState {
+                answered: false,
+                released_at: 1_700,
+            },
+        );
+        let text =
+            "case_id,attempt_time,outcome\n2,2026-11-20 14:30,busy\n2,2026-11-21 09:00,busy\n";
+        let errors =
+            parse_results(text, &form(), &late, &HashSet::new(), time, 10_000).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(
+            (errors[0].row, errors[0].column.as_deref()),
+            (2, Some("attempt_time"))
+        );
+        assert!(errors[0].message_zh.contains("早于"), "{:?}", errors[0]);
+        // "Now" is 1,000: 21 Nov is in the future, beyond the allowance.
+        let errors =
+            parse_results(text, &form(), &cases(), &HashSet::new(), time, 1_000).unwrap_err();
+        assert_eq!(
+            (errors[0].row, errors[0].column.as_deref()),
+            (3, Some("attempt_time"))
         );
     }
 
@@ -535,7 +600,13 @@ mod tests {
         let imported = HashSet::from([rows[0].import_key.clone()]);
         // The same row again: skipped, even though case 1 now counts as answered.
         let mut now_answered = cases();
-        now_answered.insert(1, CaseState { answered: true });
+        now_answered.insert(
+            1,
+            CaseState {
+                answered: true,
+                released_at: 0,
+            },
+        );
         let (rows, skipped) =
             parse_results(&text, &form(), &now_answered, &imported, time, 10_000).unwrap();
         assert_eq!((rows.len(), skipped), (0, 1));

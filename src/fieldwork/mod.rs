@@ -202,6 +202,7 @@ pub async fn import_results(
                 c.id,
                 import::CaseState {
                     answered: c.status == "completed" || c.link_used,
+                    released_at: c.released_at,
                 },
             )
         })
