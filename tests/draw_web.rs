@@ -481,3 +481,42 @@ async fn only_the_surveyor_sees_the_sample_and_the_village_sees_nothing_drawn() 
         assert!(!receipt.contains("样本") && !receipt.contains(&phone));
     }
 }
+
+/// Before the freeze the campaign page shows what the rule would draw from each roster (N,
+/// n, the share) and warns where that is more than half the roster; the rule can be changed
+/// and the figures follow.
+#[tokio::test]
+async fn the_sample_sizes_are_shown_before_the_draw_and_follow_the_rule() {
+    let app = spawn().await;
+    let t = town_with_rosters(&app).await;
+    let (admin, csrf) = (&t.admin.0, &t.admin.1);
+    let page_url = format!("{}/admin/campaigns/{}", app.base, t.campaign);
+    // The default ±5% at 95%: 28 of V1's 30 and all 5 of V2's.
+    let (_, page) = get_text(admin, &page_url).await;
+    assert!(
+        page.contains("共 35 人,将抽取 <strong>33</strong> 人"),
+        "{page}"
+    );
+    assert!(
+        page.contains(">28<br><span class=\"muted\">占 94%</span>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("有 2 个村(社区)的样本量超过名单人数的一半"),
+        "{page}"
+    );
+    let (_, _, loc) = post_form(
+        admin,
+        &format!("{page_url}/size-rule"),
+        csrf,
+        &[("method", "fixed"), ("size", "2")],
+    )
+    .await;
+    assert!(location_query(&loc).starts_with('m'), "{loc:?}");
+    let (_, page) = get_text(admin, &page_url).await;
+    assert!(
+        page.contains("共 35 人,将抽取 <strong>4</strong> 人"),
+        "{page}"
+    );
+    assert!(!page.contains("超过名单人数的一半"), "{page}");
+}

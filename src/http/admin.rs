@@ -8,7 +8,7 @@ use super::{AppState, views};
 use crate::config::Config;
 use crate::db::{DbError, NewAccount, RosterTarget};
 use crate::domain::{CampaignState, Role, VillageCode, local_time, mask_phone};
-use crate::sampling::SizeParameters;
+use crate::sampling::{SizeParameters, SizeRule};
 use crate::{secrets, villages};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
@@ -180,16 +180,40 @@ async fn campaign_page(
     let campaign = state.db.campaign(id).await?;
     let statuses = state.db.roster_statuses(id).await?;
     let received = statuses.iter().filter(|s| s.roster_id.is_some()).count();
+    let params: Option<SizeParameters> = serde_json::from_str(&campaign.size_rule).ok();
+    // What the rule would draw from each roster, shown before anyone freezes or draws.
+    let rule = params
+        .as_ref()
+        .and_then(|p| SizeRule::try_from(p).ok())
+        .unwrap_or_default();
+    let mut planned = (0u64, 0u64, 0usize);
     let statuses: Vec<_> = statuses
         .into_iter()
         .map(|s| {
+            let population = s
+                .accepted
+                .filter(|_| s.roster_id.is_some())
+                .and_then(|a| u64::try_from(a).ok());
+            let n = population.map(|p| rule.size(p));
+            let share = population
+                .zip(n)
+                .filter(|(p, _)| *p > 0)
+                .map(|(p, n)| (n * 100).div_ceil(p));
+            let most = population.zip(n).is_some_and(|(p, n)| p > 0 && 2 * n > p);
+            if let (Some(p), Some(n)) = (population, n) {
+                planned.0 += p;
+                planned.1 += n;
+                planned.2 += usize::from(most);
+            }
             context! {
                 code => s.code, name => s.name, roster_id => s.roster_id, fingerprint => s.fingerprint,
                 rows_read => s.rows_read, accepted => s.accepted, invalid => s.invalid,
                 duplicates => s.duplicates, uploaded_at => s.uploaded_at.map(local_time),
+                n, share, most,
             }
         })
         .collect();
+    let planned = context! { population => planned.0, n => planned.1, most => planned.2 };
     let cross: Vec<_> = state
         .db
         .cross_village_phones(id)
@@ -199,7 +223,6 @@ async fn campaign_page(
         .collect();
     let state_ = campaign.state();
     let seed = state.db.seed_state(id).await?;
-    let params: Option<SizeParameters> = serde_json::from_str(&campaign.size_rule).ok();
     let (rule_method, rule_margin, rule_confidence, rule_size) = match params {
         Some(SizeParameters::Fixed { size }) => (
             "fixed",
@@ -229,7 +252,7 @@ async fn campaign_page(
         user,
         "admin_campaign.html",
         context! {
-            campaign => ser(&campaign), statuses, received, cross, message, error, drawn, pinned,
+            campaign => ser(&campaign), statuses, received, cross, message, error, drawn, pinned, planned,
             fieldwork_started_at => campaign.fieldwork_started_at.map(local_time),
             state_label => state_.map(CampaignState::label).unwrap_or(""),
             collecting => state_ == Some(CampaignState::Collecting),
