@@ -1300,12 +1300,44 @@ async fn a_whole_season_through_every_staff_form_in_a_real_browser() {
         "Di-San-Fang-Diao-Cha-26",
     )
     .await;
+    // The page computes the commitment itself; the seed's field is in no form.
     s.open(&format!("{base}/surveyor/campaigns/{id}")).await;
+    let draft = s.find("#seed-draft").await;
+    assert!(
+        s.is_displayed(&draft).await,
+        "the helper shows with JavaScript"
+    );
+    assert_eq!(
+        s.script(
+            "return arguments[0].name + '|' + (arguments[0].form ? 'in a form' : '')",
+            vec![Browser::el_json(&draft)],
+        )
+        .await,
+        json!("|"),
+        "the seed is never submitted"
+    );
+    s.type_into(&draft, seed).await;
+    s.click(&s.find("#seed-hash").await).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while s.property(&s.find("#commitment").await, "value").await != json!(commitment) {
+        assert!(
+            Instant::now() < deadline,
+            "the page computes the seed's SHA-256"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    s.screenshot("seed-commitment").await;
     s.submit(
         &format!("form[action='/campaigns/{id}/seed-commitment']"),
-        &[("commitment", &commitment)],
+        &[],
     )
     .await;
+    assert!(s.text_of("main").await.contains(&commitment), "registered");
+    assert_eq!(
+        app.db.seed_state(id).await.unwrap().seed,
+        None,
+        "the seed itself stayed on the page"
+    );
     a.open(&campaign).await;
     a.submit(
         &format!("form[action='/admin/campaigns/{id}/freeze']"),
