@@ -445,6 +445,7 @@ async fn list_accounts(
         flash(q.m.as_deref()).map(String::from),
         None,
         None,
+        None,
     )
     .await
 }
@@ -455,6 +456,7 @@ async fn accounts_page(
     message: Option<String>,
     error: Option<String>,
     new_password: Option<(String, String)>,
+    typed: Option<&AccountForm>,
 ) -> Result<Html<String>, AppError> {
     let villages = state.db.list_villages().await?;
     let village_label = |id: Option<i64>| {
@@ -481,10 +483,17 @@ async fn accounts_page(
         .map(|r| context! { value => r.as_str(), label => r.label() })
         .collect();
     let (new_password_for, new_password) = new_password.unzip();
+    // A refused form comes back with what was typed, so nothing has to be entered twice.
+    let typed = match typed {
+        Some(f) => {
+            context! { username => &f.username, display_name => &f.display_name, role => &f.role, village => &f.village }
+        }
+        None => context! { username => "", display_name => "", role => "", village => "" },
+    };
     Ok(views::page(
         user,
         "admin_accounts.html",
-        context! { accounts, roles, villages => ser(&villages), message, error, new_password, new_password_for },
+        context! { accounts, roles, villages => ser(&villages), message, error, new_password, new_password_for, typed },
     ))
 }
 
@@ -527,7 +536,7 @@ async fn create_account(
     let username = form.username.trim();
     let display_name = form.display_name.trim();
     let fail = |msg: String| async {
-        let page = accounts_page(&state, &user, None, Some(msg), None).await?;
+        let page = accounts_page(&state, &user, None, Some(msg), None, Some(&form)).await?;
         Ok::<_, AppError>((StatusCode::BAD_REQUEST, page).into_response())
     };
     if !valid_username(username) {
@@ -536,9 +545,12 @@ async fn create_account(
     if display_name.is_empty() || display_name.chars().count() > 50 {
         return fail("请填写姓名(不超过 50 字)。".into()).await;
     }
-    let Some(role) = Role::parse(&form.role) else {
+    // No default role: a clerk who only picks a village must not get an administrator.
+    let Some(role) = Role::parse(form.role.trim()) else {
         return fail("请选择角色。".into()).await;
     };
+    // Only a village operator belongs to a village; a village chosen for any other role is
+    // refused rather than dropped, since it shows the clerk meant something else.
     let village_id = match (role, form.village.trim()) {
         (Role::Village, "") => return fail("村(社区)操作员须选择所属村(社区)。".into()).await,
         (Role::Village, code) => match state.db.village_by_code(code).await {
@@ -546,7 +558,14 @@ async fn create_account(
             Err(DbError::NotFound) => return fail("所选村(社区)不存在。".into()).await,
             Err(e) => return Err(e.into()),
         },
-        (_, _) => None,
+        (_, "") => None,
+        (other, _) => {
+            return fail(format!(
+                "只有村(社区)操作员属于某个村(社区):新建{}时请把“所属村(社区)”留空,或把角色改为村(社区)操作员。",
+                other.label()
+            ))
+            .await;
+        }
     };
     let (password, hash) = hash_one_time_password().await?;
     let new = NewAccount {
@@ -574,6 +593,7 @@ async fn create_account(
                 Some(msg),
                 None,
                 Some((username.to_string(), password)),
+                None,
             )
             .await?;
             Ok(page.into_response())
@@ -608,6 +628,7 @@ async fn reset_password(
         Some(msg),
         None,
         Some((account.username, password)),
+        None,
     )
     .await?;
     Ok(page.into_response())
