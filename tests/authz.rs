@@ -600,12 +600,12 @@ async fn fixture() -> Fixture {
         actor(
             sv.0.clone(),
             sv.1.clone(),
-            Some(bearer(&app, "survey", "surveyor-password").await),
+            Some(bearer(&app, "survey", "fieldwork-key-2026").await),
         ),
         actor(
             admin.0.clone(),
             admin.1.clone(),
-            Some(bearer(&app, "admin", "admin-password-2026").await),
+            Some(bearer(&app, "admin", "commission-2026-key").await),
         ),
     ];
     let mut phones: Vec<String> = v1_phones().into_iter().chain(v2_phones()).collect();
@@ -1302,7 +1302,7 @@ async fn login_always_starts_a_new_session_and_ends_the_one_the_browser_had() {
     let app = spawn().await;
     let t = town(&app).await;
     let base = app.base.as_str();
-    let admin_pw = "admin-password-2026";
+    let admin_pw = "commission-2026-key";
 
     // A value an attacker chose and planted: never adopted, a fresh one is issued.
     let planted = "attacker-chosen-session-value-0123456789";

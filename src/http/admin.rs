@@ -518,8 +518,13 @@ fn valid_username(u: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
-async fn hash_one_time_password() -> Result<(String, String), AppError> {
-    let password = secrets::one_time_password();
+/// A one-time password for the account, meeting the password rule, and its hash.
+async fn hash_one_time_password(
+    username: &str,
+    display_name: &str,
+) -> Result<(String, String), AppError> {
+    let password = crate::password::one_time(username, display_name)
+        .map_err(|w| anyhow::anyhow!("no one-time password met the rule: {w}"))?;
     let p = password.clone();
     let hash = tokio::task::spawn_blocking(move || secrets::hash_password(&p))
         .await
@@ -567,7 +572,7 @@ async fn create_account(
             .await;
         }
     };
-    let (password, hash) = hash_one_time_password().await?;
+    let (password, hash) = hash_one_time_password(username, display_name).await?;
     let new = NewAccount {
         username,
         display_name,
@@ -610,7 +615,7 @@ async fn reset_password(
 ) -> Result<Response, AppError> {
     admin(&user)?;
     let account = state.db.account(id).await?;
-    let (password, hash) = hash_one_time_password().await?;
+    let (password, hash) = hash_one_time_password(&account.username, &account.display_name).await?;
     state.db.set_password(id, &hash, true, None).await?;
     tracing::info!(account = id, by = user.account_id, "password reset");
     super::audit(

@@ -189,7 +189,10 @@ pub async fn bootstrap_admin(db: &Db) -> anyhow::Result<Option<String>> {
     if db.count_accounts().await? > 0 {
         return Ok(None);
     }
-    let password = secrets::one_time_password();
+    const USERNAME: &str = "admin";
+    const DISPLAY_NAME: &str = "镇纪委管理员";
+    let password = crate::password::one_time(USERNAME, DISPLAY_NAME)
+        .map_err(|w| anyhow::anyhow!("no one-time password met the rule: {w}"))?;
     let hash = {
         let p = password.clone();
         tokio::task::spawn_blocking(move || secrets::hash_password(&p))
@@ -198,8 +201,8 @@ pub async fn bootstrap_admin(db: &Db) -> anyhow::Result<Option<String>> {
     };
     let created = db
         .create_account(&NewAccount {
-            username: "admin",
-            display_name: "镇纪委管理员",
+            username: USERNAME,
+            display_name: DISPLAY_NAME,
             role: Role::Admin,
             village_id: None,
             password_hash: &hash,
