@@ -240,6 +240,9 @@ async fn campaign_page(
             rule => params.as_ref().map(super::draw::describe_rule).unwrap_or_default(),
             rule_method, rule_margin, rule_confidence, rule_size,
             replacement => ser(&state.db.replacement_rules(id).await?),
+            // Links go out from the draw on (SMS outbox, panel sheets).
+            base_url_banner => matches!(state_, Some(CampaignState::Drawn | CampaignState::Fieldwork))
+                .then(|| super::base_url_banner(&state.config)).flatten(),
         },
     ))
 }

@@ -107,7 +107,10 @@ async fn panel_page(
     Ok(views::page(
         user,
         "admin_panel.html",
-        context! { campaign => ser(&campaign), members, categories => CATEGORIES, error },
+        context! {
+            campaign => ser(&campaign), members, categories => CATEGORIES, error,
+            base_url_banner => super::base_url_banner(&state.config),
+        },
     ))
 }
 
@@ -195,6 +198,7 @@ async fn issue_panel_links(
         sheets.push(context! { name => m.name, category => m.category, link, svg });
     }
     tracing::info!(campaign = id, members = sheets.len(), "panel links issued");
+    super::warn_if_links_unfit(&state.config, "panel links", id);
     super::audit(
         &state,
         &user,
@@ -272,6 +276,7 @@ async fn download_outbox(
         reminder = remind.is_some(),
         "sms outbox issued"
     );
+    super::warn_if_links_unfit(&state.config, "SMS outbox", id);
     let details = serde_json::json!({ "messages": rows.len(), "reminder": remind.is_some() });
     super::audit(&state, &user, "sms.outbox", Some(id), details).await?;
     let name = if remind.is_some() {

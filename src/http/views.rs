@@ -17,6 +17,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     // `.html` templates are HTML-escaped automatically (minijinja's default for that suffix).
     for (name, source) in template_files![
         "base.html",
+        "base_url_banner.html",
         "error.html",
         "login.html",
         "password.html",
