@@ -151,6 +151,8 @@ const ROUTES: &[Row] = &[
     r("GET", "/surveyor/campaigns/{id}/rosters/{code}", F, Empty,                   [LOGIN, LOGIN, 403,   403,   403,   200,   403]),
     r("GET", "/admin/campaigns/{id}/panel", F, Empty,                               [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
     r("GET", "/s/{token}", F, Empty,                                                [404,   200,   404,   404,   404,   404,   404]),
+    // The confirmation page of "我不想参加" (records nothing).
+    r("GET", "/s/{token}/decline", F, Empty,                                        [404,   200,   404,   404,   404,   404,   404]),
     r("GET", "/p/{token}", F, Empty,                                                [404,   404,   200,   404,   404,   404,   404]),
     r("GET", "/p/{token}/v/{code}", F, Empty,                                       [404,   404,   200,   404,   404,   404,   404]),
     r("GET", "/surveyor/campaigns/{id}/console", F, Empty,                          [LOGIN, LOGIN, 403,   403,   403,   200,   403]),
@@ -220,7 +222,8 @@ const ROUTES: &[Row] = &[
     r("POST", "/surveyor/cases/{case}/attempts", F, Form(&[("outcome", "busy")]),   [LOGIN, LOGIN, 403,   403,   403,   303,   403]),
     r("POST", "/surveyor/cases/{case}/interview", F, Recipients,                    [LOGIN, LOGIN, 403,   403,   403,   303,   403]),
     r("POST", "/s/{token}", F, Recipients,                                          [404,   303,   404,   404,   404,   404,   404]),
-    Row { second_link: true, ..r("POST", "/s/{token}/decline", F, Empty,            [404,   303,   404,   404,   404,   404,   404]) },
+    Row { second_link: true, ..r("POST", "/s/{token}/decline", F, Form(&[("confirm", "yes")]),
+                                                                                    [404,   303,   404,   404,   404,   404,   404]) },
     r("POST", "/p/{token}/v/{code}", F, Panel,                                      [404,   404,   303,   404,   404,   404,   404]),
     r("POST", "/admin/campaigns/{id}/results/{code}/grades", P, Form(&[("grade_1", "好"), ("source_1", "onsite")]),
                                                                                     [LOGIN, LOGIN, 403,   403,   403,   403,   303]),

@@ -8,10 +8,11 @@ use crate::db::{LinkTarget, NewResponse, PinnedForm};
 use crate::domain::today;
 use crate::forms::{AnswerErrors, Audience, Form, Kind};
 use crate::secrets::token_hash;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Form as Posted, Router};
 use minijinja::{Value, context};
 use serde::Deserialize;
@@ -21,7 +22,10 @@ use std::sync::{Arc, RwLock};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/s/{token}", get(show_survey).post(submit_survey))
-        .route("/s/{token}/decline", post(decline_survey))
+        .route(
+            "/s/{token}/decline",
+            get(confirm_decline).post(decline_survey),
+        )
         .route("/p/{token}", get(show_panel_home))
         .route(
             "/p/{token}/v/{code}",
@@ -393,14 +397,46 @@ async fn submit_survey(
     Ok(Redirect::to(&format!("/s/{token}?done=answered")).into_response())
 }
 
+/// "我不想参加" asks first: a refusal cannot be undone, and the button sits under 提交.
+fn decline_page(token: &str) -> Response {
+    private(
+        StatusCode::OK,
+        views::render(
+            "survey_decline.html",
+            context! {
+                survey_action => format!("/s/{token}"),
+                decline_action => format!("/s/{token}/decline"),
+            },
+        ),
+    )
+}
+
+async fn confirm_decline(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    match open_link(&state, &token).await? {
+        Ok(_) => Ok(decline_page(&token)),
+        Err(page) => Ok(page),
+    }
+}
+
+/// Records the refusal only when the confirmation page's `confirm=yes` is posted; any other
+/// post (an old page's button, a body that does not parse) gets the confirmation page.
 async fn decline_survey(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    posted: Result<Posted<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, AppError> {
     let target = match open_link(&state, &token).await? {
         Ok(t) => t,
         Err(page) => return Ok(page),
     };
+    let confirmed =
+        posted.is_ok_and(|Posted(fields)| fields.iter().any(|(k, v)| k == "confirm" && v == "yes"));
+    if !confirmed {
+        return Ok(decline_page(&token));
+    }
     let recorded = state.db.decline_through_link(&target).await?;
     if recorded {
         // A refusal like one on the phone: recorded as an attempt, so the campaign's rules

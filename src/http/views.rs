@@ -39,6 +39,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "survey_base.html",
         "survey_status.html",
         "survey_form.html",
+        "survey_decline.html",
         "console.html",
         "console_village.html",
         "console_case.html",
