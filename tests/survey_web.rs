@@ -642,3 +642,41 @@ async fn declining_asks_for_confirmation_on_its_own_page_and_only_the_confirmati
     assert_eq!(s, 404);
     assert!(!page.contains("确认不参加"));
 }
+
+#[tokio::test]
+async fn the_form_says_how_many_questions_and_numbers_them_without_gaps() {
+    let app = spawn().await;
+    let (t, sv) = fieldwork(&app).await;
+    let lines = outbox(&app, &sv, t.campaign, &[("kind", "invite")]).await;
+    let (_, page) = get_text(&client(), &format!("{}/s/{}", app.base, lines[0].2)).await;
+    assert!(
+        page.contains(
+            "<p class=\"note\" id=\"question-count\">共 10 题(另有 1 道追问,视您的回答而定),约 3 分钟。</p>"
+        ),
+        "{page}"
+    );
+    let numbers: Vec<&str> = page
+        .split("<legend>")
+        .skip(1)
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(
+        numbers,
+        [
+            "1.", "2.", "3.", "4.", "5.", "6.", "7.", "8.", "9.", "9.1", "10."
+        ]
+    );
+    // The follow-up names the question it depends on by that number.
+    assert!(
+        page.contains("第 9 题选择“一般”或“不满意”时请回答"),
+        "{page}"
+    );
+    // The count matches the form: every question not shown only for some answers.
+    let form = recipients_form();
+    let main = form
+        .questions
+        .iter()
+        .filter(|q| q.show_if.is_none())
+        .count();
+    assert_eq!(main, 10);
+}
