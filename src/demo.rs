@@ -202,7 +202,8 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
     )
     .await?;
 
-    let village_password = crate::secrets::one_time_password();
+    let village_password = crate::password::one_time("demo_village", "唐家坊村（演示）报送员")
+        .map_err(|w| anyhow!("no one-time password met the rule: {w}"))?;
     let hash = {
         let p = village_password.clone();
         tokio::task::spawn_blocking(move || crate::secrets::hash_password(&p))

@@ -36,6 +36,8 @@ pub mod files;
 pub mod forms;
 /// The web app: pages for people, a JSON API for tools.
 pub mod http;
+/// How strong a password must be, and one-time passwords that meet the rule.
+pub mod password;
 /// Results: tallies with Wilson intervals, item 16, the assessment verdict, publicity days.
 pub mod results;
 /// Roster files (.xlsx, .xls, CSV in UTF-8/GBK) → normalised phones and a receipt.

@@ -151,6 +151,8 @@ const ROUTES: &[Row] = &[
     r("GET", "/surveyor/campaigns/{id}/rosters/{code}", F, Empty,                   [LOGIN, LOGIN, 403,   403,   403,   200,   403]),
     r("GET", "/admin/campaigns/{id}/panel", F, Empty,                               [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
     r("GET", "/s/{token}", F, Empty,                                                [404,   200,   404,   404,   404,   404,   404]),
+    // The confirmation page of "我不想参加" (records nothing).
+    r("GET", "/s/{token}/decline", F, Empty,                                        [404,   200,   404,   404,   404,   404,   404]),
     r("GET", "/p/{token}", F, Empty,                                                [404,   404,   200,   404,   404,   404,   404]),
     r("GET", "/p/{token}/v/{code}", F, Empty,                                       [404,   404,   200,   404,   404,   404,   404]),
     r("GET", "/surveyor/campaigns/{id}/console", F, Empty,                          [LOGIN, LOGIN, 403,   403,   403,   200,   403]),
@@ -221,7 +223,8 @@ const ROUTES: &[Row] = &[
     r("POST", "/surveyor/cases/{case}/attempts", F, Form(&[("outcome", "busy")]),   [LOGIN, LOGIN, 403,   403,   403,   303,   403]),
     r("POST", "/surveyor/cases/{case}/interview", F, Recipients,                    [LOGIN, LOGIN, 403,   403,   403,   303,   403]),
     r("POST", "/s/{token}", F, Recipients,                                          [404,   303,   404,   404,   404,   404,   404]),
-    Row { second_link: true, ..r("POST", "/s/{token}/decline", F, Empty,            [404,   303,   404,   404,   404,   404,   404]) },
+    Row { second_link: true, ..r("POST", "/s/{token}/decline", F, Form(&[("confirm", "yes")]),
+                                                                                    [404,   303,   404,   404,   404,   404,   404]) },
     r("POST", "/p/{token}/v/{code}", F, Panel,                                      [404,   404,   303,   404,   404,   404,   404]),
     r("POST", "/admin/campaigns/{id}/results/{code}/grades", P, Form(&[("grade_1", "好"), ("source_1", "onsite")]),
                                                                                     [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
@@ -601,12 +604,12 @@ async fn fixture() -> Fixture {
         actor(
             sv.0.clone(),
             sv.1.clone(),
-            Some(bearer(&app, "survey", "surveyor-password").await),
+            Some(bearer(&app, "survey", "fieldwork-key-2026").await),
         ),
         actor(
             admin.0.clone(),
             admin.1.clone(),
-            Some(bearer(&app, "admin", "admin-password-2026").await),
+            Some(bearer(&app, "admin", "commission-2026-key").await),
         ),
     ];
     let mut phones: Vec<String> = v1_phones().into_iter().chain(v2_phones()).collect();
@@ -1304,7 +1307,7 @@ async fn login_always_starts_a_new_session_and_ends_the_one_the_browser_had() {
     let app = spawn().await;
     let t = town(&app).await;
     let base = app.base.as_str();
-    let admin_pw = "admin-password-2026";
+    let admin_pw = "commission-2026-key";
 
     // A value an attacker chose and planted: never adopted, a fresh one is issued.
     let planted = "attacker-chosen-session-value-0123456789";

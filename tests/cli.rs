@@ -332,7 +332,7 @@ fn serve_creates_the_database_and_logs_no_phone_password_or_token() {
         assert!(ready, "server did not start");
         let c = common::client();
         let csrf =
-            common::login_and_set_password(&c, &base, "admin", &password, "admin-password-2026")
+            common::login_and_set_password(&c, &base, "admin", &password, "commission-2026-key")
                 .await;
         common::post_form(
             &c,
@@ -366,7 +366,7 @@ fn serve_creates_the_database_and_logs_no_phone_password_or_token() {
         let api = reqwest::Client::new();
         let r = api
             .post(format!("{base}/api/login"))
-            .json(&serde_json::json!({"username": "admin", "password": "admin-password-2026"}))
+            .json(&serde_json::json!({"username": "admin", "password": "commission-2026-key"}))
             .send()
             .await
             .unwrap();
@@ -387,7 +387,7 @@ fn serve_creates_the_database_and_logs_no_phone_password_or_token() {
     for secret in [
         "13812345678",
         &password,
-        "admin-password-2026",
+        "commission-2026-key",
         &token,
         "SecretTokenNotInLogs00",
     ] {

@@ -352,6 +352,7 @@ async fn declining_through_the_link_replaces_the_case_and_a_replaced_link_stops_
         .unwrap();
     let r = client()
         .post(format!("{}/s/{token}/decline", app.base))
+        .form(&[("confirm", "yes")])
         .send()
         .await
         .unwrap();

@@ -27,10 +27,10 @@ async fn ten_failed_logins_lock_that_account_only() {
         assert_eq!(try_login(&app, "admin", "not-the-password").await, 401);
     }
     // Even the right password is refused now, without being checked.
-    assert_eq!(try_login(&app, "ADMIN", "admin-password-2026").await, 429);
+    assert_eq!(try_login(&app, "ADMIN", "commission-2026-key").await, 429);
     let r = client()
         .post(format!("{}/api/login", app.base))
-        .json(&serde_json::json!({"username": "admin", "password": "admin-password-2026"}))
+        .json(&serde_json::json!({"username": "admin", "password": "commission-2026-key"}))
         .send()
         .await
         .unwrap();

@@ -129,7 +129,7 @@ async fn answers_submitted_one_at_a_time_cannot_be_paired_with_their_cases() {
         &base,
         "admin",
         &prepared.admin_password,
-        "admin-password-2026",
+        "commission-2026-key",
     )
     .await;
     let refused = |when: &'static str| {

@@ -522,7 +522,7 @@ async fn downloads_open_in_excel_and_gbk_software_and_match_the_json_api() {
     // Every download answers; the JSON API holds the same rows.
     let token: serde_json::Value = reqwest::Client::new()
         .post(format!("{base}/api/login"))
-        .json(&serde_json::json!({"username": "admin", "password": "admin-password-2026"}))
+        .json(&serde_json::json!({"username": "admin", "password": "commission-2026-key"}))
         .send()
         .await
         .unwrap()

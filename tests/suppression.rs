@@ -259,7 +259,7 @@ fn add_sums(facts: &mut Facts, village: &str, label: &str, form: &Form, forms: &
 
 async fn admin_logged_in(base: &str, one_time: &str) -> reqwest::Client {
     let c = client();
-    login_and_set_password(&c, base, "admin", one_time, "admin-password-2026").await;
+    login_and_set_password(&c, base, "admin", one_time, "commission-2026-key").await;
     c
 }
 

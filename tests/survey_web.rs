@@ -234,7 +234,12 @@ async fn unknown_used_declined_and_closed_links_get_clear_pages() {
     );
     // Declining is a refusal, recorded once, and the link is then used.
     let url = format!("{}/s/{}", app.base, lines[1].2);
-    let r = anon.post(format!("{url}/decline")).send().await.unwrap();
+    let r = anon
+        .post(format!("{url}/decline"))
+        .form(&[("confirm", "yes")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303);
     let (_, page) = get_text(&anon, &url).await;
     assert!(page.contains("已收到"));
@@ -742,4 +747,162 @@ async fn the_outbox_names_villages_skips_landlines_and_reissues_lost_links() {
         .collect();
     assert!(events.iter().any(|e| e == "sms.reissue"), "{events:?}");
     assert_eq!(events.iter().filter(|e| *e == "sms.outbox").count(), 3);
+}
+
+/// The case whose phone is `phone`.
+async fn case_of(app: &TestApp, campaign: i64, phone: &str) -> minyi::db::CaseRow {
+    app.db
+        .cases(campaign, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.phone == phone)
+        .expect("a case with that phone")
+}
+
+#[tokio::test]
+async fn declining_asks_for_confirmation_on_its_own_page_and_only_the_confirmation_records_it() {
+    let app = spawn().await;
+    let (t, sv) = fieldwork(&app).await;
+    let lines = outbox(&app, &sv, t.campaign, &[("kind", "invite")]).await;
+    let (phone, _, token) = &lines[0];
+    let anon = client();
+    let url = format!("{}/s/{token}", app.base);
+    let decline = format!("{url}/decline");
+
+    // The form's button only leads to the confirmation page (a plain GET, no script).
+    let (_, form) = get_text(&anon, &url).await;
+    // minijinja writes `/` in attribute values as `&#x2f;`.
+    let form = form.replace("&#x2f;", "/");
+    assert!(
+        form.contains(&format!(
+            "<form method=\"get\" action=\"/s/{token}/decline\">\n<button type=\"submit\" class=\"secondary\">我不想参加这次调查</button>"
+        )),
+        "{form}"
+    );
+    assert!(!form.contains(&format!("method=\"post\" action=\"/s/{token}/decline\"")));
+
+    let r = anon.get(&decline).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert_eq!(r.headers()["referrer-policy"], "same-origin");
+    let confirm = r.text().await.unwrap().replace("&#x2f;", "/");
+    for part in [
+        "确定不参加这次调查吗?",
+        &format!(
+            "<form method=\"get\" action=\"/s/{token}\">\n<button type=\"submit\">返回问卷</button>"
+        ),
+        &format!(
+            "<form method=\"post\" action=\"/s/{token}/decline\">\n<input type=\"hidden\" name=\"confirm\" value=\"yes\">\n<button type=\"submit\" class=\"secondary\">确认不参加</button>"
+        ),
+    ] {
+        assert!(confirm.contains(part), "{part}\n{confirm}");
+    }
+    assert!(!confirm.contains("<script"), "works without script");
+
+    // Neither the page nor a post without the confirmation records anything: an old
+    // page's bare button, another answer, a body that is not a form.
+    let posts = [
+        anon.post(&decline),
+        anon.post(&decline).form(&[("confirm", "no")]),
+        anon.post(&decline).form(&[("confirm", "")]),
+        anon.post(&decline)
+            .header("content-type", "application/json")
+            .body("{\"confirm\":\"yes\"}"),
+    ];
+    for post in posts {
+        let r = post.send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let page = r.text().await.unwrap();
+        assert!(page.contains("确定不参加这次调查吗?"), "{page}");
+    }
+    let case = case_of(&app, t.campaign, phone).await;
+    assert_eq!(case.disposition, None);
+    assert!(app.db.attempts(case.id).await.unwrap().is_empty());
+    let (_, still) = get_text(&anon, &url).await;
+    assert!(
+        still.contains("id=\"q-attitude\""),
+        "the link still opens the form"
+    );
+
+    // The confirmation records one refusal and uses the link.
+    let r = anon
+        .post(&decline)
+        .form(&[("confirm", "yes")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        r.headers()["location"],
+        format!("/s/{token}?done=declined").as_str()
+    );
+    let (_, done) = get_text(&anon, &format!("{url}?done=declined")).await;
+    assert!(done.contains("已记录"), "{done}");
+    let case = case_of(&app, t.campaign, phone).await;
+    assert_eq!(case.disposition.as_deref(), Some("refusal"));
+    // A second tap, or the confirmation page opened again, records nothing more.
+    let r = anon
+        .post(&decline)
+        .form(&[("confirm", "yes")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (s, again) = get_text(&anon, &decline).await;
+    assert_eq!(s, 200);
+    assert!(
+        again.contains("已收到") && !again.contains("确认不参加"),
+        "{again}"
+    );
+    let attempts = app.db.attempts(case.id).await.unwrap();
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0].outcome, "refusal");
+
+    // A link nobody holds: no confirmation page either.
+    let (s, page) = get_text(
+        &anon,
+        &format!("{}/s/AAAAAAAAAAAAAAAAAAAAAA/decline", app.base),
+    )
+    .await;
+    assert_eq!(s, 404);
+    assert!(!page.contains("确认不参加"));
+}
+
+#[tokio::test]
+async fn the_form_says_how_many_questions_and_numbers_them_without_gaps() {
+    let app = spawn().await;
+    let (t, sv) = fieldwork(&app).await;
+    let lines = outbox(&app, &sv, t.campaign, &[("kind", "invite")]).await;
+    let (_, page) = get_text(&client(), &format!("{}/s/{}", app.base, lines[0].2)).await;
+    assert!(
+        page.contains(
+            "<p class=\"note\" id=\"question-count\">共 10 题(另有 1 道追问,视您的回答而定),约 3 分钟。</p>"
+        ),
+        "{page}"
+    );
+    let numbers: Vec<&str> = page
+        .split("<legend>")
+        .skip(1)
+        .map(|l| l.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(
+        numbers,
+        [
+            "1.", "2.", "3.", "4.", "5.", "6.", "7.", "8.", "9.", "9.1", "10."
+        ]
+    );
+    // The follow-up names the question it depends on by that number.
+    assert!(
+        page.contains("第 9 题选择“一般”或“不满意”时请回答"),
+        "{page}"
+    );
+    // The count matches the form: every question not shown only for some answers.
+    let form = recipients_form();
+    let main = form
+        .questions
+        .iter()
+        .filter(|q| q.show_if.is_none())
+        .count();
+    assert_eq!(main, 10);
 }

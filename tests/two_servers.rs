@@ -80,8 +80,8 @@ async fn two_servers_on_one_postgresql_count_every_answer_once_and_share_session
         &csrf_in(&page),
         &[
             ("current", prepared.admin_password.as_str()),
-            ("new", "admin-password-2026"),
-            ("repeat", "admin-password-2026"),
+            ("new", "commission-2026-key"),
+            ("repeat", "commission-2026-key"),
         ],
     )
     .await;

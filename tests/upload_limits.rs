@@ -14,7 +14,7 @@ const GIB: u64 = 1 << 30;
 async fn bearer(app: &TestApp) -> String {
     let v: serde_json::Value = client()
         .post(format!("{}/api/login", app.base))
-        .json(&serde_json::json!({"username": "admin", "password": "admin-password-2026"}))
+        .json(&serde_json::json!({"username": "admin", "password": "commission-2026-key"}))
         .send()
         .await
         .unwrap()

@@ -98,7 +98,7 @@ async fn wrong_passwords_and_unknown_accounts_are_refused_alike() {
 async fn the_session_cookie_is_http_only_and_same_site_and_renewed_at_login() {
     let app = spawn().await;
     let (c, _) = admin_client(&app).await;
-    let r = login(&c, &app.base, "admin", "admin-password-2026").await;
+    let r = login(&c, &app.base, "admin", "commission-2026-key").await;
     let cookie = r
         .headers()
         .get_all("set-cookie")
@@ -108,7 +108,7 @@ async fn the_session_cookie_is_http_only_and_same_site_and_renewed_at_login() {
         .expect("session cookie");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    let r2 = login(&client(), &app.base, "admin", "admin-password-2026").await;
+    let r2 = login(&client(), &app.base, "admin", "commission-2026-key").await;
     let cookie2 = r2
         .headers()
         .get_all("set-cookie")
@@ -743,7 +743,7 @@ async fn the_json_api_takes_a_roster_and_answers_with_the_receipt() {
     let admin_token = {
         let r = api
             .post(format!("{base}/api/login"))
-            .json(&serde_json::json!({"username": "admin", "password": "admin-password-2026"}))
+            .json(&serde_json::json!({"username": "admin", "password": "commission-2026-key"}))
             .send()
             .await
             .unwrap();

@@ -263,6 +263,9 @@ async fn campaign_page(
             rule => params.as_ref().map(super::draw::describe_rule).unwrap_or_default(),
             rule_method, rule_margin, rule_confidence, rule_size,
             replacement => ser(&state.db.replacement_rules(id).await?),
+            // Links go out from the draw on (SMS outbox, panel sheets).
+            base_url_banner => matches!(state_, Some(CampaignState::Drawn | CampaignState::Fieldwork))
+                .then(|| super::base_url_banner(&state.config)).flatten(),
         },
     ))
 }
@@ -468,6 +471,7 @@ async fn list_accounts(
         flash(q.m.as_deref()).map(String::from),
         None,
         None,
+        None,
     )
     .await
 }
@@ -478,6 +482,7 @@ async fn accounts_page(
     message: Option<String>,
     error: Option<String>,
     new_password: Option<(String, String)>,
+    typed: Option<&AccountForm>,
 ) -> Result<Html<String>, AppError> {
     let villages = state.db.list_villages().await?;
     let village_label = |id: Option<i64>| {
@@ -504,10 +509,17 @@ async fn accounts_page(
         .map(|r| context! { value => r.as_str(), label => r.label() })
         .collect();
     let (new_password_for, new_password) = new_password.unzip();
+    // A refused form comes back with what was typed, so nothing has to be entered twice.
+    let typed = match typed {
+        Some(f) => {
+            context! { username => &f.username, display_name => &f.display_name, role => &f.role, village => &f.village }
+        }
+        None => context! { username => "", display_name => "", role => "", village => "" },
+    };
     Ok(views::page(
         user,
         "admin_accounts.html",
-        context! { accounts, roles, villages => ser(&villages), message, error, new_password, new_password_for },
+        context! { accounts, roles, villages => ser(&villages), message, error, new_password, new_password_for, typed },
     ))
 }
 
@@ -532,8 +544,13 @@ fn valid_username(u: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
-async fn hash_one_time_password() -> Result<(String, String), AppError> {
-    let password = secrets::one_time_password();
+/// A one-time password for the account, meeting the password rule, and its hash.
+async fn hash_one_time_password(
+    username: &str,
+    display_name: &str,
+) -> Result<(String, String), AppError> {
+    let password = crate::password::one_time(username, display_name)
+        .map_err(|w| anyhow::anyhow!("no one-time password met the rule: {w}"))?;
     let p = password.clone();
     let hash = tokio::task::spawn_blocking(move || secrets::hash_password(&p))
         .await
@@ -550,7 +567,7 @@ async fn create_account(
     let username = form.username.trim();
     let display_name = form.display_name.trim();
     let fail = |msg: String| async {
-        let page = accounts_page(&state, &user, None, Some(msg), None).await?;
+        let page = accounts_page(&state, &user, None, Some(msg), None, Some(&form)).await?;
         Ok::<_, AppError>((StatusCode::BAD_REQUEST, page).into_response())
     };
     if !valid_username(username) {
@@ -559,9 +576,12 @@ async fn create_account(
     if display_name.is_empty() || display_name.chars().count() > 50 {
         return fail("请填写姓名(不超过 50 字)。".into()).await;
     }
-    let Some(role) = Role::parse(&form.role) else {
+    // No default role: a clerk who only picks a village must not get an administrator.
+    let Some(role) = Role::parse(form.role.trim()) else {
         return fail("请选择角色。".into()).await;
     };
+    // Only a village operator belongs to a village; a village chosen for any other role is
+    // refused rather than dropped, since it shows the clerk meant something else.
     let village_id = match (role, form.village.trim()) {
         (Role::Village, "") => return fail("村(社区)操作员须选择所属村(社区)。".into()).await,
         (Role::Village, code) => match state.db.village_by_code(code).await {
@@ -569,9 +589,16 @@ async fn create_account(
             Err(DbError::NotFound) => return fail("所选村(社区)不存在。".into()).await,
             Err(e) => return Err(e.into()),
         },
-        (_, _) => None,
+        (_, "") => None,
+        (other, _) => {
+            return fail(format!(
+                "只有村(社区)操作员属于某个村(社区):新建{}时请把“所属村(社区)”留空,或把角色改为村(社区)操作员。",
+                other.label()
+            ))
+            .await;
+        }
     };
-    let (password, hash) = hash_one_time_password().await?;
+    let (password, hash) = hash_one_time_password(username, display_name).await?;
     let new = NewAccount {
         username,
         display_name,
@@ -597,6 +624,7 @@ async fn create_account(
                 Some(msg),
                 None,
                 Some((username.to_string(), password)),
+                None,
             )
             .await?;
             Ok(page.into_response())
@@ -613,7 +641,7 @@ async fn reset_password(
 ) -> Result<Response, AppError> {
     admin(&user)?;
     let account = state.db.account(id).await?;
-    let (password, hash) = hash_one_time_password().await?;
+    let (password, hash) = hash_one_time_password(&account.username, &account.display_name).await?;
     state.db.set_password(id, &hash, true, None).await?;
     tracing::info!(account = id, by = user.account_id, "password reset");
     super::audit(
@@ -631,6 +659,7 @@ async fn reset_password(
         Some(msg),
         None,
         Some((account.username, password)),
+        None,
     )
     .await?;
     Ok(page.into_response())

@@ -5,7 +5,7 @@ use super::AppState;
 use super::error::AppError;
 use super::views;
 use crate::domain::Role;
-use crate::secrets;
+use crate::{password, secrets};
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request, State};
 use axum::http::request::Parts;
@@ -364,7 +364,7 @@ async fn password_form(State(state): State<AppState>, parts: Parts) -> Result<Re
     Ok(views::page(
         &user,
         "password.html",
-        context! { must_change => user.must_change_password },
+        context! { must_change => user.must_change_password, rule => password::RULE_ZH },
     )
     .into_response())
 }
@@ -382,9 +382,6 @@ struct PasswordForm {
 }
 has_csrf!(PasswordForm);
 
-/// Shortest password accepted when a person chooses one.
-pub const MIN_PASSWORD_CHARS: usize = 10;
-
 async fn change_password(
     State(state): State<AppState>,
     CsrfForm(user, form): CsrfForm<PasswordForm>,
@@ -393,12 +390,13 @@ async fn change_password(
         let page = views::page(
             &user,
             "password.html",
-            context! { must_change => user.must_change_password, error => msg },
+            context! { must_change => user.must_change_password, error => msg, rule => password::RULE_ZH },
         );
         Ok((StatusCode::BAD_REQUEST, page).into_response())
     };
-    if form.new.chars().count() < MIN_PASSWORD_CHARS {
-        return retry("新密码至少需要 10 个字符。");
+    if let Err(weakness) = password::check(&form.new, &user.username, &user.display_name) {
+        tracing::info!(account = user.account_id, reason = %weakness, "new password refused");
+        return retry(weakness.zh());
     }
     if form.new != form.repeat {
         return retry("两次输入的新密码不一致。");

@@ -108,7 +108,10 @@ async fn panel_page(
     Ok(views::page(
         user,
         "admin_panel.html",
-        context! { campaign => ser(&campaign), members, categories => CATEGORIES, error },
+        context! {
+            campaign => ser(&campaign), members, categories => CATEGORIES, error,
+            base_url_banner => super::base_url_banner(&state.config),
+        },
     ))
 }
 
@@ -196,6 +199,7 @@ async fn issue_panel_links(
         sheets.push(context! { name => m.name, category => m.category, link, svg });
     }
     tracing::info!(campaign = id, members = sheets.len(), "panel links issued");
+    super::warn_if_links_unfit(&state.config, "panel links", id);
     super::audit(
         &state,
         &user,
@@ -339,6 +343,7 @@ async fn download_outbox(
         kind = key,
         "sms outbox issued"
     );
+    super::warn_if_links_unfit(&state.config, "SMS outbox", id);
     let details = serde_json::json!({ "messages": rows.len(), "kind": key });
     super::audit(&state, &user, "sms.outbox", Some(id), details).await?;
     Ok(csv_download(

@@ -67,6 +67,27 @@ impl AppState {
     }
 }
 
+/// The warning shown where survey links are issued when the base URL is loopback, not a URL,
+/// or plain http (see [`crate::config::BaseUrlProblem`]); `None` when it is fine.
+pub(crate) fn base_url_banner(config: &Config) -> Option<minijinja::Value> {
+    let problem = config.base_url_problem()?;
+    Some(minijinja::context! {
+        text => problem.zh(&config.base_url),
+        unusable => problem.links_unusable(),
+    })
+}
+
+/// Log, as a warning, that links are being issued on a base URL with a problem.
+pub(crate) fn warn_if_links_unfit(config: &Config, what: &str, campaign: i64) {
+    if let Some(problem) = config.base_url_problem() {
+        tracing::warn!(
+            campaign,
+            "{what} issued although {}",
+            problem.en(&config.base_url)
+        );
+    }
+}
+
 /// Appends an event done by `user` to the audit chain (src/audit.rs). The change is already
 /// made; a failure here is an error the person sees, never silently dropped.
 pub(crate) async fn audit(
@@ -189,7 +210,10 @@ pub async fn bootstrap_admin(db: &Db) -> anyhow::Result<Option<String>> {
     if db.count_accounts().await? > 0 {
         return Ok(None);
     }
-    let password = secrets::one_time_password();
+    const USERNAME: &str = "admin";
+    const DISPLAY_NAME: &str = "镇纪委管理员";
+    let password = crate::password::one_time(USERNAME, DISPLAY_NAME)
+        .map_err(|w| anyhow::anyhow!("no one-time password met the rule: {w}"))?;
     let hash = {
         let p = password.clone();
         tokio::task::spawn_blocking(move || secrets::hash_password(&p))
@@ -198,8 +222,8 @@ pub async fn bootstrap_admin(db: &Db) -> anyhow::Result<Option<String>> {
     };
     let created = db
         .create_account(&NewAccount {
-            username: "admin",
-            display_name: "镇纪委管理员",
+            username: USERNAME,
+            display_name: DISPLAY_NAME,
             role: Role::Admin,
             village_id: None,
             password_hash: &hash,
@@ -226,6 +250,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let listener = tokio::net::TcpListener::bind(&config.bind).await?;
     tracing::info!(address = %listener.local_addr()?, database = db.kind(), "minyi listening");
+    // Said at every start, since links built on a wrong base URL go out in every SMS.
+    if let Some(problem) = config.base_url_problem() {
+        tracing::warn!("{}", problem.en(&config.base_url));
+    }
     let sweeper = {
         let db = db.clone();
         tokio::spawn(async move {

@@ -8,10 +8,11 @@ use crate::db::{LinkTarget, NewResponse, PinnedForm};
 use crate::domain::today;
 use crate::forms::{AnswerErrors, Audience, Form, Kind};
 use crate::secrets::token_hash;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Form as Posted, Router};
 use minijinja::{Value, context};
 use serde::Deserialize;
@@ -21,7 +22,10 @@ use std::sync::{Arc, RwLock};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/s/{token}", get(show_survey).post(submit_survey))
-        .route("/s/{token}/decline", post(decline_survey))
+        .route(
+            "/s/{token}/decline",
+            get(confirm_decline).post(decline_survey),
+        )
         .route("/p/{token}", get(show_panel_home))
         .route(
             "/p/{token}/v/{code}",
@@ -157,6 +161,60 @@ fn not_running(campaign_state: &str) -> Option<Response> {
 
 const PRIVACY: &str = "您的回答只用于统计,村(社区)看不到谁参加了调查,也看不到任何人的回答。";
 
+/// How the questions are numbered on the page. A question shown only for some answers
+/// (`show_if`) is a follow-up: it takes the number of the question before it and a
+/// sub-number (`9.1`), so the whole numbers run 1..n without a gap whether or not the
+/// follow-up is shown (it is hidden by script, and shown with a note without script).
+fn question_labels(form: &Form) -> Vec<String> {
+    let (mut main, mut sub) = (0usize, 0usize);
+    form.questions
+        .iter()
+        .map(|q| {
+            if q.show_if.is_some() && main > 0 {
+                sub += 1;
+                format!("{main}.{sub}")
+            } else {
+                main += 1;
+                sub = 0;
+                main.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Seconds a respondent needs, roughly: a choice question is read and tapped in about 15
+/// seconds, a free-text one (often skipped) takes about 45.
+const SECONDS_PER_CHOICE: usize = 15;
+const SECONDS_PER_TEXT: usize = 45;
+
+/// "共 10 题(另有 1 道追问,视您的回答而定),约 3 分钟。": what the respondent is asked for,
+/// counted as numbered (follow-ups apart, since they may never be shown).
+fn length_note(form: &Form) -> String {
+    let labels = question_labels(form);
+    let mains: Vec<_> = form
+        .questions
+        .iter()
+        .zip(&labels)
+        .filter(|(_, l)| !l.contains('.'))
+        .map(|(q, _)| q)
+        .collect();
+    let follow_ups = form.questions.len() - mains.len();
+    let seconds: usize = mains
+        .iter()
+        .map(|q| match q.kind {
+            Kind::Text { .. } => SECONDS_PER_TEXT,
+            _ => SECONDS_PER_CHOICE,
+        })
+        .sum();
+    let minutes = seconds.div_ceil(60).max(1);
+    let extra = if follow_ups > 0 {
+        format!("(另有 {follow_ups} 道追问,视您的回答而定)")
+    } else {
+        String::new()
+    };
+    format!("共 {} 题{extra},约 {minutes} 分钟。", mains.len())
+}
+
 /// The questions as the template shows them, with what the person chose and the errors.
 fn question_views(
     form: &Form,
@@ -164,10 +222,11 @@ fn question_views(
     errors: Option<&AnswerErrors>,
 ) -> Vec<Value> {
     let chosen = |id: &str, value: &str| fields.iter().any(|(k, v)| k == id && v == value);
+    let labels = question_labels(form);
     form.questions
         .iter()
-        .enumerate()
-        .map(|(i, q)| {
+        .zip(&labels)
+        .map(|(q, label)| {
             let (kind, options, max_chars, max_choices) = match &q.kind {
                 Kind::Single { options, dont_know } => {
                     let mut opts: Vec<Value> = options
@@ -190,7 +249,13 @@ fn question_views(
             };
             let (if_question, if_values, condition) = match &q.show_if {
                 Some(c) => {
-                    let number = form.questions.iter().position(|x| x.id == c.question).map(|n| n + 1).unwrap_or(0);
+                    let number = form
+                        .questions
+                        .iter()
+                        .position(|x| x.id == c.question)
+                        .and_then(|n| labels.get(n))
+                        .map(String::as_str)
+                        .unwrap_or("?");
                     let labels: Vec<String> = form
                         .question(&c.question)
                         .map(|cq| {
@@ -210,7 +275,8 @@ fn question_views(
             };
             let value = fields.iter().find(|(k, _)| k == &q.id).map(|(_, v)| v.clone()).unwrap_or_default();
             context! {
-                id => q.id.clone(), number => i + 1, text => q.text.clone(), required => q.required,
+                id => q.id.clone(), number => label, follow_up => label.contains('.'),
+                text => q.text.clone(), required => q.required,
                 kind, options, max_chars, max_choices, value, if_question, if_values, condition,
                 error => errors.and_then(|e| e.message_zh(&q.id)),
             }
@@ -254,6 +320,7 @@ fn form_page(
         context! {
             title => p.form.title.clone(), intro => p.form.intro.clone(), town => p.town,
             village_name => p.village_name, privacy => PRIVACY, questions,
+            length => length_note(p.form),
             action => p.action.clone(), decline_action => p.decline_action.clone(),
             csrf => p.csrf.clone(), interviewer_note => p.interviewer_note.clone(),
             errors => (error_count > 0).then(|| vec![0; error_count]),
@@ -409,14 +476,46 @@ async fn submit_survey(
     Ok(Redirect::to(&format!("/s/{token}?done=answered")).into_response())
 }
 
+/// "我不想参加" asks first: a refusal cannot be undone, and the button sits under 提交.
+fn decline_page(token: &str) -> Response {
+    private(
+        StatusCode::OK,
+        views::render(
+            "survey_decline.html",
+            context! {
+                survey_action => format!("/s/{token}"),
+                decline_action => format!("/s/{token}/decline"),
+            },
+        ),
+    )
+}
+
+async fn confirm_decline(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    match open_link(&state, &token).await? {
+        Ok(_) => Ok(decline_page(&token)),
+        Err(page) => Ok(page),
+    }
+}
+
+/// Records the refusal only when the confirmation page's `confirm=yes` is posted; any other
+/// post (an old page's button, a body that does not parse) gets the confirmation page.
 async fn decline_survey(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    posted: Result<Posted<Vec<(String, String)>>, FormRejection>,
 ) -> Result<Response, AppError> {
     let target = match open_link(&state, &token).await? {
         Ok(t) => t,
         Err(page) => return Ok(page),
     };
+    let confirmed =
+        posted.is_ok_and(|Posted(fields)| fields.iter().any(|(k, v)| k == "confirm" && v == "yes"));
+    if !confirmed {
+        return Ok(decline_page(&token));
+    }
     let recorded = state.db.decline_through_link(&target).await?;
     if recorded {
         // A refusal like one on the phone: recorded as an attempt, so the campaign's rules
@@ -607,4 +706,67 @@ pub(super) fn interview_page(
         )),
     };
     form_page(&page, fields, errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn follow_ups_take_a_sub_number_so_the_whole_numbers_have_no_gap() {
+        let forms = crate::forms::builtin().unwrap();
+        let labels = question_labels(&forms.recipients);
+        assert_eq!(
+            labels,
+            ["1", "2", "3", "4", "5", "6", "7", "8", "9", "9.1", "10"]
+        );
+        assert_eq!(
+            length_note(&forms.recipients),
+            "共 10 题(另有 1 道追问,视您的回答而定),约 3 分钟。"
+        );
+        assert_eq!(
+            question_labels(&forms.panel),
+            ["1", "2", "3", "4", "5", "6", "7"]
+        );
+        assert_eq!(length_note(&forms.panel), "共 7 题,约 3 分钟。");
+    }
+
+    #[test]
+    fn consecutive_and_nested_follow_ups_count_on_under_the_same_number() {
+        let q = |id: &str, show_if: &str| {
+            format!(
+                "[[question]]\nid = \"{id}\"\ntype = \"single\"\ntext = \"{id}?\"\noptions = [\"是\", \"否\"]\n{show_if}\n"
+            )
+        };
+        let source = [
+            "kind = \"questionnaire\"\nid = \"t\"\nversion = \"1\"\naudience = \"recipients\"\ntitle = \"t\"\n".to_string(),
+            q("a", ""),
+            q("b", "show_if = { question = \"a\", any_of = [\"是\"] }"),
+            q("c", "show_if = { question = \"b\", any_of = [\"是\"] }"),
+            q("d", ""),
+            q("e", "show_if = { question = \"a\", any_of = [\"否\"] }"),
+            "[[question]]\nid = \"f\"\ntype = \"text\"\ntext = \"f?\"\nmax_chars = 100\n".to_string(),
+        ]
+        .concat();
+        let form = crate::forms::parse_form("t.toml", &source).unwrap();
+        assert_eq!(question_labels(&form), ["1", "1.1", "1.2", "2", "2.1", "3"]);
+        // 2 choices and a text: 75 seconds, rounded up.
+        assert_eq!(
+            length_note(&form),
+            "共 3 题(另有 3 道追问,视您的回答而定),约 2 分钟。"
+        );
+        // The note on a follow-up names the question it depends on by its label.
+        let views = question_views(&form, &[], None);
+        let condition = |i: usize| views[i].get_attr("condition").unwrap().to_string();
+        assert!(
+            condition(2).starts_with("第 1.1 题选择“是”"),
+            "{}",
+            condition(2)
+        );
+        assert!(
+            condition(4).starts_with("第 1 题选择“否”"),
+            "{}",
+            condition(4)
+        );
+    }
 }

@@ -158,6 +158,7 @@ async fn show_campaign(
             entered_at => seed.entered_at.map(local_time),
             message => q.m.as_deref().and_then(flash),
             error => q.e.as_deref().and_then(flash),
+            base_url_banner => super::base_url_banner(&state.config),
         },
     ))
 }

@@ -17,6 +17,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     // `.html` templates are HTML-escaped automatically (minijinja's default for that suffix).
     for (name, source) in template_files![
         "base.html",
+        "base_url_banner.html",
         "error.html",
         "login.html",
         "password.html",
@@ -38,6 +39,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "survey_base.html",
         "survey_status.html",
         "survey_form.html",
+        "survey_decline.html",
         "console.html",
         "console_village.html",
         "console_case.html",

@@ -183,7 +183,7 @@ pub async fn admin_client(app: &TestApp) -> (reqwest::Client, String) {
         &app.base,
         "admin",
         &app.admin_password,
-        "admin-password-2026",
+        "commission-2026-key",
     )
     .await;
     (c, csrf)
@@ -388,7 +388,7 @@ pub async fn surveyor(app: &TestApp, t: &Town) -> (reqwest::Client, String) {
         &app.base,
         "survey",
         &one_time_password_in(&page),
-        "surveyor-password",
+        "fieldwork-key-2026",
     )
     .await;
     (c, csrf)
