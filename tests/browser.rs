@@ -440,6 +440,19 @@ impl Browser {
     /// text fields, pick options, tick boxes, choose files — and submit it with its button;
     /// then check that the next page loaded and is no error page.
     async fn submit(&self, form: &str, fields: &[(&str, &str)]) {
+        self.fill(form, fields).await;
+        let button = self
+            .find(&format!(
+                "{form} button[type=submit], {form} button:not([type]), {form} input[type=submit]"
+            ))
+            .await;
+        self.scroll_into_view(&button).await;
+        self.click_and_wait(&button).await;
+        self.assert_page_ok(form).await;
+    }
+
+    /// Fill the fields of the form `form` as [`Browser::submit`] does, without submitting.
+    async fn fill(&self, form: &str, fields: &[(&str, &str)]) {
         for (name, value) in fields {
             let field = format!("{form} [name=\"{name}\"]");
             let el = self.find(&field).await;
@@ -490,14 +503,6 @@ impl Browser {
                 }
             }
         }
-        let button = self
-            .find(&format!(
-                "{form} button[type=submit], {form} button:not([type]), {form} input[type=submit]"
-            ))
-            .await;
-        self.scroll_into_view(&button).await;
-        self.click_and_wait(&button).await;
-        self.assert_page_ok(form).await;
     }
 
     /// The page just loaded is no error: its HTTP status (after redirects) is below 400.
@@ -911,6 +916,48 @@ async fn a_respondent_answers_on_a_phone_in_a_real_browser() {
             .unwrap(),
         1
     );
+
+    // Another resident taps 我不想参加: a page asks first; 返回问卷 goes back, and only
+    // 确认不参加 records it.
+    let other = format!("{}/s/{}", app.base, tokens[1]);
+    b.open(&other).await;
+    let decline = format!("form[action='/s/{}/decline'] button", tokens[1]);
+    b.click_and_wait(&b.find(&decline).await).await;
+    assert!(b.text_of("h1").await.contains("确定不参加"));
+    b.assert_fits_phone_width("the decline confirmation").await;
+    b.screenshot("decline-confirm").await;
+    b.click_and_wait(
+        &b.find(&format!(
+            "form[method=get][action='/s/{}'] button",
+            tokens[1]
+        ))
+        .await,
+    )
+    .await;
+    assert!(
+        b.try_find("fieldset").await.is_some(),
+        "back at the questions"
+    );
+    b.click_and_wait(&b.find(&decline).await).await;
+    b.click_and_wait(
+        &b.find(&format!(
+            "form[method=post][action='/s/{}/decline'] button",
+            tokens[1]
+        ))
+        .await,
+    )
+    .await;
+    assert!(b.text_of("main").await.contains("已记录"));
+    b.screenshot("declined").await;
+    let declined = app
+        .db
+        .cases(t.campaign, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.status == "refused")
+        .count();
+    assert_eq!(declined, 1, "one refusal recorded");
 }
 
 /// A roster as a village keeps it in Excel: 10 good phones, one too short, one twice, and
@@ -1401,6 +1448,49 @@ async fn a_whole_season_through_every_staff_form_in_a_real_browser() {
         .await;
     let outbox = std::fs::read_to_string(&outbox).unwrap();
     assert!(outbox.matches("/s/").count() >= 12, "{outbox}");
+    // Reminders (none due yet: a file with its header only), then the lost file again.
+    s.open(&format!("{base}/surveyor/campaigns/{id}")).await;
+    assert!(s.text_of("main").await.contains("已发送、尚未回答"));
+    s.fill(
+        &format!("form[action='/surveyor/campaigns/{id}/outbox']:has(input[value=remind])"),
+        &[("days", "1")],
+    )
+    .await;
+    let reminders = s
+        .download(
+            &s.find(&format!(
+                "form[action='/surveyor/campaigns/{id}/outbox']:has(input[value=remind]) button"
+            ))
+            .await,
+            downloads.path(),
+            ".csv",
+        )
+        .await;
+    assert!(
+        std::fs::read_to_string(&reminders)
+            .unwrap()
+            .contains("phone,message")
+    );
+    let reissue =
+        format!("form[action='/surveyor/campaigns/{id}/outbox']:has(input[value=reissue])");
+    s.click(&s.find("details summary").await).await;
+    s.fill(&reissue, &[("confirm", "yes")]).await;
+    let again = s
+        .download(
+            &s.find(&format!("{reissue} button")).await,
+            downloads.path(),
+            ".csv",
+        )
+        .await;
+    let again = std::fs::read_to_string(&again).unwrap();
+    assert_eq!(again.matches("/s/").count(), outbox.matches("/s/").count());
+    let old_link = outbox
+        .split("http")
+        .nth(1)
+        .and_then(|t| t.split(['\n', '\r', '"', ',']).next())
+        .map(|t| format!("http{t}"))
+        .unwrap();
+    assert!(!again.contains(&old_link), "new links");
     s.open(&format!("{base}/surveyor/campaigns/{id}/console/V1"))
         .await;
     let cases = s
@@ -1429,6 +1519,10 @@ async fn a_whole_season_through_every_staff_form_in_a_real_browser() {
     )
     .await;
     assert!(s.text_of("main").await.contains("占线"));
+    s.submit(&format!("form[action='{}/link']", cases[0]), &[])
+        .await;
+    assert!(s.text_of("h1").await.contains("新链接"));
+    s.screenshot("link-reissued").await;
     s.screenshot("attempt").await;
     s.open(&format!("{base}{}/interview", cases[1])).await;
     let answers = valid_answers(&minyi::forms::builtin().unwrap().recipients);
