@@ -149,6 +149,8 @@ const ROUTES: &[Row] = &[
     r("GET", "/surveyor/campaigns/{id}/villages/{code}", F, Empty,                  [LOGIN, LOGIN, 403,   403,   403,   200,   403]),
     r("GET", "/surveyor/campaigns/{id}/sample.csv", F, Empty,                       [LOGIN, LOGIN, 403,   403,   403,   200,   403]),
     r("GET", "/surveyor/campaigns/{id}/rosters/{code}", F, Empty,                   [LOGIN, LOGIN, 403,   403,   403,   200,   403]),
+    r("GET", "/surveyor/campaigns/{id}/sample.xlsx", F, Empty,                      [LOGIN, LOGIN, 403,   403,   403,   200,   403]),
+    r("GET", "/surveyor/campaigns/{id}/villages/{code}/roster.xlsx", F, Empty,      [LOGIN, LOGIN, 403,   403,   403,   200,   403]),
     r("GET", "/admin/campaigns/{id}/panel", F, Empty,                               [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
     r("GET", "/s/{token}", F, Empty,                                                [404,   200,   404,   404,   404,   404,   404]),
     // The confirmation page of "我不想参加" (records nothing).

@@ -713,10 +713,10 @@ async fn the_case_list_exports_as_xlsx_with_phones_as_text() {
         .unwrap();
     let rows: Vec<Vec<calamine::Data>> = range.rows().map(|r| r.to_vec()).collect();
     assert_eq!(rows.len(), 1 + 28 + 5);
-    assert_eq!(rows[0][4], calamine::Data::String("phone".into()));
+    assert_eq!(rows[0][5], calamine::Data::String("电话".into()));
     let v1 = cases_of(&app, t.campaign, "V1").await;
     assert_eq!(
-        rows[1][4],
+        rows[1][5],
         calamine::Data::String(v1[0].phone.clone()),
         "a text cell, not a number"
     );

@@ -6,6 +6,7 @@
 
 use super::AppState;
 use super::auth::{CsrfForm, CurrentUser, has_csrf};
+use super::download::{attachment, campaign_file};
 use super::error::AppError;
 use crate::db::PurgeError;
 use crate::domain::Role;
@@ -156,7 +157,7 @@ async fn download_archive(
             (header::CONTENT_TYPE, "application/zip".to_string()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"campaign-{id}-archive.zip\""),
+                attachment(&campaign_file(&campaign.name, "归档.zip")),
             ),
             (header::CACHE_CONTROL, "no-store".to_string()),
         ],

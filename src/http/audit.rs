@@ -2,6 +2,7 @@
 //! head hash to publish, the latest entries, and the whole log as CSV.
 
 use super::auth::CurrentUser;
+use super::download::attachment;
 use super::error::AppError;
 use super::{AppState, views};
 use crate::domain::{Role, local_time};
@@ -90,12 +91,9 @@ async fn download_audit(
         csv_chunks(header, rows, CsvEncoding::Utf8Bom).map(Ok::<_, std::convert::Infallible>);
     Ok((
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"audit-log.csv\"",
-            ),
-            (header::CACHE_CONTROL, "no-store"),
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, attachment("审计日志.csv")),
+            (header::CACHE_CONTROL, "no-store".to_string()),
         ],
         Body::from_stream(futures_util::stream::iter(chunks)),
     )

@@ -3,14 +3,14 @@
 //! list export. The commission's progress page (no names, phones or answers) and the close.
 
 use super::auth::{CsrfForm, CurrentUser, has_csrf};
-use super::draw::csv_download;
+use super::download::{campaign_file, csv_download, xlsx_download};
 use super::error::AppError;
 use super::surveyor::surveyor;
 use super::views::ser;
 use super::{AppState, views};
 use crate::db::{CaseRow, NewAttempt, NewResponse};
 use crate::domain::{Role, local_time};
-use crate::export::excel_csv;
+use crate::export::{Cell, excel_csv, text_xlsx};
 use crate::fieldwork::{Class, Counts, Outcome, format_rate};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -385,14 +385,15 @@ async fn submit_interview(
     Ok(Redirect::to(&format!("/surveyor/cases/{case_id}?m={m}")).into_response())
 }
 
-/// The released cases for other interviewing software: `case_id,village,rank,name,phone`.
+/// The released cases for other interviewing software: `case_id,village,rank,name,phone`
+/// (documented in docs/fieldwork.md; keep these keys, other software reads them).
 async fn download_cases(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     surveyor(&user)?;
-    state.db.campaign(id).await?;
+    let campaign = state.db.campaign(id).await?;
     let rows: Vec<[String; 5]> = state
         .db
         .cases(id, None)
@@ -409,56 +410,56 @@ async fn download_cases(
         })
         .collect();
     Ok(csv_download(
-        &format!("cases-{id}.csv"),
+        &campaign_file(&campaign.name, "调查对象名单.csv"),
         excel_csv(&["case_id", "village", "rank", "name", "phone"], rows),
     ))
 }
 
-/// The same list as .xlsx, every cell text: Excel would drop a landline's leading 0 and show
-/// a mobile number as 1.38E+10.
+/// The case list for people, as .xlsx: Chinese headers, each case's status in the console's
+/// words, and every phone a text cell — Excel would drop a landline's leading 0 and show a
+/// mobile number as 1.38E+10.
 async fn download_cases_xlsx(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     surveyor(&user)?;
-    state.db.campaign(id).await?;
-    let cases = state.db.cases(id, None).await?;
-    let bytes = (|| -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-        let mut book = rust_xlsxwriter::Workbook::new();
-        let sheet = book.add_worksheet();
-        for (col, h) in ["case_id", "village", "rank", "name", "phone"]
-            .iter()
-            .enumerate()
-        {
-            sheet.write_string(0, col as u16, *h)?;
-        }
-        for (i, c) in cases.iter().enumerate() {
-            let row = i as u32 + 1;
-            sheet.write_string(row, 0, c.id.to_string())?;
-            sheet.write_string(row, 1, &c.village_code)?;
-            sheet.write_string(row, 2, c.rank.to_string())?;
-            sheet.write_string(row, 3, c.name.as_deref().unwrap_or(""))?;
-            sheet.write_string(row, 4, &c.phone)?;
-        }
-        sheet.set_column_width(4, 16)?;
-        book.save_to_buffer()
-    })()
-    .map_err(|e| anyhow::anyhow!("xlsx export: {e}"))?;
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"cases-{id}.xlsx\""),
-            ),
-        ],
-        bytes,
+    let campaign = state.db.campaign(id).await?;
+    let rows: Vec<Vec<Cell>> = state
+        .db
+        .cases(id, None)
+        .await?
+        .into_iter()
+        .map(|c| {
+            let status = status_of(&c);
+            vec![
+                Cell::Int(c.id),
+                c.village_code.into(),
+                c.village_name.into(),
+                Cell::Int(c.rank),
+                c.name.unwrap_or_default().into(),
+                c.phone.into(),
+                Cell::Int(c.attempts),
+                status.state.into(),
+                status.link.into(),
+            ]
+        })
+        .collect();
+    let columns = [
+        ("编号", 8.0),
+        ("村(社区)编码", 14.0),
+        ("村(社区)", 16.0),
+        ("排名", 6.0),
+        ("姓名", 10.0),
+        ("电话", 16.0),
+        ("拨打次数", 8.0),
+        ("状态", 30.0),
+        ("短信链接", 10.0),
+    ];
+    xlsx_download(
+        &campaign_file(&campaign.name, "调查对象名单.xlsx"),
+        text_xlsx("调查对象", &columns, rows),
     )
-        .into_response())
 }
 
 /// Results from other interviewing software (CSV upload): all rows or none.

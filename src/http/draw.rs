@@ -3,6 +3,7 @@
 //! them; the surveyor may register and reveal the seed and reads the record.
 
 use super::auth::{CsrfForm, CurrentUser, has_csrf};
+use super::download::{campaign_file, csv_download, file_download};
 use super::error::AppError;
 use super::views::ser;
 use super::{AppState, views};
@@ -13,7 +14,6 @@ use crate::sampling::{
 };
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use minijinja::context;
@@ -364,20 +364,12 @@ async fn download_record_json(
 ) -> Result<Response, AppError> {
     admin_or_surveyor(&user)?;
     let (json, _) = state.db.draw_record(id).await?.ok_or(AppError::NotFound)?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/json; charset=utf-8".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"draw-record-{id}.json\""),
-            ),
-        ],
-        json,
-    )
-        .into_response())
+    let campaign = state.db.campaign(id).await?;
+    Ok(file_download(
+        "application/json; charset=utf-8",
+        &campaign_file(&campaign.name, "抽样记录.json"),
+        json.into_bytes(),
+    ))
 }
 
 async fn download_record_csv(
@@ -405,66 +397,9 @@ async fn download_record_csv(
         ],
         rows,
     );
-    Ok(csv_download(&format!("draw-record-{id}.csv"), bytes))
-}
-
-/// A `Content-Disposition` for a download named `file_name` (RFC 6266): the name in UTF-8
-/// as `filename*`, so a Chinese name arrives intact, and an ASCII `filename` for software
-/// that reads only that (the non-ASCII characters left out).
-pub fn attachment(file_name: &str) -> String {
-    let ascii: String = file_name
-        .chars()
-        .filter(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\\' | '%' | ';'))
-        .collect();
-    let ascii = if ascii.trim_start_matches(['-', '_', '.']).contains('.') {
-        ascii.trim_start_matches(['-', '_']).to_string()
-    } else {
-        format!(
-            "download{}",
-            file_name.rfind('.').map_or("", |i| &file_name[i..])
-        )
-    };
-    let mut encoded = String::new();
-    for b in file_name.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            encoded.push(char::from(b));
-        } else {
-            encoded.push_str(&format!("%{b:02X}"));
-        }
-    }
-    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
-}
-
-/// A CSV file as a download.
-pub fn csv_download(file_name: &str, bytes: Vec<u8>) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, attachment(file_name)),
-        ],
+    let campaign = state.db.campaign(id).await?;
+    Ok(csv_download(
+        &campaign_file(&campaign.name, "抽样记录.csv"),
         bytes,
-    )
-        .into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::attachment;
-
-    #[test]
-    fn a_chinese_file_name_goes_out_in_utf8_with_an_ascii_fallback() {
-        let h = attachment("2026年验收-邀请短信-1.csv");
-        assert_eq!(
-            h,
-            "attachment; filename=\"2026--1.csv\"; filename*=UTF-8''2026%E5%B9%B4%E9%AA%8C%E6%94%B6-%E9%82%80%E8%AF%B7%E7%9F%AD%E4%BF%A1-1.csv"
-        );
-        assert!(attachment("一村.csv").starts_with("attachment; filename=\"download.csv\";"));
-        // Quotes and separators cannot break out of the header's parameters.
-        let odd = attachment("a\";b%c.csv");
-        assert!(
-            odd.starts_with("attachment; filename=\"abc.csv\";"),
-            "{odd}"
-        );
-        assert!(axum::http::HeaderValue::from_str(&odd).is_ok());
-    }
+    ))
 }

@@ -2,12 +2,12 @@
 //! printable sheet of personal QR links); the surveyor downloads the SMS outbox of links.
 
 use super::auth::{CsrfForm, CsrfOnly, CurrentUser, has_csrf};
-use super::draw::csv_download;
+use super::download::{campaign_file, csv_download, xlsx_download};
 use super::error::AppError;
 use super::views::ser;
 use super::{AppState, views};
 use crate::domain::{Role, mask_phone};
-use crate::export::excel_csv;
+use crate::export::{Cell, excel_csv, text_xlsx};
 use crate::fieldwork::{self, FieldworkError, sms_message};
 use crate::forms::FormSet;
 use crate::roster::Phone;
@@ -228,6 +228,10 @@ struct OutboxForm {
     days: String,
     #[serde(default)]
     confirm: String,
+    /// `csv` (the default: `phone,message`, what SMS platforms import) or `xlsx` (the same
+    /// links for people, as a workbook with Chinese headers and phones as text).
+    #[serde(default)]
+    format: String,
 }
 has_csrf!(OutboxForm);
 
@@ -276,7 +280,9 @@ fn outbox_rows(
 /// The SMS outbox: `phone,message`, one line per invitation due; every link's token is
 /// new, shown only in this file and stored only as its SHA-256. Landlines are left out
 /// (they are called from the console). Downloading new invitations twice gives the second
-/// time only those released since; a lost file is downloaded again with `reissue`.
+/// time only those released since; a lost file is downloaded again with `reissue`. With
+/// `format=xlsx` the same lines come as a workbook (电话, 短信内容): one download either
+/// way, since the links exist only in the file that issues them.
 async fn download_outbox(
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -308,6 +314,17 @@ async fn download_outbox(
             ));
         }
         _ => return Err(AppError::bad("unknown outbox kind", "请选择邀请或提醒。")),
+    };
+    // Decided before any link is issued: a refused format must not cost the links.
+    let xlsx = match form.format.trim() {
+        "" | "csv" => false,
+        "xlsx" => true,
+        _ => {
+            return Err(AppError::bad(
+                "unknown outbox format (csv or xlsx)",
+                "请选择文件格式:Excel 表格或 CSV。",
+            ));
+        }
     };
     check_sms_fits(&state, &campaign).await?;
     let (outgoing, name, key) = match kind {
@@ -344,12 +361,21 @@ async fn download_outbox(
         "sms outbox issued"
     );
     super::warn_if_links_unfit(&state.config, "SMS outbox", id);
-    let details = serde_json::json!({ "messages": rows.len(), "kind": key });
+    let format = if xlsx { "xlsx" } else { "csv" };
+    let details = serde_json::json!({ "messages": rows.len(), "kind": key, "format": format });
     super::audit(&state, &user, "sms.outbox", Some(id), details).await?;
-    Ok(csv_download(
-        &format!("{}-{name}-{id}.csv", campaign.name),
-        excel_csv(&["phone", "message"], rows),
-    ))
+    let file = campaign_file(&campaign.name, &format!("{name}-{id}.{format}"));
+    if xlsx {
+        let rows = rows
+            .into_iter()
+            .map(|[phone, message]| [Cell::Text(phone), Cell::Text(message)]);
+        xlsx_download(
+            &file,
+            text_xlsx("短信", &[("电话", 16.0), ("短信内容", 90.0)], rows),
+        )
+    } else {
+        Ok(csv_download(&file, excel_csv(&["phone", "message"], rows)))
+    }
 }
 
 /// One case's link issued again (the resident deleted the SMS, or it never arrived): a page

@@ -9,6 +9,7 @@ mod archive;
 mod audit;
 mod auth;
 mod console;
+mod download;
 mod draw;
 mod error;
 mod fieldwork;

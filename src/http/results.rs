@@ -5,6 +5,7 @@
 
 use super::auth::{CsrfForm, CurrentUser, check_csrf, check_origin, has_csrf};
 use super::console::progress_rows;
+use super::download::{attachment, campaign_file};
 use super::error::AppError;
 use super::upload::read_upload;
 use super::views::ser;
@@ -75,6 +76,20 @@ const DOWNLOADS: [(&str, &str); 7] = [
     ("draw", "抽样记录"),
     ("comments", "意见建议原文（不含身份信息）"),
 ];
+
+/// A download's name in its file name: short, in Chinese.
+fn file_label(name: &str) -> &str {
+    match name {
+        "tallies" => "满意率",
+        "counts" => "各选项人数",
+        "item16" => "第16项得分与等次",
+        "assessment" => "16项等次与结论",
+        "rates" => "回答率",
+        "draw" => "抽样记录",
+        "comments" => "意见建议",
+        other => other,
+    }
+}
 
 /// Everything the results pages are built from.
 struct Loaded {
@@ -785,6 +800,7 @@ async fn download_table(
     user.require(Role::Admin)?;
     let name = file.strip_suffix(".csv").ok_or(AppError::NotFound)?;
     let table = table(&state, id, name).await?;
+    let campaign = state.db.campaign(id).await?;
     let encoding = CsvEncoding::from_query(q.encoding.as_deref());
     let header: Vec<String> = table.header().into_iter().map(String::from).collect();
     let rows = table
@@ -801,7 +817,10 @@ async fn download_table(
             (header::CONTENT_TYPE, format!("text/csv; charset={charset}")),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}-{id}.csv\""),
+                attachment(&campaign_file(
+                    &campaign.name,
+                    &format!("{}.csv", file_label(name)),
+                )),
             ),
             (header::CACHE_CONTROL, "no-store".to_string()),
         ],

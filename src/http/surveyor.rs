@@ -7,12 +7,13 @@
 //! took its seat.
 
 use super::auth::CurrentUser;
-use super::draw::{csv_download, describe_rule, flash};
+use super::download::{campaign_file, csv_download, xlsx_download};
+use super::draw::{describe_rule, flash};
 use super::error::AppError;
 use super::views::ser;
 use super::{AppState, views};
 use crate::domain::{CampaignState, Role, local_time};
-use crate::export::excel_csv;
+use crate::export::{Cell, excel_csv, text_xlsx};
 use crate::sampling::SizeParameters;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -31,8 +32,16 @@ pub fn router() -> Router<AppState> {
         )
         .route("/surveyor/campaigns/{id}/sample.csv", get(download_sample))
         .route(
+            "/surveyor/campaigns/{id}/sample.xlsx",
+            get(download_sample_xlsx),
+        )
+        .route(
             "/surveyor/campaigns/{id}/rosters/{code}",
             get(download_frozen_roster),
+        )
+        .route(
+            "/surveyor/campaigns/{id}/villages/{code}/roster.xlsx",
+            get(download_frozen_roster_xlsx),
         )
 }
 
@@ -287,18 +296,32 @@ async fn surveyor_list(
     Ok(least_list(stratum, &cases, &names))
 }
 
-/// The surveyor's lists (see [`least_list`]): `village,rank,phone,selection,name`, the
-/// offline draw's columns plus names; `selection` is `primary` or `reserve`.
+/// The surveyor's lists (see [`least_list`]) of every village, with the village's name.
+async fn sample_lines(
+    state: &AppState,
+    id: i64,
+) -> Result<Vec<(crate::db::StratumRow, Vec<Listed>)>, AppError> {
+    let mut lines = Vec::new();
+    for s in state.db.strata(id, None).await? {
+        let listed = surveyor_list(state, id, &s).await?;
+        lines.push((s, listed));
+    }
+    Ok(lines)
+}
+
+/// The surveyor's lists as CSV for software: `village,rank,phone,selection,name`, the
+/// offline draw's columns (`minyi draw --out`) plus names, so the two can be compared line
+/// by line; `selection` is `primary` or `reserve`.
 async fn download_sample(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     surveyor(&user)?;
-    state.db.campaign(id).await?;
+    let campaign = state.db.campaign(id).await?;
     let mut rows = Vec::new();
-    for s in state.db.strata(id, None).await? {
-        for l in surveyor_list(&state, id, &s).await? {
+    for (s, listed) in sample_lines(&state, id).await? {
+        for l in listed {
             rows.push([
                 s.code.clone(),
                 l.rank.to_string(),
@@ -309,23 +332,72 @@ async fn download_sample(
         }
     }
     let bytes = excel_csv(&["village", "rank", "phone", "selection", "name"], rows);
-    Ok(csv_download(&format!("sample-{id}.csv"), bytes))
+    Ok(csv_download(
+        &campaign_file(&campaign.name, "排序清单.csv"),
+        bytes,
+    ))
 }
 
-/// A village's frozen roster as `<code>.csv` (phones only), for `minyi verify`.
+/// The same lists as .xlsx for people: Chinese headers, the village's name, phones as text.
+async fn download_sample_xlsx(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    surveyor(&user)?;
+    let campaign = state.db.campaign(id).await?;
+    let mut rows: Vec<Vec<Cell>> = Vec::new();
+    for (s, listed) in sample_lines(&state, id).await? {
+        for l in listed {
+            rows.push(vec![
+                s.code.as_str().into(),
+                s.name.as_str().into(),
+                Cell::Int(l.rank),
+                l.phone.into(),
+                if l.primary { "样本" } else { "备用" }.into(),
+                l.name.unwrap_or_default().into(),
+            ]);
+        }
+    }
+    let columns = [
+        ("村(社区)编码", 14.0),
+        ("村(社区)", 16.0),
+        ("排名", 6.0),
+        ("电话", 16.0),
+        ("类别", 8.0),
+        ("姓名", 10.0),
+    ];
+    xlsx_download(
+        &campaign_file(&campaign.name, "排序清单.xlsx"),
+        text_xlsx("排序清单", &columns, rows),
+    )
+}
+
+/// The frozen roster of a village, only after the draw: seeing the frozen rosters before
+/// the seed is in would let someone who may still enter the seed try seeds until the draw
+/// suits them.
+async fn frozen_roster(
+    state: &AppState,
+    id: i64,
+    code: &str,
+) -> Result<(crate::db::Village, Vec<String>), AppError> {
+    if state.db.draw_record(id).await?.is_none() {
+        return Err(AppError::NotFound);
+    }
+    let village = state.db.village_by_code(code).await?;
+    let phones = state.db.frame_phones(id, village.id).await?;
+    Ok((village, phones))
+}
+
+/// A village's frozen roster as `<code>.csv` (a header `电话`, then the phones), the file
+/// `minyi verify` reads from its rosters folder under that name.
 async fn download_frozen_roster(
     State(state): State<AppState>,
     user: CurrentUser,
     Path((id, code)): Path<(i64, String)>,
 ) -> Result<Response, AppError> {
     surveyor(&user)?;
-    // Only after the draw: seeing the frozen rosters before the seed is in would let someone
-    // who may still enter the seed try seeds until the draw suits them.
-    if state.db.draw_record(id).await?.is_none() {
-        return Err(AppError::NotFound);
-    }
-    let village = state.db.village_by_code(&code).await?;
-    let phones = state.db.frame_phones(id, village.id).await?;
+    let (village, phones) = frozen_roster(&state, id, &code).await?;
     let mut text = String::from("电话\n");
     for p in phones {
         text.push_str(&p);
@@ -335,6 +407,26 @@ async fn download_frozen_roster(
         &format!("{}.csv", village.code),
         text.into_bytes(),
     ))
+}
+
+/// The same frozen roster as .xlsx for people, numbered, every phone a text cell (a
+/// landline keeps its leading 0).
+async fn download_frozen_roster_xlsx(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, code)): Path<(i64, String)>,
+) -> Result<Response, AppError> {
+    surveyor(&user)?;
+    let campaign = state.db.campaign(id).await?;
+    let (village, phones) = frozen_roster(&state, id, &code).await?;
+    let rows = phones
+        .into_iter()
+        .zip(1..)
+        .map(|(p, n)| vec![Cell::Int(n), p.into()]);
+    xlsx_download(
+        &campaign_file(&campaign.name, &format!("{}-冻结名单.xlsx", village.name)),
+        text_xlsx("冻结名单", &[("序号", 8.0), ("电话", 16.0)], rows),
+    )
 }
 
 #[cfg(test)]

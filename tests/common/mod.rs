@@ -474,6 +474,79 @@ pub async fn fieldwork(app: &TestApp) -> (Town, (reqwest::Client, String)) {
     (t, sv)
 }
 
+/// In fieldwork with rosters that hold landlines and one phone on two villages' rosters:
+/// V1 has 8 mobiles and 2 landlines, V2 has 5 mobiles, one of them also on V1's roster.
+pub async fn fieldwork_with_landlines(app: &TestApp) -> (Town, (reqwest::Client, String)) {
+    let t = town(app).await;
+    let url = format!("{}/village/campaigns/{}/roster", app.base, t.campaign);
+    let v1: String = (0..8)
+        .map(|i| format!("138{:08}\n", i + 1))
+        .chain(["0739-5551234\n".to_string(), "07395559876\n".to_string()])
+        .collect();
+    let (s, _, _) = upload(
+        &t.op1.0,
+        &url,
+        &t.op1.1,
+        "v1.csv",
+        format!("电话\n{v1}").into_bytes(),
+        &[],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let v2: String = ["13800000001".to_string()]
+        .into_iter()
+        .chain((0..4).map(|i| format!("139{:08}", i + 1)))
+        .map(|p| format!("{p}\n"))
+        .collect();
+    let (s, _, _) = upload(
+        &t.op2.0,
+        &url,
+        &t.op2.1,
+        "v2.csv",
+        format!("电话\n{v2}").into_bytes(),
+        &[],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let sv = surveyor(app, &t).await;
+    let (base, id, admin, csrf) = (&app.base, t.campaign, &t.admin.0, &t.admin.1);
+    for (path, fields) in [
+        ("size-rule", vec![("method", "fixed"), ("size", "20")]),
+        ("freeze", vec![("confirm", "yes")]),
+    ] {
+        post_form(
+            admin,
+            &format!("{base}/admin/campaigns/{id}/{path}"),
+            csrf,
+            &fields,
+        )
+        .await;
+    }
+    post_form(
+        admin,
+        &format!("{base}/campaigns/{id}/seed"),
+        csrf,
+        &[("seed", "dice 6 6 1 2 3 4 5 6 1 2 3")],
+    )
+    .await;
+    post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/draw"),
+        csrf,
+        &[],
+    )
+    .await;
+    let (_, _, loc) = post_form(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/fieldwork"),
+        csrf,
+        &[],
+    )
+    .await;
+    assert_eq!(location_query(&loc), "m=fieldwork");
+    (t, sv)
+}
+
 /// A complete, valid set of answers: the first option everywhere, conditions respected.
 pub fn valid_answers(form: &minyi::forms::Form) -> Vec<(String, String)> {
     let mut fields: Vec<(String, String)> = Vec::new();
