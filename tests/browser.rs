@@ -30,6 +30,26 @@ const PHONE_HEIGHT: u32 = 740;
 const DESKTOP_WIDTH: u32 = 1366;
 const DESKTOP_HEIGHT: u32 = 900;
 
+/// The screenshots that illustrate the user guide: `<test>-<step>` → file in docs/guide-zh/.
+const GUIDE_PICTURES: &[(&str, &str)] = &[
+    ("respondent-opened", "resident-form.png"),
+    ("respondent-thanks", "resident-thanks.png"),
+    ("respondent-decline-confirm", "resident-decline.png"),
+    ("village-village", "village-home.png"),
+    ("village-receipt", "village-receipt.png"),
+    ("season-admin-home", "admin-home.png"),
+    ("season-admin-accounts", "admin-accounts.png"),
+    ("season-admin-campaign", "admin-campaign.png"),
+    ("season-admin-panel-links", "admin-panel-links.png"),
+    ("season-admin-village-results", "admin-village-results.png"),
+    ("season-admin-purged", "admin-archive.png"),
+    ("season-staff-seed-commitment", "surveyor-seed.png"),
+    ("season-staff-outbox", "surveyor-outbox.png"),
+    ("season-staff-attempt", "surveyor-case.png"),
+    ("season-staff-interview", "surveyor-interview.png"),
+    ("season-staff-panel-form", "panel-form.png"),
+];
+
 /// The key under which WebDriver returns an element reference.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
@@ -598,6 +618,16 @@ impl Browser {
         let shown = self.get("/screenshot").await;
         let path = self.artifact(&format!("{:02}-{step}.png", self.step));
         write_png(&path, shown.as_str().unwrap_or_default());
+        // The pictures of the Chinese user guide are these screenshots, refreshed with
+        // MINYI_GUIDE=1 (docs/guide-zh.md).
+        let key = format!("{}-{step}", self.name);
+        if std::env::var("MINYI_GUIDE").is_ok_and(|v| v == "1")
+            && let Some((_, file)) = GUIDE_PICTURES.iter().find(|(k, _)| *k == key)
+        {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/guide-zh");
+            std::fs::create_dir_all(&dir).expect("docs/guide-zh");
+            write_png(&dir.join(file), shown.as_str().unwrap_or_default());
+        }
         // The whole page through the DevTools protocol (chromedriver's own endpoint).
         if let Ok(full) = self
             .try_call(
@@ -1319,7 +1349,11 @@ async fn a_whole_season_through_every_staff_form_in_a_real_browser() {
     )
     .await;
     a.open(&campaign).await;
-    assert!(a.text_of("main").await.contains("6"), "the rule is shown");
+    assert!(
+        a.text_of("main").await.contains("将抽取 12 人"),
+        "the sizes the rule gives, before the freeze"
+    );
+    a.screenshot("campaign").await;
     a.submit(
         &format!("form[action='/admin/campaigns/{id}/replacement-rules']"),
         &[
@@ -1451,6 +1485,7 @@ async fn a_whole_season_through_every_staff_form_in_a_real_browser() {
     // Reminders (none due yet: a file with its header only), then the lost file again.
     s.open(&format!("{base}/surveyor/campaigns/{id}")).await;
     assert!(s.text_of("main").await.contains("已发送、尚未回答"));
+    s.screenshot("outbox").await;
     s.fill(
         &format!("form[action='/surveyor/campaigns/{id}/outbox']:has(input[value=remind])"),
         &[("days", "1")],
@@ -1470,6 +1505,21 @@ async fn a_whole_season_through_every_staff_form_in_a_real_browser() {
         std::fs::read_to_string(&reminders)
             .unwrap()
             .contains("phone,message")
+    );
+    // The same as an Excel workbook (the form's second button).
+    let workbook = s
+        .download(
+            &s.find(&format!(
+                "form[action='/surveyor/campaigns/{id}/outbox']:has(input[value=remind]) button[value=xlsx]"
+            ))
+            .await,
+            downloads.path(),
+            ".xlsx",
+        )
+        .await;
+    assert!(
+        std::fs::read(&workbook).unwrap().starts_with(b"PK"),
+        "an .xlsx"
     );
     let reissue =
         format!("form[action='/surveyor/campaigns/{id}/outbox']:has(input[value=reissue])");
@@ -1519,12 +1569,13 @@ async fn a_whole_season_through_every_staff_form_in_a_real_browser() {
     )
     .await;
     assert!(s.text_of("main").await.contains("占线"));
+    s.screenshot("attempt").await;
     s.submit(&format!("form[action='{}/link']", cases[0]), &[])
         .await;
     assert!(s.text_of("h1").await.contains("新链接"));
     s.screenshot("link-reissued").await;
-    s.screenshot("attempt").await;
     s.open(&format!("{base}{}/interview", cases[1])).await;
+    s.screenshot("interview").await;
     let answers = valid_answers(&minyi::forms::builtin().unwrap().recipients);
     let fields: Vec<(&str, &str)> = answers
         .iter()
@@ -1563,6 +1614,7 @@ async fn a_whole_season_through_every_staff_form_in_a_real_browser() {
     s.submit("form[action='/logout']", &[]).await;
     s.open(&panel_link).await;
     s.click_and_wait(&s.find("a[href*='/v/V1']").await).await;
+    s.screenshot("panel-form").await;
     let panel_answers = valid_answers(&minyi::forms::builtin().unwrap().panel);
     let fields: Vec<(&str, &str)> = panel_answers
         .iter()
