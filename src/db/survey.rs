@@ -139,37 +139,13 @@ impl Db {
         case: Option<i64>,
         mut new_token: impl FnMut() -> (String, String) + Send,
     ) -> Result<Vec<Outgoing>, DbError> {
-        let t = now();
-        let which = if case.is_some() {
-            "c.id = $2"
+        let filter = if case.is_some() {
+            "i.first_sent_at IS NOT NULL AND c.id = $2"
         } else {
-            "$2 = $2"
+            "i.first_sent_at IS NOT NULL AND $2 = $2"
         };
-        let sql = format!(
-            "SELECT i.id, c.phone, v.name FROM invitations i JOIN cases c ON c.id = i.case_id JOIN villages v ON v.id = c.village_id
-             JOIN campaigns k ON k.id = c.campaign_id
-             WHERE c.campaign_id = $1 AND k.state = 'fieldwork' AND {SMS_DUE} AND i.first_sent_at IS NOT NULL AND {which}
-             ORDER BY v.code, c.rank"
-        );
-        let mut out = Vec::new();
-        on_writer!(self, p => {
-            let mut tx = p.begin().await?;
-            sqlx::query("UPDATE campaigns SET state = state WHERE id = $1").bind(campaign_id).execute(&mut *tx).await?;
-            let due: Vec<(i64, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(campaign_id).bind(case.unwrap_or(0)).fetch_all(&mut *tx).await?;
-            for (invitation_id, phone, village_name) in due {
-                sqlx::query("UPDATE invitation_tokens SET superseded_at = $1 WHERE invitation_id = $2 AND superseded_at IS NULL")
-                    .bind(t).bind(invitation_id).execute(&mut *tx).await?;
-                let (token, hash) = new_token();
-                sqlx::query("INSERT INTO invitation_tokens (token_hash, invitation_id, created_at) VALUES ($1, $2, $3)")
-                    .bind(&hash).bind(invitation_id).bind(t).execute(&mut *tx).await?;
-                sqlx::query("UPDATE invitations SET last_sent_at = $1 WHERE id = $2")
-                    .bind(t).bind(invitation_id).execute(&mut *tx).await?;
-                out.push(Outgoing { phone, village_name, token });
-            }
-            tx.commit().await?;
-        });
-        Ok(out)
+        self.issue_tokens(campaign_id, filter, case.unwrap_or(0), true, &mut new_token)
+            .await
     }
 
     /// How many SMS the campaign's outbox holds: never sent, sent and still unanswered; and
@@ -201,14 +177,29 @@ impl Db {
         remind_after_days: Option<i64>,
         mut new_token: impl FnMut() -> (String, String) + Send,
     ) -> Result<Vec<Outgoing>, DbError> {
-        let t = now();
         let (filter, cutoff) = match remind_after_days {
             None => ("i.first_sent_at IS NULL AND $2 = $2", 0),
             Some(days) => (
                 "i.last_sent_at IS NOT NULL AND i.last_sent_at <= $2",
-                t - days * 86_400,
+                now() - days * 86_400,
             ),
         };
+        self.issue_tokens(campaign_id, filter, cutoff, false, &mut new_token)
+            .await
+    }
+
+    /// One new token for every invitation of the campaign an SMS can go to that matches
+    /// `filter` (SQL over `i` invitations and `c` cases, with `$2` = `param`), in one
+    /// transaction; with `supersede`, the invitation's earlier tokens go out of use.
+    async fn issue_tokens(
+        &self,
+        campaign_id: i64,
+        filter: &str,
+        param: i64,
+        supersede: bool,
+        new_token: &mut (impl FnMut() -> (String, String) + Send),
+    ) -> Result<Vec<Outgoing>, DbError> {
+        let t = now();
         let sql = format!(
             "SELECT i.id, c.phone, v.name FROM invitations i JOIN cases c ON c.id = i.case_id JOIN villages v ON v.id = c.village_id
              JOIN campaigns k ON k.id = c.campaign_id
@@ -221,8 +212,12 @@ impl Db {
             // A write first, so the read below and the updates happen under one write lock.
             sqlx::query("UPDATE campaigns SET state = state WHERE id = $1").bind(campaign_id).execute(&mut *tx).await?;
             let due: Vec<(i64, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(campaign_id).bind(cutoff).fetch_all(&mut *tx).await?;
+                .bind(campaign_id).bind(param).fetch_all(&mut *tx).await?;
             for (invitation_id, phone, village_name) in due {
+                if supersede {
+                    sqlx::query("UPDATE invitation_tokens SET superseded_at = $1 WHERE invitation_id = $2 AND superseded_at IS NULL")
+                        .bind(t).bind(invitation_id).execute(&mut *tx).await?;
+                }
                 let (token, hash) = new_token();
                 sqlx::query("INSERT INTO invitation_tokens (token_hash, invitation_id, created_at) VALUES ($1, $2, $3)")
                     .bind(&hash).bind(invitation_id).bind(t).execute(&mut *tx).await?;

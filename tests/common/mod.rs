@@ -441,28 +441,26 @@ pub async fn no_roster_stored(app: &TestApp, campaign: i64) -> bool {
 pub async fn fieldwork(app: &TestApp) -> (Town, (reqwest::Client, String)) {
     let t = town_with_rosters(app).await;
     let sv = surveyor(app, &t).await;
+    freeze_draw_and_start(app, &t).await;
+    (t, sv)
+}
+
+/// Freeze the rosters, enter a seed, draw and start fieldwork, as the administrator.
+pub async fn freeze_draw_and_start(app: &TestApp, t: &Town) {
     let (base, id, admin, csrf) = (&app.base, t.campaign, &t.admin.0, &t.admin.1);
-    post_form(
-        admin,
-        &format!("{base}/admin/campaigns/{id}/freeze"),
-        csrf,
-        &[("confirm", "yes")],
-    )
-    .await;
-    post_form(
-        admin,
-        &format!("{base}/campaigns/{id}/seed"),
-        csrf,
-        &[("seed", "dice 6 6 1 2 3 4 5 6 1 2 3")],
-    )
-    .await;
-    post_form(
-        admin,
-        &format!("{base}/admin/campaigns/{id}/draw"),
-        csrf,
-        &[],
-    )
-    .await;
+    for (path, fields) in [
+        (
+            format!("admin/campaigns/{id}/freeze"),
+            vec![("confirm", "yes")],
+        ),
+        (
+            format!("campaigns/{id}/seed"),
+            vec![("seed", "dice 6 6 1 2 3 4 5 6 1 2 3")],
+        ),
+        (format!("admin/campaigns/{id}/draw"), vec![]),
+    ] {
+        post_form(admin, &format!("{base}/{path}"), csrf, &fields).await;
+    }
     let (_, _, loc) = post_form(
         admin,
         &format!("{base}/admin/campaigns/{id}/fieldwork"),
@@ -471,7 +469,6 @@ pub async fn fieldwork(app: &TestApp) -> (Town, (reqwest::Client, String)) {
     )
     .await;
     assert_eq!(location_query(&loc), "m=fieldwork");
-    (t, sv)
 }
 
 /// In fieldwork with rosters that hold landlines and one phone on two villages' rosters:
@@ -509,41 +506,14 @@ pub async fn fieldwork_with_landlines(app: &TestApp) -> (Town, (reqwest::Client,
     .await;
     assert_eq!(s, 303);
     let sv = surveyor(app, &t).await;
-    let (base, id, admin, csrf) = (&app.base, t.campaign, &t.admin.0, &t.admin.1);
-    for (path, fields) in [
-        ("size-rule", vec![("method", "fixed"), ("size", "20")]),
-        ("freeze", vec![("confirm", "yes")]),
-    ] {
-        post_form(
-            admin,
-            &format!("{base}/admin/campaigns/{id}/{path}"),
-            csrf,
-            &fields,
-        )
-        .await;
-    }
     post_form(
-        admin,
-        &format!("{base}/campaigns/{id}/seed"),
-        csrf,
-        &[("seed", "dice 6 6 1 2 3 4 5 6 1 2 3")],
+        &t.admin.0,
+        &format!("{}/admin/campaigns/{}/size-rule", app.base, t.campaign),
+        &t.admin.1,
+        &[("method", "fixed"), ("size", "20")],
     )
     .await;
-    post_form(
-        admin,
-        &format!("{base}/admin/campaigns/{id}/draw"),
-        csrf,
-        &[],
-    )
-    .await;
-    let (_, _, loc) = post_form(
-        admin,
-        &format!("{base}/admin/campaigns/{id}/fieldwork"),
-        csrf,
-        &[],
-    )
-    .await;
-    assert_eq!(location_query(&loc), "m=fieldwork");
+    freeze_draw_and_start(app, &t).await;
     (t, sv)
 }
 
