@@ -2,16 +2,20 @@
 
 use clap::Parser;
 use std::process::ExitCode;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{EnvFilter, filter_fn};
+use tracing_subscriber::prelude::*;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = minyi::cli::Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("MINYI_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
+    let level = EnvFilter::try_from_env("MINYI_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(level)
+                .with_filter(filter_fn(|meta| !minyi::http::never_logged(meta.target()))),
         )
-        .with_writer(std::io::stderr)
         .init();
     minyi::roster::log_spreadsheet_panics_briefly();
     match minyi::cli::run(cli).await {

@@ -13,14 +13,15 @@ use crate::db::{RosterTarget, Village};
 use crate::domain::Role;
 use crate::secrets;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::extract::rejection::{BytesRejection, JsonRejection};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::json;
 
 pub fn router(config: &Config) -> Router<AppState> {
@@ -64,6 +65,46 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A JSON body whose rejection names only the kind of problem. axum's own rejection text
+/// quotes the offending value (`invalid type: integer `15162351980``: a phone or a
+/// password), and neither the log nor the answer may repeat what was sent.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(JsonBody(value)),
+            Err(rejection) => Err(json_rejection(&rejection).into()),
+        }
+    }
+}
+
+fn json_rejection(rejection: &JsonRejection) -> AppError {
+    let (en, zh) = match rejection {
+        JsonRejection::JsonDataError(_) => (
+            "the JSON body lacks a field or has a field of the wrong type",
+            "请求内容缺少字段或字段类型不对。",
+        ),
+        JsonRejection::JsonSyntaxError(_) => {
+            ("the body is not valid JSON", "请求内容不是有效的 JSON。")
+        }
+        JsonRejection::MissingJsonContentType(_) => (
+            "the body must be sent with Content-Type: application/json",
+            "请求内容须为 JSON 格式。",
+        ),
+        _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return AppError::TooLarge {
+                zh: "请求内容太大。".into(),
+            };
+        }
+        _ => ("could not read the body", "无法读取请求内容。"),
+    };
+    tracing::debug!(kind = en, "rejected a JSON body");
+    AppError::bad(en, zh)
+}
+
 /// A logged-in API caller; cookie sessions must also prove the CSRF token on writes.
 pub struct ApiUser(pub CurrentUser);
 
@@ -93,7 +134,7 @@ struct LoginBody {
 
 async fn login(
     State(state): State<AppState>,
-    Json(body): Json<LoginBody>,
+    JsonBody(body): JsonBody<LoginBody>,
 ) -> Result<Response, ApiError> {
     let limit_key = super::limit::login_key(&body.username);
     if state.limits.reached(

@@ -3,6 +3,8 @@
 //! (e.g. `postgres://postgres@127.0.0.1:5432/test`). `.ci/run` runs the suite both ways.
 #![allow(dead_code)]
 
+pub mod routes;
+
 use minyi::config::Config;
 use minyi::db::Db;
 use minyi::http::{AppState, app, bootstrap_admin};
@@ -560,6 +562,15 @@ impl ServerProcess {
     /// Start the binary (`serve --database-url … --bind 127.0.0.1:<free port> --base-url …`)
     /// and wait until `/healthz` answers. The database is expected to be set up already.
     pub async fn start(database_url: &str, log: &std::path::Path) -> ServerProcess {
+        Self::start_logging(database_url, log, "warn").await
+    }
+
+    /// [`ServerProcess::start`] with `MINYI_LOG` set to `level`.
+    pub async fn start_logging(
+        database_url: &str,
+        log: &std::path::Path,
+        level: &str,
+    ) -> ServerProcess {
         for _ in 0..3 {
             let port = free_port();
             let base = format!("http://127.0.0.1:{port}");
@@ -579,7 +590,7 @@ impl ServerProcess {
                     &base,
                 ])
                 .env_remove("DATABASE_URL")
-                .env("MINYI_LOG", "warn")
+                .env("MINYI_LOG", level)
                 .stdout(std::process::Stdio::null())
                 .stderr(log_file)
                 .spawn()
