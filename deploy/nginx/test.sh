@@ -189,12 +189,15 @@ is() { [[ "$1" == "$2" ]] || { echo "     got '$1', expected '$2'" >&2; return 1
 request "$base/healthz"
 check "GET /healthz through nginx over HTTPS answers 200 ok" is "$status $(<"$tmp/b")" "200 ok"
 check "HTTPS answers carry Strict-Transport-Security" has_header Strict-Transport-Security max-age=
+one_hsts() { is "$(grep -ci '^strict-transport-security:' "$tmp/h")" 1; }
+check "… once (nginx's, the app's hidden)" one_hsts
+check "the app's Content-Security-Policy passes through" has_header Content-Security-Policy "default-src 'self'"
 check "the app's own headers pass through (X-Frame-Options)" has_header X-Frame-Options DENY
 
 request "$base/login"
 login_token="$(form_token)"
 check "the login page loads with a form token" is "$status $([[ -n "$login_token" ]] && echo token)" "200 token"
-check "the login form's cookie is Secure (the base URL is https)" cookie_has minyi_login_csrf Secure
+check "the login form's cookie is __Host- and Secure (the base URL is https)" cookie_has __Host-minyi_login_csrf Secure
 
 request "$base/login" -H "Origin: https://evil.example" \
   --data-urlencode "_csrf=$login_token" --data-urlencode "username=admin" \
@@ -205,8 +208,11 @@ request "$base/login" -H "Origin: $base" \
   --data-urlencode "_csrf=$login_token" --data-urlencode "username=admin" \
   --data-urlencode "password=$admin_password"
 check "a login posted from the base URL succeeds (303 to /password)" is "$status $(header Location)" "303 /password"
-session_cookie_is_private() { cookie_has minyi_session Secure && cookie_has minyi_session HttpOnly; }
-check "the session cookie is Secure and HttpOnly" session_cookie_is_private
+session_cookie_is_private() {
+  cookie_has __Host-minyi_session Secure && cookie_has __Host-minyi_session HttpOnly &&
+    ! grep -i "^set-cookie: __Host-minyi_session=" "$tmp/h" | grep -qi "max-age\|expires"
+}
+check "the session cookie is __Host-, Secure, HttpOnly and ends with the browser" session_cookie_is_private
 
 request "$base/password"
 new_password="Deploy-test-$(openssl rand -hex 12)"

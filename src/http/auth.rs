@@ -17,9 +17,8 @@ use minijinja::context;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-pub const SESSION_COOKIE: &str = "minyi_session";
-const LOGIN_CSRF_COOKIE: &str = "minyi_login_csrf";
-/// Sessions last a working day; then people log in again.
+/// Sessions last a working day (on the server; the cookie itself ends with the browser);
+/// then people log in again.
 pub const SESSION_TTL_SECS: i64 = 12 * 3600;
 
 pub fn router() -> Router<AppState> {
@@ -66,7 +65,7 @@ impl CurrentUser {
     async fn from_parts_ungated(parts: &Parts, state: &AppState) -> Result<Self, AppError> {
         let (token, bearer) = match bearer_token(&parts.headers) {
             Some(t) => (t, true),
-            None => match CookieJar::from_headers(&parts.headers).get(SESSION_COOKIE) {
+            None => match CookieJar::from_headers(&parts.headers).get(session_cookie_name(state)) {
                 Some(c) => (c.value().to_string(), false),
                 None => return Err(AppError::NotLoggedIn),
             },
@@ -187,13 +186,35 @@ pub fn check_origin(headers: &HeaderMap, state: &AppState) -> Result<(), AppErro
     }
 }
 
+/// The session cookie's name. Under https it carries the `__Host-` prefix: browsers take
+/// such a cookie only from a secure origin, with `Path=/` and no `Domain`, so neither a
+/// plain-http page nor a sibling subdomain can plant or overwrite it.
+pub fn session_cookie_name(state: &AppState) -> &'static str {
+    if state.config.secure_cookies() {
+        "__Host-minyi_session"
+    } else {
+        "minyi_session"
+    }
+}
+
+/// The login form's double-submit CSRF cookie, named and scoped like the session cookie (a
+/// planted value would defeat the double submit).
+fn login_csrf_cookie_name(state: &AppState) -> &'static str {
+    if state.config.secure_cookies() {
+        "__Host-minyi_login_csrf"
+    } else {
+        "minyi_login_csrf"
+    }
+}
+
+/// The session cookie: no `Max-Age` or `Expires`, so it ends when the browser closes (the
+/// session itself expires on the server after `SESSION_TTL_SECS` whatever the cookie does).
 fn session_cookie(value: String, state: &AppState) -> Cookie<'static> {
-    Cookie::build((SESSION_COOKIE, value))
+    Cookie::build((session_cookie_name(state), value))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(state.config.secure_cookies())
-        .max_age(time::Duration::seconds(SESSION_TTL_SECS))
         .build()
 }
 
@@ -210,8 +231,8 @@ async fn login_form(
 ) -> Response {
     // Logging in anew replaces any session, so a signed-in person may use this page too.
     let csrf = secrets::random_token();
-    let cookie = Cookie::build((LOGIN_CSRF_COOKIE, csrf.clone()))
-        .path("/login")
+    let cookie = Cookie::build((login_csrf_cookie_name(&state), csrf.clone()))
+        .path("/")
         .http_only(true)
         .same_site(SameSite::Strict)
         .secure(state.config.secure_cookies())
@@ -258,7 +279,9 @@ async fn login(
 ) -> Result<Response, AppError> {
     check_origin(&headers, &state)?;
     // Double-submit check: the form's token must equal the cookie set with the form.
-    let cookie_token = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_string());
+    let cookie_token = jar
+        .get(login_csrf_cookie_name(&state))
+        .map(|c| c.value().to_string());
     if cookie_token.is_none_or(|t| !secrets::constant_time_eq(&t, &form.csrf)) {
         return Err(AppError::Csrf);
     }
@@ -311,7 +334,7 @@ async fn login(
         }
     };
     // A fresh session token at every login (no session fixation); the old one is ended.
-    if let Some(old) = jar.get(SESSION_COOKIE) {
+    if let Some(old) = jar.get(session_cookie_name(&state)) {
         state
             .db
             .delete_session(&secrets::token_hash(old.value()))
@@ -339,7 +362,11 @@ async fn login(
     )
     .await?;
     let jar = jar
-        .remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/login"))
+        .remove(
+            Cookie::build(login_csrf_cookie_name(&state))
+                .path("/")
+                .secure(state.config.secure_cookies()),
+        )
         .add(session_cookie(token, &state));
     let to = if account.must_change_password {
         "/password"
@@ -355,7 +382,12 @@ async fn logout(
     CsrfForm(user, _): CsrfForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
     state.db.delete_session(&user.session).await?;
-    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
+    let jar = jar.remove(
+        // A `__Host-` cookie is replaced only by one that is Secure too.
+        Cookie::build(session_cookie_name(&state))
+            .path("/")
+            .secure(state.config.secure_cookies()),
+    );
     Ok((jar, Redirect::to("/login")).into_response())
 }
 

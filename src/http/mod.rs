@@ -13,6 +13,7 @@ mod download;
 mod draw;
 mod error;
 mod fieldwork;
+mod headers;
 pub mod limit;
 mod results;
 mod survey;
@@ -31,12 +32,10 @@ use crate::domain::Role;
 use crate::secrets;
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use std::sync::Arc;
 use std::time::Duration;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 /// Log targets dropped whatever `MINYI_LOG` asks for. axum logs every rejection (target
@@ -124,7 +123,7 @@ pub(crate) async fn audit_as(
 
 /// The whole app as a router, without listening anywhere.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/", get(home))
         .route("/healthz", get(healthz))
         .route("/robots.txt", get(robots))
@@ -152,24 +151,8 @@ pub fn app(state: AppState) -> Router {
                     .unwrap_or_else(|| "<unmatched>".into());
                 tracing::info_span!("request", method = %req.method(), route = %route)
             }),
-        )
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ))
-        .with_state(state)
+        );
+    headers::layer(routes, &state.config).with_state(state)
 }
 
 /// Each role lands on its own page.

@@ -848,13 +848,14 @@ pub async fn village_ledger(db: &Db, campaign: i64) -> std::collections::BTreeMa
     out
 }
 
-/// The session cookie a login response set (`minyi_session=…`), for use on another server.
+/// The session cookie a login response set (`minyi_session=…`, or `__Host-minyi_session=…`
+/// under https), for use on another server.
 pub fn session_cookie_of(r: &reqwest::Response) -> String {
     r.headers()
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("minyi_session="))
+        .find(|v| v.starts_with("minyi_session=") || v.starts_with("__Host-minyi_session="))
         .and_then(|v| v.split(';').next())
         .expect("a session cookie")
         .to_string()

@@ -1,0 +1,142 @@
+//! Security headers on every response: the Content-Security-Policy, HSTS under https, and
+//! the browser hardening the pages rely on (no sniffing, no framing, no caching of pages).
+
+use super::AppState;
+use super::views::TEMPLATE_FILES;
+use crate::config::Config;
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use std::sync::LazyLock;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// HSTS for a year: once a browser has seen the site over https it never tries plain http.
+const HSTS: &str = "max-age=31536000";
+
+/// Everything from this origin only; scripts only as shipped in the templates (each inline
+/// `<script>` allowed by its SHA-256, so an injected one does not run); inline styles are
+/// allowed (the pages use `<style>` blocks and `style` attributes; a style cannot run code);
+/// forms post only here; no framing and no `<base>` redirection of relative links.
+fn content_security_policy() -> String {
+    let scripts: String = inline_scripts()
+        .iter()
+        .map(|s| format!(" 'sha256-{}'", script_hash(s)))
+        .collect();
+    format!(
+        "default-src 'self'; script-src 'self'{scripts}; style-src 'self' 'unsafe-inline'; \
+         object-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
+}
+
+static CSP: LazyLock<HeaderValue> = LazyLock::new(|| {
+    // Base64 and ASCII keywords always make a valid header; should that ever fail, a policy
+    // without the script hashes still protects (the helper scripts just do not run).
+    HeaderValue::from_str(&content_security_policy()).unwrap_or_else(|_| {
+        HeaderValue::from_static(
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; object-src 'none'; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        )
+    })
+});
+
+/// The text of every inline `<script>` (one without `src`) in the templates, exactly as the
+/// browser hashes it: what lies between `<script…>` and `</script>`.
+pub(super) fn inline_scripts() -> Vec<&'static str> {
+    let mut found = Vec::new();
+    for (_, source) in TEMPLATE_FILES {
+        let mut rest = source;
+        while let Some(at) = rest.find("<script") {
+            let after = &rest[at..];
+            let Some(open_end) = after.find('>') else {
+                break;
+            };
+            let tag = &after[..open_end];
+            let body = &after[open_end + 1..];
+            let Some(close) = body.find("</script>") else {
+                break;
+            };
+            if !tag.contains("src=") {
+                found.push(&body[..close]);
+            }
+            rest = &body[close..];
+        }
+    }
+    found
+}
+
+/// A script's CSP hash: base64 of its SHA-256.
+pub(super) fn script_hash(script: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(script.as_bytes()))
+}
+
+/// Add the security headers to every response of `router`.
+pub(super) fn layer(router: Router<AppState>, config: &Config) -> Router<AppState> {
+    let router = router
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            CSP.clone(),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
+    // Only where the site is really served over https: HSTS on a plain-http address would
+    // be ignored by browsers, and on a wrong base URL it would lock people out for a year.
+    if config.secure_cookies() {
+        router.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        ))
+    } else {
+        router
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_inline_script_is_hashed_into_the_policy_and_holds_no_template_syntax() {
+        let scripts = inline_scripts();
+        // The seed helper and the survey form's conditional questions.
+        assert!(scripts.len() >= 2, "found {} inline scripts", scripts.len());
+        let policy = content_security_policy();
+        for script in scripts {
+            // Template syntax inside would make the served text differ from the hashed one.
+            assert!(
+                !script.contains("{{") && !script.contains("{%") && !script.contains("{#"),
+                "template syntax in an inline script: {script}"
+            );
+            assert!(policy.contains(&format!("'sha256-{}'", script_hash(script))));
+        }
+        let script_src = policy
+            .split(';')
+            .find(|d| d.trim().starts_with("script-src"))
+            .expect("a script-src directive");
+        assert!(!script_src.contains("unsafe"), "{script_src}");
+        assert!(CSP.to_str().is_ok_and(|v| v == policy));
+    }
+
+    #[test]
+    fn a_script_hash_is_the_base64_sha256_browsers_compute() {
+        // The CSP spec's own example: 'sha256-' of "alert('Hello, world.');".
+        assert_eq!(
+            script_hash("alert('Hello, world.');"),
+            "qznLcsROx4GACP2dm0UCKCzCG+HiZ1guq6ZZDob/Tng="
+        );
+    }
+}
