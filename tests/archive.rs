@@ -85,8 +85,44 @@ async fn the_archive_verifies_offline_and_the_purge_keeps_every_result() {
     }
     let record_before = app.db.draw_record(id).await.unwrap().unwrap().0;
 
+    // Exporting the archive changes state (the purge requires it), so only a POST with the
+    // session's CSRF token does it: no GET, whatever its address, and no forged form.
+    for url in [
+        format!("{base}/admin/campaigns/{id}/archive"),
+        format!("{base}/admin/campaigns/{id}/archive.zip"),
+    ] {
+        let r = admin.get(&url).send().await.unwrap();
+        assert!(r.status().is_client_error(), "GET {url}: {}", r.status());
+    }
+    let (status, _, _) = post_form(
+        &admin,
+        &format!("{base}/admin/campaigns/{id}/archive"),
+        "forged-token",
+        &[],
+    )
+    .await;
+    assert_eq!(status, 403, "a forged export");
+    assert_eq!(
+        app.db.archive_state(id).await.unwrap().0,
+        None,
+        "not archived"
+    );
+    assert_eq!(purge("yes").await, "e=not_archived#archive");
+
     // The archive: rosters, draw record, audit log, results, and a manifest of hashes.
-    let zip_bytes = bytes(&admin, &format!("{base}/admin/campaigns/{id}/archive.zip")).await;
+    let r = admin
+        .post(format!("{base}/admin/campaigns/{id}/archive"))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the export answers the archive");
+    assert_eq!(r.headers()["content-type"], "application/zip");
+    let zip_bytes = r.bytes().await.unwrap().to_vec();
+    assert!(
+        app.db.archive_state(id).await.unwrap().0.is_some(),
+        "archived"
+    );
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(zip_bytes)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut names = Vec::new();

@@ -169,9 +169,6 @@ const ROUTES: &[Row] = &[
     r("GET", "/admin/campaigns/{id}/downloads/{file}", P, Empty,                    [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
     r("GET", "/admin/audit", F, Empty,                                              [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
     r("GET", "/admin/audit.csv", F, Empty,                                          [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
-    // The commission's archive of an approved campaign holds the frozen rosters with full
-    // phone numbers (for `minyi verify`): see the report on this row.
-    r("GET", "/admin/campaigns/{id}/archive.zip", A, Empty,                         [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
     r("GET", "/admin/calendar", F, Empty,                                           [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
     // Each operator sees its own village's results, and only once they are published.
     r("GET", "/village/campaigns/{id}/results", P, Empty,                           [LOGIN, LOGIN, 403,   200,   200,   403,   403]),
@@ -239,6 +236,10 @@ const ROUTES: &[Row] = &[
     r("POST", "/admin/campaigns/{id}/objections/{oid}/resolve", P, Form(&[("resolution", "已处理")]),
                                                                                     [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
     r("POST", "/admin/campaigns/{id}/approve", P, Form(&[]),                        [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
+    // The commission's archive of an approved campaign holds the frozen rosters with full
+    // phone numbers (for `minyi verify`): see the report on this row. Exporting it records
+    // the export, which the purge requires.
+    r("POST", "/admin/campaigns/{id}/archive", A, Form(&[]),                         [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
     r("POST", "/admin/campaigns/{id}/purge", A, Form(&[("confirm", "yes")]),        [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
     r("POST", "/admin/calendar", F, File(&[], "cal.csv", "日期,类型,名称\n2026-10-01,放假,国庆节\n"),
                                                                                     [LOGIN, LOGIN, 403,   403,   403,   403,   303]),

@@ -1681,8 +1681,10 @@ async fn a_whole_season_through_every_staff_form_in_a_real_browser() {
     assert!(a.text_of("main").await.contains("批准"));
     let archive = a
         .download(
-            &a.find(&format!("a[href='/admin/campaigns/{id}/archive.zip']"))
-                .await,
+            &a.find(&format!(
+                "form[action='/admin/campaigns/{id}/archive'] button"
+            ))
+            .await,
             downloads.path(),
             ".zip",
         )

@@ -1,11 +1,12 @@
-//! Data protection for the commission (issue 7, deliverable 8): once a campaign is approved,
-//! export its archive (frozen rosters, draw record, audit log, results) as one .zip, then
-//! purge its phone numbers and names from the database. Tallies, grades, the draw record
-//! and the audit chain stay intact; the archive's rosters and draw record still verify
-//! offline with `minyi verify`.
+//! Data protection for the commission: once a campaign is approved, export its archive
+//! (frozen rosters, draw record, audit log, results) as one .zip, then purge its phone
+//! numbers and names from the database. Tallies, grades, the draw record and the audit chain
+//! stay intact; the archive's rosters and draw record still verify offline with
+//! `minyi verify`. The export is a POST answered with the file: it records `archived_at`,
+//! which the purge requires.
 
 use super::AppState;
-use super::auth::{CsrfForm, CurrentUser, has_csrf};
+use super::auth::{CsrfForm, CsrfOnly, has_csrf};
 use super::download::{attachment, campaign_file};
 use super::error::AppError;
 use crate::db::PurgeError;
@@ -15,14 +16,16 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::post;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::io::Write;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/admin/campaigns/{id}/archive.zip", get(download_archive))
+        // A POST (with the session's CSRF token): exporting records `archived_at`, which
+        // the purge requires, so no link, image or other site's page may trigger it.
+        .route("/admin/campaigns/{id}/archive", post(export_archive))
         .route("/admin/campaigns/{id}/purge", post(purge_campaign))
 }
 
@@ -43,10 +46,11 @@ fn table_csv(t: &crate::results::tables::Table) -> Vec<u8> {
     csv_bytes(header, rows)
 }
 
-async fn download_archive(
+/// Build the archive, record that it was exported, and answer it as the download.
+async fn export_archive(
     State(state): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<i64>,
+    CsrfForm(user, _): CsrfForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
     user.require(Role::Admin)?;
     let campaign = state.db.campaign(id).await?;
