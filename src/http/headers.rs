@@ -132,6 +132,27 @@ mod tests {
     }
 
     #[test]
+    fn no_template_has_an_inline_event_handler_or_a_javascript_url() {
+        // The policy blocks both (hashes cover `<script>` elements only), so such markup
+        // would silently stop working.
+        for (name, source) in TEMPLATE_FILES {
+            let lower = source.to_ascii_lowercase();
+            assert!(!lower.contains("javascript:"), "{name}: a javascript: URL");
+            for (at, _) in lower.match_indices(" on") {
+                let attribute: String = lower[at + 1..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphabetic())
+                    .collect();
+                let follows = lower[at + 1 + attribute.len()..].trim_start();
+                assert!(
+                    !(attribute.len() > 2 && follows.starts_with('=')),
+                    "{name}: an inline event handler ({attribute}=)"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn a_script_hash_is_the_base64_sha256_browsers_compute() {
         // The CSP spec's own example: 'sha256-' of "alert('Hello, world.');".
         assert_eq!(
