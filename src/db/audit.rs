@@ -188,15 +188,19 @@ impl Db {
         )
     }
 
-    /// The newest entry's id and hash (the head to publish), if the log is not empty.
-    pub async fn audit_head(&self) -> Result<Option<(i64, String)>, DbError> {
-        Ok(
-            on_pool!(self, p => sqlx::query_as("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetch_optional(p).await)?,
-        )
+    /// The head to publish, `<entry id>:<hash>` of the newest entry; `0:<64 zeros>` while
+    /// the log is empty (which pins that nothing was logged before).
+    pub async fn audit_head(&self) -> Result<String, DbError> {
+        let head: Option<(i64, String)> = on_pool!(self, p => sqlx::query_as("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetch_optional(p).await)?;
+        let (id, hash) = head.unwrap_or((0, GENESIS.to_string()));
+        Ok(format!("{id}:{hash}"))
     }
 
-    /// The hash of entry `id`, if there is one.
+    /// The hash of entry `id`, if there is one; entry 0 is the start of the chain.
     pub async fn audit_hash(&self, id: i64) -> Result<Option<String>, DbError> {
+        if id == 0 {
+            return Ok(Some(GENESIS.to_string()));
+        }
         Ok(
             on_pool!(self, p => sqlx::query_scalar("SELECT hash FROM audit_log WHERE id = $1").bind(id).fetch_optional(p).await)?,
         )
