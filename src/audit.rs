@@ -294,6 +294,42 @@ mod tests {
     }
 
     #[test]
+    fn a_recomputed_chain_passes_the_hashes_but_not_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = AuditKey::create(&dir.path().join("k"), 3).unwrap();
+        let mut marked = chain(5);
+        for e in &mut marked[2..] {
+            e.mac = Some(key.mark(&e.hash));
+        }
+        let mut v = Verifier::with_key(&key);
+        for e in &marked {
+            v.check(e).unwrap();
+        }
+        assert_eq!((v.count(), v.keyed(), v.unkeyed()), (5, 3, 2));
+        // The insider's rewrite: change entry 4, recompute every hash after it.
+        let mut forged = marked.clone();
+        forged[3].actor = "account:9:mallory".into();
+        for i in 3..forged.len() {
+            forged[i].prev_hash = forged[i - 1].hash.clone();
+            forged[i].hash = forged[i].expected_hash();
+        }
+        assert_eq!(verify(&forged), Ok(5), "the hashes alone are fooled");
+        let mut v = Verifier::with_key(&key);
+        let broken = forged.iter().try_for_each(|e| v.check(e)).unwrap_err();
+        assert_eq!(broken.id, 4);
+        assert!(
+            broken.reason.contains("audit-key mark does not match"),
+            "{broken}"
+        );
+        // Removing a mark from the key's first entry on is no way out.
+        let mut stripped = marked.clone();
+        stripped[2].mac = None;
+        let mut v = Verifier::with_key(&key);
+        let broken = stripped.iter().try_for_each(|e| v.check(e)).unwrap_err();
+        assert_eq!(broken.id, 3);
+    }
+
+    #[test]
     fn the_first_entry_hash_is_pinned() {
         // SHA-256("000…000\n" + canonical), computed independently with Python's hashlib.
         let c = canonical(1, 1_790_000_000, "cli", "draw", Some(1), r#"{"seed":"x"}"#);

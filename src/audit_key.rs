@@ -120,7 +120,10 @@ impl AuditKey {
 
     /// Creates a new key file (never replacing one) with 32 random bytes, marking entries
     /// from `first_entry` on. The file is written and synced before the key is used, so no
-    /// entry is ever marked with a key that is not on disk.
+    /// entry is ever marked with a key that is not on disk. It appears whole or not at all
+    /// (written under a temporary name, then hard-linked, which fails if the name exists):
+    /// a crash or a second process starting at the same moment never leaves a half-written
+    /// key, and the second process reads the first one's.
     pub fn create(path: &Path, first_entry: i64) -> Result<AuditKey, KeyError> {
         let fail = |e| KeyError::Create(path.to_path_buf(), e);
         let mut secret = [0u8; 32];
@@ -129,7 +132,10 @@ impl AuditKey {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(fail)?;
         }
-        let mut file = crate::files::create_new_private(path).map_err(fail)?;
+        let mut temp_name = path.as_os_str().to_owned();
+        temp_name.push(format!(".new-{}", &crate::secrets::random_token()[..12]));
+        let temp = PathBuf::from(temp_name);
+        let mut file = crate::files::create_new_private(&temp).map_err(fail)?;
         let text = format!(
             "# minyi audit key: marks every audit entry (HMAC-SHA256) so that the chain cannot be\n\
              # rewritten by someone who can only write to the database. Keep it out of the\n\
@@ -137,8 +143,13 @@ impl AuditKey {
              key {}\nfirst-entry {first_entry}\n",
             hex::encode(secret)
         );
-        file.write_all(text.as_bytes()).map_err(fail)?;
-        file.sync_all().map_err(fail)?;
+        let written = file
+            .write_all(text.as_bytes())
+            .and_then(|()| file.sync_all())
+            .and_then(|()| std::fs::hard_link(&temp, path));
+        // The temporary name goes whatever happened; the key, if linked, stays under `path`.
+        let _ = std::fs::remove_file(&temp);
+        written.map_err(fail)?;
         Ok(AuditKey {
             secret,
             first_entry,
@@ -227,7 +238,14 @@ pub fn load_or_create(path: &Path, next_entry: i64) -> Result<Arc<AuditKey>, Key
     }
     let key = match AuditKey::load(path) {
         Ok(k) => k,
-        Err(KeyError::Missing(_)) => AuditKey::create(path, next_entry)?,
+        Err(KeyError::Missing(_)) => match AuditKey::create(path, next_entry) {
+            Ok(k) => k,
+            // Another process made it first: use that one.
+            Err(KeyError::Create(_, e)) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                AuditKey::load(path)?
+            }
+            Err(e) => return Err(e),
+        },
         Err(e) => return Err(e),
     };
     let key = Arc::new(key);
@@ -252,8 +270,10 @@ mod tests {
         assert!(!read.check("abd", &mark));
         assert!(!read.check("abc", "zz"));
         assert!(!format!("{read:?}").contains(&hex::encode(read.secret)));
-        // Never overwritten.
+        // Never overwritten, and no temporary file left behind.
         assert!(AuditKey::create(&path, 1).is_err());
+        assert_eq!(AuditKey::load(&path).unwrap().first_entry(), 7);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
