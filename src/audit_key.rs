@@ -36,7 +36,8 @@ type HmacSha256 = Hmac<Sha256>;
 /// A loaded audit key. `Debug` never prints the secret.
 #[derive(Clone)]
 pub struct AuditKey {
-    secret: [u8; 32],
+    /// HMAC-SHA256 keyed with the secret, cloned for each mark.
+    hmac: HmacSha256,
     first_entry: i64,
     path: PathBuf,
 }
@@ -44,7 +45,7 @@ pub struct AuditKey {
 impl fmt::Debug for AuditKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AuditKey")
-            .field("secret", &"[redacted]")
+            .field("key", &"[redacted]")
             .field("first_entry", &self.first_entry)
             .field("path", &self.path)
             .finish()
@@ -74,13 +75,19 @@ impl AuditKey {
             }
             Err(e) => return Err(KeyError::Unreadable(path.to_path_buf(), e)),
         };
-        Self::parse(&text)
-            .map_err(|why| KeyError::Malformed(path.to_path_buf(), why))
-            .map(|(secret, first_entry)| AuditKey {
-                secret,
-                first_entry,
-                path: path.to_path_buf(),
-            })
+        let (secret, first_entry) =
+            Self::parse(&text).map_err(|why| KeyError::Malformed(path.to_path_buf(), why))?;
+        Self::from_secret(&secret, first_entry, path)
+    }
+
+    fn from_secret(secret: &[u8], first_entry: i64, path: &Path) -> Result<AuditKey, KeyError> {
+        let hmac = <HmacSha256 as KeyInit>::new_from_slice(secret)
+            .map_err(|e| KeyError::Malformed(path.to_path_buf(), e.to_string()))?;
+        Ok(AuditKey {
+            hmac,
+            first_entry,
+            path: path.to_path_buf(),
+        })
     }
 
     fn parse(text: &str) -> Result<([u8; 32], i64), String> {
@@ -150,22 +157,12 @@ impl AuditKey {
         // The temporary name goes whatever happened; the key, if linked, stays under `path`.
         let _ = std::fs::remove_file(&temp);
         written.map_err(fail)?;
-        Ok(AuditKey {
-            secret,
-            first_entry,
-            path: path.to_path_buf(),
-        })
-    }
-
-    fn hmac(&self) -> HmacSha256 {
-        // Infallible for HMAC: any key length is accepted.
-        <HmacSha256 as KeyInit>::new_from_slice(&self.secret)
-            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"))
+        Self::from_secret(&secret, first_entry, path)
     }
 
     /// The mark of an entry with hash `hash`: HMAC-SHA256 in lowercase hex.
     pub fn mark(&self, hash: &str) -> String {
-        let mut m = self.hmac();
+        let mut m = self.hmac.clone();
         m.update(hash.as_bytes());
         hex::encode(m.finalize().into_bytes())
     }
@@ -175,7 +172,7 @@ impl AuditKey {
         let Ok(bytes) = hex::decode(mark) else {
             return false;
         };
-        let mut m = self.hmac();
+        let mut m = self.hmac.clone();
         m.update(hash.as_bytes());
         m.verify_slice(&bytes).is_ok()
     }
@@ -269,7 +266,10 @@ mod tests {
         assert!(read.check("abc", &mark));
         assert!(!read.check("abd", &mark));
         assert!(!read.check("abc", "zz"));
-        assert!(!format!("{read:?}").contains(&hex::encode(read.secret)));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let secret = text.lines().find_map(|l| l.strip_prefix("key ")).unwrap();
+        assert_eq!(secret.len(), 64);
+        assert!(!format!("{read:?}").contains(secret));
         // Never overwritten, and no temporary file left behind.
         assert!(AuditKey::create(&path, 1).is_err());
         assert_eq!(AuditKey::load(&path).unwrap().first_entry(), 7);
@@ -285,11 +285,8 @@ mod tests {
     #[test]
     fn the_mark_is_rfc_2104_hmac_sha256() {
         // python3: hmac.new(bytes(range(32)), b"abc", "sha256").hexdigest()
-        let key = AuditKey {
-            secret: std::array::from_fn(|i| i as u8),
-            first_entry: 1,
-            path: PathBuf::new(),
-        };
+        let secret: [u8; 32] = std::array::from_fn(|i| i as u8);
+        let key = AuditKey::from_secret(&secret, 1, Path::new("k")).unwrap();
         assert_eq!(
             key.mark("abc"),
             "f0133729c4163dede81e21cd47839256da58171238c8a0d874397c73b14e1e47"
