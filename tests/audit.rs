@@ -82,7 +82,10 @@ async fn every_change_is_chained_and_an_edited_row_is_found() {
     );
     let (admin, _) = (&t.admin.0, &t.admin.1);
     let (_, page) = get_text(admin, &format!("{}/admin/audit", app.base)).await;
-    assert!(page.contains("核验通过"), "{page}");
+    assert!(
+        page.contains("核验通过") && page.contains("条均已核验"),
+        "the marks were checked with the server's key: {page}"
+    );
 
     // Someone with database access edits entry 3.
     assert_eq!(
@@ -239,6 +242,12 @@ async fn a_chain_recomputed_end_to_end_fails_for_want_of_the_key() {
     let (ok, text) = verify(&app.database_url);
     assert!(ok, "{text}");
     assert!(text.contains("hashes only: no audit key file at"), "{text}");
+    // The page says so too, rather than passing on the hashes alone.
+    let (_, page) = get_text(&t.admin.0, &format!("{}/admin/audit", app.base)).await;
+    assert!(
+        page.contains("核验通过") && page.contains("只核验了哈希,没有核验审计密钥标记"),
+        "{page}"
+    );
     std::fs::rename(&moved, &key_file).unwrap();
     // With the key, the rewritten entry is named.
     let (ok, text) = verify_with(&app.database_url, &["--audit-key-file", &key_arg]);
