@@ -1,6 +1,7 @@
-//! The audit chain (issue 7, deliverable 1): every state-changing event is appended to a
-//! log whose entries are chained by SHA-256, so an edited, inserted or deleted entry is
-//! found by [`verify`].
+//! The audit chain: every state-changing event is appended to a log whose entries are
+//! chained by SHA-256, so an edited, inserted or deleted entry is found by [`verify`]; each
+//! entry is also marked with a key kept outside the database ([`crate::audit_key`]), so a
+//! chain recomputed end to end by someone with database access is found too.
 //!
 //! An entry's canonical content is the JSON object
 //! `{"actor":…,"at":…,"campaign":…,"details":{…},"event":…,"id":…}` with keys sorted at
@@ -9,11 +10,14 @@
 //! `SHA-256(prev_hash ‖ "\n" ‖ canonical)` in lowercase hex, where `prev_hash` is the
 //! previous entry's hash, and 64 zeros for entry 1. Ids run 1, 2, 3 … without gaps, so a
 //! deleted entry breaks the chain too. Deleting the newest entries leaves a shorter valid
-//! chain: publish the head hash (the page shows it) to pin the length.
+//! chain: the head hash (id and hash of the newest entry) is printed in every published
+//! document — draw record, publicity, archive manifest — to pin the length, and
+//! `minyi audit verify --head <id>:<hash>` checks that a published head is in the chain.
 //!
 //! Survey answers are never logged: an entry's time next to a submission would link the
 //! answer to the person.
 
+use crate::audit_key::AuditKey;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -35,6 +39,9 @@ pub struct Entry {
     pub details: String,
     pub prev_hash: String,
     pub hash: String,
+    /// HMAC-SHA256 of `hash` under the audit key; `None` for entries written before the key
+    /// existed.
+    pub mac: Option<String>,
 }
 
 /// An event to append; the log gives it its id, time and hashes.
@@ -121,23 +128,40 @@ pub struct Broken {
 
 /// A running check over entries in id order: feed each with [`Verifier::check`].
 #[derive(Debug, Clone)]
-pub struct Verifier {
+pub struct Verifier<'k> {
     next_id: i64,
     prev_hash: String,
+    key: Option<&'k AuditKey>,
+    /// Entries whose mark was checked against the key.
+    keyed: i64,
+    /// Entries before the key's `first-entry` (written before the key existed).
+    unkeyed: i64,
 }
 
-impl Default for Verifier {
+impl Default for Verifier<'_> {
     fn default() -> Self {
         Verifier {
             next_id: 1,
             prev_hash: GENESIS.to_string(),
+            key: None,
+            keyed: 0,
+            unkeyed: 0,
         }
     }
 }
 
-impl Verifier {
+impl<'k> Verifier<'k> {
+    /// A check of the hashes and of every mark from the key's `first-entry` on.
+    pub fn with_key(key: &'k AuditKey) -> Self {
+        Verifier {
+            key: Some(key),
+            ..Verifier::default()
+        }
+    }
+
     /// Checks the next entry: its id follows the previous one, its `prev_hash` is the
-    /// previous entry's hash, and its hash matches its content.
+    /// previous entry's hash, its hash matches its content, and, with a key, its mark is the
+    /// key's mark of its hash (from the key's first entry on).
     pub fn check(&mut self, e: &Entry) -> Result<(), Broken> {
         let broken = |reason: String| Broken { id: e.id, reason };
         if e.id != self.next_id {
@@ -159,6 +183,28 @@ impl Verifier {
                 e.hash
             )));
         }
+        if let Some(key) = self.key {
+            if e.id < key.first_entry() {
+                self.unkeyed += 1;
+            } else {
+                match &e.mac {
+                    None => {
+                        return Err(broken(format!(
+                            "it has no audit-key mark, but every entry from {} on must have one (key file {})",
+                            key.first_entry(),
+                            key.path().display()
+                        )));
+                    }
+                    Some(mac) if !key.check(&e.hash, mac) => {
+                        return Err(broken(format!(
+                            "its audit-key mark does not match the key in {}: the entry or the chain before it was rewritten by someone without the key",
+                            key.path().display()
+                        )));
+                    }
+                    Some(_) => self.keyed += 1,
+                }
+            }
+        }
         self.next_id += 1;
         self.prev_hash = e.hash.clone();
         Ok(())
@@ -172,6 +218,16 @@ impl Verifier {
     /// The last checked entry's hash (the head of the chain).
     pub fn head(&self) -> &str {
         &self.prev_hash
+    }
+
+    /// Entries whose mark was checked against the key.
+    pub fn keyed(&self) -> i64 {
+        self.keyed
+    }
+
+    /// Entries older than the key (before its `first-entry`), whose marks were not required.
+    pub fn unkeyed(&self) -> i64 {
+        self.unkeyed
     }
 }
 
@@ -206,6 +262,7 @@ mod tests {
                     details,
                     prev_hash: prev.clone(),
                     hash: hash.clone(),
+                    mac: None,
                 };
                 prev = hash;
                 e
@@ -234,6 +291,42 @@ mod tests {
         let mut swapped = good.clone();
         swapped.swap(3, 4);
         assert_eq!(verify(&swapped).unwrap_err().id, 4);
+    }
+
+    #[test]
+    fn a_recomputed_chain_passes_the_hashes_but_not_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = AuditKey::create(&dir.path().join("k"), 3).unwrap();
+        let mut marked = chain(5);
+        for e in &mut marked[2..] {
+            e.mac = Some(key.mark(&e.hash));
+        }
+        let mut v = Verifier::with_key(&key);
+        for e in &marked {
+            v.check(e).unwrap();
+        }
+        assert_eq!((v.count(), v.keyed(), v.unkeyed()), (5, 3, 2));
+        // The insider's rewrite: change entry 4, recompute every hash after it.
+        let mut forged = marked.clone();
+        forged[3].actor = "account:9:mallory".into();
+        for i in 3..forged.len() {
+            forged[i].prev_hash = forged[i - 1].hash.clone();
+            forged[i].hash = forged[i].expected_hash();
+        }
+        assert_eq!(verify(&forged), Ok(5), "the hashes alone are fooled");
+        let mut v = Verifier::with_key(&key);
+        let broken = forged.iter().try_for_each(|e| v.check(e)).unwrap_err();
+        assert_eq!(broken.id, 4);
+        assert!(
+            broken.reason.contains("audit-key mark does not match"),
+            "{broken}"
+        );
+        // Removing a mark from the key's first entry on is no way out.
+        let mut stripped = marked.clone();
+        stripped[2].mac = None;
+        let mut v = Verifier::with_key(&key);
+        let broken = stripped.iter().try_for_each(|e| v.check(e)).unwrap_err();
+        assert_eq!(broken.id, 3);
     }
 
     #[test]

@@ -66,9 +66,20 @@ pub enum Command {
 
 #[derive(Subcommand, Debug)]
 pub enum AuditCommand {
-    /// Check the whole chain; names the first broken entry (exit 1) or prints the count and
-    /// the head hash.
-    Verify(DbArgs),
+    /// Check the whole chain — the hashes, and with the audit key every entry's mark; names
+    /// the first broken entry (exit 1) or prints the count and the head.
+    Verify(AuditVerifyArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AuditVerifyArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// A head as published (`<id>:<hash>`, as printed in the draw record, the publicity and
+    /// the archive manifest): checks that this entry is in the chain with this hash.
+    /// May be repeated.
+    #[arg(long)]
+    pub head: Vec<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -169,6 +180,20 @@ pub struct DbArgs {
     /// `sqlite://minyi.db` (created if missing) or `postgres://user@host/db`.
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://minyi.db")]
     pub database_url: String,
+    /// The audit key file, kept outside the database (default: `<database file>.audit-key`
+    /// for SQLite, `$XDG_DATA_HOME/minyi/<database name>.audit-key` for PostgreSQL).
+    #[arg(long, env = "MINYI_AUDIT_KEY_FILE")]
+    pub audit_key_file: Option<PathBuf>,
+}
+
+impl DbArgs {
+    /// Opens the database, with the audit key file this command was given.
+    async fn connect(&self) -> anyhow::Result<Db> {
+        if let Some(p) = &self.audit_key_file {
+            crate::audit_key::set_key_file(p);
+        }
+        Ok(Db::connect(&self.database_url).await?)
+    }
 }
 
 #[derive(Args, Debug)]
@@ -221,6 +246,9 @@ pub enum RosterCommand {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(a) => {
+            if let Some(p) = &a.db.audit_key_file {
+                crate::audit_key::set_key_file(p);
+            }
             let config = Config {
                 bind: a.bind,
                 database_url: a.db.database_url,
@@ -232,7 +260,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::http::serve(config).await
         }
         Command::Migrate(a) => {
-            let db = Db::connect(&a.database_url).await?;
+            let db = a.connect().await?;
             db.migrate().await?;
             eprintln!("migrations applied ({})", db.kind());
             Ok(())
@@ -251,7 +279,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             db,
             max_rows,
         }) => {
-            let db = Db::connect(&db.database_url).await?;
+            let db = db.connect().await?;
             db.migrate().await?;
             let campaign = db
                 .campaign(campaign)
@@ -291,7 +319,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Rosters(RostersCommand::Export { campaign, out, db }) => {
-            let db = Db::connect(&db.database_url).await?;
+            let db = db.connect().await?;
             db.migrate().await?;
             let found = db
                 .campaign(campaign)
@@ -398,26 +426,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             out.flush()?;
             Ok(())
         }
-        Command::Audit(AuditCommand::Verify(a)) => {
-            let db = Db::connect(&a.database_url).await?;
-            match db.verify_audit().await? {
-                Ok((count, head)) => {
-                    println!("OK: {count} entries, head {head}");
-                    Ok(())
-                }
-                Err(broken) => Err(anyhow::anyhow!("{broken}")),
-            }
-        }
+        Command::Audit(AuditCommand::Verify(a)) => verify_audit(a).await,
         Command::Backup { file, db } => {
-            let db = Db::connect(&db.database_url).await?;
+            let db = db.connect().await?;
             db.backup_to(&file).await?;
             let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
             println!("backup written to {} ({size} bytes)", file.display());
+            // The key is deliberately not in the database, so not in its copy either.
+            println!(
+                "the audit key {} is not in the backup: keep a copy of it apart from the database backups",
+                db.audit_key_path().display()
+            );
             db.close().await;
             Ok(())
         }
         Command::Demo(a) => {
-            let db = Db::connect(&a.database_url).await?;
+            let db = a.connect().await?;
             db.migrate().await?;
             let made = crate::demo::fill(&db).await?;
             let details = serde_json::json!({ "note": "invented demo data" });
@@ -452,4 +476,79 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 fn open(path: &PathBuf) -> anyhow::Result<BufReader<File>> {
     let f = File::open(path).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
     Ok(BufReader::with_capacity(256 * 1024, f))
+}
+
+/// `minyi audit verify`: the hashes always; every mark when the key file is there (a key file
+/// named by flag or environment must be there); each `--head` given.
+async fn verify_audit(a: AuditVerifyArgs) -> anyhow::Result<()> {
+    let heads = a
+        .head
+        .iter()
+        .map(|h| parse_head(h))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let db = a.db.connect().await?;
+    let path = db.audit_key_path();
+    let key = match db.load_audit_key() {
+        Ok(k) => Some(k),
+        Err(crate::audit_key::KeyError::Missing(_)) if a.db.audit_key_file.is_none() => None,
+        Err(e) => return Err(e.into()),
+    };
+    let checked = db
+        .verify_audit(key.as_ref())
+        .await?
+        .map_err(|broken| anyhow::anyhow!("{broken}"))?;
+    for (id, hash) in &heads {
+        match db.audit_hash(*id).await? {
+            Some(h) if h == *hash => {}
+            Some(h) => anyhow::bail!(
+                "the published head {id}:{hash} is not in the chain: entry {id} has hash {h}"
+            ),
+            None => anyhow::bail!(
+                "the published head {id}:{hash} is not in the chain: it has only {} entries",
+                checked.count
+            ),
+        }
+    }
+    db.close().await;
+    println!(
+        "OK: {} entries, head {}:{}",
+        checked.count, checked.count, checked.head
+    );
+    match &key {
+        Some(k) => {
+            println!(
+                "hashes and audit-key marks checked (key file {}): {} entries keyed",
+                k.path().display(),
+                checked.keyed
+            );
+            if checked.unkeyed > 0 {
+                println!(
+                    "{} older entries (1 to {}) were written before the audit key existed and are unkeyed",
+                    checked.unkeyed, checked.unkeyed
+                );
+            }
+        }
+        None => {
+            println!(
+                "hashes only: no audit key file at {} (give it with --audit-key-file); a chain recomputed by someone with database access would also pass",
+                path.display()
+            );
+        }
+    }
+    for (id, _) in &heads {
+        println!("published head {id} is in the chain");
+    }
+    Ok(())
+}
+
+/// A published head: `<id>:<64 hex>`.
+fn parse_head(text: &str) -> anyhow::Result<(i64, String)> {
+    let parsed = text.trim().split_once(':').and_then(|(id, hash)| {
+        let id: i64 = id.trim().parse().ok()?;
+        let hash = hash.trim().to_ascii_lowercase();
+        (hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit())).then_some((id, hash))
+    });
+    parsed.ok_or_else(|| {
+        anyhow::anyhow!("--head {text:?} is not <entry id>:<64 hexadecimal characters>")
+    })
 }

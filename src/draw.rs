@@ -103,6 +103,8 @@ pub async fn draw_campaign(db: &Db, campaign_id: i64, by: i64) -> Result<DrawRec
             now: record.frame_fingerprint,
         });
     }
+    let mut record = record;
+    record.audit_head = Some(db.audit_head().await?);
     let json =
         serde_json::to_string_pretty(&record).map_err(|e| DrawError::Settings(e.to_string()))?;
     if !db.save_draw(campaign_id, &json, &strata, by).await? {

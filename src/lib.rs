@@ -14,6 +14,8 @@
 
 /// The audit chain: state-changing events chained by SHA-256, and its verification.
 pub mod audit;
+/// The audit key: a secret outside the database that marks every audit entry (HMAC).
+pub mod audit_key;
 /// Command-line subcommands: serve, migrate, roster check/import.
 pub mod cli;
 /// Settings from flags and environment variables; secrets redacted in `Debug`.

@@ -157,6 +157,84 @@ async fn the_archive_verifies_offline_and_the_purge_keeps_every_result() {
     );
     let manifest = std::fs::read_to_string(root.join("MANIFEST.txt")).unwrap();
     assert!(manifest.lines().count() >= 12);
+    // The audit chain's head is printed in every published document, and the chain in the
+    // database is checked against each: the archive manifest, the draw record, the publicity.
+    let manifest_head = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("# audit-head "))
+        .unwrap_or_else(|| panic!("no audit head in the manifest:\n{manifest}"))
+        .to_string();
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("draw-record.json")).unwrap())
+            .unwrap();
+    let record_head = record["audit_head"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no audit head in the draw record: {record}"))
+        .to_string();
+    let publicity_head = app
+        .db
+        .publicity(id)
+        .await
+        .unwrap()
+        .and_then(|p| p.audit_head)
+        .expect("the publicity has an audit head");
+    let (_, results_page) = get_text(&admin, &format!("{base}/admin/campaigns/{id}/results")).await;
+    assert!(results_page.contains(&publicity_head), "{results_page}");
+    let (ok, text) = minyi(&[
+        "audit",
+        "verify",
+        "--database-url",
+        &app.database_url,
+        "--head",
+        &manifest_head,
+        "--head",
+        &record_head,
+        "--head",
+        &publicity_head,
+    ]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("hashes and audit-key marks checked"),
+        "{text}"
+    );
+    for h in [&manifest_head, &record_head, &publicity_head] {
+        let id = h.split(':').next().unwrap();
+        assert!(
+            text.contains(&format!("published head {id} is in the chain")),
+            "{text}"
+        );
+    }
+    // A head that is not in the chain (a rewritten or shortened log) is refused.
+    let (head_id, head_hash) = manifest_head.split_once(':').unwrap();
+    let forged = format!("{head_id}:{}", "0".repeat(64));
+    let (ok, text) = minyi(&[
+        "audit",
+        "verify",
+        "--database-url",
+        &app.database_url,
+        "--head",
+        &forged,
+    ]);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains(&format!(
+            "the published head {forged} is not in the chain: entry {head_id} has hash {head_hash}"
+        )),
+        "{text}"
+    );
+    let beyond = format!("{}:{head_hash}", 1_000_000);
+    let (ok, text) = minyi(&[
+        "audit",
+        "verify",
+        "--database-url",
+        &app.database_url,
+        "--head",
+        &beyond,
+    ]);
+    assert!(
+        !ok && text.contains("is not in the chain: it has only"),
+        "{text}"
+    );
     let (ok, text) = minyi(&[
         "verify",
         "--record",

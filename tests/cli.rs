@@ -288,6 +288,7 @@ fn serve_creates_the_database_and_logs_no_phone_password_or_token() {
     let mut child = minyi()
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .env("DATABASE_URL", format!("sqlite://{}", db_path.display()))
+        .env_remove("MINYI_AUDIT_KEY_FILE")
         .env("MINYI_LOG", "debug")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -314,6 +315,23 @@ fn serve_creates_the_database_and_logs_no_phone_password_or_token() {
     }
     assert_eq!(password.len(), 12, "one-time password printed");
     assert!(db_path.exists(), "database file created");
+    // The audit key is made at the first start, before anything is logged, next to the
+    // database and for its owner only.
+    let key_path = dir.path().join("fresh.db.audit-key");
+    let key_text = std::fs::read_to_string(&key_path).expect("audit key file created");
+    assert!(
+        key_text
+            .lines()
+            .any(|l| l.starts_with("key ") && l.len() == 4 + 64)
+            && key_text.contains("\nfirst-entry 1\n"),
+        "{key_text}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
     let base = format!("http://127.0.0.1:{port}");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let token = rt.block_on(async {

@@ -388,6 +388,34 @@ async fn a_public_event_seed_is_typed_in_after_the_freeze() {
         .await
         .unwrap();
     assert!(csv.starts_with("\u{feff}village,population,fingerprint,size,list_sha256"));
+    // The audit chain's head as the draw was made is published with the record, on its page
+    // and in its CSV, and the chain in the database is checked against it.
+    let head = record
+        .audit_head
+        .clone()
+        .expect("the record carries the audit head");
+    let (head_id, _) = head.split_once(':').unwrap();
+    assert!(head_id.parse::<i64>().unwrap() > 0, "{head}");
+    assert!(page.contains(&head) && csv.contains(&head), "{page}\n{csv}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_minyi"))
+        .args([
+            "audit",
+            "verify",
+            "--database-url",
+            &app.database_url,
+            "--head",
+            &head,
+        ])
+        .env_remove("DATABASE_URL")
+        .env_remove("MINYI_AUDIT_KEY_FILE")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains(&format!("published head {head_id} is in the chain")),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[tokio::test]

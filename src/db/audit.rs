@@ -1,21 +1,110 @@
 //! The audit log's storage: appends serialised so the chain has one order, on SQLite by its
 //! single writer connection, on PostgreSQL by a transaction-scoped advisory lock (several
-//! servers may append at once).
+//! servers may append at once). Every entry is marked with the audit key
+//! ([`crate::audit_key`]), read, or created on the first append, inside that serialised
+//! section, so the key's `first-entry` is exactly the first entry it marks.
 
 use super::{Db, DbError, on_pool};
 use crate::audit::{Entry, Event, GENESIS, canonical, canonical_details, chain_hash};
+use crate::audit_key::{self, AuditKey, KeyError};
 use crate::domain::now;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 /// The advisory lock key of audit appends on PostgreSQL ("audit" in ASCII).
 const AUDIT_LOCK: i64 = 0x0061_7564_6974;
 
-const COLUMNS: &str = "id, at, actor, event, campaign_id, details, prev_hash, hash";
+const COLUMNS: &str = "id, at, actor, event, campaign_id, details, prev_hash, hash, mac";
+
+/// The result of checking the whole chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainCheck {
+    /// Entries in the chain.
+    pub count: i64,
+    /// The newest entry's hash (64 zeros for an empty chain).
+    pub head: String,
+    /// Entries whose audit-key mark was checked.
+    pub keyed: i64,
+    /// Entries written before the key existed (their marks are not required).
+    pub unkeyed: i64,
+}
 
 impl Db {
+    /// Where this database's audit key lives: the configured file
+    /// ([`audit_key::set_key_file`]), else `<database file>.audit-key` for SQLite, else
+    /// [`audit_key::postgres_default`].
+    pub fn audit_key_path(&self) -> PathBuf {
+        if let Some(p) = audit_key::configured_key_file() {
+            return p.to_path_buf();
+        }
+        match self {
+            Db::Sqlite(s) => {
+                let mut name = s
+                    .write
+                    .connect_options()
+                    .get_filename()
+                    .as_os_str()
+                    .to_owned();
+                name.push(".audit-key");
+                PathBuf::from(name)
+            }
+            Db::Postgres(p) => {
+                let options = p.connect_options();
+                audit_key::postgres_default(options.get_database().unwrap_or("postgres"))
+            }
+        }
+    }
+
+    /// This database's audit key, without creating it.
+    pub fn load_audit_key(&self) -> Result<AuditKey, KeyError> {
+        AuditKey::load(&self.audit_key_path())
+    }
+
     /// Appends an event to the chain and returns its entry.
     pub async fn append_audit(&self, e: &Event) -> Result<Entry, DbError> {
         let details = canonical_details(&e.details);
         let at = now();
+        let entry = self
+            .serialised_audit(|id, prev_hash, key| {
+                let hash = chain_hash(
+                    &prev_hash,
+                    &canonical(id, at, &e.actor, &e.event, e.campaign_id, &details),
+                );
+                Some(Entry {
+                    id,
+                    at,
+                    actor: e.actor.clone(),
+                    event: e.event.clone(),
+                    campaign_id: e.campaign_id,
+                    details: details.clone(),
+                    mac: Some(key.mark(&hash)),
+                    prev_hash,
+                    hash,
+                })
+            })
+            .await?;
+        entry.ok_or_else(|| DbError::Sqlx(sqlx::Error::Protocol("no audit entry made".into())))
+    }
+
+    /// Reads, or creates, the audit key before anything is appended (at start-up), so a
+    /// missing or unreadable key stops the server instead of its first audited action.
+    pub async fn ensure_audit_key(&self) -> Result<Arc<AuditKey>, DbError> {
+        let mut found = None;
+        self.serialised_audit(|_, _, key| {
+            found = Some(key.clone());
+            None::<Entry>
+        })
+        .await?;
+        found.ok_or_else(|| DbError::Sqlx(sqlx::Error::Protocol("no audit key".into())))
+    }
+
+    /// Runs `make` with the next id, the previous hash and the key, while no other append can
+    /// run; inserts the entry it returns.
+    async fn serialised_audit<F>(&self, make: F) -> Result<Option<Entry>, DbError>
+    where
+        F: FnOnce(i64, String, &Arc<AuditKey>) -> Option<Entry>,
+    {
+        let path = self.audit_key_path();
         macro_rules! append {
             ($tx:expr) => {{
                 let last: Option<(i64, String)> =
@@ -26,13 +115,16 @@ impl Db {
                     Some((id, hash)) => (id + 1, hash),
                     None => (1, GENESIS.to_string()),
                 };
-                let hash = chain_hash(&prev_hash, &canonical(id, at, &e.actor, &e.event, e.campaign_id, &details));
-                sqlx::query("INSERT INTO audit_log (id, at, actor, event, campaign_id, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-                    .bind(id).bind(at).bind(&e.actor).bind(&e.event).bind(e.campaign_id).bind(&details)
-                    .bind(&prev_hash).bind(&hash)
-                    .execute(&mut *$tx)
-                    .await?;
-                Entry { id, at, actor: e.actor.clone(), event: e.event.clone(), campaign_id: e.campaign_id, details: details.clone(), prev_hash, hash }
+                let key = audit_key::load_or_create(&path, id).map_err(DbError::from)?;
+                let entry = make(id, prev_hash, &key);
+                if let Some(n) = &entry {
+                    sqlx::query("INSERT INTO audit_log (id, at, actor, event, campaign_id, details, prev_hash, hash, mac) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                        .bind(n.id).bind(n.at).bind(&n.actor).bind(&n.event).bind(n.campaign_id).bind(&n.details)
+                        .bind(&n.prev_hash).bind(&n.hash).bind(&n.mac)
+                        .execute(&mut *$tx)
+                        .await?;
+                }
+                entry
             }};
         }
         let entry = match self {
@@ -96,17 +188,59 @@ impl Db {
         )
     }
 
-    /// Checks the whole chain, a page at a time: the number of entries and the head hash,
-    /// or the first broken entry.
+    /// The head to publish, `<entry id>:<hash>` of the newest entry; `0:<64 zeros>` while
+    /// the log is empty (which pins that nothing was logged before).
+    pub async fn audit_head(&self) -> Result<String, DbError> {
+        let head: Option<(i64, String)> = on_pool!(self, p => sqlx::query_as("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetch_optional(p).await)?;
+        let (id, hash) = head.unwrap_or((0, GENESIS.to_string()));
+        Ok(format!("{id}:{hash}"))
+    }
+
+    /// The hash of entry `id`, if there is one; entry 0 is the start of the chain.
+    pub async fn audit_hash(&self, id: i64) -> Result<Option<String>, DbError> {
+        if id == 0 {
+            return Ok(Some(GENESIS.to_string()));
+        }
+        Ok(
+            on_pool!(self, p => sqlx::query_scalar("SELECT hash FROM audit_log WHERE id = $1").bind(id).fetch_optional(p).await)?,
+        )
+    }
+
+    /// Checks the whole chain, a page at a time — with a key, every mark from the key's
+    /// first entry on too: what was checked, or the first broken entry.
     pub async fn verify_audit(
         &self,
-    ) -> Result<Result<(i64, String), crate::audit::Broken>, DbError> {
-        let mut v = crate::audit::Verifier::default();
+        key: Option<&AuditKey>,
+    ) -> Result<Result<ChainCheck, crate::audit::Broken>, DbError> {
+        let mut v = match key {
+            Some(k) => crate::audit::Verifier::with_key(k),
+            None => crate::audit::Verifier::default(),
+        };
         let mut from = 1;
         loop {
             let page = self.audit_entries(from, 5000).await?;
             if page.is_empty() {
-                return Ok(Ok((v.count(), v.head().to_string())));
+                // The key file was made when the chain had `first_entry - 1` entries: fewer
+                // now means the newest were deleted.
+                if let Some(k) = key
+                    && v.count() < k.first_entry() - 1
+                {
+                    return Ok(Err(crate::audit::Broken {
+                        id: v.count() + 1,
+                        reason: format!(
+                            "missing: the chain ends at entry {}, but it had {} entries when the audit key {} was made",
+                            v.count(),
+                            k.first_entry() - 1,
+                            k.path().display()
+                        ),
+                    }));
+                }
+                return Ok(Ok(ChainCheck {
+                    count: v.count(),
+                    head: v.head().to_string(),
+                    keyed: v.keyed(),
+                    unkeyed: v.unkeyed(),
+                }));
             }
             for e in &page {
                 if let Err(b) = v.check(e) {

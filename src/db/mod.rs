@@ -19,6 +19,7 @@ mod survey;
 
 pub use accounts::{Account, NewAccount, SessionUser};
 pub use archive::{PurgeError, Purged};
+pub use audit::ChainCheck;
 pub use campaigns::{Campaign, Village};
 pub use cases::{AttemptResult, AttemptRow, CaseRow, NewAttempt};
 pub use draws::{SeedState, StratumRow, VillageFrame};
@@ -95,6 +96,9 @@ pub enum DbError {
     NotFound,
     #[error(transparent)]
     Sqlx(#[from] sqlx::Error),
+    /// The audit key (kept outside the database) cannot be read or created.
+    #[error(transparent)]
+    AuditKey(#[from] crate::audit_key::KeyError),
 }
 
 impl DbError {

@@ -61,6 +61,8 @@ pub struct Publicity {
     pub end_date: String,
     pub published_at: i64,
     pub approved_at: Option<i64>,
+    /// The audit chain's head when published (`<entry id>:<hash>`), printed with the results.
+    pub audit_head: Option<String>,
 }
 
 /// An objection received during publicity.
@@ -252,8 +254,11 @@ impl Db {
         by: Option<i64>,
     ) -> Result<bool, DbError> {
         let sql =
-            "INSERT INTO publicity (campaign_id, start_date, end_date, published_at, published_by)
-                   SELECT id, $2, $3, $4, $5 FROM campaigns WHERE id = $1 AND state = 'closed'
+            "INSERT INTO publicity (campaign_id, start_date, end_date, published_at, published_by, audit_head)
+                   SELECT id, $2, $3, $4, $5,
+                          COALESCE((SELECT CAST(id AS TEXT) || ':' || hash FROM audit_log ORDER BY id DESC LIMIT 1),
+                                   '0:0000000000000000000000000000000000000000000000000000000000000000')
+                   FROM campaigns WHERE id = $1 AND state = 'closed'
                    ON CONFLICT (campaign_id) DO NOTHING";
         let n = on_writer!(self, p => sqlx::query(sql).bind(campaign_id).bind(start_date).bind(end_date)
             .bind(now()).bind(by).execute(p).await.map(|r| r.rows_affected()))?;
@@ -262,7 +267,7 @@ impl Db {
 
     /// The campaign's publicity, if published.
     pub async fn publicity(&self, campaign_id: i64) -> Result<Option<Publicity>, DbError> {
-        let sql = "SELECT start_date, end_date, published_at, approved_at FROM publicity WHERE campaign_id = $1";
+        let sql = "SELECT start_date, end_date, published_at, approved_at, audit_head FROM publicity WHERE campaign_id = $1";
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_optional(p).await)?)
     }
 

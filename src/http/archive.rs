@@ -76,7 +76,7 @@ async fn export_archive(
              draw-record.json       抽样记录(种子、名单指纹、样本量,不含电话)\n\
              audit-log.csv          审计日志(SHA-256 链,minyi audit verify 可核验数据库中的同一条链)\n\
              tallies.csv 等          调查结果、第16项、综合评估、回答率\n\
-             MANIFEST.txt           每个文件的 SHA-256\n",
+             MANIFEST.txt           每个文件的 SHA-256(sha256sum -c 可核验),以及归档时的审计链首(# audit-head 序号:哈希,minyi audit verify --head 可核验)\n",
             campaign.name
         )
         .into_bytes(),
@@ -136,10 +136,13 @@ async fn export_archive(
         let t = super::results::table(&state, id, name).await?;
         files.push((format!("{name}.csv"), table_csv(&t)));
     }
-    let manifest: String = files
+    let mut manifest: String = files
         .iter()
         .map(|(name, bytes)| format!("{}  {name}\n", hex::encode(Sha256::digest(bytes))))
         .collect();
+    // The audit chain's head as the archive was made: a comment line, which `sha256sum -c`
+    // skips; `minyi audit verify --head` checks it against the database.
+    manifest.push_str(&format!("# audit-head {}\n", state.db.audit_head().await?));
     files.push(("MANIFEST.txt".into(), manifest.into_bytes()));
 
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));

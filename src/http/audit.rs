@@ -26,7 +26,10 @@ async fn show_audit(
     user: CurrentUser,
 ) -> Result<Html<String>, AppError> {
     user.require(Role::Admin)?;
-    let verdict = state.db.verify_audit().await?;
+    // The server's own key: a missing key file is shown, not hidden behind a hash-only pass.
+    let key = state.db.load_audit_key();
+    let key_problem = key.as_ref().err().map(|e| e.to_string());
+    let verdict = state.db.verify_audit(key.as_ref().ok()).await?;
     let entries: Vec<_> = state
         .db
         .recent_audit(200)
@@ -39,14 +42,14 @@ async fn show_audit(
             }
         })
         .collect();
-    let (ok, count, head, broken) = match verdict {
-        Ok((count, head)) => (true, count, head, None),
-        Err(b) => (false, 0, String::new(), Some(b.to_string())),
+    let (ok, count, head, keyed, unkeyed, broken) = match verdict {
+        Ok(c) => (true, c.count, c.head, c.keyed, c.unkeyed, None),
+        Err(b) => (false, 0, String::new(), 0, 0, Some(b.to_string())),
     };
     Ok(views::page(
         &user,
         "audit.html",
-        context! { ok, count, head, broken, entries },
+        context! { ok, count, head, keyed, unkeyed, key_problem, broken, entries },
     ))
 }
 

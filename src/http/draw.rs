@@ -378,6 +378,8 @@ async fn download_record_csv(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let (record, _) = record_of(&state, &user, id).await?;
+    // The audit head repeats on every row: a CSV has no place for one value of the whole file.
+    let head = record.audit_head.clone().unwrap_or_default();
     let rows = record.villages.iter().map(|v| {
         [
             v.code.clone(),
@@ -385,6 +387,7 @@ async fn download_record_csv(
             v.fingerprint.clone(),
             v.size.to_string(),
             v.list_sha256.clone(),
+            head.clone(),
         ]
     });
     let bytes = excel_csv(
@@ -394,6 +397,7 @@ async fn download_record_csv(
             "fingerprint",
             "size",
             "list_sha256",
+            "audit_head",
         ],
         rows,
     );

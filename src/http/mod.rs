@@ -234,6 +234,10 @@ pub async fn bootstrap_admin(db: &Db) -> anyhow::Result<Option<String>> {
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
+    // Read or create the audit key before anything is audited, so a key file that cannot be
+    // read stops the start instead of the first audited action.
+    let key = db.ensure_audit_key().await?;
+    tracing::info!(key_file = %key.path().display(), first_entry = key.first_entry(), "audit key ready; back it up apart from the database");
     if let Some(password) = bootstrap_admin(&db).await? {
         // Printed to the terminal for the person starting the server, not to the log.
         println!(

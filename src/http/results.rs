@@ -198,6 +198,7 @@ fn publicity_view(p: &Option<crate::db::Publicity>) -> Value {
             published_at => local_time(p.published_at),
             approved_at => p.approved_at.map(local_time),
             over => today() > p.end_date,
+            audit_head => p.audit_head.clone(),
         },
         None => Value::from(()),
     }

@@ -45,6 +45,12 @@ pub struct DrawRecord {
     pub parameters: SizeParameters,
     /// One line per village, sorted by village code.
     pub villages: Vec<VillageRecord>,
+    /// The audit chain's head when the app made the draw, `<entry id>:<hash>`: published
+    /// with the record so the log up to the draw cannot later be rewritten or cut short
+    /// unnoticed (`minyi audit verify --head`). Not part of the draw: absent from offline
+    /// draws and ignored by `minyi verify`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_head: Option<String>,
 }
 
 /// Why a draw record cannot be made.
@@ -91,6 +97,7 @@ impl DrawRecord {
             frame_fingerprint: frame_fingerprint(&pairs),
             parameters: rule.parameters(),
             villages,
+            audit_head: None,
         })
     }
 }
