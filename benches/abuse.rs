@@ -57,7 +57,9 @@ fn main() -> anyhow::Result<()> {
             &base,
         ])
         .env("DATABASE_URL", &url)
-        .env("MINYI_LOG", "error")
+        // Warnings (the once-a-minute summaries of refused logins) without a line per
+        // request from the HTTP trace layer.
+        .env("MINYI_LOG", "warn,tower_http=off")
         .stdout(std::process::Stdio::null())
         .spawn()?;
     let pid = server.id();
@@ -87,9 +89,9 @@ fn main() -> anyhow::Result<()> {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     println!(
-        "| phase | seconds | attack requests (by status) | `/healthz` p50 (ms) | p99 (ms) | max (ms) | failed probes | max VmRSS (MB) | VmHWM (MB) | real logins ok / tried |"
+        "| phase | seconds | attack requests (by status) | `/healthz` p50 (ms) | p99 (ms) | max (ms) | failed probes | max VmRSS (MB) | VmHWM (MB) | threads | real logins ok / tried |"
     );
-    println!("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    println!("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (label, r) in &phases {
         let statuses = if r.statuses.is_empty() {
             "—".to_string()
@@ -106,7 +108,7 @@ fn main() -> anyhow::Result<()> {
             format!("{} / {}", r.real_ok, r.real_tried)
         };
         println!(
-            "| {label} | {:.0} | {statuses} | {:.2} | {:.2} | {:.2} | {} | {:.0} | {} | {real} |",
+            "| {label} | {:.0} | {statuses} | {:.2} | {:.2} | {:.2} | {} | {:.0} | {} | {} | {real} |",
             r.seconds,
             p(&r.probes, 0.50),
             p(&r.probes, 0.99),
@@ -117,6 +119,7 @@ fn main() -> anyhow::Result<()> {
                 Some(kb) => format!("{:.0}", kb as f64 / 1024.0),
                 None => "n/a".into(),
             },
+            r.max_threads,
         );
     }
     println!("targets: `/healthz` p99 < 100 ms and RSS < 500 MB in every phase");
@@ -173,6 +176,7 @@ struct PhaseResult {
     probes: Vec<f64>,
     failed_probes: usize,
     max_rss_kb: u64,
+    max_threads: u64,
     /// The kernel's peak RSS over the phase (None where it could not be reset).
     hwm_kb: Option<u64>,
     real_ok: usize,
@@ -187,8 +191,8 @@ fn http_client(pool: usize) -> anyhow::Result<reqwest::Client> {
         .build()?)
 }
 
-/// `VmRSS` and `VmHWM` of a process in kB.
-fn memory_kb(pid: u32) -> (u64, u64) {
+/// `VmRSS` and `VmHWM` of a process in kB, and its number of threads.
+fn memory_kb(pid: u32) -> (u64, u64, u64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| {
         status
@@ -198,7 +202,7 @@ fn memory_kb(pid: u32) -> (u64, u64) {
             .and_then(|v| v.parse().ok())
             .unwrap_or(0)
     };
-    (field("VmRSS:"), field("VmHWM:"))
+    (field("VmRSS:"), field("VmHWM:"), field("Threads:"))
 }
 
 async fn phase(base: &str, pid: u32, seconds: u64, load: Load) -> anyhow::Result<PhaseResult> {
@@ -266,7 +270,9 @@ async fn phase(base: &str, pid: u32, seconds: u64, load: Load) -> anyhow::Result
             _ => out.failed_probes += 1,
         }
         if Instant::now() >= next_sample {
-            out.max_rss_kb = out.max_rss_kb.max(memory_kb(pid).0);
+            let (rss, _, threads) = memory_kb(pid);
+            out.max_rss_kb = out.max_rss_kb.max(rss);
+            out.max_threads = out.max_threads.max(threads);
             next_sample += Duration::from_millis(100);
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -282,7 +288,7 @@ async fn phase(base: &str, pid: u32, seconds: u64, load: Load) -> anyhow::Result
     {
         (out.real_ok, out.real_tried) = (ok, tried);
     }
-    let (rss, hwm) = memory_kb(pid);
+    let (rss, hwm, _) = memory_kb(pid);
     out.max_rss_kb = out.max_rss_kb.max(rss);
     out.hwm_kb = hwm_reset.then_some(hwm);
     out.seconds = started.elapsed().as_secs_f64();

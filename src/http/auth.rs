@@ -433,7 +433,8 @@ pub(super) enum LoginCheck {
 ///   such as "ADMIN ", must not delay the real one);
 /// - a real account is looked up first and delayed by its id
 ///   ([`super::limit::LoginGuard`]); the attempt is counted before its password is checked;
-/// - every check waits its turn at the bounded [`super::limit::HashGate`].
+/// - every check waits its turn at the bounded [`super::limit::HashGate`], where made-up
+///   names cannot take the last turn from real accounts.
 ///
 /// Errors: [`AppError::LoginDelayed`] (429) and [`AppError::Busy`] (503), both retryable.
 pub(super) async fn check_login(
@@ -441,9 +442,10 @@ pub(super) async fn check_login(
     username: &str,
     password: String,
 ) -> Result<LoginCheck, AppError> {
+    use super::limit::Claimant;
     let limits = &state.limits;
     let Some(account) = state.db.account_by_username(username.trim()).await? else {
-        let turn = limits.hashing.turn().await?;
+        let turn = limits.hashing.turn(Claimant::Unknown).await?;
         limits
             .hashing
             .verify(turn, password, DUMMY_HASH.to_string())
@@ -464,7 +466,7 @@ pub(super) async fn check_login(
     if let Some(wait) = limits.logins.waiting(account.id) {
         return Err(delayed(wait));
     }
-    let turn = limits.hashing.turn().await?;
+    let turn = limits.hashing.turn(Claimant::Account).await?;
     limits.logins.reserve(account.id).map_err(delayed)?;
     let ok = limits
         .hashing

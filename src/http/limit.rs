@@ -84,6 +84,7 @@ impl Limiter {
                     break;
                 };
                 limiter.prune(Instant::now());
+                limiter.hashing.summarise();
             }
         });
         limiter
@@ -301,47 +302,127 @@ impl LoginGuard {
 }
 
 /// At most a fixed number of password checks at once, whatever the number of logins.
+///
+/// The checks run on the gate's own threads, one per turn: argon2 allocates ~19 MiB per
+/// check and the allocator keeps a freed block per thread, so checks spread over Tokio's
+/// growing blocking pool would leave memory behind on every thread that ever ran one.
+///
+/// Names that are no account (checked against the dummy hash) may hold all turns but one
+/// (when there are two or more), so a flood of made-up names cannot keep real accounts, whose
+/// attempts [`LoginGuard`] bounds, from a turn. Under such a flood this answers made-up names
+/// 503 sooner than real ones: the price of letting the real users in.
 pub struct HashGate {
     permits: Arc<Semaphore>,
+    /// Turns names that are no account may hold (all but one of `permits`).
+    unknown_lane: Arc<Semaphore>,
     size: usize,
+    jobs: Option<std::sync::mpsc::Sender<HashJob>>,
     counts: Arc<HashCounts>,
 }
+
+type HashJob = Box<dyn FnOnce() + Send>;
 
 #[derive(Default)]
 struct HashCounts {
     total: AtomicU64,
     running: AtomicUsize,
     peak: AtomicUsize,
+    /// Logins answered 503 since the last summary in the log.
+    busy: AtomicU64,
+    /// Logins refused for an account's delay since the last summary.
+    delayed: AtomicU64,
 }
 
 /// A turn at the password check (released when dropped).
 pub struct HashTurn {
     _permit: OwnedSemaphorePermit,
+    _lane: Option<OwnedSemaphorePermit>,
+}
+
+/// Whose password a turn is for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Claimant {
+    /// An existing account (its attempts are bounded by [`LoginGuard`]).
+    Account,
+    /// A name that is no account.
+    Unknown,
 }
 
 impl HashGate {
     pub fn new(size: usize) -> Self {
         let size = size.max(1);
+        let (tx, rx) = std::sync::mpsc::channel::<HashJob>();
+        let rx = Arc::new(Mutex::new(rx));
+        let mut started = 0;
+        for i in 0..size {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("password-check-{i}"))
+                .spawn(move || {
+                    loop {
+                        // The lock is held only to take the next job, not while it runs.
+                        let job = match rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                });
+            match spawned {
+                Ok(_) => started += 1,
+                Err(e) => tracing::error!(error = %e, "could not start a password-check thread"),
+            }
+        }
         HashGate {
             permits: Arc::new(Semaphore::new(size)),
+            unknown_lane: Arc::new(Semaphore::new(size.saturating_sub(1).max(1))),
             size,
+            // Without any thread of its own the gate falls back to Tokio's blocking pool.
+            jobs: (started > 0).then_some(tx),
             counts: Arc::default(),
         }
     }
 
     /// Waits up to [`HASH_WAIT`] for a turn; [`AppError::Busy`] if none came.
-    pub async fn turn(&self) -> Result<HashTurn, AppError> {
-        match tokio::time::timeout(HASH_WAIT, self.permits.clone().acquire_owned()).await {
-            Ok(Ok(permit)) => Ok(HashTurn { _permit: permit }),
-            _ => {
-                tracing::warn!("password checks saturated; login answered 503");
-                Err(AppError::Busy)
+    pub async fn turn(&self, who: Claimant) -> Result<HashTurn, AppError> {
+        let deadline = tokio::time::Instant::now() + HASH_WAIT;
+        let lane = match who {
+            Claimant::Account => None,
+            Claimant::Unknown => {
+                let lane = self.unknown_lane.clone().acquire_owned();
+                match tokio::time::timeout_at(deadline, lane).await {
+                    Ok(Ok(permit)) => Some(permit),
+                    _ => return Err(self.busy()),
+                }
             }
+        };
+        match tokio::time::timeout_at(deadline, self.permits.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(HashTurn {
+                _permit: permit,
+                _lane: lane,
+            }),
+            _ => Err(self.busy()),
         }
     }
 
-    /// Checks `password` against the argon2 `hash` on a blocking thread. The turn is held by
-    /// that thread, so a client that hangs up does not free it before the check ends.
+    fn busy(&self) -> AppError {
+        // Counted, and summed up in the log once a minute: a line per refused login would
+        // let a flood fill the disk.
+        self.counts.busy.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!("password checks saturated; login answered 503");
+        AppError::Busy
+    }
+
+    /// Counts a login refused because its account must wait (for the summary in the log).
+    pub fn count_delayed(&self) {
+        self.counts.delayed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Checks `password` against the argon2 `hash` on one of the gate's threads. The turn is
+    /// held until the check ends, even if the client hangs up meanwhile.
     pub async fn verify(
         &self,
         turn: HashTurn,
@@ -349,7 +430,7 @@ impl HashGate {
         hash: String,
     ) -> Result<bool, AppError> {
         let counts = self.counts.clone();
-        tokio::task::spawn_blocking(move || {
+        let check = move || {
             let _turn = turn;
             let running = counts.running.fetch_add(1, Ordering::SeqCst) + 1;
             counts.peak.fetch_max(running, Ordering::SeqCst);
@@ -357,9 +438,42 @@ impl HashGate {
             let ok = crate::secrets::verify_password(&password, &hash);
             counts.running.fetch_sub(1, Ordering::SeqCst);
             ok
+        };
+        let Some(jobs) = &self.jobs else {
+            return tokio::task::spawn_blocking(check)
+                .await
+                .map_err(|e| AppError::Internal(e.into()));
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: HashJob = Box::new(move || {
+            let _ = tx.send(check());
+        });
+        if jobs.send(job).is_err() {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "the password-check threads have stopped"
+            )));
+        }
+        rx.await.map_err(|_| {
+            AppError::Internal(anyhow::anyhow!("a password check ended without an answer"))
         })
-        .await
-        .map_err(|e| AppError::Internal(e.into()))
+    }
+
+    /// Logs, once per interval, how many logins were refused, if any.
+    fn summarise(&self) {
+        let busy = self.counts.busy.swap(0, Ordering::Relaxed);
+        let delayed = self.counts.delayed.swap(0, Ordering::Relaxed);
+        if busy > 0 {
+            tracing::warn!(
+                refused = busy,
+                "logins answered 503 in the last minute: password checks were saturated"
+            );
+        }
+        if delayed > 0 {
+            tracing::warn!(
+                refused = delayed,
+                "logins refused in the last minute: their accounts must wait after repeated failures"
+            );
+        }
     }
 
     /// How many checks may run at once.
@@ -432,6 +546,24 @@ mod tests {
         assert!(g.reserve(8).is_ok());
         g.unlock(7);
         assert!(g.waiting(7).is_none() && g.reserve(7).is_ok());
+    }
+
+    #[tokio::test]
+    async fn made_up_names_leave_a_turn_for_real_accounts() {
+        let gate = HashGate::new(2);
+        let held = gate.turn(Claimant::Unknown).await.unwrap();
+        let quick = Duration::from_millis(50);
+        let second = tokio::time::timeout(quick, gate.turn(Claimant::Unknown)).await;
+        assert!(second.is_err(), "a second made-up name waits");
+        let account = tokio::time::timeout(quick, gate.turn(Claimant::Account)).await;
+        let account = account
+            .expect("a real account gets the reserved turn")
+            .unwrap();
+        let dummy = crate::http::auth::DUMMY_HASH.to_string();
+        assert!(!gate.verify(account, "x".into(), dummy).await.unwrap());
+        drop(held);
+        assert!(gate.turn(Claimant::Unknown).await.is_ok());
+        assert_eq!((gate.checks(), gate.peak()), (1, 1));
     }
 
     #[test]
