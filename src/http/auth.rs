@@ -453,10 +453,12 @@ pub(super) async fn check_login(
         return Ok(LoginCheck::Failed(None));
     };
     let delayed = |wait: std::time::Duration| {
-        tracing::warn!(
+        // Summed up in the log once a minute (src/http/limit.rs), not a line per attempt.
+        tracing::debug!(
             account = account.id,
             "login delayed after repeated failures"
         );
+        limits.hashing.count_delayed();
         // Rounded up, so a client retrying after `Retry-After` is not refused again.
         let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         AppError::LoginDelayed { secs: secs.max(1) }
