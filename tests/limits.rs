@@ -295,3 +295,29 @@ async fn a_flood_of_unknown_tokens_creates_no_entries_and_the_server_keeps_answe
     assert_eq!(app.limits.sizes(), (1, 0));
     assert_eq!(get_text(&c, &format!("{}/healthz", app.base)).await.0, 200);
 }
+
+#[tokio::test]
+async fn refused_requests_are_summed_up_in_the_log_not_written_one_by_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let db = minyi::db::Db::connect(&url).await.unwrap();
+    db.migrate().await.unwrap();
+    db.close().await;
+    let log = dir.path().join("server.log");
+    let server = ServerProcess::start(&url, &log).await;
+    let c = client();
+    let over = 300;
+    let mut refused = 0;
+    for i in 0..minyi::http::limit::UNKNOWN_TOKENS as usize + over {
+        let url = format!("{}/s/guess{i:017}", server.base);
+        if get_text(&c, &url).await.0 == 429 {
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, over);
+    // The summary comes once a minute (the first at start, with nothing to say): not a line
+    // per refused request, which a flood would turn into a full disk.
+    let text = server.log_text();
+    let lines = text.lines().filter(|l| l.contains("unknown-token")).count();
+    assert!(lines <= 1, "{lines} lines:\n{text}");
+}

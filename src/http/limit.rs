@@ -49,6 +49,8 @@ const PRUNE_EVERY: Duration = Duration::from_secs(60);
 pub struct Limiter {
     links: Table<String, Window>,
     unknown: Mutex<Window>,
+    /// Requests refused since the last summary in the log: (over a link's limit, unknown).
+    refused: (AtomicU64, AtomicU64),
     pub logins: LoginGuard,
     pub hashing: HashGate,
 }
@@ -58,6 +60,7 @@ impl Default for Limiter {
         Limiter {
             links: Table::new(TABLE_BOUND),
             unknown: Mutex::new(Window::new(Instant::now())),
+            refused: (AtomicU64::new(0), AtomicU64::new(0)),
             logins: LoginGuard::default(),
             hashing: HashGate::new(default_hash_permits()),
         }
@@ -84,7 +87,7 @@ impl Limiter {
                     break;
                 };
                 limiter.prune(Instant::now());
-                limiter.hashing.summarise();
+                limiter.summarise();
             }
         });
         limiter
@@ -96,17 +99,45 @@ impl Limiter {
         let now = Instant::now();
         let mut t = self.links.lock();
         let w = t.entry(token_hash.to_string(), || Window::new(now));
-        w.hit(now, LINK_REQUESTS, LINK_WINDOW)
+        let allowed = w.hit(now, LINK_REQUESTS, LINK_WINDOW);
+        if !allowed {
+            self.refused.0.fetch_add(1, Ordering::Relaxed);
+        }
+        allowed
     }
 
     /// Counts an unknown token (one counter for the whole server, so guesses create nothing);
     /// false when [`UNKNOWN_TOKENS`] were already seen in the window.
     pub fn hit_unknown(&self) -> bool {
         let now = Instant::now();
-        match self.unknown.lock() {
+        let allowed = match self.unknown.lock() {
             Ok(mut w) => w.hit(now, UNKNOWN_TOKENS, UNKNOWN_WINDOW),
             Err(_) => true,
+        };
+        if !allowed {
+            self.refused.1.fetch_add(1, Ordering::Relaxed);
         }
+        allowed
+    }
+
+    /// Logs how many requests the limits refused since the last call, if any: one line a
+    /// minute rather than one per refused request, which a flood would turn into a full disk.
+    fn summarise(&self) {
+        let links = self.refused.0.swap(0, Ordering::Relaxed);
+        let unknown = self.refused.1.swap(0, Ordering::Relaxed);
+        if links > 0 {
+            tracing::warn!(
+                refused = links,
+                "link requests over their limit in the last minute"
+            );
+        }
+        if unknown > 0 {
+            tracing::warn!(
+                refused = unknown,
+                "unknown-token requests over the server's limit in the last minute"
+            );
+        }
+        self.hashing.summarise();
     }
 
     /// Entries in the per-link and per-account tables (for tests and the bench).

@@ -349,7 +349,8 @@ fn limit_link(state: &AppState, token_hash: &str) -> Result<(), AppError> {
     if state.limits.hit_link(token_hash) {
         Ok(())
     } else {
-        tracing::warn!("link rate limit reached");
+        // Counted and summed up in the log once a minute (src/http/limit.rs).
+        tracing::debug!("link rate limit reached");
         Err(AppError::TooManyRequests {
             zh: "这个链接打开得太频繁了,请过几分钟再试。".into(),
         })
@@ -361,7 +362,8 @@ fn unknown_token(state: &AppState) -> Result<(), AppError> {
     if state.limits.hit_unknown() {
         Ok(())
     } else {
-        tracing::warn!("unknown-token rate limit reached");
+        // Counted and summed up in the log once a minute (src/http/limit.rs).
+        tracing::debug!("unknown-token rate limit reached");
         Err(AppError::TooManyRequests {
             zh: "访问太频繁,请过一会儿再试。".into(),
         })
