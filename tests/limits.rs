@@ -321,3 +321,37 @@ async fn refused_requests_are_summed_up_in_the_log_not_written_one_by_one() {
     let lines = text.lines().filter(|l| l.contains("unknown-token")).count();
     assert!(lines <= 1, "{lines} lines:\n{text}");
 }
+
+#[tokio::test]
+async fn a_login_that_gets_no_turn_is_told_in_chinese_to_retry_and_the_api_in_json() {
+    use minyi::http::limit::Claimant;
+    let app = spawn().await;
+    // Every turn taken, as a flood of logins would.
+    let mut held = Vec::new();
+    for _ in 0..app.limits.hashing.size() {
+        held.push(app.limits.hashing.turn(Claimant::Account).await.unwrap());
+    }
+    let c = client();
+    let r = login(&c, &app.base, "admin", &app.admin_password).await;
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.headers()["retry-after"], "2");
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("请稍等几秒后再试") && page.contains("name=\"password\""),
+        "{page}"
+    );
+    let r = client()
+        .post(format!("{}/api/login", app.base))
+        .json(&serde_json::json!({"username": "nobody", "password": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    assert!(r.headers().contains_key("retry-after"));
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "password checks are busy; retry shortly");
+    // Nothing was counted against the account, and it gets in once a turn is free.
+    drop(held);
+    assert_eq!(app.limits.sizes().1, 0);
+    assert_eq!(try_login(&app, "admin", &app.admin_password).await, 303);
+}
