@@ -196,6 +196,7 @@ const ROUTES: &[Row] = &[
     r("POST", "/admin/accounts/{id}/reset", F, Form(&[]),                           [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
     r("POST", "/admin/accounts/{id}/disable", F, Form(&[]),                         [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
     r("POST", "/admin/accounts/{id}/enable", F, Form(&[]),                          [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
+    r("POST", "/admin/accounts/{id}/unlock", F, Form(&[]),                          [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
     // Each operator hands in its own village's roster; the path names no village.
     r("POST", "/village/campaigns/{id}/roster", C, File(&[], "roster.csv", ROSTER), [LOGIN, LOGIN, 403,   303,   303,   403,   403]),
     r("POST", "/admin/campaigns/{id}/roster", C, File(&[("village", "V1")], "roster.csv", ROSTER),

@@ -37,6 +37,7 @@ pub fn router(config: &Config) -> Router<AppState> {
         .route("/admin/accounts/{id}/reset", post(reset_password))
         .route("/admin/accounts/{id}/disable", post(disable_account))
         .route("/admin/accounts/{id}/enable", post(enable_account))
+        .route("/admin/accounts/{id}/unlock", post(unlock_account))
         .layer(DefaultBodyLimit::max(config.upload_limit + 64 * 1024))
 }
 
@@ -48,6 +49,7 @@ fn flash(key: Option<&str>) -> Option<&'static str> {
         "password" => "密码已修改。",
         "disabled" => "账号已停用,其登录已失效。",
         "enabled" => "账号已启用。",
+        "unlocked" => "已解除该账号的登录限制。",
         _ => return None,
     })
 }
@@ -501,6 +503,7 @@ async fn accounts_page(
                 id => a.id, username => a.username, display_name => a.display_name, role_label,
                 village => village_label(a.village_id),
                 disabled => a.disabled, must_change_password => a.must_change_password,
+                login_delayed => state.limits.logins.waiting(a.id).is_some(),
             }
         })
         .collect();
@@ -643,6 +646,8 @@ async fn reset_password(
     let account = state.db.account(id).await?;
     let (password, hash) = hash_one_time_password(&account.username, &account.display_name).await?;
     state.db.set_password(id, &hash, true, None).await?;
+    // The owner is to log in with the new password now, whatever was guessed before.
+    state.limits.logins.unlock(id);
     tracing::info!(account = id, by = user.account_id, "password reset");
     super::audit(
         &state,
@@ -663,6 +668,28 @@ async fn reset_password(
     )
     .await?;
     Ok(page.into_response())
+}
+
+/// Lifts the delay that failed logins put on an account (its owner cannot wait, or the
+/// failures were someone else's). The password is unchanged.
+async fn unlock_account(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    CsrfForm(user, _): CsrfForm<CsrfOnly>,
+) -> Result<Response, AppError> {
+    admin(&user)?;
+    let account = state.db.account(id).await?;
+    state.limits.logins.unlock(account.id);
+    tracing::info!(account = id, by = user.account_id, "login delay lifted");
+    super::audit(
+        &state,
+        &user,
+        "account.unlock",
+        None,
+        serde_json::json!({ "account": id }),
+    )
+    .await?;
+    Ok(Redirect::to("/admin/accounts?m=unlocked").into_response())
 }
 
 async fn disable_account(

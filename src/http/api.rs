@@ -61,7 +61,10 @@ impl IntoResponse for ApiError {
             other => other.to_string(),
         };
         let (_, zh) = self.0.zh();
-        (self.0.status(), Json(json!({ "error": en, "message": zh }))).into_response()
+        let mut response =
+            (self.0.status(), Json(json!({ "error": en, "message": zh }))).into_response();
+        self.0.set_retry_after(&mut response);
+        response
     }
 }
 
@@ -136,38 +139,11 @@ async fn login(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<LoginBody>,
 ) -> Result<Response, ApiError> {
-    let limit_key = super::limit::login_key(&body.username);
-    if state.limits.reached(
-        &limit_key,
-        super::limit::LOGIN_FAILURES,
-        super::limit::LOGIN_WINDOW,
-    ) {
-        tracing::warn!("api login rate limit reached");
-        return Err(AppError::TooManyRequests {
-            zh: "这个账号连续登录失败次数太多,请15分钟后再试。".into(),
-        }
-        .into());
-    }
-    let account = state.db.account_by_username(body.username.trim()).await?;
-    // The same argon2 work for unknown accounts, so timing does not tell which exist.
-    let hash = account
-        .as_ref()
-        .map(|a| a.password_hash.clone())
-        .unwrap_or_else(|| super::auth::DUMMY_HASH.to_string());
-    let password = body.password;
-    let ok = tokio::task::spawn_blocking(move || secrets::verify_password(&password, &hash))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
-    let account = match account {
-        Some(a) if ok && !a.disabled => a,
-        _ => {
-            tracing::warn!(account = account.as_ref().map(|a| a.id), "api login failed");
-            state.limits.hit(
-                &limit_key,
-                super::limit::LOGIN_FAILURES,
-                super::limit::LOGIN_WINDOW,
-            );
-            let details = json!({ "account": account.as_ref().map(|a| a.id), "via": "api" });
+    let account = match super::auth::check_login(&state, &body.username, body.password).await? {
+        super::auth::LoginCheck::Passed(account) => account,
+        super::auth::LoginCheck::Failed(account) => {
+            tracing::warn!(account, "api login failed");
+            let details = json!({ "account": account, "via": "api" });
             super::audit_as(&state, "anonymous", "login.failure", None, details).await?;
             let body = json!({ "error": "wrong username or password", "message": "账号或密码不正确,或账号已停用。" });
             return Ok((StatusCode::UNAUTHORIZED, Json(body)).into_response());
@@ -176,7 +152,6 @@ async fn login(
     if account.must_change_password {
         return Err(AppError::MustChangePassword.into());
     }
-    state.limits.clear(&limit_key);
     let token = secrets::random_token();
     state
         .db

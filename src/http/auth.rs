@@ -286,52 +286,37 @@ async fn login(
         return Err(AppError::Csrf);
     }
     let username = form.username.trim().to_string();
-    let limit_key = super::limit::login_key(&username);
-    if state.limits.reached(
-        &limit_key,
-        super::limit::LOGIN_FAILURES,
-        super::limit::LOGIN_WINDOW,
-    ) {
-        tracing::warn!("login rate limit reached");
-        return Err(AppError::TooManyRequests {
-            zh: "这个账号连续登录失败次数太多,请15分钟后再试,或请镇纪委管理员重置密码。".into(),
-        });
-    }
-    let account = state.db.account_by_username(&username).await?;
-    let hash = account
-        .as_ref()
-        .map(|a| a.password_hash.clone())
-        // Same work for unknown accounts, so response time does not reveal which exist.
-        .unwrap_or_else(|| DUMMY_HASH.to_string());
-    let password = form.password;
-    let matches = tokio::task::spawn_blocking(move || secrets::verify_password(&password, &hash))
-        .await
-        .map_err(anyhow::Error::from)?;
-    let account = match account {
-        Some(a) if matches && !a.disabled => a,
-        _ => {
+    let failed_page = |status: StatusCode, error: String| {
+        let page = views::render(
+            "login.html",
+            context! {
+                csrf => &form.csrf,
+                next => safe_next(&form.next),
+                username => &username,
+                error => error,
+            },
+        );
+        (status, page).into_response()
+    };
+    let account = match check_login(&state, &username, form.password.clone()).await {
+        Ok(LoginCheck::Passed(account)) => account,
+        Ok(LoginCheck::Failed(account)) => {
             // Not the username: people type passwords (or phone numbers) into that field.
-            tracing::warn!(account = account.as_ref().map(|a| a.id), "login failed");
-            state.limits.hit(
-                &limit_key,
-                super::limit::LOGIN_FAILURES,
-                super::limit::LOGIN_WINDOW,
-            );
-            // Never the typed username: people type passwords (or phones) into that field.
-            let details =
-                serde_json::json!({ "account": account.as_ref().map(|a| a.id), "via": "page" });
+            tracing::warn!(account, "login failed");
+            let details = serde_json::json!({ "account": account, "via": "page" });
             super::audit_as(&state, "anonymous", "login.failure", None, details).await?;
-            let page = views::render(
-                "login.html",
-                context! {
-                    csrf => form.csrf,
-                    next => safe_next(&form.next),
-                    username => username,
-                    error => "账号或密码不正确,或账号已停用。",
-                },
-            );
-            return Ok((StatusCode::UNAUTHORIZED, page).into_response());
+            return Ok(failed_page(
+                StatusCode::UNAUTHORIZED,
+                "账号或密码不正确,或账号已停用。".into(),
+            ));
         }
+        // Waiting helps: the form is shown again with the reason and `Retry-After`.
+        Err(e @ (AppError::LoginDelayed { .. } | AppError::Busy)) => {
+            let mut response = failed_page(e.status(), e.zh().1);
+            e.set_retry_after(&mut response);
+            return Ok(response);
+        }
+        Err(e) => return Err(e),
     };
     // A fresh session token at every login (no session fixation); the old one is ended.
     if let Some(old) = jar.get(session_cookie_name(&state)) {
@@ -350,7 +335,6 @@ async fn login(
             SESSION_TTL_SECS,
         )
         .await?;
-    state.limits.clear(&limit_key);
     tracing::info!(account = account.id, "login");
     let actor = format!("account:{}", account.id);
     super::audit_as(
@@ -465,6 +449,69 @@ async fn change_password(
     )
     .await?;
     Ok(Redirect::to("/?m=password").into_response())
+}
+
+/// What a login attempt came to when the password could be checked.
+pub(super) enum LoginCheck {
+    /// The right password of an enabled account.
+    Passed(crate::db::Account),
+    /// A wrong password, a disabled account, or no such account (`None`).
+    Failed(Option<i64>),
+}
+
+/// The one path both logins (page and API) take to a password check:
+/// - an unknown name is checked against [`DUMMY_HASH`], so it costs the same time as a real
+///   one, and is never delayed (there is no account to protect, and a name spelt differently,
+///   such as "ADMIN ", must not delay the real one);
+/// - a real account is looked up first and delayed by its id
+///   ([`super::limit::LoginGuard`]); the attempt is counted before its password is checked;
+/// - every check waits its turn at the bounded [`super::limit::HashGate`], where made-up
+///   names cannot take the last turn from real accounts.
+///
+/// Errors: [`AppError::LoginDelayed`] (429) and [`AppError::Busy`] (503), both retryable.
+pub(super) async fn check_login(
+    state: &AppState,
+    username: &str,
+    password: String,
+) -> Result<LoginCheck, AppError> {
+    use super::limit::Claimant;
+    let limits = &state.limits;
+    let Some(account) = state.db.account_by_username(username.trim()).await? else {
+        let turn = limits.hashing.turn(Claimant::Unknown).await?;
+        limits
+            .hashing
+            .verify(turn, password, DUMMY_HASH.to_string())
+            .await?;
+        return Ok(LoginCheck::Failed(None));
+    };
+    let delayed = |wait: std::time::Duration| {
+        // Summed up in the log once a minute (src/http/limit.rs), not a line per attempt.
+        tracing::debug!(
+            account = account.id,
+            "login delayed after repeated failures"
+        );
+        limits.hashing.count_delayed();
+        // Rounded up, so a client retrying after `Retry-After` is not refused again.
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        AppError::LoginDelayed { secs: secs.max(1) }
+    };
+    // Checked before waiting for a turn, so a delayed account does not queue for nothing;
+    // counted only once a turn is held, so a busy server does not count against the owner.
+    if let Some(wait) = limits.logins.waiting(account.id) {
+        return Err(delayed(wait));
+    }
+    let turn = limits.hashing.turn(Claimant::Account).await?;
+    limits.logins.reserve(account.id).map_err(delayed)?;
+    let ok = limits
+        .hashing
+        .verify(turn, password, account.password_hash.clone())
+        .await?;
+    if ok && !account.disabled {
+        limits.logins.succeeded(account.id);
+        Ok(LoginCheck::Passed(account))
+    } else {
+        Ok(LoginCheck::Failed(Some(account.id)))
+    }
 }
 
 /// An argon2id hash of a random password nobody knows, verified against when the account

@@ -29,6 +29,13 @@ pub enum AppError {
     /// A rate limit (src/http/limit.rs) was reached.
     #[error("too many requests")]
     TooManyRequests { zh: String },
+    /// An account with repeated failed logins must wait this many seconds before the next
+    /// password check (src/http/limit.rs).
+    #[error("too many failed logins for this account; retry in {secs} s")]
+    LoginDelayed { secs: u64 },
+    /// All password checks are busy; the login may be retried in a moment.
+    #[error("password checks are busy; retry shortly")]
+    Busy,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -50,7 +57,10 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyRequests { .. } | AppError::LoginDelayed { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -69,6 +79,13 @@ impl AppError {
             AppError::BadRequest { zh, .. } => ("无法处理", zh.clone()),
             AppError::TooLarge { zh } => ("文件太大", zh.clone()),
             AppError::TooManyRequests { zh } => ("操作太频繁", zh.clone()),
+            AppError::LoginDelayed { secs } => (
+                "请稍后再试",
+                format!(
+                    "这个账号近来登录失败次数较多,为防他人猜测密码,请 {secs} 秒后再试。如急需登录,请联系镇纪委管理员解除锁定。"
+                ),
+            ),
+            AppError::Busy => ("系统正忙", "同时登录的人较多,请稍等几秒后再试。".into()),
             AppError::Internal(_) => (
                 "系统错误",
                 "系统出现错误,请稍后重试。如果问题持续,请联系镇纪委。".into(),
@@ -76,10 +93,30 @@ impl AppError {
         }
     }
 
+    /// Seconds for a `Retry-After` header, where waiting helps.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::LoginDelayed { secs } => Some(*secs),
+            AppError::Busy => Some(crate::http::limit::HASH_WAIT.as_secs().max(1)),
+            _ => None,
+        }
+    }
+
     /// Log server-side failures with their cause chain; client errors are not logged.
     pub fn log(&self) {
         if let AppError::Internal(e) = self {
             tracing::error!(error = format!("{e:#}"), "request failed");
+        }
+    }
+}
+
+impl AppError {
+    /// Adds `Retry-After` to a response for this error when waiting helps.
+    pub fn set_retry_after(&self, response: &mut Response) {
+        if let Some(secs) = self.retry_after() {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
         }
     }
 }
@@ -105,7 +142,9 @@ impl IntoResponse for AppError {
                     "error.html",
                     minijinja::context! { heading => heading, detail => detail },
                 );
-                (other.status(), page).into_response()
+                let mut response = (other.status(), page).into_response();
+                other.set_retry_after(&mut response);
+                response
             }
         }
     }

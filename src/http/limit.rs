@@ -1,20 +1,37 @@
-//! Rate limits (issue 7, deliverable 6), kept in memory per server: failed logins per
-//! account, requests per survey or panel link, and unknown link tokens overall. Keyed by
-//! account and token rather than by address: mobile carriers put many people behind one
-//! address, and one of them guessing must not lock the others out.
+//! What keeps one server standing under abuse, all in this process's memory:
+//! - [`HashGate`]: at most a few password checks (argon2, ~19 MiB and ~40 ms each) at once;
+//!   a login that cannot get a turn within [`HASH_WAIT`] is answered 503 with `Retry-After`.
+//! - [`LoginGuard`]: increasing delays per account after repeated failed logins, counted
+//!   before the password is checked. Only existing accounts are tracked (by id), so a made-up
+//!   or differently spelt name never delays anyone, and an attacker's burst only delays the
+//!   real owner by at most [`LOGIN_MAX_DELAY`]. Keyed by account only: the server does not
+//!   read the client's address (behind nginx every request comes from the proxy, and mobile
+//!   carriers put many people behind one address anyway).
+//! - request counts per survey or panel link, and unknown link tokens overall.
 //!
-//! Fixed windows: a key's counter starts at its first hit and resets when the window ends.
-//! With several servers behind a load balancer each keeps its own counters, so the limits
-//! are per server.
+//! Every table has a hard size bound (the oldest entry is evicted when it is full), entries
+//! exist only for known links and accounts, and expired entries are pruned by a timer task
+//! ([`Limiter::start`]), never by a scan inside a request. With several servers behind a load
+//! balancer each keeps its own counts, so the limits are per server.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use super::error::AppError;
+use std::collections::{HashMap, VecDeque};
+use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// Failed logins per account name within [`LOGIN_WINDOW`] before further attempts are
-/// refused without checking the password.
-pub const LOGIN_FAILURES: u32 = 10;
-pub const LOGIN_WINDOW: Duration = Duration::from_secs(15 * 60);
+/// Failed logins of one account that are checked without any delay.
+pub const LOGIN_FREE: u32 = 5;
+/// The delay after the first failure beyond [`LOGIN_FREE`]; it doubles with each further one.
+pub const LOGIN_BASE_DELAY: Duration = Duration::from_secs(1);
+/// The longest delay: after an attacker stops, the owner gets in within this time at most.
+pub const LOGIN_MAX_DELAY: Duration = Duration::from_secs(5 * 60);
+/// An account without a failed login for this long starts afresh.
+pub const LOGIN_FORGET: Duration = Duration::from_secs(15 * 60);
+/// How long a login waits for a turn at the password check before it is answered 503.
+pub const HASH_WAIT: Duration = Duration::from_secs(2);
 /// Requests (pages and submits) per survey or panel link within [`LINK_WINDOW`]. A person
 /// answering needs a handful; a panel member rating thirty villages about a hundred.
 pub const LINK_REQUESTS: u32 = 300;
@@ -23,56 +40,487 @@ pub const LINK_WINDOW: Duration = Duration::from_secs(10 * 60);
 /// cannot be guessed, but each guess costs a database lookup).
 pub const UNKNOWN_TOKENS: u32 = 600;
 pub const UNKNOWN_WINDOW: Duration = Duration::from_secs(60);
+/// Hard bound on each table (links, accounts): far above any campaign's links or accounts.
+pub const TABLE_BOUND: usize = 100_000;
+/// How often the timer task drops expired entries.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
-/// Counters above this many keys are pruned of expired windows.
-const PRUNE_AT: usize = 100_000;
-
-#[derive(Default)]
+/// All the limits of one server.
 pub struct Limiter {
-    counters: Mutex<HashMap<String, (Instant, u32)>>,
+    links: Table<String, Window>,
+    unknown: Mutex<Window>,
+    /// Requests refused since the last summary in the log: (over a link's limit, unknown).
+    refused: (AtomicU64, AtomicU64),
+    pub logins: LoginGuard,
+    pub hashing: HashGate,
+}
+
+impl Default for Limiter {
+    fn default() -> Self {
+        Limiter {
+            links: Table::new(TABLE_BOUND),
+            unknown: Mutex::new(Window::new(Instant::now())),
+            refused: (AtomicU64::new(0), AtomicU64::new(0)),
+            logins: LoginGuard::default(),
+            hashing: HashGate::new(default_hash_permits()),
+        }
+    }
+}
+
+/// One password check per core: more at once only queue for the same cores and add memory.
+fn default_hash_permits() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().max(1))
 }
 
 impl Limiter {
-    /// Counts a hit on `key`; false when the key already had `max` hits in its window.
-    pub fn hit(&self, key: &str, max: u32, window: Duration) -> bool {
+    /// The limits, with their pruning task (must be called inside a Tokio runtime). The task
+    /// holds only a weak reference and ends when the server's state is dropped.
+    pub fn start() -> Arc<Self> {
+        let limiter = Arc::new(Limiter::default());
+        let weak: Weak<Limiter> = Arc::downgrade(&limiter);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(PRUNE_EVERY);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                let Some(limiter) = weak.upgrade() else {
+                    break;
+                };
+                limiter.prune(Instant::now());
+                limiter.summarise();
+            }
+        });
+        limiter
+    }
+
+    /// Counts a request on a known link (by its token hash); false when the link already had
+    /// [`LINK_REQUESTS`] in its window. Call only after the token was found.
+    pub fn hit_link(&self, token_hash: &str) -> bool {
         let now = Instant::now();
-        let Ok(mut map) = self.counters.lock() else {
-            return true;
+        let mut t = self.links.lock();
+        let w = t.entry(token_hash.to_string(), || Window::new(now));
+        let allowed = w.hit(now, LINK_REQUESTS, LINK_WINDOW);
+        if !allowed {
+            self.refused.0.fetch_add(1, Ordering::Relaxed);
+        }
+        allowed
+    }
+
+    /// Counts an unknown token (one counter for the whole server, so guesses create nothing);
+    /// false when [`UNKNOWN_TOKENS`] were already seen in the window.
+    pub fn hit_unknown(&self) -> bool {
+        let now = Instant::now();
+        let allowed = match self.unknown.lock() {
+            Ok(mut w) => w.hit(now, UNKNOWN_TOKENS, UNKNOWN_WINDOW),
+            Err(_) => true,
         };
-        if map.len() > PRUNE_AT {
-            map.retain(|_, (start, _)| now.duration_since(*start) < window.max(LOGIN_WINDOW));
+        if !allowed {
+            self.refused.1.fetch_add(1, Ordering::Relaxed);
         }
-        let entry = map.entry(key.to_string()).or_insert((now, 0));
-        if now.duration_since(entry.0) >= window {
-            *entry = (now, 0);
+        allowed
+    }
+
+    /// Logs how many requests the limits refused since the last call, if any: one line a
+    /// minute rather than one per refused request, which a flood would turn into a full disk.
+    fn summarise(&self) {
+        let links = self.refused.0.swap(0, Ordering::Relaxed);
+        let unknown = self.refused.1.swap(0, Ordering::Relaxed);
+        if links > 0 {
+            tracing::warn!(
+                refused = links,
+                "link requests over their limit in the last minute"
+            );
         }
-        if entry.1 >= max {
+        if unknown > 0 {
+            tracing::warn!(
+                refused = unknown,
+                "unknown-token requests over the server's limit in the last minute"
+            );
+        }
+        self.hashing.summarise();
+    }
+
+    /// Entries in the per-link and per-account tables (for tests and the bench).
+    pub fn sizes(&self) -> (usize, usize) {
+        (self.links.lock().len(), self.logins.table.lock().len())
+    }
+
+    /// Drops entries whose window or delay is over.
+    pub fn prune(&self, now: Instant) {
+        self.links
+            .lock()
+            .retain(|w| now.duration_since(w.start) < LINK_WINDOW);
+        self.logins.prune(now);
+    }
+}
+
+/// A fixed window: the count starts at the first hit and resets when the window ends.
+#[derive(Clone, Copy)]
+struct Window {
+    start: Instant,
+    count: u32,
+}
+
+impl Window {
+    fn new(now: Instant) -> Self {
+        Window {
+            start: now,
+            count: 0,
+        }
+    }
+
+    fn hit(&mut self, now: Instant, max: u32, window: Duration) -> bool {
+        if now.duration_since(self.start) >= window {
+            *self = Window::new(now);
+        }
+        if self.count >= max {
             return false;
         }
-        entry.1 += 1;
+        self.count += 1;
         true
     }
+}
 
-    /// Whether `key` has reached `max` hits in its current window (without counting).
-    pub fn reached(&self, key: &str, max: u32, window: Duration) -> bool {
-        let Ok(map) = self.counters.lock() else {
-            return false;
-        };
-        map.get(key)
-            .is_some_and(|(start, n)| start.elapsed() < window && *n >= max)
+/// A map with a hard size bound: when full, the entry inserted first is evicted. Lookups and
+/// inserts are O(1); only the timer's prune walks the table.
+struct Table<K, V> {
+    inner: Mutex<TableInner<K, V>>,
+}
+
+struct TableInner<K, V> {
+    map: HashMap<K, V>,
+    /// Keys in insertion order (each key of `map` exactly once).
+    order: VecDeque<K>,
+    bound: usize,
+}
+
+impl<K: Hash + Eq + Clone, V> Table<K, V> {
+    fn new(bound: usize) -> Self {
+        Table {
+            inner: Mutex::new(TableInner {
+                map: HashMap::new(),
+                order: VecDeque::new(),
+                bound: bound.max(1),
+            }),
+        }
     }
 
-    /// Forgets a key (a successful login clears its failures).
-    pub fn clear(&self, key: &str) {
-        if let Ok(mut map) = self.counters.lock() {
-            map.remove(key);
+    /// A poisoned lock (a panic while held) still guards consistent-enough counters.
+    fn lock(&self) -> MutexGuard<'_, TableInner<K, V>> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl<K: Hash + Eq + Clone, V> TableInner<K, V> {
+    fn entry(&mut self, key: K, new: impl FnOnce() -> V) -> &mut V {
+        if !self.map.contains_key(&key) {
+            while self.map.len() >= self.bound {
+                let Some(oldest) = self.order.pop_front() else {
+                    break;
+                };
+                self.map.remove(&oldest);
+            }
+            self.order.push_back(key.clone());
+        }
+        self.map.entry(key).or_insert_with(new)
+    }
+
+    fn get(&self, key: &K) -> Option<&V> {
+        self.map.get(key)
+    }
+
+    fn remove(&mut self, key: &K) {
+        if self.map.remove(key).is_some() {
+            self.order.retain(|k| k != key);
+        }
+    }
+
+    fn retain(&mut self, keep: impl Fn(&V) -> bool) {
+        self.map.retain(|_, v| keep(v));
+        let map = &self.map;
+        self.order.retain(|k| map.contains_key(k));
+    }
+
+    fn len(&self) -> usize {
+        self.map.len()
+    }
+}
+
+/// Failed logins of one account.
+#[derive(Clone, Copy)]
+struct Failures {
+    count: u32,
+    last: Instant,
+    /// No password check for this account before then.
+    until: Option<Instant>,
+}
+
+/// Increasing delays per account after failed logins (see the module documentation).
+pub struct LoginGuard {
+    table: Table<i64, Failures>,
+}
+
+impl Default for LoginGuard {
+    fn default() -> Self {
+        LoginGuard {
+            table: Table::new(TABLE_BOUND),
         }
     }
 }
 
-/// The key of an account's failed logins (names compared case-insensitively).
-pub fn login_key(username: &str) -> String {
-    format!("login:{}", username.trim().to_lowercase())
+/// The delay imposed after the `n`th failure beyond [`LOGIN_FREE`] (n = 0 for the first):
+/// doubling from [`LOGIN_BASE_DELAY`], never more than [`LOGIN_MAX_DELAY`].
+pub fn login_delay(n: u32) -> Duration {
+    LOGIN_BASE_DELAY
+        .checked_mul(1u32.checked_shl(n).unwrap_or(u32::MAX))
+        .unwrap_or(LOGIN_MAX_DELAY)
+        .min(LOGIN_MAX_DELAY)
+}
+
+impl LoginGuard {
+    /// How long the account must still wait, without counting anything.
+    pub fn waiting(&self, account: i64) -> Option<Duration> {
+        let now = Instant::now();
+        let t = self.table.lock();
+        let until = t.get(&account)?.until?;
+        (until > now).then(|| until - now)
+    }
+
+    /// Takes one password check for the account, counted as a failure until
+    /// [`LoginGuard::succeeded`] says otherwise — so parallel attempts cannot all pass the
+    /// check before any of them is counted. `Err(wait)` when the account must wait first.
+    pub fn reserve(&self, account: i64) -> Result<(), Duration> {
+        let now = Instant::now();
+        let mut t = self.table.lock();
+        let f = t.entry(account, || Failures {
+            count: 0,
+            last: now,
+            until: None,
+        });
+        if now.duration_since(f.last) >= LOGIN_FORGET {
+            *f = Failures {
+                count: 0,
+                last: now,
+                until: None,
+            };
+        }
+        if let Some(until) = f.until.filter(|u| *u > now) {
+            return Err(until - now);
+        }
+        f.count = f.count.saturating_add(1);
+        f.last = now;
+        if f.count >= LOGIN_FREE {
+            f.until = Some(now + login_delay(f.count - LOGIN_FREE));
+        }
+        Ok(())
+    }
+
+    /// The right password: the account's failures are forgotten.
+    pub fn succeeded(&self, account: i64) {
+        self.table.lock().remove(&account);
+    }
+
+    /// An administrator lifted the delay, or reset the password.
+    pub fn unlock(&self, account: i64) {
+        self.table.lock().remove(&account);
+    }
+
+    fn prune(&self, now: Instant) {
+        self.table.lock().retain(|f| {
+            f.until.is_some_and(|u| u > now) || now.duration_since(f.last) < LOGIN_FORGET
+        });
+    }
+}
+
+/// At most a fixed number of password checks at once, whatever the number of logins.
+///
+/// The checks run on the gate's own threads, one per turn: argon2 allocates ~19 MiB per
+/// check and the allocator keeps a freed block per thread, so checks spread over Tokio's
+/// growing blocking pool would leave memory behind on every thread that ever ran one.
+///
+/// Names that are no account (checked against the dummy hash) may hold all turns but one
+/// (when there are two or more), so a flood of made-up names cannot keep real accounts, whose
+/// attempts [`LoginGuard`] bounds, from a turn. Under such a flood this answers made-up names
+/// 503 sooner than real ones: the price of letting the real users in.
+pub struct HashGate {
+    permits: Arc<Semaphore>,
+    /// Turns names that are no account may hold (all but one of `permits`).
+    unknown_lane: Arc<Semaphore>,
+    size: usize,
+    jobs: Option<std::sync::mpsc::Sender<HashJob>>,
+    counts: Arc<HashCounts>,
+}
+
+type HashJob = Box<dyn FnOnce() + Send>;
+
+#[derive(Default)]
+struct HashCounts {
+    total: AtomicU64,
+    running: AtomicUsize,
+    peak: AtomicUsize,
+    /// Logins answered 503 since the last summary in the log.
+    busy: AtomicU64,
+    /// Logins refused for an account's delay since the last summary.
+    delayed: AtomicU64,
+}
+
+/// A turn at the password check (released when dropped).
+pub struct HashTurn {
+    _permit: OwnedSemaphorePermit,
+    _lane: Option<OwnedSemaphorePermit>,
+}
+
+/// Whose password a turn is for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Claimant {
+    /// An existing account (its attempts are bounded by [`LoginGuard`]).
+    Account,
+    /// A name that is no account.
+    Unknown,
+}
+
+impl HashGate {
+    pub fn new(size: usize) -> Self {
+        let size = size.max(1);
+        let (tx, rx) = std::sync::mpsc::channel::<HashJob>();
+        let rx = Arc::new(Mutex::new(rx));
+        let mut started = 0;
+        for i in 0..size {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("password-check-{i}"))
+                .spawn(move || {
+                    loop {
+                        // The lock is held only to take the next job, not while it runs.
+                        let job = match rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                });
+            match spawned {
+                Ok(_) => started += 1,
+                Err(e) => tracing::error!(error = %e, "could not start a password-check thread"),
+            }
+        }
+        HashGate {
+            permits: Arc::new(Semaphore::new(size)),
+            unknown_lane: Arc::new(Semaphore::new(size.saturating_sub(1).max(1))),
+            size,
+            // Without any thread of its own the gate falls back to Tokio's blocking pool.
+            jobs: (started > 0).then_some(tx),
+            counts: Arc::default(),
+        }
+    }
+
+    /// Waits up to [`HASH_WAIT`] for a turn; [`AppError::Busy`] if none came.
+    pub async fn turn(&self, who: Claimant) -> Result<HashTurn, AppError> {
+        let deadline = tokio::time::Instant::now() + HASH_WAIT;
+        let lane = match who {
+            Claimant::Account => None,
+            Claimant::Unknown => {
+                let lane = self.unknown_lane.clone().acquire_owned();
+                match tokio::time::timeout_at(deadline, lane).await {
+                    Ok(Ok(permit)) => Some(permit),
+                    _ => return Err(self.busy()),
+                }
+            }
+        };
+        match tokio::time::timeout_at(deadline, self.permits.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(HashTurn {
+                _permit: permit,
+                _lane: lane,
+            }),
+            _ => Err(self.busy()),
+        }
+    }
+
+    fn busy(&self) -> AppError {
+        // Counted, and summed up in the log once a minute: a line per refused login would
+        // let a flood fill the disk.
+        self.counts.busy.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!("password checks saturated; login answered 503");
+        AppError::Busy
+    }
+
+    /// Counts a login refused because its account must wait (for the summary in the log).
+    pub fn count_delayed(&self) {
+        self.counts.delayed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Checks `password` against the argon2 `hash` on one of the gate's threads. The turn is
+    /// held until the check ends, even if the client hangs up meanwhile.
+    pub async fn verify(
+        &self,
+        turn: HashTurn,
+        password: String,
+        hash: String,
+    ) -> Result<bool, AppError> {
+        let counts = self.counts.clone();
+        let check = move || {
+            let _turn = turn;
+            let running = counts.running.fetch_add(1, Ordering::SeqCst) + 1;
+            counts.peak.fetch_max(running, Ordering::SeqCst);
+            counts.total.fetch_add(1, Ordering::SeqCst);
+            let ok = crate::secrets::verify_password(&password, &hash);
+            counts.running.fetch_sub(1, Ordering::SeqCst);
+            ok
+        };
+        let Some(jobs) = &self.jobs else {
+            return tokio::task::spawn_blocking(check)
+                .await
+                .map_err(|e| AppError::Internal(e.into()));
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: HashJob = Box::new(move || {
+            let _ = tx.send(check());
+        });
+        if jobs.send(job).is_err() {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "the password-check threads have stopped"
+            )));
+        }
+        rx.await.map_err(|_| {
+            AppError::Internal(anyhow::anyhow!("a password check ended without an answer"))
+        })
+    }
+
+    /// Logs, once per interval, how many logins were refused, if any.
+    fn summarise(&self) {
+        let busy = self.counts.busy.swap(0, Ordering::Relaxed);
+        let delayed = self.counts.delayed.swap(0, Ordering::Relaxed);
+        if busy > 0 {
+            tracing::warn!(
+                refused = busy,
+                "logins answered 503 in the last minute: password checks were saturated"
+            );
+        }
+        if delayed > 0 {
+            tracing::warn!(
+                refused = delayed,
+                "logins refused in the last minute: their accounts must wait after repeated failures"
+            );
+        }
+    }
+
+    /// How many checks may run at once.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// Checks run so far.
+    pub fn checks(&self) -> u64 {
+        self.counts.total.load(Ordering::SeqCst)
+    }
+
+    /// The most checks that ran at the same time.
+    pub fn peak(&self) -> usize {
+        self.counts.peak.load(Ordering::SeqCst)
+    }
 }
 
 #[cfg(test)]
@@ -80,25 +528,83 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_key_is_refused_after_its_maximum_and_others_are_not() {
-        let l = Limiter::default();
+    fn a_window_refuses_after_its_maximum_and_then_ends() {
+        let t0 = Instant::now();
+        let mut w = Window::new(t0);
         for _ in 0..3 {
-            assert!(l.hit("a", 3, Duration::from_secs(60)));
+            assert!(w.hit(t0, 3, Duration::from_secs(60)));
         }
-        assert!(!l.hit("a", 3, Duration::from_secs(60)));
-        assert!(l.reached("a", 3, Duration::from_secs(60)));
-        assert!(l.hit("b", 3, Duration::from_secs(60)));
-        l.clear("a");
-        assert!(l.hit("a", 3, Duration::from_secs(60)));
+        assert!(!w.hit(t0, 3, Duration::from_secs(60)));
+        assert!(w.hit(t0 + Duration::from_secs(60), 3, Duration::from_secs(60)));
     }
 
     #[test]
-    fn a_window_ends() {
+    fn a_full_table_evicts_its_oldest_entry() {
+        let t: Table<u32, u32> = Table::new(3);
+        let mut g = t.lock();
+        for k in 0..10 {
+            *g.entry(k, || 0) += 1;
+            assert!(g.len() <= 3);
+        }
+        assert_eq!(g.len(), 3);
+        assert!(g.get(&6).is_none());
+        assert!(g.get(&9).is_some());
+        assert_eq!(g.order.len(), 3);
+        g.remove(&9);
+        assert_eq!((g.len(), g.order.len()), (2, 2));
+    }
+
+    #[test]
+    fn delays_double_and_stop_at_the_maximum() {
+        assert_eq!(login_delay(0), LOGIN_BASE_DELAY);
+        assert_eq!(login_delay(1), LOGIN_BASE_DELAY * 2);
+        let mut last = Duration::ZERO;
+        for n in 0..100 {
+            let d = login_delay(n);
+            assert!(d >= last && d <= LOGIN_MAX_DELAY, "{n}: {d:?}");
+            last = d;
+        }
+        assert_eq!(login_delay(u32::MAX), LOGIN_MAX_DELAY);
+    }
+
+    #[test]
+    fn parallel_reservations_pass_only_the_free_ones() {
+        let g = LoginGuard::default();
+        let passed = (0..100).filter(|_| g.reserve(7).is_ok()).count();
+        assert_eq!(passed, LOGIN_FREE as usize);
+        assert!(g.waiting(7).is_some_and(|w| w <= LOGIN_BASE_DELAY));
+        // Another account is not affected; unlocking lifts the delay.
+        assert!(g.reserve(8).is_ok());
+        g.unlock(7);
+        assert!(g.waiting(7).is_none() && g.reserve(7).is_ok());
+    }
+
+    #[tokio::test]
+    async fn made_up_names_leave_a_turn_for_real_accounts() {
+        let gate = HashGate::new(2);
+        let held = gate.turn(Claimant::Unknown).await.unwrap();
+        let quick = Duration::from_millis(50);
+        let second = tokio::time::timeout(quick, gate.turn(Claimant::Unknown)).await;
+        assert!(second.is_err(), "a second made-up name waits");
+        let account = tokio::time::timeout(quick, gate.turn(Claimant::Account)).await;
+        let account = account
+            .expect("a real account gets the reserved turn")
+            .unwrap();
+        let dummy = crate::http::auth::DUMMY_HASH.to_string();
+        assert!(!gate.verify(account, "x".into(), dummy).await.unwrap());
+        drop(held);
+        assert!(gate.turn(Claimant::Unknown).await.is_ok());
+        assert_eq!((gate.checks(), gate.peak()), (1, 1));
+    }
+
+    #[test]
+    fn pruning_drops_only_what_is_over() {
         let l = Limiter::default();
-        assert!(l.hit("a", 1, Duration::from_millis(20)));
-        assert!(!l.hit("a", 1, Duration::from_millis(20)));
-        std::thread::sleep(Duration::from_millis(30));
-        assert!(!l.reached("a", 1, Duration::from_millis(20)));
-        assert!(l.hit("a", 1, Duration::from_millis(20)));
+        assert!(l.hit_link("a"));
+        let _ = l.logins.reserve(1);
+        l.prune(Instant::now());
+        assert_eq!(l.sizes(), (1, 1));
+        l.prune(Instant::now() + LOGIN_FORGET + LINK_WINDOW);
+        assert_eq!(l.sizes(), (0, 0));
     }
 }

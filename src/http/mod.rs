@@ -57,7 +57,7 @@ pub struct AppState {
     pub submissions: crate::db::SubmitQueue,
     /// Moves answers from the pool to `responses` in shuffled batches.
     pub mixer: crate::fieldwork::mixer::Mixer,
-    /// Rate limits on logins and links.
+    /// Rate limits on logins and links, and the bound on concurrent password checks.
     pub limits: Arc<limit::Limiter>,
 }
 
@@ -70,7 +70,7 @@ impl AppState {
             db,
             config: Arc::new(config),
             forms: FormCache::default(),
-            limits: Arc::default(),
+            limits: limit::Limiter::start(),
         }
     }
 }

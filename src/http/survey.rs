@@ -343,32 +343,27 @@ pub(super) async fn pinned(
     state.forms.get(&state.db, campaign_id, role).await
 }
 
-/// Each link may be opened or submitted [`super::limit::LINK_REQUESTS`] times per window.
+/// Each known link may be opened or submitted [`super::limit::LINK_REQUESTS`] times per
+/// window. Counted only once the token is found, so guesses never create an entry.
 fn limit_link(state: &AppState, token_hash: &str) -> Result<(), AppError> {
-    use super::limit::{LINK_REQUESTS, LINK_WINDOW};
-    if state
-        .limits
-        .hit(&format!("link:{token_hash}"), LINK_REQUESTS, LINK_WINDOW)
-    {
+    if state.limits.hit_link(token_hash) {
         Ok(())
     } else {
-        tracing::warn!("link rate limit reached");
+        // Counted and summed up in the log once a minute (src/http/limit.rs).
+        tracing::debug!("link rate limit reached");
         Err(AppError::TooManyRequests {
             zh: "这个链接打开得太频繁了,请过几分钟再试。".into(),
         })
     }
 }
 
-/// Unknown tokens are limited per server: guessing costs a lookup each.
+/// Unknown tokens are limited per server, on one counter: guessing costs a lookup each.
 fn unknown_token(state: &AppState) -> Result<(), AppError> {
-    use super::limit::{UNKNOWN_TOKENS, UNKNOWN_WINDOW};
-    if state
-        .limits
-        .hit("unknown-tokens", UNKNOWN_TOKENS, UNKNOWN_WINDOW)
-    {
+    if state.limits.hit_unknown() {
         Ok(())
     } else {
-        tracing::warn!("unknown-token rate limit reached");
+        // Counted and summed up in the log once a minute (src/http/limit.rs).
+        tracing::debug!("unknown-token rate limit reached");
         Err(AppError::TooManyRequests {
             zh: "访问太频繁,请过一会儿再试。".into(),
         })
@@ -381,11 +376,11 @@ async fn open_link(
     token: &str,
 ) -> Result<Result<LinkTarget, Response>, AppError> {
     let hash = token_hash(token);
-    limit_link(state, &hash)?;
     let Some(target) = state.db.link_target(&hash).await? else {
         unknown_token(state)?;
         return Ok(Err(unknown_link()));
     };
+    limit_link(state, &hash)?;
     if target.used {
         return Ok(Err(already_received()));
     }
@@ -545,11 +540,11 @@ async fn open_panel_link(
     token: &str,
 ) -> Result<Result<(crate::db::PanelMember, crate::db::Campaign), Response>, AppError> {
     let hash = token_hash(token);
-    limit_link(state, &hash)?;
     let Some(member) = state.db.panel_member_by_token(&hash).await? else {
         unknown_token(state)?;
         return Ok(Err(unknown_link()));
     };
+    limit_link(state, &hash)?;
     let campaign = state.db.campaign(member.campaign_id).await?;
     if let Some(page) = not_running(&campaign.state) {
         return Ok(Err(page));

@@ -15,6 +15,8 @@ pub struct TestApp {
     pub database_url: String,
     pub admin_password: String,
     pub config: Config,
+    /// The server's rate limits and password-check gate, to observe them.
+    pub limits: std::sync::Arc<minyi::http::limit::Limiter>,
     _dir: tempfile::TempDir,
 }
 
@@ -66,8 +68,9 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         ..Config::default()
     };
     tweak(&mut config);
-    serve_on(listener, db.clone(), config.clone());
+    let limits = serve_on(listener, db.clone(), config.clone());
     TestApp {
+        limits,
         base,
         db,
         database_url,
@@ -87,11 +90,17 @@ pub async fn serve_on_random_port(db: Db, config: Config) -> String {
     format!("http://{addr}")
 }
 
-fn serve_on(listener: tokio::net::TcpListener, db: Db, config: Config) {
+fn serve_on(
+    listener: tokio::net::TcpListener,
+    db: Db,
+    config: Config,
+) -> std::sync::Arc<minyi::http::limit::Limiter> {
     let state = AppState::new(db, config);
+    let limits = state.limits.clone();
     tokio::spawn(async move {
         axum::serve(listener, app(state)).await.expect("serve");
     });
+    limits
 }
 
 /// A browser-like client: keeps cookies, does not follow redirects (tests look at them).
