@@ -150,7 +150,19 @@ pub fn app(state: AppState) -> Router {
                     .map(|p| p.as_str().to_string())
                     .unwrap_or_else(|| "<unmatched>".into());
                 tracing::info_span!("request", method = %req.method(), route = %route)
-            }),
+            })
+            // A 503 is the login limiter turning a flood away (counted and summed up once a
+            // minute): not an error line per request. Other failures stay errors.
+            .on_failure(
+                |class: tower_http::classify::ServerErrorsFailureClass,
+                 latency: std::time::Duration,
+                 _span: &tracing::Span| {
+                    use tower_http::classify::ServerErrorsFailureClass as Class;
+                    if !matches!(class, Class::StatusCode(s) if s == axum::http::StatusCode::SERVICE_UNAVAILABLE) {
+                        tracing::error!(%class, ?latency, "request failed");
+                    }
+                },
+            ),
         );
     headers::layer(routes, &state.config).with_state(state)
 }
