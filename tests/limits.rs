@@ -113,7 +113,11 @@ async fn made_up_or_differently_spelt_names_never_delay_anyone() {
     );
     // …and the real administrator was not delayed by any of it.
     assert_eq!(try_login(&app, "admin", "commission-2026-key").await, 303);
-    assert_eq!(app.limits.sizes().1, 0, "no entry for made-up names");
+    assert_eq!(
+        app.db.login_throttle_rows().await.unwrap(),
+        0,
+        "no entry for made-up names"
+    );
 }
 
 #[tokio::test]
@@ -204,6 +208,39 @@ async fn password_checks_never_run_more_at_once_than_the_gate_allows_and_real_us
     }
 }
 
+#[tokio::test]
+async fn parallel_reservations_in_the_database_pass_only_the_free_ones() {
+    use minyi::http::limit::{LOGIN_BASE_DELAY, LOGIN_FREE, LoginGuard};
+    let app = spawn().await;
+    let admin = app
+        .db
+        .account_by_username("admin")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let second = second_account(&app).await;
+    let g = std::sync::Arc::new(LoginGuard::default());
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..100 {
+        let (g, db) = (g.clone(), app.db.clone());
+        tasks.spawn(async move { g.reserve(&db, second).await.unwrap().is_ok() });
+    }
+    let passed = tasks.join_all().await.into_iter().filter(|ok| *ok).count();
+    assert_eq!(passed, LOGIN_FREE as usize);
+    let wait = g.waiting(&app.db, second).await.unwrap();
+    assert!(wait.is_some_and(|w| w <= LOGIN_BASE_DELAY), "{wait:?}");
+    assert_eq!(g.delayed(&app.db).await.unwrap(), vec![second]);
+    // Another account is not affected; unlocking lifts the delay.
+    assert!(g.reserve(&app.db, admin).await.unwrap().is_ok());
+    g.unlock(&app.db, second).await.unwrap();
+    assert!(g.waiting(&app.db, second).await.unwrap().is_none());
+    assert!(g.reserve(&app.db, second).await.unwrap().is_ok());
+    // Nothing is over yet, so pruning keeps both rows.
+    assert_eq!(g.prune(&app.db).await.unwrap(), 0);
+    assert_eq!(app.db.login_throttle_rows().await.unwrap(), 2);
+}
+
 /// A surveyor account `second` with a password of its own; its id.
 async fn second_account(app: &TestApp) -> i64 {
     let hash = minyi::secrets::hash_password("second-password-2026").unwrap();
@@ -277,7 +314,8 @@ async fn a_flood_of_unknown_tokens_creates_no_entries_and_the_server_keeps_answe
     while next.load(std::sync::atomic::Ordering::Relaxed) < FLOOD {
         assert_eq!(get_text(&c, &format!("{}/healthz", app.base)).await.0, 200);
         assert_eq!(get_text(&c, &known).await.0, 200);
-        let (links, accounts) = app.limits.sizes();
+        let links = app.limits.sizes();
+        let accounts = app.db.login_throttle_rows().await.unwrap();
         assert_eq!((links, accounts), (1, 0), "guesses must not create entries");
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
@@ -292,7 +330,8 @@ async fn a_flood_of_unknown_tokens_creates_no_entries_and_the_server_keeps_answe
         "{statuses:?}"
     );
     assert!(statuses.contains_key(&429), "{statuses:?}");
-    assert_eq!(app.limits.sizes(), (1, 0));
+    assert_eq!(app.limits.sizes(), 1);
+    assert_eq!(app.db.login_throttle_rows().await.unwrap(), 0);
     assert_eq!(get_text(&c, &format!("{}/healthz", app.base)).await.0, 200);
 }
 
@@ -352,6 +391,6 @@ async fn a_login_that_gets_no_turn_is_told_in_chinese_to_retry_and_the_api_in_js
     assert_eq!(body["error"], "password checks are busy; retry shortly");
     // Nothing was counted against the account, and it gets in once a turn is free.
     drop(held);
-    assert_eq!(app.limits.sizes().1, 0);
+    assert_eq!(app.db.login_throttle_rows().await.unwrap(), 0);
     assert_eq!(try_login(&app, "admin", &app.admin_password).await, 303);
 }

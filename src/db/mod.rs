@@ -16,6 +16,7 @@ mod queue;
 mod results;
 mod rosters;
 mod survey;
+mod throttle;
 
 pub use accounts::{Account, NewAccount, SessionUser};
 pub use archive::{PurgeError, Purged};

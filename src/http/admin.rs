@@ -492,6 +492,7 @@ async fn accounts_page(
             .map(|v| format!("{} {}", v.code, v.name))
             .unwrap_or_default()
     };
+    let delayed = state.limits.logins.delayed(&state.db).await?;
     let accounts: Vec<_> = state
         .db
         .list_accounts()
@@ -503,7 +504,7 @@ async fn accounts_page(
                 id => a.id, username => a.username, display_name => a.display_name, role_label,
                 village => village_label(a.village_id),
                 disabled => a.disabled, must_change_password => a.must_change_password,
-                login_delayed => state.limits.logins.waiting(a.id).is_some(),
+                login_delayed => delayed.contains(&a.id),
             }
         })
         .collect();
@@ -647,7 +648,7 @@ async fn reset_password(
     let (password, hash) = hash_one_time_password(&account.username, &account.display_name).await?;
     state.db.set_password(id, &hash, true, None).await?;
     // The owner is to log in with the new password now, whatever was guessed before.
-    state.limits.logins.unlock(id);
+    state.limits.logins.unlock(&state.db, id).await?;
     tracing::info!(account = id, by = user.account_id, "password reset");
     super::audit(
         &state,
@@ -679,7 +680,7 @@ async fn unlock_account(
 ) -> Result<Response, AppError> {
     admin(&user)?;
     let account = state.db.account(id).await?;
-    state.limits.logins.unlock(account.id);
+    state.limits.logins.unlock(&state.db, account.id).await?;
     tracing::info!(account = id, by = user.account_id, "login delay lifted");
     super::audit(
         &state,

@@ -464,7 +464,7 @@ pub(super) enum LoginCheck {
 ///   one, and is never delayed (there is no account to protect, and a name spelt differently,
 ///   such as "ADMIN ", must not delay the real one);
 /// - a real account is looked up first and delayed by its id
-///   ([`super::limit::LoginGuard`]); the attempt is counted before its password is checked;
+///   ([`super::limit::LoginGuard`], shared by all servers on the database); the attempt is counted before its password is checked;
 /// - every check waits its turn at the bounded [`super::limit::HashGate`], where made-up
 ///   names cannot take the last turn from real accounts.
 ///
@@ -497,17 +497,21 @@ pub(super) async fn check_login(
     };
     // Checked before waiting for a turn, so a delayed account does not queue for nothing;
     // counted only once a turn is held, so a busy server does not count against the owner.
-    if let Some(wait) = limits.logins.waiting(account.id) {
+    if let Some(wait) = limits.logins.waiting(&state.db, account.id).await? {
         return Err(delayed(wait));
     }
     let turn = limits.hashing.turn(Claimant::Account).await?;
-    limits.logins.reserve(account.id).map_err(delayed)?;
+    limits
+        .logins
+        .reserve(&state.db, account.id)
+        .await?
+        .map_err(delayed)?;
     let ok = limits
         .hashing
         .verify(turn, password, account.password_hash.clone())
         .await?;
     if ok && !account.disabled {
-        limits.logins.succeeded(account.id);
+        limits.logins.succeeded(&state.db, account.id).await?;
         Ok(LoginCheck::Passed(account))
     } else {
         Ok(LoginCheck::Failed(Some(account.id)))

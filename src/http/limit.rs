@@ -1,20 +1,25 @@
-//! What keeps one server standing under abuse, all in this process's memory:
-//! - [`HashGate`]: at most a few password checks (argon2, ~19 MiB and ~40 ms each) at once;
-//!   a login that cannot get a turn within [`HASH_WAIT`] is answered 503 with `Retry-After`.
+//! What keeps the servers standing under abuse:
+//! - [`HashGate`]: at most a few password checks (argon2, ~19 MiB and ~40 ms each) at once
+//!   per server; a login that cannot get a turn within [`HASH_WAIT`] is answered 503 with
+//!   `Retry-After`.
 //! - [`LoginGuard`]: increasing delays per account after repeated failed logins, counted
-//!   before the password is checked. Only existing accounts are tracked (by id), so a made-up
+//!   before the password is checked. The counts are in the database (`login_throttle`), so
+//!   several servers on one PostgreSQL enforce one delay per account. Only existing accounts are tracked (by id), so a made-up
 //!   or differently spelt name never delays anyone, and an attacker's burst only delays the
 //!   real owner by at most [`LOGIN_MAX_DELAY`]. Keyed by account only: the server does not
 //!   read the client's address (behind nginx every request comes from the proxy, and mobile
 //!   carriers put many people behind one address anyway).
 //! - request counts per survey or panel link, and unknown link tokens overall.
 //!
-//! Every table has a hard size bound (the oldest entry is evicted when it is full), entries
-//! exist only for known links and accounts, and expired entries are pruned by a timer task
-//! ([`Limiter::start`]), never by a scan inside a request. With several servers behind a load
-//! balancer each keeps its own counts, so the limits are per server.
+//! The link counts are in this process's memory: every table has a hard size bound (the
+//! oldest entry is evicted when it is full), entries exist only for known links, and expired
+//! entries are pruned by a timer task ([`Limiter::start`]), never by a scan inside a request.
+//! With several servers behind a load balancer each keeps its own link counts: they are a
+//! flood guard per server (an answer itself counts once, through the database), while the
+//! login delays are shared.
 
 use super::error::AppError;
+use crate::db::{Db, DbError};
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -140,9 +145,9 @@ impl Limiter {
         self.hashing.summarise();
     }
 
-    /// Entries in the per-link and per-account tables (for tests and the bench).
-    pub fn sizes(&self) -> (usize, usize) {
-        (self.links.lock().len(), self.logins.table.lock().len())
+    /// Entries in the per-link table (for tests and the bench).
+    pub fn sizes(&self) -> usize {
+        self.links.lock().len()
     }
 
     /// Drops entries whose window or delay is over.
@@ -150,7 +155,6 @@ impl Limiter {
         self.links
             .lock()
             .retain(|w| now.duration_since(w.start) < LINK_WINDOW);
-        self.logins.prune(now);
     }
 }
 
@@ -225,16 +229,6 @@ impl<K: Hash + Eq + Clone, V> TableInner<K, V> {
         self.map.entry(key).or_insert_with(new)
     }
 
-    fn get(&self, key: &K) -> Option<&V> {
-        self.map.get(key)
-    }
-
-    fn remove(&mut self, key: &K) {
-        if self.map.remove(key).is_some() {
-            self.order.retain(|k| k != key);
-        }
-    }
-
     fn retain(&mut self, keep: impl Fn(&V) -> bool) {
         self.map.retain(|_, v| keep(v));
         let map = &self.map;
@@ -246,25 +240,28 @@ impl<K: Hash + Eq + Clone, V> TableInner<K, V> {
     }
 }
 
-/// Failed logins of one account.
-#[derive(Clone, Copy)]
-struct Failures {
-    count: u32,
-    last: Instant,
-    /// No password check for this account before then.
-    until: Option<Instant>,
-}
-
-/// Increasing delays per account after failed logins (see the module documentation).
+/// Increasing delays per account after failed logins (see the module documentation). The
+/// counts are kept in the database (`login_throttle`, [`crate::db::Db::count_login_attempt`]),
+/// so several servers on one PostgreSQL enforce one delay; this holds only the schedule.
 pub struct LoginGuard {
-    table: Table<i64, Failures>,
+    /// How long the `k`th counted attempt makes the account wait, in milliseconds (index
+    /// `k - 1`; the last entry, [`LOGIN_MAX_DELAY`], for all beyond).
+    schedule: Vec<i64>,
 }
 
 impl Default for LoginGuard {
     fn default() -> Self {
-        LoginGuard {
-            table: Table::new(TABLE_BOUND),
+        let mut schedule: Vec<i64> = (1..LOGIN_FREE).map(|_| 0).collect();
+        let mut n = 0;
+        loop {
+            let d = login_delay(n);
+            schedule.push(millis(d));
+            if d >= LOGIN_MAX_DELAY {
+                break;
+            }
+            n += 1;
         }
+        LoginGuard { schedule }
     }
 }
 
@@ -277,58 +274,68 @@ pub fn login_delay(n: u32) -> Duration {
         .min(LOGIN_MAX_DELAY)
 }
 
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Now, in milliseconds since the Unix epoch. Servers sharing a database must keep their
+/// clocks in step (NTP), as they must for sessions anyway.
+fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// The time left until `at_ms`, if any.
+fn until(at_ms: i64, now_ms: i64) -> Option<Duration> {
+    (at_ms > now_ms).then(|| Duration::from_millis((at_ms - now_ms) as u64))
+}
+
 impl LoginGuard {
     /// How long the account must still wait, without counting anything.
-    pub fn waiting(&self, account: i64) -> Option<Duration> {
-        let now = Instant::now();
-        let t = self.table.lock();
-        let until = t.get(&account)?.until?;
-        (until > now).then(|| until - now)
+    pub async fn waiting(&self, db: &Db, account: i64) -> Result<Option<Duration>, DbError> {
+        let now = now_ms();
+        Ok(db
+            .login_allowed_at(account)
+            .await?
+            .and_then(|at| until(at, now)))
     }
 
     /// Takes one password check for the account, counted as a failure until
-    /// [`LoginGuard::succeeded`] says otherwise — so parallel attempts cannot all pass the
-    /// check before any of them is counted. `Err(wait)` when the account must wait first.
-    pub fn reserve(&self, account: i64) -> Result<(), Duration> {
-        let now = Instant::now();
-        let mut t = self.table.lock();
-        let f = t.entry(account, || Failures {
-            count: 0,
-            last: now,
-            until: None,
-        });
-        if now.duration_since(f.last) >= LOGIN_FORGET {
-            *f = Failures {
-                count: 0,
-                last: now,
-                until: None,
-            };
+    /// [`LoginGuard::succeeded`] says otherwise — so parallel attempts, on this server or
+    /// another, cannot all pass the check before any of them is counted. `Ok(Err(wait))`
+    /// when the account must wait first.
+    pub async fn reserve(&self, db: &Db, account: i64) -> Result<Result<(), Duration>, DbError> {
+        let now = now_ms();
+        let forget = now - millis(LOGIN_FORGET);
+        match db
+            .count_login_attempt(account, now, forget, &self.schedule)
+            .await?
+        {
+            None => Ok(Ok(())),
+            // (refused, but the delay just ended: at least a millisecond, so still a 429)
+            Some(at) => Ok(Err(until(at, now).unwrap_or(Duration::from_millis(1)))),
         }
-        if let Some(until) = f.until.filter(|u| *u > now) {
-            return Err(until - now);
-        }
-        f.count = f.count.saturating_add(1);
-        f.last = now;
-        if f.count >= LOGIN_FREE {
-            f.until = Some(now + login_delay(f.count - LOGIN_FREE));
-        }
-        Ok(())
     }
 
     /// The right password: the account's failures are forgotten.
-    pub fn succeeded(&self, account: i64) {
-        self.table.lock().remove(&account);
+    pub async fn succeeded(&self, db: &Db, account: i64) -> Result<(), DbError> {
+        db.forget_login_failures(account).await
     }
 
     /// An administrator lifted the delay, or reset the password.
-    pub fn unlock(&self, account: i64) {
-        self.table.lock().remove(&account);
+    pub async fn unlock(&self, db: &Db, account: i64) -> Result<(), DbError> {
+        db.forget_login_failures(account).await
     }
 
-    fn prune(&self, now: Instant) {
-        self.table.lock().retain(|f| {
-            f.until.is_some_and(|u| u > now) || now.duration_since(f.last) < LOGIN_FORGET
-        });
+    /// The accounts that must wait now (for the administrator's list).
+    pub async fn delayed(&self, db: &Db) -> Result<Vec<i64>, DbError> {
+        db.delayed_accounts(now_ms()).await
+    }
+
+    /// Drops the rows of accounts whose delay is over and whose failures are forgotten.
+    pub async fn prune(&self, db: &Db) -> Result<u64, DbError> {
+        let now = now_ms();
+        db.prune_login_failures(now, now - millis(LOGIN_FORGET))
+            .await
     }
 }
 
@@ -547,11 +554,9 @@ mod tests {
             assert!(g.len() <= 3);
         }
         assert_eq!(g.len(), 3);
-        assert!(g.get(&6).is_none());
-        assert!(g.get(&9).is_some());
+        assert!(!g.map.contains_key(&6));
+        assert!(g.map.contains_key(&9));
         assert_eq!(g.order.len(), 3);
-        g.remove(&9);
-        assert_eq!((g.len(), g.order.len()), (2, 2));
     }
 
     #[test]
@@ -565,18 +570,6 @@ mod tests {
             last = d;
         }
         assert_eq!(login_delay(u32::MAX), LOGIN_MAX_DELAY);
-    }
-
-    #[test]
-    fn parallel_reservations_pass_only_the_free_ones() {
-        let g = LoginGuard::default();
-        let passed = (0..100).filter(|_| g.reserve(7).is_ok()).count();
-        assert_eq!(passed, LOGIN_FREE as usize);
-        assert!(g.waiting(7).is_some_and(|w| w <= LOGIN_BASE_DELAY));
-        // Another account is not affected; unlocking lifts the delay.
-        assert!(g.reserve(8).is_ok());
-        g.unlock(7);
-        assert!(g.waiting(7).is_none() && g.reserve(7).is_ok());
     }
 
     #[tokio::test]
@@ -601,10 +594,17 @@ mod tests {
     fn pruning_drops_only_what_is_over() {
         let l = Limiter::default();
         assert!(l.hit_link("a"));
-        let _ = l.logins.reserve(1);
         l.prune(Instant::now());
-        assert_eq!(l.sizes(), (1, 1));
-        l.prune(Instant::now() + LOGIN_FORGET + LINK_WINDOW);
-        assert_eq!(l.sizes(), (0, 0));
+        assert_eq!(l.sizes(), 1);
+        l.prune(Instant::now() + LINK_WINDOW);
+        assert_eq!(l.sizes(), 0);
+    }
+
+    #[test]
+    fn the_schedule_is_free_then_doubles_up_to_the_longest_delay() {
+        let s = LoginGuard::default().schedule;
+        assert_eq!(&s[..6], &[0, 0, 0, 0, 1000, 2000]);
+        assert_eq!(s.len(), LOGIN_FREE as usize + 9);
+        assert_eq!(s.last(), Some(&millis(LOGIN_MAX_DELAY)));
     }
 }

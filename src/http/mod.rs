@@ -269,6 +269,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
                 if let Err(e) = db.delete_expired_sessions().await {
                     tracing::warn!(error = %e, "could not delete expired sessions");
                 }
+                if let Err(e) = limit::LoginGuard::default().prune(&db).await {
+                    tracing::warn!(error = %e, "could not forget old login failures");
+                }
                 tokio::time::sleep(Duration::from_secs(3600)).await;
             }
         })
