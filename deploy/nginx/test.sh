@@ -4,7 +4,7 @@
 # what a deployment depends on (health check, login with the Origin check and Secure cookies,
 # a 5 MB roster upload, the HTTP→HTTPS redirect, no survey tokens in the access log).
 #
-#     deploy/nginx/test.sh [path/to/minyi]      # default target/debug/minyi, built if missing
+#     deploy/nginx/test.sh [path/to/minyi]      # default $CARGO_TARGET_DIR (or target)/debug/minyi, built if missing
 #
 # nginx runs as the current user with every file in a temporary folder; nothing outside it
 # is written. If nginx is missing it is installed with apt-get when run as root. Prints one
@@ -21,7 +21,7 @@ fail_setup() {
 }
 
 # --- the binary -------------------------------------------------------------------------
-minyi="${minyi:-target/debug/minyi}"
+minyi="${minyi:-${CARGO_TARGET_DIR:-target}/debug/minyi}"
 if [[ ! -x "$minyi" ]]; then
   [[ $# -eq 0 ]] || fail_setup "$1 is not an executable"
   echo "building $minyi"
