@@ -15,6 +15,8 @@
 //! Run: `cargo bench --bench abuse` (Linux only: it reads `/proc`). Optional:
 //! `IDLE_SECONDS=5 LOGIN_SECONDS=20 LOGINS=400 FLOOD_SECONDS=60 FLOOD_CLIENTS=64`.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -44,27 +46,12 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     rt.block_on(prepare(&url))?;
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_minyi"))
-        .args([
-            "serve",
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--base-url",
-            &base,
-        ])
-        .env("DATABASE_URL", &url)
-        // Warnings (the once-a-minute summaries of refused logins) without a line per
-        // request from the HTTP trace layer.
-        .env("MINYI_LOG", "warn,tower_http=off")
-        .stdout(std::process::Stdio::null())
-        .spawn()?;
+    // Warnings (the once-a-minute summaries of refused logins) without a line per request
+    // from the HTTP trace layer.
+    let (mut server, base) = support::start_server(&url, "warn,tower_http=off")?;
     let pid = server.id();
     let result = rt.block_on(async {
-        wait_ready(&base).await?;
+        support::wait_ready(&base).await?;
         let idle = phase(&base, pid, idle_seconds, Load::Idle).await?;
         let login = phase(&base, pid, login_seconds, Load::Logins(logins)).await?;
         let flood = phase(&base, pid, flood_seconds, Load::Flood(flood_clients)).await?;
@@ -143,19 +130,6 @@ async fn prepare(url: &str) -> anyhow::Result<()> {
     .await?;
     db.close().await;
     Ok(())
-}
-
-async fn wait_ready(base: &str) -> anyhow::Result<()> {
-    for _ in 0..400 {
-        if reqwest::get(format!("{base}/healthz"))
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    anyhow::bail!("server did not start")
 }
 
 #[derive(Clone, Copy)]

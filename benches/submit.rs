@@ -28,24 +28,9 @@ fn main() -> anyhow::Result<()> {
     let tokens = rt.block_on(prepare(&url, links))?;
     println!("prepared {} survey links", tokens.len());
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_minyi"))
-        .args([
-            "serve",
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--base-url",
-            &base,
-        ])
-        .env("DATABASE_URL", &url)
-        .env("MINYI_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .spawn()?;
+    let (mut server, base) = support::start_server(&url, "warn")?;
     let result = rt.block_on(async {
-        wait_ready(&base).await?;
+        support::wait_ready(&base).await?;
         let body = serde_urlencoded_answers();
         let trivial = load(&base, seconds.min(5), None, &body).await?;
         let submits = load(&base, seconds, Some(Arc::new(tokens)), &body).await?;
@@ -158,19 +143,6 @@ fn encode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
-}
-
-async fn wait_ready(base: &str) -> anyhow::Result<()> {
-    for _ in 0..200 {
-        if reqwest::get(format!("{base}/healthz"))
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    anyhow::bail!("server did not start")
 }
 
 #[derive(Default)]

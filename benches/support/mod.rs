@@ -1,4 +1,6 @@
-//! Set-up shared by the fieldwork benchmarks: a campaign in fieldwork on a fresh database.
+//! Set-up shared by the benchmarks: a campaign in fieldwork on a fresh database, and the
+//! release `minyi serve` started as its own process. Each benchmark uses part of it.
+#![allow(dead_code)]
 
 use minyi::db::{Db, RosterTarget};
 use minyi::domain::VillageCode;
@@ -53,4 +55,40 @@ pub async fn fieldwork_campaign(
     let forms = minyi::forms::builtin().map_err(|e| anyhow::anyhow!("{e:?}"))?;
     minyi::fieldwork::start(&db, campaign, &forms).await?;
     Ok((db, campaign, forms))
+}
+
+/// Start the release `minyi serve` on a free loopback port over the database `url`, logging
+/// at `log`; returns the process and its base URL. [`wait_ready`] waits for it to answer.
+pub fn start_server(url: &str, log: &str) -> anyhow::Result<(std::process::Child, String)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let server = std::process::Command::new(env!("CARGO_BIN_EXE_minyi"))
+        .args([
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--base-url",
+            &base,
+        ])
+        .env("DATABASE_URL", url)
+        .env("MINYI_LOG", log)
+        .stdout(std::process::Stdio::null())
+        .spawn()?;
+    Ok((server, base))
+}
+
+/// Wait until the server at `base` answers `/healthz` (20 s at most).
+pub async fn wait_ready(base: &str) -> anyhow::Result<()> {
+    for _ in 0..400 {
+        if reqwest::get(format!("{base}/healthz"))
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("server did not start")
 }
