@@ -1,4 +1,4 @@
-//! Benchmark (issue 3): the draw over 1,000 villages × 1,000 recipients, side by side with
+//! Benchmark: the draw over 1,000 villages × 1,000 recipients, side by side with
 //! the time merely to read and fingerprint the same rosters, in the same run.
 //!
 //! - offline: `read_roster_dir` over 1,000 roster CSV files (reference) against `draw_dir`

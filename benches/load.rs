@@ -1,4 +1,4 @@
-//! Benchmark (issue 7): a mixed load on the release `minyi serve` binary (its own process) over
+//! Benchmark: a mixed load on the release `minyi serve` binary (its own process) over
 //! loopback for `DURATION` seconds (default 60): respondents opening their form and submitting
 //! it, surveyors on the call console, the commission on the progress page and downloads.
 //! Per kind of request: requests, throughput, p50/p99 latency and errors (a transport error,

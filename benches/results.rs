@@ -1,4 +1,4 @@
-//! Benchmark (issue 6): a campaign's tallies and the tallies CSV for 1,000 villages × 1,000
+//! Benchmark: a campaign's tallies and the tallies CSV for 1,000 villages × 1,000
 //! responses, side by side with the database's own GROUP BY over the same rows, in the same
 //! run. Target: within 3× of it, memory bounded.
 //!

@@ -1,4 +1,4 @@
-//! Benchmark (issue 5): import 100,000 result rows (case id, attempt time, outcome, answers)
+//! Benchmark: import 100,000 result rows (case id, attempt time, outcome, answers)
 //! into SQLite in one all-or-nothing import. Target: under 10 s.
 //!
 //! Run: `cargo bench --bench results_import` (optional `ROWS=20000`).

@@ -1,4 +1,4 @@
-//! Benchmark (issue 2): import a generated 1,000,000-row roster CSV into SQLite, side by side
+//! Benchmark: import a generated 1,000,000-row roster CSV into SQLite, side by side
 //! with the `sqlite3` shell's `.import` of the same file into a plain table, in the same run.
 //!
 //! Run: `cargo bench --bench roster_import` (needs the `sqlite3` shell on PATH).

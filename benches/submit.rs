@@ -1,4 +1,4 @@
-//! Benchmark (issue 4): acknowledged survey submits per second on SQLite with 64 concurrent
+//! Benchmark: acknowledged survey submits per second on SQLite with 64 concurrent
 //! clients over loopback, p50/p99 latency, side by side with a trivial handler of the same
 //! server (`GET /robots.txt`) in the same run; afterwards the stored responses must equal
 //! the acknowledged submits.

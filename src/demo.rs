@@ -1,4 +1,4 @@
-//! `minyi demo`: fills an empty database with an invented town (issue 6, deliverable 6) so a
+//! `minyi demo`: fills an empty database with an invented town so a
 //! newcomer sees every page with data: 12 villages with rosters, a draw, answered cases,
 //! panel ratings, closed fieldwork, grades of items 1–15, a negative-list finding, and the
 //! results published for publicity. The campaign is marked as demo and every page says so.

@@ -1,4 +1,4 @@
-//! Data protection and backup (issue 7, deliverables 8 and 9): after approval the archive is
+//! Data protection and backup: after approval the archive is
 //! exported and the campaign's phones and names are purged, leaving tallies, grades, the
 //! draw record and the audit chain intact; `minyi backup` copies a database under load.
 

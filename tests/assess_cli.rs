@@ -1,4 +1,4 @@
-//! `minyi assess FILE`: the seed's rule offline (issue 6, deliverable 3).
+//! `minyi assess FILE`: the seed's rule offline.
 
 use std::process::Command;
 

@@ -1,4 +1,4 @@
-//! Authorisation through the real app (issue 7, item 6): one table of every route × every
+//! Authorisation through the real app: one table of every route × every
 //! role with the status each must get, a check that the table names every route the source
 //! registers, CSRF refusal on every state-changing form, a fresh session at login, and stored
 //! (and reflected) text shown escaped on every page. Runs on SQLite, or PostgreSQL with

@@ -1,4 +1,4 @@
-//! Crash safety (issue 7): the real `minyi serve` binary, under survey-submit load from many
+//! Crash safety: the real `minyi serve` binary, under survey-submit load from many
 //! concurrent clients, is killed with SIGKILL — twice — and restarted on the same database.
 //! Afterwards:
 //! - every acknowledged submit (`303`) is stored, exactly once (each submit carries its own

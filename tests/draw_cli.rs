@@ -164,7 +164,7 @@ fn lines_sha256<S: AsRef<str>>(items: &[S]) -> String {
     }))
 }
 
-/// The frame fingerprint of issue 3: SHA-256 of "<code> <fingerprint>\n", sorted by code.
+/// The frame fingerprint (docs/sampling.md): SHA-256 of "<code> <fingerprint>\n", sorted by code.
 fn frame_fingerprint(pairs: &[(&str, &str)]) -> String {
     let mut lines: Vec<String> = pairs.iter().map(|(c, f)| format!("{c} {f}\n")).collect();
     lines.sort();
@@ -670,7 +670,7 @@ fn chacha20_block(key: &[u8; 32], counter: u32) -> [u8; 64] {
     out
 }
 
-/// sample-v1 as issue 3 states it, on the ChaCha20 above.
+/// sample-v1 as docs/sampling.md states it, on the ChaCha20 above.
 fn sample_v1(seed: &str, code: &str, phones: &[String]) -> Vec<String> {
     let mut frame = phones.to_vec();
     frame.sort();

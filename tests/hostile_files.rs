@@ -1,4 +1,4 @@
-//! Hostile roster files (issue 7, deliverable 5): every input the fuzzers found a fault with
+//! Hostile roster files: every input the fuzzers found a fault with
 //! is kept in `fuzz/regressions/roster/`, and each is answered by the real binary with a
 //! receipt or a precise error: never a crash, never a long number echoed. Decompression
 //! bombs and sheets spanning billions of cells are refused cheaply, through the CLI and

@@ -1,4 +1,4 @@
-//! Results through the real app (issue 6): tallies with Wilson intervals and k-suppression,
+//! Results through the real app: tallies with Wilson intervals and k-suppression,
 //! item 16 with overrides, the verdict, publicity and approval, the village's own view, and
 //! the downloads in UTF-8 with BOM and GB18030, neutralised, parsed back by a CSV reader.
 

@@ -1,4 +1,4 @@
-//! Two servers, one PostgreSQL (issue 7): two `minyi serve` processes (the real binary) over one
+//! Two servers, one PostgreSQL: two `minyi serve` processes (the real binary) over one
 //! PostgreSQL database, as behind a load balancer. Logins, submissions and the surveyor's
 //! console are spread across both: a session made on one is valid on the other (and a logout
 //! on one ends it on both), every answer is counted once — the same link submitted to both

@@ -1,4 +1,4 @@
-//! A 1 GB upload is refused cheaply (issue 7, deliverable 5): with a Content-Length over the
+//! A 1 GB upload is refused cheaply: with a Content-Length over the
 //! limit before any byte is read, and, when the length is not declared (chunked), as soon as
 //! the limit is passed — never after reading the whole gigabyte.
 

@@ -1,4 +1,4 @@
-//! Data protection (issue 7, deliverables 8 and 9): marking a campaign archived, purging its
+//! Data protection: marking a campaign archived, purging its
 //! phone numbers and names, and an online SQLite backup.
 
 use super::{Db, DbError, on_pool, on_writer};

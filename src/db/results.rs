@@ -1,4 +1,4 @@
-//! Results (issue 6): the rows tallies are folded from, the grades of items 1–15, the
+//! Results: the rows tallies are folded from, the grades of items 1–15, the
 //! negative list, item-16 overrides, the working-day calendar, publicity and objections.
 
 use super::{Db, DbError, on_pool, on_writer};

@@ -3,7 +3,7 @@
 //! Every attempt the surveyor records (or imports) carries one [`Outcome`]. Each outcome
 //! belongs to one class of AAPOR's *Standard Definitions* ([`Class`]): I complete,
 //! P partial, R refusal and break-off, NC non-contact, O other, UH unknown eligibility,
-//! NE not eligible. The mapping is the one of issue 5 and is normative; the stable keys
+//! NE not eligible. The mapping (docs/fieldwork.md) is normative; the stable keys
 //! (`key()`, serde) are what the database, CSV import/export and the JSON API store.
 //!
 //! A *case* (one released sample member) gets one class for the response rates, derived
@@ -119,7 +119,7 @@ pub enum Outcome {
     Busy,
     /// Phone switched off / unreachable (关机/不在服务区). → UH
     SwitchedOff,
-    /// The number does not belong to the recipient. → NE (normative in issue 5: the
+    /// The number does not belong to the recipient. → NE (normative: the
     /// sampling unit is the named recipient, reached through the roster's number).
     WrongNumber,
     /// Number not in service (空号/停机). → NE (AAPOR 4.31)
@@ -224,7 +224,7 @@ impl Outcome {
         }
     }
 
-    /// The AAPOR class of this outcome (issue 5's mapping).
+    /// The AAPOR class of this outcome (docs/fieldwork.md).
     pub fn class(self) -> Class {
         match self {
             Outcome::Complete => Class::I,

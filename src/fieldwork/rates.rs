@@ -1,7 +1,7 @@
 //! AAPOR response rates (Standard Definitions): RR1, RR2, RR3, COOP1, REF1, CON1.
 //!
 //! [`Counts`] holds the number of cases per disposition class; summing the counts of
-//! villages gives the campaign's. [`Counts::rates`] evaluates the formulas of issue 5
+//! villages gives the campaign's. [`Counts::rates`] evaluates the formulas of docs/fieldwork.md
 //! literally, in `f64`, left to right, so another implementation that writes them the
 //! same way agrees to the last bit (tests pin the shared vector to 1e-12). A rate whose
 //! denominator is zero is `None` and is shown empty, never as 0.

@@ -1,7 +1,7 @@
 //! Answers: the submitted HTML form fields of one respondent → checked [`Answers`], or a
 //! message per question; their stored JSON; and one respondent's mean option score.
 //!
-//! Rules (issue 4): a question hidden by its `show_if` is dropped even if a value was sent;
+//! Rules: a question hidden by its `show_if` is dropped even if a value was sent;
 //! a required question that is shown must be answered ("请回答这一题"); a value that is not an
 //! option is refused; `dont_know` is accepted only where the question offers it; free text is
 //! cleaned (control characters other than newline and bidirectional-override characters

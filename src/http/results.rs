@@ -1,4 +1,4 @@
-//! Results for the commission (issue 6): tallies, item 16 and its overrides, the grades of
+//! Results for the commission: tallies, item 16 and its overrides, the grades of
 //! items 1–15 and the negative list, the verdict, publicity with objections and approval,
 //! the working-day calendar, and the downloads (CSV and the same tables as JSON). After
 //! publication a village operator sees the village's own aggregates — never comments.

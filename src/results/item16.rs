@@ -1,4 +1,4 @@
-//! Item 16's score and grade for one village (issue 6, deliverable 2; the seed's item 16).
+//! Item 16's score and grade for one village (the seed's item 16).
 //!
 //! R is the mean over recipients of each one's mean option score (不了解 excluded), P the
 //! same over the panel's ratings of the village, S = w_r·R + w_p·P (S = R, flagged, where

@@ -1,4 +1,4 @@
-//! Results (issue 6): what the commission and the committee act on. Formulas and a worked
+//! Results: what the commission and the committee act on. Formulas and a worked
 //! example are in docs/results.md.
 //!
 //! - [`stats`]: Wilson intervals (with the finite-population step), the normal interval of

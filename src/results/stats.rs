@@ -1,4 +1,4 @@
-//! The interval arithmetic of the results (issue 6; formulas and a worked example in
+//! The interval arithmetic of the results (formulas and a worked example in
 //! docs/results.md): Wilson intervals for satisfaction rates, with the finite-population
 //! step for recipients; a normal interval for a mean score; the stratified town-wide rate.
 //! Pure functions of numbers.

@@ -1,4 +1,4 @@
-//! The commission's downloads as tables (issue 6, deliverable 5): each is a list of
+//! The commission's downloads as tables: each is a list of
 //! columns, with a Chinese header for the CSV and an English key for the JSON API, and
 //! rows of typed cells. The same `Table` becomes CSV (`crate::export`) or JSON, so the two
 //! always say the same. Suppressed figures are empty cells with the reason in `说明`.

@@ -1,4 +1,4 @@
-//! Tallies of one village's answers to one questionnaire (issue 6, deliverable 1): counts
+//! Tallies of one village's answers to one questionnaire: counts
 //! per option, valid answers, satisfaction rates with their Wilson intervals, by question,
 //! by dimension and over all scored questions, and the respondents' scores for item 16.
 //! A fold: [`FormTally::add`] one response at a time, so a million responses need no more
