@@ -42,6 +42,16 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// The key under which a link's requests are counted (`rate_counts`): SHA-256 of the token
+/// under its own label, as lowercase hex. Unlike [`token_hash`] it cannot be computed from
+/// what the database stores, so the counts cannot be joined to invitations.
+pub fn limit_key(token: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(b"minyi link request count\n");
+    h.update(token.as_bytes());
+    hex::encode(h.finalize())
+}
+
 /// Hash a password as an argon2id PHC string. Slow by design (~40 ms): call off the async runtime.
 pub fn hash_password(password: &str) -> Result<String, String> {
     Argon2::default()

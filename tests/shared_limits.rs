@@ -1,5 +1,5 @@
-//! Several servers on one PostgreSQL enforce one login delay per account, and a session made
-//! on one works on all: three `minyi serve` behind nginx (Debian's package, run as the
+//! Several servers on one PostgreSQL enforce one login delay per account and one request limit
+//! per link, and a session made on one works on all: three `minyi serve` behind nginx (Debian's package, run as the
 //! current user with every file in a temporary folder, as `deploy/nginx/test.sh` does).
 //!
 //! Runs only when `MINYI_TEST_PG` is set (SQLite is one server's database); then nginx must
@@ -236,5 +236,175 @@ async fn three_servers_behind_nginx_share_sessions_and_one_login_delay_per_accou
     assert_eq!(db.login_throttle_rows().await.unwrap(), 0);
     drop(front);
     drop(servers);
+    db.close().await;
+}
+
+/// `n` GETs of `path` through nginx, one after another; (allowed, refused) and the servers
+/// that answered.
+async fn open_times(
+    base: &str,
+    path: &str,
+    n: usize,
+    answered_by: &mut std::collections::BTreeMap<String, usize>,
+) -> (usize, usize) {
+    let c = client();
+    let (mut allowed, mut refused) = (0, 0);
+    for _ in 0..n {
+        let r = c.get(format!("{base}{path}")).send().await.unwrap();
+        let upstream = r.headers()["x-upstream"].to_str().unwrap().to_string();
+        *answered_by.entry(upstream).or_default() += 1;
+        match r.status().as_u16() {
+            200 | 404 => allowed += 1,
+            429 => refused += 1,
+            s => panic!("GET {path}: {s}"),
+        }
+    }
+    (allowed, refused)
+}
+
+#[tokio::test]
+async fn three_servers_behind_nginx_enforce_one_request_limit_per_link() {
+    use minyi::http::limit::{LINK_REQUESTS, SYNC_EVERY, UNKNOWN_TOKENS};
+    if std::env::var("MINYI_TEST_PG").map_or(true, |v| v.is_empty()) {
+        println!("SKIPPED: MINYI_TEST_PG is not set (several servers need PostgreSQL)");
+        return;
+    }
+    let nginx = find_nginx()
+        .expect("MINYI_TEST_PG is set but nginx is not installed (apt-get install nginx)");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = fresh_database_url(dir.path()).await;
+    let prepared = prepare_fieldwork(&database_url, 1, 3).await;
+    let token = prepared.links[0].1.clone();
+
+    let mut servers = Vec::new();
+    for i in 0..SERVERS {
+        let log = dir.path().join(format!("server-{i}.log"));
+        servers.push(ServerProcess::start(&database_url, &log).await);
+    }
+    let bases: Vec<&str> = servers.iter().map(|s| s.base.as_str()).collect();
+    let nginx_dir = dir.path().join("nginx");
+    std::fs::create_dir(&nginx_dir).unwrap();
+    let front = Nginx::start(&nginx, &nginx_dir, &bases).await;
+
+    // The link is opened in rounds of a third of its limit, with a pause for the servers to
+    // share their counts after each: after three rounds the link is used up on every server,
+    // although each server itself answered only about a third of the requests.
+    let round = LINK_REQUESTS as usize / 3;
+    let pause = SYNC_EVERY * 3;
+    let mut answered_by = std::collections::BTreeMap::new();
+    let (mut allowed, mut refused) = (0, 0);
+    for _ in 0..4 {
+        let (a, r) = open_times(&front.base, &format!("/s/{token}"), round, &mut answered_by).await;
+        allowed += a;
+        refused += r;
+        tokio::time::sleep(pause).await;
+    }
+    assert_eq!(answered_by.len(), SERVERS, "{answered_by:?}");
+    assert!(
+        answered_by.values().all(|n| *n < LINK_REQUESTS as usize),
+        "each server alone stays under the limit: {answered_by:?}"
+    );
+    assert_eq!(
+        (allowed, refused),
+        (LINK_REQUESTS as usize, round),
+        "{}",
+        front.error_log()
+    );
+    // Another link of the same village still opens on every server.
+    let other = &prepared.links[1].1;
+    for base in &bases {
+        let r = client()
+            .get(format!("{base}/s/{other}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "another link on {base}");
+    }
+
+    // Unknown tokens: one count for all servers, too.
+    let round = UNKNOWN_TOKENS as usize / 3;
+    let (mut allowed, mut refused) = (0, 0);
+    for k in 0..4 {
+        let c = client();
+        for i in 0..round {
+            let r = c
+                .get(format!("{}/s/guess{k}x{i}abcdefghijklmnop", front.base))
+                .send()
+                .await
+                .unwrap();
+            match r.status().as_u16() {
+                404 => allowed += 1,
+                429 => refused += 1,
+                s => panic!("unknown token: {s}"),
+            }
+        }
+        tokio::time::sleep(pause).await;
+    }
+    assert_eq!((allowed, refused), (UNKNOWN_TOKENS as usize, round));
+
+    // What the database holds cannot be joined to an invitation: no shared key is the hash
+    // of a token that `invitations` stores.
+    let db = minyi::db::Db::connect(&database_url).await.unwrap();
+    let minyi::db::Db::Postgres(pool) = &db else {
+        unreachable!()
+    };
+    let joined: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM rate_counts r JOIN invitation_tokens i ON i.token_hash = r.key",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(joined, 0);
+    let links: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rate_counts")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(links, 3, "two links and the unknown tokens");
+    let key_of_token: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rate_counts WHERE key = $1")
+        .bind(minyi::secrets::limit_key(&token))
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(key_of_token, 1);
+    drop(front);
+    drop(servers);
+    db.close().await;
+}
+
+#[tokio::test]
+async fn shared_counts_add_up_across_servers_and_restart_after_their_window() {
+    use minyi::db::RateHits;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = minyi::db::Db::connect(&fresh_database_url(dir.path()).await)
+        .await
+        .unwrap();
+    db.migrate().await.unwrap();
+    let hits = |key: &str, hits| RateHits {
+        key: key.into(),
+        hits,
+        window_ms: 1_000,
+    };
+    // Two servers add their counts for link a; b is new.
+    assert_eq!(
+        db.add_rate_hits(10_000, &[hits("a", 3)]).await.unwrap(),
+        [(3, 11_000)]
+    );
+    assert_eq!(
+        db.add_rate_hits(10_500, &[hits("a", 4), hits("b", 0)])
+            .await
+            .unwrap(),
+        [(7, 11_000), (0, 11_500)]
+    );
+    // A sync with nothing to add learns the total; once the window is over, it restarts.
+    assert_eq!(
+        db.add_rate_hits(10_999, &[hits("a", 0)]).await.unwrap(),
+        [(7, 11_000)]
+    );
+    assert_eq!(
+        db.add_rate_hits(11_000, &[hits("a", 2)]).await.unwrap(),
+        [(2, 12_000)]
+    );
+    assert_eq!(db.prune_rate_counts(11_500).await.unwrap(), 1, "b is over");
+    assert_eq!(db.rate_count_rows().await.unwrap(), 1);
     db.close().await;
 }

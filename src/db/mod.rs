@@ -34,6 +34,7 @@ pub use rosters::{CrossVillagePhone, ImportError, RosterStatus, RosterTarget};
 pub use survey::{
     LinkTarget, NewResponse, OutboxCounts, Outgoing, PanelMember, PinnedForm, Release,
 };
+pub use throttle::RateHits;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{

@@ -1,7 +1,9 @@
-//! Failed logins per account (`login_throttle`), shared by every server on the database.
+//! The shared state of the limits, kept in the database so that every server on it enforces
+//! one limit: failed logins per account (`login_throttle`) and request counts per link
+//! (`rate_counts`).
 //!
-//! The policy (how many attempts are free, how long each delay is) lives in
-//! `crate::http::limit`; here is only the one atomic statement that counts an attempt, so
+//! The policy (how many attempts are free, how long each delay is, how many requests a link
+//! gets) lives in `crate::http::limit`; here are only the atomic statements that count, so
 //! that two servers, or two requests on one, can never both take the same attempt.
 
 use super::{Db, DbError, on_pool, on_writer};
@@ -86,6 +88,62 @@ impl Db {
             "DELETE FROM login_throttle WHERE next_allowed_at <= $1 AND last_failure_at <= $2";
         let n = on_writer!(self, p => sqlx::query(sql).bind(now_ms).bind(forget_before_ms).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(n)
+    }
+}
+
+/// Requests counted by one server since it last added its counts: `hits` under `key`, in a
+/// window of `window_ms`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RateHits {
+    pub key: String,
+    pub hits: i64,
+    pub window_ms: i64,
+}
+
+impl Db {
+    /// Adds each server's counts to the shared ones at `now_ms` and answers, in the same
+    /// order, the total of all servers and when its window ends (ms). A window that has
+    /// ended restarts with the hits being added. One transaction, one statement per key.
+    pub async fn add_rate_hits(
+        &self,
+        now_ms: i64,
+        batch: &[RateHits],
+    ) -> Result<Vec<(i64, i64)>, DbError> {
+        let sql = "INSERT INTO rate_counts (key, hits, expires_at) VALUES ($1, $2, $3 + $4)
+             ON CONFLICT (key) DO UPDATE SET
+                 hits = CASE WHEN rate_counts.expires_at <= $3 THEN $2 ELSE rate_counts.hits + $2 END,
+                 expires_at = CASE WHEN rate_counts.expires_at <= $3 THEN $3 + $4 ELSE rate_counts.expires_at END
+             RETURNING hits, expires_at";
+        let mut totals = Vec::with_capacity(batch.len());
+        on_writer!(self, p => {
+            let mut tx = p.begin().await?;
+            for b in batch {
+                let row: (i64, i64) = sqlx::query_as(sql)
+                    .bind(&b.key)
+                    .bind(b.hits)
+                    .bind(now_ms)
+                    .bind(b.window_ms)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                totals.push(row);
+            }
+            tx.commit().await?;
+            Ok::<(), sqlx::Error>(())
+        })?;
+        Ok(totals)
+    }
+
+    /// Drops the counts whose window ended at or before `now_ms`.
+    pub async fn prune_rate_counts(&self, now_ms: i64) -> Result<u64, DbError> {
+        let sql = "DELETE FROM rate_counts WHERE expires_at <= $1";
+        let n = on_writer!(self, p => sqlx::query(sql).bind(now_ms).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(n)
+    }
+
+    /// Rows in `rate_counts` (for tests).
+    pub async fn rate_count_rows(&self) -> Result<i64, DbError> {
+        let sql = "SELECT COUNT(*) FROM rate_counts";
+        Ok(on_pool!(self, p => sqlx::query_scalar(sql).fetch_one(p).await)?)
     }
 }
 

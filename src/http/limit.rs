@@ -11,20 +11,22 @@
 //!   carriers put many people behind one address anyway).
 //! - request counts per survey or panel link, and unknown link tokens overall.
 //!
-//! The link counts are in this process's memory: every table has a hard size bound (the
-//! oldest entry is evicted when it is full), entries exist only for known links, and expired
-//! entries are pruned by a timer task ([`Limiter::start`]), never by a scan inside a request.
-//! With several servers behind a load balancer each keeps its own link counts: they are a
-//! flood guard per server (an answer itself counts once, through the database), while the
-//! login delays are shared.
+//! The link counts are kept in memory: every table has a hard size bound (the oldest entry
+//! is evicted when it is full), entries exist only for known links, and expired entries are
+//! pruned by a timer task ([`Limiter::start`]), never by a scan inside a request. On
+//! PostgreSQL, where several servers can share one database, each server also adds its counts
+//! to the shared ones (`rate_counts`) once every [`SYNC_EVERY`] and takes back the total of
+//! all servers, so N servers enforce one limit — give or take the requests each server takes
+//! between two of its syncs. The shared key of a link is [`crate::secrets::limit_key`], which
+//! cannot be joined to the invitation. (An SQLite file belongs to one server.)
 
 use super::error::AppError;
-use crate::db::{Db, DbError};
+use crate::db::{Db, DbError, RateHits};
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Failed logins of one account that are checked without any delay.
@@ -47,13 +49,25 @@ pub const UNKNOWN_TOKENS: u32 = 600;
 pub const UNKNOWN_WINDOW: Duration = Duration::from_secs(60);
 /// Hard bound on each table (links, accounts): far above any campaign's links or accounts.
 pub const TABLE_BOUND: usize = 100_000;
+/// How often a server adds its link counts to the shared ones (PostgreSQL only).
+pub const SYNC_EVERY: Duration = Duration::from_secs(1);
 /// How often the timer task drops expired entries.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
+/// At most this many links are added to the shared counts in one sync (the rest wait).
+const SYNC_BATCH: usize = 5_000;
+/// The shared key of the unknown-token count.
+const UNKNOWN_KEY: &str = "unknown tokens";
 
 /// All the limits of one server.
 pub struct Limiter {
     links: Table<String, Window>,
     unknown: Mutex<Window>,
+    /// Links to sync: those with hits not yet added to the shared counts, and those that had
+    /// some at the last sync (synced once more with none, to learn the other servers' hits
+    /// that arrived after their own sync). A link may appear twice; the sync counts it once.
+    dirty: Mutex<Vec<String>>,
+    /// The unknown-token count is synced once more after it had hits, too.
+    unknown_refresh: std::sync::atomic::AtomicBool,
     /// Requests refused since the last summary in the log: (over a link's limit, unknown).
     refused: (AtomicU64, AtomicU64),
     pub logins: LoginGuard,
@@ -64,7 +78,9 @@ impl Default for Limiter {
     fn default() -> Self {
         Limiter {
             links: Table::new(TABLE_BOUND),
-            unknown: Mutex::new(Window::new(Instant::now())),
+            unknown: Mutex::new(Window::new(now_ms())),
+            dirty: Mutex::new(Vec::new()),
+            unknown_refresh: std::sync::atomic::AtomicBool::new(false),
             refused: (AtomicU64::new(0), AtomicU64::new(0)),
             logins: LoginGuard::default(),
             hashing: HashGate::new(default_hash_permits()),
@@ -78,47 +94,139 @@ fn default_hash_permits() -> usize {
 }
 
 impl Limiter {
-    /// The limits, with their pruning task (must be called inside a Tokio runtime). The task
-    /// holds only a weak reference and ends when the server's state is dropped.
-    pub fn start() -> Arc<Self> {
+    /// The limits, with their timer task (must be called inside a Tokio runtime): it prunes
+    /// expired entries and, on PostgreSQL, shares the link counts through `db`. The task holds
+    /// only a weak reference and ends when the server's state is dropped.
+    pub fn start(db: Db) -> Arc<Self> {
         let limiter = Arc::new(Limiter::default());
         let weak: Weak<Limiter> = Arc::downgrade(&limiter);
+        let shared = matches!(db, Db::Postgres(_));
         tokio::spawn(async move {
-            let mut every = tokio::time::interval(PRUNE_EVERY);
+            let tick = if shared { SYNC_EVERY } else { PRUNE_EVERY };
+            let prune_every = (PRUNE_EVERY.as_millis() / tick.as_millis()).max(1) as u64;
+            let mut every = tokio::time::interval(tick);
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
+            for n in 0u64.. {
                 every.tick().await;
                 let Some(limiter) = weak.upgrade() else {
                     break;
                 };
-                limiter.prune(Instant::now());
-                limiter.summarise();
+                if shared {
+                    limiter.sync(&db).await;
+                }
+                if n % prune_every == prune_every - 1 {
+                    limiter.prune(now_ms());
+                    limiter.summarise();
+                    if shared && let Err(e) = db.prune_rate_counts(now_ms()).await {
+                        tracing::warn!(error = %e, "could not drop expired shared link counts");
+                    }
+                }
             }
         });
         limiter
     }
 
-    /// Counts a request on a known link (by its token hash); false when the link already had
-    /// [`LINK_REQUESTS`] in its window. Call only after the token was found.
-    pub fn hit_link(&self, token_hash: &str) -> bool {
-        let now = Instant::now();
+    /// Counts a request on a known link (by its [`crate::secrets::limit_key`]); false when
+    /// the link already had [`LINK_REQUESTS`] in its window, on this server or, as of the
+    /// last sync, on all servers. Call only after the token was found.
+    pub fn hit_link(&self, key: &str) -> bool {
+        let now = now_ms();
         let mut t = self.links.lock();
-        let w = t.entry(token_hash.to_string(), || Window::new(now));
-        let allowed = w.hit(now, LINK_REQUESTS, LINK_WINDOW);
+        let w = t.entry(key.to_string(), || Window::new(now));
+        let allowed = w.hit(now, LINK_REQUESTS, millis(LINK_WINDOW));
+        let first_unsynced = allowed && w.unsynced == 1;
+        drop(t);
+        if first_unsynced {
+            lock(&self.dirty).push(key.to_string());
+        }
         if !allowed {
             self.refused.0.fetch_add(1, Ordering::Relaxed);
         }
         allowed
     }
 
+    /// Adds this server's new counts to the shared ones and takes back the totals of all
+    /// servers. On a database error the counts are kept for the next sync.
+    pub async fn sync(&self, db: &Db) {
+        let mut keys = std::mem::take(&mut *lock(&self.dirty));
+        keys.sort_unstable();
+        keys.dedup();
+        let later = keys.split_off(keys.len().min(SYNC_BATCH));
+        let link_window = millis(LINK_WINDOW);
+        let mut batch = Vec::new();
+        {
+            let mut t = self.links.lock();
+            for key in keys {
+                if let Some(w) = t.map.get_mut(&key) {
+                    batch.push(RateHits {
+                        key,
+                        hits: i64::from(w.unsynced),
+                        window_ms: link_window,
+                    });
+                    w.unsynced = 0;
+                }
+            }
+        }
+        {
+            let mut u = lock(&self.unknown);
+            if u.unsynced > 0 || self.unknown_refresh.swap(false, Ordering::Relaxed) {
+                batch.push(RateHits {
+                    key: UNKNOWN_KEY.to_string(),
+                    hits: i64::from(u.unsynced),
+                    window_ms: millis(UNKNOWN_WINDOW),
+                });
+                u.unsynced = 0;
+            }
+        }
+        lock(&self.dirty).extend(later);
+        if batch.is_empty() {
+            return;
+        }
+        let result = db.add_rate_hits(now_ms(), &batch).await;
+        if let Err(e) = &result {
+            tracing::warn!(error = %e, "could not share link counts; kept for the next sync");
+        }
+        let mut t = self.links.lock();
+        let mut u = lock(&self.unknown);
+        let mut again = Vec::new();
+        for (k, b) in batch.into_iter().enumerate() {
+            let unknown = b.key == UNKNOWN_KEY;
+            let w = if unknown {
+                &mut *u
+            } else if let Some(w) = t.map.get_mut(&b.key) {
+                w
+            } else {
+                continue;
+            };
+            match &result {
+                Ok(totals) => {
+                    let (total, expires_at) = totals[k];
+                    // All servers' hits, plus this one's since the snapshot.
+                    w.count = u32::try_from(total)
+                        .unwrap_or(u32::MAX)
+                        .saturating_add(w.unsynced);
+                    w.start = expires_at - b.window_ms;
+                }
+                Err(_) => w.unsynced = w.unsynced.saturating_add(b.hits as u32),
+            }
+            // Hits added (or kept): sync once more next time.
+            if b.hits > 0 {
+                if unknown {
+                    self.unknown_refresh.store(true, Ordering::Relaxed);
+                } else {
+                    again.push(b.key);
+                }
+            }
+        }
+        drop((t, u));
+        lock(&self.dirty).extend(again);
+    }
+
     /// Counts an unknown token (one counter for the whole server, so guesses create nothing);
     /// false when [`UNKNOWN_TOKENS`] were already seen in the window.
     pub fn hit_unknown(&self) -> bool {
-        let now = Instant::now();
-        let allowed = match self.unknown.lock() {
-            Ok(mut w) => w.hit(now, UNKNOWN_TOKENS, UNKNOWN_WINDOW),
-            Err(_) => true,
-        };
+        let now = now_ms();
+        let allowed = lock(&self.unknown).hit(now, UNKNOWN_TOKENS, millis(UNKNOWN_WINDOW));
         if !allowed {
             self.refused.1.fetch_add(1, Ordering::Relaxed);
         }
@@ -151,36 +259,46 @@ impl Limiter {
     }
 
     /// Drops entries whose window or delay is over.
-    pub fn prune(&self, now: Instant) {
-        self.links
-            .lock()
-            .retain(|w| now.duration_since(w.start) < LINK_WINDOW);
+    pub fn prune(&self, now_ms: i64) {
+        let window = millis(LINK_WINDOW);
+        self.links.lock().retain(|w| now_ms - w.start < window);
     }
+}
+
+/// A poisoned lock (a panic while held) still guards consistent-enough counters.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// A fixed window: the count starts at the first hit and resets when the window ends.
+/// Times in milliseconds since the Unix epoch, so a window shared by servers can be adopted.
 #[derive(Clone, Copy)]
 struct Window {
-    start: Instant,
+    start: i64,
+    /// Hits in the window: this server's, plus the other servers' as of the last sync.
     count: u32,
+    /// This server's hits not yet added to the shared count.
+    unsynced: u32,
 }
 
 impl Window {
-    fn new(now: Instant) -> Self {
+    fn new(now_ms: i64) -> Self {
         Window {
-            start: now,
+            start: now_ms,
             count: 0,
+            unsynced: 0,
         }
     }
 
-    fn hit(&mut self, now: Instant, max: u32, window: Duration) -> bool {
-        if now.duration_since(self.start) >= window {
-            *self = Window::new(now);
+    fn hit(&mut self, now_ms: i64, max: u32, window_ms: i64) -> bool {
+        if now_ms - self.start >= window_ms {
+            *self = Window::new(now_ms);
         }
         if self.count >= max {
             return false;
         }
         self.count += 1;
+        self.unsynced += 1;
         true
     }
 }
@@ -209,9 +327,8 @@ impl<K: Hash + Eq + Clone, V> Table<K, V> {
         }
     }
 
-    /// A poisoned lock (a panic while held) still guards consistent-enough counters.
     fn lock(&self) -> MutexGuard<'_, TableInner<K, V>> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.inner)
     }
 }
 
@@ -536,13 +653,15 @@ mod tests {
 
     #[test]
     fn a_window_refuses_after_its_maximum_and_then_ends() {
-        let t0 = Instant::now();
+        let t0 = now_ms();
         let mut w = Window::new(t0);
         for _ in 0..3 {
-            assert!(w.hit(t0, 3, Duration::from_secs(60)));
+            assert!(w.hit(t0, 3, 60_000));
         }
-        assert!(!w.hit(t0, 3, Duration::from_secs(60)));
-        assert!(w.hit(t0 + Duration::from_secs(60), 3, Duration::from_secs(60)));
+        assert!(!w.hit(t0, 3, 60_000));
+        assert_eq!(w.unsynced, 3, "a refused hit is not counted");
+        assert!(w.hit(t0 + 60_000, 3, 60_000));
+        assert_eq!((w.count, w.unsynced), (1, 1));
     }
 
     #[test]
@@ -594,9 +713,9 @@ mod tests {
     fn pruning_drops_only_what_is_over() {
         let l = Limiter::default();
         assert!(l.hit_link("a"));
-        l.prune(Instant::now());
+        l.prune(now_ms());
         assert_eq!(l.sizes(), 1);
-        l.prune(Instant::now() + LINK_WINDOW);
+        l.prune(now_ms() + millis(LINK_WINDOW));
         assert_eq!(l.sizes(), 0);
     }
 

@@ -67,10 +67,10 @@ impl AppState {
         AppState {
             submissions: crate::db::SubmitQueue::start(db.clone()),
             mixer: crate::fieldwork::mixer::Mixer::start(db.clone()),
-            db,
             config: Arc::new(config),
             forms: FormCache::default(),
-            limits: limit::Limiter::start(),
+            limits: limit::Limiter::start(db.clone()),
+            db,
         }
     }
 }

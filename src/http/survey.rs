@@ -344,9 +344,10 @@ pub(super) async fn pinned(
 }
 
 /// Each known link may be opened or submitted [`super::limit::LINK_REQUESTS`] times per
-/// window. Counted only once the token is found, so guesses never create an entry.
-fn limit_link(state: &AppState, token_hash: &str) -> Result<(), AppError> {
-    if state.limits.hit_link(token_hash) {
+/// window. Counted only once the token is found, so guesses never create an entry; under
+/// [`crate::secrets::limit_key`], which the database cannot tie to the invitation.
+fn limit_link(state: &AppState, token: &str) -> Result<(), AppError> {
+    if state.limits.hit_link(&crate::secrets::limit_key(token)) {
         Ok(())
     } else {
         // Counted and summed up in the log once a minute (src/http/limit.rs).
@@ -380,7 +381,7 @@ async fn open_link(
         unknown_token(state)?;
         return Ok(Err(unknown_link()));
     };
-    limit_link(state, &hash)?;
+    limit_link(state, token)?;
     if target.used {
         return Ok(Err(already_received()));
     }
@@ -544,7 +545,7 @@ async fn open_panel_link(
         unknown_token(state)?;
         return Ok(Err(unknown_link()));
     };
-    limit_link(state, &hash)?;
+    limit_link(state, token)?;
     let campaign = state.db.campaign(member.campaign_id).await?;
     if let Some(page) = not_running(&campaign.state) {
         return Ok(Err(page));
