@@ -221,6 +221,8 @@ impl Browser {
                 "browserName": "chrome",
                 "pageLoadStrategy": "normal",
                 "goog:chromeOptions": chrome,
+                // The console, for the Content-Security-Policy check.
+                "goog:loggingPrefs": {"browser": "ALL"},
             }}});
             let created: Value = match http
                 .post(format!("http://{addr}/session"))
@@ -611,9 +613,30 @@ impl Browser {
         artifacts_dir().join(format!("{}-{file}", self.name))
     }
 
+    /// The console has reported no Content-Security-Policy violation since the last check: no
+    /// blocked inline script or style, so every page shown so far ran and looked as written.
+    async fn assert_no_csp_violation(&self, what: &str) {
+        let entries = self.post("/se/log", json!({"type": "browser"})).await;
+        let violations: Vec<&str> = entries
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["message"].as_str())
+            .filter(|m| m.contains("Content Security Policy"))
+            .collect();
+        assert!(
+            violations.is_empty(),
+            "{what}: the browser reported CSP violations at {}:\n{}",
+            self.current_url().await,
+            violations.join("\n")
+        );
+    }
+
     /// Keep what the phone's screen shows now as `<test>-<nn>-<step>.png`, and the whole page
-    /// (beyond the screen) as `<test>-<nn>-<step>-full.png`.
+    /// (beyond the screen) as `<test>-<nn>-<step>-full.png`; and check that no page so far
+    /// broke the Content-Security-Policy.
     async fn screenshot(&mut self, step: &str) {
+        self.assert_no_csp_violation(step).await;
         self.step += 1;
         let shown = self.get("/screenshot").await;
         let path = self.artifact(&format!("{:02}-{step}.png", self.step));

@@ -407,3 +407,105 @@ async fn a_login_that_gets_no_turn_is_told_in_chinese_to_retry_and_the_api_in_js
     assert_eq!(app.db.login_throttle_rows().await.unwrap(), 0);
     assert_eq!(try_login(&app, "admin", &app.admin_password).await, 303);
 }
+
+/// The `kB` value of `field` (`VmRSS`, `VmHWM`) in `/proc/<pid>/status`, in MB.
+fn proc_mb(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status
+        .lines()
+        .find(|l| l.starts_with(&format!("{field}:")))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
+}
+
+#[tokio::test]
+async fn the_binary_under_a_flood_of_made_up_logins_stays_small_and_then_lets_the_owner_in() {
+    const FLOOD: usize = 300;
+    const MAX_MB: u64 = 500;
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    prepare_fieldwork(&url, 1, 2).await;
+    let server = ServerProcess::start(&url, &dir.path().join("server.log")).await;
+    let pid = server.child.id();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..FLOOD {
+        let base = server.base.clone();
+        tasks.spawn(async move { api_login(&base, &format!("nobody{i}"), "wrong").await });
+    }
+    // Resident memory while the flood runs (each argon2 check holds ~19 MiB).
+    let mut peak = 0;
+    while !tasks.is_empty() {
+        peak = peak.max(proc_mb(pid, "VmRSS").unwrap_or(0));
+        tokio::select! {
+            Some(done) = tasks.join_next() => {
+                let (status, retry) = done.unwrap();
+                assert!(matches!(status, 401 | 503), "status {status}");
+                if status == 503 {
+                    assert!(retry.is_some(), "a 503 says when to retry");
+                }
+            }
+            _ = tokio::time::sleep(std::time::Duration::from_millis(20)) => {}
+        }
+    }
+    let high_water = proc_mb(pid, "VmHWM").expect("the server's /proc status");
+    assert!(
+        peak.max(high_water) < MAX_MB,
+        "the server reached {peak} MB resident (high-water mark {high_water} MB)"
+    );
+    assert_eq!(
+        api_login(&server.base, SURVEYOR, SURVEYOR_PASSWORD).await.0,
+        200,
+        "the real account gets in after the flood"
+    );
+}
+
+#[tokio::test]
+async fn the_binary_under_a_flood_of_unknown_tokens_keeps_answering_and_known_links_open() {
+    const FLOOD: usize = 2_000;
+    const WORKERS: usize = 32;
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let prepared = prepare_fieldwork(&url, 1, 2).await;
+    let server = ServerProcess::start(&url, &dir.path().join("server.log")).await;
+    let known = format!("{}/s/{}", server.base, prepared.links[0].1);
+    let healthz = format!("{}/healthz", server.base);
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..WORKERS {
+        let (base, next, c) = (server.base.clone(), next.clone(), client());
+        workers.spawn(async move {
+            let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= FLOOD {
+                    return statuses;
+                }
+                let token = minyi::secrets::random_token();
+                let r = c.get(format!("{base}/s/{token}")).send().await.unwrap();
+                *statuses.entry(r.status().as_u16()).or_default() += 1;
+            }
+        });
+    }
+    let c = client();
+    while next.load(std::sync::atomic::Ordering::Relaxed) < FLOOD {
+        assert_eq!(
+            get_text(&c, &healthz).await.0,
+            200,
+            "healthz during the flood"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    for (status, n) in workers.join_all().await.into_iter().flatten() {
+        *statuses.entry(status).or_default() += n;
+    }
+    assert_eq!(statuses.values().sum::<usize>(), FLOOD);
+    assert!(
+        statuses.keys().all(|s| [404, 429].contains(s)),
+        "{statuses:?}"
+    );
+    assert_eq!(get_text(&c, &healthz).await.0, 200);
+    let (status, page) = get_text(&c, &known).await;
+    assert_eq!(status, 200, "the known link opens after the flood: {page}");
+    assert!(page.contains("<form"), "the survey form: {page}");
+}

@@ -14,28 +14,32 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// HSTS for a year: once a browser has seen the site over https it never tries plain http.
 const HSTS: &str = "max-age=31536000";
 
-/// Everything from this origin only; scripts only as shipped in the templates (each inline
-/// `<script>` allowed by its SHA-256, so an injected one does not run); inline styles are
-/// allowed (the pages use `<style>` blocks and `style` attributes; a style cannot run code);
-/// forms post only here; no framing and no `<base>` redirection of relative links.
+/// Everything from this origin only; scripts and styles only as shipped in the templates
+/// (each inline `<script>` and `<style>` allowed by its SHA-256, so an injected one is
+/// ignored; hashes do not cover `style` attributes, so the templates have none); forms post
+/// only here; no framing and no `<base>` redirection of relative links.
 fn content_security_policy() -> String {
-    let scripts: String = inline_scripts()
-        .iter()
-        .map(|s| format!(" 'sha256-{}'", script_hash(s)))
-        .collect();
+    let hashes = |blocks: Vec<&str>| -> String {
+        blocks
+            .iter()
+            .map(|s| format!(" 'sha256-{}'", inline_hash(s)))
+            .collect()
+    };
+    let scripts = hashes(inline_scripts());
+    let styles = hashes(inline_styles());
     format!(
-        "default-src 'self'; script-src 'self'{scripts}; style-src 'self' 'unsafe-inline'; \
+        "default-src 'self'; script-src 'self'{scripts}; style-src 'self'{styles}; \
          object-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     )
 }
 
 static CSP: LazyLock<HeaderValue> = LazyLock::new(|| {
     // Base64 and ASCII keywords always make a valid header; should that ever fail, a policy
-    // without the script hashes still protects (the helper scripts just do not run).
+    // without the hashes still protects (the pages just lose their helper scripts and styles).
     HeaderValue::from_str(&content_security_policy()).unwrap_or_else(|_| {
         HeaderValue::from_static(
-            "default-src 'self'; style-src 'self' 'unsafe-inline'; object-src 'none'; \
-             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'self'; object-src 'none'; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
         )
     })
 });
@@ -43,31 +47,44 @@ static CSP: LazyLock<HeaderValue> = LazyLock::new(|| {
 /// The text of every inline `<script>` (one without `src`) in the templates, exactly as the
 /// browser hashes it: what lies between `<script…>` and `</script>`.
 pub(super) fn inline_scripts() -> Vec<&'static str> {
+    inline_blocks("script")
+        .filter(|(tag, _)| !tag.contains("src="))
+        .map(|(_, body)| body)
+        .collect()
+}
+
+/// The text of every `<style>` block in the templates, as the browser hashes it.
+pub(super) fn inline_styles() -> Vec<&'static str> {
+    inline_blocks("style").map(|(_, body)| body).collect()
+}
+
+/// Each `<element…>body</element>` in the templates, as (opening tag, body).
+fn inline_blocks(element: &str) -> impl Iterator<Item = (&'static str, &'static str)> {
+    let open = format!("<{element}");
+    let close = format!("</{element}>");
     let mut found = Vec::new();
     for (_, source) in TEMPLATE_FILES {
         let mut rest = source;
-        while let Some(at) = rest.find("<script") {
+        while let Some(at) = rest.find(&open) {
             let after = &rest[at..];
             let Some(open_end) = after.find('>') else {
                 break;
             };
             let tag = &after[..open_end];
             let body = &after[open_end + 1..];
-            let Some(close) = body.find("</script>") else {
+            let Some(end) = body.find(&close) else {
                 break;
             };
-            if !tag.contains("src=") {
-                found.push(&body[..close]);
-            }
-            rest = &body[close..];
+            found.push((tag, &body[..end]));
+            rest = &body[end..];
         }
     }
-    found
+    found.into_iter()
 }
 
-/// A script's CSP hash: base64 of its SHA-256.
-pub(super) fn script_hash(script: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(script.as_bytes()))
+/// An inline block's CSP hash: base64 of its SHA-256.
+pub(super) fn inline_hash(text: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text.as_bytes()))
 }
 
 /// Add the security headers to every response of `router`.
@@ -110,25 +127,53 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_inline_script_is_hashed_into_the_policy_and_holds_no_template_syntax() {
+    fn every_inline_script_and_style_is_hashed_into_the_policy_and_holds_no_template_syntax() {
         let scripts = inline_scripts();
         // The seed helper and the survey form's conditional questions.
         assert!(scripts.len() >= 2, "found {} inline scripts", scripts.len());
+        let styles = inline_styles();
+        // base.html, survey_base.html and the printable panel sheet.
+        assert!(styles.len() >= 3, "found {} inline styles", styles.len());
         let policy = content_security_policy();
-        for script in scripts {
-            // Template syntax inside would make the served text differ from the hashed one.
-            assert!(
-                !script.contains("{{") && !script.contains("{%") && !script.contains("{#"),
-                "template syntax in an inline script: {script}"
-            );
-            assert!(policy.contains(&format!("'sha256-{}'", script_hash(script))));
+        for (directive, blocks) in [("script-src", scripts), ("style-src", styles)] {
+            let sources = policy
+                .split(';')
+                .find(|d| d.trim().starts_with(directive))
+                .unwrap_or_else(|| panic!("a {directive} directive"));
+            for block in blocks {
+                // Template syntax inside would make the served text differ from the hashed one.
+                assert!(
+                    !block.contains("{{") && !block.contains("{%") && !block.contains("{#"),
+                    "template syntax in an inline block: {block}"
+                );
+                assert!(sources.contains(&format!("'sha256-{}'", inline_hash(block))));
+            }
         }
-        let script_src = policy
-            .split(';')
-            .find(|d| d.trim().starts_with("script-src"))
-            .expect("a script-src directive");
-        assert!(!script_src.contains("unsafe"), "{script_src}");
         assert!(CSP.to_str().is_ok_and(|v| v == policy));
+    }
+
+    #[test]
+    fn the_policy_allows_nothing_unsafe() {
+        let policy = content_security_policy();
+        assert!(!policy.contains("unsafe"), "{policy}");
+        assert!(!CSP.to_str().unwrap_or("unsafe").contains("unsafe"));
+    }
+
+    #[test]
+    fn no_template_has_a_style_attribute() {
+        // Hashes cover `<style>` elements only: the policy drops every `style="…"`.
+        for (name, source) in TEMPLATE_FILES {
+            let lower = source.to_ascii_lowercase();
+            for (at, _) in lower.match_indices("style") {
+                let before = lower[..at].chars().next_back();
+                let follows = lower[at + "style".len()..].trim_start();
+                assert!(
+                    !(before.is_some_and(char::is_whitespace) && follows.starts_with('=')),
+                    "{name}: a style attribute near {:?}",
+                    &source[at..(at + 40).min(source.len())]
+                );
+            }
+        }
     }
 
     #[test]
@@ -153,10 +198,10 @@ mod tests {
     }
 
     #[test]
-    fn a_script_hash_is_the_base64_sha256_browsers_compute() {
+    fn an_inline_hash_is_the_base64_sha256_browsers_compute() {
         // The CSP spec's own example: 'sha256-' of "alert('Hello, world.');".
         assert_eq!(
-            script_hash("alert('Hello, world.');"),
+            inline_hash("alert('Hello, world.');"),
             "qznLcsROx4GACP2dm0UCKCzCG+HiZ1guq6ZZDob/Tng="
         );
     }

@@ -580,6 +580,25 @@ impl ServerProcess {
         log: &std::path::Path,
         level: &str,
     ) -> ServerProcess {
+        Self::start_with(database_url, log, level, None).await
+    }
+
+    /// [`ServerProcess::start`] told `base_url` as its public address (e.g. an `https://`
+    /// one, as behind a proxy); `base` stays the loopback address it listens on.
+    pub async fn start_behind(
+        database_url: &str,
+        log: &std::path::Path,
+        base_url: &str,
+    ) -> ServerProcess {
+        Self::start_with(database_url, log, "warn", Some(base_url)).await
+    }
+
+    async fn start_with(
+        database_url: &str,
+        log: &std::path::Path,
+        level: &str,
+        base_url: Option<&str>,
+    ) -> ServerProcess {
         for _ in 0..3 {
             let port = free_port();
             let base = format!("http://127.0.0.1:{port}");
@@ -596,7 +615,7 @@ impl ServerProcess {
                     "--bind",
                     &format!("127.0.0.1:{port}"),
                     "--base-url",
-                    &base,
+                    base_url.unwrap_or(&base),
                 ])
                 .env_remove("DATABASE_URL")
                 .env("MINYI_LOG", level)
