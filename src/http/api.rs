@@ -142,9 +142,7 @@ async fn login(
     let account = match super::auth::check_login(&state, &body.username, body.password).await? {
         super::auth::LoginCheck::Passed(account) => account,
         super::auth::LoginCheck::Failed(account) => {
-            tracing::warn!(account, "api login failed");
-            let details = json!({ "account": account, "via": "api" });
-            super::audit_as(&state, "anonymous", "login.failure", None, details).await?;
+            super::auth::record_failed_login(&state, account, "api").await?;
             let body = json!({ "error": "wrong username or password", "message": "账号或密码不正确,或账号已停用。" });
             return Ok((StatusCode::UNAUTHORIZED, Json(body)).into_response());
         }

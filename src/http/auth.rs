@@ -301,10 +301,7 @@ async fn login(
     let account = match check_login(&state, &username, form.password.clone()).await {
         Ok(LoginCheck::Passed(account)) => account,
         Ok(LoginCheck::Failed(account)) => {
-            // Not the username: people type passwords (or phone numbers) into that field.
-            tracing::warn!(account, "login failed");
-            let details = serde_json::json!({ "account": account, "via": "page" });
-            super::audit_as(&state, "anonymous", "login.failure", None, details).await?;
+            record_failed_login(&state, account, "page").await?;
             return Ok(failed_page(
                 StatusCode::UNAUTHORIZED,
                 "账号或密码不正确,或账号已停用。".into(),
@@ -452,6 +449,24 @@ async fn change_password(
 }
 
 /// What a login attempt came to when the password could be checked.
+/// A failed login of a real account is logged and audited: there are few of them, as the
+/// account's delays bound them. A name that is no account is only counted and summed up in
+/// the log once a minute, so a flood of made-up names fills neither the log nor the audit
+/// chain. The name itself is never recorded: people type passwords or phones into that field.
+pub(super) async fn record_failed_login(
+    state: &AppState,
+    account: Option<i64>,
+    via: &str,
+) -> Result<(), AppError> {
+    let Some(account) = account else {
+        state.limits.hashing.count_unknown_name();
+        return Ok(());
+    };
+    tracing::warn!(account, via, "login failed");
+    let details = serde_json::json!({ "account": account, "via": via });
+    super::audit_as(state, "anonymous", "login.failure", None, details).await
+}
+
 pub(super) enum LoginCheck {
     /// The right password of an enabled account.
     Passed(crate::db::Account),

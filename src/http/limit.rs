@@ -486,6 +486,8 @@ struct HashCounts {
     busy: AtomicU64,
     /// Logins refused for an account's delay since the last summary.
     delayed: AtomicU64,
+    /// Failed logins with a name that is no account since the last summary.
+    unknown_names: AtomicU64,
 }
 
 /// A turn at the password check (released when dropped).
@@ -576,6 +578,11 @@ impl HashGate {
         self.counts.delayed.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Counts a failed login with a name that is no account (for the summary in the log).
+    pub fn count_unknown_name(&self) {
+        self.counts.unknown_names.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Checks `password` against the argon2 `hash` on one of the gate's threads. The turn is
     /// held until the check ends, even if the client hangs up meanwhile.
     pub async fn verify(
@@ -617,6 +624,13 @@ impl HashGate {
     fn summarise(&self) {
         let busy = self.counts.busy.swap(0, Ordering::Relaxed);
         let delayed = self.counts.delayed.swap(0, Ordering::Relaxed);
+        let unknown_names = self.counts.unknown_names.swap(0, Ordering::Relaxed);
+        if unknown_names > 0 {
+            tracing::warn!(
+                failed = unknown_names,
+                "failed logins with names that are no account in the last minute"
+            );
+        }
         if busy > 0 {
             tracing::warn!(
                 refused = busy,
