@@ -38,6 +38,8 @@ pub mod files;
 pub mod forms;
 /// The web app: pages for people, a JSON API for tools.
 pub mod http;
+/// The workflows: each operation one transaction with its audit entry.
+pub mod ops;
 /// How strong a password must be, and one-time passwords that meet the rule.
 pub mod password;
 /// Results: tallies with Wilson intervals, item 16, the assessment verdict, publicity days.

@@ -283,3 +283,89 @@ async fn acknowledged_submits_survive_sigkill_exactly_once_and_no_link_burns() {
     db.close().await;
     drop(server);
 }
+
+/// A change and its audit entry are stored both or neither: the server is aborted inside
+/// the operation — after its change, before its entry; after its entry, before the commit —
+/// and afterwards the database holds neither. Without a fault, both.
+#[tokio::test]
+async fn a_crash_inside_an_operation_stores_neither_the_change_nor_its_audit_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let db = minyi::db::Db::connect(&url).await.unwrap();
+    db.migrate().await.unwrap();
+    let once = minyi::http::bootstrap_admin(&db).await.unwrap().unwrap();
+    let hash = minyi::secrets::hash_password("second-password-2026").unwrap();
+    let second = db
+        .create_account(&minyi::db::NewAccount {
+            username: "second",
+            display_name: "第二位",
+            role: minyi::domain::Role::Surveyor,
+            village_id: None,
+            password_hash: &hash,
+            must_change_password: false,
+        })
+        .await
+        .unwrap();
+    let log = dir.path().join("server.log");
+    // The administrator's first login and password change, on a server without faults.
+    let mut server = ServerProcess::start(&url, &log).await;
+    let admin = client();
+    login_and_set_password(&admin, &server.base, "admin", &once, "commission-2026-key").await;
+    server.kill();
+
+    let disables = |db: minyi::db::Db| async move {
+        let disabled = db.account(second).await.unwrap().disabled;
+        let entries = db
+            .all_audit_entries()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.event == "account.disable")
+            .count();
+        db.close().await;
+        (disabled, entries)
+    };
+    for point in ["before-audit", "before-commit"] {
+        let fault = format!("account.disable:{point}");
+        let mut server =
+            ServerProcess::start_with_env(&url, &log, &[("MINYI_FAULT", fault.as_str())]).await;
+        let admin = client();
+        login(&admin, &server.base, "admin", "commission-2026-key").await;
+        let (_, page) = get_text(&admin, &format!("{}/admin/accounts", server.base)).await;
+        let csrf = csrf_in(&page);
+        let sent = admin
+            .post(format!("{}/admin/accounts/{second}/disable", server.base))
+            .form(&[("_csrf", csrf.as_str())])
+            .send()
+            .await;
+        assert!(
+            sent.is_err(),
+            "the server died inside the operation ({point})"
+        );
+        let status = server.child.wait().unwrap();
+        assert!(!status.success(), "aborted at {point}: {status}");
+        assert!(server.log_text().contains(&format!("aborting at {fault}")));
+        let db = minyi::db::Db::connect(&url).await.unwrap();
+        assert_eq!(disables(db).await, (false, 0), "nothing stored at {point}");
+    }
+    // Without a fault the change and its entry are stored together.
+    let server = ServerProcess::start(&url, &log).await;
+    let admin = client();
+    login(&admin, &server.base, "admin", "commission-2026-key").await;
+    let (_, page) = get_text(&admin, &format!("{}/admin/accounts", server.base)).await;
+    let (status, _, _) = post_form(
+        &admin,
+        &format!("{}/admin/accounts/{second}/disable", server.base),
+        &csrf_in(&page),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let db = minyi::db::Db::connect(&url).await.unwrap();
+    assert_eq!(disables(db).await, (true, 1));
+    let db = minyi::db::Db::connect(&url).await.unwrap();
+    let key = db.load_audit_key().unwrap();
+    assert!(db.verify_audit(Some(&key)).await.unwrap().is_ok());
+    db.close().await;
+    drop(server);
+}

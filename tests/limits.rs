@@ -246,7 +246,9 @@ async fn parallel_reservations_in_the_database_pass_only_the_free_ones() {
     assert_eq!(g.delayed(&app.db).await.unwrap(), vec![second]);
     // Another account is not affected; unlocking lifts the delay.
     assert!(g.reserve(&app.db, admin).await.unwrap().is_ok());
-    g.unlock(&app.db, second).await.unwrap();
+    minyi::ops::accounts::unlock(&app.db, &minyi::ops::Actor::cli(), second)
+        .await
+        .unwrap();
     assert!(g.waiting(&app.db, second).await.unwrap().is_none());
     assert!(g.reserve(&app.db, second).await.unwrap().is_ok());
     // Nothing is over yet, so pruning keeps both rows.

@@ -292,7 +292,9 @@ async fn pages_issuing_links_warn_in_chinese_when_the_base_url_is_loopback_or_pl
     let db = minyi::db::Db::connect(&url).await.unwrap();
     let admin = db.account_by_username("admin").await.unwrap().unwrap();
     let hash = minyi::secrets::hash_password(ADMIN_PASSWORD).unwrap();
-    db.set_password(admin.id, &hash, false, None).await.unwrap();
+    let mut tx = db.begin().await.unwrap();
+    tx.set_password(admin.id, &hash, false, None).await.unwrap();
+    tx.commit().await.unwrap();
     // A second campaign still collecting rosters: no links go out from it yet.
     let collecting = db
         .create_campaign("2028年验收", "唐家坊镇", 2028)

@@ -1,6 +1,6 @@
 //! Accounts and login sessions.
 
-use super::{Db, DbError, on_pool, on_writer};
+use super::{Db, DbError, Tx, on_pool, on_tx, on_writer};
 use crate::domain::{Role, now};
 
 /// A person who logs in. `role` is one of `Role`'s names (checked by the schema).
@@ -49,21 +49,13 @@ impl Db {
         Ok(n)
     }
 
-    /// Create an account; a taken username is `DbError::Conflict`.
+    /// Create an account, in a transaction of its own (setting up; an operation that is
+    /// audited uses [`Tx::create_account`]).
     pub async fn create_account(&self, new: &NewAccount<'_>) -> Result<i64, DbError> {
-        let sql = "INSERT INTO accounts (username, display_name, role, village_id, password_hash, must_change_password, disabled, created_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, FALSE, $7) RETURNING id";
-        on_writer!(self, p => sqlx::query_scalar(sql)
-            .bind(new.username)
-            .bind(new.display_name)
-            .bind(new.role.as_str())
-            .bind(new.village_id)
-            .bind(new.password_hash)
-            .bind(new.must_change_password)
-            .bind(now())
-            .fetch_one(p)
-            .await)
-        .map_err(DbError::from_insert)
+        let mut tx = self.begin().await?;
+        let id = tx.create_account(new).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     pub async fn account_by_username(&self, username: &str) -> Result<Option<Account>, DbError> {
@@ -82,45 +74,6 @@ impl Db {
     pub async fn list_accounts(&self) -> Result<Vec<Account>, DbError> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a ORDER BY a.role, a.username");
         Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await)?)
-    }
-
-    /// Set a new password hash; `must_change` marks it one-time. Ends the account's other sessions.
-    pub async fn set_password(
-        &self,
-        id: i64,
-        hash: &str,
-        must_change: bool,
-        keep_session: Option<&str>,
-    ) -> Result<(), DbError> {
-        on_writer!(self, p => {
-            let mut tx = p.begin().await?;
-            let done = sqlx::query("UPDATE accounts SET password_hash = $1, must_change_password = $2 WHERE id = $3")
-                .bind(hash).bind(must_change).bind(id).execute(&mut *tx).await?;
-            if done.rows_affected() == 0 {
-                return Err(DbError::NotFound);
-            }
-            sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2")
-                .bind(id).bind(keep_session.unwrap_or("")).execute(&mut *tx).await?;
-            tx.commit().await?;
-        });
-        Ok(())
-    }
-
-    /// Disable or re-enable an account; disabling ends its sessions.
-    pub async fn set_disabled(&self, id: i64, disabled: bool) -> Result<(), DbError> {
-        on_writer!(self, p => {
-            let mut tx = p.begin().await?;
-            let done = sqlx::query("UPDATE accounts SET disabled = $1 WHERE id = $2")
-                .bind(disabled).bind(id).execute(&mut *tx).await?;
-            if done.rows_affected() == 0 {
-                return Err(DbError::NotFound);
-            }
-            if disabled {
-                sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(id).execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
-        });
-        Ok(())
     }
 
     pub async fn create_session(
@@ -156,5 +109,59 @@ impl Db {
     pub async fn delete_expired_sessions(&self) -> Result<u64, DbError> {
         let done = on_writer!(self, p => sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now()).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(done)
+    }
+}
+
+impl Tx {
+    /// Create an account; a taken username is `DbError::Conflict`.
+    pub async fn create_account(&mut self, new: &NewAccount<'_>) -> Result<i64, DbError> {
+        let sql = "INSERT INTO accounts (username, display_name, role, village_id, password_hash, must_change_password, disabled, created_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, FALSE, $7) RETURNING id";
+        on_tx!(self, c => sqlx::query_scalar(sql)
+            .bind(new.username)
+            .bind(new.display_name)
+            .bind(new.role.as_str())
+            .bind(new.village_id)
+            .bind(new.password_hash)
+            .bind(new.must_change_password)
+            .bind(now())
+            .fetch_one(&mut *c)
+            .await)
+        .map_err(DbError::from_insert)
+    }
+
+    /// Set a new password hash; `must_change` marks it one-time. Ends the account's other sessions.
+    pub async fn set_password(
+        &mut self,
+        id: i64,
+        hash: &str,
+        must_change: bool,
+        keep_session: Option<&str>,
+    ) -> Result<(), DbError> {
+        on_tx!(self, c => {
+            let done = sqlx::query("UPDATE accounts SET password_hash = $1, must_change_password = $2 WHERE id = $3")
+                .bind(hash).bind(must_change).bind(id).execute(&mut *c).await?;
+            if done.rows_affected() == 0 {
+                return Err(DbError::NotFound);
+            }
+            sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2")
+                .bind(id).bind(keep_session.unwrap_or("")).execute(&mut *c).await?;
+        });
+        Ok(())
+    }
+
+    /// Disable or re-enable an account; disabling ends its sessions.
+    pub async fn set_disabled(&mut self, id: i64, disabled: bool) -> Result<(), DbError> {
+        on_tx!(self, c => {
+            let done = sqlx::query("UPDATE accounts SET disabled = $1 WHERE id = $2")
+                .bind(disabled).bind(id).execute(&mut *c).await?;
+            if done.rows_affected() == 0 {
+                return Err(DbError::NotFound);
+            }
+            if disabled {
+                sqlx::query("DELETE FROM sessions WHERE account_id = $1").bind(id).execute(&mut *c).await?;
+            }
+        });
+        Ok(())
     }
 }

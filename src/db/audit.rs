@@ -5,14 +5,10 @@
 //! section, so the key's `first-entry` is exactly the first entry it marks.
 
 use super::{Db, DbError, on_pool};
-use crate::audit::{Entry, Event, GENESIS, canonical, canonical_details, chain_hash};
+use crate::audit::{Entry, Event, GENESIS};
 use crate::audit_key::{self, AuditKey, KeyError};
-use crate::domain::now;
 use std::path::PathBuf;
 use std::sync::Arc;
-
-/// The advisory lock key of audit appends on PostgreSQL ("audit" in ASCII).
-const AUDIT_LOCK: i64 = 0x0061_7564_6974;
 
 const COLUMNS: &str = "id, at, actor, event, campaign_id, details, prev_hash, hash, mac";
 
@@ -60,92 +56,22 @@ impl Db {
         AuditKey::load(&self.audit_key_path())
     }
 
-    /// Appends an event to the chain and returns its entry.
+    /// Appends an event to the chain, in a transaction of its own, and returns its entry.
+    /// (An operation that changes something appends through its own [`super::Tx`] instead.)
     pub async fn append_audit(&self, e: &Event) -> Result<Entry, DbError> {
-        let details = canonical_details(&e.details);
-        let at = now();
-        let entry = self
-            .serialised_audit(|id, prev_hash, key| {
-                let hash = chain_hash(
-                    &prev_hash,
-                    &canonical(id, at, &e.actor, &e.event, e.campaign_id, &details),
-                );
-                Some(Entry {
-                    id,
-                    at,
-                    actor: e.actor.clone(),
-                    event: e.event.clone(),
-                    campaign_id: e.campaign_id,
-                    details: details.clone(),
-                    mac: Some(key.mark(&hash)),
-                    prev_hash,
-                    hash,
-                })
-            })
-            .await?;
-        entry.ok_or_else(|| DbError::Sqlx(sqlx::Error::Protocol("no audit entry made".into())))
+        let mut tx = self.begin().await?;
+        let entry = tx.audit(self, e).await?;
+        tx.commit().await?;
+        Ok(entry)
     }
 
     /// Reads, or creates, the audit key before anything is appended (at start-up), so a
     /// missing or unreadable key stops the server instead of its first audited action.
     pub async fn ensure_audit_key(&self) -> Result<Arc<AuditKey>, DbError> {
-        let mut found = None;
-        self.serialised_audit(|_, _, key| {
-            found = Some(key.clone());
-            None::<Entry>
-        })
-        .await?;
-        found.ok_or_else(|| DbError::Sqlx(sqlx::Error::Protocol("no audit key".into())))
-    }
-
-    /// Runs `make` with the next id, the previous hash and the key, while no other append can
-    /// run; inserts the entry it returns.
-    async fn serialised_audit<F>(&self, make: F) -> Result<Option<Entry>, DbError>
-    where
-        F: FnOnce(i64, String, &Arc<AuditKey>) -> Option<Entry>,
-    {
-        let path = self.audit_key_path();
-        macro_rules! append {
-            ($tx:expr) => {{
-                let last: Option<(i64, String)> =
-                    sqlx::query_as("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
-                        .fetch_optional(&mut *$tx)
-                        .await?;
-                let (id, prev_hash) = match last {
-                    Some((id, hash)) => (id + 1, hash),
-                    None => (1, GENESIS.to_string()),
-                };
-                let key = audit_key::load_or_create(&path, id).map_err(DbError::from)?;
-                let entry = make(id, prev_hash, &key);
-                if let Some(n) = &entry {
-                    sqlx::query("INSERT INTO audit_log (id, at, actor, event, campaign_id, details, prev_hash, hash, mac) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-                        .bind(n.id).bind(n.at).bind(&n.actor).bind(&n.event).bind(n.campaign_id).bind(&n.details)
-                        .bind(&n.prev_hash).bind(&n.hash).bind(&n.mac)
-                        .execute(&mut *$tx)
-                        .await?;
-                }
-                entry
-            }};
-        }
-        let entry = match self {
-            Db::Sqlite(s) => {
-                let mut tx = s.write.begin().await?;
-                let entry = append!(tx);
-                tx.commit().await?;
-                entry
-            }
-            Db::Postgres(p) => {
-                let mut tx = p.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(AUDIT_LOCK)
-                    .execute(&mut *tx)
-                    .await?;
-                let entry = append!(tx);
-                tx.commit().await?;
-                entry
-            }
-        };
-        Ok(entry)
+        let mut tx = self.begin().await?;
+        let (_, _, key) = tx.next_audit_slot(self).await?;
+        drop(tx);
+        Ok(key)
     }
 
     /// Entries with ids in `from..from+limit`, in id order (pages of the whole log).

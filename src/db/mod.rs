@@ -17,6 +17,7 @@ mod results;
 mod rosters;
 mod survey;
 mod throttle;
+mod tx;
 
 pub use accounts::{Account, NewAccount, SessionUser};
 pub use archive::{PurgeError, Purged};
@@ -35,6 +36,8 @@ pub use survey::{
     LinkTarget, NewResponse, OutboxCounts, Outgoing, PanelMember, PinnedForm, Release,
 };
 pub use throttle::RateHits;
+pub use tx::Tx;
+pub(crate) use tx::on_tx;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{

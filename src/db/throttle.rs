@@ -6,7 +6,7 @@
 //! gets) lives in `crate::http::limit`; here are only the atomic statements that count, so
 //! that two servers, or two requests on one, can never both take the same attempt.
 
-use super::{Db, DbError, on_pool, on_writer};
+use super::{Db, DbError, Tx, on_pool, on_tx, on_writer};
 
 impl Db {
     /// Counts an attempt at `account`'s password at `now_ms` and answers `None` when it may
@@ -65,11 +65,11 @@ impl Db {
         Ok(on_pool!(self, p => sqlx::query_scalar(sql).bind(now_ms).fetch_all(p).await)?)
     }
 
-    /// Forgets the account's failures (the right password, an unlock, a password reset).
+    /// Forgets the account's failures (the right password).
     pub async fn forget_login_failures(&self, account: i64) -> Result<(), DbError> {
-        let sql = "DELETE FROM login_throttle WHERE account_id = $1";
-        on_writer!(self, p => sqlx::query(sql).bind(account).execute(p).await.map(|r| r.rows_affected()))?;
-        Ok(())
+        let mut tx = self.begin().await?;
+        tx.forget_login_failures(account).await?;
+        tx.commit().await
     }
 
     /// Rows in `login_throttle` (for tests: made-up names must create none).
@@ -144,6 +144,15 @@ impl Db {
     pub async fn rate_count_rows(&self) -> Result<i64, DbError> {
         let sql = "SELECT COUNT(*) FROM rate_counts";
         Ok(on_pool!(self, p => sqlx::query_scalar(sql).fetch_one(p).await)?)
+    }
+}
+
+impl Tx {
+    /// Forgets the account's failures (an unlock, a password reset).
+    pub async fn forget_login_failures(&mut self, account: i64) -> Result<(), DbError> {
+        let sql = "DELETE FROM login_throttle WHERE account_id = $1";
+        on_tx!(self, c => sqlx::query(sql).bind(account).execute(&mut *c).await.map(|_| ()))?;
+        Ok(())
     }
 }
 

@@ -611,7 +611,7 @@ async fn create_account(
         password_hash: &hash,
         must_change_password: true,
     };
-    match state.db.create_account(&new).await {
+    match crate::ops::accounts::create(&state.db, &user.by(), &new).await {
         Ok(id) => {
             tracing::info!(
                 account = id,
@@ -619,8 +619,6 @@ async fn create_account(
                 by = user.account_id,
                 "account created"
             );
-            let details = serde_json::json!({ "account": id, "username": new.username, "role": role.as_str(), "village": new.village_id });
-            super::audit(&state, &user, "account.create", None, details).await?;
             let msg = format!("已新建账号 {username}。");
             let page = accounts_page(
                 &state,
@@ -646,18 +644,8 @@ async fn reset_password(
     admin(&user)?;
     let account = state.db.account(id).await?;
     let (password, hash) = hash_one_time_password(&account.username, &account.display_name).await?;
-    state.db.set_password(id, &hash, true, None).await?;
-    // The owner is to log in with the new password now, whatever was guessed before.
-    state.limits.logins.unlock(&state.db, id).await?;
+    crate::ops::accounts::reset_password(&state.db, &user.by(), &account, &hash).await?;
     tracing::info!(account = id, by = user.account_id, "password reset");
-    super::audit(
-        &state,
-        &user,
-        "account.reset",
-        None,
-        serde_json::json!({ "account": id, "username": account.username }),
-    )
-    .await?;
     let msg = format!("已重置 {} 的密码。", account.username);
     let page = accounts_page(
         &state,
@@ -680,16 +668,8 @@ async fn unlock_account(
 ) -> Result<Response, AppError> {
     admin(&user)?;
     let account = state.db.account(id).await?;
-    state.limits.logins.unlock(&state.db, account.id).await?;
+    crate::ops::accounts::unlock(&state.db, &user.by(), account.id).await?;
     tracing::info!(account = id, by = user.account_id, "login delay lifted");
-    super::audit(
-        &state,
-        &user,
-        "account.unlock",
-        None,
-        serde_json::json!({ "account": id }),
-    )
-    .await?;
     Ok(Redirect::to("/admin/accounts?m=unlocked").into_response())
 }
 
@@ -722,26 +702,13 @@ async fn set_disabled(
             "不能停用自己的账号。",
         ));
     }
-    state.db.set_disabled(id, disabled).await?;
+    crate::ops::accounts::set_disabled(&state.db, &user.by(), id, disabled).await?;
     tracing::info!(
         account = id,
         disabled,
         by = user.account_id,
         "account state changed"
     );
-    let event = if disabled {
-        "account.disable"
-    } else {
-        "account.enable"
-    };
-    super::audit(
-        &state,
-        &user,
-        event,
-        None,
-        serde_json::json!({ "account": id }),
-    )
-    .await?;
     let m = if disabled { "disabled" } else { "enabled" };
     Ok(Redirect::to(&format!("/admin/accounts?m={m}")).into_response())
 }

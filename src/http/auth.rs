@@ -50,7 +50,12 @@ impl CurrentUser {
     /// Refuse unless the account has `role`.
     /// How the audit chain names this user: `account:<id>`.
     pub fn actor(&self) -> String {
-        format!("account:{}", self.account_id)
+        self.by().as_str().to_string()
+    }
+
+    /// This user as the actor of an operation.
+    pub fn by(&self) -> crate::ops::Actor {
+        crate::ops::Actor::account(self.account_id)
     }
 
     pub fn require(&self, role: Role) -> Result<(), AppError> {
@@ -432,23 +437,12 @@ async fn change_password(
     let Some(hash) = result else {
         return retry("当前密码不正确。");
     };
-    state
-        .db
-        .set_password(user.account_id, &hash, false, Some(&user.session))
+    crate::ops::accounts::change_own_password(&state.db, user.account_id, &hash, &user.session)
         .await?;
     tracing::info!(account = user.account_id, "password changed");
-    super::audit(
-        &state,
-        &user,
-        "account.password",
-        None,
-        serde_json::json!({ "account": user.account_id }),
-    )
-    .await?;
     Ok(Redirect::to("/?m=password").into_response())
 }
 
-/// What a login attempt came to when the password could be checked.
 /// A failed login of a real account is logged and audited: there are few of them, as the
 /// account's delays bound them. A name that is no account is only counted and summed up in
 /// the log once a minute, so a flood of made-up names fills neither the log nor the audit
@@ -463,10 +457,11 @@ pub(super) async fn record_failed_login(
         return Ok(());
     };
     tracing::warn!(account, via, "login failed");
-    let details = serde_json::json!({ "account": account, "via": via });
-    super::audit_as(state, "anonymous", "login.failure", None, details).await
+    crate::ops::accounts::record_failed_login(&state.db, account, via).await?;
+    Ok(())
 }
 
+/// What a login attempt came to when the password could be checked.
 pub(super) enum LoginCheck {
     /// The right password of an enabled account.
     Passed(crate::db::Account),

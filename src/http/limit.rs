@@ -438,11 +438,6 @@ impl LoginGuard {
         db.forget_login_failures(account).await
     }
 
-    /// An administrator lifted the delay, or reset the password.
-    pub async fn unlock(&self, db: &Db, account: i64) -> Result<(), DbError> {
-        db.forget_login_failures(account).await
-    }
-
     /// The accounts that must wait now (for the administrator's list).
     pub async fn delayed(&self, db: &Db) -> Result<Vec<i64>, DbError> {
         db.delayed_accounts(now_ms()).await

@@ -580,7 +580,16 @@ impl ServerProcess {
         log: &std::path::Path,
         level: &str,
     ) -> ServerProcess {
-        Self::start_with(database_url, log, level, None).await
+        Self::start_with(database_url, log, level, None, &[]).await
+    }
+
+    /// [`ServerProcess::start`] with extra environment variables.
+    pub async fn start_with_env(
+        database_url: &str,
+        log: &std::path::Path,
+        env: &[(&str, &str)],
+    ) -> ServerProcess {
+        Self::start_with(database_url, log, "warn", None, env).await
     }
 
     /// [`ServerProcess::start`] told `base_url` as its public address (e.g. an `https://`
@@ -590,7 +599,7 @@ impl ServerProcess {
         log: &std::path::Path,
         base_url: &str,
     ) -> ServerProcess {
-        Self::start_with(database_url, log, "warn", Some(base_url)).await
+        Self::start_with(database_url, log, "warn", Some(base_url), &[]).await
     }
 
     async fn start_with(
@@ -598,6 +607,7 @@ impl ServerProcess {
         log: &std::path::Path,
         level: &str,
         base_url: Option<&str>,
+        env: &[(&str, &str)],
     ) -> ServerProcess {
         for _ in 0..3 {
             let port = free_port();
@@ -619,6 +629,7 @@ impl ServerProcess {
                 ])
                 .env_remove("DATABASE_URL")
                 .env("MINYI_LOG", level)
+                .envs(env.iter().copied())
                 .stdout(std::process::Stdio::null())
                 .stderr(log_file)
                 .spawn()

@@ -1,0 +1,41 @@
+//! The workflows, one module each, called alike by the web handlers, the command line and
+//! the demo. An operation checks what it needs, opens one transaction ([`crate::db::Tx`]),
+//! makes its changes, appends its audit entry inside the same transaction and commits once:
+//! a crash leaves the change and its entry both stored or neither.
+//!
+//! Handlers parse the request, call an operation and render its result; they never write to
+//! the database themselves.
+
+pub mod accounts;
+
+/// Who does an operation, as the audit chain names them: `account:<id>`, `cli`, `demo`,
+/// `anonymous` (a failed login), `system`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor(String);
+
+impl Actor {
+    pub fn account(id: i64) -> Self {
+        Actor(format!("account:{id}"))
+    }
+    pub fn cli() -> Self {
+        Actor("cli".into())
+    }
+    pub fn anonymous() -> Self {
+        Actor("anonymous".into())
+    }
+    pub fn named(name: &str) -> Self {
+        Actor(name.into())
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// The audit event done by this actor.
+    pub fn event(
+        &self,
+        event: &str,
+        campaign: Option<i64>,
+        details: serde_json::Value,
+    ) -> crate::audit::Event {
+        crate::audit::Event::new(self.0.as_str(), event, campaign, details)
+    }
+}
