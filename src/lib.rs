@@ -42,6 +42,9 @@ pub mod http;
 pub mod ops;
 /// How strong a password must be, and one-time passwords that meet the rule.
 pub mod password;
+/// What keeps the servers standing under abuse: bounded password checks, login delays,
+/// request limits per link.
+pub mod rate_limit;
 /// Results: tallies with Wilson intervals, item 16, the assessment verdict, publicity days.
 pub mod results;
 /// Roster files (.xlsx, .xls, CSV in UTF-8/GBK) → normalised phones and a receipt.

@@ -49,7 +49,7 @@ async fn parallel_api_logins(app: &TestApp, n: usize, username: &str) -> Vec<(u1
 
 #[tokio::test]
 async fn a_burst_of_wrong_logins_for_one_account_checks_few_passwords_and_then_lets_the_owner_in() {
-    use minyi::http::limit::{LOGIN_BASE_DELAY, LOGIN_FREE};
+    use minyi::rate_limit::{LOGIN_BASE_DELAY, LOGIN_FREE};
     let app = spawn().await;
     let (_c, _) = admin_client(&app).await;
     let before = app.limits.hashing.checks();
@@ -104,7 +104,7 @@ async fn a_burst_of_wrong_logins_for_one_account_checks_few_passwords_and_then_l
 
 #[tokio::test]
 async fn made_up_or_differently_spelt_names_never_delay_anyone() {
-    use minyi::http::limit::LOGIN_FREE;
+    use minyi::rate_limit::LOGIN_FREE;
     let app = spawn().await;
     let (_c, _) = admin_client(&app).await;
     for name in ["ADMIN ", "Admin", "nobody"] {
@@ -135,7 +135,7 @@ async fn made_up_or_differently_spelt_names_never_delay_anyone() {
 
 #[tokio::test]
 async fn an_administrator_unlocks_an_account_and_a_reset_unlocks_it() {
-    use minyi::http::limit::LOGIN_FREE;
+    use minyi::rate_limit::LOGIN_FREE;
     let app = spawn().await;
     let (admin, csrf) = admin_client(&app).await;
     let id = second_account(&app).await;
@@ -223,7 +223,7 @@ async fn password_checks_never_run_more_at_once_than_the_gate_allows_and_real_us
 
 #[tokio::test]
 async fn parallel_reservations_in_the_database_pass_only_the_free_ones() {
-    use minyi::http::limit::{LOGIN_BASE_DELAY, LOGIN_FREE, LoginGuard};
+    use minyi::rate_limit::{LOGIN_BASE_DELAY, LOGIN_FREE, LoginGuard};
     let app = spawn().await;
     let admin = app
         .db
@@ -283,7 +283,7 @@ async fn a_link_opened_too_often_is_refused_and_other_links_still_work() {
         .collect();
     let c = client();
     let first = format!("{}/s/{}", app.base, tokens[0]);
-    for _ in 0..minyi::http::limit::LINK_REQUESTS {
+    for _ in 0..minyi::rate_limit::LINK_REQUESTS {
         assert_eq!(get_text(&c, &first).await.0, 200);
     }
     assert_eq!(get_text(&c, &first).await.0, 429);
@@ -362,7 +362,7 @@ async fn refused_requests_are_summed_up_in_the_log_not_written_one_by_one() {
     let c = client();
     let over = 300;
     let mut refused = 0;
-    for i in 0..minyi::http::limit::UNKNOWN_TOKENS as usize + over {
+    for i in 0..minyi::rate_limit::UNKNOWN_TOKENS as usize + over {
         let url = format!("{}/s/guess{i:017}", server.base);
         if get_text(&c, &url).await.0 == 429 {
             refused += 1;
@@ -378,7 +378,7 @@ async fn refused_requests_are_summed_up_in_the_log_not_written_one_by_one() {
 
 #[tokio::test]
 async fn a_login_that_gets_no_turn_is_told_in_chinese_to_retry_and_the_api_in_json() {
-    use minyi::http::limit::Claimant;
+    use minyi::rate_limit::Claimant;
     let app = spawn().await;
     // Every turn taken, as a flood of logins would.
     let mut held = Vec::new();

@@ -8,7 +8,7 @@
 mod common;
 
 use common::*;
-use minyi::http::limit::LOGIN_FREE;
+use minyi::rate_limit::LOGIN_FREE;
 
 const SERVERS: usize = 3;
 
@@ -264,7 +264,7 @@ async fn open_times(
 
 #[tokio::test]
 async fn three_servers_behind_nginx_enforce_one_request_limit_per_link() {
-    use minyi::http::limit::{LINK_REQUESTS, SYNC_EVERY, UNKNOWN_TOKENS};
+    use minyi::rate_limit::{LINK_REQUESTS, SYNC_EVERY, UNKNOWN_TOKENS};
     if std::env::var("MINYI_TEST_PG").map_or(true, |v| v.is_empty()) {
         println!("SKIPPED: MINYI_TEST_PG is not set (several servers need PostgreSQL)");
         return;

@@ -76,6 +76,8 @@ impl Db {
         Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await)?)
     }
 
+    /// Store a session in a transaction of its own (setting up; a login makes its session
+    /// through [`crate::ops::accounts::login`]).
     pub async fn create_session(
         &self,
         token_hash: &str,
@@ -83,10 +85,10 @@ impl Db {
         csrf_token: &str,
         ttl_secs: i64,
     ) -> Result<(), DbError> {
-        let t = now();
-        let sql = "INSERT INTO sessions (token_hash, account_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)";
-        on_writer!(self, p => sqlx::query(sql).bind(token_hash).bind(account_id).bind(csrf_token).bind(t).bind(t + ttl_secs).execute(p).await.map(|r| r.rows_affected()))?;
-        Ok(())
+        let mut tx = self.begin().await?;
+        tx.create_session(token_hash, account_id, csrf_token, ttl_secs)
+            .await?;
+        tx.commit().await
     }
 
     /// The enabled account behind an unexpired session, if any.
@@ -113,6 +115,25 @@ impl Db {
 }
 
 impl Tx {
+    pub async fn create_session(
+        &mut self,
+        token_hash: &str,
+        account_id: i64,
+        csrf_token: &str,
+        ttl_secs: i64,
+    ) -> Result<(), DbError> {
+        let t = now();
+        let sql = "INSERT INTO sessions (token_hash, account_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)";
+        on_tx!(self, c => sqlx::query(sql).bind(token_hash).bind(account_id).bind(csrf_token).bind(t).bind(t + ttl_secs).execute(&mut *c).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Ends a session (a new login replaces the browser's old one).
+    pub async fn delete_session(&mut self, token_hash: &str) -> Result<(), DbError> {
+        on_tx!(self, c => sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut *c).await.map(|_| ()))?;
+        Ok(())
+    }
+
     /// Create an account; a taken username is `DbError::Conflict`.
     pub async fn create_account(&mut self, new: &NewAccount<'_>) -> Result<i64, DbError> {
         let sql = "INSERT INTO accounts (username, display_name, role, village_id, password_hash, must_change_password, disabled, created_at)

@@ -3,7 +3,7 @@
 //! (`rate_counts`).
 //!
 //! The policy (how many attempts are free, how long each delay is, how many requests a link
-//! gets) lives in `crate::http::limit`; here are only the atomic statements that count, so
+//! gets) lives in `crate::rate_limit`; here are only the atomic statements that count, so
 //! that two servers, or two requests on one, can never both take the same attempt.
 
 use super::{Db, DbError, Tx, on_pool, on_tx, on_writer};

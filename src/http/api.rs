@@ -11,7 +11,7 @@ use super::upload::import_roster_bytes;
 use crate::config::Config;
 use crate::db::{RosterTarget, Village};
 use crate::domain::Role;
-use crate::secrets;
+use crate::ops::accounts::{self, Login, Via};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
@@ -139,31 +139,27 @@ async fn login(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<LoginBody>,
 ) -> Result<Response, ApiError> {
-    let account = match super::auth::check_login(&state, &body.username, body.password).await? {
-        super::auth::LoginCheck::Passed(account) => account,
-        super::auth::LoginCheck::Failed(account) => {
-            super::auth::record_failed_login(&state, account, "api").await?;
-            let body = json!({ "error": "wrong username or password", "message": "账号或密码不正确,或账号已停用。" });
-            return Ok((StatusCode::UNAUTHORIZED, Json(body)).into_response());
-        }
-    };
-    if account.must_change_password {
-        return Err(AppError::MustChangePassword.into());
-    }
-    let token = secrets::random_token();
-    state
-        .db
-        .create_session(
-            &secrets::token_hash(&token),
-            account.id,
-            &secrets::random_token(),
-            SESSION_TTL_SECS,
-        )
-        .await?;
-    Ok(
-        Json(json!({ "token": token, "expires_in": SESSION_TTL_SECS, "role": account.role }))
-            .into_response(),
+    let login = accounts::login(
+        &state.db,
+        &state.limits,
+        &body.username,
+        body.password,
+        Via::Api,
+        None,
     )
+    .await
+    .map_err(AppError::from)?;
+    match login {
+        Login::Passed { account, token } => Ok(Json(
+            json!({ "token": token, "expires_in": SESSION_TTL_SECS, "role": account.role }),
+        )
+        .into_response()),
+        Login::MustChangePassword => Err(AppError::MustChangePassword.into()),
+        Login::Failed => {
+            let body = json!({ "error": "wrong username or password", "message": "账号或密码不正确,或账号已停用。" });
+            Ok((StatusCode::UNAUTHORIZED, Json(body)).into_response())
+        }
+    }
 }
 
 async fn logout(

@@ -5,6 +5,8 @@ use super::AppState;
 use super::error::AppError;
 use super::views;
 use crate::domain::Role;
+use crate::ops::accounts::{self, Login, Via};
+use crate::rate_limit::LimitError;
 use crate::{password, secrets};
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request, State};
@@ -19,7 +21,7 @@ use serde::de::DeserializeOwned;
 
 /// Sessions last a working day (on the server; the cookie itself ends with the browser);
 /// then people log in again.
-pub const SESSION_TTL_SECS: i64 = 12 * 3600;
+pub use crate::ops::accounts::SESSION_TTL_SECS;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -303,50 +305,36 @@ async fn login(
         );
         (status, page).into_response()
     };
-    let account = match check_login(&state, &username, form.password.clone()).await {
-        Ok(LoginCheck::Passed(account)) => account,
-        Ok(LoginCheck::Failed(account)) => {
-            record_failed_login(&state, account, "page").await?;
+    // The browser's old session, if any, ends with this login.
+    let old = jar
+        .get(session_cookie_name(&state))
+        .map(|c| secrets::token_hash(c.value()));
+    let login = accounts::login(
+        &state.db,
+        &state.limits,
+        &username,
+        form.password.clone(),
+        Via::Page,
+        old.as_deref(),
+    )
+    .await;
+    let (account, token) = match login {
+        Ok(Login::Passed { account, token }) => (account, token),
+        Ok(Login::Failed | Login::MustChangePassword) => {
             return Ok(failed_page(
                 StatusCode::UNAUTHORIZED,
                 "账号或密码不正确,或账号已停用。".into(),
             ));
         }
         // Waiting helps: the form is shown again with the reason and `Retry-After`.
-        Err(e @ (AppError::LoginDelayed { .. } | AppError::Busy)) => {
+        Err(e @ (LimitError::Delayed { .. } | LimitError::Busy)) => {
+            let e = AppError::from(e);
             let mut response = failed_page(e.status(), e.zh().1);
             e.set_retry_after(&mut response);
             return Ok(response);
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
-    // A fresh session token at every login (no session fixation); the old one is ended.
-    if let Some(old) = jar.get(session_cookie_name(&state)) {
-        state
-            .db
-            .delete_session(&secrets::token_hash(old.value()))
-            .await?;
-    }
-    let token = secrets::random_token();
-    state
-        .db
-        .create_session(
-            &secrets::token_hash(&token),
-            account.id,
-            &secrets::random_token(),
-            SESSION_TTL_SECS,
-        )
-        .await?;
-    tracing::info!(account = account.id, "login");
-    let actor = format!("account:{}", account.id);
-    super::audit_as(
-        &state,
-        &actor,
-        "login",
-        None,
-        serde_json::json!({ "via": "page" }),
-    )
-    .await?;
     let jar = jar
         .remove(
             Cookie::build(login_csrf_cookie_name(&state))
@@ -442,95 +430,6 @@ async fn change_password(
     tracing::info!(account = user.account_id, "password changed");
     Ok(Redirect::to("/?m=password").into_response())
 }
-
-/// A failed login of a real account is logged and audited: there are few of them, as the
-/// account's delays bound them. A name that is no account is only counted and summed up in
-/// the log once a minute, so a flood of made-up names fills neither the log nor the audit
-/// chain. The name itself is never recorded: people type passwords or phones into that field.
-pub(super) async fn record_failed_login(
-    state: &AppState,
-    account: Option<i64>,
-    via: &str,
-) -> Result<(), AppError> {
-    let Some(account) = account else {
-        state.limits.hashing.count_unknown_name();
-        return Ok(());
-    };
-    tracing::warn!(account, via, "login failed");
-    crate::ops::accounts::record_failed_login(&state.db, account, via).await?;
-    Ok(())
-}
-
-/// What a login attempt came to when the password could be checked.
-pub(super) enum LoginCheck {
-    /// The right password of an enabled account.
-    Passed(crate::db::Account),
-    /// A wrong password, a disabled account, or no such account (`None`).
-    Failed(Option<i64>),
-}
-
-/// The one path both logins (page and API) take to a password check:
-/// - an unknown name is checked against [`DUMMY_HASH`], so it costs the same time as a real
-///   one, and is never delayed (there is no account to protect, and a name spelt differently,
-///   such as "ADMIN ", must not delay the real one);
-/// - a real account is looked up first and delayed by its id
-///   ([`super::limit::LoginGuard`], shared by all servers on the database); the attempt is counted before its password is checked;
-/// - every check waits its turn at the bounded [`super::limit::HashGate`], where made-up
-///   names cannot take the last turn from real accounts.
-///
-/// Errors: [`AppError::LoginDelayed`] (429) and [`AppError::Busy`] (503), both retryable.
-pub(super) async fn check_login(
-    state: &AppState,
-    username: &str,
-    password: String,
-) -> Result<LoginCheck, AppError> {
-    use super::limit::Claimant;
-    let limits = &state.limits;
-    let Some(account) = state.db.account_by_username(username.trim()).await? else {
-        let turn = limits.hashing.turn(Claimant::Unknown).await?;
-        limits
-            .hashing
-            .verify(turn, password, DUMMY_HASH.to_string())
-            .await?;
-        return Ok(LoginCheck::Failed(None));
-    };
-    let delayed = |wait: std::time::Duration| {
-        // Summed up in the log once a minute (src/http/limit.rs), not a line per attempt.
-        tracing::debug!(
-            account = account.id,
-            "login delayed after repeated failures"
-        );
-        limits.hashing.count_delayed();
-        // Rounded up, so a client retrying after `Retry-After` is not refused again.
-        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        AppError::LoginDelayed { secs: secs.max(1) }
-    };
-    // Checked before waiting for a turn, so a delayed account does not queue for nothing;
-    // counted only once a turn is held, so a busy server does not count against the owner.
-    if let Some(wait) = limits.logins.waiting(&state.db, account.id).await? {
-        return Err(delayed(wait));
-    }
-    let turn = limits.hashing.turn(Claimant::Account).await?;
-    limits
-        .logins
-        .reserve(&state.db, account.id)
-        .await?
-        .map_err(delayed)?;
-    let ok = limits
-        .hashing
-        .verify(turn, password, account.password_hash.clone())
-        .await?;
-    if ok && !account.disabled {
-        limits.logins.succeeded(&state.db, account.id).await?;
-        Ok(LoginCheck::Passed(account))
-    } else {
-        Ok(LoginCheck::Failed(Some(account.id)))
-    }
-}
-
-/// An argon2id hash of a random password nobody knows, verified against when the account
-/// does not exist so that a failed login costs the same either way.
-pub(super) const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3IxBBYZ+Oj5gq2pcg0sqdSg5Ux0QWUFDxnnYQMBvCmc";
 
 #[cfg(test)]
 mod tests {

@@ -26,11 +26,11 @@ pub enum AppError {
     BadRequest { en: String, zh: String },
     #[error("request body too large")]
     TooLarge { zh: String },
-    /// A rate limit (src/http/limit.rs) was reached.
+    /// A rate limit (src/rate_limit.rs) was reached.
     #[error("too many requests")]
     TooManyRequests { zh: String },
     /// An account with repeated failed logins must wait this many seconds before the next
-    /// password check (src/http/limit.rs).
+    /// password check (src/rate_limit.rs).
     #[error("too many failed logins for this account; retry in {secs} s")]
     LoginDelayed { secs: u64 },
     /// All password checks are busy; the login may be retried in a moment.
@@ -97,7 +97,7 @@ impl AppError {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             AppError::LoginDelayed { secs } => Some(*secs),
-            AppError::Busy => Some(crate::http::limit::HASH_WAIT.as_secs().max(1)),
+            AppError::Busy => Some(crate::rate_limit::HASH_WAIT.as_secs().max(1)),
             _ => None,
         }
     }
@@ -126,6 +126,18 @@ impl From<DbError> for AppError {
         match e {
             DbError::NotFound => AppError::NotFound,
             other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<crate::rate_limit::LimitError> for AppError {
+    fn from(e: crate::rate_limit::LimitError) -> Self {
+        use crate::rate_limit::LimitError;
+        match e {
+            LimitError::Busy => AppError::Busy,
+            LimitError::Delayed { secs } => AppError::LoginDelayed { secs },
+            LimitError::Db(e) => e.into(),
+            LimitError::Internal(m) => AppError::Internal(anyhow::anyhow!(m)),
         }
     }
 }

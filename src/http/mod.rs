@@ -14,7 +14,6 @@ mod draw;
 mod error;
 mod fieldwork;
 mod headers;
-pub mod limit;
 mod results;
 mod survey;
 mod surveyor;
@@ -58,7 +57,7 @@ pub struct AppState {
     /// Moves answers from the pool to `responses` in shuffled batches.
     pub mixer: crate::fieldwork::mixer::Mixer,
     /// Rate limits on logins and links, and the bound on concurrent password checks.
-    pub limits: Arc<limit::Limiter>,
+    pub limits: Arc<crate::rate_limit::Limiter>,
 }
 
 impl AppState {
@@ -69,7 +68,7 @@ impl AppState {
             mixer: crate::fieldwork::mixer::Mixer::start(db.clone()),
             config: Arc::new(config),
             forms: FormCache::default(),
-            limits: limit::Limiter::start(db.clone()),
+            limits: crate::rate_limit::Limiter::start(db.clone()),
             db,
         }
     }
@@ -269,7 +268,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
                 if let Err(e) = db.delete_expired_sessions().await {
                     tracing::warn!(error = %e, "could not delete expired sessions");
                 }
-                if let Err(e) = limit::LoginGuard::default().prune(&db).await {
+                if let Err(e) = crate::rate_limit::LoginGuard::default().prune(&db).await {
                     tracing::warn!(error = %e, "could not forget old login failures");
                 }
                 tokio::time::sleep(Duration::from_secs(3600)).await;

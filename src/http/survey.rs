@@ -343,14 +343,14 @@ pub(super) async fn pinned(
     state.forms.get(&state.db, campaign_id, role).await
 }
 
-/// Each known link may be opened or submitted [`super::limit::LINK_REQUESTS`] times per
+/// Each known link may be opened or submitted [`crate::rate_limit::LINK_REQUESTS`] times per
 /// window. Counted only once the token is found, so guesses never create an entry; under
 /// [`crate::secrets::limit_key`], which the database cannot tie to the invitation.
 fn limit_link(state: &AppState, token: &str) -> Result<(), AppError> {
     if state.limits.hit_link(&crate::secrets::limit_key(token)) {
         Ok(())
     } else {
-        // Counted and summed up in the log once a minute (src/http/limit.rs).
+        // Counted and summed up in the log once a minute (src/rate_limit.rs).
         tracing::debug!("link rate limit reached");
         Err(AppError::TooManyRequests {
             zh: "这个链接打开得太频繁了,请过几分钟再试。".into(),
@@ -363,7 +363,7 @@ fn unknown_token(state: &AppState) -> Result<(), AppError> {
     if state.limits.hit_unknown() {
         Ok(())
     } else {
-        // Counted and summed up in the log once a minute (src/http/limit.rs).
+        // Counted and summed up in the log once a minute (src/rate_limit.rs).
         tracing::debug!("unknown-token rate limit reached");
         Err(AppError::TooManyRequests {
             zh: "访问太频繁,请过一会儿再试。".into(),

@@ -16,7 +16,7 @@ pub struct TestApp {
     pub admin_password: String,
     pub config: Config,
     /// The server's rate limits and password-check gate, to observe them.
-    pub limits: std::sync::Arc<minyi::http::limit::Limiter>,
+    pub limits: std::sync::Arc<minyi::rate_limit::Limiter>,
     _dir: tempfile::TempDir,
 }
 
@@ -94,7 +94,7 @@ fn serve_on(
     listener: tokio::net::TcpListener,
     db: Db,
     config: Config,
-) -> std::sync::Arc<minyi::http::limit::Limiter> {
+) -> std::sync::Arc<minyi::rate_limit::Limiter> {
     let state = AppState::new(db, config);
     let limits = state.limits.clone();
     tokio::spawn(async move {

@@ -20,8 +20,22 @@
 //! between two of its syncs. The shared key of a link is [`crate::secrets::limit_key`], which
 //! cannot be joined to the invitation. (An SQLite file belongs to one server.)
 
-use super::error::AppError;
 use crate::db::{Db, DbError, RateHits};
+
+/// Why a login could not have its password checked now.
+#[derive(Debug, thiserror::Error)]
+pub enum LimitError {
+    /// Every password-check turn stayed taken for [`HASH_WAIT`] (answered 503).
+    #[error("password checks are saturated")]
+    Busy,
+    /// The account must wait this many seconds after repeated failures (answered 429).
+    #[error("the account must wait {secs} s after repeated failed logins")]
+    Delayed { secs: u64 },
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("{0}")]
+    Internal(String),
+}
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -538,8 +552,8 @@ impl HashGate {
         }
     }
 
-    /// Waits up to [`HASH_WAIT`] for a turn; [`AppError::Busy`] if none came.
-    pub async fn turn(&self, who: Claimant) -> Result<HashTurn, AppError> {
+    /// Waits up to [`HASH_WAIT`] for a turn; [`LimitError::Busy`] if none came.
+    pub async fn turn(&self, who: Claimant) -> Result<HashTurn, LimitError> {
         let deadline = tokio::time::Instant::now() + HASH_WAIT;
         let lane = match who {
             Claimant::Account => None,
@@ -560,12 +574,12 @@ impl HashGate {
         }
     }
 
-    fn busy(&self) -> AppError {
+    fn busy(&self) -> LimitError {
         // Counted, and summed up in the log once a minute: a line per refused login would
         // let a flood fill the disk.
         self.counts.busy.fetch_add(1, Ordering::Relaxed);
         tracing::debug!("password checks saturated; login answered 503");
-        AppError::Busy
+        LimitError::Busy
     }
 
     /// Counts a login refused because its account must wait (for the summary in the log).
@@ -585,7 +599,7 @@ impl HashGate {
         turn: HashTurn,
         password: String,
         hash: String,
-    ) -> Result<bool, AppError> {
+    ) -> Result<bool, LimitError> {
         let counts = self.counts.clone();
         let check = move || {
             let _turn = turn;
@@ -599,20 +613,19 @@ impl HashGate {
         let Some(jobs) = &self.jobs else {
             return tokio::task::spawn_blocking(check)
                 .await
-                .map_err(|e| AppError::Internal(e.into()));
+                .map_err(|e| LimitError::Internal(e.to_string()));
         };
         let (tx, rx) = tokio::sync::oneshot::channel();
         let job: HashJob = Box::new(move || {
             let _ = tx.send(check());
         });
         if jobs.send(job).is_err() {
-            return Err(AppError::Internal(anyhow::anyhow!(
-                "the password-check threads have stopped"
-            )));
+            return Err(LimitError::Internal(
+                "the password-check threads have stopped".into(),
+            ));
         }
-        rx.await.map_err(|_| {
-            AppError::Internal(anyhow::anyhow!("a password check ended without an answer"))
-        })
+        rx.await
+            .map_err(|_| LimitError::Internal("a password check ended without an answer".into()))
     }
 
     /// Logs, once per interval, how many logins were refused, if any.
@@ -711,7 +724,7 @@ mod tests {
         let account = account
             .expect("a real account gets the reserved turn")
             .unwrap();
-        let dummy = crate::http::auth::DUMMY_HASH.to_string();
+        let dummy = crate::ops::accounts::DUMMY_HASH.to_string();
         assert!(!gate.verify(account, "x".into(), dummy).await.unwrap());
         drop(held);
         assert!(gate.turn(Claimant::Unknown).await.is_ok());
