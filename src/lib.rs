@@ -7,7 +7,10 @@
 //! - the rosters are kept per campaign and village (`db`), with accounts and sessions;
 //! - the sample is drawn (`sampling`, `draw`), questioned (`forms`, `fieldwork`), and its
 //!   answers become tallies, item 16 and the verdict (`results`);
-//! - people reach it through the web app (`http`) or the command line (`cli`).
+//! - every change goes through one workflow operation (`ops`): one transaction that makes
+//!   the change and appends its audit entry (`audit`) together;
+//! - people reach it through the web app (`http`, guarded by `rate_limit`) or the command
+//!   line (`cli`); both, and the demo, call the same operations.
 //!
 //! `domain` holds the small parsed types (village codes, roles, campaign states) that every
 //! other module trusts once parsed.
