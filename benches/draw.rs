@@ -4,7 +4,7 @@
 //! - offline: `read_roster_dir` over 1,000 roster CSV files (reference) against `draw_dir`
 //!   plus `write_ranked_csv` to a file (the whole `minyi draw`, minus printing);
 //! - in the app: reading every frozen frame from SQLite and fingerprinting it (reference)
-//!   against `draw_campaign` (reads, draws, checks the frame fingerprint, stores the record
+//!   against `ops::draw::draw` (reads, draws, checks the frame fingerprint, stores the record
 //!   and the ranked lists). A campaign can be drawn only once, so every round imports the
 //!   rosters into a fresh database first (not timed).
 //!
@@ -44,7 +44,7 @@ fn main() -> anyhow::Result<()> {
     for round in 0..3 {
         // (a) read and fingerprint the files: the receipts carry the fingerprints.
         let started = Instant::now();
-        let loaded = minyi::draw::read_roster_dir(&rosters, &mut no_warnings)?;
+        let loaded = minyi::offline::read_roster_dir(&rosters, &mut no_warnings)?;
         let fingerprints: usize = loaded
             .iter()
             .filter(|r| r.receipt.fingerprint.len() == 64)
@@ -57,9 +57,9 @@ fn main() -> anyhow::Result<()> {
         let ranked = dir.path().join("ranked.csv");
         let started = Instant::now();
         let (record, strata) =
-            minyi::draw::draw_dir(&rosters, &seed, None, &rule, &mut no_warnings)?;
+            minyi::offline::draw_dir(&rosters, &seed, None, &rule, &mut no_warnings)?;
         let out = BufWriter::with_capacity(256 * 1024, std::fs::File::create(&ranked)?);
-        minyi::draw::write_ranked_csv(out, &strata)?;
+        minyi::offline::write_ranked_csv(out, &strata)?;
         times.draw_files.push(started.elapsed().as_secs_f64());
         drop(strata);
         offline_record = Some(record);
@@ -106,7 +106,7 @@ fn main() -> anyhow::Result<()> {
         "| reference: read the frozen frames from SQLite and fingerprint them (`campaign_frames` + `fingerprint`) | {read_db:.3} | |"
     );
     println!(
-        "| in-app draw (`draw_campaign`: read, draw, check, store) | {draw_db:.3} | {:+.1}% |",
+        "| in-app draw (`ops::draw::draw`: read, draw, check, store, audit) | {draw_db:.3} | {:+.1}% |",
         added(draw_db, read_db)
     );
     println!();
@@ -195,7 +195,7 @@ async fn in_app(url: &str, rosters: &Path, seed: &Seed) -> anyhow::Result<(f64, 
     drop(frames);
 
     let started = Instant::now();
-    let record = minyi::draw::draw_campaign(&db, campaign, admin)
+    let record = minyi::ops::draw::draw(&db, admin, campaign)
         .await
         .map_err(|e| anyhow::anyhow!("draw: {e}"))?;
     let drawn = started.elapsed().as_secs_f64();

@@ -170,7 +170,7 @@ async fn prepare_town(
         .map_err(anyhow::Error::msg)?;
     db.enter_seed(campaign, seed.as_str(), &seed.commitment(), admin)
         .await?;
-    minyi::draw::draw_campaign(&db.clone(), campaign, admin).await?;
+    minyi::ops::draw::draw(&db.clone(), admin, campaign).await?;
     let forms = minyi::forms::builtin().map_err(|e| anyhow::anyhow!("{e:?}"))?;
     minyi::fieldwork::start(db, campaign, &forms).await?;
     let tokens = db

@@ -298,22 +298,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     .unwrap_or_default(),
                 uploaded_by: None,
             };
-            let receipt = db
-                .import_roster(&target, open(&file)?, Limits { max_rows })
-                .await
-                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            let details = serde_json::json!({
-                "village": target.village_id, "file_name": target.file_name,
-                "rows_read": receipt.rows_read, "accepted": receipt.accepted,
-                "fingerprint": receipt.fingerprint,
-            });
-            db.append_audit(&crate::audit::Event::new(
-                "cli",
-                "roster.receipt",
-                Some(campaign.id),
-                details,
-            ))
-            .await?;
+            let receipt = crate::ops::rosters::import(
+                &db,
+                &crate::ops::Actor::cli(),
+                &target,
+                open(&file)?,
+                Limits { max_rows },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             println!("{}", serde_json::to_string_pretty(&receipt)?);
             db.close().await;
             Ok(())
@@ -365,13 +358,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .map(SeedCommitment::parse)
                 .transpose()?;
             let rule = a.sizing.rule(a.size)?;
-            let (record, strata) =
-                crate::draw::draw_dir(&a.rosters, &seed, commitment.as_ref(), &rule, &mut |w| {
-                    eprintln!("warning: {w}")
-                })?;
+            let (record, strata) = crate::offline::draw_dir(
+                &a.rosters,
+                &seed,
+                commitment.as_ref(),
+                &rule,
+                &mut |w| eprintln!("warning: {w}"),
+            )?;
             let file = crate::files::create_private(&a.out)
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", a.out.display()))?;
-            crate::draw::write_ranked_csv(std::io::BufWriter::new(file), &strata)?;
+            crate::offline::write_ranked_csv(std::io::BufWriter::new(file), &strata)?;
             println!("{}", serde_json::to_string_pretty(&record)?);
             Ok(())
         }
@@ -381,7 +377,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let record: DrawRecord = serde_json::from_str(&text)
                 .map_err(|e| anyhow::anyhow!("{} is not a draw record: {e}", a.record.display()))?;
             let villages =
-                crate::draw::verify_dir(&record, &a.rosters, &mut |w| eprintln!("warning: {w}"))
+                crate::offline::verify_dir(&record, &a.rosters, &mut |w| eprintln!("warning: {w}"))
                     .map_err(|e| anyhow::anyhow!("verification failed: {e}"))?;
             println!(
                 "OK: {villages} villages, {} draw with seed {:?} reproduced exactly (frame {})",

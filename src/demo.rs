@@ -6,6 +6,7 @@
 use crate::db::{Db, NewAccount, NewResponse, RosterTarget};
 use crate::domain::{Role, VillageCode, today};
 use crate::forms::{Form, parse_answers};
+use crate::ops::{self, Actor};
 use crate::results::calendar::{Calendar, parse_date};
 use crate::roster::Limits;
 use crate::sampling::Seed;
@@ -72,18 +73,20 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
     let forms = crate::forms::builtin().map_err(|e| anyhow!("built-in forms: {e:?}"))?;
     let mut dice = Dice(ChaCha8Rng::seed_from_u64(2026));
 
-    let campaign = db
-        .create_campaign(
-            "【演示】2026年廉洁村（社区）民意调查",
-            "唐家坊镇（演示）",
-            2026,
-        )
-        .await?;
+    let by = Actor::account(admin);
+    let campaign = ops::campaigns::create(
+        db,
+        &by,
+        "【演示】2026年廉洁村（社区）民意调查",
+        "唐家坊镇（演示）",
+        2026,
+    )
+    .await?;
     db.mark_demo(campaign).await?;
     let mut villages = Vec::new();
     for (i, (code, name, size, level)) in VILLAGES.iter().enumerate() {
         let code = VillageCode::parse(code).map_err(anyhow::Error::msg)?;
-        let id = match db.create_village(&code, name).await {
+        let id = match ops::campaigns::create_village(db, &by, &code, name).await {
             Ok(id) => id,
             Err(_) => db.village_by_code(code.as_str()).await?.id,
         };
@@ -98,7 +101,9 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
             file_name: format!("{name}服务对象名单.csv"),
             uploaded_by: Some(admin),
         };
-        db.import_roster(
+        ops::rosters::import(
+            db,
+            &by,
             &target,
             std::io::Cursor::new(csv.into_bytes()),
             Limits::default(),
@@ -107,13 +112,11 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
         .with_context(|| format!("demo roster of {name}"))?;
         villages.push((id, *level));
     }
-    db.freeze(campaign, crate::sampling::frame_fingerprint)
-        .await?;
+    ops::draw::freeze(db, admin, campaign).await?;
     let seed =
         Seed::parse("演示 2026-09-30 公开摇号 3 1 4 1 5 9 2 6").map_err(anyhow::Error::msg)?;
-    db.enter_seed(campaign, seed.as_str(), &seed.commitment(), admin)
-        .await?;
-    crate::draw::draw_campaign(db, campaign, admin).await?;
+    ops::draw::enter_seed(db, admin, campaign, &seed).await?;
+    ops::draw::draw(db, admin, campaign).await?;
     crate::fieldwork::start(db, campaign, &forms).await?;
 
     // Most released cases answer by phone; the rest stay open.

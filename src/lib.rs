@@ -5,8 +5,9 @@
 //! - a village hands in its roster (`roster`): an Excel or CSV file decoded into normalised
 //!   phones and a receipt whose fingerprint proves what was handed in;
 //! - the rosters are kept per campaign and village (`db`), with accounts and sessions;
-//! - the sample is drawn (`sampling`, `draw`), questioned (`forms`, `fieldwork`), and its
-//!   answers become tallies, item 16 and the verdict (`results`);
+//! - the sample is drawn (`sampling`; in the app `ops::draw`, from files `offline`),
+//!   questioned (`forms`, `fieldwork`), and its answers become tallies, item 16 and the
+//!   verdict (`results`);
 //! - every change goes through one workflow operation (`ops`): one transaction that makes
 //!   the change and appends its audit entry (`audit`) together;
 //! - people reach it through the web app (`http`, guarded by `rate_limit`) or the command
@@ -29,8 +30,6 @@ pub mod db;
 pub mod demo;
 /// Parsed domain values: village codes, roles, campaign states, times.
 pub mod domain;
-/// The draw in the app and offline from roster files, and its verification.
-pub mod draw;
 /// CSV for Excel and WPS: BOM, formula cells neutralised.
 pub mod export;
 /// Fieldwork: releasing the sample as cases, invitations and the SMS outbox.
@@ -41,6 +40,8 @@ pub mod files;
 pub mod forms;
 /// The web app: pages for people, a JSON API for tools.
 pub mod http;
+/// The draw offline from a folder of roster files, and its verification.
+pub mod offline;
 /// The workflows: each operation one transaction with its audit entry.
 pub mod ops;
 /// How strong a password must be, and one-time passwords that meet the rule.

@@ -369,3 +369,126 @@ async fn a_crash_inside_an_operation_stores_neither_the_change_nor_its_audit_ent
     db.close().await;
     drop(server);
 }
+
+/// The draw writes many rows at once — the campaign's state, the record, every village's
+/// ranked list — and its audit entry: a crash before the commit leaves none of them, the
+/// campaign still frozen and drawable; without a fault all are stored, and the record's
+/// audit head is the entry just before the draw's own.
+#[tokio::test]
+async fn a_crash_inside_the_draw_stores_no_record_no_ranked_list_and_no_entry() {
+    use minyi::db::RosterTarget;
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let db = minyi::db::Db::connect(&url).await.unwrap();
+    db.migrate().await.unwrap();
+    let once = minyi::http::bootstrap_admin(&db).await.unwrap().unwrap();
+    let admin_id = db.account_by_username("admin").await.unwrap().unwrap().id;
+    let campaign = db
+        .create_campaign("2026年验收", "唐家坊镇", 2026)
+        .await
+        .unwrap();
+    for v in 1..=3u64 {
+        let code = minyi::domain::VillageCode::parse(&format!("C{v:02}")).unwrap();
+        let village = db
+            .create_village(&code, &format!("村{v:02}"))
+            .await
+            .unwrap();
+        let csv: String = std::iter::once("电话\n".to_string())
+            .chain((0..50u64).map(|i| format!("{}\n", 13_000_000_000 + v * 100_000 + i)))
+            .collect();
+        let target = RosterTarget {
+            campaign_id: campaign,
+            village_id: village,
+            file_name: "r.csv".into(),
+            uploaded_by: None,
+        };
+        db.import_roster(
+            &target,
+            std::io::Cursor::new(csv.into_bytes()),
+            minyi::roster::Limits::default(),
+        )
+        .await
+        .unwrap();
+    }
+    assert!(
+        db.freeze(campaign, minyi::sampling::frame_fingerprint)
+            .await
+            .unwrap()
+    );
+    let seed = minyi::sampling::Seed::parse("crash seed 1 2 3 4 5 6 7 8").unwrap();
+    assert!(
+        db.enter_seed(campaign, seed.as_str(), &seed.commitment(), admin_id)
+            .await
+            .unwrap()
+    );
+    db.close().await;
+    let log = dir.path().join("server.log");
+    let mut server = ServerProcess::start(&url, &log).await;
+    let admin = client();
+    login_and_set_password(&admin, &server.base, "admin", &once, "commission-2026-key").await;
+    server.kill();
+
+    // (state, draw records, ranked lists, draw entries)
+    let stored = |url: String| async move {
+        let db = minyi::db::Db::connect(&url).await.unwrap();
+        let state = db.campaign(campaign).await.unwrap().state;
+        let records = db.draw_record(campaign).await.unwrap().is_some();
+        let strata = db.strata(campaign, None).await.unwrap().len();
+        let entries = db
+            .all_audit_entries()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.event == "draw")
+            .count();
+        db.close().await;
+        (state, records, strata, entries)
+    };
+    let draw = |base: String| async move {
+        let admin = client();
+        login(&admin, &base, "admin", "commission-2026-key").await;
+        let (_, page) = get_text(&admin, &format!("{base}/admin/campaigns/{campaign}")).await;
+        admin
+            .post(format!("{base}/admin/campaigns/{campaign}/draw"))
+            .form(&[("_csrf", csrf_in(&page))])
+            .send()
+            .await
+    };
+    for point in ["before-audit", "before-commit"] {
+        let fault = format!("draw:{point}");
+        let mut server =
+            ServerProcess::start_with_env(&url, &log, &[("MINYI_FAULT", fault.as_str())]).await;
+        assert!(
+            draw(server.base.clone()).await.is_err(),
+            "the server died inside the draw ({point})"
+        );
+        let status = server.child.wait().unwrap();
+        assert!(!status.success(), "aborted at {point}: {status}");
+        assert!(server.log_text().contains(&format!("aborting at {fault}")));
+        assert_eq!(
+            stored(url.clone()).await,
+            ("frozen".to_string(), false, 0, 0),
+            "nothing stored at {point}"
+        );
+    }
+    // Without a fault the draw, its ranked lists and its entry are stored together.
+    let server = ServerProcess::start(&url, &log).await;
+    let sent = draw(server.base.clone()).await.unwrap();
+    assert_eq!(sent.status(), 303);
+    assert_eq!(stored(url.clone()).await, ("drawn".to_string(), true, 3, 1));
+    let db = minyi::db::Db::connect(&url).await.unwrap();
+    let (json, _) = db.draw_record(campaign).await.unwrap().unwrap();
+    let record: minyi::sampling::DrawRecord = serde_json::from_str(&json).unwrap();
+    let entries = db.all_audit_entries().await.unwrap();
+    let at = entries.iter().position(|e| e.event == "draw").unwrap();
+    let before = &entries[at - 1];
+    assert_eq!(
+        record.audit_head.as_deref(),
+        Some(format!("{}:{}", before.id, before.hash).as_str()),
+        "the record names the entry just before the draw's"
+    );
+    let key = db.load_audit_key().unwrap();
+    assert!(db.verify_audit(Some(&key)).await.unwrap().is_ok());
+    db.close().await;
+    drop(server);
+}

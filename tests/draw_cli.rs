@@ -1095,7 +1095,7 @@ fn rosters_exported_after_an_in_app_draw_hash_to_their_fingerprints_and_verify()
                 .await
                 .unwrap()
         );
-        let record = minyi::draw::draw_campaign(&db, campaign, 1).await.unwrap();
+        let record = minyi::ops::draw::draw(&db, 1, campaign).await.unwrap();
         db.close().await;
         (campaign, serde_json::to_value(&record).unwrap())
     });

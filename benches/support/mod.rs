@@ -51,7 +51,7 @@ pub async fn fieldwork_campaign(
     let seed = Seed::parse("bench seed 1 2 3 4 5 6 7 8").map_err(anyhow::Error::msg)?;
     db.enter_seed(campaign, seed.as_str(), &seed.commitment(), 1)
         .await?;
-    minyi::draw::draw_campaign(&db, campaign, 1).await?;
+    minyi::ops::draw::draw(&db, 1, campaign).await?;
     let forms = minyi::forms::builtin().map_err(|e| anyhow::anyhow!("{e:?}"))?;
     minyi::fieldwork::start(&db, campaign, &forms).await?;
     Ok((db, campaign, forms))

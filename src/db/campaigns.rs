@@ -1,6 +1,6 @@
 //! Villages and campaigns.
 
-use super::{Db, DbError, on_pool, on_writer};
+use super::{Db, DbError, Tx, on_pool, on_tx};
 use crate::domain::{CampaignState, VillageCode, now};
 
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
@@ -34,40 +34,25 @@ impl Campaign {
 }
 
 impl Db {
-    /// Add a village; a taken code is `DbError::Conflict`.
+    /// Add a village, in a transaction of its own (setting up; an operation that is audited
+    /// uses [`Tx::create_village`]).
     pub async fn create_village(&self, code: &VillageCode, name: &str) -> Result<i64, DbError> {
-        let sql = "INSERT INTO villages (code, name, created_at) VALUES ($1, $2, $3) RETURNING id";
-        on_writer!(self, p => sqlx::query_scalar(sql).bind(code.as_str()).bind(name).bind(now()).fetch_one(p).await)
-            .map_err(DbError::from_insert)
+        let mut tx = self.begin().await?;
+        let id = tx.create_village(code, name).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
-    /// Add or rename villages in one transaction; returns (added, renamed).
+    /// Add or rename villages, in a transaction of its own (setting up; see
+    /// [`Tx::import_villages`]).
     pub async fn import_villages(
         &self,
         villages: &[(VillageCode, String)],
     ) -> Result<(u64, u64), DbError> {
-        let (mut added, mut renamed) = (0, 0);
-        on_writer!(self, p => {
-            let mut tx = p.begin().await?;
-            for (code, name) in villages {
-                let existing: Option<(i64, String)> = sqlx::query_as("SELECT id, name FROM villages WHERE code = $1")
-                    .bind(code.as_str()).fetch_optional(&mut *tx).await?;
-                match existing {
-                    None => {
-                        sqlx::query("INSERT INTO villages (code, name, created_at) VALUES ($1, $2, $3)")
-                            .bind(code.as_str()).bind(name).bind(now()).execute(&mut *tx).await?;
-                        added += 1;
-                    }
-                    Some((id, old)) if old != *name => {
-                        sqlx::query("UPDATE villages SET name = $1 WHERE id = $2").bind(name).bind(id).execute(&mut *tx).await?;
-                        renamed += 1;
-                    }
-                    Some(_) => {}
-                }
-            }
-            tx.commit().await?;
-        });
-        Ok((added, renamed))
+        let mut tx = self.begin().await?;
+        let counts = tx.import_villages(villages).await?;
+        tx.commit().await?;
+        Ok(counts)
     }
 
     pub async fn list_villages(&self) -> Result<Vec<Village>, DbError> {
@@ -86,10 +71,13 @@ impl Db {
             .ok_or(DbError::NotFound)
     }
 
+    /// Create a campaign, in a transaction of its own (setting up; see
+    /// [`Tx::create_campaign`]).
     pub async fn create_campaign(&self, name: &str, town: &str, year: i64) -> Result<i64, DbError> {
-        let sql = "INSERT INTO campaigns (name, town, year, state, created_at) VALUES ($1, $2, $3, 'collecting', $4) RETURNING id";
-        on_writer!(self, p => sqlx::query_scalar(sql).bind(name).bind(town).bind(year).bind(now()).fetch_one(p).await)
-            .map_err(DbError::from_insert)
+        let mut tx = self.begin().await?;
+        let id = tx.create_campaign(name, town, year).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     pub async fn list_campaigns(&self) -> Result<Vec<Campaign>, DbError> {
@@ -101,5 +89,53 @@ impl Db {
         let sql = "SELECT id, name, town, year, state, created_at, frozen_at, frame_fingerprint, size_rule, fieldwork_started_at, demo FROM campaigns WHERE id = $1";
         on_pool!(self, p => sqlx::query_as(sql).bind(id).fetch_optional(p).await)?
             .ok_or(DbError::NotFound)
+    }
+}
+
+impl Tx {
+    /// Add a village; a taken code is `DbError::Conflict`.
+    pub async fn create_village(&mut self, code: &VillageCode, name: &str) -> Result<i64, DbError> {
+        let sql = "INSERT INTO villages (code, name, created_at) VALUES ($1, $2, $3) RETURNING id";
+        on_tx!(self, c => sqlx::query_scalar(sql).bind(code.as_str()).bind(name).bind(now()).fetch_one(&mut *c).await)
+            .map_err(DbError::from_insert)
+    }
+
+    /// Add or rename villages; returns (added, renamed).
+    pub async fn import_villages(
+        &mut self,
+        villages: &[(VillageCode, String)],
+    ) -> Result<(u64, u64), DbError> {
+        let (mut added, mut renamed) = (0, 0);
+        on_tx!(self, c => {
+            for (code, name) in villages {
+                let existing: Option<(i64, String)> = sqlx::query_as("SELECT id, name FROM villages WHERE code = $1")
+                    .bind(code.as_str()).fetch_optional(&mut *c).await?;
+                match existing {
+                    None => {
+                        sqlx::query("INSERT INTO villages (code, name, created_at) VALUES ($1, $2, $3)")
+                            .bind(code.as_str()).bind(name).bind(now()).execute(&mut *c).await?;
+                        added += 1;
+                    }
+                    Some((id, old)) if old != *name => {
+                        sqlx::query("UPDATE villages SET name = $1 WHERE id = $2").bind(name).bind(id).execute(&mut *c).await?;
+                        renamed += 1;
+                    }
+                    Some(_) => {}
+                }
+            }
+        });
+        Ok((added, renamed))
+    }
+
+    /// Create a campaign, collecting rosters.
+    pub async fn create_campaign(
+        &mut self,
+        name: &str,
+        town: &str,
+        year: i64,
+    ) -> Result<i64, DbError> {
+        let sql = "INSERT INTO campaigns (name, town, year, state, created_at) VALUES ($1, $2, $3, 'collecting', $4) RETURNING id";
+        on_tx!(self, c => sqlx::query_scalar(sql).bind(name).bind(town).bind(year).bind(now()).fetch_one(&mut *c).await)
+            .map_err(DbError::from_insert)
     }
 }

@@ -1,7 +1,7 @@
 //! Rosters: atomic, streaming replacement of a village's roster, receipts, and the
 //! commission's view of phones that appear in several villages.
 
-use super::{Db, DbError, on_pool, on_writer};
+use super::{Db, DbError, Tx, on_pool, on_tx};
 use crate::domain::now;
 use crate::roster::{self, Limits, Receipt, RosterError, Row, Stopped};
 use std::io::{Read, Seek};
@@ -63,9 +63,8 @@ pub struct CrossVillagePhone {
 const BATCH_ROWS: usize = 4096;
 
 impl Db {
-    /// Read a roster file and make it the village's roster, atomically: either the whole new
-    /// roster replaces the old one, or nothing changes. The file is parsed on a blocking
-    /// thread while its accepted rows are inserted in batches, so memory stays bounded.
+    /// [`Tx::import_roster`] in a transaction of its own (setting up; an upload that is
+    /// audited goes through `ops::rosters::import`).
     pub async fn import_roster<R>(
         &self,
         target: &RosterTarget,
@@ -75,64 +74,10 @@ impl Db {
     where
         R: Read + Seek + Send + 'static,
     {
-        let (batches, mut incoming) = tokio::sync::mpsc::channel::<Vec<Row>>(4);
-        let parser = tokio::task::spawn_blocking(move || {
-            let mut batch = Vec::with_capacity(BATCH_ROWS);
-            let receipt = roster::read_roster(input, &limits, &mut |row| {
-                batch.push(row);
-                if batch.len() == BATCH_ROWS {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
-                    batches.blocking_send(full).map_err(|_| Stopped)?;
-                }
-                Ok(())
-            })?;
-            if !batch.is_empty() {
-                batches.blocking_send(batch).map_err(|_| Stopped)?;
-            }
-            Ok::<_, RosterError>(receipt)
-        });
-
-        on_writer!(self, p => {
-            let mut tx = p.begin().await?;
-            // The first statement writes: it takes the campaign's row lock (PostgreSQL) or the
-            // database write lock (SQLite), so a concurrent freeze waits for this upload.
-            let open = sqlx::query("UPDATE campaigns SET roster_version = roster_version + 1 WHERE id = $1 AND state = 'collecting'")
-                .bind(target.campaign_id).execute(&mut *tx).await?.rows_affected() == 1;
-            if !open {
-                drop(incoming);
-                let _ = parser.await;
-                return Err(ImportError::NotCollecting);
-            }
-            let roster_id: i64 = sqlx::query_scalar(
-                "INSERT INTO rosters (campaign_id, village_id, is_current, fingerprint, rows_read, accepted, invalid, duplicates, receipt, file_name, uploaded_by, uploaded_at)
-                 VALUES ($1, $2, FALSE, '', 0, 0, 0, 0, '{}', $3, $4, $5) RETURNING id")
-                .bind(target.campaign_id).bind(target.village_id).bind(&target.file_name)
-                .bind(target.uploaded_by).bind(now())
-                .fetch_one(&mut *tx).await?;
-            while let Some(batch) = incoming.recv().await {
-                insert_entries(&mut *tx, roster_id, &batch).await?;
-            }
-            let receipt = parser
-                .await
-                .map_err(|e| ImportError::Db(DbError::Sqlx(sqlx::Error::Protocol(format!("roster parser failed: {e}")))))??;
-            if receipt.accepted == 0 {
-                return Err(ImportError::NoValidRows(Box::new(receipt)));
-            }
-            let json = serde_json::to_string(&receipt).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-            sqlx::query("UPDATE rosters SET fingerprint = $1, rows_read = $2, accepted = $3, invalid = $4, duplicates = $5, receipt = $6 WHERE id = $7")
-                .bind(&receipt.fingerprint).bind(receipt.rows_read as i64).bind(receipt.accepted as i64)
-                .bind(receipt.invalid as i64).bind(receipt.duplicates as i64).bind(&json).bind(roster_id)
-                .execute(&mut *tx).await?;
-            // The superseded roster keeps its receipt (what was handed in, and when) but not
-            // its people: only the current roster is a sampling frame.
-            sqlx::query("DELETE FROM roster_entries WHERE roster_id IN (SELECT id FROM rosters WHERE campaign_id = $1 AND village_id = $2 AND is_current)")
-                .bind(target.campaign_id).bind(target.village_id).execute(&mut *tx).await?;
-            sqlx::query("UPDATE rosters SET is_current = FALSE WHERE campaign_id = $1 AND village_id = $2 AND is_current")
-                .bind(target.campaign_id).bind(target.village_id).execute(&mut *tx).await?;
-            sqlx::query("UPDATE rosters SET is_current = TRUE WHERE id = $1").bind(roster_id).execute(&mut *tx).await?;
-            tx.commit().await?;
-            Ok(receipt)
-        })
+        let mut tx = self.begin().await?;
+        let receipt = tx.import_roster(target, input, limits).await?;
+        tx.commit().await?;
+        Ok(receipt)
     }
 
     /// Every village with its current roster in the campaign (or none yet).
@@ -197,6 +142,79 @@ impl Db {
         let mut phones: Vec<String> = on_pool!(self, p => sqlx::query_scalar(sql).bind(campaign_id).bind(village_id).fetch_all(p).await)?;
         phones.sort_unstable();
         Ok(phones)
+    }
+}
+
+impl Tx {
+    /// Read a roster file and make it the village's roster: the whole new roster replaces
+    /// the old one when the transaction commits, or nothing changes. The file is parsed on a
+    /// blocking thread while its accepted rows are inserted in batches, so memory stays
+    /// bounded.
+    pub async fn import_roster<R>(
+        &mut self,
+        target: &RosterTarget,
+        input: R,
+        limits: Limits,
+    ) -> Result<Receipt, ImportError>
+    where
+        R: Read + Seek + Send + 'static,
+    {
+        let (batches, mut incoming) = tokio::sync::mpsc::channel::<Vec<Row>>(4);
+        let parser = tokio::task::spawn_blocking(move || {
+            let mut batch = Vec::with_capacity(BATCH_ROWS);
+            let receipt = roster::read_roster(input, &limits, &mut |row| {
+                batch.push(row);
+                if batch.len() == BATCH_ROWS {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
+                    batches.blocking_send(full).map_err(|_| Stopped)?;
+                }
+                Ok(())
+            })?;
+            if !batch.is_empty() {
+                batches.blocking_send(batch).map_err(|_| Stopped)?;
+            }
+            Ok::<_, RosterError>(receipt)
+        });
+
+        on_tx!(self, c => {
+            // The first statement writes: it takes the campaign's row lock (PostgreSQL) or the
+            // database write lock (SQLite), so a concurrent freeze waits for this upload.
+            let open = sqlx::query("UPDATE campaigns SET roster_version = roster_version + 1 WHERE id = $1 AND state = 'collecting'")
+                .bind(target.campaign_id).execute(&mut *c).await?.rows_affected() == 1;
+            if !open {
+                drop(incoming);
+                let _ = parser.await;
+                return Err(ImportError::NotCollecting);
+            }
+            let roster_id: i64 = sqlx::query_scalar(
+                "INSERT INTO rosters (campaign_id, village_id, is_current, fingerprint, rows_read, accepted, invalid, duplicates, receipt, file_name, uploaded_by, uploaded_at)
+                 VALUES ($1, $2, FALSE, '', 0, 0, 0, 0, '{}', $3, $4, $5) RETURNING id")
+                .bind(target.campaign_id).bind(target.village_id).bind(&target.file_name)
+                .bind(target.uploaded_by).bind(now())
+                .fetch_one(&mut *c).await?;
+            while let Some(batch) = incoming.recv().await {
+                insert_entries(&mut *c, roster_id, &batch).await?;
+            }
+            let receipt = parser
+                .await
+                .map_err(|e| ImportError::Db(DbError::Sqlx(sqlx::Error::Protocol(format!("roster parser failed: {e}")))))??;
+            if receipt.accepted == 0 {
+                return Err(ImportError::NoValidRows(Box::new(receipt)));
+            }
+            let json = serde_json::to_string(&receipt).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+            sqlx::query("UPDATE rosters SET fingerprint = $1, rows_read = $2, accepted = $3, invalid = $4, duplicates = $5, receipt = $6 WHERE id = $7")
+                .bind(&receipt.fingerprint).bind(receipt.rows_read as i64).bind(receipt.accepted as i64)
+                .bind(receipt.invalid as i64).bind(receipt.duplicates as i64).bind(&json).bind(roster_id)
+                .execute(&mut *c).await?;
+            // The superseded roster keeps its receipt (what was handed in, and when) but not
+            // its people: only the current roster is a sampling frame.
+            sqlx::query("DELETE FROM roster_entries WHERE roster_id IN (SELECT id FROM rosters WHERE campaign_id = $1 AND village_id = $2 AND is_current)")
+                .bind(target.campaign_id).bind(target.village_id).execute(&mut *c).await?;
+            sqlx::query("UPDATE rosters SET is_current = FALSE WHERE campaign_id = $1 AND village_id = $2 AND is_current")
+                .bind(target.campaign_id).bind(target.village_id).execute(&mut *c).await?;
+            sqlx::query("UPDATE rosters SET is_current = TRUE WHERE id = $1").bind(roster_id).execute(&mut *c).await?;
+            Ok(receipt)
+        })
     }
 }
 

@@ -135,16 +135,8 @@ async fn create_campaign(
         let page = campaigns_page(&state, &user, None, Some(msg)).await?;
         return Ok((StatusCode::BAD_REQUEST, page).into_response());
     };
-    let id = state.db.create_campaign(name, town, year).await?;
+    let id = crate::ops::campaigns::create(&state.db, &user.by(), name, town, year).await?;
     tracing::info!(campaign = id, "campaign created");
-    super::audit(
-        &state,
-        &user,
-        "campaign.create",
-        Some(id),
-        serde_json::json!({ "name": name, "town": town, "year": year }),
-    )
-    .await?;
     Ok(Redirect::to(&format!("/admin/campaigns/{id}")).into_response())
 }
 
@@ -408,18 +400,8 @@ async fn create_village(
     if name.is_empty() || name.chars().count() > 50 {
         return fail("请填写名称(不超过 50 字)。".into()).await;
     }
-    match state.db.create_village(&code, name).await {
-        Ok(_) => {
-            super::audit(
-                &state,
-                &user,
-                "village.create",
-                None,
-                serde_json::json!({ "code": code.as_str(), "name": name }),
-            )
-            .await?;
-            Ok(Redirect::to("/admin/villages?m=village").into_response())
-        }
+    match crate::ops::campaigns::create_village(&state.db, &user.by(), &code, name).await {
+        Ok(_) => Ok(Redirect::to("/admin/villages?m=village").into_response()),
         Err(DbError::Conflict(_)) => fail(format!("编码 {code} 已存在。")).await,
         Err(e) => Err(e.into()),
     }
@@ -437,10 +419,8 @@ async fn import_villages(
     check_csrf(&user, upload.field("_csrf"))?;
     match villages::parse_village_list(&upload.bytes) {
         Ok(list) => {
-            let (added, renamed) = state.db.import_villages(&list).await?;
-            let details =
-                serde_json::json!({ "villages": list.len(), "added": added, "renamed": renamed });
-            super::audit(&state, &user, "village.import", None, details).await?;
+            let (added, renamed) =
+                crate::ops::campaigns::import_villages(&state.db, &user.by(), &list).await?;
             let msg = format!("导入完成:新增 {added} 个,更新名称 {renamed} 个。");
             Ok(villages_page(&state, &user, Some(msg), None)
                 .await?

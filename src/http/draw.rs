@@ -9,9 +9,8 @@ use super::views::ser;
 use super::{AppState, views};
 use crate::domain::{Role, local_time};
 use crate::export::excel_csv;
-use crate::sampling::{
-    self, Confidence, DrawRecord, Seed, SeedCommitment, SizeParameters, SizeRule,
-};
+use crate::ops::draw::{self, Commitment, DrawError, SeedEntry};
+use crate::sampling::{Confidence, DrawRecord, Seed, SeedCommitment, SizeParameters, SizeRule};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -117,19 +116,10 @@ async fn set_size_rule(
         return Ok(go(&user, id, "e", "bad_rule"));
     };
     let json = serde_json::to_string(&rule.parameters()).map_err(anyhow::Error::from)?;
-    if !state.db.set_size_rule(id, &json).await? {
+    if !draw::set_size_rule(&state.db, user.account_id, id, &json).await? {
         return Ok(go(&user, id, "e", "not_collecting"));
     }
     tracing::info!(campaign = id, rule = %json, "size rule set");
-    let rule: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
-    super::audit(
-        &state,
-        &user,
-        "size.rule",
-        Some(id),
-        serde_json::json!({ "rule": rule }),
-    )
-    .await?;
     Ok(go(&user, id, "m", "rule"))
 }
 
@@ -148,34 +138,22 @@ async fn commit_seed(
     CsrfForm(user, form): CsrfForm<CommitmentForm>,
 ) -> Result<Response, AppError> {
     admin_or_surveyor(&user)?;
-    let campaign = state.db.campaign(id).await?;
+    state.db.campaign(id).await?;
     let Ok(commitment) = SeedCommitment::parse(&form.commitment) else {
         return Ok(go(&user, id, "e", "bad_commitment"));
     };
-    if campaign.state != "collecting" {
-        return Ok(go(&user, id, "e", "not_collecting"));
+    match draw::commit_seed(&state.db, user.account_id, id, &commitment).await? {
+        Commitment::NotCollecting => Ok(go(&user, id, "e", "not_collecting")),
+        Commitment::Exists => Ok(go(&user, id, "e", "commitment_exists")),
+        Commitment::Registered => {
+            tracing::info!(
+                campaign = id,
+                by = user.account_id,
+                "seed commitment registered"
+            );
+            Ok(go(&user, id, "m", "committed"))
+        }
     }
-    if !state
-        .db
-        .commit_seed(id, commitment.as_str(), user.account_id)
-        .await?
-    {
-        return Ok(go(&user, id, "e", "commitment_exists"));
-    }
-    tracing::info!(
-        campaign = id,
-        by = user.account_id,
-        "seed commitment registered"
-    );
-    super::audit(
-        &state,
-        &user,
-        "seed.commit",
-        Some(id),
-        serde_json::json!({ "commitment": commitment.as_str() }),
-    )
-    .await?;
-    Ok(go(&user, id, "m", "committed"))
 }
 
 #[derive(Deserialize)]
@@ -197,19 +175,13 @@ async fn freeze_rosters(
     if form.confirm != "yes" {
         return Ok(go(&user, id, "e", "confirm"));
     }
-    if !state.db.freeze(id, sampling::frame_fingerprint).await? {
+    if draw::freeze(&state.db, user.account_id, id)
+        .await?
+        .is_none()
+    {
         return Ok(go(&user, id, "e", "not_collecting"));
     }
     tracing::info!(campaign = id, by = user.account_id, "rosters frozen");
-    let fingerprint = state.db.campaign(id).await?.frame_fingerprint;
-    super::audit(
-        &state,
-        &user,
-        "freeze",
-        Some(id),
-        serde_json::json!({ "frame_fingerprint": fingerprint }),
-    )
-    .await?;
     Ok(go(&user, id, "m", "frozen"))
 }
 
@@ -228,41 +200,21 @@ async fn enter_seed(
     CsrfForm(user, form): CsrfForm<SeedForm>,
 ) -> Result<Response, AppError> {
     admin_or_surveyor(&user)?;
-    let campaign = state.db.campaign(id).await?;
+    state.db.campaign(id).await?;
     let Ok(seed) = Seed::parse(&form.seed) else {
         return Ok(go(&user, id, "e", "seed_short"));
     };
-    let current = state.db.seed_state(id).await?;
-    if campaign.state != "frozen" || current.seed.is_some() {
-        return Ok(go(&user, id, "e", "seed_not_now"));
+    match draw::enter_seed(&state.db, user.account_id, id, &seed).await? {
+        SeedEntry::NotNow => Ok(go(&user, id, "e", "seed_not_now")),
+        SeedEntry::Mismatch => {
+            tracing::warn!(campaign = id, "revealed seed does not match the commitment");
+            Ok(go(&user, id, "e", "seed_mismatch"))
+        }
+        SeedEntry::Entered => {
+            tracing::info!(campaign = id, by = user.account_id, "seed entered");
+            Ok(go(&user, id, "m", "seed"))
+        }
     }
-    let hash = seed.commitment();
-    if current.commitment.as_deref().is_some_and(|c| c != hash) {
-        tracing::warn!(campaign = id, "revealed seed does not match the commitment");
-        return Ok(go(&user, id, "e", "seed_mismatch"));
-    }
-    if !state
-        .db
-        .enter_seed(id, seed.as_str(), &hash, user.account_id)
-        .await?
-    {
-        return Ok(go(&user, id, "e", "seed_not_now"));
-    }
-    tracing::info!(campaign = id, by = user.account_id, "seed entered");
-    let source = if current.commitment.is_some() {
-        "reveal"
-    } else {
-        "public"
-    };
-    super::audit(
-        &state,
-        &user,
-        "seed.enter",
-        Some(id),
-        serde_json::json!({ "seed": seed.as_str(), "source": source }),
-    )
-    .await?;
-    Ok(go(&user, id, "m", "seed"))
 }
 
 async fn run_draw(
@@ -272,21 +224,16 @@ async fn run_draw(
 ) -> Result<Response, AppError> {
     user.require(Role::Admin)?;
     state.db.campaign(id).await?;
-    match crate::draw::draw_campaign(&state.db, id, user.account_id).await {
+    match draw::draw(&state.db, user.account_id, id).await {
         Ok(record) => {
             tracing::info!(
                 campaign = id,
                 villages = record.villages.len(),
                 "sample drawn"
             );
-            let details = serde_json::json!({
-                "algorithm": record.algorithm, "seed": record.seed,
-                "frame_fingerprint": record.frame_fingerprint, "villages": record.villages.len(),
-            });
-            super::audit(&state, &user, "draw", Some(id), details).await?;
             Ok(go(&user, id, "m", "drawn"))
         }
-        Err(e @ (crate::draw::DrawError::NotFrozen | crate::draw::DrawError::NoSeed)) => {
+        Err(e @ (DrawError::NotFrozen | DrawError::NoSeed)) => {
             tracing::info!(campaign = id, error = %e, "draw refused");
             Ok(go(&user, id, "e", "draw_failed"))
         }

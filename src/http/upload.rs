@@ -4,6 +4,7 @@
 use super::AppState;
 use super::error::AppError;
 use crate::db::{ImportError, RosterTarget};
+use crate::ops::Actor;
 use crate::roster::{Limits, Receipt};
 use axum::extract::Multipart;
 use axum::extract::multipart::MultipartError;
@@ -91,11 +92,11 @@ pub async fn import_roster_bytes(
     let limits = Limits {
         max_rows: state.config.max_rows,
     };
-    match state
-        .db
-        .import_roster(&target, Cursor::new(bytes), limits)
-        .await
-    {
+    let by = match target.uploaded_by {
+        Some(id) => Actor::account(id),
+        None => Actor::anonymous(),
+    };
+    match crate::ops::rosters::import(&state.db, &by, &target, Cursor::new(bytes), limits).await {
         Ok(receipt) => {
             tracing::info!(
                 campaign = target.campaign_id,
@@ -104,23 +105,6 @@ pub async fn import_roster_bytes(
                 accepted = receipt.accepted,
                 "roster received"
             );
-            let actor = match target.uploaded_by {
-                Some(id) => format!("account:{id}"),
-                None => "anonymous".to_string(),
-            };
-            let details = serde_json::json!({
-                "village": target.village_id, "file_name": target.file_name,
-                "rows_read": receipt.rows_read, "accepted": receipt.accepted,
-                "fingerprint": receipt.fingerprint,
-            });
-            super::audit_as(
-                state,
-                &actor,
-                "roster.receipt",
-                Some(target.campaign_id),
-                details,
-            )
-            .await?;
             Ok(receipt)
         }
         Err(ImportError::Roster(e)) => Err(AppError::bad(

@@ -765,7 +765,7 @@ pub async fn prepare_fieldwork(
             .await
             .expect("seed")
     );
-    minyi::draw::draw_campaign(&db, campaign, admin)
+    minyi::ops::draw::draw(&db, admin, campaign)
         .await
         .expect("draw");
     let forms = minyi::forms::builtin().expect("built-in forms");

@@ -1,117 +1,16 @@
-//! The draw, in two places that must agree to the bit: in the app, from the frozen rosters
-//! in the database, and offline, from a folder of roster files (`<village code>.csv|.xlsx`)
-//! read by the same importer. `verify_dir` redoes an offline draw against a published record.
+//! The draw offline (`minyi draw`, `minyi verify`), from a folder of roster files
+//! (`<village code>.csv|.xlsx`) read by the app's own importer, so that it agrees to the bit
+//! with the draw in the app ([`crate::ops::draw`]). `verify_dir` redoes a draw against a
+//! published record.
 
-use crate::db::{Db, DbError};
 use crate::roster::{self, Limits, Phone, Receipt};
 use crate::sampling::{
-    self, DrawRecord, Mismatch, Seed, SeedCommitment, SizeParameters, SizeRule, Stratum,
-    VillageRecord, draw_stratum,
+    self, DrawRecord, Mismatch, Seed, SeedCommitment, SizeRule, Stratum, VillageRecord,
+    draw_stratum,
 };
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-
-/// Why the app's draw did not happen. English for logs; `zh` for the page.
-#[derive(Debug, thiserror::Error)]
-pub enum DrawError {
-    #[error("the campaign is not frozen, or already drawn")]
-    NotFrozen,
-    #[error("no seed has been entered")]
-    NoSeed,
-    #[error("the frame changed since the freeze: frozen {frozen}, now {now}")]
-    FrameChanged { frozen: String, now: String },
-    #[error("stored draw settings are invalid: {0}")]
-    Settings(String),
-    #[error(transparent)]
-    Db(#[from] DbError),
-}
-
-impl DrawError {
-    pub fn zh(&self) -> String {
-        match self {
-            DrawError::NotFrozen => "只能在名单冻结之后、尚未抽样时抽样。".into(),
-            DrawError::NoSeed => "请先录入随机种子。".into(),
-            DrawError::FrameChanged { .. } => {
-                "冻结后的名单与冻结时的指纹不一致,已停止抽样。请联系系统管理员核查数据库。".into()
-            }
-            DrawError::Settings(_) | DrawError::Db(_) => "系统错误,未抽样。".into(),
-        }
-    }
-}
-
-/// The campaign's sample-size rule, from its stored parameters.
-pub fn size_rule(parameters_json: &str) -> Result<SizeRule, String> {
-    let params: SizeParameters =
-        serde_json::from_str(parameters_json).map_err(|e| format!("size rule: {e}"))?;
-    SizeRule::try_from(&params).map_err(|e| e.to_string())
-}
-
-/// Draw a frozen campaign in the app and store the record and the ranked lists.
-pub async fn draw_campaign(db: &Db, campaign_id: i64, by: i64) -> Result<DrawRecord, DrawError> {
-    let campaign = db.campaign(campaign_id).await?;
-    if campaign.state != "frozen" {
-        return Err(DrawError::NotFrozen);
-    }
-    let seed_state = db.seed_state(campaign_id).await?;
-    let seed = Seed::parse(seed_state.seed.as_deref().ok_or(DrawError::NoSeed)?)
-        .map_err(|e| DrawError::Settings(e.to_string()))?;
-    let commitment = seed_state
-        .commitment
-        .as_deref()
-        .map(SeedCommitment::parse)
-        .transpose()
-        .map_err(|e| DrawError::Settings(e.to_string()))?;
-    let rule = size_rule(&campaign.size_rule).map_err(DrawError::Settings)?;
-    let frames = db.campaign_frames(campaign_id).await?;
-    // The shuffle is CPU work: keep it off the async workers.
-    let (record, strata) = tokio::task::spawn_blocking(move || {
-        let mut ids = Vec::with_capacity(frames.len());
-        let strata: Vec<Stratum<String>> = frames
-            .into_iter()
-            .map(|f| {
-                ids.push(f.village_id);
-                draw_stratum(&seed, &f.code, f.phones, &rule)
-            })
-            .collect();
-        let records = strata.iter().map(Stratum::record).collect();
-        let record = DrawRecord::new(&seed, commitment.as_ref(), &rule, records)
-            .map_err(|e| DrawError::Settings(e.to_string()))?;
-        let rows: Vec<_> = ids
-            .into_iter()
-            .zip(strata)
-            .map(|(id, s)| {
-                let ranked: String = s.ranked.iter().flat_map(|p| [p.as_str(), "\n"]).collect();
-                (
-                    id,
-                    s.population() as i64,
-                    s.size as i64,
-                    s.fingerprint,
-                    s.list_sha256,
-                    ranked,
-                )
-            })
-            .collect::<Vec<_>>();
-        Ok::<_, DrawError>((record, rows))
-    })
-    .await
-    .map_err(|e| DrawError::Settings(format!("draw task failed: {e}")))??;
-    let frozen = campaign.frame_fingerprint.unwrap_or_default();
-    if record.frame_fingerprint != frozen {
-        return Err(DrawError::FrameChanged {
-            frozen,
-            now: record.frame_fingerprint,
-        });
-    }
-    let mut record = record;
-    record.audit_head = Some(db.audit_head().await?);
-    let json =
-        serde_json::to_string_pretty(&record).map_err(|e| DrawError::Settings(e.to_string()))?;
-    if !db.save_draw(campaign_id, &json, &strata, by).await? {
-        return Err(DrawError::NotFrozen);
-    }
-    Ok(record)
-}
 
 /// One village's roster file, read by the importer.
 pub struct LoadedRoster {

@@ -1,0 +1,55 @@
+//! Campaigns and villages: create a campaign, add a village, import the village list.
+
+use super::Actor;
+use crate::db::{Db, DbError};
+use crate::domain::VillageCode;
+use serde_json::json;
+
+/// Creates a campaign, collecting rosters.
+pub async fn create(
+    db: &Db,
+    by: &Actor,
+    name: &str,
+    town: &str,
+    year: i64,
+) -> Result<i64, DbError> {
+    let mut tx = db.begin().await?;
+    let id = tx.create_campaign(name, town, year).await?;
+    let details = json!({ "name": name, "town": town, "year": year });
+    tx.audit(db, &by.event("campaign.create", Some(id), details))
+        .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Adds a village; a taken code is `DbError::Conflict` (nothing is stored).
+pub async fn create_village(
+    db: &Db,
+    by: &Actor,
+    code: &VillageCode,
+    name: &str,
+) -> Result<i64, DbError> {
+    let mut tx = db.begin().await?;
+    let id = tx.create_village(code, name).await?;
+    let details = json!({ "code": code.as_str(), "name": name });
+    tx.audit(db, &by.event("village.create", None, details))
+        .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Adds the listed villages that are new and renames those whose name changed, all or
+/// none; returns (added, renamed).
+pub async fn import_villages(
+    db: &Db,
+    by: &Actor,
+    villages: &[(VillageCode, String)],
+) -> Result<(u64, u64), DbError> {
+    let mut tx = db.begin().await?;
+    let (added, renamed) = tx.import_villages(villages).await?;
+    let details = json!({ "villages": villages.len(), "added": added, "renamed": renamed });
+    tx.audit(db, &by.event("village.import", None, details))
+        .await?;
+    tx.commit().await?;
+    Ok((added, renamed))
+}

@@ -1,0 +1,37 @@
+//! Rosters: a village's roster handed in (web upload, API or command line) replaces the
+//! previous one, and its receipt is audited in the same transaction.
+
+use super::Actor;
+use crate::db::{Db, ImportError, RosterTarget};
+use crate::roster::{Limits, Receipt};
+use serde_json::json;
+use std::io::{Read, Seek};
+
+/// Reads `input` and makes it the village's roster, audited as `roster.receipt` by `by`.
+/// The rows stream into one transaction, which also holds the entry: a refused file or a
+/// crash leaves the previous roster and no entry.
+pub async fn import<R>(
+    db: &Db,
+    by: &Actor,
+    target: &RosterTarget,
+    input: R,
+    limits: Limits,
+) -> Result<Receipt, ImportError>
+where
+    R: Read + Seek + Send + 'static,
+{
+    let mut tx = db.begin().await?;
+    let receipt = tx.import_roster(target, input, limits).await?;
+    let details = json!({
+        "village": target.village_id, "file_name": target.file_name,
+        "rows_read": receipt.rows_read, "accepted": receipt.accepted,
+        "fingerprint": receipt.fingerprint,
+    });
+    tx.audit(
+        db,
+        &by.event("roster.receipt", Some(target.campaign_id), details),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(receipt)
+}
