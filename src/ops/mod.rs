@@ -7,6 +7,9 @@
 //! the database themselves.
 
 pub mod accounts;
+pub mod archive;
+pub mod publicity;
+pub mod results;
 
 /// Who does an operation, as the audit chain names them: `account:<id>`, `cli`, `demo`,
 /// `anonymous` (a failed login), `system`.
