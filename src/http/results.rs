@@ -10,10 +10,10 @@ use super::error::AppError;
 use super::upload::read_upload;
 use super::views::ser;
 use super::{AppState, views};
-use crate::db::{CalendarDay, Campaign, OverrideRow};
+use crate::db::CalendarDay;
 use crate::domain::{CampaignState, Role, local_time, today};
 use crate::export::{CsvEncoding, csv_chunks};
-use crate::forms::{Audience, FormSet};
+use crate::forms::Audience;
 use crate::ops::{
     self,
     publicity::{NewObjection, ObjectionError, PublishError},
@@ -21,10 +21,8 @@ use crate::ops::{
 };
 use crate::results::assess::{Grade, ITEM_TITLES, NEGATIVE_SITUATIONS, Situation};
 use crate::results::calendar::{DayKind, parse_calendar_csv, parse_date};
-use crate::results::report::{
-    CampaignResults, campaign_results, comments, pinned_forms, withheld_results,
-};
-use crate::results::tables::{self, Entered, Override, Table, VillageAssessment};
+use crate::results::report::{LoadError, Loaded, comments};
+use crate::results::tables::{self, Table, VillageAssessment};
 use crate::results::{Interval, RateRow};
 use axum::body::Body;
 use axum::extract::{Multipart, Path, Query, State};
@@ -96,71 +94,17 @@ fn file_label(name: &str) -> &str {
     }
 }
 
-/// Everything the results pages are built from.
-struct Loaded {
-    campaign: Campaign,
-    /// Fieldwork is closed: the answers are mixed and their figures may be shown. Before,
-    /// every figure from the answers is withheld, so nobody can read one person's answer
-    /// from the difference of two looks.
-    survey_over: bool,
-    forms: FormSet,
-    results: CampaignResults,
-    entered: BTreeMap<i64, Entered>,
-    assessed: Vec<VillageAssessment>,
-    overrides: Vec<OverrideRow>,
-}
-
+/// The campaign's results, or why there are none yet.
 async fn load(state: &AppState, id: i64) -> Result<Loaded, AppError> {
-    let campaign = state.db.campaign(id).await?;
-    if campaign.fieldwork_started_at.is_none() {
-        return Err(AppError::bad(
+    match crate::results::report::load(&state.db, id).await {
+        Ok(l) => Ok(l),
+        Err(LoadError::NotStarted) => Err(AppError::bad(
             format!("campaign {id} has no results: fieldwork has not started"),
             "本轮调查尚未开始，还没有结果。",
-        ));
+        )),
+        Err(LoadError::Db(e)) => Err(e.into()),
+        Err(LoadError::Other(e)) => Err(e.into()),
     }
-    let forms = pinned_forms(&state.db, id).await?;
-    let survey_over = matches!(
-        campaign.state(),
-        Some(CampaignState::Closed | CampaignState::Approved)
-    );
-    let results = if survey_over {
-        campaign_results(&state.db, id, &forms).await?
-    } else {
-        withheld_results(&state.db, id, &forms).await?
-    };
-    let mut entered: BTreeMap<i64, Entered> = BTreeMap::new();
-    for g in state.db.item_grades(id).await? {
-        if let (Ok(item), Some(grade)) = (u32::try_from(g.item), Grade::parse(&g.grade)) {
-            entered
-                .entry(g.village_id)
-                .or_default()
-                .grades
-                .insert(item, (grade, g.source));
-        }
-    }
-    for n in state.db.negative_findings(id).await? {
-        if let Some(s) = u8::try_from(n.situation).ok().and_then(Situation::new) {
-            entered.entry(n.village_id).or_default().negative.push(s);
-        }
-    }
-    let overrides = state.db.overrides(id).await?;
-    for o in &overrides {
-        // Oldest first: the last one of a village stays in force.
-        entered.entry(o.village_id).or_default().item16_override = Some(Override {
-            grade: o.grade.as_deref().and_then(Grade::parse),
-            reason: o.reason.clone(),
-        });
-    }
-    let assessed = tables::assessments(&results, &entered);
-    Ok(Loaded {
-        campaign,
-        survey_over,
-        forms,
-        results,
-        entered,
-        assessed,
-        overrides,
-    })
 }
 
 fn pct(x: f64) -> String {
