@@ -3,7 +3,7 @@
 //! panel ratings, closed fieldwork, grades of items 1–15, a negative-list finding, and the
 //! results published for publicity. The campaign is marked as demo and every page says so.
 
-use crate::db::{Db, NewAccount, NewResponse, RosterTarget};
+use crate::db::{Db, ItemGrade, NewAccount, NewResponse, RosterTarget};
 use crate::domain::{Role, VillageCode, today};
 use crate::forms::{Form, parse_answers};
 use crate::ops::{self, Actor};
@@ -168,15 +168,15 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
                 "好"
             };
             let source = ["self", "commission", "onsite"][item as usize % 3];
-            db.set_item_grade(
-                campaign,
-                *village,
+            db.set_item_grade(&ItemGrade {
+                campaign_id: campaign,
+                village_id: *village,
                 item,
                 grade,
                 source,
-                "演示数据",
-                Some(admin),
-            )
+                note: "演示数据",
+                by: Some(admin),
+            })
             .await?;
         }
         if n == 4 {

@@ -492,3 +492,126 @@ async fn a_crash_inside_the_draw_stores_no_record_no_ranked_list_and_no_entry() 
     db.close().await;
     drop(server);
 }
+
+/// A grade sheet — 15 grades and 8 negative-list situations, 23 writes — is saved whole
+/// with its `grades` entry or not at all: aborted inside the operation, before its entry or
+/// before its commit, none of the new sheet's grades is stored and the sheet saved before
+/// stays as it was.
+#[tokio::test]
+async fn a_crash_while_saving_a_grade_sheet_stores_none_of_its_grades() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let prepared = prepare_fieldwork(&url, 1, 5).await;
+    let campaign = prepared.campaign;
+    let log = dir.path().join("server.log");
+    let sheet = |grade: &str, negative: bool| {
+        let mut fields: Vec<(String, String)> = (1..=15)
+            .flat_map(|i| {
+                [
+                    (format!("grade_{i}"), grade.to_string()),
+                    (format!("source_{i}"), "onsite".to_string()),
+                    (format!("note_{i}"), format!("{grade} {i}")),
+                ]
+            })
+            .collect();
+        if negative {
+            fields.extend((1..=8).map(|n| (format!("neg_{n}"), "on".to_string())));
+        }
+        fields
+    };
+    let url_of = |base: &str| format!("{base}/admin/campaigns/{campaign}/results/C01/grades");
+    let stored = |db: minyi::db::Db| async move {
+        let grades: Vec<String> = db
+            .item_grades(campaign)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|g| g.grade)
+            .collect();
+        let negative = db.negative_findings(campaign).await.unwrap().len();
+        let entries = db
+            .all_audit_entries()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.event == "grades")
+            .count();
+        db.close().await;
+        (grades, negative, entries)
+    };
+    // A first sheet, all 好, saved on a server without faults.
+    let mut server = ServerProcess::start(&url, &log).await;
+    let admin = client();
+    login_and_set_password(
+        &admin,
+        &server.base,
+        "admin",
+        &prepared.admin_password,
+        "commission-2026-key",
+    )
+    .await;
+    let (_, page) = get_text(&admin, &format!("{}/admin/accounts", server.base)).await;
+    let first = sheet("好", false);
+    let fields: Vec<(&str, &str)> = first
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (status, _, _) = post_form(&admin, &url_of(&server.base), &csrf_in(&page), &fields).await;
+    assert_eq!(status, 303);
+    server.kill();
+    let saved = (vec!["好".to_string(); 15], 0, 1);
+    let db = minyi::db::Db::connect(&url).await.unwrap();
+    assert_eq!(stored(db).await, saved);
+
+    // A second sheet, all 较好 with every situation ticked, aborted inside its operation.
+    let second = sheet("较好", true);
+    for point in ["before-audit", "before-commit"] {
+        let fault = format!("grades:{point}");
+        let mut server =
+            ServerProcess::start_with_env(&url, &log, &[("MINYI_FAULT", fault.as_str())]).await;
+        let admin = client();
+        login(&admin, &server.base, "admin", "commission-2026-key").await;
+        let (_, page) = get_text(&admin, &format!("{}/admin/accounts", server.base)).await;
+        let sent = admin
+            .post(url_of(&server.base))
+            .form(
+                &std::iter::once(("_csrf".to_string(), csrf_in(&page)))
+                    .chain(second.iter().cloned())
+                    .collect::<Vec<_>>(),
+            )
+            .send()
+            .await;
+        assert!(
+            sent.is_err(),
+            "the server died inside the operation ({point})"
+        );
+        let status = server.child.wait().unwrap();
+        assert!(!status.success(), "aborted at {point}: {status}");
+        assert!(server.log_text().contains(&format!("aborting at {fault}")));
+        let db = minyi::db::Db::connect(&url).await.unwrap();
+        assert_eq!(
+            stored(db).await,
+            saved,
+            "nothing of the sheet stored at {point}"
+        );
+    }
+
+    // Without a fault the second sheet replaces the first, whole, with its entry.
+    let server = ServerProcess::start(&url, &log).await;
+    let admin = client();
+    login(&admin, &server.base, "admin", "commission-2026-key").await;
+    let (_, page) = get_text(&admin, &format!("{}/admin/accounts", server.base)).await;
+    let fields: Vec<(&str, &str)> = second
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (status, _, _) = post_form(&admin, &url_of(&server.base), &csrf_in(&page), &fields).await;
+    assert_eq!(status, 303);
+    let db = minyi::db::Db::connect(&url).await.unwrap();
+    assert_eq!(stored(db).await, (vec!["较好".to_string(); 15], 8, 2));
+    let db = minyi::db::Db::connect(&url).await.unwrap();
+    let key = db.load_audit_key().unwrap();
+    assert!(db.verify_audit(Some(&key)).await.unwrap().is_ok());
+    db.close().await;
+    drop(server);
+}

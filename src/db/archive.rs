@@ -1,7 +1,7 @@
 //! Data protection: marking a campaign archived, purging its
 //! phone numbers and names, and an online SQLite backup.
 
-use super::{Db, DbError, on_pool, on_writer};
+use super::{Db, DbError, Tx, on_pool, on_tx};
 use crate::domain::now;
 
 /// What a purge removed.
@@ -44,70 +44,6 @@ impl Db {
         let sql = "SELECT archived_at, purged_at FROM campaigns WHERE id = $1";
         on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_optional(p).await)?
             .ok_or(DbError::NotFound)
-    }
-
-    /// Records that the campaign's archive was exported.
-    pub async fn mark_archived(&self, campaign_id: i64) -> Result<(), DbError> {
-        let sql = "UPDATE campaigns SET archived_at = $1 WHERE id = $2";
-        on_writer!(self, p => sqlx::query(sql).bind(now()).bind(campaign_id).execute(p).await.map(|_| ()))?;
-        Ok(())
-    }
-
-    /// Removes the campaign's phone numbers and names, in one transaction: roster entries,
-    /// the rows quoted in roster receipts, the cases' phones and names, the ranked lists
-    /// (their SHA-256 stays in the draw record), the links' token hashes, the panel's names
-    /// and phones, and the surveyors' call notes. Answers, tallies, grades, the draw record
-    /// and the audit log stay. Only for an approved campaign whose archive was exported.
-    pub async fn purge_campaign(&self, campaign_id: i64) -> Result<Purged, PurgeError> {
-        let mut out = Purged::default();
-        on_writer!(self, p => {
-            let mut tx = p.begin().await?;
-            let row: Option<(String, Option<i64>, Option<i64>)> =
-                sqlx::query_as("SELECT state, archived_at, purged_at FROM campaigns WHERE id = $1")
-                    .bind(campaign_id).fetch_optional(&mut *tx).await?;
-            let Some((state, archived, purged)) = row else {
-                return Err(PurgeError::Db(DbError::NotFound));
-            };
-            if state != "approved" {
-                return Err(PurgeError::NotApproved);
-            }
-            if archived.is_none() {
-                return Err(PurgeError::NotArchived);
-            }
-            if purged.is_some() {
-                return Err(PurgeError::AlreadyPurged);
-            }
-            out.roster_entries = sqlx::query("DELETE FROM roster_entries WHERE roster_id IN (SELECT id FROM rosters WHERE campaign_id = $1)")
-                .bind(campaign_id).execute(&mut *tx).await?.rows_affected();
-            let receipts: Vec<(i64, String)> = sqlx::query_as("SELECT id, receipt FROM rosters WHERE campaign_id = $1")
-                .bind(campaign_id).fetch_all(&mut *tx).await?;
-            for (id, receipt) in receipts {
-                // A receipt quotes the rows it refused, as typed (phones, names): drop them.
-                let mut v: serde_json::Value = serde_json::from_str(&receipt).unwrap_or_default();
-                if let Some(errors) = v.get_mut("errors") {
-                    *errors = serde_json::Value::Array(Vec::new());
-                }
-                sqlx::query("UPDATE rosters SET receipt = $1 WHERE id = $2")
-                    .bind(v.to_string()).bind(id).execute(&mut *tx).await?;
-                out.receipts += 1;
-            }
-            out.cases = sqlx::query("UPDATE cases SET phone = '', name = NULL WHERE campaign_id = $1")
-                .bind(campaign_id).execute(&mut *tx).await?.rows_affected();
-            out.ranked_lists = sqlx::query("UPDATE draw_strata SET ranked = '' WHERE campaign_id = $1")
-                .bind(campaign_id).execute(&mut *tx).await?.rows_affected();
-            out.link_tokens = sqlx::query("DELETE FROM invitation_tokens WHERE invitation_id IN
-                    (SELECT i.id FROM invitations i JOIN cases c ON c.id = i.case_id WHERE c.campaign_id = $1)")
-                .bind(campaign_id).execute(&mut *tx).await?.rows_affected();
-            out.panel_members = sqlx::query("UPDATE panel_members SET name = '（已清除）', phone = NULL, token_hash = NULL WHERE campaign_id = $1")
-                .bind(campaign_id).execute(&mut *tx).await?.rows_affected();
-            out.attempt_notes = sqlx::query("UPDATE attempts SET note = NULL WHERE note IS NOT NULL AND case_id IN (SELECT id FROM cases WHERE campaign_id = $1)")
-                .bind(campaign_id).execute(&mut *tx).await?.rows_affected();
-            sqlx::query("UPDATE campaigns SET purged_at = $1 WHERE id = $2")
-                .bind(now()).bind(campaign_id).execute(&mut *tx).await?;
-            tx.commit().await?;
-        });
-        self.erase_deleted_data().await?;
-        Ok(out)
     }
 
     /// Make deleted data unreadable in the database's files, not just unreachable by SQL.
@@ -173,5 +109,70 @@ impl Db {
         }
         crate::files::restrict(path)?;
         Ok(())
+    }
+}
+
+impl Tx {
+    /// Records that the campaign's archive was exported.
+    pub async fn mark_archived(&mut self, campaign_id: i64) -> Result<(), DbError> {
+        let sql = "UPDATE campaigns SET archived_at = $1 WHERE id = $2";
+        on_tx!(self, c => sqlx::query(sql).bind(now()).bind(campaign_id).execute(&mut *c).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Removes the campaign's phone numbers and names, in one transaction: roster entries,
+    /// the rows quoted in roster receipts, the cases' phones and names, the ranked lists
+    /// (their SHA-256 stays in the draw record), the links' token hashes, the panel's names
+    /// and phones, and the surveyors' call notes. Answers, tallies, grades, the draw record
+    /// and the audit log stay. Only for an approved campaign whose archive was exported.
+    /// The rows are gone from SQL once committed; [`Db::erase_deleted_data`] then erases
+    /// them from the files.
+    pub async fn purge_campaign(&mut self, campaign_id: i64) -> Result<Purged, PurgeError> {
+        let mut out = Purged::default();
+        on_tx!(self, tx => {
+            let row: Option<(String, Option<i64>, Option<i64>)> =
+                sqlx::query_as("SELECT state, archived_at, purged_at FROM campaigns WHERE id = $1")
+                    .bind(campaign_id).fetch_optional(&mut *tx).await?;
+            let Some((state, archived, purged)) = row else {
+                return Err(PurgeError::Db(DbError::NotFound));
+            };
+            if state != "approved" {
+                return Err(PurgeError::NotApproved);
+            }
+            if archived.is_none() {
+                return Err(PurgeError::NotArchived);
+            }
+            if purged.is_some() {
+                return Err(PurgeError::AlreadyPurged);
+            }
+            out.roster_entries = sqlx::query("DELETE FROM roster_entries WHERE roster_id IN (SELECT id FROM rosters WHERE campaign_id = $1)")
+                .bind(campaign_id).execute(&mut *tx).await?.rows_affected();
+            let receipts: Vec<(i64, String)> = sqlx::query_as("SELECT id, receipt FROM rosters WHERE campaign_id = $1")
+                .bind(campaign_id).fetch_all(&mut *tx).await?;
+            for (id, receipt) in receipts {
+                // A receipt quotes the rows it refused, as typed (phones, names): drop them.
+                let mut v: serde_json::Value = serde_json::from_str(&receipt).unwrap_or_default();
+                if let Some(errors) = v.get_mut("errors") {
+                    *errors = serde_json::Value::Array(Vec::new());
+                }
+                sqlx::query("UPDATE rosters SET receipt = $1 WHERE id = $2")
+                    .bind(v.to_string()).bind(id).execute(&mut *tx).await?;
+                out.receipts += 1;
+            }
+            out.cases = sqlx::query("UPDATE cases SET phone = '', name = NULL WHERE campaign_id = $1")
+                .bind(campaign_id).execute(&mut *tx).await?.rows_affected();
+            out.ranked_lists = sqlx::query("UPDATE draw_strata SET ranked = '' WHERE campaign_id = $1")
+                .bind(campaign_id).execute(&mut *tx).await?.rows_affected();
+            out.link_tokens = sqlx::query("DELETE FROM invitation_tokens WHERE invitation_id IN
+                    (SELECT i.id FROM invitations i JOIN cases c ON c.id = i.case_id WHERE c.campaign_id = $1)")
+                .bind(campaign_id).execute(&mut *tx).await?.rows_affected();
+            out.panel_members = sqlx::query("UPDATE panel_members SET name = '（已清除）', phone = NULL, token_hash = NULL WHERE campaign_id = $1")
+                .bind(campaign_id).execute(&mut *tx).await?.rows_affected();
+            out.attempt_notes = sqlx::query("UPDATE attempts SET note = NULL WHERE note IS NOT NULL AND case_id IN (SELECT id FROM cases WHERE campaign_id = $1)")
+                .bind(campaign_id).execute(&mut *tx).await?.rows_affected();
+            sqlx::query("UPDATE campaigns SET purged_at = $1 WHERE id = $2")
+                .bind(now()).bind(campaign_id).execute(&mut *tx).await?;
+        });
+        Ok(out)
     }
 }

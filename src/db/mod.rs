@@ -28,8 +28,8 @@ pub use draws::{SeedState, StratumRow, VillageFrame};
 pub use mixer::Waiting;
 pub use queue::SubmitQueue;
 pub use results::{
-    ApproveError, CalendarDay, FrameSize, ItemGradeRow, NegativeRow, Objection, OverrideRow,
-    Publicity,
+    ApproveError, CalendarDay, FrameSize, ItemGrade, ItemGradeRow, NegativeRow, Objection,
+    OverrideRow, Publicity,
 };
 pub use rosters::{CrossVillagePhone, ImportError, RosterStatus, RosterTarget};
 pub use survey::{

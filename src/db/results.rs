@@ -1,7 +1,7 @@
 //! Results: the rows tallies are folded from, the grades of items 1–15, the
 //! negative list, item-16 overrides, the working-day calendar, publicity and objections.
 
-use super::{Db, DbError, on_pool, on_writer};
+use super::{Db, DbError, Tx, on_pool, on_tx, on_writer};
 use crate::domain::now;
 
 /// A village in the draw with its frame size N (the roster's rows at the freeze).
@@ -23,6 +23,19 @@ pub struct ItemGradeRow {
     pub source: String,
     pub note: String,
     pub entered_at: i64,
+}
+
+/// A grade of one of items 1–15 to record.
+#[derive(Clone, Copy, Debug)]
+pub struct ItemGrade<'a> {
+    pub campaign_id: i64,
+    pub village_id: i64,
+    pub item: i64,
+    pub grade: &'a str,
+    /// `self`, `commission` or `onsite`.
+    pub source: &'a str,
+    pub note: &'a str,
+    pub by: Option<i64>,
 }
 
 /// A ticked negative-list situation.
@@ -119,41 +132,6 @@ impl Db {
         )
     }
 
-    /// Records (or replaces) the grade of item 1–15 of a village.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn set_item_grade(
-        &self,
-        campaign_id: i64,
-        village_id: i64,
-        item: i64,
-        grade: &str,
-        source: &str,
-        note: &str,
-        by: Option<i64>,
-    ) -> Result<(), DbError> {
-        let sql = "INSERT INTO item_grades (campaign_id, village_id, item, grade, source, note, entered_by, entered_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                   ON CONFLICT (campaign_id, village_id, item) DO UPDATE SET grade = excluded.grade,
-                     source = excluded.source, note = excluded.note, entered_by = excluded.entered_by,
-                     entered_at = excluded.entered_at";
-        on_writer!(self, p => sqlx::query(sql).bind(campaign_id).bind(village_id).bind(item).bind(grade)
-            .bind(source).bind(note).bind(by).bind(now()).execute(p).await.map(|_| ()))?;
-        Ok(())
-    }
-
-    /// Removes the grade of an item (it becomes "not graded").
-    pub async fn clear_item_grade(
-        &self,
-        campaign_id: i64,
-        village_id: i64,
-        item: i64,
-    ) -> Result<(), DbError> {
-        let sql =
-            "DELETE FROM item_grades WHERE campaign_id = $1 AND village_id = $2 AND item = $3";
-        on_writer!(self, p => sqlx::query(sql).bind(campaign_id).bind(village_id).bind(item).execute(p).await.map(|_| ()))?;
-        Ok(())
-    }
-
     /// Every recorded grade of items 1–15 in the campaign.
     pub async fn item_grades(&self, campaign_id: i64) -> Result<Vec<ItemGradeRow>, DbError> {
         let sql = "SELECT village_id, item, grade, source, note, entered_at FROM item_grades
@@ -161,9 +139,147 @@ impl Db {
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?)
     }
 
-    /// Ticks a negative-list situation (replacing its note), or unticks it with `note = None`.
+    /// Every ticked negative-list situation in the campaign.
+    pub async fn negative_findings(&self, campaign_id: i64) -> Result<Vec<NegativeRow>, DbError> {
+        let sql = "SELECT village_id, situation, note, entered_at FROM negative_findings
+                   WHERE campaign_id = $1 ORDER BY village_id, situation";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?)
+    }
+
+    /// Every override of the campaign, oldest first (the last of a village is in force).
+    pub async fn overrides(&self, campaign_id: i64) -> Result<Vec<OverrideRow>, DbError> {
+        let sql =
+            "SELECT id, village_id, grade, reason, entered_by, entered_at FROM item16_overrides
+                   WHERE campaign_id = $1 ORDER BY id";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?)
+    }
+
+    /// The whole calendar, by date.
+    pub async fn calendar(&self) -> Result<Vec<CalendarDay>, DbError> {
+        let sql = "SELECT day, kind, name FROM calendar_days ORDER BY day";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).fetch_all(p).await)?)
+    }
+
+    /// The campaign's publicity, if published.
+    pub async fn publicity(&self, campaign_id: i64) -> Result<Option<Publicity>, DbError> {
+        let sql = "SELECT start_date, end_date, published_at, approved_at, audit_head FROM publicity WHERE campaign_id = $1";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_optional(p).await)?)
+    }
+
+    /// The campaign's objections, oldest first.
+    pub async fn objections(&self, campaign_id: i64) -> Result<Vec<Objection>, DbError> {
+        let sql =
+            "SELECT id, village_id, received_on, summary, recorded_at, resolution, resolved_at
+                   FROM objections WHERE campaign_id = $1 ORDER BY id";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?)
+    }
+
+    /// Records a grade in a transaction of its own, unaudited (the demo's setup; the
+    /// commission's grades go through [`crate::ops::results::save_grades`]).
+    pub async fn set_item_grade(&self, g: &ItemGrade<'_>) -> Result<(), DbError> {
+        let mut tx = self.begin().await?;
+        tx.set_item_grade(g).await?;
+        tx.commit().await
+    }
+
+    /// Ticks a negative-list situation in a transaction of its own, unaudited (the demo's
+    /// setup).
     pub async fn set_negative(
         &self,
+        campaign_id: i64,
+        village_id: i64,
+        situation: i64,
+        note: Option<&str>,
+        by: Option<i64>,
+    ) -> Result<(), DbError> {
+        let mut tx = self.begin().await?;
+        tx.set_negative(campaign_id, village_id, situation, note, by)
+            .await?;
+        tx.commit().await
+    }
+
+    /// Publishes in a transaction of its own, unaudited (the demo's setup).
+    pub async fn publish(
+        &self,
+        campaign_id: i64,
+        start_date: &str,
+        end_date: &str,
+        by: Option<i64>,
+    ) -> Result<bool, DbError> {
+        let mut tx = self.begin().await?;
+        let done = tx.publish(campaign_id, start_date, end_date, by).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    /// Records an objection in a transaction of its own, unaudited (the demo's setup).
+    pub async fn add_objection(
+        &self,
+        campaign_id: i64,
+        village_id: Option<i64>,
+        received_on: &str,
+        summary: &str,
+        by: Option<i64>,
+    ) -> Result<i64, DbError> {
+        let mut tx = self.begin().await?;
+        let id = tx
+            .add_objection(campaign_id, village_id, received_on, summary, by)
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Marks a campaign as demo data.
+    pub async fn mark_demo(&self, campaign_id: i64) -> Result<(), DbError> {
+        on_writer!(self, p => sqlx::query("UPDATE campaigns SET demo = TRUE WHERE id = $1").bind(campaign_id).execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+}
+
+impl Tx {
+    /// Whether the campaign is approved (its results final), read in this transaction so a
+    /// write that checks it cannot slip past an approval.
+    pub async fn campaign_approved(&mut self, campaign_id: i64) -> Result<bool, DbError> {
+        let state: Option<String> = on_tx!(self, c => sqlx::query_scalar("SELECT state FROM campaigns WHERE id = $1")
+            .bind(campaign_id).fetch_optional(&mut *c).await)?;
+        Ok(state.ok_or(DbError::NotFound)? == "approved")
+    }
+
+    /// Whether the campaign's results are published, read in this transaction.
+    pub async fn is_published(&mut self, campaign_id: i64) -> Result<bool, DbError> {
+        let n: i64 = on_tx!(self, c => sqlx::query_scalar("SELECT COUNT(*) FROM publicity WHERE campaign_id = $1")
+            .bind(campaign_id).fetch_one(&mut *c).await)?;
+        Ok(n > 0)
+    }
+
+    /// Records (or replaces) the grade of item 1–15 of a village.
+    pub async fn set_item_grade(&mut self, g: &ItemGrade<'_>) -> Result<(), DbError> {
+        let sql = "INSERT INTO item_grades (campaign_id, village_id, item, grade, source, note, entered_by, entered_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                   ON CONFLICT (campaign_id, village_id, item) DO UPDATE SET grade = excluded.grade,
+                     source = excluded.source, note = excluded.note, entered_by = excluded.entered_by,
+                     entered_at = excluded.entered_at";
+        on_tx!(self, c => sqlx::query(sql).bind(g.campaign_id).bind(g.village_id).bind(g.item).bind(g.grade)
+            .bind(g.source).bind(g.note).bind(g.by).bind(now()).execute(&mut *c).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Removes the grade of an item (it becomes "not graded").
+    pub async fn clear_item_grade(
+        &mut self,
+        campaign_id: i64,
+        village_id: i64,
+        item: i64,
+    ) -> Result<(), DbError> {
+        let sql =
+            "DELETE FROM item_grades WHERE campaign_id = $1 AND village_id = $2 AND item = $3";
+        on_tx!(self, c => sqlx::query(sql).bind(campaign_id).bind(village_id).bind(item).execute(&mut *c).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Ticks a negative-list situation (replacing its note), or unticks it with `note = None`.
+    pub async fn set_negative(
+        &mut self,
         campaign_id: i64,
         village_id: i64,
         situation: i64,
@@ -176,27 +292,20 @@ impl Db {
                            VALUES ($1, $2, $3, $4, $5, $6)
                            ON CONFLICT (campaign_id, village_id, situation) DO UPDATE SET note = excluded.note,
                              entered_by = excluded.entered_by, entered_at = excluded.entered_at";
-                on_writer!(self, p => sqlx::query(sql).bind(campaign_id).bind(village_id).bind(situation)
-                    .bind(note).bind(by).bind(now()).execute(p).await.map(|_| ()))?;
+                on_tx!(self, c => sqlx::query(sql).bind(campaign_id).bind(village_id).bind(situation)
+                    .bind(note).bind(by).bind(now()).execute(&mut *c).await.map(|_| ()))?;
             }
             None => {
                 let sql = "DELETE FROM negative_findings WHERE campaign_id = $1 AND village_id = $2 AND situation = $3";
-                on_writer!(self, p => sqlx::query(sql).bind(campaign_id).bind(village_id).bind(situation).execute(p).await.map(|_| ()))?;
+                on_tx!(self, c => sqlx::query(sql).bind(campaign_id).bind(village_id).bind(situation).execute(&mut *c).await.map(|_| ()))?;
             }
         }
         Ok(())
     }
 
-    /// Every ticked negative-list situation in the campaign.
-    pub async fn negative_findings(&self, campaign_id: i64) -> Result<Vec<NegativeRow>, DbError> {
-        let sql = "SELECT village_id, situation, note, entered_at FROM negative_findings
-                   WHERE campaign_id = $1 ORDER BY village_id, situation";
-        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?)
-    }
-
     /// Records an override of item 16's grade (`None` withdraws it), with its reason.
     pub async fn add_override(
-        &self,
+        &mut self,
         campaign_id: i64,
         village_id: i64,
         grade: Option<&str>,
@@ -205,49 +314,33 @@ impl Db {
     ) -> Result<(), DbError> {
         let sql = "INSERT INTO item16_overrides (campaign_id, village_id, grade, reason, entered_by, entered_at)
                    VALUES ($1, $2, $3, $4, $5, $6)";
-        on_writer!(self, p => sqlx::query(sql).bind(campaign_id).bind(village_id).bind(grade).bind(reason)
-            .bind(by).bind(now()).execute(p).await.map(|_| ()))?;
+        on_tx!(self, c => sqlx::query(sql).bind(campaign_id).bind(village_id).bind(grade).bind(reason)
+            .bind(by).bind(now()).execute(&mut *c).await.map(|_| ()))?;
         Ok(())
     }
 
-    /// Every override of the campaign, oldest first (the last of a village is in force).
-    pub async fn overrides(&self, campaign_id: i64) -> Result<Vec<OverrideRow>, DbError> {
-        let sql =
-            "SELECT id, village_id, grade, reason, entered_by, entered_at FROM item16_overrides
-                   WHERE campaign_id = $1 ORDER BY id";
-        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?)
-    }
-
-    /// Adds or replaces calendar days, in one transaction.
-    pub async fn import_calendar(&self, days: &[CalendarDay]) -> Result<(), DbError> {
+    /// Adds or replaces calendar days.
+    pub async fn import_calendar(&mut self, days: &[CalendarDay]) -> Result<(), DbError> {
         let sql = "INSERT INTO calendar_days (day, kind, name) VALUES ($1, $2, $3)
                    ON CONFLICT (day) DO UPDATE SET kind = excluded.kind, name = excluded.name";
-        on_writer!(self, p => {
-            let mut tx = p.begin().await?;
+        on_tx!(self, c => {
             for d in days {
-                sqlx::query(sql).bind(&d.day).bind(&d.kind).bind(&d.name).execute(&mut *tx).await?;
+                sqlx::query(sql).bind(&d.day).bind(&d.kind).bind(&d.name).execute(&mut *c).await?;
             }
-            tx.commit().await
-        })?;
+        });
         Ok(())
     }
 
     /// Removes a day from the calendar.
-    pub async fn delete_calendar_day(&self, day: &str) -> Result<(), DbError> {
-        on_writer!(self, p => sqlx::query("DELETE FROM calendar_days WHERE day = $1").bind(day).execute(p).await.map(|_| ()))?;
+    pub async fn delete_calendar_day(&mut self, day: &str) -> Result<(), DbError> {
+        on_tx!(self, c => sqlx::query("DELETE FROM calendar_days WHERE day = $1").bind(day).execute(&mut *c).await.map(|_| ()))?;
         Ok(())
-    }
-
-    /// The whole calendar, by date.
-    pub async fn calendar(&self) -> Result<Vec<CalendarDay>, DbError> {
-        let sql = "SELECT day, kind, name FROM calendar_days ORDER BY day";
-        Ok(on_pool!(self, p => sqlx::query_as(sql).fetch_all(p).await)?)
     }
 
     /// Publishes a closed campaign's results for publicity; false if it is not closed or
     /// already published.
     pub async fn publish(
-        &self,
+        &mut self,
         campaign_id: i64,
         start_date: &str,
         end_date: &str,
@@ -260,20 +353,14 @@ impl Db {
                                    '0:0000000000000000000000000000000000000000000000000000000000000000')
                    FROM campaigns WHERE id = $1 AND state = 'closed'
                    ON CONFLICT (campaign_id) DO NOTHING";
-        let n = on_writer!(self, p => sqlx::query(sql).bind(campaign_id).bind(start_date).bind(end_date)
-            .bind(now()).bind(by).execute(p).await.map(|r| r.rows_affected()))?;
+        let n = on_tx!(self, c => sqlx::query(sql).bind(campaign_id).bind(start_date).bind(end_date)
+            .bind(now()).bind(by).execute(&mut *c).await.map(|r| r.rows_affected()))?;
         Ok(n == 1)
-    }
-
-    /// The campaign's publicity, if published.
-    pub async fn publicity(&self, campaign_id: i64) -> Result<Option<Publicity>, DbError> {
-        let sql = "SELECT start_date, end_date, published_at, approved_at, audit_head FROM publicity WHERE campaign_id = $1";
-        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_optional(p).await)?)
     }
 
     /// Records an objection.
     pub async fn add_objection(
-        &self,
+        &mut self,
         campaign_id: i64,
         village_id: Option<i64>,
         received_on: &str,
@@ -283,14 +370,14 @@ impl Db {
         let sql = "INSERT INTO objections (campaign_id, village_id, received_on, summary, recorded_by, recorded_at)
                    VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
         Ok(
-            on_writer!(self, p => sqlx::query_scalar(sql).bind(campaign_id).bind(village_id).bind(received_on)
-            .bind(summary).bind(by).bind(now()).fetch_one(p).await)?,
+            on_tx!(self, c => sqlx::query_scalar(sql).bind(campaign_id).bind(village_id).bind(received_on)
+            .bind(summary).bind(by).bind(now()).fetch_one(&mut *c).await)?,
         )
     }
 
     /// Resolves an objection of the campaign; false if there is no such unresolved one.
     pub async fn resolve_objection(
-        &self,
+        &mut self,
         campaign_id: i64,
         id: i64,
         resolution: &str,
@@ -298,57 +385,41 @@ impl Db {
     ) -> Result<bool, DbError> {
         let sql = "UPDATE objections SET resolution = $1, resolved_by = $2, resolved_at = $3
                    WHERE id = $4 AND campaign_id = $5 AND resolution IS NULL";
-        let n = on_writer!(self, p => sqlx::query(sql).bind(resolution).bind(by).bind(now()).bind(id)
-            .bind(campaign_id).execute(p).await.map(|r| r.rows_affected()))?;
+        let n = on_tx!(self, c => sqlx::query(sql).bind(resolution).bind(by).bind(now()).bind(id)
+            .bind(campaign_id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
         Ok(n == 1)
     }
 
-    /// The campaign's objections, oldest first.
-    pub async fn objections(&self, campaign_id: i64) -> Result<Vec<Objection>, DbError> {
-        let sql =
-            "SELECT id, village_id, received_on, summary, recorded_at, resolution, resolved_at
-                   FROM objections WHERE campaign_id = $1 ORDER BY id";
-        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?)
-    }
-
     /// Approves the campaign: only once the publicity period is over (`today` after its end
-    /// date) and no objection is unresolved; all checked in the writing transaction.
+    /// date) and no objection is unresolved; checked in this transaction, before writing.
     pub async fn approve(
-        &self,
+        &mut self,
         campaign_id: i64,
         today: &str,
         by: Option<i64>,
     ) -> Result<(), ApproveError> {
-        on_writer!(self, p => {
-            let mut tx = p.begin().await?;
+        on_tx!(self, c => {
             let state: Option<String> = sqlx::query_scalar("SELECT state FROM campaigns WHERE id = $1")
-                .bind(campaign_id).fetch_optional(&mut *tx).await?;
+                .bind(campaign_id).fetch_optional(&mut *c).await?;
             if state.as_deref() != Some("closed") {
                 return Err(ApproveError::NotClosed);
             }
             let end: Option<String> = sqlx::query_scalar("SELECT end_date FROM publicity WHERE campaign_id = $1")
-                .bind(campaign_id).fetch_optional(&mut *tx).await?;
+                .bind(campaign_id).fetch_optional(&mut *c).await?;
             let end = end.ok_or(ApproveError::NotPublished)?;
             if today <= end.as_str() {
                 return Err(ApproveError::PeriodNotOver(end));
             }
             let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM objections WHERE campaign_id = $1 AND resolution IS NULL")
-                .bind(campaign_id).fetch_one(&mut *tx).await?;
+                .bind(campaign_id).fetch_one(&mut *c).await?;
             if open > 0 {
                 return Err(ApproveError::Unresolved(open));
             }
             sqlx::query("UPDATE publicity SET approved_at = $1, approved_by = $2 WHERE campaign_id = $3")
-                .bind(now()).bind(by).bind(campaign_id).execute(&mut *tx).await?;
+                .bind(now()).bind(by).bind(campaign_id).execute(&mut *c).await?;
             sqlx::query("UPDATE campaigns SET state = 'approved' WHERE id = $1")
-                .bind(campaign_id).execute(&mut *tx).await?;
-            tx.commit().await?;
+                .bind(campaign_id).execute(&mut *c).await?;
         });
-        Ok(())
-    }
-
-    /// Marks a campaign as demo data.
-    pub async fn mark_demo(&self, campaign_id: i64) -> Result<(), DbError> {
-        on_writer!(self, p => sqlx::query("UPDATE campaigns SET demo = TRUE WHERE id = $1").bind(campaign_id).execute(p).await.map(|_| ()))?;
         Ok(())
     }
 }

@@ -154,10 +154,8 @@ async fn export_archive(
         zip.write_all(bytes).map_err(anyhow::Error::from)?;
     }
     let bytes = zip.finish().map_err(anyhow::Error::from)?.into_inner();
-    state.db.mark_archived(id).await?;
-    let details =
-        serde_json::json!({ "sha256": hex::encode(Sha256::digest(&bytes)), "files": files.len() });
-    super::audit(&state, &user, "campaign.archive", Some(id), details).await?;
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    crate::ops::archive::record_export(&state.db, &user.by(), id, &sha256, files.len()).await?;
     tracing::info!(campaign = id, bytes = bytes.len(), "archive exported");
     Ok((
         [
@@ -194,26 +192,12 @@ async fn purge_campaign(
                 .into_response(),
         );
     }
-    let flash = match state.db.purge_campaign(id).await {
-        Ok(purged) => {
-            super::audit(
-                &state,
-                &user,
-                "campaign.purge",
-                Some(id),
-                serde_json::json!(purged),
-            )
-            .await?;
-            tracing::info!(campaign = id, ?purged, "campaign purged");
-            "m=purged"
-        }
+    let flash = match crate::ops::archive::purge(&state.db, &user.by(), id).await {
+        Ok(_) => "m=purged",
         Err(PurgeError::NotApproved) => "e=not_approved",
         Err(PurgeError::NotArchived) => "e=not_archived",
-        Err(PurgeError::AlreadyPurged) => {
-            // A purge whose erasing step failed is finished by trying again.
-            state.db.erase_deleted_data().await?;
-            "e=purged"
-        }
+        // Purging again finished the erasure an earlier purge may have left undone.
+        Err(PurgeError::AlreadyPurged) => "e=purged",
         Err(PurgeError::Db(e)) => return Err(e.into()),
     };
     Ok(Redirect::to(&format!("/admin/campaigns/{id}/results?{flash}#archive")).into_response())

@@ -10,16 +10,19 @@ use super::error::AppError;
 use super::upload::read_upload;
 use super::views::ser;
 use super::{AppState, views};
-use crate::db::{CalendarDay, Campaign, OverrideRow};
+use crate::db::CalendarDay;
 use crate::domain::{CampaignState, Role, local_time, today};
 use crate::export::{CsvEncoding, csv_chunks};
-use crate::forms::{Audience, FormSet};
-use crate::results::assess::{Grade, ITEM_TITLES, NEGATIVE_SITUATIONS, Situation};
-use crate::results::calendar::{Calendar, CalendarEntry, DayKind, parse_calendar_csv, parse_date};
-use crate::results::report::{
-    CampaignResults, campaign_results, comments, pinned_forms, withheld_results,
+use crate::forms::Audience;
+use crate::ops::{
+    self,
+    publicity::{NewObjection, ObjectionError, PublishError},
+    results::{GradeSheet, ResultsError, Village},
 };
-use crate::results::tables::{self, Entered, Override, Table, VillageAssessment};
+use crate::results::assess::{Grade, ITEM_TITLES, NEGATIVE_SITUATIONS, Situation};
+use crate::results::calendar::{DayKind, parse_calendar_csv, parse_date};
+use crate::results::report::{LoadError, Loaded, comments};
+use crate::results::tables::{self, Table, VillageAssessment};
 use crate::results::{Interval, RateRow};
 use axum::body::Body;
 use axum::extract::{Multipart, Path, Query, State};
@@ -91,71 +94,17 @@ fn file_label(name: &str) -> &str {
     }
 }
 
-/// Everything the results pages are built from.
-struct Loaded {
-    campaign: Campaign,
-    /// Fieldwork is closed: the answers are mixed and their figures may be shown. Before,
-    /// every figure from the answers is withheld, so nobody can read one person's answer
-    /// from the difference of two looks.
-    survey_over: bool,
-    forms: FormSet,
-    results: CampaignResults,
-    entered: BTreeMap<i64, Entered>,
-    assessed: Vec<VillageAssessment>,
-    overrides: Vec<OverrideRow>,
-}
-
+/// The campaign's results, or why there are none yet.
 async fn load(state: &AppState, id: i64) -> Result<Loaded, AppError> {
-    let campaign = state.db.campaign(id).await?;
-    if campaign.fieldwork_started_at.is_none() {
-        return Err(AppError::bad(
+    match crate::results::report::load(&state.db, id).await {
+        Ok(l) => Ok(l),
+        Err(LoadError::NotStarted) => Err(AppError::bad(
             format!("campaign {id} has no results: fieldwork has not started"),
             "本轮调查尚未开始，还没有结果。",
-        ));
+        )),
+        Err(LoadError::Db(e)) => Err(e.into()),
+        Err(LoadError::Other(e)) => Err(e.into()),
     }
-    let forms = pinned_forms(&state.db, id).await?;
-    let survey_over = matches!(
-        campaign.state(),
-        Some(CampaignState::Closed | CampaignState::Approved)
-    );
-    let results = if survey_over {
-        campaign_results(&state.db, id, &forms).await?
-    } else {
-        withheld_results(&state.db, id, &forms).await?
-    };
-    let mut entered: BTreeMap<i64, Entered> = BTreeMap::new();
-    for g in state.db.item_grades(id).await? {
-        if let (Ok(item), Some(grade)) = (u32::try_from(g.item), Grade::parse(&g.grade)) {
-            entered
-                .entry(g.village_id)
-                .or_default()
-                .grades
-                .insert(item, (grade, g.source));
-        }
-    }
-    for n in state.db.negative_findings(id).await? {
-        if let Some(s) = u8::try_from(n.situation).ok().and_then(Situation::new) {
-            entered.entry(n.village_id).or_default().negative.push(s);
-        }
-    }
-    let overrides = state.db.overrides(id).await?;
-    for o in &overrides {
-        // Oldest first: the last one of a village stays in force.
-        entered.entry(o.village_id).or_default().item16_override = Some(Override {
-            grade: o.grade.as_deref().and_then(Grade::parse),
-            reason: o.reason.clone(),
-        });
-    }
-    let assessed = tables::assessments(&results, &entered);
-    Ok(Loaded {
-        campaign,
-        survey_over,
-        forms,
-        results,
-        entered,
-        assessed,
-        overrides,
-    })
 }
 
 fn pct(x: f64) -> String {
@@ -423,7 +372,9 @@ async fn drawn_village(state: &AppState, id: i64, code: &str) -> Result<i64, App
         .ok_or(AppError::NotFound)
 }
 
-/// Results can change until the campaign is approved.
+/// Results can change until the campaign is approved. Checked before the form's fields, so
+/// an approved campaign answers `e=approved` whatever was typed; the operations check again
+/// inside their transaction.
 async fn not_approved(state: &AppState, id: i64) -> Result<bool, AppError> {
     Ok(state.db.campaign(id).await?.state() != Some(CampaignState::Approved))
 }
@@ -449,78 +400,18 @@ async fn save_grades(
     if !not_approved(&state, id).await? {
         return Ok(back_to_village(id, &code, "e=approved"));
     }
-    let field = |name: String| form.fields.get(&name).map(|s| s.trim()).unwrap_or("");
-    // Check everything before writing anything.
-    let mut grades = Vec::new();
-    for item in 1..=15i64 {
-        let raw = field(format!("grade_{item}"));
-        let grade = match raw {
-            "" => None,
-            g => Some(Grade::parse(g).ok_or_else(|| {
-                AppError::bad(
-                    format!("item {item}: {g:?} is not a grade"),
-                    format!("第{item}项的等次无效。"),
-                )
-            })?),
-        };
-        let source = match field(format!("source_{item}")) {
-            s @ ("self" | "commission" | "onsite") => s,
-            "" => "commission",
-            other => {
-                return Err(AppError::bad(
-                    format!("item {item}: unknown source {other:?}"),
-                    format!("第{item}项的评定来源无效。"),
-                ));
-            }
-        };
-        let note: String = field(format!("note_{item}")).chars().take(500).collect();
-        grades.push((item, grade, source, note));
+    let sheet = GradeSheet::parse(|name| form.fields.get(name).map(|s| s.trim()).unwrap_or(""))
+        .map_err(|e| AppError::bad(e.to_string(), e.message_zh()))?;
+    let v = Village {
+        campaign_id: id,
+        village_id: village,
+        code: &code,
+    };
+    match ops::results::save_grades(&state.db, &user.by(), Some(user.account_id), v, &sheet).await {
+        Ok(()) => {}
+        Err(ResultsError::Approved) => return Ok(back_to_village(id, &code, "e=approved")),
+        Err(ResultsError::Db(e)) => return Err(e.into()),
     }
-    let mut negative = Vec::new();
-    for n in 1..=8i64 {
-        let ticked = !field(format!("neg_{n}")).is_empty();
-        let note: String = field(format!("neg_note_{n}")).chars().take(500).collect();
-        negative.push((n, ticked.then_some(note)));
-    }
-    let details = serde_json::json!({
-        "village": code,
-        "grades": grades.iter().map(|(item, grade, source, note)| serde_json::json!({
-            "item": item, "grade": grade.map(Grade::label), "source": source, "note": note,
-        })).collect::<Vec<_>>(),
-        "negative": negative.iter().filter_map(|(n, note)| note.as_ref().map(|note| serde_json::json!({ "situation": n, "note": note }))).collect::<Vec<_>>(),
-    });
-    for (item, grade, source, note) in grades {
-        match grade {
-            Some(g) => {
-                state
-                    .db
-                    .set_item_grade(
-                        id,
-                        village,
-                        item,
-                        g.label(),
-                        source,
-                        &note,
-                        Some(user.account_id),
-                    )
-                    .await?
-            }
-            None => state.db.clear_item_grade(id, village, item).await?,
-        }
-    }
-    for (n, note) in negative {
-        state
-            .db
-            .set_negative(id, village, n, note.as_deref(), Some(user.account_id))
-            .await?;
-    }
-    tracing::info!(
-        campaign = id,
-        village,
-        by = user.account_id,
-        "item grades saved"
-    );
-    super::audit(&state, &user, "grades", Some(id), details).await?;
     Ok(back_to_village(id, &code, "m=grades"))
 }
 
@@ -556,25 +447,25 @@ async fn override_item16(
             None => return Ok(back_to_village(id, &code, "e=grade")),
         },
     };
-    state
-        .db
-        .add_override(
-            id,
-            village,
-            grade.map(Grade::label),
-            &reason,
-            Some(user.account_id),
-        )
-        .await?;
-    tracing::info!(
-        campaign = id,
-        village,
-        by = user.account_id,
-        "item 16 override recorded"
-    );
-    let details =
-        serde_json::json!({ "village": code, "grade": grade.map(Grade::label), "reason": reason });
-    super::audit(&state, &user, "item16.override", Some(id), details).await?;
+    let v = Village {
+        campaign_id: id,
+        village_id: village,
+        code: &code,
+    };
+    match ops::results::override_item16(
+        &state.db,
+        &user.by(),
+        Some(user.account_id),
+        v,
+        grade,
+        &reason,
+    )
+    .await
+    {
+        Ok(()) => {}
+        Err(ResultsError::Approved) => return Ok(back_to_village(id, &code, "e=approved")),
+        Err(ResultsError::Db(e)) => return Err(e.into()),
+    }
     Ok(back_to_village(
         id,
         &code,
@@ -586,16 +477,6 @@ async fn override_item16(
     ))
 }
 
-async fn calendar(state: &AppState) -> Result<Calendar, AppError> {
-    let mut cal = Calendar::new();
-    for d in state.db.calendar().await? {
-        if let (Some(date), Some(kind)) = (parse_date(&d.day), DayKind::parse(&d.kind)) {
-            cal.insert(date, kind, d.name);
-        }
-    }
-    Ok(cal)
-}
-
 #[derive(Deserialize)]
 struct PublishForm {
     #[serde(rename = "_csrf", default)]
@@ -604,10 +485,6 @@ struct PublishForm {
     start: String,
 }
 has_csrf!(PublishForm);
-
-/// The publicity period: 7 working days (seed part 二(二)4), the start day counting if it is
-/// a working day.
-pub const PUBLICITY_WORKING_DAYS: u32 = 7;
 
 async fn publish_results(
     State(state): State<AppState>,
@@ -618,31 +495,22 @@ async fn publish_results(
     let Some(start) = parse_date(form.start.trim()) else {
         return Ok(back_to_results(id, "e=date"));
     };
-    let Some(end) = calendar(&state)
-        .await?
-        .nth_working_day(start, PUBLICITY_WORKING_DAYS)
-    else {
-        return Ok(back_to_results(id, "e=calendar"));
-    };
-    if state.db.publicity(id).await?.is_some() {
-        return Ok(back_to_results(id, "e=published"));
-    }
-    if !state
-        .db
-        .publish(
-            id,
-            &start.to_string(),
-            &end.to_string(),
-            Some(user.account_id),
-        )
-        .await?
+    let flash = match ops::publicity::publish(
+        &state.db,
+        &user.by(),
+        Some(user.account_id),
+        id,
+        start,
+    )
+    .await
     {
-        return Ok(back_to_results(id, "e=not_closed"));
-    }
-    tracing::info!(campaign = id, by = user.account_id, %start, %end, "results published");
-    let details = serde_json::json!({ "start": start.to_string(), "end": end.to_string() });
-    super::audit(&state, &user, "publicity.start", Some(id), details).await?;
-    Ok(back_to_results(id, "m=published"))
+        Ok(_) => "m=published",
+        Err(PublishError::Calendar) => "e=calendar",
+        Err(PublishError::AlreadyPublished) => "e=published",
+        Err(PublishError::NotClosed) => "e=not_closed",
+        Err(PublishError::Db(e)) => return Err(e.into()),
+    };
+    Ok(back_to_results(id, flash))
 }
 
 #[derive(Deserialize)]
@@ -694,12 +562,24 @@ async fn add_objection(
             Some(v)
         }
     };
-    let oid = state
-        .db
-        .add_objection(id, village, &received, &summary, Some(user.account_id))
-        .await?;
-    let details = serde_json::json!({ "objection": oid, "village": village, "received_on": received, "summary": summary });
-    super::audit(&state, &user, "objection.add", Some(id), details).await?;
+    let objection = NewObjection {
+        village_id: village,
+        received_on: &received,
+        summary: &summary,
+    };
+    match ops::publicity::add_objection(
+        &state.db,
+        &user.by(),
+        Some(user.account_id),
+        id,
+        &objection,
+    )
+    .await
+    {
+        Ok(_) => {}
+        Err(ObjectionError::Approved) => return Ok(back_to_results(id, "e=approved")),
+        Err(ObjectionError::Db(e)) => return Err(e.into()),
+    }
     Ok(back_to_results(id, "m=objection"))
 }
 
@@ -722,15 +602,15 @@ async fn resolve_objection(
     if resolution.is_empty() {
         return Ok(back_to_results(id, "e=resolution"));
     }
-    if !state
-        .db
-        .resolve_objection(id, oid, &resolution, Some(user.account_id))
-        .await?
-    {
-        return Err(AppError::NotFound);
-    }
-    let details = serde_json::json!({ "objection": oid, "resolution": resolution });
-    super::audit(&state, &user, "objection.resolve", Some(id), details).await?;
+    ops::publicity::resolve_objection(
+        &state.db,
+        &user.by(),
+        Some(user.account_id),
+        id,
+        oid,
+        &resolution,
+    )
+    .await?;
     Ok(back_to_results(id, "m=resolved"))
 }
 
@@ -748,18 +628,17 @@ async fn approve_campaign(
 ) -> Result<Response, AppError> {
     use crate::db::ApproveError;
     user.require(Role::Admin)?;
-    let flash = match state.db.approve(id, &today(), Some(user.account_id)).await {
-        Ok(()) => {
-            tracing::info!(campaign = id, by = user.account_id, "campaign approved");
-            super::audit(&state, &user, "approve", Some(id), serde_json::json!({})).await?;
-            "m=approved"
-        }
-        Err(ApproveError::NotPublished) => "e=not_published",
-        Err(ApproveError::PeriodNotOver(_)) => "e=period",
-        Err(ApproveError::Unresolved(_)) => "e=unresolved",
-        Err(ApproveError::NotClosed) => "e=approved",
-        Err(ApproveError::Db(e)) => return Err(e.into()),
-    };
+    let flash =
+        match ops::publicity::approve(&state.db, &user.by(), Some(user.account_id), id, &today())
+            .await
+        {
+            Ok(()) => "m=approved",
+            Err(ApproveError::NotPublished) => "e=not_published",
+            Err(ApproveError::PeriodNotOver(_)) => "e=period",
+            Err(ApproveError::Unresolved(_)) => "e=unresolved",
+            Err(ApproveError::NotClosed) => "e=approved",
+            Err(ApproveError::Db(e)) => return Err(e.into()),
+        };
     Ok(back_to_results(id, flash))
 }
 
@@ -984,18 +863,7 @@ async fn import_calendar(
     check_csrf(&user, upload.field("_csrf"))?;
     match parse_calendar_csv(&upload.bytes) {
         Ok(entries) => {
-            let days: Vec<CalendarDay> = entries
-                .into_iter()
-                .map(|e: CalendarEntry| CalendarDay {
-                    day: e.date.to_string(),
-                    kind: e.kind.label_en().to_string(),
-                    name: e.name,
-                })
-                .collect();
-            state.db.import_calendar(&days).await?;
-            tracing::info!(days = days.len(), by = user.account_id, "calendar imported");
-            let details = serde_json::json!({ "days": days.iter().map(|d| format!("{} {} {}", d.day, d.kind, d.name)).collect::<Vec<_>>() });
-            super::audit(&state, &user, "calendar.import", None, details).await?;
+            ops::publicity::import_calendar(&state.db, &user.by(), entries).await?;
             Ok(Redirect::to("/admin/calendar?m=calendar").into_response())
         }
         Err(errors) => {
@@ -1020,15 +888,7 @@ async fn delete_calendar_day(
     CsrfForm(user, form): CsrfForm<DeleteDayForm>,
 ) -> Result<Response, AppError> {
     user.require(Role::Admin)?;
-    state.db.delete_calendar_day(form.day.trim()).await?;
-    super::audit(
-        &state,
-        &user,
-        "calendar.delete",
-        None,
-        serde_json::json!({ "day": form.day.trim() }),
-    )
-    .await?;
+    ops::publicity::delete_calendar_day(&state.db, &user.by(), form.day.trim()).await?;
     Ok(Redirect::to("/admin/calendar?m=deleted").into_response())
 }
 

@@ -7,8 +7,11 @@
 //! the database themselves.
 
 pub mod accounts;
+pub mod archive;
 pub mod campaigns;
 pub mod draw;
+pub mod publicity;
+pub mod results;
 pub mod rosters;
 
 /// Who does an operation, as the audit chain names them: `account:<id>`, `cli`, `demo`,

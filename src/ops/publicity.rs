@@ -1,0 +1,185 @@
+//! Publicity (公示): the working-day calendar, publishing a closed campaign's results for
+//! seven working days, objections received meanwhile and their resolution, and the
+//! approval that makes the results final.
+
+use super::Actor;
+use crate::db::{ApproveError, CalendarDay, Db, DbError};
+use crate::results::calendar::{Calendar, CalendarEntry, DayKind, parse_date};
+use serde_json::json;
+use time::Date;
+
+/// The publicity period: 7 working days (seed part 二(二)4), the start day counting if it is
+/// a working day.
+pub const PUBLICITY_WORKING_DAYS: u32 = 7;
+
+/// Adds or replaces the calendar's days (a parsed calendar file) in one transaction with
+/// its `calendar.import` entry; returns how many.
+pub async fn import_calendar(
+    db: &Db,
+    by: &Actor,
+    entries: Vec<CalendarEntry>,
+) -> Result<usize, DbError> {
+    let days: Vec<CalendarDay> = entries
+        .into_iter()
+        .map(|e| CalendarDay {
+            day: e.date.to_string(),
+            kind: e.kind.label_en().to_string(),
+            name: e.name,
+        })
+        .collect();
+    let details = json!({ "days": days.iter().map(|d| format!("{} {} {}", d.day, d.kind, d.name)).collect::<Vec<_>>() });
+    let mut tx = db.begin().await?;
+    tx.import_calendar(&days).await?;
+    tx.audit(db, &by.event("calendar.import", None, details))
+        .await?;
+    tx.commit().await?;
+    tracing::info!(days = days.len(), by = by.as_str(), "calendar imported");
+    Ok(days.len())
+}
+
+/// Removes a day from the calendar.
+pub async fn delete_calendar_day(db: &Db, by: &Actor, day: &str) -> Result<(), DbError> {
+    let mut tx = db.begin().await?;
+    tx.delete_calendar_day(day).await?;
+    tx.audit(
+        db,
+        &by.event("calendar.delete", None, json!({ "day": day })),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// The administrator's calendar as the working-day rule reads it (rows that no longer
+/// parse are skipped).
+pub async fn calendar(db: &Db) -> Result<Calendar, DbError> {
+    let mut cal = Calendar::new();
+    for d in db.calendar().await? {
+        if let (Some(date), Some(kind)) = (parse_date(&d.day), DayKind::parse(&d.kind)) {
+            cal.insert(date, kind, d.name);
+        }
+    }
+    Ok(cal)
+}
+
+/// Why results were not published.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("the calendar has too few working days after the start")]
+    Calendar,
+    #[error("the results are already published")]
+    AlreadyPublished,
+    #[error("the campaign is not closed")]
+    NotClosed,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Publishes a closed campaign's results from `start` for [`PUBLICITY_WORKING_DAYS`]
+/// working days; returns the last day of publicity.
+pub async fn publish(
+    db: &Db,
+    by: &Actor,
+    by_account: Option<i64>,
+    campaign: i64,
+    start: Date,
+) -> Result<Date, PublishError> {
+    let end = calendar(db)
+        .await?
+        .nth_working_day(start, PUBLICITY_WORKING_DAYS)
+        .ok_or(PublishError::Calendar)?;
+    let mut tx = db.begin().await?;
+    if tx.is_published(campaign).await? {
+        return Err(PublishError::AlreadyPublished);
+    }
+    if !tx
+        .publish(campaign, &start.to_string(), &end.to_string(), by_account)
+        .await?
+    {
+        return Err(PublishError::NotClosed);
+    }
+    let details = json!({ "start": start.to_string(), "end": end.to_string() });
+    tx.audit(db, &by.event("publicity.start", Some(campaign), details))
+        .await?;
+    tx.commit().await?;
+    tracing::info!(campaign, by = by.as_str(), %start, %end, "results published");
+    Ok(end)
+}
+
+/// Why an objection was not recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum ObjectionError {
+    #[error("the campaign is approved")]
+    Approved,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// An objection as received: about a village of the campaign (or the whole campaign), on a
+/// day, with its summary.
+#[derive(Clone, Debug)]
+pub struct NewObjection<'a> {
+    pub village_id: Option<i64>,
+    pub received_on: &'a str,
+    pub summary: &'a str,
+}
+
+/// Records an objection (until the campaign is approved); returns its id.
+pub async fn add_objection(
+    db: &Db,
+    by: &Actor,
+    by_account: Option<i64>,
+    campaign: i64,
+    o: &NewObjection<'_>,
+) -> Result<i64, ObjectionError> {
+    let mut tx = db.begin().await?;
+    if tx.campaign_approved(campaign).await? {
+        return Err(ObjectionError::Approved);
+    }
+    let oid = tx
+        .add_objection(campaign, o.village_id, o.received_on, o.summary, by_account)
+        .await?;
+    let details = json!({ "objection": oid, "village": o.village_id, "received_on": o.received_on, "summary": o.summary });
+    tx.audit(db, &by.event("objection.add", Some(campaign), details))
+        .await?;
+    tx.commit().await?;
+    Ok(oid)
+}
+
+/// Resolves an open objection of the campaign; `DbError::NotFound` if there is none such.
+pub async fn resolve_objection(
+    db: &Db,
+    by: &Actor,
+    by_account: Option<i64>,
+    campaign: i64,
+    objection: i64,
+    resolution: &str,
+) -> Result<(), DbError> {
+    let mut tx = db.begin().await?;
+    if !tx
+        .resolve_objection(campaign, objection, resolution, by_account)
+        .await?
+    {
+        return Err(DbError::NotFound);
+    }
+    let details = json!({ "objection": objection, "resolution": resolution });
+    tx.audit(db, &by.event("objection.resolve", Some(campaign), details))
+        .await?;
+    tx.commit().await
+}
+
+/// Approves the campaign on `today`: once publicity is over and every objection resolved.
+pub async fn approve(
+    db: &Db,
+    by: &Actor,
+    by_account: Option<i64>,
+    campaign: i64,
+    today: &str,
+) -> Result<(), ApproveError> {
+    let mut tx = db.begin().await?;
+    tx.approve(campaign, today, by_account).await?;
+    tx.audit(db, &by.event("approve", Some(campaign), json!({})))
+        .await?;
+    tx.commit().await?;
+    tracing::info!(campaign, by = by.as_str(), "campaign approved");
+    Ok(())
+}
