@@ -114,7 +114,8 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
     db.enter_seed(campaign, seed.as_str(), &seed.commitment(), admin)
         .await?;
     crate::draw::draw_campaign(db, campaign, admin).await?;
-    crate::fieldwork::start(db, campaign, &forms).await?;
+    let demo = crate::ops::Actor::named("demo");
+    crate::ops::fieldwork::start(db, &demo, campaign, &forms).await?;
 
     // Most released cases answer by phone; the rest stay open.
     let date = today();
@@ -129,7 +130,8 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
         }
         let answers = recipient_answers(&forms.recipients, level, &mut dice)?;
         let response = new_response(campaign, case.village_id, &forms.recipients, answers);
-        db.submit_phone_interview(case.id, &response, admin).await?;
+        crate::ops::fieldwork::phone_interview(db, &demo, campaign, case.id, &response, admin)
+            .await?;
     }
     let panel = [
         ("演示党代表甲", "党代表"),
@@ -151,7 +153,7 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
             db.submit_panel_rating(member, &response).await?;
         }
     }
-    db.close_fieldwork(campaign).await?;
+    crate::ops::fieldwork::close(db, &demo, campaign).await?;
 
     // Items 1–15: mostly 好; the least satisfied village gets an 一般, one a negative-list
     // finding.

@@ -7,6 +7,7 @@
 //! the database themselves.
 
 pub mod accounts;
+pub mod fieldwork;
 
 /// Who does an operation, as the audit chain names them: `account:<id>`, `cli`, `demo`,
 /// `anonymous` (a failed login), `system`.
