@@ -68,15 +68,18 @@ fn main() -> anyhow::Result<()> {
             "results file: {rows} rows, {:.1} MB",
             text.len() as f64 / 1e6
         );
+        let cli = minyi::ops::Actor::cli();
         let started = Instant::now();
-        let summary = minyi::fieldwork::import_results(&db, campaign, form, &pinned, &text, 1)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let summary =
+            minyi::ops::fieldwork::import_results(&db, &cli, campaign, form, &pinned, &text, 1)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
         let first = started.elapsed().as_secs_f64();
         let started = Instant::now();
-        let again = minyi::fieldwork::import_results(&db, campaign, form, &pinned, &text, 1)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let again =
+            minyi::ops::fieldwork::import_results(&db, &cli, campaign, form, &pinned, &text, 1)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
         let second = started.elapsed().as_secs_f64();
         println!("| what | rows | time (s) | rows/s |");
         println!("| --- | ---: | ---: | ---: |");

@@ -117,7 +117,7 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
         Seed::parse("演示 2026-09-30 公开摇号 3 1 4 1 5 9 2 6").map_err(anyhow::Error::msg)?;
     ops::draw::enter_seed(db, admin, campaign, &seed).await?;
     ops::draw::draw(db, admin, campaign).await?;
-    crate::fieldwork::start(db, campaign, &forms).await?;
+    ops::fieldwork::start(db, &by, campaign, &forms).await?;
 
     // Most released cases answer by phone; the rest stay open.
     let date = today();
@@ -132,7 +132,8 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
         }
         let answers = recipient_answers(&forms.recipients, level, &mut dice)?;
         let response = new_response(campaign, case.village_id, &forms.recipients, answers);
-        db.submit_phone_interview(case.id, &response, admin).await?;
+        crate::ops::fieldwork::phone_interview(db, &by, campaign, case.id, &response, admin)
+            .await?;
     }
     let panel = [
         ("演示党代表甲", "党代表"),
@@ -154,7 +155,7 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
             db.submit_panel_rating(member, &response).await?;
         }
     }
-    db.close_fieldwork(campaign).await?;
+    crate::ops::fieldwork::close(db, &by, campaign).await?;
 
     // Items 1–15: mostly 好; the least satisfied village gets an 一般, one a negative-list
     // finding.

@@ -615,3 +615,107 @@ async fn a_crash_while_saving_a_grade_sheet_stores_none_of_its_grades() {
     db.close().await;
     drop(server);
 }
+
+/// Reissuing the whole SMS outbox supersedes every sent link and stores a new token for
+/// each, with one `sms.outbox` entry: a crash before the entry, or after it but before the
+/// commit, leaves every old link working, no new one and no entry.
+#[tokio::test]
+async fn a_crash_while_the_outbox_is_reissued_keeps_every_old_link_and_adds_no_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let prepared = prepare_fieldwork(&url, 2, 5).await;
+    let campaign = prepared.campaign;
+    let log = dir.path().join("server.log");
+
+    // (links superseded, links still in use, sms.outbox entries)
+    let ledger = |db: minyi::db::Db, links: Vec<String>| async move {
+        let mut superseded = 0;
+        for token in &links {
+            let target = db
+                .link_target(&minyi::secrets::token_hash(token))
+                .await
+                .unwrap()
+                .expect("a known link");
+            superseded += usize::from(target.superseded);
+        }
+        let entries = db
+            .all_audit_entries()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.event == "sms.outbox")
+            .count();
+        db.close().await;
+        (superseded, links.len() - superseded, entries)
+    };
+    let links: Vec<String> = prepared.links.iter().map(|(_, t)| t.clone()).collect();
+    assert_eq!(links.len(), 10);
+    let outbox = |base: &str| format!("{base}/surveyor/campaigns/{campaign}/outbox");
+    let reissue = |csrf: String| {
+        vec![
+            ("_csrf", csrf),
+            ("kind", "reissue".to_string()),
+            ("confirm", "yes".to_string()),
+        ]
+    };
+
+    for point in ["before-audit", "before-commit"] {
+        let fault = format!("sms.outbox:{point}");
+        let mut server =
+            ServerProcess::start_with_env(&url, &log, &[("MINYI_FAULT", fault.as_str())]).await;
+        let surveyor = client();
+        login(&surveyor, &server.base, SURVEYOR, SURVEYOR_PASSWORD).await;
+        let (_, page) = get_text(
+            &surveyor,
+            &format!("{}/surveyor/campaigns/{campaign}", server.base),
+        )
+        .await;
+        let sent = surveyor
+            .post(outbox(&server.base))
+            .form(&reissue(csrf_in(&page)))
+            .send()
+            .await;
+        assert!(
+            sent.is_err(),
+            "the server died inside the operation ({point})"
+        );
+        let status = server.child.wait().unwrap();
+        assert!(!status.success(), "aborted at {point}: {status}");
+        assert!(server.log_text().contains(&format!("aborting at {fault}")));
+        let db = minyi::db::Db::connect(&url).await.unwrap();
+        assert_eq!(
+            ledger(db, links.clone()).await,
+            (0, 10, 0),
+            "nothing stored at {point}"
+        );
+    }
+    // Without a fault every link is reissued and the entry is stored with them.
+    let server = ServerProcess::start(&url, &log).await;
+    let surveyor = client();
+    login(&surveyor, &server.base, SURVEYOR, SURVEYOR_PASSWORD).await;
+    let (_, page) = get_text(
+        &surveyor,
+        &format!("{}/surveyor/campaigns/{campaign}", server.base),
+    )
+    .await;
+    let done = surveyor
+        .post(outbox(&server.base))
+        .form(&reissue(csrf_in(&page)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    let file = done.text().await.unwrap();
+    assert_eq!(
+        file.lines().count(),
+        11,
+        "a header and ten messages: {file}"
+    );
+    let db = minyi::db::Db::connect(&url).await.unwrap();
+    assert_eq!(ledger(db, links).await, (10, 0, 1));
+    let db = minyi::db::Db::connect(&url).await.unwrap();
+    let key = db.load_audit_key().unwrap();
+    assert!(db.verify_audit(Some(&key)).await.unwrap().is_ok());
+    db.close().await;
+    drop(server);
+}

@@ -2,7 +2,7 @@
 //! rank order), phone interviews, and closing. What to replace and which rank comes next are
 //! decided by `fieldwork` (pure); here they are applied inside one transaction.
 
-use super::{Db, DbError, NewResponse, on_pool, on_writer};
+use super::{Db, DbError, NewResponse, Tx, on_pool, on_tx};
 use crate::domain::now;
 use crate::fieldwork::{
     Attempt, NextRelease, Outcome, ReplacementRules, VillageState, next_release, replacement_reason,
@@ -168,30 +168,72 @@ impl Db {
         })
     }
 
+    /// Record a call attempt ([`Tx::record_attempts`]) in a transaction of its own,
+    /// unaudited: a refusal through the survey link, which is not audited (nothing in the
+    /// audit chain may point at a link's case).
+    pub async fn record_attempt(&self, a: &NewAttempt) -> Result<AttemptResult, DbError> {
+        let mut tx = self.begin().await?;
+        let mut results = tx.record_attempts(self, &[(a, None)]).await?;
+        tx.commit().await?;
+        Ok(results.pop().unwrap_or_default())
+    }
+
+    /// [`Tx::submit_phone_interview`] in a transaction of its own, unaudited (setting up
+    /// tests and the demo's invented data).
+    pub async fn submit_phone_interview(
+        &self,
+        case_id: i64,
+        response: &NewResponse,
+        recorded_by: i64,
+    ) -> Result<bool, DbError> {
+        let mut tx = self.begin().await?;
+        let stored = tx
+            .submit_phone_interview(self, case_id, response, recorded_by)
+            .await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Close fieldwork: afterwards no attempt, link or import is accepted, and every answer
+    /// is mixed into `responses` (see `Db::close_and_mix`).
+    pub async fn close_fieldwork(&self, campaign_id: i64) -> Result<bool, DbError> {
+        self.close_and_mix(campaign_id, true, now()).await
+    }
+}
+
+impl Tx {
+    /// Close fieldwork (the state only; the answers waiting are mixed afterwards by
+    /// `Db::close_and_mix`). On PostgreSQL the update waits for every submit holding the
+    /// campaign `FOR SHARE`, so no answer joins the pool once the close is committed.
+    /// False if the campaign was not in fieldwork.
+    pub async fn close_fieldwork(
+        &mut self,
+        campaign_id: i64,
+        closed_at: i64,
+    ) -> Result<bool, DbError> {
+        let sql = "UPDATE campaigns SET state = 'closed', fieldwork_closed_at = $1 WHERE id = $2 AND state = 'fieldwork'";
+        let n = on_tx!(self, c => sqlx::query(sql).bind(closed_at).bind(campaign_id)
+            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
     /// Change the replacement rules (before or during fieldwork, not after it closed).
     pub async fn set_replacement_rules(
-        &self,
+        &mut self,
         campaign_id: i64,
         rules: &ReplacementRules,
     ) -> Result<bool, DbError> {
         let sql = "UPDATE campaigns SET replace_on_not_eligible = $1, replace_on_refusal = $2, noncontact_attempts = $3, noncontact_days = $4
                    WHERE id = $5 AND state IN ('collecting', 'frozen', 'drawn', 'fieldwork')";
-        let n = on_writer!(self, p => sqlx::query(sql)
+        let n = on_tx!(self, c => sqlx::query(sql)
             .bind(rules.on_not_eligible).bind(rules.on_refusal)
             .bind(i64::from(rules.noncontact_attempts)).bind(i64::from(rules.noncontact_days)).bind(campaign_id)
-            .execute(p).await.map(|r| r.rows_affected()))?;
+            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
         Ok(n == 1)
     }
 
-    /// Record a call attempt and, if the campaign's rules say the case is to be replaced,
-    /// release the village's next reserve rank — all in one transaction.
-    pub async fn record_attempt(&self, a: &NewAttempt) -> Result<AttemptResult, DbError> {
-        let mut results = self.record_attempts(&[(a, None)]).await?;
-        Ok(results.pop().unwrap_or_default())
-    }
-
     /// Record attempts (with the answers of those that are completes, as imported from other
-    /// interviewing software) in ONE transaction: all or nothing. A row whose `import_key`
+    /// interviewing software) in the operation's transaction: all or nothing. A row whose `import_key`
     /// was recorded before is skipped (`stored: false`), so importing a file twice changes
     /// nothing. A complete voids the case's link, completes the case and stores its response
     /// (the caller has checked the case was not answered). Every other outcome may release
@@ -201,24 +243,24 @@ impl Db {
     /// read once — and written with multi-row statements, so a 100,000-row import is a few
     /// hundred statements rather than half a million.
     pub async fn record_attempts(
-        &self,
+        &mut self,
+        db: &Db,
         rows: &[(&NewAttempt, Option<&NewResponse>)],
     ) -> Result<Vec<AttemptResult>, DbError> {
         let Some((first, _)) = rows.first() else {
             return Ok(Vec::new());
         };
-        let campaign_id: i64 = on_pool!(self, p => sqlx::query_scalar("SELECT campaign_id FROM cases WHERE id = $1").bind(first.case_id).fetch_optional(p).await)?
+        let campaign_id: i64 = on_tx!(self, c => sqlx::query_scalar("SELECT campaign_id FROM cases WHERE id = $1").bind(first.case_id).fetch_optional(&mut *c).await)?
             .ok_or(DbError::NotFound)?;
-        let rules = self.replacement_rules(campaign_id).await?;
-        let lock = self.lock_open_campaign_sql();
+        let rules = db.replacement_rules(campaign_id).await?;
+        let lock = db.lock_open_campaign_sql();
         let t = now();
         let mut case_ids: Vec<i64> = rows.iter().map(|(a, _)| a.case_id).collect();
         case_ids.sort_unstable();
         case_ids.dedup();
-        on_writer!(self, p => {
-            let mut tx = p.begin().await?;
+        let (results, responses) = on_tx!(self, c => {
             // Only while fieldwork runs, and held so that closing waits (see submit_through_links).
-            let state: Option<String> = sqlx::query_scalar(lock).bind(campaign_id).fetch_optional(&mut *tx).await?;
+            let state: Option<String> = sqlx::query_scalar(lock).bind(campaign_id).fetch_optional(&mut *c).await?;
             if state.as_deref() != Some("fieldwork") {
                 return Ok(vec![AttemptResult::default(); rows.len()]);
             }
@@ -235,7 +277,7 @@ impl Db {
                     ids.push_bind(*id);
                 }
                 ids.push_unseparated(")");
-                let found: Vec<(i64, i64, i64, i64, String, Option<i64>)> = q.build_query_as().fetch_all(&mut *tx).await?;
+                let found: Vec<(i64, i64, i64, i64, String, Option<i64>)> = q.build_query_as().fetch_all(&mut *c).await?;
                 for (id, campaign_id, village_id, rank, status, replaced_at) in found {
                     cases.insert(id, PlannedCase { campaign_id, village_id, rank, completed: status == "completed", replaced: replaced_at.is_some() });
                 }
@@ -245,7 +287,7 @@ impl Db {
                     ids.push_bind(*id);
                 }
                 ids.push_unseparated(") ORDER BY case_id, attempted_at, id");
-                let past: Vec<(i64, i64, String, String, Option<String>)> = q.build_query_as().fetch_all(&mut *tx).await?;
+                let past: Vec<(i64, i64, String, String, Option<String>)> = q.build_query_as().fetch_all(&mut *c).await?;
                 for (case_id, at, day, outcome, key) in past {
                     if let Some(outcome) = Outcome::parse(&outcome) {
                         histories.entry(case_id).or_default().push((at, Attempt { day, outcome }));
@@ -310,16 +352,16 @@ impl Db {
                     // Serialise releases per village (a row lock on PostgreSQL; SQLite has one writer).
                     let stratum: Option<(i64, i64, String)> = sqlx::query_as(
                         "UPDATE draw_strata SET size = size WHERE campaign_id = $1 AND village_id = $2 RETURNING population, size, ranked")
-                        .bind(key.0).bind(key.1).fetch_optional(&mut *tx).await?;
+                        .bind(key.0).bind(key.1).fetch_optional(&mut *c).await?;
                     let (population, size, ranked) = stratum.ok_or(DbError::NotFound)?;
                     let max_rank: Option<i64> = sqlx::query_scalar("SELECT MAX(rank) FROM cases WHERE campaign_id = $1 AND village_id = $2")
-                        .bind(key.0).bind(key.1).fetch_one(&mut *tx).await?;
+                        .bind(key.0).bind(key.1).fetch_one(&mut *c).await?;
                     let completes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE campaign_id = $1 AND village_id = $2 AND status = 'completed'")
-                        .bind(key.0).bind(key.1).fetch_one(&mut *tx).await?;
+                        .bind(key.0).bind(key.1).fetch_one(&mut *c).await?;
                     let names: Vec<(String, Option<String>)> = sqlx::query_as(
                         "SELECT e.phone, e.name FROM roster_entries e JOIN rosters r ON r.id = e.roster_id AND r.is_current
                          WHERE r.campaign_id = $1 AND r.village_id = $2")
-                        .bind(key.0).bind(key.1).fetch_all(&mut *tx).await?;
+                        .bind(key.0).bind(key.1).fetch_all(&mut *c).await?;
                     // Completes planned earlier in this batch are not in the table yet.
                     let planned = planned_completes.get(&key).copied().unwrap_or(0);
                     slot.insert(VillageCache {
@@ -343,10 +385,10 @@ impl Db {
                 };
                 let rank = case.rank;
                 case.replaced = true;
-                sqlx::query("UPDATE cases SET replaced_at = $1 WHERE id = $2").bind(t).bind(a.case_id).execute(&mut *tx).await?;
+                sqlx::query("UPDATE cases SET replaced_at = $1 WHERE id = $2").bind(t).bind(a.case_id).execute(&mut *c).await?;
                 // A replaced person's SMS link stops working: the replacement takes the place.
                 sqlx::query("UPDATE invitations SET voided = TRUE WHERE case_id = $1 AND NOT used")
-                    .bind(a.case_id).execute(&mut *tx).await?;
+                    .bind(a.case_id).execute(&mut *c).await?;
                 match next_release(&state) {
                     NextRelease::Rank(next) => {
                         let phone = v.ranked.get(next as usize - 1).cloned().unwrap_or_default();
@@ -355,8 +397,8 @@ impl Db {
                         let case_id: i64 = sqlx::query_scalar(
                             "INSERT INTO cases (campaign_id, village_id, rank, phone, name, released_at, release_reason) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
                             .bind(key.0).bind(key.1).bind(next as i64).bind(&phone).bind(name).bind(t).bind(why)
-                            .fetch_one(&mut *tx).await?;
-                        sqlx::query("INSERT INTO invitations (case_id) VALUES ($1)").bind(case_id).execute(&mut *tx).await?;
+                            .fetch_one(&mut *c).await?;
+                        sqlx::query("INSERT INTO invitations (case_id) VALUES ($1)").bind(case_id).execute(&mut *c).await?;
                         v.max_rank = next;
                         result.released_rank = Some(next as i64);
                     }
@@ -375,7 +417,7 @@ impl Db {
                         .push_bind(a.outcome.key()).push_bind(a.callback_at).push_bind(a.note.as_deref())
                         .push_bind(a.recorded_by).push_bind(a.import_key.as_deref());
                 });
-                q.build().execute(&mut *tx).await?;
+                q.build().execute(&mut *c).await?;
             }
             let mut by_outcome: HashMap<&'static str, Vec<i64>> = HashMap::new();
             for (case_id, outcome) in &dispositions {
@@ -390,7 +432,7 @@ impl Db {
                         list.push_bind(*id);
                     }
                     list.push_unseparated(")");
-                    q.build().execute(&mut *tx).await?;
+                    q.build().execute(&mut *c).await?;
                 }
             }
             for chunk in completed.chunks(1000) {
@@ -400,74 +442,82 @@ impl Db {
                     list.push_bind(*id);
                 }
                 list.push_unseparated(")");
-                q.build().execute(&mut *tx).await?;
+                q.build().execute(&mut *c).await?;
                 let mut q = sqlx::QueryBuilder::new("UPDATE cases SET status = 'completed', disposition = 'complete' WHERE id IN (");
                 let mut list = q.separated(", ");
                 for id in chunk {
                     list.push_bind(*id);
                 }
                 list.push_unseparated(")");
-                q.build().execute(&mut *tx).await?;
+                q.build().execute(&mut *c).await?;
             }
-            // The answers join the mixer's pool in an order that says nothing about the rows.
-            let mut order: Vec<usize> = (0..responses.len()).collect();
-            {
-                use rand::seq::SliceRandom;
-                order.shuffle(&mut rand::rng());
-            }
-            for k in order {
-                super::mixer::pool_answer(&mut tx, responses[k]).await?;
-            }
-            tx.commit().await?;
-            Ok(results)
-        })
+            (results, responses)
+        });
+        // The answers join the mixer's pool in an order that says nothing about the rows.
+        let mut responses = responses;
+        {
+            use rand::seq::SliceRandom;
+            responses.shuffle(&mut rand::rng());
+        }
+        self.pool_answers(&responses).await?;
+        Ok(results)
     }
 
     /// A phone interview: void the case's link, complete the case, put the answer into the
-    /// mixer's pool and record the attempt, in one transaction. False if the case was
+    /// mixer's pool and record the attempt, in the operation's transaction. False if the case was
     /// already answered (by link or phone) or declined, or fieldwork is not running.
     pub async fn submit_phone_interview(
-        &self,
+        &mut self,
+        db: &Db,
         case_id: i64,
         response: &NewResponse,
         recorded_by: i64,
     ) -> Result<bool, DbError> {
         let t = now();
-        let lock = self.lock_open_campaign_sql();
-        on_writer!(self, p => {
-            let mut tx = p.begin().await?;
+        let lock = db.lock_open_campaign_sql();
+        on_tx!(self, c => {
             let campaign_id: Option<i64> = sqlx::query_scalar("SELECT campaign_id FROM cases WHERE id = $1")
-                .bind(case_id).fetch_optional(&mut *tx).await?;
+                .bind(case_id).fetch_optional(&mut *c).await?;
             let Some(campaign_id) = campaign_id else {
                 return Ok(false);
             };
             // The campaign first (held, so closing waits), then the invitation as the link's
             // submit does, so the two paths lock in the same order.
-            let state: Option<String> = sqlx::query_scalar(lock).bind(campaign_id).fetch_optional(&mut *tx).await?;
+            let state: Option<String> = sqlx::query_scalar(lock).bind(campaign_id).fetch_optional(&mut *c).await?;
             if state.as_deref() != Some("fieldwork") {
                 return Ok(false);
             }
             let voided = sqlx::query("UPDATE invitations SET voided = TRUE WHERE case_id = $1 AND NOT used AND NOT voided")
-                .bind(case_id).execute(&mut *tx).await?.rows_affected();
+                .bind(case_id).execute(&mut *c).await?.rows_affected();
             if voided != 1 {
                 return Ok(false);
             }
             let done = sqlx::query("UPDATE cases SET status = 'completed', disposition = 'complete' WHERE id = $1 AND status = 'open'")
-                .bind(case_id).execute(&mut *tx).await?.rows_affected();
+                .bind(case_id).execute(&mut *c).await?.rows_affected();
             if done != 1 {
                 return Ok(false);
             }
-            super::mixer::pool_answer(&mut tx, response).await?;
             sqlx::query("INSERT INTO attempts (case_id, attempted_at, attempted_on, outcome, recorded_by) VALUES ($1, $2, $3, 'complete', $4)")
-                .bind(case_id).bind(t).bind(crate::domain::local_date(t)).bind(recorded_by).execute(&mut *tx).await?;
-            tx.commit().await?;
+                .bind(case_id).bind(t).bind(crate::domain::local_date(t)).bind(recorded_by).execute(&mut *c).await?;
         });
+        self.pool_answers(&[response]).await?;
         Ok(true)
     }
 
-    /// Close fieldwork: afterwards no attempt, link or import is accepted, and every answer
-    /// is mixed into `responses` (see `Db::close_and_mix`).
-    pub async fn close_fieldwork(&self, campaign_id: i64) -> Result<bool, DbError> {
-        self.close_and_mix(campaign_id, true, now()).await
+    /// Put answers into the mixer's pool inside this transaction (see `mixer::pool_answer`).
+    async fn pool_answers(&mut self, responses: &[&NewResponse]) -> Result<(), DbError> {
+        match self {
+            Tx::Sqlite(t) => {
+                for r in responses {
+                    super::mixer::pool_answer(t, r).await?;
+                }
+            }
+            Tx::Postgres(t) => {
+                for r in responses {
+                    super::mixer::pool_answer(t, r).await?;
+                }
+            }
+        }
+        Ok(())
     }
 }

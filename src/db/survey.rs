@@ -2,7 +2,7 @@
 //! their link tokens (SHA-256 only), responses, and the panel.
 
 use super::mixer::pool_answer;
-use super::{Db, DbError, on_pool, on_writer};
+use super::{Db, DbError, Tx, on_pool, on_tx, on_writer};
 use crate::domain::now;
 use crate::forms::Audience;
 
@@ -90,62 +90,10 @@ pub struct PanelMember {
 }
 
 impl Db {
-    /// Start fieldwork: pin the forms, release the cases, create their invitations — all or
-    /// nothing. False if the campaign was not drawn (or already started).
-    pub async fn start_fieldwork(
-        &self,
-        campaign_id: i64,
-        forms: &[PinnedForm],
-        releases: &[Release],
-    ) -> Result<bool, DbError> {
-        let t = now();
-        on_writer!(self, p => {
-            let mut tx = p.begin().await?;
-            let n = sqlx::query("UPDATE campaigns SET state = 'fieldwork', fieldwork_started_at = $1 WHERE id = $2 AND state = 'drawn'")
-                .bind(t).bind(campaign_id).execute(&mut *tx).await?.rows_affected();
-            if n != 1 {
-                return Ok(false);
-            }
-            for f in forms {
-                sqlx::query("INSERT INTO campaign_forms (campaign_id, role, form_id, version, sha256, source) VALUES ($1, $2, $3, $4, $5, $6)")
-                    .bind(campaign_id).bind(&f.role).bind(&f.form_id).bind(&f.version).bind(&f.sha256).bind(&f.source)
-                    .execute(&mut *tx).await?;
-            }
-            for r in releases {
-                let case_id: i64 = sqlx::query_scalar(
-                    "INSERT INTO cases (campaign_id, village_id, rank, phone, name, released_at, release_reason) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
-                    .bind(campaign_id).bind(r.village_id).bind(r.rank).bind(&r.phone).bind(&r.name).bind(t).bind(&r.reason)
-                    .fetch_one(&mut *tx).await?;
-                sqlx::query("INSERT INTO invitations (case_id) VALUES ($1)").bind(case_id).execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
-        });
-        Ok(true)
-    }
-
     /// The forms a campaign pinned (empty before fieldwork).
     pub async fn pinned_forms(&self, campaign_id: i64) -> Result<Vec<PinnedForm>, DbError> {
         let sql = "SELECT role, form_id, version, sha256, source FROM campaign_forms WHERE campaign_id = $1 ORDER BY role";
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?)
-    }
-
-    /// Issue the links of invitations already sent again, with new tokens: every unanswered
-    /// one of the campaign (`case` = None: the outbox file was lost before it was sent), or
-    /// one case's (the resident deleted the SMS). The old tokens are superseded: they only
-    /// say the link is no longer in use. Mobile numbers only.
-    pub async fn reissue_link_tokens(
-        &self,
-        campaign_id: i64,
-        case: Option<i64>,
-        mut new_token: impl FnMut() -> (String, String) + Send,
-    ) -> Result<Vec<Outgoing>, DbError> {
-        let filter = if case.is_some() {
-            "i.first_sent_at IS NOT NULL AND c.id = $2"
-        } else {
-            "i.first_sent_at IS NOT NULL AND $2 = $2"
-        };
-        self.issue_tokens(campaign_id, filter, case.unwrap_or(0), true, &mut new_token)
-            .await
     }
 
     /// How many SMS the campaign's outbox holds: never sent, sent and still unanswered; and
@@ -167,66 +115,19 @@ impl Db {
         })
     }
 
-    /// Give fresh link tokens to invitations that need an SMS: never sent ones
-    /// (`remind_after_days` = None), or, for reminders, unanswered ones whose last SMS is at
-    /// least that many days old. Each token is stored only as its SHA-256; the plain tokens
-    /// are returned once, for the outbox.
+    /// [`Tx::issue_link_tokens`] in a transaction of its own, unaudited (setting up tests
+    /// and benchmarks; the outbox goes through `ops::fieldwork`).
     pub async fn issue_link_tokens(
         &self,
         campaign_id: i64,
         remind_after_days: Option<i64>,
-        mut new_token: impl FnMut() -> (String, String) + Send,
+        new_token: impl FnMut() -> (String, String) + Send,
     ) -> Result<Vec<Outgoing>, DbError> {
-        let (filter, cutoff) = match remind_after_days {
-            None => ("i.first_sent_at IS NULL AND $2 = $2", 0),
-            Some(days) => (
-                "i.last_sent_at IS NOT NULL AND i.last_sent_at <= $2",
-                now() - days * 86_400,
-            ),
-        };
-        self.issue_tokens(campaign_id, filter, cutoff, false, &mut new_token)
-            .await
-    }
-
-    /// One new token for every invitation of the campaign an SMS can go to that matches
-    /// `filter` (SQL over `i` invitations and `c` cases, with `$2` = `param`), in one
-    /// transaction; with `supersede`, the invitation's earlier tokens go out of use.
-    async fn issue_tokens(
-        &self,
-        campaign_id: i64,
-        filter: &str,
-        param: i64,
-        supersede: bool,
-        new_token: &mut (impl FnMut() -> (String, String) + Send),
-    ) -> Result<Vec<Outgoing>, DbError> {
-        let t = now();
-        let sql = format!(
-            "SELECT i.id, c.phone, v.name FROM invitations i JOIN cases c ON c.id = i.case_id JOIN villages v ON v.id = c.village_id
-             JOIN campaigns k ON k.id = c.campaign_id
-             WHERE c.campaign_id = $1 AND k.state = 'fieldwork' AND {SMS_DUE} AND {filter}
-             ORDER BY v.code, c.rank"
-        );
-        let mut out = Vec::new();
-        on_writer!(self, p => {
-            let mut tx = p.begin().await?;
-            // A write first, so the read below and the updates happen under one write lock.
-            sqlx::query("UPDATE campaigns SET state = state WHERE id = $1").bind(campaign_id).execute(&mut *tx).await?;
-            let due: Vec<(i64, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(campaign_id).bind(param).fetch_all(&mut *tx).await?;
-            for (invitation_id, phone, village_name) in due {
-                if supersede {
-                    sqlx::query("UPDATE invitation_tokens SET superseded_at = $1 WHERE invitation_id = $2 AND superseded_at IS NULL")
-                        .bind(t).bind(invitation_id).execute(&mut *tx).await?;
-                }
-                let (token, hash) = new_token();
-                sqlx::query("INSERT INTO invitation_tokens (token_hash, invitation_id, created_at) VALUES ($1, $2, $3)")
-                    .bind(&hash).bind(invitation_id).bind(t).execute(&mut *tx).await?;
-                sqlx::query("UPDATE invitations SET first_sent_at = COALESCE(first_sent_at, $1), last_sent_at = $1 WHERE id = $2")
-                    .bind(t).bind(invitation_id).execute(&mut *tx).await?;
-                out.push(Outgoing { phone, village_name, token });
-            }
-            tx.commit().await?;
-        });
+        let mut tx = self.begin().await?;
+        let out = tx
+            .issue_link_tokens(campaign_id, remind_after_days, new_token)
+            .await?;
+        tx.commit().await?;
         Ok(out)
     }
 
@@ -327,17 +228,6 @@ impl Db {
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?)
     }
 
-    /// Give a panel member a new personal link (the old one stops working).
-    pub async fn set_panel_token(&self, member_id: i64, token_hash: &str) -> Result<(), DbError> {
-        let n = on_writer!(self, p => sqlx::query("UPDATE panel_members SET token_hash = $1 WHERE id = $2")
-            .bind(token_hash).bind(member_id).execute(p).await.map(|r| r.rows_affected()))?;
-        if n == 1 {
-            Ok(())
-        } else {
-            Err(DbError::NotFound)
-        }
-    }
-
     pub async fn panel_member_by_token(
         &self,
         token_hash: &str,
@@ -386,6 +276,134 @@ impl Db {
         match self {
             Db::Sqlite(_) => "SELECT state FROM campaigns WHERE id = $1",
             Db::Postgres(_) => "SELECT state FROM campaigns WHERE id = $1 FOR SHARE",
+        }
+    }
+}
+
+impl Tx {
+    /// Start fieldwork: pin the forms, release the cases, create their invitations — in the
+    /// operation's transaction. False if the campaign was not drawn (or already started).
+    pub async fn start_fieldwork(
+        &mut self,
+        campaign_id: i64,
+        forms: &[PinnedForm],
+        releases: &[Release],
+    ) -> Result<bool, DbError> {
+        let t = now();
+        on_tx!(self, c => {
+            let n = sqlx::query("UPDATE campaigns SET state = 'fieldwork', fieldwork_started_at = $1 WHERE id = $2 AND state = 'drawn'")
+                .bind(t).bind(campaign_id).execute(&mut *c).await?.rows_affected();
+            if n != 1 {
+                return Ok(false);
+            }
+            for f in forms {
+                sqlx::query("INSERT INTO campaign_forms (campaign_id, role, form_id, version, sha256, source) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(campaign_id).bind(&f.role).bind(&f.form_id).bind(&f.version).bind(&f.sha256).bind(&f.source)
+                    .execute(&mut *c).await?;
+            }
+            for r in releases {
+                let case_id: i64 = sqlx::query_scalar(
+                    "INSERT INTO cases (campaign_id, village_id, rank, phone, name, released_at, release_reason) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
+                    .bind(campaign_id).bind(r.village_id).bind(r.rank).bind(&r.phone).bind(&r.name).bind(t).bind(&r.reason)
+                    .fetch_one(&mut *c).await?;
+                sqlx::query("INSERT INTO invitations (case_id) VALUES ($1)").bind(case_id).execute(&mut *c).await?;
+            }
+        });
+        Ok(true)
+    }
+
+    /// Issue the links of invitations already sent again, with new tokens: every unanswered
+    /// one of the campaign (`case` = None: the outbox file was lost before it was sent), or
+    /// one case's (the resident deleted the SMS). The old tokens are superseded: they only
+    /// say the link is no longer in use. Mobile numbers only.
+    pub async fn reissue_link_tokens(
+        &mut self,
+        campaign_id: i64,
+        case: Option<i64>,
+        mut new_token: impl FnMut() -> (String, String) + Send,
+    ) -> Result<Vec<Outgoing>, DbError> {
+        let filter = if case.is_some() {
+            "i.first_sent_at IS NOT NULL AND c.id = $2"
+        } else {
+            "i.first_sent_at IS NOT NULL AND $2 = $2"
+        };
+        self.issue_tokens(campaign_id, filter, case.unwrap_or(0), true, &mut new_token)
+            .await
+    }
+
+    /// Give fresh link tokens to invitations that need an SMS: never sent ones
+    /// (`remind_after_days` = None), or, for reminders, unanswered ones whose last SMS is at
+    /// least that many days old. Each token is stored only as its SHA-256; the plain tokens
+    /// are returned once, for the outbox.
+    pub async fn issue_link_tokens(
+        &mut self,
+        campaign_id: i64,
+        remind_after_days: Option<i64>,
+        mut new_token: impl FnMut() -> (String, String) + Send,
+    ) -> Result<Vec<Outgoing>, DbError> {
+        let (filter, cutoff) = match remind_after_days {
+            None => ("i.first_sent_at IS NULL AND $2 = $2", 0),
+            Some(days) => (
+                "i.last_sent_at IS NOT NULL AND i.last_sent_at <= $2",
+                now() - days * 86_400,
+            ),
+        };
+        self.issue_tokens(campaign_id, filter, cutoff, false, &mut new_token)
+            .await
+    }
+
+    /// One new token for every invitation of the campaign an SMS can go to that matches
+    /// `filter` (SQL over `i` invitations and `c` cases, with `$2` = `param`), in the
+    /// operation's transaction; with `supersede`, the invitation's earlier tokens go out of use.
+    async fn issue_tokens(
+        &mut self,
+        campaign_id: i64,
+        filter: &str,
+        param: i64,
+        supersede: bool,
+        new_token: &mut (impl FnMut() -> (String, String) + Send),
+    ) -> Result<Vec<Outgoing>, DbError> {
+        let t = now();
+        let sql = format!(
+            "SELECT i.id, c.phone, v.name FROM invitations i JOIN cases c ON c.id = i.case_id JOIN villages v ON v.id = c.village_id
+             JOIN campaigns k ON k.id = c.campaign_id
+             WHERE c.campaign_id = $1 AND k.state = 'fieldwork' AND {SMS_DUE} AND {filter}
+             ORDER BY v.code, c.rank"
+        );
+        let mut out = Vec::new();
+        on_tx!(self, c => {
+            // A write first, so the read below and the updates happen under one write lock.
+            sqlx::query("UPDATE campaigns SET state = state WHERE id = $1").bind(campaign_id).execute(&mut *c).await?;
+            let due: Vec<(i64, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(campaign_id).bind(param).fetch_all(&mut *c).await?;
+            for (invitation_id, phone, village_name) in due {
+                if supersede {
+                    sqlx::query("UPDATE invitation_tokens SET superseded_at = $1 WHERE invitation_id = $2 AND superseded_at IS NULL")
+                        .bind(t).bind(invitation_id).execute(&mut *c).await?;
+                }
+                let (token, hash) = new_token();
+                sqlx::query("INSERT INTO invitation_tokens (token_hash, invitation_id, created_at) VALUES ($1, $2, $3)")
+                    .bind(&hash).bind(invitation_id).bind(t).execute(&mut *c).await?;
+                sqlx::query("UPDATE invitations SET first_sent_at = COALESCE(first_sent_at, $1), last_sent_at = $1 WHERE id = $2")
+                    .bind(t).bind(invitation_id).execute(&mut *c).await?;
+                out.push(Outgoing { phone, village_name, token });
+            }
+        });
+        Ok(out)
+    }
+
+    /// Give a panel member a new personal link (the old one stops working).
+    pub async fn set_panel_token(
+        &mut self,
+        member_id: i64,
+        token_hash: &str,
+    ) -> Result<(), DbError> {
+        let n = on_tx!(self, c => sqlx::query("UPDATE panel_members SET token_hash = $1 WHERE id = $2")
+            .bind(token_hash).bind(member_id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(DbError::NotFound)
         }
     }
 }

@@ -1,12 +1,13 @@
 //! Fieldwork: starting it (forms pinned, the primary sample released as cases with
 //! invitations), the SMS outbox of survey links, call outcomes and their AAPOR classes
-//! (`outcome`), response rates (`rates`), and when a case is replaced and by which rank
-//! (`replacement`).
+//! (`outcome`), response rates (`rates`), progress per village (`progress`), and when a
+//! case is replaced and by which rank (`replacement`).
 
 pub mod case_status;
 pub mod import;
 pub mod mixer;
 pub mod outcome;
+pub mod progress;
 pub mod rates;
 pub mod replacement;
 
@@ -32,9 +33,34 @@ pub enum FieldworkError {
     Db(#[from] DbError),
 }
 
-/// Start fieldwork: pin the form files and release ranks 1..n of every village.
-/// Returns the number of cases released.
+/// What starting fieldwork writes: the form files to pin and the cases to release.
+pub struct StartPlan {
+    pub pinned: [PinnedForm; 3],
+    pub releases: Vec<Release>,
+}
+
+/// Start fieldwork in a transaction of its own, unaudited (setting up tests, benchmarks and
+/// the demo; the administrator's start is `ops::fieldwork::start`). Returns the number of
+/// cases released.
 pub async fn start(db: &Db, campaign_id: i64, forms: &FormSet) -> Result<usize, FieldworkError> {
+    let plan = plan_start(db, campaign_id, forms).await?;
+    let mut tx = db.begin().await?;
+    if !tx
+        .start_fieldwork(campaign_id, &plan.pinned, &plan.releases)
+        .await?
+    {
+        return Err(FieldworkError::NotDrawn);
+    }
+    tx.commit().await?;
+    Ok(plan.releases.len())
+}
+
+/// Plan the start of fieldwork: pin the form files and release ranks 1..n of every village.
+pub async fn plan_start(
+    db: &Db,
+    campaign_id: i64,
+    forms: &FormSet,
+) -> Result<StartPlan, FieldworkError> {
     let campaign = db.campaign(campaign_id).await?;
     if campaign.state != "drawn" {
         return Err(FieldworkError::NotDrawn);
@@ -84,10 +110,7 @@ pub async fn start(db: &Db, campaign_id: i64, forms: &FormSet) -> Result<usize, 
         sha256: sha256.clone(),
         source: source.clone(),
     });
-    if !db.start_fieldwork(campaign_id, &pinned, &releases).await? {
-        return Err(FieldworkError::NotDrawn);
-    }
-    Ok(releases.len())
+    Ok(StartPlan { pinned, releases })
 }
 
 /// The SMS text carrying a survey link of `village`: the longest wording that fits one
@@ -182,15 +205,44 @@ pub enum ResultsError {
     Db(#[from] DbError),
 }
 
-/// Import a results file (see `import`) into a campaign in fieldwork, all or nothing.
-pub async fn import_results(
+/// What importing a results file writes: the attempts, each with the answers of a complete.
+pub struct ImportPlan {
+    pub attempts: Vec<crate::db::NewAttempt>,
+    pub responses: Vec<Option<crate::db::NewResponse>>,
+    /// Rows imported before, left as they were.
+    pub skipped: usize,
+}
+
+impl ImportPlan {
+    /// The rows as [`crate::db::Tx::record_attempts`] takes them.
+    pub fn batch(&self) -> Vec<(&crate::db::NewAttempt, Option<&crate::db::NewResponse>)> {
+        self.attempts
+            .iter()
+            .zip(self.responses.iter().map(Option::as_ref))
+            .collect()
+    }
+
+    /// What recording the plan did (`results`: one per row, from `record_attempts`).
+    pub fn summary(&self, results: &[crate::db::AttemptResult]) -> ImportSummary {
+        ImportSummary {
+            recorded: results.iter().filter(|r| r.stored).count(),
+            skipped: self.skipped,
+            completes: self.responses.iter().filter(|r| r.is_some()).count(),
+            released: results.iter().filter(|r| r.released_rank.is_some()).count(),
+        }
+    }
+}
+
+/// Plan the import of a results file (see `import`) into a campaign in fieldwork: every
+/// row checked, nothing written (`ops::fieldwork::import_results` records it all or nothing).
+pub async fn plan_import(
     db: &Db,
     campaign_id: i64,
     form: &crate::forms::Form,
     pinned: &crate::db::PinnedForm,
     text: &str,
     recorded_by: i64,
-) -> Result<ImportSummary, ResultsError> {
+) -> Result<ImportPlan, ResultsError> {
     if db.campaign(campaign_id).await?.state != "fieldwork" {
         return Err(ResultsError::NotInFieldwork);
     }
@@ -246,15 +298,9 @@ pub async fn import_results(
             })
         })
         .collect();
-    let batch: Vec<_> = attempts
-        .iter()
-        .zip(responses.iter().map(Option::as_ref))
-        .collect();
-    let results = db.record_attempts(&batch).await?;
-    Ok(ImportSummary {
-        recorded: results.iter().filter(|r| r.stored).count(),
+    Ok(ImportPlan {
+        attempts,
+        responses,
         skipped,
-        completes: rows.iter().filter(|r| r.answers_json.is_some()).count(),
-        released: results.iter().filter(|r| r.released_rank.is_some()).count(),
     })
 }

@@ -49,17 +49,12 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
-    /// Refuse unless the account has `role`.
-    /// How the audit chain names this user: `account:<id>`.
-    pub fn actor(&self) -> String {
-        self.by().as_str().to_string()
-    }
-
-    /// This user as the actor of an operation.
+    /// This user as the actor of an operation (`account:<id>` in the audit chain).
     pub fn by(&self) -> crate::ops::Actor {
         crate::ops::Actor::account(self.account_id)
     }
 
+    /// Refuse unless the account has `role`.
     pub fn require(&self, role: Role) -> Result<(), AppError> {
         if self.role == role {
             Ok(())

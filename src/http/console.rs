@@ -11,7 +11,9 @@ use super::{AppState, views};
 use crate::db::{CaseRow, NewAttempt, NewResponse};
 use crate::domain::{Role, local_time};
 use crate::export::{Cell, excel_csv, text_xlsx};
-use crate::fieldwork::{Class, Counts, Outcome, format_rate};
+use crate::fieldwork::progress::{callable, status_of};
+use crate::fieldwork::{Counts, Outcome, format_rate};
+use crate::ops;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -49,41 +51,6 @@ pub fn router(config: &crate::config::Config) -> Router<AppState> {
             "/admin/campaigns/{id}/replacement-rules",
             post(set_replacement_rules),
         )
-}
-
-/// A case's AAPOR class for the response rates (`fieldwork::case_class`, docs/fieldwork.md):
-/// from its attempts, an answer through the link counting as a complete, and a refusal
-/// through the link as a refusal.
-pub fn case_class(c: &CaseRow, attempts: &[String]) -> Class {
-    let link = match (c.status.as_str(), c.link_used) {
-        ("completed", _) => Some(Outcome::Complete),
-        ("refused", true) => Some(Outcome::Refusal),
-        _ => None,
-    };
-    crate::fieldwork::case_class(
-        attempts
-            .iter()
-            .filter_map(|o| Outcome::parse(o))
-            .chain(link),
-    )
-}
-
-/// The case's status as the one function words it (`fieldwork::case_status`).
-fn status_of(c: &CaseRow) -> crate::fieldwork::CaseStatus {
-    crate::fieldwork::case_status(&crate::fieldwork::CaseFacts {
-        completed: c.status == "completed",
-        refused: c.status == "refused",
-        disposition: c.disposition.as_deref().and_then(Outcome::parse),
-        replaced: c.replaced_at.is_some(),
-        replacement_rank: c.replacement_rank,
-        link_sent: c.link_sent,
-        link_used: c.link_used,
-    })
-}
-
-/// Whether the case still waits for calls.
-fn callable(c: &CaseRow) -> bool {
-    status_of(c).callable
 }
 
 fn case_view(c: &CaseRow) -> Value {
@@ -263,22 +230,19 @@ async fn record_attempt(
         .map_err(|p| AppError::bad(p.en(), p.zh()))?;
     let note =
         Some(form.note.trim().chars().take(500).collect::<String>()).filter(|n| !n.is_empty());
-    let result = state
-        .db
-        .record_attempt(&NewAttempt {
-            case_id,
-            attempted_at: at,
-            attempted_on: crate::domain::local_date(at),
-            outcome,
-            callback_at,
-            note,
-            recorded_by: Some(user.account_id),
-            import_key: None,
-        })
-        .await?;
+    let attempt = NewAttempt {
+        case_id,
+        attempted_at: at,
+        attempted_on: crate::domain::local_date(at),
+        outcome,
+        callback_at,
+        note,
+        recorded_by: Some(user.account_id),
+        import_key: None,
+    };
+    let result =
+        ops::fieldwork::record_attempt(&state.db, &user.by(), c.campaign_id, &attempt).await?;
     tracing::info!(campaign = c.campaign_id, case = case_id, outcome = outcome.key(), stored = result.stored, released = ?result.released_rank, "attempt recorded");
-    let details = serde_json::json!({ "case": case_id, "outcome": outcome.key(), "stored": result.stored, "released_rank": result.released_rank });
-    super::audit(&state, &user, "attempt", Some(c.campaign_id), details).await?;
     let m = match (
         result.stored,
         result.released_rank,
@@ -358,10 +322,15 @@ async fn submit_interview(
         questionnaire: crate::forms::Audience::Recipients,
         answers_json: answers.to_json(),
     };
-    let stored = state
-        .db
-        .submit_phone_interview(case_id, &response, user.account_id)
-        .await?;
+    let stored = ops::fieldwork::phone_interview(
+        &state.db,
+        &user.by(),
+        c.campaign_id,
+        case_id,
+        &response,
+        user.account_id,
+    )
+    .await?;
     if stored {
         state.mixer.poke();
     }
@@ -371,16 +340,6 @@ async fn submit_interview(
         stored,
         "phone interview"
     );
-    // The case, never the answers.
-    let details = serde_json::json!({ "case": case_id, "stored": stored });
-    super::audit(
-        &state,
-        &user,
-        "case.interview",
-        Some(c.campaign_id),
-        details,
-    )
-    .await?;
     let m = if stored { "interview" } else { "duplicate" };
     Ok(Redirect::to(&format!("/surveyor/cases/{case_id}?m={m}")).into_response())
 }
@@ -478,8 +437,9 @@ async fn import_results(
     let text =
         crate::villages::decode_text(&upload.bytes).map_err(|e| AppError::bad(e.en, e.zh))?;
     let (pinned, questionnaire) = super::survey::pinned(&state, id, "recipients").await?;
-    let outcome = crate::fieldwork::import_results(
+    let outcome = ops::fieldwork::import_results(
         &state.db,
+        &user.by(),
         id,
         &questionnaire,
         &pinned,
@@ -498,12 +458,6 @@ async fn import_results(
                 skipped = summary.skipped,
                 "results imported"
             );
-            let details = serde_json::json!({
-                "sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(text.as_bytes())),
-                "recorded": summary.recorded, "skipped": summary.skipped,
-                "completes": summary.completes, "released": summary.released,
-            });
-            super::audit(&state, &user, "results.import", Some(id), details).await?;
             (
                 StatusCode::OK,
                 context! { campaign => ser(&campaign), summary => context! {
@@ -532,75 +486,8 @@ async fn import_results(
     Ok((status, views::page(&user, "import_result.html", ctx)).into_response())
 }
 
-/// Per village: target, released, completes, in progress, replacements, rates — and the
-/// same for the campaign. No names, phones or answers.
-/// One village's line of the progress table (and of the response-rates download).
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub(super) struct ProgressRow {
-    pub code: String,
-    pub name: String,
-    pub target: i64,
-    pub population: i64,
-    pub released: i64,
-    pub completes: i64,
-    pub open: i64,
-    pub replacements: i64,
-    pub exhausted: bool,
-    pub counts: Counts,
-}
-
-/// Fieldwork progress per village, and the campaign's total (code and name empty).
-pub(super) async fn progress_rows(
-    db: &crate::db::Db,
-    id: i64,
-) -> Result<(Vec<ProgressRow>, ProgressRow), AppError> {
-    let strata = db.strata(id, None).await?;
-    let cases = db.cases(id, None).await?;
-    let outcomes = db.attempt_outcomes(id).await?;
-    let mut total = ProgressRow::default();
-    let mut rows = Vec::new();
-    for s in &strata {
-        let mine: Vec<&CaseRow> = cases
-            .iter()
-            .filter(|c| c.village_id == s.village_id)
-            .collect();
-        let mut counts = Counts::default();
-        for c in &mine {
-            counts.add(case_class(
-                c,
-                outcomes.get(&c.id).map(Vec::as_slice).unwrap_or(&[]),
-            ));
-        }
-        let completes = mine.iter().filter(|c| c.status == "completed").count() as i64;
-        let max_rank = mine.iter().map(|c| c.rank).max().unwrap_or(0);
-        let row = ProgressRow {
-            code: s.code.clone(),
-            name: s.name.clone(),
-            target: s.size,
-            population: s.population,
-            released: mine.len() as i64,
-            completes,
-            open: mine.iter().filter(|c| callable(c)).count() as i64,
-            replacements: mine
-                .iter()
-                .filter(|c| c.release_reason != "primary")
-                .count() as i64,
-            exhausted: max_rank >= s.population
-                && completes < s.size
-                && mine.iter().any(|c| c.replaced_at.is_some()),
-            counts,
-        };
-        total.target += row.target;
-        total.population += row.population;
-        total.released += row.released;
-        total.completes += row.completes;
-        total.open += row.open;
-        total.replacements += row.replacements;
-        total.counts += row.counts;
-        rows.push(row);
-    }
-    Ok((rows, total))
-}
+/// Kept here for the response-rates download (src/http/results.rs).
+pub(super) use crate::fieldwork::progress::{ProgressRow, progress_rows};
 
 async fn show_progress(
     State(state): State<AppState>,
@@ -655,19 +542,11 @@ async fn close_fieldwork(
     if form.confirm != "yes" {
         return Ok(Redirect::to(&format!("/admin/campaigns/{id}?e=confirm")).into_response());
     }
-    if !state.db.close_fieldwork(id).await? {
+    if !ops::fieldwork::close(&state.db, &user.by(), id).await? {
         return Ok(Redirect::to(&format!("/admin/campaigns/{id}?e=not_fieldwork")).into_response());
     }
     state.mixer.closed();
     tracing::info!(campaign = id, by = user.account_id, "fieldwork closed");
-    super::audit(
-        &state,
-        &user,
-        "fieldwork.close",
-        Some(id),
-        serde_json::json!({}),
-    )
-    .await?;
     Ok(Redirect::to(&format!("/admin/campaigns/{id}?m=closed")).into_response())
 }
 
@@ -714,7 +593,8 @@ async fn set_replacement_rules(
         noncontact_attempts,
         noncontact_days,
     };
-    let key = if state.db.set_replacement_rules(id, &rules).await? {
+    let applied = ops::fieldwork::set_replacement_rules(&state.db, &user.by(), id, &rules).await?;
+    let key = if applied {
         "m=rules"
     } else {
         "e=not_fieldwork"
@@ -725,7 +605,5 @@ async fn set_replacement_rules(
         ?rules,
         "replacement rules set"
     );
-    let details = serde_json::json!({ "rules": format!("{rules:?}"), "applied": key == "m=rules" });
-    super::audit(&state, &user, "replacement.rules", Some(id), details).await?;
     Ok(Redirect::to(&format!("/admin/campaigns/{id}?{key}")).into_response())
 }

@@ -8,8 +8,9 @@ use super::views::ser;
 use super::{AppState, views};
 use crate::domain::{Role, mask_phone};
 use crate::export::{Cell, excel_csv, text_xlsx};
-use crate::fieldwork::{self, FieldworkError, sms_message};
+use crate::fieldwork::{FieldworkError, sms_message};
 use crate::forms::FormSet;
+use crate::ops::{self, fieldwork::OutboxKind};
 use crate::roster::Phone;
 use crate::secrets;
 use axum::Router;
@@ -55,17 +56,9 @@ async fn start_fieldwork(
 ) -> Result<Response, AppError> {
     user.require(Role::Admin)?;
     let forms = load_forms(&state)?;
-    match fieldwork::start(&state.db, id, &forms).await {
+    match ops::fieldwork::start(&state.db, &user.by(), id, &forms).await {
         Ok(n) => {
             tracing::info!(campaign = id, cases = n, "fieldwork started");
-            super::audit(
-                &state,
-                &user,
-                "fieldwork.start",
-                Some(id),
-                serde_json::json!({ "cases": n }),
-            )
-            .await?;
             Ok(Redirect::to(&format!("/admin/campaigns/{id}?m=fieldwork")).into_response())
         }
         Err(FieldworkError::NotDrawn) => {
@@ -180,14 +173,16 @@ async fn issue_panel_links(
     user.require(Role::Admin)?;
     let campaign = state.db.campaign(id).await?;
     let base = state.config.base_url.trim_end_matches('/');
-    let reissue_all = form.all == "yes";
+    let issued = ops::fieldwork::issue_panel_links(
+        &state.db,
+        &user.by(),
+        id,
+        form.all == "yes",
+        secrets::link_token,
+    )
+    .await?;
     let mut sheets = Vec::new();
-    for m in state.db.panel_members(id).await? {
-        if m.has_link && !reissue_all {
-            continue;
-        }
-        let (token, hash) = secrets::link_token();
-        state.db.set_panel_token(m.id, &hash).await?;
+    for (m, token) in issued {
         let link = format!("{base}/p/{token}");
         let svg = qrcode::QrCode::new(link.as_bytes())
             .map(|q| {
@@ -200,14 +195,6 @@ async fn issue_panel_links(
     }
     tracing::info!(campaign = id, members = sheets.len(), "panel links issued");
     super::warn_if_links_unfit(&state.config, "panel links", id);
-    super::audit(
-        &state,
-        &user,
-        "panel.links",
-        Some(id),
-        serde_json::json!({ "members": sheets.len() }),
-    )
-    .await?;
     Ok(views::page(
         &user,
         "panel_sheet.html",
@@ -290,15 +277,10 @@ async fn download_outbox(
 ) -> Result<Response, AppError> {
     user.require(Role::Surveyor)?;
     let campaign = state.db.campaign(id).await?;
-    enum Kind {
-        Invite,
-        Remind(i64),
-        Reissue,
-    }
     let kind = match form.kind.as_str() {
-        "invite" => Kind::Invite,
+        "invite" => OutboxKind::Invite,
         "remind" => match form.days.trim().parse::<i64>() {
-            Ok(d) if (1..=60).contains(&d) => Kind::Remind(d),
+            Ok(d) if (1..=60).contains(&d) => OutboxKind::Remind(d),
             _ => {
                 return Err(AppError::bad(
                     "reminder delay must be 1 to 60 days",
@@ -306,7 +288,7 @@ async fn download_outbox(
                 ));
             }
         },
-        "reissue" if form.confirm == "yes" => Kind::Reissue,
+        "reissue" if form.confirm == "yes" => OutboxKind::Reissue,
         "reissue" => {
             return Err(AppError::bad(
                 "reissuing the links needs confirm=yes",
@@ -327,43 +309,24 @@ async fn download_outbox(
         }
     };
     check_sms_fits(&state, &campaign).await?;
-    let (outgoing, name, key) = match kind {
-        Kind::Invite => (
-            state
-                .db
-                .issue_link_tokens(id, None, secrets::link_token)
-                .await?,
-            "邀请短信",
-            "invite",
-        ),
-        Kind::Remind(days) => (
-            state
-                .db
-                .issue_link_tokens(id, Some(days), secrets::link_token)
-                .await?,
-            "提醒短信",
-            "remind",
-        ),
-        Kind::Reissue => (
-            state
-                .db
-                .reissue_link_tokens(id, None, secrets::link_token)
-                .await?,
-            "重发的邀请短信",
-            "reissue",
-        ),
+    let format = if xlsx { "xlsx" } else { "csv" };
+    let outgoing =
+        ops::fieldwork::issue_outbox(&state.db, &user.by(), id, kind, format, secrets::link_token)
+            .await?;
+    let name = match kind {
+        OutboxKind::Invite => "邀请短信",
+        OutboxKind::Remind(_) => "提醒短信",
+        OutboxKind::Reissue => "重发的邀请短信",
     };
-    let rows = outbox_rows(&state, &campaign.town, &outgoing, key == "remind");
+    let reminder = matches!(kind, OutboxKind::Remind(_));
+    let rows = outbox_rows(&state, &campaign.town, &outgoing, reminder);
     tracing::info!(
         campaign = id,
         messages = rows.len(),
-        kind = key,
+        kind = kind.key(),
         "sms outbox issued"
     );
     super::warn_if_links_unfit(&state.config, "SMS outbox", id);
-    let format = if xlsx { "xlsx" } else { "csv" };
-    let details = serde_json::json!({ "messages": rows.len(), "kind": key, "format": format });
-    super::audit(&state, &user, "sms.outbox", Some(id), details).await?;
     let file = campaign_file(&campaign.name, &format!("{name}-{id}.{format}"));
     if xlsx {
         let rows = rows
@@ -389,14 +352,15 @@ pub(super) async fn reissue_case_link(
     let case = state.db.case(case_id).await?;
     let campaign = state.db.campaign(case.campaign_id).await?;
     check_sms_fits(&state, &campaign).await?;
-    let outgoing = state
-        .db
-        .reissue_link_tokens(campaign.id, Some(case_id), secrets::link_token)
-        .await?;
-    let (Some([phone, sms]), Some(issued)) = (
-        outbox_rows(&state, &campaign.town, &outgoing, false).pop(),
-        outgoing.first(),
-    ) else {
+    let issued = ops::fieldwork::reissue_case_link(
+        &state.db,
+        &user.by(),
+        campaign.id,
+        case_id,
+        secrets::link_token,
+    )
+    .await?;
+    let Some(issued) = issued else {
         return Err(AppError::bad(
             "this case has no link to reissue (never sent, answered, replaced, or a landline)",
             "这个对象没有可以重发的链接:链接尚未发送、已经回答或已被递补,或者号码是固定电话。",
@@ -407,8 +371,9 @@ pub(super) async fn reissue_case_link(
         case = case_id,
         "survey link reissued"
     );
-    let details = serde_json::json!({ "case": case_id });
-    super::audit(&state, &user, "sms.reissue", Some(campaign.id), details).await?;
+    let [phone, sms] = outbox_rows(&state, &campaign.town, std::slice::from_ref(&issued), false)
+        .pop()
+        .unwrap_or_default();
     let link = format!(
         "{}/s/{}",
         state.config.base_url.trim_end_matches('/'),

@@ -95,31 +95,6 @@ pub(crate) fn warn_if_links_unfit(config: &Config, what: &str, campaign: i64) {
     }
 }
 
-/// Appends an event done by `user` to the audit chain (src/audit.rs). The change is already
-/// made; a failure here is an error the person sees, never silently dropped.
-pub(crate) async fn audit(
-    state: &AppState,
-    user: &CurrentUser,
-    event: &str,
-    campaign: Option<i64>,
-    details: serde_json::Value,
-) -> Result<(), AppError> {
-    audit_as(state, &user.actor(), event, campaign, details).await
-}
-
-/// [`audit`] for an actor without a session (`anonymous` for a failed login).
-pub(crate) async fn audit_as(
-    state: &AppState,
-    actor: &str,
-    event: &str,
-    campaign: Option<i64>,
-    details: serde_json::Value,
-) -> Result<(), AppError> {
-    let e = crate::audit::Event::new(actor, event, campaign, details);
-    state.db.append_audit(&e).await?;
-    Ok(())
-}
-
 /// The whole app as a router, without listening anywhere.
 pub fn app(state: AppState) -> Router {
     let routes = Router::new()

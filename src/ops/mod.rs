@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod archive;
 pub mod campaigns;
 pub mod draw;
+pub mod fieldwork;
 pub mod publicity;
 pub mod results;
 pub mod rosters;
