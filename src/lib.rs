@@ -38,6 +38,8 @@ pub mod files;
 pub mod forms;
 /// The web app: pages for people, a JSON API for tools.
 pub mod http;
+/// Limits on one uploaded file: rows accepted, errors listed.
+pub mod limits;
 /// The workflows: each operation one transaction with its audit entry.
 pub mod ops;
 /// How strong a password must be, and one-time passwords that meet the rule.

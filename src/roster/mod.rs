@@ -40,10 +40,10 @@ pub struct Limits {
 }
 
 impl Default for Limits {
-    /// Excel's own sheet limit: a roster larger than one sheet is a mistake.
+    /// [`crate::limits::MAX_ROWS`], the server's and the command line's default.
     fn default() -> Self {
         Limits {
-            max_rows: 1_048_576,
+            max_rows: crate::limits::MAX_ROWS,
         }
     }
 }
@@ -52,7 +52,7 @@ impl Default for Limits {
 pub const MAX_COLUMNS: usize = 16_384;
 
 /// Most row errors kept in a receipt; the rest are only counted (`errors_omitted`).
-pub const MAX_ERRORS: usize = 1000;
+pub use crate::limits::MAX_ERRORS;
 
 /// Most characters kept of a name, service or date cell.
 pub const MAX_TEXT_CHARS: usize = 100;
