@@ -46,6 +46,21 @@ pub struct CurrentUser {
     pub bearer: bool,
 }
 
+impl views::Viewer for CurrentUser {
+    fn page_user(&self) -> minijinja::Value {
+        minijinja::context! {
+            id => self.account_id,
+            display_name => self.display_name.clone(),
+            role => self.role.as_str(),
+            role_label => self.role.label(),
+        }
+    }
+
+    fn page_csrf(&self) -> String {
+        self.csrf.clone()
+    }
+}
+
 impl CurrentUser {
     /// Refuse unless the account has `role`.
     /// How the audit chain names this user: `account:<id>`.
@@ -313,7 +328,7 @@ async fn login(
             ));
         }
         // Waiting helps: the form is shown again with the reason and `Retry-After`.
-        Err(e @ (AppError::LoginDelayed { .. } | AppError::Busy)) => {
+        Err(e @ (AppError::LoginDelayed { .. } | AppError::Busy { .. })) => {
             let mut response = failed_page(e.status(), e.zh().1);
             e.set_retry_after(&mut response);
             return Ok(response);

@@ -565,7 +565,9 @@ impl HashGate {
         // let a flood fill the disk.
         self.counts.busy.fetch_add(1, Ordering::Relaxed);
         tracing::debug!("password checks saturated; login answered 503");
-        AppError::Busy
+        AppError::Busy {
+            retry_secs: HASH_WAIT.as_secs().max(1),
+        }
     }
 
     /// Counts a login refused because its account must wait (for the summary in the log).

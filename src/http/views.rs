@@ -1,6 +1,5 @@
 //! HTML templates (minijinja, auto-escaped), compiled into the binary.
 
-use super::auth::CurrentUser;
 use axum::response::Html;
 use minijinja::{Environment, Value, context};
 use std::sync::LazyLock;
@@ -82,18 +81,21 @@ pub fn render(name: &str, ctx: Value) -> Html<String> {
     }
 }
 
+/// Someone a page is rendered for: the logged-in user (`auth::CurrentUser`).
+pub trait Viewer {
+    /// What `base.html` shows of them: `id`, `display_name`, `role`, `role_label`.
+    fn page_user(&self) -> Value;
+    /// The session's CSRF token, echoed by every form.
+    fn page_csrf(&self) -> String;
+}
+
 /// Render a page for a logged-in person: adds who they are and the CSRF token for forms.
-pub fn page(user: &CurrentUser, name: &str, ctx: Value) -> Html<String> {
+pub fn page(user: &impl Viewer, name: &str, ctx: Value) -> Html<String> {
     render(
         name,
         context! {
-            user => context! {
-                id => user.account_id,
-                display_name => user.display_name.clone(),
-                role => user.role.as_str(),
-                role_label => user.role.label(),
-            },
-            csrf => user.csrf.clone(),
+            user => user.page_user(),
+            csrf => user.page_csrf(),
             ..ctx
         },
     )

@@ -6,7 +6,7 @@
 //! - [`decode`] tells the format by content (never by file name), decodes text to UTF-8 and
 //!   yields raw rows with their row numbers as Excel shows them; [`xlsx`] and [`xls`] check
 //!   a workbook's size before calamine opens it (zip bombs, sheets spanning billions of
-//!   cells) and guard calamine's calls;
+//!   cells), with what they share (cells, rows, guarded calamine calls) in [`sheet`];
 //! - [`rows`] finds the header row, picks the phone/name/service/date columns, drops every
 //!   other column unread (ID card numbers above all), classifies each row as accepted,
 //!   duplicate or invalid (a totals row, 合计, is skipped with a note), and fingerprints the
@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 pub mod decode;
 pub mod phone;
 pub mod rows;
+pub mod sheet;
 pub mod xls;
 pub mod xlsx;
 
