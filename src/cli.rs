@@ -210,7 +210,7 @@ pub struct ServeArgs {
     #[arg(long, env = "MINYI_UPLOAD_LIMIT_MB", default_value_t = 20)]
     pub upload_limit_mb: usize,
     /// Most data rows accepted in one roster file.
-    #[arg(long, env = "MINYI_MAX_ROWS", default_value_t = 1_000_000)]
+    #[arg(long, env = "MINYI_MAX_ROWS", default_value_t = crate::limits::MAX_ROWS)]
     pub max_rows: u64,
     /// Folder of questionnaire files, read when a campaign's fieldwork starts.
     #[arg(long, env = "MINYI_FORMS_DIR", default_value = "survey-forms")]
@@ -224,7 +224,7 @@ pub enum RosterCommand {
         /// The roster: .xlsx, .xls or CSV (UTF-8 or GBK).
         file: PathBuf,
         /// Most data rows accepted.
-        #[arg(long, env = "MINYI_MAX_ROWS", default_value_t = 1_000_000)]
+        #[arg(long, env = "MINYI_MAX_ROWS", default_value_t = crate::limits::MAX_ROWS)]
         max_rows: u64,
     },
     /// Make FILE the village's roster in the campaign (replacing any earlier one).
@@ -237,7 +237,7 @@ pub enum RosterCommand {
         file: PathBuf,
         #[command(flatten)]
         db: DbArgs,
-        #[arg(long, env = "MINYI_MAX_ROWS", default_value_t = 1_000_000)]
+        #[arg(long, env = "MINYI_MAX_ROWS", default_value_t = crate::limits::MAX_ROWS)]
         max_rows: u64,
     },
 }

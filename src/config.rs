@@ -129,7 +129,7 @@ impl Default for Config {
             database_url: "sqlite://minyi.db".into(),
             base_url: "http://127.0.0.1:8080".into(),
             upload_limit: 20 * 1024 * 1024,
-            max_rows: 1_000_000,
+            max_rows: crate::limits::MAX_ROWS,
             forms_dir: "survey-forms".into(),
         }
     }

@@ -40,6 +40,8 @@ pub mod files;
 pub mod forms;
 /// The web app: pages for people, a JSON API for tools.
 pub mod http;
+/// Limits on one uploaded file: rows accepted, errors listed.
+pub mod limits;
 /// The draw offline from a folder of roster files, and its verification.
 pub mod offline;
 /// The workflows: each operation one transaction with its audit entry.

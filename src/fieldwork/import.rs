@@ -69,7 +69,7 @@ fn error(
 }
 
 /// Most errors listed; the rest are only counted in the last one.
-const MAX_ERRORS: usize = 200;
+use crate::limits::MAX_ERRORS;
 
 /// Check a results file. `cases`: the campaign's cases; `imported`: the keys of rows
 /// imported before (skipped, never an error); `parse_time`: China-time text → Unix seconds.

@@ -48,6 +48,21 @@ pub struct CurrentUser {
     pub bearer: bool,
 }
 
+impl views::Viewer for CurrentUser {
+    fn page_user(&self) -> minijinja::Value {
+        minijinja::context! {
+            id => self.account_id,
+            display_name => self.display_name.clone(),
+            role => self.role.as_str(),
+            role_label => self.role.label(),
+        }
+    }
+
+    fn page_csrf(&self) -> String {
+        self.csrf.clone()
+    }
+}
+
 impl CurrentUser {
     /// This user as the actor of an operation (`account:<id>` in the audit chain).
     pub fn by(&self) -> crate::ops::Actor {

@@ -33,9 +33,9 @@ pub enum AppError {
     /// password check (src/rate_limit.rs).
     #[error("too many failed logins for this account; retry in {secs} s")]
     LoginDelayed { secs: u64 },
-    /// All password checks are busy; the login may be retried in a moment.
+    /// All password checks are busy; the login may be retried in `retry_secs`.
     #[error("password checks are busy; retry shortly")]
-    Busy,
+    Busy { retry_secs: u64 },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -60,7 +60,7 @@ impl AppError {
             AppError::TooManyRequests { .. } | AppError::LoginDelayed { .. } => {
                 StatusCode::TOO_MANY_REQUESTS
             }
-            AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -85,7 +85,7 @@ impl AppError {
                     "这个账号近来登录失败次数较多,为防他人猜测密码,请 {secs} 秒后再试。如急需登录,请联系镇纪委管理员解除锁定。"
                 ),
             ),
-            AppError::Busy => ("系统正忙", "同时登录的人较多,请稍等几秒后再试。".into()),
+            AppError::Busy { .. } => ("系统正忙", "同时登录的人较多,请稍等几秒后再试。".into()),
             AppError::Internal(_) => (
                 "系统错误",
                 "系统出现错误,请稍后重试。如果问题持续,请联系镇纪委。".into(),
@@ -97,7 +97,7 @@ impl AppError {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             AppError::LoginDelayed { secs } => Some(*secs),
-            AppError::Busy => Some(crate::rate_limit::HASH_WAIT.as_secs().max(1)),
+            AppError::Busy { retry_secs } => Some(*retry_secs),
             _ => None,
         }
     }
@@ -134,7 +134,9 @@ impl From<crate::rate_limit::LimitError> for AppError {
     fn from(e: crate::rate_limit::LimitError) -> Self {
         use crate::rate_limit::LimitError;
         match e {
-            LimitError::Busy => AppError::Busy,
+            LimitError::Busy => AppError::Busy {
+                retry_secs: crate::rate_limit::HASH_WAIT.as_secs().max(1),
+            },
             LimitError::Delayed { secs } => AppError::LoginDelayed { secs },
             LimitError::Db(e) => e.into(),
             LimitError::Internal(m) => AppError::Internal(anyhow::anyhow!(m)),

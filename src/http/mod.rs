@@ -114,6 +114,9 @@ pub fn app(state: AppState) -> Router {
         .merge(audit::router())
         .merge(archive::router())
         .nest("/api", api::router(&state.config))
+        .layer(axum::middleware::from_fn(
+            views::answer_render_failures_with_500,
+        ))
         .layer(
             // Log the route template (`/s/{token}`), never the raw path: paths may carry
             // survey tokens, and nothing personal goes into a log line.

@@ -21,8 +21,9 @@ use crate::ops::{
 };
 use crate::results::assess::{Grade, ITEM_TITLES, NEGATIVE_SITUATIONS, Situation};
 use crate::results::calendar::{DayKind, parse_calendar_csv, parse_date};
-use crate::results::report::{LoadError, Loaded, comments};
+use crate::results::report::comments;
 use crate::results::tables::{self, Table, VillageAssessment};
+use crate::results::tables::{LoadError, Loaded};
 use crate::results::{Interval, RateRow};
 use axum::body::Body;
 use axum::extract::{Multipart, Path, Query, State};
@@ -96,7 +97,7 @@ fn file_label(name: &str) -> &str {
 
 /// The campaign's results, or why there are none yet.
 async fn load(state: &AppState, id: i64) -> Result<Loaded, AppError> {
-    match crate::results::report::load(&state.db, id).await {
+    match crate::results::tables::load(&state.db, id).await {
         Ok(l) => Ok(l),
         Err(LoadError::NotStarted) => Err(AppError::bad(
             format!("campaign {id} has no results: fieldwork has not started"),

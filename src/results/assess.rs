@@ -28,7 +28,7 @@ use std::fmt;
 pub const GOOD_SHARE_PERCENT: u32 = 80;
 
 /// At most this many errors are collected from one file.
-pub const MAX_ERRORS: usize = 100;
+pub use crate::limits::MAX_ERRORS;
 
 // ---------------------------------------------------------------------------
 // Grades
@@ -1650,20 +1650,20 @@ village,good,total,verdict,reasons
             err.errors[0].to_string(),
             "row 1: missing column \"item2\" (item columns must run from item1 to item4000000000 without gaps)"
         );
-        assert!(
-            err.to_string()
-                .ends_with("(more errors not shown; only the first 100 are listed)")
-        );
+        assert!(err.to_string().ends_with(&format!(
+            "(more errors not shown; only the first {MAX_ERRORS} are listed)"
+        )));
     }
 
     #[test]
     fn errors_are_capped() {
         let mut lines = vec![header(1)];
-        lines.extend((0..150).map(|i| format!("村{i},优,")));
+        lines.extend((0..MAX_ERRORS + 50).map(|i| format!("村{i},优,")));
         let err = assess_csv(lines.join("\n").as_bytes()).expect_err("bad grades");
         assert_eq!(err.errors.len(), MAX_ERRORS);
         assert!(err.truncated);
-        assert_eq!(err.errors[99].row, Some(101));
+        // Row 1 is the header.
+        assert_eq!(err.errors[MAX_ERRORS - 1].row, Some(MAX_ERRORS as u64 + 1));
         assert_eq!(err.to_string().lines().count(), MAX_ERRORS + 1);
     }
 

@@ -1082,14 +1082,18 @@ date,kind,name
     #[test]
     fn errors_are_capped_with_a_note() {
         let mut text = String::from("日期,类型\n");
-        for _ in 0..150 {
+        for _ in 0..MAX_ERRORS + 50 {
             text.push_str("bad,放假\n");
         }
         let errors = parse_calendar_csv(text.as_bytes()).expect_err("errors");
         assert_eq!(errors.len(), MAX_ERRORS + 1);
-        assert_eq!(errors[MAX_ERRORS - 1].row, Some(101));
+        // Row 1 is the header.
+        assert_eq!(errors[MAX_ERRORS - 1].row, Some(MAX_ERRORS as u64 + 1));
         assert_eq!(errors[MAX_ERRORS].row, None);
-        assert_eq!(errors[MAX_ERRORS].message_zh(), "错误太多，只列出了前100条");
+        assert_eq!(
+            errors[MAX_ERRORS].message_zh(),
+            format!("错误太多，只列出了前{MAX_ERRORS}条")
+        );
     }
 
     #[test]

@@ -434,3 +434,82 @@ pub fn comments(comments: &[Comment]) -> Table {
         rows,
     }
 }
+
+/// Everything the results pages and tables are built from: the campaign's results with the
+/// grades, negative list and overrides the commission entered, and each village's verdict.
+pub struct Loaded {
+    pub campaign: crate::db::Campaign,
+    /// Fieldwork is closed: the answers are mixed and their figures may be shown. Before,
+    /// every figure from the answers is withheld, so nobody can read one person's answer
+    /// from the difference of two looks.
+    pub survey_over: bool,
+    pub forms: crate::forms::FormSet,
+    pub results: CampaignResults,
+    pub entered: std::collections::BTreeMap<i64, Entered>,
+    pub assessed: Vec<VillageAssessment>,
+    pub overrides: Vec<crate::db::OverrideRow>,
+}
+
+/// Why a campaign's results cannot be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("fieldwork has not started")]
+    NotStarted,
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// Reads a campaign's results (withheld until fieldwork closes) and what was entered.
+pub async fn load(db: &crate::db::Db, id: i64) -> Result<Loaded, LoadError> {
+    use crate::domain::CampaignState;
+    use crate::results::assess::{Grade, Situation};
+    let campaign = db.campaign(id).await?;
+    if campaign.fieldwork_started_at.is_none() {
+        return Err(LoadError::NotStarted);
+    }
+    let forms = crate::results::report::pinned_forms(db, id).await?;
+    let survey_over = matches!(
+        campaign.state(),
+        Some(CampaignState::Closed | CampaignState::Approved)
+    );
+    let results = if survey_over {
+        crate::results::report::campaign_results(db, id, &forms).await?
+    } else {
+        crate::results::report::withheld_results(db, id, &forms).await?
+    };
+    let mut entered: std::collections::BTreeMap<i64, Entered> = Default::default();
+    for g in db.item_grades(id).await? {
+        if let (Ok(item), Some(grade)) = (u32::try_from(g.item), Grade::parse(&g.grade)) {
+            entered
+                .entry(g.village_id)
+                .or_default()
+                .grades
+                .insert(item, (grade, g.source));
+        }
+    }
+    for n in db.negative_findings(id).await? {
+        if let Some(s) = u8::try_from(n.situation).ok().and_then(Situation::new) {
+            entered.entry(n.village_id).or_default().negative.push(s);
+        }
+    }
+    let overrides = db.overrides(id).await?;
+    for o in &overrides {
+        // Oldest first: the last one of a village stays in force.
+        entered.entry(o.village_id).or_default().item16_override = Some(Override {
+            grade: o.grade.as_deref().and_then(Grade::parse),
+            reason: o.reason.clone(),
+        });
+    }
+    let assessed = assessments(&results, &entered);
+    Ok(Loaded {
+        campaign,
+        survey_over,
+        forms,
+        results,
+        entered,
+        assessed,
+        overrides,
+    })
+}

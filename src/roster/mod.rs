@@ -6,7 +6,7 @@
 //! - [`decode`] tells the format by content (never by file name), decodes text to UTF-8 and
 //!   yields raw rows with their row numbers as Excel shows them; [`xlsx`] and [`xls`] check
 //!   a workbook's size before calamine opens it (zip bombs, sheets spanning billions of
-//!   cells) and guard calamine's calls;
+//!   cells), with what they share (cells, rows, guarded calamine calls) in [`sheet`];
 //! - [`rows`] finds the header row, picks the phone/name/service/date columns, drops every
 //!   other column unread (ID card numbers above all), classifies each row as accepted,
 //!   duplicate or invalid (a totals row, 合计, is skipped with a note), and fingerprints the
@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 pub mod decode;
 pub mod phone;
 pub mod rows;
+pub mod sheet;
 pub mod xls;
 pub mod xlsx;
 
@@ -40,10 +41,10 @@ pub struct Limits {
 }
 
 impl Default for Limits {
-    /// Excel's own sheet limit: a roster larger than one sheet is a mistake.
+    /// [`crate::limits::MAX_ROWS`], the server's and the command line's default.
     fn default() -> Self {
         Limits {
-            max_rows: 1_048_576,
+            max_rows: crate::limits::MAX_ROWS,
         }
     }
 }
@@ -52,7 +53,7 @@ impl Default for Limits {
 pub const MAX_COLUMNS: usize = 16_384;
 
 /// Most row errors kept in a receipt; the rest are only counted (`errors_omitted`).
-pub const MAX_ERRORS: usize = 1000;
+pub use crate::limits::MAX_ERRORS;
 
 /// Most characters kept of a name, service or date cell.
 pub const MAX_TEXT_CHARS: usize = 100;

@@ -16,9 +16,8 @@ use std::io::{Read, Seek, SeekFrom};
 use calamine::{Reader, Xls};
 
 use crate::roster::RosterError;
-use crate::roster::decode::feed_range;
 use crate::roster::rows::Frame;
-use crate::roster::xlsx::guarded;
+use crate::roster::sheet::{feed_range, guarded};
 
 /// Most cells (grid positions, filled or not) all sheets together may span: 8 Mi cells,
 /// about 256 MB in calamine's grid.

@@ -14,12 +14,11 @@
 //! upload, not a crash of the request.
 
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use calamine::{Data, DataRef, Reader, Xlsx};
 
-use crate::roster::decode::{blank_data, cell_of_data};
 use crate::roster::rows::{Cell, Frame, RawRow};
+use crate::roster::sheet::{blank_data, cell_of_data, guarded};
 use crate::roster::{MAX_COLUMNS, RosterError};
 
 /// Most parts a workbook may have; Excel writes a dozen or two.
@@ -41,12 +40,6 @@ pub fn read<R: Read + Seek>(mut input: R, frame: &mut Frame<'_>) -> Result<(), R
         return Err(RosterError::NoSheet);
     };
     guarded(|| stream_sheet(&mut book, &name, frame))?
-}
-
-/// Runs a calamine call, turning a panic inside it into an error for this file.
-pub(crate) fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, RosterError> {
-    catch_unwind(AssertUnwindSafe(f))
-        .map_err(|_| RosterError::BrokenSpreadsheet("the spreadsheet reader failed".into()))
 }
 
 fn broken<E: std::fmt::Display>(e: E) -> RosterError {

@@ -30,8 +30,7 @@ use crate::sampling::record::VillageRecord;
 use crate::sampling::seed::Seed;
 use crate::sampling::size::SizeRule;
 
-/// The version of the sampling algorithm implemented here, written into every draw record.
-pub const ALGORITHM: &str = "sample-v1";
+pub use crate::sampling::ALGORITHM;
 
 /// Domain-separation prefix of the stratum seed.
 const STRATUM_PREFIX: &str = "minyi/sample-v1";

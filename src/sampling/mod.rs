@@ -27,7 +27,11 @@ pub mod record;
 pub mod seed;
 pub mod size;
 
-pub use draw::{ALGORITHM, Stratum, draw_stratum, fingerprint, stratum_seed, uniform};
+/// The version of the sampling algorithm [`draw`] implements, written into every draw record
+/// ([`record`]).
+pub const ALGORITHM: &str = "sample-v1";
+
+pub use draw::{Stratum, draw_stratum, fingerprint, stratum_seed, uniform};
 pub use record::{
     DrawRecord, DrawRecordError, Mismatch, VillageRecord, frame_fingerprint, verify_village,
 };

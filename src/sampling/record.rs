@@ -10,7 +10,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::sampling::draw::ALGORITHM;
+use crate::sampling::ALGORITHM;
 use crate::sampling::seed::{Seed, SeedCommitment};
 use crate::sampling::size::{SizeParameters, SizeRule};
 
