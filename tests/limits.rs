@@ -324,11 +324,16 @@ async fn a_flood_of_unknown_tokens_creates_no_entries_and_the_server_keeps_answe
             }
         });
     }
-    // While the flood runs, the server still answers: health checks and the real link.
+    // While the flood runs, the server still answers: health checks and the real link (opened
+    // well under its own limit, however long the flood takes on a loaded machine).
     let c = client();
+    let mut opened = 1;
     while next.load(std::sync::atomic::Ordering::Relaxed) < FLOOD {
         assert_eq!(get_text(&c, &format!("{}/healthz", app.base)).await.0, 200);
-        assert_eq!(get_text(&c, &known).await.0, 200);
+        if opened < minyi::rate_limit::LINK_REQUESTS / 2 {
+            assert_eq!(get_text(&c, &known).await.0, 200);
+            opened += 1;
+        }
         let links = app.limits.sizes();
         let accounts = app.db.login_throttle_rows().await.unwrap();
         assert_eq!((links, accounts), (1, 0), "guesses must not create entries");
