@@ -2,6 +2,7 @@
 
 use super::auth::{CsrfForm, CsrfOnly, CurrentUser, check_csrf, check_origin, has_csrf};
 use super::error::AppError;
+use super::roles::Admin;
 use super::upload::{import_roster_bytes, read_upload};
 use super::views::ser;
 use super::{AppState, views};
@@ -59,16 +60,11 @@ struct Flash {
     m: Option<String>,
 }
 
-fn admin(user: &CurrentUser) -> Result<(), AppError> {
-    user.require(Role::Admin)
-}
-
 async fn list_campaigns(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Query(q): Query<Flash>,
 ) -> Result<Html<String>, AppError> {
-    admin(&user)?;
     campaigns_page(&state, &user, flash(q.m.as_deref()), None).await
 }
 
@@ -111,9 +107,9 @@ has_csrf!(CampaignForm);
 
 async fn create_campaign(
     State(state): State<AppState>,
-    CsrfForm(user, form): CsrfForm<CampaignForm>,
+    Admin(user): Admin,
+    CsrfForm(_, form): CsrfForm<CampaignForm>,
 ) -> Result<Response, AppError> {
-    admin(&user)?;
     let (name, town) = (form.name.trim(), form.town.trim());
     let year = form
         .year
@@ -148,11 +144,10 @@ struct CampaignFlash {
 
 async fn show_campaign(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Path(id): Path<i64>,
     Query(q): Query<CampaignFlash>,
 ) -> Result<Html<String>, AppError> {
-    admin(&user)?;
     let message =
         q.m.as_deref()
             .and_then(super::draw::flash)
@@ -266,12 +261,11 @@ async fn campaign_page(
 
 async fn upload_roster_for_village(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     headers: HeaderMap,
     Path(id): Path<i64>,
     form: Multipart,
 ) -> Result<Response, AppError> {
-    admin(&user)?;
     check_origin(&headers, &state)?;
     let upload = read_upload(form, &state).await?;
     check_csrf(&user, upload.field("_csrf"))?;
@@ -306,10 +300,9 @@ async fn upload_roster_for_village(
 
 async fn show_receipt(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Path((id, code)): Path<(i64, String)>,
 ) -> Result<Html<String>, AppError> {
-    admin(&user)?;
     let campaign = state.db.campaign(id).await?;
     let village = state.db.village_by_code(&code).await?;
     receipt_page(
@@ -351,10 +344,9 @@ pub(super) async fn receipt_page(
 
 async fn list_villages(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Query(q): Query<Flash>,
 ) -> Result<Html<String>, AppError> {
-    admin(&user)?;
     villages_page(&state, &user, flash(q.m.as_deref()).map(String::from), None).await
 }
 
@@ -385,9 +377,9 @@ has_csrf!(VillageForm);
 
 async fn create_village(
     State(state): State<AppState>,
-    CsrfForm(user, form): CsrfForm<VillageForm>,
+    Admin(user): Admin,
+    CsrfForm(_, form): CsrfForm<VillageForm>,
 ) -> Result<Response, AppError> {
-    admin(&user)?;
     let name = form.name.trim();
     let fail = |msg: String| async {
         let page = villages_page(&state, &user, None, Some(msg)).await?;
@@ -409,11 +401,10 @@ async fn create_village(
 
 async fn import_villages(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     headers: HeaderMap,
     form: Multipart,
 ) -> Result<Response, AppError> {
-    admin(&user)?;
     check_origin(&headers, &state)?;
     let upload = read_upload(form, &state).await?;
     check_csrf(&user, upload.field("_csrf"))?;
@@ -443,10 +434,9 @@ async fn import_villages(
 
 async fn list_accounts(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Query(q): Query<Flash>,
 ) -> Result<Html<String>, AppError> {
-    admin(&user)?;
     accounts_page(
         &state,
         &user,
@@ -545,9 +535,9 @@ async fn hash_one_time_password(
 
 async fn create_account(
     State(state): State<AppState>,
-    CsrfForm(user, form): CsrfForm<AccountForm>,
+    Admin(user): Admin,
+    CsrfForm(_, form): CsrfForm<AccountForm>,
 ) -> Result<Response, AppError> {
-    admin(&user)?;
     let username = form.username.trim();
     let display_name = form.display_name.trim();
     let fail = |msg: String| async {
@@ -618,10 +608,10 @@ async fn create_account(
 
 async fn reset_password(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, _): CsrfForm<CsrfOnly>,
+    _: CsrfForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
-    admin(&user)?;
     let account = state.db.account(id).await?;
     let (password, hash) = hash_one_time_password(&account.username, &account.display_name).await?;
     crate::ops::accounts::reset_password(&state.db, &user.by(), &account, &hash).await?;
@@ -643,10 +633,10 @@ async fn reset_password(
 /// failures were someone else's). The password is unchanged.
 async fn unlock_account(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, _): CsrfForm<CsrfOnly>,
+    _: CsrfForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
-    admin(&user)?;
     let account = state.db.account(id).await?;
     crate::ops::accounts::unlock(&state.db, &user.by(), account.id).await?;
     tracing::info!(account = id, by = user.account_id, "login delay lifted");
@@ -655,16 +645,18 @@ async fn unlock_account(
 
 async fn disable_account(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, _): CsrfForm<CsrfOnly>,
+    _: CsrfForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
     set_disabled(state, user, id, true).await
 }
 
 async fn enable_account(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, _): CsrfForm<CsrfOnly>,
+    _: CsrfForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
     set_disabled(state, user, id, false).await
 }
@@ -675,7 +667,6 @@ async fn set_disabled(
     id: i64,
     disabled: bool,
 ) -> Result<Response, AppError> {
-    admin(&user)?;
     if id == user.account_id {
         return Err(AppError::bad(
             "an administrator cannot disable their own account",

@@ -9,8 +9,8 @@ use super::AppState;
 use super::auth::{CsrfForm, CsrfOnly, has_csrf};
 use super::download::{attachment, campaign_file};
 use super::error::AppError;
+use super::roles::Admin;
 use crate::db::PurgeError;
-use crate::domain::Role;
 use crate::export::{CsvEncoding, csv_chunks};
 use axum::Router;
 use axum::extract::{Path, State};
@@ -49,10 +49,10 @@ fn table_csv(t: &crate::results::tables::Table) -> Vec<u8> {
 /// Build the archive, record that it was exported, and answer it as the download.
 async fn export_archive(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, _): CsrfForm<CsrfOnly>,
+    _: CsrfForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     let campaign = state.db.campaign(id).await?;
     if campaign.state().map(|s| s.as_str()) != Some("approved") {
         return Err(AppError::bad(
@@ -182,10 +182,10 @@ has_csrf!(PurgeForm);
 
 async fn purge_campaign(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, form): CsrfForm<PurgeForm>,
+    CsrfForm(_, form): CsrfForm<PurgeForm>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     if form.confirm != "yes" {
         return Ok(
             Redirect::to(&format!("/admin/campaigns/{id}/results?e=confirm#archive"))

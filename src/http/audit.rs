@@ -1,11 +1,11 @@
 //! The audit chain for the commission: whether it verifies (or its first broken entry), its
 //! head hash to publish, the latest entries, and the whole log as CSV.
 
-use super::auth::CurrentUser;
 use super::download::attachment;
 use super::error::AppError;
+use super::roles::Admin;
 use super::{AppState, views};
-use crate::domain::{Role, local_time};
+use crate::domain::local_time;
 use crate::export::{CsvEncoding, csv_chunks};
 use axum::Router;
 use axum::body::Body;
@@ -23,9 +23,8 @@ pub fn router() -> Router<AppState> {
 
 async fn show_audit(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
 ) -> Result<Html<String>, AppError> {
-    user.require(Role::Admin)?;
     // The server's own key: a missing key file is shown, not hidden behind a hash-only pass.
     let key = state.db.load_audit_key();
     let key_problem = key.as_ref().err().map(|e| e.to_string());
@@ -53,11 +52,7 @@ async fn show_audit(
     ))
 }
 
-async fn download_audit(
-    State(state): State<AppState>,
-    user: CurrentUser,
-) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
+async fn download_audit(State(state): State<AppState>, _: Admin) -> Result<Response, AppError> {
     let rows: Vec<Vec<String>> = state
         .db
         .all_audit_entries()

@@ -69,15 +69,6 @@ impl CurrentUser {
         crate::ops::Actor::account(self.account_id)
     }
 
-    /// Refuse unless the account has `role`.
-    pub fn require(&self, role: Role) -> Result<(), AppError> {
-        if self.role == role {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden)
-        }
-    }
-
     /// Look the session up without the must-change-password gate.
     async fn from_parts_ungated(parts: &Parts, state: &AppState) -> Result<Self, AppError> {
         let (token, bearer) = match bearer_token(&parts.headers) {
@@ -115,13 +106,24 @@ fn bearer_token(headers: &HeaderMap) -> Option<String> {
     (!token.is_empty()).then(|| token.to_string())
 }
 
+/// What an account with a one-time password may still do: change it, or leave.
+const OPEN_BEFORE_PASSWORD_CHANGE: [&str; 3] = ["/password", "/logout", "/api/logout"];
+
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
+    /// The session is looked up once per request: a role extractor and `CsrfForm` in the
+    /// same handler share the answer through the request's extensions.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let user = Self::from_parts_ungated(parts, state).await?;
-        let path = parts.uri.path();
-        if user.must_change_password && path != "/password" && path != "/logout" {
+        let user = match parts.extensions.get::<CurrentUser>() {
+            Some(user) => user.clone(),
+            None => {
+                let user = Self::from_parts_ungated(parts, state).await?;
+                parts.extensions.insert(user.clone());
+                user
+            }
+        };
+        if user.must_change_password && !OPEN_BEFORE_PASSWORD_CHANGE.contains(&parts.uri.path()) {
             return Err(AppError::MustChangePassword);
         }
         Ok(user)

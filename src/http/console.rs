@@ -2,14 +2,14 @@
 //! call with its `tel:` link and history, recording attempts, phone interviews, and the case
 //! list export. The commission's progress page (no names, phones or answers) and the close.
 
-use super::auth::{CsrfForm, CurrentUser, has_csrf};
+use super::auth::{CsrfForm, has_csrf};
 use super::download::{campaign_file, csv_download, xlsx_download};
 use super::error::AppError;
-use super::surveyor::surveyor;
+use super::roles::{Admin, Surveyor};
 use super::views::ser;
 use super::{AppState, views};
 use crate::db::{CaseRow, NewAttempt, NewResponse};
-use crate::domain::{Role, local_time};
+use crate::domain::local_time;
 use crate::export::{Cell, excel_csv, text_xlsx};
 use crate::fieldwork::progress::{callable, status_of};
 use crate::fieldwork::{Counts, Outcome, format_rate};
@@ -69,10 +69,9 @@ fn case_view(c: &CaseRow) -> Value {
 
 async fn show_console(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Surveyor(user): Surveyor,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, AppError> {
-    surveyor(&user)?;
     let campaign = state.db.campaign(id).await?;
     let mut villages: BTreeMap<(String, String), (i64, i64, i64)> = BTreeMap::new();
     for c in state.db.cases(id, None).await? {
@@ -96,10 +95,9 @@ async fn show_console(
 
 async fn show_village_console(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Surveyor(user): Surveyor,
     Path((id, code)): Path<(i64, String)>,
 ) -> Result<Html<String>, AppError> {
-    surveyor(&user)?;
     let campaign = state.db.campaign(id).await?;
     let village = state.db.village_by_code(&code).await?;
     let cases = state.db.cases(id, Some(village.id)).await?;
@@ -151,11 +149,10 @@ async fn case_page_context(state: &AppState, c: &CaseRow) -> Result<Value, AppEr
 
 async fn show_case(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Surveyor(user): Surveyor,
     Path(case_id): Path<i64>,
     Query(q): Query<Flash>,
 ) -> Result<Html<String>, AppError> {
-    surveyor(&user)?;
     let c = state.db.case(case_id).await?;
     let ctx = case_page_context(&state, &c).await?;
     Ok(views::page(
@@ -199,10 +196,10 @@ has_csrf!(AttemptForm);
 
 async fn record_attempt(
     State(state): State<AppState>,
+    Surveyor(user): Surveyor,
     Path(case_id): Path<i64>,
-    CsrfForm(user, form): CsrfForm<AttemptForm>,
+    CsrfForm(_, form): CsrfForm<AttemptForm>,
 ) -> Result<Response, AppError> {
-    surveyor(&user)?;
     let c = state.db.case(case_id).await?;
     let Some(outcome) = Outcome::parse(&form.outcome) else {
         return Err(AppError::bad("unknown outcome", "请选择联系结果。"));
@@ -266,10 +263,9 @@ async fn interview_form(
 
 async fn show_interview(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Surveyor(user): Surveyor,
     Path(case_id): Path<i64>,
 ) -> Result<Response, AppError> {
-    surveyor(&user)?;
     let c = state.db.case(case_id).await?;
     if c.status != "open" || c.link_used {
         return Ok(Redirect::to(&format!("/surveyor/cases/{case_id}?m=duplicate")).into_response());
@@ -286,12 +282,11 @@ async fn show_interview(
 
 async fn submit_interview(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Surveyor(user): Surveyor,
     Path(case_id): Path<i64>,
     headers: axum::http::HeaderMap,
     Posted(fields): Posted<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    surveyor(&user)?;
     super::auth::check_origin(&headers, &state)?;
     let csrf = fields
         .iter()
@@ -348,10 +343,9 @@ async fn submit_interview(
 /// (documented in docs/fieldwork.md; keep these keys, other software reads them).
 async fn download_cases(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: Surveyor,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    surveyor(&user)?;
     let campaign = state.db.campaign(id).await?;
     let rows: Vec<[String; 5]> = state
         .db
@@ -379,10 +373,9 @@ async fn download_cases(
 /// mobile number as 1.38E+10.
 async fn download_cases_xlsx(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: Surveyor,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    surveyor(&user)?;
     let campaign = state.db.campaign(id).await?;
     let rows: Vec<Vec<Cell>> = state
         .db
@@ -424,12 +417,11 @@ async fn download_cases_xlsx(
 /// Results from other interviewing software (CSV upload): all rows or none.
 async fn import_results(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Surveyor(user): Surveyor,
     headers: axum::http::HeaderMap,
     Path(id): Path<i64>,
     form: axum::extract::Multipart,
 ) -> Result<Response, AppError> {
-    surveyor(&user)?;
     super::auth::check_origin(&headers, &state)?;
     let upload = super::upload::read_upload(form, &state).await?;
     super::auth::check_csrf(&user, upload.field("_csrf"))?;
@@ -491,10 +483,9 @@ pub(super) use crate::fieldwork::progress::{ProgressRow, progress_rows};
 
 async fn show_progress(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, AppError> {
-    user.require(Role::Admin)?;
     let campaign = state.db.campaign(id).await?;
     let (rows, total) = progress_rows(&state.db, id).await?;
     let view = |r: &ProgressRow| {
@@ -535,10 +526,10 @@ has_csrf!(CloseForm);
 
 async fn close_fieldwork(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, form): CsrfForm<CloseForm>,
+    CsrfForm(_, form): CsrfForm<CloseForm>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     if form.confirm != "yes" {
         return Ok(Redirect::to(&format!("/admin/campaigns/{id}?e=confirm")).into_response());
     }
@@ -568,10 +559,10 @@ has_csrf!(RulesForm);
 /// The campaign's replacement rules (checkboxes and two thresholds).
 async fn set_replacement_rules(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, form): CsrfForm<RulesForm>,
+    CsrfForm(_, form): CsrfForm<RulesForm>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     let attempts = form
         .noncontact_attempts
         .trim()

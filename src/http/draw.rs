@@ -5,6 +5,7 @@
 use super::auth::{CsrfForm, CurrentUser, has_csrf};
 use super::download::{campaign_file, csv_download, file_download};
 use super::error::AppError;
+use super::roles::{Admin, AdminOrSurveyor};
 use super::views::ser;
 use super::{AppState, views};
 use crate::domain::{Role, local_time};
@@ -75,13 +76,6 @@ fn go(user: &CurrentUser, id: i64, param: &str, key: &str) -> Response {
     Redirect::to(&format!("{}?{param}={key}", back(user, id))).into_response()
 }
 
-fn admin_or_surveyor(user: &CurrentUser) -> Result<(), AppError> {
-    match user.role {
-        Role::Admin | Role::Surveyor => Ok(()),
-        _ => Err(AppError::Forbidden),
-    }
-}
-
 #[derive(Deserialize)]
 struct SizeRuleForm {
     #[serde(rename = "_csrf", default)]
@@ -107,10 +101,10 @@ fn parse_rule(form: &SizeRuleForm) -> Option<SizeRule> {
 
 async fn set_size_rule(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, form): CsrfForm<SizeRuleForm>,
+    CsrfForm(_, form): CsrfForm<SizeRuleForm>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     state.db.campaign(id).await?;
     let Some(rule) = parse_rule(&form) else {
         return Ok(go(&user, id, "e", "bad_rule"));
@@ -134,10 +128,10 @@ has_csrf!(CommitmentForm);
 
 async fn commit_seed(
     State(state): State<AppState>,
+    AdminOrSurveyor(user): AdminOrSurveyor,
     Path(id): Path<i64>,
-    CsrfForm(user, form): CsrfForm<CommitmentForm>,
+    CsrfForm(_, form): CsrfForm<CommitmentForm>,
 ) -> Result<Response, AppError> {
-    admin_or_surveyor(&user)?;
     state.db.campaign(id).await?;
     let Ok(commitment) = SeedCommitment::parse(&form.commitment) else {
         return Ok(go(&user, id, "e", "bad_commitment"));
@@ -167,10 +161,10 @@ has_csrf!(FreezeForm);
 
 async fn freeze_rosters(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, form): CsrfForm<FreezeForm>,
+    CsrfForm(_, form): CsrfForm<FreezeForm>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     state.db.campaign(id).await?;
     if form.confirm != "yes" {
         return Ok(go(&user, id, "e", "confirm"));
@@ -196,10 +190,10 @@ has_csrf!(SeedForm);
 
 async fn enter_seed(
     State(state): State<AppState>,
+    AdminOrSurveyor(user): AdminOrSurveyor,
     Path(id): Path<i64>,
-    CsrfForm(user, form): CsrfForm<SeedForm>,
+    CsrfForm(_, form): CsrfForm<SeedForm>,
 ) -> Result<Response, AppError> {
-    admin_or_surveyor(&user)?;
     state.db.campaign(id).await?;
     let Ok(seed) = Seed::parse(&form.seed) else {
         return Ok(go(&user, id, "e", "seed_short"));
@@ -219,10 +213,10 @@ async fn enter_seed(
 
 async fn run_draw(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, _): CsrfForm<super::auth::CsrfOnly>,
+    _: CsrfForm<super::auth::CsrfOnly>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     state.db.campaign(id).await?;
     match draw::draw(&state.db, user.account_id, id).await {
         Ok(record) => {
@@ -242,12 +236,7 @@ async fn run_draw(
 }
 
 /// The campaign's published draw record, for the administrator and the surveyor.
-async fn record_of(
-    state: &AppState,
-    user: &CurrentUser,
-    id: i64,
-) -> Result<(DrawRecord, i64), AppError> {
-    admin_or_surveyor(user)?;
+async fn record_of(state: &AppState, id: i64) -> Result<(DrawRecord, i64), AppError> {
     let (json, drawn_at) = state.db.draw_record(id).await?.ok_or(AppError::NotFound)?;
     let record = serde_json::from_str(&json).map_err(anyhow::Error::from)?;
     Ok((record, drawn_at))
@@ -269,10 +258,10 @@ pub fn describe_rule(parameters: &SizeParameters) -> String {
 
 async fn show_record(
     State(state): State<AppState>,
-    user: CurrentUser,
+    AdminOrSurveyor(user): AdminOrSurveyor,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, AppError> {
-    let (record, drawn_at) = record_of(&state, &user, id).await?;
+    let (record, drawn_at) = record_of(&state, id).await?;
     let campaign = state.db.campaign(id).await?;
     let names: std::collections::HashMap<String, String> = state
         .db
@@ -306,10 +295,9 @@ async fn show_record(
 
 async fn download_record_json(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: AdminOrSurveyor,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    admin_or_surveyor(&user)?;
     let (json, _) = state.db.draw_record(id).await?.ok_or(AppError::NotFound)?;
     let campaign = state.db.campaign(id).await?;
     Ok(file_download(
@@ -321,10 +309,10 @@ async fn download_record_json(
 
 async fn download_record_csv(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: AdminOrSurveyor,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let (record, _) = record_of(&state, &user, id).await?;
+    let (record, _) = record_of(&state, id).await?;
     // The audit head repeats on every row: a CSV has no place for one value of the whole file.
     let head = record.audit_head.clone().unwrap_or_default();
     let rows = record.villages.iter().map(|v| {

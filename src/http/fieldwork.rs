@@ -4,9 +4,10 @@
 use super::auth::{CsrfForm, CsrfOnly, CurrentUser, has_csrf};
 use super::download::{campaign_file, csv_download, xlsx_download};
 use super::error::AppError;
+use super::roles::{Admin, Surveyor};
 use super::views::ser;
 use super::{AppState, views};
-use crate::domain::{Role, mask_phone};
+use crate::domain::mask_phone;
 use crate::export::{Cell, excel_csv, text_xlsx};
 use crate::fieldwork::{FieldworkError, sms_message};
 use crate::forms::FormSet;
@@ -51,10 +52,10 @@ pub fn load_forms(state: &AppState) -> Result<FormSet, AppError> {
 
 async fn start_fieldwork(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, _): CsrfForm<CsrfOnly>,
+    _: CsrfForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     let forms = load_forms(&state)?;
     match ops::fieldwork::start(&state.db, &user.by(), id, &forms).await {
         Ok(n) => {
@@ -72,7 +73,7 @@ const CATEGORIES: [&str; 4] = ["党代表", "人大代表", "政协委员", "其
 
 async fn show_panel(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, AppError> {
     panel_page(&state, &user, id, None).await
@@ -84,7 +85,6 @@ async fn panel_page(
     id: i64,
     error: Option<String>,
 ) -> Result<Html<String>, AppError> {
-    user.require(Role::Admin)?;
     let campaign = state.db.campaign(id).await?;
     let members: Vec<_> = state
         .db
@@ -123,10 +123,10 @@ has_csrf!(PanelMemberForm);
 
 async fn add_panel_member(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, form): CsrfForm<PanelMemberForm>,
+    CsrfForm(_, form): CsrfForm<PanelMemberForm>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     state.db.campaign(id).await?;
     let name = form.name.trim();
     let refuse = |msg: String| async {
@@ -167,10 +167,10 @@ has_csrf!(PanelLinksForm);
 
 async fn issue_panel_links(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, form): CsrfForm<PanelLinksForm>,
+    CsrfForm(_, form): CsrfForm<PanelLinksForm>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     let campaign = state.db.campaign(id).await?;
     let base = state.config.base_url.trim_end_matches('/');
     let issued = ops::fieldwork::issue_panel_links(
@@ -272,10 +272,10 @@ fn outbox_rows(
 /// way, since the links exist only in the file that issues them.
 async fn download_outbox(
     State(state): State<AppState>,
+    Surveyor(user): Surveyor,
     Path(id): Path<i64>,
-    CsrfForm(user, form): CsrfForm<OutboxForm>,
+    CsrfForm(_, form): CsrfForm<OutboxForm>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Surveyor)?;
     let campaign = state.db.campaign(id).await?;
     let kind = match form.kind.as_str() {
         "invite" => OutboxKind::Invite,
@@ -345,10 +345,10 @@ async fn download_outbox(
 /// with the new link and its SMS text, shown once; the old link is out of use.
 pub(super) async fn reissue_case_link(
     State(state): State<AppState>,
+    Surveyor(user): Surveyor,
     Path(case_id): Path<i64>,
-    CsrfForm(user, _form): CsrfForm<super::auth::CsrfOnly>,
+    _: CsrfForm<super::auth::CsrfOnly>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Surveyor)?;
     let case = state.db.case(case_id).await?;
     let campaign = state.db.campaign(case.campaign_id).await?;
     check_sms_fits(&state, &campaign).await?;

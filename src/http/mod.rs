@@ -15,6 +15,7 @@ mod error;
 mod fieldwork;
 mod headers;
 mod results;
+mod roles;
 mod survey;
 mod surveyor;
 mod upload;
@@ -156,13 +157,12 @@ async fn home(user: CurrentUser) -> Response {
 }
 
 /// A panel member with an account: ratings are given through the personal link.
-async fn panel_home(user: CurrentUser) -> Result<axum::response::Html<String>, AppError> {
-    user.require(Role::Panel)?;
-    Ok(views::page(
+async fn panel_home(roles::Panel(user): roles::Panel) -> axum::response::Html<String> {
+    views::page(
         &user,
         "placeholder.html",
         minijinja::context! { heading => "两代表一委员评议", detail => "请使用镇纪委发给您的个人评议链接(或扫描二维码)为各村(社区)评议。" },
-    ))
+    )
 }
 
 /// Survey links and staff pages must never be indexed.

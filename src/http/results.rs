@@ -7,11 +7,12 @@ use super::auth::{CsrfForm, CurrentUser, check_csrf, check_origin, has_csrf};
 use super::console::progress_rows;
 use super::download::{attachment, campaign_file};
 use super::error::AppError;
+use super::roles::{Admin, Operator};
 use super::upload::read_upload;
 use super::views::ser;
 use super::{AppState, views};
 use crate::db::CalendarDay;
-use crate::domain::{CampaignState, Role, local_time, today};
+use crate::domain::{CampaignState, local_time, today};
 use crate::export::{CsvEncoding, csv_chunks};
 use crate::forms::Audience;
 use crate::ops::{
@@ -198,11 +199,10 @@ fn flash_text(f: &Flash) -> (Option<&'static str>, Option<&'static str>) {
 
 async fn show_results(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Path(id): Path<i64>,
     Query(flash): Query<Flash>,
 ) -> Result<Html<String>, AppError> {
-    user.require(Role::Admin)?;
     let l = load(&state, id).await?;
     let villages: Vec<Value> = l
         .results
@@ -277,11 +277,10 @@ async fn show_results(
 
 async fn show_village_results(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Path((id, code)): Path<(i64, String)>,
     Query(flash): Query<Flash>,
 ) -> Result<Html<String>, AppError> {
-    user.require(Role::Admin)?;
     let l = load(&state, id).await?;
     let (pos, v) = l
         .results
@@ -393,10 +392,10 @@ has_csrf!(GradesForm);
 
 async fn save_grades(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path((id, code)): Path<(i64, String)>,
-    CsrfForm(user, form): CsrfForm<GradesForm>,
+    CsrfForm(_, form): CsrfForm<GradesForm>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     let village = drawn_village(&state, id, &code).await?;
     if !not_approved(&state, id).await? {
         return Ok(back_to_village(id, &code, "e=approved"));
@@ -429,10 +428,10 @@ has_csrf!(OverrideForm);
 
 async fn override_item16(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path((id, code)): Path<(i64, String)>,
-    CsrfForm(user, form): CsrfForm<OverrideForm>,
+    CsrfForm(_, form): CsrfForm<OverrideForm>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     let village = drawn_village(&state, id, &code).await?;
     if !not_approved(&state, id).await? {
         return Ok(back_to_village(id, &code, "e=approved"));
@@ -489,10 +488,10 @@ has_csrf!(PublishForm);
 
 async fn publish_results(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, form): CsrfForm<PublishForm>,
+    CsrfForm(_, form): CsrfForm<PublishForm>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     let Some(start) = parse_date(form.start.trim()) else {
         return Ok(back_to_results(id, "e=date"));
     };
@@ -529,10 +528,10 @@ has_csrf!(ObjectionForm);
 
 async fn add_objection(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, form): CsrfForm<ObjectionForm>,
+    CsrfForm(_, form): CsrfForm<ObjectionForm>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     if !not_approved(&state, id).await? {
         return Ok(back_to_results(id, "e=approved"));
     }
@@ -595,10 +594,10 @@ has_csrf!(ResolveForm);
 
 async fn resolve_objection(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path((id, oid)): Path<(i64, i64)>,
-    CsrfForm(user, form): CsrfForm<ResolveForm>,
+    CsrfForm(_, form): CsrfForm<ResolveForm>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     let resolution: String = form.resolution.trim().chars().take(2000).collect();
     if resolution.is_empty() {
         return Ok(back_to_results(id, "e=resolution"));
@@ -624,11 +623,11 @@ has_csrf!(ApproveForm);
 
 async fn approve_campaign(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, _form): CsrfForm<ApproveForm>,
+    _: CsrfForm<ApproveForm>,
 ) -> Result<Response, AppError> {
     use crate::db::ApproveError;
-    user.require(Role::Admin)?;
     let flash =
         match ops::publicity::approve(&state.db, &user.by(), Some(user.account_id), id, &today())
             .await
@@ -674,11 +673,10 @@ pub(super) async fn table(state: &AppState, id: i64, name: &str) -> Result<Table
 
 async fn download_table(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: Admin,
     Path((id, file)): Path<(i64, String)>,
     Query(q): Query<DownloadQuery>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     let name = file.strip_suffix(".csv").ok_or(AppError::NotFound)?;
     let table = table(&state, id, name).await?;
     let campaign = state.db.campaign(id).await?;
@@ -712,10 +710,9 @@ async fn download_table(
 
 async fn api_table(
     State(state): State<AppState>,
-    super::api::ApiUser(user): super::api::ApiUser,
+    _: super::api::ApiUser<Admin>,
     Path((id, name)): Path<(i64, String)>,
 ) -> Result<Response, super::api::ApiError> {
-    user.require(Role::Admin)?;
     let table = table(&state, id, &name).await?;
     Ok(Json(table.to_json()).into_response())
 }
@@ -819,10 +816,9 @@ async fn draw_table(state: &AppState, id: i64) -> Result<Table, AppError> {
 
 async fn show_calendar(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Query(flash): Query<Flash>,
 ) -> Result<Html<String>, AppError> {
-    user.require(Role::Admin)?;
     calendar_page(&state, &user, &flash, None).await
 }
 
@@ -854,11 +850,10 @@ async fn calendar_page(
 
 async fn import_calendar(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     headers: HeaderMap,
     form: Multipart,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     check_origin(&headers, &state)?;
     let upload = read_upload(form, &state).await?;
     check_csrf(&user, upload.field("_csrf"))?;
@@ -886,9 +881,9 @@ has_csrf!(DeleteDayForm);
 
 async fn delete_calendar_day(
     State(state): State<AppState>,
-    CsrfForm(user, form): CsrfForm<DeleteDayForm>,
+    Admin(user): Admin,
+    CsrfForm(_, form): CsrfForm<DeleteDayForm>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     ops::publicity::delete_calendar_day(&state.db, &user.by(), form.day.trim()).await?;
     Ok(Redirect::to("/admin/calendar?m=deleted").into_response())
 }
@@ -897,11 +892,12 @@ async fn delete_calendar_day(
 /// small cells suppressed as everywhere.
 async fn show_own_results(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Operator {
+        user,
+        village: village_id,
+    }: Operator,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, AppError> {
-    user.require(Role::Village)?;
-    let village_id = user.village_id.ok_or(AppError::Forbidden)?;
     let publicity = state.db.publicity(id).await?;
     if publicity.is_none() {
         return Err(AppError::NotFound);

@@ -10,6 +10,7 @@ use super::auth::CurrentUser;
 use super::download::{campaign_file, csv_download, xlsx_download};
 use super::draw::{describe_rule, flash};
 use super::error::AppError;
+use super::roles::Surveyor;
 use super::views::ser;
 use super::{AppState, views};
 use crate::domain::{CampaignState, Role, local_time};
@@ -45,16 +46,10 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-/// Refuse unless the caller is the surveyor.
-pub(super) fn surveyor(user: &CurrentUser) -> Result<(), AppError> {
-    user.require(Role::Surveyor)
-}
-
 async fn surveyor_home(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Surveyor(user): Surveyor,
 ) -> Result<Html<String>, AppError> {
-    surveyor(&user)?;
     let campaigns: Vec<_> = state
         .db
         .list_campaigns()
@@ -138,11 +133,10 @@ pub struct Flash {
 
 async fn show_campaign(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Surveyor(user): Surveyor,
     Path(id): Path<i64>,
     Query(q): Query<Flash>,
 ) -> Result<Html<String>, AppError> {
-    surveyor(&user)?;
     let campaign = state.db.campaign(id).await?;
     let seed = state.db.seed_state(id).await?;
     let strata: Vec<_> = state
@@ -252,10 +246,9 @@ pub fn least_list(
 
 async fn show_ranked_list(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Surveyor(user): Surveyor,
     Path((id, code)): Path<(i64, String)>,
 ) -> Result<Html<String>, AppError> {
-    surveyor(&user)?;
     let campaign = state.db.campaign(id).await?;
     let village = state.db.village_by_code(&code).await?;
     let stratum = state
@@ -314,10 +307,9 @@ async fn sample_lines(
 /// by line; `selection` is `primary` or `reserve`.
 async fn download_sample(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: Surveyor,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    surveyor(&user)?;
     let campaign = state.db.campaign(id).await?;
     let mut rows = Vec::new();
     for (s, listed) in sample_lines(&state, id).await? {
@@ -341,10 +333,9 @@ async fn download_sample(
 /// The same lists as .xlsx for people: Chinese headers, the village's name, phones as text.
 async fn download_sample_xlsx(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: Surveyor,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    surveyor(&user)?;
     let campaign = state.db.campaign(id).await?;
     let mut rows: Vec<Vec<Cell>> = Vec::new();
     for (s, listed) in sample_lines(&state, id).await? {
@@ -393,10 +384,9 @@ async fn frozen_roster(
 /// `minyi verify` reads from its rosters folder under that name.
 async fn download_frozen_roster(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: Surveyor,
     Path((id, code)): Path<(i64, String)>,
 ) -> Result<Response, AppError> {
-    surveyor(&user)?;
     let (village, phones) = frozen_roster(&state, id, &code).await?;
     let mut text = String::from("电话\n");
     for p in phones {
@@ -413,10 +403,9 @@ async fn download_frozen_roster(
 /// landline keeps its leading 0).
 async fn download_frozen_roster_xlsx(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: Surveyor,
     Path((id, code)): Path<(i64, String)>,
 ) -> Result<Response, AppError> {
-    surveyor(&user)?;
     let campaign = state.db.campaign(id).await?;
     let (village, phones) = frozen_roster(&state, id, &code).await?;
     let rows = phones
