@@ -6,41 +6,15 @@ use super::roles::Admin;
 use super::upload::{import_roster_bytes, read_upload};
 use super::views::ser;
 use super::{AppState, views};
-use crate::config::Config;
 use crate::db::{DbError, NewAccount, RosterTarget};
 use crate::domain::{CampaignState, Role, VillageCode, local_time, mask_phone};
 use crate::sampling::{SizeParameters, SizeRule};
 use crate::{secrets, villages};
-use axum::Router;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use minijinja::context;
 use serde::Deserialize;
-
-pub fn router(config: &Config) -> Router<AppState> {
-    Router::new()
-        .route("/admin", get(list_campaigns))
-        .route("/admin/campaigns", post(create_campaign))
-        .route("/admin/campaigns/{id}", get(show_campaign))
-        .route(
-            "/admin/campaigns/{id}/roster",
-            post(upload_roster_for_village),
-        )
-        .route(
-            "/admin/campaigns/{id}/villages/{code}/receipt",
-            get(show_receipt),
-        )
-        .route("/admin/villages", get(list_villages).post(create_village))
-        .route("/admin/villages/import", post(import_villages))
-        .route("/admin/accounts", get(list_accounts).post(create_account))
-        .route("/admin/accounts/{id}/reset", post(reset_password))
-        .route("/admin/accounts/{id}/disable", post(disable_account))
-        .route("/admin/accounts/{id}/enable", post(enable_account))
-        .route("/admin/accounts/{id}/unlock", post(unlock_account))
-        .layer(DefaultBodyLimit::max(config.upload_limit + 64 * 1024))
-}
 
 /// Messages shown after a redirect (`?m=key`), so nothing a person typed is reflected.
 fn flash(key: Option<&str>) -> Option<&'static str> {
@@ -56,11 +30,11 @@ fn flash(key: Option<&str>) -> Option<&'static str> {
 }
 
 #[derive(Deserialize, Default)]
-struct Flash {
+pub(super) struct Flash {
     m: Option<String>,
 }
 
-async fn list_campaigns(
+pub(super) async fn list_campaigns(
     State(state): State<AppState>,
     Admin(user): Admin,
     Query(q): Query<Flash>,
@@ -93,7 +67,7 @@ async fn campaigns_page(
 }
 
 #[derive(Deserialize)]
-struct CampaignForm {
+pub(super) struct CampaignForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -105,7 +79,7 @@ struct CampaignForm {
 }
 has_csrf!(CampaignForm);
 
-async fn create_campaign(
+pub(super) async fn create_campaign(
     State(state): State<AppState>,
     Admin(user): Admin,
     CsrfForm(_, form): CsrfForm<CampaignForm>,
@@ -137,12 +111,12 @@ async fn create_campaign(
 }
 
 #[derive(Deserialize, Default)]
-struct CampaignFlash {
+pub(super) struct CampaignFlash {
     m: Option<String>,
     e: Option<String>,
 }
 
-async fn show_campaign(
+pub(super) async fn show_campaign(
     State(state): State<AppState>,
     Admin(user): Admin,
     Path(id): Path<i64>,
@@ -259,7 +233,7 @@ async fn campaign_page(
     ))
 }
 
-async fn upload_roster_for_village(
+pub(super) async fn upload_roster_for_village(
     State(state): State<AppState>,
     Admin(user): Admin,
     headers: HeaderMap,
@@ -298,7 +272,7 @@ async fn upload_roster_for_village(
     }
 }
 
-async fn show_receipt(
+pub(super) async fn show_receipt(
     State(state): State<AppState>,
     Admin(user): Admin,
     Path((id, code)): Path<(i64, String)>,
@@ -342,7 +316,7 @@ pub(super) async fn receipt_page(
     ))
 }
 
-async fn list_villages(
+pub(super) async fn list_villages(
     State(state): State<AppState>,
     Admin(user): Admin,
     Query(q): Query<Flash>,
@@ -365,7 +339,7 @@ async fn villages_page(
 }
 
 #[derive(Deserialize)]
-struct VillageForm {
+pub(super) struct VillageForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -375,7 +349,7 @@ struct VillageForm {
 }
 has_csrf!(VillageForm);
 
-async fn create_village(
+pub(super) async fn create_village(
     State(state): State<AppState>,
     Admin(user): Admin,
     CsrfForm(_, form): CsrfForm<VillageForm>,
@@ -399,7 +373,7 @@ async fn create_village(
     }
 }
 
-async fn import_villages(
+pub(super) async fn import_villages(
     State(state): State<AppState>,
     Admin(user): Admin,
     headers: HeaderMap,
@@ -432,7 +406,7 @@ async fn import_villages(
     }
 }
 
-async fn list_accounts(
+pub(super) async fn list_accounts(
     State(state): State<AppState>,
     Admin(user): Admin,
     Query(q): Query<Flash>,
@@ -498,7 +472,7 @@ async fn accounts_page(
 }
 
 #[derive(Deserialize)]
-struct AccountForm {
+pub(super) struct AccountForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -533,7 +507,7 @@ async fn hash_one_time_password(
     Ok((password, hash))
 }
 
-async fn create_account(
+pub(super) async fn create_account(
     State(state): State<AppState>,
     Admin(user): Admin,
     CsrfForm(_, form): CsrfForm<AccountForm>,
@@ -606,7 +580,7 @@ async fn create_account(
     }
 }
 
-async fn reset_password(
+pub(super) async fn reset_password(
     State(state): State<AppState>,
     Admin(user): Admin,
     Path(id): Path<i64>,
@@ -631,7 +605,7 @@ async fn reset_password(
 
 /// Lifts the delay that failed logins put on an account (its owner cannot wait, or the
 /// failures were someone else's). The password is unchanged.
-async fn unlock_account(
+pub(super) async fn unlock_account(
     State(state): State<AppState>,
     Admin(user): Admin,
     Path(id): Path<i64>,
@@ -643,7 +617,7 @@ async fn unlock_account(
     Ok(Redirect::to("/admin/accounts?m=unlocked").into_response())
 }
 
-async fn disable_account(
+pub(super) async fn disable_account(
     State(state): State<AppState>,
     Admin(user): Admin,
     Path(id): Path<i64>,
@@ -652,7 +626,7 @@ async fn disable_account(
     set_disabled(state, user, id, true).await
 }
 
-async fn enable_account(
+pub(super) async fn enable_account(
     State(state): State<AppState>,
     Admin(user): Admin,
     Path(id): Path<i64>,

@@ -9,34 +9,18 @@ use super::auth::{CurrentUser, SESSION_TTL_SECS, check_csrf};
 use super::error::AppError;
 use super::roles::{Admin, AdminOrSurveyor, RosterKeeper, Staff};
 use super::upload::import_roster_bytes;
-use crate::config::Config;
 use crate::db::{RosterTarget, Village};
 use crate::ops::accounts::{self, Login, Via};
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
-
-pub fn router(config: &Config) -> Router<AppState> {
-    Router::new()
-        .route("/login", post(login))
-        .route("/logout", post(logout))
-        .route("/campaigns", get(list_campaigns))
-        .route("/campaigns/{id}/rosters", get(list_rosters))
-        .route("/campaigns/{id}/draw", get(get_draw_record))
-        .route(
-            "/campaigns/{id}/villages/{code}/roster",
-            get(get_receipt).put(put_roster).post(put_roster),
-        )
-        .layer(DefaultBodyLimit::max(config.upload_limit))
-}
 
 /// `AppError` answered as JSON: `{"error": English, "message": Chinese}`.
 pub struct ApiError(pub AppError);
@@ -136,12 +120,12 @@ where
 }
 
 #[derive(Deserialize)]
-struct LoginBody {
+pub(super) struct LoginBody {
     username: String,
     password: String,
 }
 
-async fn login(
+pub(super) async fn login(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<LoginBody>,
 ) -> Result<Response, ApiError> {
@@ -168,7 +152,7 @@ async fn login(
     }
 }
 
-async fn logout(
+pub(super) async fn logout(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
 ) -> Result<Response, ApiError> {
@@ -176,14 +160,14 @@ async fn logout(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn list_campaigns(
+pub(super) async fn list_campaigns(
     State(state): State<AppState>,
     _: ApiUser<Staff>,
 ) -> Result<Response, ApiError> {
     Ok(Json(state.db.list_campaigns().await?).into_response())
 }
 
-async fn list_rosters(
+pub(super) async fn list_rosters(
     State(state): State<AppState>,
     _: ApiUser<Admin>,
     Path(id): Path<i64>,
@@ -193,7 +177,7 @@ async fn list_rosters(
 }
 
 /// The published draw record (administrator and surveyor).
-async fn get_draw_record(
+pub(super) async fn get_draw_record(
     State(state): State<AppState>,
     _: ApiUser<AdminOrSurveyor>,
     Path(id): Path<i64>,
@@ -227,7 +211,7 @@ async fn roster_village(
     }
 }
 
-async fn get_receipt(
+pub(super) async fn get_receipt(
     State(state): State<AppState>,
     ApiUser(keeper): ApiUser<RosterKeeper>,
     Path((id, code)): Path<(i64, String)>,
@@ -256,13 +240,13 @@ async fn get_receipt(
 }
 
 #[derive(Deserialize, Default)]
-struct UploadQuery {
+pub(super) struct UploadQuery {
     #[serde(default)]
     file_name: String,
 }
 
 /// Replace a roster with the request body (the file itself: .xlsx, .xls or CSV).
-async fn put_roster(
+pub(super) async fn put_roster(
     State(state): State<AppState>,
     ApiUser(keeper): ApiUser<RosterKeeper>,
     Path((id, code)): Path<(i64, String)>,

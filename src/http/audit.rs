@@ -7,21 +7,13 @@ use super::roles::Admin;
 use super::{AppState, views};
 use crate::domain::local_time;
 use crate::export::{CsvEncoding, csv_chunks};
-use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
 use minijinja::context;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/audit", get(show_audit))
-        .route("/admin/audit.csv", get(download_audit))
-}
-
-async fn show_audit(
+pub(super) async fn show_audit(
     State(state): State<AppState>,
     Admin(user): Admin,
 ) -> Result<Html<String>, AppError> {
@@ -52,7 +44,10 @@ async fn show_audit(
     ))
 }
 
-async fn download_audit(State(state): State<AppState>, _: Admin) -> Result<Response, AppError> {
+pub(super) async fn download_audit(
+    State(state): State<AppState>,
+    _: Admin,
+) -> Result<Response, AppError> {
     let rows: Vec<Vec<String>> = state
         .db
         .all_audit_entries()

@@ -8,12 +8,10 @@ use crate::domain::Role;
 use crate::ops::accounts::{self, Login, Via};
 use crate::rate_limit::LimitError;
 use crate::{password, secrets};
-use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use minijinja::context;
 use serde::Deserialize;
@@ -22,13 +20,6 @@ use serde::de::DeserializeOwned;
 /// Sessions last a working day (on the server; the cookie itself ends with the browser);
 /// then people log in again.
 pub use crate::ops::accounts::SESSION_TTL_SECS;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/login", get(login_form).post(login))
-        .route("/logout", post(logout))
-        .route("/password", get(password_form).post(change_password))
-}
 
 /// The logged-in account behind this request.
 #[derive(Clone, Debug)]
@@ -238,12 +229,12 @@ fn session_cookie(value: String, state: &AppState) -> Cookie<'static> {
 }
 
 #[derive(Deserialize, Default)]
-struct LoginQuery {
+pub(super) struct LoginQuery {
     #[serde(default)]
     next: String,
 }
 
-async fn login_form(
+pub(super) async fn login_form(
     State(state): State<AppState>,
     jar: CookieJar,
     Query(q): Query<LoginQuery>,
@@ -264,7 +255,7 @@ async fn login_form(
 }
 
 #[derive(Deserialize)]
-struct LoginForm {
+pub(super) struct LoginForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -290,7 +281,7 @@ fn safe_next(next: &str) -> &str {
     }
 }
 
-async fn login(
+pub(super) async fn login(
     State(state): State<AppState>,
     jar: CookieJar,
     headers: HeaderMap,
@@ -362,7 +353,7 @@ async fn login(
     Ok((jar, Redirect::to(to)).into_response())
 }
 
-async fn logout(
+pub(super) async fn logout(
     State(state): State<AppState>,
     jar: CookieJar,
     CsrfForm(user, _): CsrfForm<CsrfOnly>,
@@ -377,7 +368,10 @@ async fn logout(
     Ok((jar, Redirect::to("/login")).into_response())
 }
 
-async fn password_form(State(state): State<AppState>, parts: Parts) -> Result<Response, AppError> {
+pub(super) async fn password_form(
+    State(state): State<AppState>,
+    parts: Parts,
+) -> Result<Response, AppError> {
     let user = CurrentUser::from_parts_ungated(&parts, &state).await?;
     Ok(views::page(
         &user,
@@ -388,7 +382,7 @@ async fn password_form(State(state): State<AppState>, parts: Parts) -> Result<Re
 }
 
 #[derive(Deserialize)]
-struct PasswordForm {
+pub(super) struct PasswordForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -400,7 +394,7 @@ struct PasswordForm {
 }
 has_csrf!(PasswordForm);
 
-async fn change_password(
+pub(super) async fn change_password(
     State(state): State<AppState>,
     CsrfForm(user, form): CsrfForm<PasswordForm>,
 ) -> Result<Response, AppError> {

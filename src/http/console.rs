@@ -14,44 +14,13 @@ use crate::export::{Cell, excel_csv, text_xlsx};
 use crate::fieldwork::progress::{callable, status_of};
 use crate::fieldwork::{Counts, Outcome, format_rate};
 use crate::ops;
+use axum::Form as Posted;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form as Posted, Router};
 use minijinja::{Value, context};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-
-pub fn router(config: &crate::config::Config) -> Router<AppState> {
-    Router::new()
-        .route("/surveyor/campaigns/{id}/console", get(show_console))
-        .route(
-            "/surveyor/campaigns/{id}/console/{code}",
-            get(show_village_console),
-        )
-        .route("/surveyor/campaigns/{id}/cases.csv", get(download_cases))
-        .route(
-            "/surveyor/campaigns/{id}/cases.xlsx",
-            get(download_cases_xlsx),
-        )
-        .route("/surveyor/campaigns/{id}/results", post(import_results))
-        .layer(axum::extract::DefaultBodyLimit::max(
-            config.upload_limit + 64 * 1024,
-        ))
-        .route("/surveyor/cases/{case}", get(show_case))
-        .route("/surveyor/cases/{case}/attempts", post(record_attempt))
-        .route(
-            "/surveyor/cases/{case}/interview",
-            get(show_interview).post(submit_interview),
-        )
-        .route("/admin/campaigns/{id}/progress", get(show_progress))
-        .route("/admin/campaigns/{id}/close", post(close_fieldwork))
-        .route(
-            "/admin/campaigns/{id}/replacement-rules",
-            post(set_replacement_rules),
-        )
-}
 
 fn case_view(c: &CaseRow) -> Value {
     let status = status_of(c);
@@ -67,7 +36,7 @@ fn case_view(c: &CaseRow) -> Value {
     }
 }
 
-async fn show_console(
+pub(super) async fn show_console(
     State(state): State<AppState>,
     Surveyor(user): Surveyor,
     Path(id): Path<i64>,
@@ -93,7 +62,7 @@ async fn show_console(
     ))
 }
 
-async fn show_village_console(
+pub(super) async fn show_village_console(
     State(state): State<AppState>,
     Surveyor(user): Surveyor,
     Path((id, code)): Path<(i64, String)>,
@@ -147,7 +116,7 @@ async fn case_page_context(state: &AppState, c: &CaseRow) -> Result<Value, AppEr
     Ok(context! { case => case_view(c), history => attempts })
 }
 
-async fn show_case(
+pub(super) async fn show_case(
     State(state): State<AppState>,
     Surveyor(user): Surveyor,
     Path(case_id): Path<i64>,
@@ -163,7 +132,7 @@ async fn show_case(
 }
 
 #[derive(Deserialize, Default)]
-struct Flash {
+pub(super) struct Flash {
     m: Option<String>,
 }
 
@@ -180,7 +149,7 @@ fn flash(key: &str) -> Option<&'static str> {
 }
 
 #[derive(Deserialize)]
-struct AttemptForm {
+pub(super) struct AttemptForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -194,7 +163,7 @@ struct AttemptForm {
 }
 has_csrf!(AttemptForm);
 
-async fn record_attempt(
+pub(super) async fn record_attempt(
     State(state): State<AppState>,
     Surveyor(user): Surveyor,
     Path(case_id): Path<i64>,
@@ -261,7 +230,7 @@ async fn interview_form(
     super::survey::pinned(state, c.campaign_id, "recipients").await
 }
 
-async fn show_interview(
+pub(super) async fn show_interview(
     State(state): State<AppState>,
     Surveyor(user): Surveyor,
     Path(case_id): Path<i64>,
@@ -280,7 +249,7 @@ async fn show_interview(
     ))
 }
 
-async fn submit_interview(
+pub(super) async fn submit_interview(
     State(state): State<AppState>,
     Surveyor(user): Surveyor,
     Path(case_id): Path<i64>,
@@ -341,7 +310,7 @@ async fn submit_interview(
 
 /// The released cases for other interviewing software: `case_id,village,rank,name,phone`
 /// (documented in docs/fieldwork.md; keep these keys, other software reads them).
-async fn download_cases(
+pub(super) async fn download_cases(
     State(state): State<AppState>,
     _: Surveyor,
     Path(id): Path<i64>,
@@ -371,7 +340,7 @@ async fn download_cases(
 /// The case list for people, as .xlsx: Chinese headers, each case's status in the console's
 /// words, and every phone a text cell — Excel would drop a landline's leading 0 and show a
 /// mobile number as 1.38E+10.
-async fn download_cases_xlsx(
+pub(super) async fn download_cases_xlsx(
     State(state): State<AppState>,
     _: Surveyor,
     Path(id): Path<i64>,
@@ -415,7 +384,7 @@ async fn download_cases_xlsx(
 }
 
 /// Results from other interviewing software (CSV upload): all rows or none.
-async fn import_results(
+pub(super) async fn import_results(
     State(state): State<AppState>,
     Surveyor(user): Surveyor,
     headers: axum::http::HeaderMap,
@@ -481,7 +450,7 @@ async fn import_results(
 /// Kept here for the response-rates download (src/http/results.rs).
 pub(super) use crate::fieldwork::progress::{ProgressRow, progress_rows};
 
-async fn show_progress(
+pub(super) async fn show_progress(
     State(state): State<AppState>,
     Admin(user): Admin,
     Path(id): Path<i64>,
@@ -516,7 +485,7 @@ fn rate_views(counts: &Counts) -> Value {
 }
 
 #[derive(Deserialize)]
-struct CloseForm {
+pub(super) struct CloseForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -524,7 +493,7 @@ struct CloseForm {
 }
 has_csrf!(CloseForm);
 
-async fn close_fieldwork(
+pub(super) async fn close_fieldwork(
     State(state): State<AppState>,
     Admin(user): Admin,
     Path(id): Path<i64>,
@@ -542,7 +511,7 @@ async fn close_fieldwork(
 }
 
 #[derive(Deserialize)]
-struct RulesForm {
+pub(super) struct RulesForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -557,7 +526,7 @@ struct RulesForm {
 has_csrf!(RulesForm);
 
 /// The campaign's replacement rules (checkboxes and two thresholds).
-async fn set_replacement_rules(
+pub(super) async fn set_replacement_rules(
     State(state): State<AppState>,
     Admin(user): Admin,
     Path(id): Path<i64>,

@@ -12,24 +12,10 @@ use crate::domain::{Role, local_time};
 use crate::export::excel_csv;
 use crate::ops::draw::{self, Commitment, DrawError, SeedEntry};
 use crate::sampling::{Confidence, DrawRecord, Seed, SeedCommitment, SizeParameters, SizeRule};
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use minijinja::context;
 use serde::Deserialize;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/campaigns/{id}/size-rule", post(set_size_rule))
-        .route("/admin/campaigns/{id}/freeze", post(freeze_rosters))
-        .route("/admin/campaigns/{id}/draw", post(run_draw))
-        .route("/campaigns/{id}/seed-commitment", post(commit_seed))
-        .route("/campaigns/{id}/seed", post(enter_seed))
-        .route("/campaigns/{id}/draw", get(show_record))
-        .route("/campaigns/{id}/draw.json", get(download_record_json))
-        .route("/campaigns/{id}/draw.csv", get(download_record_csv))
-}
 
 /// Messages after the draw's actions (`?m=` for success, `?e=` for refusals).
 pub fn flash(key: &str) -> Option<&'static str> {
@@ -77,7 +63,7 @@ fn go(user: &CurrentUser, id: i64, param: &str, key: &str) -> Response {
 }
 
 #[derive(Deserialize)]
-struct SizeRuleForm {
+pub(super) struct SizeRuleForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -99,7 +85,7 @@ fn parse_rule(form: &SizeRuleForm) -> Option<SizeRule> {
     SizeRule::formula(margin, Confidence::parse(&form.confidence).ok()?).ok()
 }
 
-async fn set_size_rule(
+pub(super) async fn set_size_rule(
     State(state): State<AppState>,
     Admin(user): Admin,
     Path(id): Path<i64>,
@@ -118,7 +104,7 @@ async fn set_size_rule(
 }
 
 #[derive(Deserialize)]
-struct CommitmentForm {
+pub(super) struct CommitmentForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -126,7 +112,7 @@ struct CommitmentForm {
 }
 has_csrf!(CommitmentForm);
 
-async fn commit_seed(
+pub(super) async fn commit_seed(
     State(state): State<AppState>,
     AdminOrSurveyor(user): AdminOrSurveyor,
     Path(id): Path<i64>,
@@ -151,7 +137,7 @@ async fn commit_seed(
 }
 
 #[derive(Deserialize)]
-struct FreezeForm {
+pub(super) struct FreezeForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -159,7 +145,7 @@ struct FreezeForm {
 }
 has_csrf!(FreezeForm);
 
-async fn freeze_rosters(
+pub(super) async fn freeze_rosters(
     State(state): State<AppState>,
     Admin(user): Admin,
     Path(id): Path<i64>,
@@ -180,7 +166,7 @@ async fn freeze_rosters(
 }
 
 #[derive(Deserialize)]
-struct SeedForm {
+pub(super) struct SeedForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -188,7 +174,7 @@ struct SeedForm {
 }
 has_csrf!(SeedForm);
 
-async fn enter_seed(
+pub(super) async fn enter_seed(
     State(state): State<AppState>,
     AdminOrSurveyor(user): AdminOrSurveyor,
     Path(id): Path<i64>,
@@ -211,7 +197,7 @@ async fn enter_seed(
     }
 }
 
-async fn run_draw(
+pub(super) async fn run_draw(
     State(state): State<AppState>,
     Admin(user): Admin,
     Path(id): Path<i64>,
@@ -256,7 +242,7 @@ pub fn describe_rule(parameters: &SizeParameters) -> String {
     }
 }
 
-async fn show_record(
+pub(super) async fn show_record(
     State(state): State<AppState>,
     AdminOrSurveyor(user): AdminOrSurveyor,
     Path(id): Path<i64>,
@@ -293,7 +279,7 @@ async fn show_record(
     ))
 }
 
-async fn download_record_json(
+pub(super) async fn download_record_json(
     State(state): State<AppState>,
     _: AdminOrSurveyor,
     Path(id): Path<i64>,
@@ -307,7 +293,7 @@ async fn download_record_json(
     ))
 }
 
-async fn download_record_csv(
+pub(super) async fn download_record_csv(
     State(state): State<AppState>,
     _: AdminOrSurveyor,
     Path(id): Path<i64>,

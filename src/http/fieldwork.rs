@@ -14,24 +14,10 @@ use crate::forms::FormSet;
 use crate::ops::{self, fieldwork::OutboxKind};
 use crate::roster::Phone;
 use crate::secrets;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use minijinja::context;
 use serde::Deserialize;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/campaigns/{id}/fieldwork", post(start_fieldwork))
-        .route(
-            "/admin/campaigns/{id}/panel",
-            get(show_panel).post(add_panel_member),
-        )
-        .route("/admin/campaigns/{id}/panel/links", post(issue_panel_links))
-        .route("/surveyor/campaigns/{id}/outbox", post(download_outbox))
-        .route("/surveyor/cases/{case}/link", post(reissue_case_link))
-}
 
 /// The questionnaire files to pin: the configured folder, or the copies in the binary.
 pub fn load_forms(state: &AppState) -> Result<FormSet, AppError> {
@@ -50,7 +36,7 @@ pub fn load_forms(state: &AppState) -> Result<FormSet, AppError> {
     })
 }
 
-async fn start_fieldwork(
+pub(super) async fn start_fieldwork(
     State(state): State<AppState>,
     Admin(user): Admin,
     Path(id): Path<i64>,
@@ -71,7 +57,7 @@ async fn start_fieldwork(
 
 const CATEGORIES: [&str; 4] = ["党代表", "人大代表", "政协委员", "其他"];
 
-async fn show_panel(
+pub(super) async fn show_panel(
     State(state): State<AppState>,
     Admin(user): Admin,
     Path(id): Path<i64>,
@@ -109,7 +95,7 @@ async fn panel_page(
 }
 
 #[derive(Deserialize)]
-struct PanelMemberForm {
+pub(super) struct PanelMemberForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -121,7 +107,7 @@ struct PanelMemberForm {
 }
 has_csrf!(PanelMemberForm);
 
-async fn add_panel_member(
+pub(super) async fn add_panel_member(
     State(state): State<AppState>,
     Admin(user): Admin,
     Path(id): Path<i64>,
@@ -156,7 +142,7 @@ async fn add_panel_member(
 /// Issue a fresh personal link to every panel member and show the printable sheet: the
 /// links are shown only here, once (the database keeps their SHA-256).
 #[derive(Deserialize)]
-struct PanelLinksForm {
+pub(super) struct PanelLinksForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     /// `yes` to issue new links to everyone (the printed ones stop working).
@@ -165,7 +151,7 @@ struct PanelLinksForm {
 }
 has_csrf!(PanelLinksForm);
 
-async fn issue_panel_links(
+pub(super) async fn issue_panel_links(
     State(state): State<AppState>,
     Admin(user): Admin,
     Path(id): Path<i64>,
@@ -204,7 +190,7 @@ async fn issue_panel_links(
 }
 
 #[derive(Deserialize)]
-struct OutboxForm {
+pub(super) struct OutboxForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     /// `invite` (never sent), `remind` (sent `days` ago and unanswered) or `reissue` (every
@@ -270,7 +256,7 @@ fn outbox_rows(
 /// time only those released since; a lost file is downloaded again with `reissue`. With
 /// `format=xlsx` the same lines come as a workbook (电话, 短信内容): one download either
 /// way, since the links exist only in the file that issues them.
-async fn download_outbox(
+pub(super) async fn download_outbox(
     State(state): State<AppState>,
     Surveyor(user): Surveyor,
     Path(id): Path<i64>,

@@ -26,47 +26,14 @@ use crate::results::report::comments;
 use crate::results::tables::{self, Table, VillageAssessment};
 use crate::results::tables::{LoadError, Loaded};
 use crate::results::{Interval, RateRow};
+use axum::Json;
 use axum::body::Body;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use minijinja::{Value, context};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/campaigns/{id}/results", get(show_results))
-        .route(
-            "/admin/campaigns/{id}/results/{code}",
-            get(show_village_results),
-        )
-        .route(
-            "/admin/campaigns/{id}/results/{code}/grades",
-            post(save_grades),
-        )
-        .route(
-            "/admin/campaigns/{id}/results/{code}/override",
-            post(override_item16),
-        )
-        .route(
-            "/admin/campaigns/{id}/downloads/{file}",
-            get(download_table),
-        )
-        .route("/admin/campaigns/{id}/publicity", post(publish_results))
-        .route("/admin/campaigns/{id}/objections", post(add_objection))
-        .route(
-            "/admin/campaigns/{id}/objections/{oid}/resolve",
-            post(resolve_objection),
-        )
-        .route("/admin/campaigns/{id}/approve", post(approve_campaign))
-        .route("/admin/calendar", get(show_calendar).post(import_calendar))
-        .route("/admin/calendar/delete", post(delete_calendar_day))
-        .route("/village/campaigns/{id}/results", get(show_own_results))
-        .route("/api/campaigns/{id}/results/{name}", get(api_table))
-}
 
 /// The names of the downloads, with what each holds (for the results page).
 const DOWNLOADS: [(&str, &str); 7] = [
@@ -156,7 +123,7 @@ fn publicity_view(p: &Option<crate::db::Publicity>) -> Value {
 }
 
 #[derive(Deserialize, Default)]
-struct Flash {
+pub(super) struct Flash {
     m: Option<String>,
     e: Option<String>,
 }
@@ -197,7 +164,7 @@ fn flash_text(f: &Flash) -> (Option<&'static str>, Option<&'static str>) {
     (m, e)
 }
 
-async fn show_results(
+pub(super) async fn show_results(
     State(state): State<AppState>,
     Admin(user): Admin,
     Path(id): Path<i64>,
@@ -275,7 +242,7 @@ async fn show_results(
     ))
 }
 
-async fn show_village_results(
+pub(super) async fn show_village_results(
     State(state): State<AppState>,
     Admin(user): Admin,
     Path((id, code)): Path<(i64, String)>,
@@ -382,7 +349,7 @@ async fn not_approved(state: &AppState, id: i64) -> Result<bool, AppError> {
 /// The grades form: `grade_N`, `source_N`, `note_N` for items 1–15, and `neg_N` /
 /// `neg_note_N` for situations 1–8 (repeated keys need axum-extra's form).
 #[derive(Deserialize)]
-struct GradesForm {
+pub(super) struct GradesForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(flatten)]
@@ -390,7 +357,7 @@ struct GradesForm {
 }
 has_csrf!(GradesForm);
 
-async fn save_grades(
+pub(super) async fn save_grades(
     State(state): State<AppState>,
     Admin(user): Admin,
     Path((id, code)): Path<(i64, String)>,
@@ -416,7 +383,7 @@ async fn save_grades(
 }
 
 #[derive(Deserialize)]
-struct OverrideForm {
+pub(super) struct OverrideForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -426,7 +393,7 @@ struct OverrideForm {
 }
 has_csrf!(OverrideForm);
 
-async fn override_item16(
+pub(super) async fn override_item16(
     State(state): State<AppState>,
     Admin(user): Admin,
     Path((id, code)): Path<(i64, String)>,
@@ -478,7 +445,7 @@ async fn override_item16(
 }
 
 #[derive(Deserialize)]
-struct PublishForm {
+pub(super) struct PublishForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -486,7 +453,7 @@ struct PublishForm {
 }
 has_csrf!(PublishForm);
 
-async fn publish_results(
+pub(super) async fn publish_results(
     State(state): State<AppState>,
     Admin(user): Admin,
     Path(id): Path<i64>,
@@ -514,7 +481,7 @@ async fn publish_results(
 }
 
 #[derive(Deserialize)]
-struct ObjectionForm {
+pub(super) struct ObjectionForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -526,7 +493,7 @@ struct ObjectionForm {
 }
 has_csrf!(ObjectionForm);
 
-async fn add_objection(
+pub(super) async fn add_objection(
     State(state): State<AppState>,
     Admin(user): Admin,
     Path(id): Path<i64>,
@@ -584,7 +551,7 @@ async fn add_objection(
 }
 
 #[derive(Deserialize)]
-struct ResolveForm {
+pub(super) struct ResolveForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -592,7 +559,7 @@ struct ResolveForm {
 }
 has_csrf!(ResolveForm);
 
-async fn resolve_objection(
+pub(super) async fn resolve_objection(
     State(state): State<AppState>,
     Admin(user): Admin,
     Path((id, oid)): Path<(i64, i64)>,
@@ -615,13 +582,13 @@ async fn resolve_objection(
 }
 
 #[derive(Deserialize)]
-struct ApproveForm {
+pub(super) struct ApproveForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
 }
 has_csrf!(ApproveForm);
 
-async fn approve_campaign(
+pub(super) async fn approve_campaign(
     State(state): State<AppState>,
     Admin(user): Admin,
     Path(id): Path<i64>,
@@ -643,7 +610,7 @@ async fn approve_campaign(
 }
 
 #[derive(Deserialize)]
-struct DownloadQuery {
+pub(super) struct DownloadQuery {
     encoding: Option<String>,
 }
 
@@ -671,7 +638,7 @@ pub(super) async fn table(state: &AppState, id: i64, name: &str) -> Result<Table
     })
 }
 
-async fn download_table(
+pub(super) async fn download_table(
     State(state): State<AppState>,
     _: Admin,
     Path((id, file)): Path<(i64, String)>,
@@ -708,7 +675,7 @@ async fn download_table(
         .into_response())
 }
 
-async fn api_table(
+pub(super) async fn api_table(
     State(state): State<AppState>,
     _: super::api::ApiUser<Admin>,
     Path((id, name)): Path<(i64, String)>,
@@ -814,7 +781,7 @@ async fn draw_table(state: &AppState, id: i64) -> Result<Table, AppError> {
     })
 }
 
-async fn show_calendar(
+pub(super) async fn show_calendar(
     State(state): State<AppState>,
     Admin(user): Admin,
     Query(flash): Query<Flash>,
@@ -848,7 +815,7 @@ async fn calendar_page(
     ))
 }
 
-async fn import_calendar(
+pub(super) async fn import_calendar(
     State(state): State<AppState>,
     Admin(user): Admin,
     headers: HeaderMap,
@@ -871,7 +838,7 @@ async fn import_calendar(
 }
 
 #[derive(Deserialize)]
-struct DeleteDayForm {
+pub(super) struct DeleteDayForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -879,7 +846,7 @@ struct DeleteDayForm {
 }
 has_csrf!(DeleteDayForm);
 
-async fn delete_calendar_day(
+pub(super) async fn delete_calendar_day(
     State(state): State<AppState>,
     Admin(user): Admin,
     CsrfForm(_, form): CsrfForm<DeleteDayForm>,
@@ -890,7 +857,7 @@ async fn delete_calendar_day(
 
 /// A village operator's own results, once published: aggregates only, never comments,
 /// small cells suppressed as everywhere.
-async fn show_own_results(
+pub(super) async fn show_own_results(
     State(state): State<AppState>,
     Operator {
         user,

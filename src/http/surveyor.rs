@@ -16,37 +16,12 @@ use super::{AppState, views};
 use crate::domain::{CampaignState, Role, local_time};
 use crate::export::{Cell, excel_csv, text_xlsx};
 use crate::sampling::SizeParameters;
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, Response};
-use axum::routing::get;
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/surveyor", get(surveyor_home))
-        .route("/surveyor/campaigns/{id}", get(show_campaign))
-        .route(
-            "/surveyor/campaigns/{id}/villages/{code}",
-            get(show_ranked_list),
-        )
-        .route("/surveyor/campaigns/{id}/sample.csv", get(download_sample))
-        .route(
-            "/surveyor/campaigns/{id}/sample.xlsx",
-            get(download_sample_xlsx),
-        )
-        .route(
-            "/surveyor/campaigns/{id}/rosters/{code}",
-            get(download_frozen_roster),
-        )
-        .route(
-            "/surveyor/campaigns/{id}/villages/{code}/roster.xlsx",
-            get(download_frozen_roster_xlsx),
-        )
-}
-
-async fn surveyor_home(
+pub(super) async fn surveyor_home(
     State(state): State<AppState>,
     Surveyor(user): Surveyor,
 ) -> Result<Html<String>, AppError> {
@@ -131,7 +106,7 @@ pub struct Flash {
     e: Option<String>,
 }
 
-async fn show_campaign(
+pub(super) async fn show_campaign(
     State(state): State<AppState>,
     Surveyor(user): Surveyor,
     Path(id): Path<i64>,
@@ -244,7 +219,7 @@ pub fn least_list(
     out
 }
 
-async fn show_ranked_list(
+pub(super) async fn show_ranked_list(
     State(state): State<AppState>,
     Surveyor(user): Surveyor,
     Path((id, code)): Path<(i64, String)>,
@@ -305,7 +280,7 @@ async fn sample_lines(
 /// The surveyor's lists as CSV for software: `village,rank,phone,selection,name`, the
 /// offline draw's columns (`minyi draw --out`) plus names, so the two can be compared line
 /// by line; `selection` is `primary` or `reserve`.
-async fn download_sample(
+pub(super) async fn download_sample(
     State(state): State<AppState>,
     _: Surveyor,
     Path(id): Path<i64>,
@@ -331,7 +306,7 @@ async fn download_sample(
 }
 
 /// The same lists as .xlsx for people: Chinese headers, the village's name, phones as text.
-async fn download_sample_xlsx(
+pub(super) async fn download_sample_xlsx(
     State(state): State<AppState>,
     _: Surveyor,
     Path(id): Path<i64>,
@@ -382,7 +357,7 @@ async fn frozen_roster(
 
 /// A village's frozen roster as `<code>.csv` (a header `电话`, then the phones), the file
 /// `minyi verify` reads from its rosters folder under that name.
-async fn download_frozen_roster(
+pub(super) async fn download_frozen_roster(
     State(state): State<AppState>,
     _: Surveyor,
     Path((id, code)): Path<(i64, String)>,
@@ -401,7 +376,7 @@ async fn download_frozen_roster(
 
 /// The same frozen roster as .xlsx for people, numbered, every phone a text cell (a
 /// landline keeps its leading 0).
-async fn download_frozen_roster_xlsx(
+pub(super) async fn download_frozen_roster_xlsx(
     State(state): State<AppState>,
     _: Surveyor,
     Path((id, code)): Path<(i64, String)>,

@@ -8,25 +8,14 @@ use super::roles::Operator;
 use super::upload::{import_roster_bytes, read_upload};
 use super::views::ser;
 use super::{AppState, views};
-use crate::config::Config;
 use crate::db::RosterTarget;
 use crate::domain::{CampaignState, local_time};
-use axum::Router;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use minijinja::context;
 
-pub fn router(config: &Config) -> Router<AppState> {
-    Router::new()
-        .route("/village", get(village_home))
-        .route("/village/campaigns/{id}/roster", post(upload_roster))
-        .route("/village/campaigns/{id}/receipt", get(show_receipt))
-        .layer(DefaultBodyLimit::max(config.upload_limit + 64 * 1024))
-}
-
-async fn village_home(
+pub(super) async fn village_home(
     State(state): State<AppState>,
     Operator { user, village }: Operator,
 ) -> Result<Html<String>, AppError> {
@@ -64,7 +53,7 @@ async fn home_page(
     ))
 }
 
-async fn upload_roster(
+pub(super) async fn upload_roster(
     State(state): State<AppState>,
     Operator {
         user,
@@ -94,7 +83,7 @@ async fn upload_roster(
     }
 }
 
-async fn show_receipt(
+pub(super) async fn show_receipt(
     State(state): State<AppState>,
     Operator {
         user,
