@@ -2,44 +2,19 @@
 
 use super::auth::{CsrfForm, CsrfOnly, CurrentUser, check_csrf, check_origin, has_csrf};
 use super::error::AppError;
+use super::roles::Admin;
 use super::upload::{import_roster_bytes, read_upload};
 use super::views::ser;
 use super::{AppState, views};
-use crate::config::Config;
 use crate::db::{DbError, NewAccount, RosterTarget};
 use crate::domain::{CampaignState, Role, VillageCode, local_time, mask_phone};
 use crate::sampling::{SizeParameters, SizeRule};
 use crate::{secrets, villages};
-use axum::Router;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use minijinja::context;
 use serde::Deserialize;
-
-pub fn router(config: &Config) -> Router<AppState> {
-    Router::new()
-        .route("/admin", get(list_campaigns))
-        .route("/admin/campaigns", post(create_campaign))
-        .route("/admin/campaigns/{id}", get(show_campaign))
-        .route(
-            "/admin/campaigns/{id}/roster",
-            post(upload_roster_for_village),
-        )
-        .route(
-            "/admin/campaigns/{id}/villages/{code}/receipt",
-            get(show_receipt),
-        )
-        .route("/admin/villages", get(list_villages).post(create_village))
-        .route("/admin/villages/import", post(import_villages))
-        .route("/admin/accounts", get(list_accounts).post(create_account))
-        .route("/admin/accounts/{id}/reset", post(reset_password))
-        .route("/admin/accounts/{id}/disable", post(disable_account))
-        .route("/admin/accounts/{id}/enable", post(enable_account))
-        .route("/admin/accounts/{id}/unlock", post(unlock_account))
-        .layer(DefaultBodyLimit::max(config.upload_limit + 64 * 1024))
-}
 
 /// Messages shown after a redirect (`?m=key`), so nothing a person typed is reflected.
 fn flash(key: Option<&str>) -> Option<&'static str> {
@@ -55,20 +30,15 @@ fn flash(key: Option<&str>) -> Option<&'static str> {
 }
 
 #[derive(Deserialize, Default)]
-struct Flash {
+pub(super) struct Flash {
     m: Option<String>,
 }
 
-fn admin(user: &CurrentUser) -> Result<(), AppError> {
-    user.require(Role::Admin)
-}
-
-async fn list_campaigns(
+pub(super) async fn list_campaigns(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Query(q): Query<Flash>,
 ) -> Result<Html<String>, AppError> {
-    admin(&user)?;
     campaigns_page(&state, &user, flash(q.m.as_deref()), None).await
 }
 
@@ -97,7 +67,7 @@ async fn campaigns_page(
 }
 
 #[derive(Deserialize)]
-struct CampaignForm {
+pub(super) struct CampaignForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -109,11 +79,11 @@ struct CampaignForm {
 }
 has_csrf!(CampaignForm);
 
-async fn create_campaign(
+pub(super) async fn create_campaign(
     State(state): State<AppState>,
-    CsrfForm(user, form): CsrfForm<CampaignForm>,
+    Admin(user): Admin,
+    CsrfForm(_, form): CsrfForm<CampaignForm>,
 ) -> Result<Response, AppError> {
-    admin(&user)?;
     let (name, town) = (form.name.trim(), form.town.trim());
     let year = form
         .year
@@ -141,18 +111,17 @@ async fn create_campaign(
 }
 
 #[derive(Deserialize, Default)]
-struct CampaignFlash {
+pub(super) struct CampaignFlash {
     m: Option<String>,
     e: Option<String>,
 }
 
-async fn show_campaign(
+pub(super) async fn show_campaign(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Path(id): Path<i64>,
     Query(q): Query<CampaignFlash>,
 ) -> Result<Html<String>, AppError> {
-    admin(&user)?;
     let message =
         q.m.as_deref()
             .and_then(super::draw::flash)
@@ -264,14 +233,13 @@ async fn campaign_page(
     ))
 }
 
-async fn upload_roster_for_village(
+pub(super) async fn upload_roster_for_village(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     headers: HeaderMap,
     Path(id): Path<i64>,
     form: Multipart,
 ) -> Result<Response, AppError> {
-    admin(&user)?;
     check_origin(&headers, &state)?;
     let upload = read_upload(form, &state).await?;
     check_csrf(&user, upload.field("_csrf"))?;
@@ -304,12 +272,11 @@ async fn upload_roster_for_village(
     }
 }
 
-async fn show_receipt(
+pub(super) async fn show_receipt(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Path((id, code)): Path<(i64, String)>,
 ) -> Result<Html<String>, AppError> {
-    admin(&user)?;
     let campaign = state.db.campaign(id).await?;
     let village = state.db.village_by_code(&code).await?;
     receipt_page(
@@ -349,12 +316,11 @@ pub(super) async fn receipt_page(
     ))
 }
 
-async fn list_villages(
+pub(super) async fn list_villages(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Query(q): Query<Flash>,
 ) -> Result<Html<String>, AppError> {
-    admin(&user)?;
     villages_page(&state, &user, flash(q.m.as_deref()).map(String::from), None).await
 }
 
@@ -373,7 +339,7 @@ async fn villages_page(
 }
 
 #[derive(Deserialize)]
-struct VillageForm {
+pub(super) struct VillageForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -383,11 +349,11 @@ struct VillageForm {
 }
 has_csrf!(VillageForm);
 
-async fn create_village(
+pub(super) async fn create_village(
     State(state): State<AppState>,
-    CsrfForm(user, form): CsrfForm<VillageForm>,
+    Admin(user): Admin,
+    CsrfForm(_, form): CsrfForm<VillageForm>,
 ) -> Result<Response, AppError> {
-    admin(&user)?;
     let name = form.name.trim();
     let fail = |msg: String| async {
         let page = villages_page(&state, &user, None, Some(msg)).await?;
@@ -407,13 +373,12 @@ async fn create_village(
     }
 }
 
-async fn import_villages(
+pub(super) async fn import_villages(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     headers: HeaderMap,
     form: Multipart,
 ) -> Result<Response, AppError> {
-    admin(&user)?;
     check_origin(&headers, &state)?;
     let upload = read_upload(form, &state).await?;
     check_csrf(&user, upload.field("_csrf"))?;
@@ -441,12 +406,11 @@ async fn import_villages(
     }
 }
 
-async fn list_accounts(
+pub(super) async fn list_accounts(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Query(q): Query<Flash>,
 ) -> Result<Html<String>, AppError> {
-    admin(&user)?;
     accounts_page(
         &state,
         &user,
@@ -508,7 +472,7 @@ async fn accounts_page(
 }
 
 #[derive(Deserialize)]
-struct AccountForm {
+pub(super) struct AccountForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -543,11 +507,11 @@ async fn hash_one_time_password(
     Ok((password, hash))
 }
 
-async fn create_account(
+pub(super) async fn create_account(
     State(state): State<AppState>,
-    CsrfForm(user, form): CsrfForm<AccountForm>,
+    Admin(user): Admin,
+    CsrfForm(_, form): CsrfForm<AccountForm>,
 ) -> Result<Response, AppError> {
-    admin(&user)?;
     let username = form.username.trim();
     let display_name = form.display_name.trim();
     let fail = |msg: String| async {
@@ -616,12 +580,12 @@ async fn create_account(
     }
 }
 
-async fn reset_password(
+pub(super) async fn reset_password(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, _): CsrfForm<CsrfOnly>,
+    _: CsrfForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
-    admin(&user)?;
     let account = state.db.account(id).await?;
     let (password, hash) = hash_one_time_password(&account.username, &account.display_name).await?;
     crate::ops::accounts::reset_password(&state.db, &user.by(), &account, &hash).await?;
@@ -641,30 +605,32 @@ async fn reset_password(
 
 /// Lifts the delay that failed logins put on an account (its owner cannot wait, or the
 /// failures were someone else's). The password is unchanged.
-async fn unlock_account(
+pub(super) async fn unlock_account(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, _): CsrfForm<CsrfOnly>,
+    _: CsrfForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
-    admin(&user)?;
     let account = state.db.account(id).await?;
     crate::ops::accounts::unlock(&state.db, &user.by(), account.id).await?;
     tracing::info!(account = id, by = user.account_id, "login delay lifted");
     Ok(Redirect::to("/admin/accounts?m=unlocked").into_response())
 }
 
-async fn disable_account(
+pub(super) async fn disable_account(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, _): CsrfForm<CsrfOnly>,
+    _: CsrfForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
     set_disabled(state, user, id, true).await
 }
 
-async fn enable_account(
+pub(super) async fn enable_account(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, _): CsrfForm<CsrfOnly>,
+    _: CsrfForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
     set_disabled(state, user, id, false).await
 }
@@ -675,7 +641,6 @@ async fn set_disabled(
     id: i64,
     disabled: bool,
 ) -> Result<Response, AppError> {
-    admin(&user)?;
     if id == user.account_id {
         return Err(AppError::bad(
             "an administrator cannot disable their own account",

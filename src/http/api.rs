@@ -7,36 +7,20 @@
 use super::AppState;
 use super::auth::{CurrentUser, SESSION_TTL_SECS, check_csrf};
 use super::error::AppError;
+use super::roles::{Admin, AdminOrSurveyor, RosterKeeper, Staff};
 use super::upload::import_roster_bytes;
-use crate::config::Config;
 use crate::db::{RosterTarget, Village};
-use crate::domain::Role;
 use crate::ops::accounts::{self, Login, Via};
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
-
-pub fn router(config: &Config) -> Router<AppState> {
-    Router::new()
-        .route("/login", post(login))
-        .route("/logout", post(logout))
-        .route("/campaigns", get(list_campaigns))
-        .route("/campaigns/{id}/rosters", get(list_rosters))
-        .route("/campaigns/{id}/draw", get(get_draw_record))
-        .route(
-            "/campaigns/{id}/villages/{code}/roster",
-            get(get_receipt).put(put_roster).post(put_roster),
-        )
-        .layer(DefaultBodyLimit::max(config.upload_limit))
-}
 
 /// `AppError` answered as JSON: `{"error": English, "message": Chinese}`.
 pub struct ApiError(pub AppError);
@@ -108,10 +92,16 @@ fn json_rejection(rejection: &JsonRejection) -> AppError {
     AppError::bad(en, zh)
 }
 
-/// A logged-in API caller; cookie sessions must also prove the CSRF token on writes.
-pub struct ApiUser(pub CurrentUser);
+/// A logged-in API caller whom `R` admits (any account by default, or a role extractor from
+/// `roles`: `ApiUser(Admin(user)): ApiUser<Admin>`), refused in JSON. Cookie sessions must
+/// also prove the CSRF token on writes; the role is checked after that proof, as a handler
+/// would.
+pub struct ApiUser<R = CurrentUser>(pub R);
 
-impl FromRequestParts<AppState> for ApiUser {
+impl<R> FromRequestParts<AppState> for ApiUser<R>
+where
+    R: FromRequestParts<AppState, Rejection = AppError>,
+{
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
@@ -125,17 +115,17 @@ impl FromRequestParts<AppState> for ApiUser {
                 .unwrap_or("");
             check_csrf(&user, sent)?;
         }
-        Ok(ApiUser(user))
+        Ok(ApiUser(R::from_request_parts(parts, state).await?))
     }
 }
 
 #[derive(Deserialize)]
-struct LoginBody {
+pub(super) struct LoginBody {
     username: String,
     password: String,
 }
 
-async fn login(
+pub(super) async fn login(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<LoginBody>,
 ) -> Result<Response, ApiError> {
@@ -162,7 +152,7 @@ async fn login(
     }
 }
 
-async fn logout(
+pub(super) async fn logout(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
 ) -> Result<Response, ApiError> {
@@ -170,35 +160,28 @@ async fn logout(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn list_campaigns(
+pub(super) async fn list_campaigns(
     State(state): State<AppState>,
-    ApiUser(user): ApiUser,
+    _: ApiUser<Staff>,
 ) -> Result<Response, ApiError> {
-    if !matches!(user.role, Role::Admin | Role::Village | Role::Surveyor) {
-        return Err(AppError::Forbidden.into());
-    }
     Ok(Json(state.db.list_campaigns().await?).into_response())
 }
 
-async fn list_rosters(
+pub(super) async fn list_rosters(
     State(state): State<AppState>,
-    ApiUser(user): ApiUser,
+    _: ApiUser<Admin>,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    user.require(Role::Admin)?;
     state.db.campaign(id).await?;
     Ok(Json(state.db.roster_statuses(id).await?).into_response())
 }
 
 /// The published draw record (administrator and surveyor).
-async fn get_draw_record(
+pub(super) async fn get_draw_record(
     State(state): State<AppState>,
-    ApiUser(user): ApiUser,
+    _: ApiUser<AdminOrSurveyor>,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    if !matches!(user.role, Role::Admin | Role::Surveyor) {
-        return Err(AppError::Forbidden.into());
-    }
     let (json, _) = state.db.draw_record(id).await?.ok_or(AppError::NotFound)?;
     Ok((
         [(axum::http::header::CONTENT_TYPE, "application/json")],
@@ -211,16 +194,13 @@ async fn get_draw_record(
 /// administrator for any village, an operator for their own only.
 async fn roster_village(
     state: &AppState,
-    user: &CurrentUser,
+    keeper: &RosterKeeper,
     code: &str,
 ) -> Result<Village, ApiError> {
-    match user.role {
-        Role::Admin => Ok(state.db.village_by_code(code).await?),
-        Role::Village => {
-            let own = state
-                .db
-                .village(user.village_id.ok_or(AppError::Forbidden)?)
-                .await?;
+    match keeper {
+        RosterKeeper::Admin(_) => Ok(state.db.village_by_code(code).await?),
+        RosterKeeper::Operator(operator) => {
+            let own = state.db.village(operator.village).await?;
             // Another village's code gets the same answer as an unknown one.
             if own.code == code {
                 Ok(own)
@@ -228,23 +208,22 @@ async fn roster_village(
                 Err(AppError::Forbidden.into())
             }
         }
-        _ => Err(AppError::Forbidden.into()),
     }
 }
 
-async fn get_receipt(
+pub(super) async fn get_receipt(
     State(state): State<AppState>,
-    ApiUser(user): ApiUser,
+    ApiUser(keeper): ApiUser<RosterKeeper>,
     Path((id, code)): Path<(i64, String)>,
 ) -> Result<Response, ApiError> {
-    let village = roster_village(&state, &user, &code).await?;
+    let village = roster_village(&state, &keeper, &code).await?;
     let campaign = state.db.campaign(id).await?;
     let (mut receipt, file_name, uploaded_at) = state
         .db
         .current_receipt(campaign.id, village.id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if user.role != Role::Village {
+    if let RosterKeeper::Admin(_) = keeper {
         for e in &mut receipt.errors {
             e.reason = crate::domain::mask_digit_runs(&e.reason);
             e.reason_zh = crate::domain::mask_digit_runs(&e.reason_zh);
@@ -261,20 +240,20 @@ async fn get_receipt(
 }
 
 #[derive(Deserialize, Default)]
-struct UploadQuery {
+pub(super) struct UploadQuery {
     #[serde(default)]
     file_name: String,
 }
 
 /// Replace a roster with the request body (the file itself: .xlsx, .xls or CSV).
-async fn put_roster(
+pub(super) async fn put_roster(
     State(state): State<AppState>,
-    ApiUser(user): ApiUser,
+    ApiUser(keeper): ApiUser<RosterKeeper>,
     Path((id, code)): Path<(i64, String)>,
     Query(q): Query<UploadQuery>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let village = roster_village(&state, &user, &code).await?;
+    let village = roster_village(&state, &keeper, &code).await?;
     let campaign = state.db.campaign(id).await?;
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -302,7 +281,7 @@ async fn put_roster(
         campaign_id: campaign.id,
         village_id: village.id,
         file_name: q.file_name.chars().take(200).collect(),
-        uploaded_by: Some(user.account_id),
+        uploaded_by: Some(keeper.user().account_id),
     };
     let receipt = import_roster_bytes(&state, target, body.to_vec()).await?;
     Ok(Json(receipt).into_response())

@@ -9,25 +9,15 @@ use super::AppState;
 use super::auth::{CsrfForm, CsrfOnly, has_csrf};
 use super::download::{attachment, campaign_file};
 use super::error::AppError;
+use super::roles::Admin;
 use crate::db::PurgeError;
-use crate::domain::Role;
 use crate::export::{CsvEncoding, csv_chunks};
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::post;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::io::Write;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        // A POST (with the session's CSRF token): exporting records `archived_at`, which
-        // the purge requires, so no link, image or other site's page may trigger it.
-        .route("/admin/campaigns/{id}/archive", post(export_archive))
-        .route("/admin/campaigns/{id}/purge", post(purge_campaign))
-}
 
 /// A CSV for Excel (BOM, neutralised) in one piece.
 fn csv_bytes(header: Vec<String>, rows: Vec<Vec<String>>) -> Vec<u8> {
@@ -47,12 +37,12 @@ fn table_csv(t: &crate::results::tables::Table) -> Vec<u8> {
 }
 
 /// Build the archive, record that it was exported, and answer it as the download.
-async fn export_archive(
+pub(super) async fn export_archive(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, _): CsrfForm<CsrfOnly>,
+    _: CsrfForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     let campaign = state.db.campaign(id).await?;
     if campaign.state().map(|s| s.as_str()) != Some("approved") {
         return Err(AppError::bad(
@@ -172,7 +162,7 @@ async fn export_archive(
 }
 
 #[derive(Deserialize)]
-struct PurgeForm {
+pub(super) struct PurgeForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -180,12 +170,12 @@ struct PurgeForm {
 }
 has_csrf!(PurgeForm);
 
-async fn purge_campaign(
+pub(super) async fn purge_campaign(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, form): CsrfForm<PurgeForm>,
+    CsrfForm(_, form): CsrfForm<PurgeForm>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     if form.confirm != "yes" {
         return Ok(
             Redirect::to(&format!("/admin/campaigns/{id}/results?e=confirm#archive"))

@@ -1,31 +1,22 @@
 //! The audit chain for the commission: whether it verifies (or its first broken entry), its
 //! head hash to publish, the latest entries, and the whole log as CSV.
 
-use super::auth::CurrentUser;
 use super::download::attachment;
 use super::error::AppError;
+use super::roles::Admin;
 use super::{AppState, views};
-use crate::domain::{Role, local_time};
+use crate::domain::local_time;
 use crate::export::{CsvEncoding, csv_chunks};
-use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
 use minijinja::context;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/audit", get(show_audit))
-        .route("/admin/audit.csv", get(download_audit))
-}
-
-async fn show_audit(
+pub(super) async fn show_audit(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
 ) -> Result<Html<String>, AppError> {
-    user.require(Role::Admin)?;
     // The server's own key: a missing key file is shown, not hidden behind a hash-only pass.
     let key = state.db.load_audit_key();
     let key_problem = key.as_ref().err().map(|e| e.to_string());
@@ -53,11 +44,10 @@ async fn show_audit(
     ))
 }
 
-async fn download_audit(
+pub(super) async fn download_audit(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: Admin,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     let rows: Vec<Vec<String>> = state
         .db
         .all_audit_entries()

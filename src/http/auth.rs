@@ -8,12 +8,10 @@ use crate::domain::Role;
 use crate::ops::accounts::{self, Login, Via};
 use crate::rate_limit::LimitError;
 use crate::{password, secrets};
-use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use minijinja::context;
 use serde::Deserialize;
@@ -22,13 +20,6 @@ use serde::de::DeserializeOwned;
 /// Sessions last a working day (on the server; the cookie itself ends with the browser);
 /// then people log in again.
 pub use crate::ops::accounts::SESSION_TTL_SECS;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/login", get(login_form).post(login))
-        .route("/logout", post(logout))
-        .route("/password", get(password_form).post(change_password))
-}
 
 /// The logged-in account behind this request.
 #[derive(Clone, Debug)]
@@ -69,15 +60,6 @@ impl CurrentUser {
         crate::ops::Actor::account(self.account_id)
     }
 
-    /// Refuse unless the account has `role`.
-    pub fn require(&self, role: Role) -> Result<(), AppError> {
-        if self.role == role {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden)
-        }
-    }
-
     /// Look the session up without the must-change-password gate.
     async fn from_parts_ungated(parts: &Parts, state: &AppState) -> Result<Self, AppError> {
         let (token, bearer) = match bearer_token(&parts.headers) {
@@ -115,13 +97,24 @@ fn bearer_token(headers: &HeaderMap) -> Option<String> {
     (!token.is_empty()).then(|| token.to_string())
 }
 
+/// What an account with a one-time password may still do: change it, or leave.
+const OPEN_BEFORE_PASSWORD_CHANGE: [&str; 3] = ["/password", "/logout", "/api/logout"];
+
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
+    /// The session is looked up once per request: a role extractor and `CsrfForm` in the
+    /// same handler share the answer through the request's extensions.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let user = Self::from_parts_ungated(parts, state).await?;
-        let path = parts.uri.path();
-        if user.must_change_password && path != "/password" && path != "/logout" {
+        let user = match parts.extensions.get::<CurrentUser>() {
+            Some(user) => user.clone(),
+            None => {
+                let user = Self::from_parts_ungated(parts, state).await?;
+                parts.extensions.insert(user.clone());
+                user
+            }
+        };
+        if user.must_change_password && !OPEN_BEFORE_PASSWORD_CHANGE.contains(&parts.uri.path()) {
             return Err(AppError::MustChangePassword);
         }
         Ok(user)
@@ -236,12 +229,12 @@ fn session_cookie(value: String, state: &AppState) -> Cookie<'static> {
 }
 
 #[derive(Deserialize, Default)]
-struct LoginQuery {
+pub(super) struct LoginQuery {
     #[serde(default)]
     next: String,
 }
 
-async fn login_form(
+pub(super) async fn login_form(
     State(state): State<AppState>,
     jar: CookieJar,
     Query(q): Query<LoginQuery>,
@@ -262,7 +255,7 @@ async fn login_form(
 }
 
 #[derive(Deserialize)]
-struct LoginForm {
+pub(super) struct LoginForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -288,7 +281,7 @@ fn safe_next(next: &str) -> &str {
     }
 }
 
-async fn login(
+pub(super) async fn login(
     State(state): State<AppState>,
     jar: CookieJar,
     headers: HeaderMap,
@@ -360,7 +353,7 @@ async fn login(
     Ok((jar, Redirect::to(to)).into_response())
 }
 
-async fn logout(
+pub(super) async fn logout(
     State(state): State<AppState>,
     jar: CookieJar,
     CsrfForm(user, _): CsrfForm<CsrfOnly>,
@@ -375,7 +368,10 @@ async fn logout(
     Ok((jar, Redirect::to("/login")).into_response())
 }
 
-async fn password_form(State(state): State<AppState>, parts: Parts) -> Result<Response, AppError> {
+pub(super) async fn password_form(
+    State(state): State<AppState>,
+    parts: Parts,
+) -> Result<Response, AppError> {
     let user = CurrentUser::from_parts_ungated(&parts, &state).await?;
     Ok(views::page(
         &user,
@@ -386,7 +382,7 @@ async fn password_form(State(state): State<AppState>, parts: Parts) -> Result<Re
 }
 
 #[derive(Deserialize)]
-struct PasswordForm {
+pub(super) struct PasswordForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -398,7 +394,7 @@ struct PasswordForm {
 }
 has_csrf!(PasswordForm);
 
-async fn change_password(
+pub(super) async fn change_password(
     State(state): State<AppState>,
     CsrfForm(user, form): CsrfForm<PasswordForm>,
 ) -> Result<Response, AppError> {

@@ -2,56 +2,25 @@
 //! call with its `tel:` link and history, recording attempts, phone interviews, and the case
 //! list export. The commission's progress page (no names, phones or answers) and the close.
 
-use super::auth::{CsrfForm, CurrentUser, has_csrf};
+use super::auth::{CsrfForm, has_csrf};
 use super::download::{campaign_file, csv_download, xlsx_download};
 use super::error::AppError;
-use super::surveyor::surveyor;
+use super::roles::{Admin, Surveyor};
 use super::views::ser;
 use super::{AppState, views};
 use crate::db::{CaseRow, NewAttempt, NewResponse};
-use crate::domain::{Role, local_time};
+use crate::domain::local_time;
 use crate::export::{Cell, excel_csv, text_xlsx};
 use crate::fieldwork::progress::{callable, status_of};
 use crate::fieldwork::{Counts, Outcome, format_rate};
 use crate::ops;
+use axum::Form as Posted;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form as Posted, Router};
 use minijinja::{Value, context};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-
-pub fn router(config: &crate::config::Config) -> Router<AppState> {
-    Router::new()
-        .route("/surveyor/campaigns/{id}/console", get(show_console))
-        .route(
-            "/surveyor/campaigns/{id}/console/{code}",
-            get(show_village_console),
-        )
-        .route("/surveyor/campaigns/{id}/cases.csv", get(download_cases))
-        .route(
-            "/surveyor/campaigns/{id}/cases.xlsx",
-            get(download_cases_xlsx),
-        )
-        .route("/surveyor/campaigns/{id}/results", post(import_results))
-        .layer(axum::extract::DefaultBodyLimit::max(
-            config.upload_limit + 64 * 1024,
-        ))
-        .route("/surveyor/cases/{case}", get(show_case))
-        .route("/surveyor/cases/{case}/attempts", post(record_attempt))
-        .route(
-            "/surveyor/cases/{case}/interview",
-            get(show_interview).post(submit_interview),
-        )
-        .route("/admin/campaigns/{id}/progress", get(show_progress))
-        .route("/admin/campaigns/{id}/close", post(close_fieldwork))
-        .route(
-            "/admin/campaigns/{id}/replacement-rules",
-            post(set_replacement_rules),
-        )
-}
 
 fn case_view(c: &CaseRow) -> Value {
     let status = status_of(c);
@@ -67,12 +36,11 @@ fn case_view(c: &CaseRow) -> Value {
     }
 }
 
-async fn show_console(
+pub(super) async fn show_console(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Surveyor(user): Surveyor,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, AppError> {
-    surveyor(&user)?;
     let campaign = state.db.campaign(id).await?;
     let mut villages: BTreeMap<(String, String), (i64, i64, i64)> = BTreeMap::new();
     for c in state.db.cases(id, None).await? {
@@ -94,12 +62,11 @@ async fn show_console(
     ))
 }
 
-async fn show_village_console(
+pub(super) async fn show_village_console(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Surveyor(user): Surveyor,
     Path((id, code)): Path<(i64, String)>,
 ) -> Result<Html<String>, AppError> {
-    surveyor(&user)?;
     let campaign = state.db.campaign(id).await?;
     let village = state.db.village_by_code(&code).await?;
     let cases = state.db.cases(id, Some(village.id)).await?;
@@ -149,13 +116,12 @@ async fn case_page_context(state: &AppState, c: &CaseRow) -> Result<Value, AppEr
     Ok(context! { case => case_view(c), history => attempts })
 }
 
-async fn show_case(
+pub(super) async fn show_case(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Surveyor(user): Surveyor,
     Path(case_id): Path<i64>,
     Query(q): Query<Flash>,
 ) -> Result<Html<String>, AppError> {
-    surveyor(&user)?;
     let c = state.db.case(case_id).await?;
     let ctx = case_page_context(&state, &c).await?;
     Ok(views::page(
@@ -166,7 +132,7 @@ async fn show_case(
 }
 
 #[derive(Deserialize, Default)]
-struct Flash {
+pub(super) struct Flash {
     m: Option<String>,
 }
 
@@ -183,7 +149,7 @@ fn flash(key: &str) -> Option<&'static str> {
 }
 
 #[derive(Deserialize)]
-struct AttemptForm {
+pub(super) struct AttemptForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -197,12 +163,12 @@ struct AttemptForm {
 }
 has_csrf!(AttemptForm);
 
-async fn record_attempt(
+pub(super) async fn record_attempt(
     State(state): State<AppState>,
+    Surveyor(user): Surveyor,
     Path(case_id): Path<i64>,
-    CsrfForm(user, form): CsrfForm<AttemptForm>,
+    CsrfForm(_, form): CsrfForm<AttemptForm>,
 ) -> Result<Response, AppError> {
-    surveyor(&user)?;
     let c = state.db.case(case_id).await?;
     let Some(outcome) = Outcome::parse(&form.outcome) else {
         return Err(AppError::bad("unknown outcome", "请选择联系结果。"));
@@ -264,12 +230,11 @@ async fn interview_form(
     super::survey::pinned(state, c.campaign_id, "recipients").await
 }
 
-async fn show_interview(
+pub(super) async fn show_interview(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Surveyor(user): Surveyor,
     Path(case_id): Path<i64>,
 ) -> Result<Response, AppError> {
-    surveyor(&user)?;
     let c = state.db.case(case_id).await?;
     if c.status != "open" || c.link_used {
         return Ok(Redirect::to(&format!("/surveyor/cases/{case_id}?m=duplicate")).into_response());
@@ -284,14 +249,13 @@ async fn show_interview(
     ))
 }
 
-async fn submit_interview(
+pub(super) async fn submit_interview(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Surveyor(user): Surveyor,
     Path(case_id): Path<i64>,
     headers: axum::http::HeaderMap,
     Posted(fields): Posted<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    surveyor(&user)?;
     super::auth::check_origin(&headers, &state)?;
     let csrf = fields
         .iter()
@@ -346,12 +310,11 @@ async fn submit_interview(
 
 /// The released cases for other interviewing software: `case_id,village,rank,name,phone`
 /// (documented in docs/fieldwork.md; keep these keys, other software reads them).
-async fn download_cases(
+pub(super) async fn download_cases(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: Surveyor,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    surveyor(&user)?;
     let campaign = state.db.campaign(id).await?;
     let rows: Vec<[String; 5]> = state
         .db
@@ -377,12 +340,11 @@ async fn download_cases(
 /// The case list for people, as .xlsx: Chinese headers, each case's status in the console's
 /// words, and every phone a text cell — Excel would drop a landline's leading 0 and show a
 /// mobile number as 1.38E+10.
-async fn download_cases_xlsx(
+pub(super) async fn download_cases_xlsx(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: Surveyor,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    surveyor(&user)?;
     let campaign = state.db.campaign(id).await?;
     let rows: Vec<Vec<Cell>> = state
         .db
@@ -422,14 +384,13 @@ async fn download_cases_xlsx(
 }
 
 /// Results from other interviewing software (CSV upload): all rows or none.
-async fn import_results(
+pub(super) async fn import_results(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Surveyor(user): Surveyor,
     headers: axum::http::HeaderMap,
     Path(id): Path<i64>,
     form: axum::extract::Multipart,
 ) -> Result<Response, AppError> {
-    surveyor(&user)?;
     super::auth::check_origin(&headers, &state)?;
     let upload = super::upload::read_upload(form, &state).await?;
     super::auth::check_csrf(&user, upload.field("_csrf"))?;
@@ -489,12 +450,11 @@ async fn import_results(
 /// Kept here for the response-rates download (src/http/results.rs).
 pub(super) use crate::fieldwork::progress::{ProgressRow, progress_rows};
 
-async fn show_progress(
+pub(super) async fn show_progress(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, AppError> {
-    user.require(Role::Admin)?;
     let campaign = state.db.campaign(id).await?;
     let (rows, total) = progress_rows(&state.db, id).await?;
     let view = |r: &ProgressRow| {
@@ -525,7 +485,7 @@ fn rate_views(counts: &Counts) -> Value {
 }
 
 #[derive(Deserialize)]
-struct CloseForm {
+pub(super) struct CloseForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -533,12 +493,12 @@ struct CloseForm {
 }
 has_csrf!(CloseForm);
 
-async fn close_fieldwork(
+pub(super) async fn close_fieldwork(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, form): CsrfForm<CloseForm>,
+    CsrfForm(_, form): CsrfForm<CloseForm>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     if form.confirm != "yes" {
         return Ok(Redirect::to(&format!("/admin/campaigns/{id}?e=confirm")).into_response());
     }
@@ -551,7 +511,7 @@ async fn close_fieldwork(
 }
 
 #[derive(Deserialize)]
-struct RulesForm {
+pub(super) struct RulesForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -566,12 +526,12 @@ struct RulesForm {
 has_csrf!(RulesForm);
 
 /// The campaign's replacement rules (checkboxes and two thresholds).
-async fn set_replacement_rules(
+pub(super) async fn set_replacement_rules(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, form): CsrfForm<RulesForm>,
+    CsrfForm(_, form): CsrfForm<RulesForm>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     let attempts = form
         .noncontact_attempts
         .trim()

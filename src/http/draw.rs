@@ -5,30 +5,17 @@
 use super::auth::{CsrfForm, CurrentUser, has_csrf};
 use super::download::{campaign_file, csv_download, file_download};
 use super::error::AppError;
+use super::roles::{Admin, AdminOrSurveyor};
 use super::views::ser;
 use super::{AppState, views};
 use crate::domain::{Role, local_time};
 use crate::export::excel_csv;
 use crate::ops::draw::{self, Commitment, DrawError, SeedEntry};
 use crate::sampling::{Confidence, DrawRecord, Seed, SeedCommitment, SizeParameters, SizeRule};
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use minijinja::context;
 use serde::Deserialize;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/campaigns/{id}/size-rule", post(set_size_rule))
-        .route("/admin/campaigns/{id}/freeze", post(freeze_rosters))
-        .route("/admin/campaigns/{id}/draw", post(run_draw))
-        .route("/campaigns/{id}/seed-commitment", post(commit_seed))
-        .route("/campaigns/{id}/seed", post(enter_seed))
-        .route("/campaigns/{id}/draw", get(show_record))
-        .route("/campaigns/{id}/draw.json", get(download_record_json))
-        .route("/campaigns/{id}/draw.csv", get(download_record_csv))
-}
 
 /// Messages after the draw's actions (`?m=` for success, `?e=` for refusals).
 pub fn flash(key: &str) -> Option<&'static str> {
@@ -75,15 +62,8 @@ fn go(user: &CurrentUser, id: i64, param: &str, key: &str) -> Response {
     Redirect::to(&format!("{}?{param}={key}", back(user, id))).into_response()
 }
 
-fn admin_or_surveyor(user: &CurrentUser) -> Result<(), AppError> {
-    match user.role {
-        Role::Admin | Role::Surveyor => Ok(()),
-        _ => Err(AppError::Forbidden),
-    }
-}
-
 #[derive(Deserialize)]
-struct SizeRuleForm {
+pub(super) struct SizeRuleForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -105,12 +85,12 @@ fn parse_rule(form: &SizeRuleForm) -> Option<SizeRule> {
     SizeRule::formula(margin, Confidence::parse(&form.confidence).ok()?).ok()
 }
 
-async fn set_size_rule(
+pub(super) async fn set_size_rule(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, form): CsrfForm<SizeRuleForm>,
+    CsrfForm(_, form): CsrfForm<SizeRuleForm>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     state.db.campaign(id).await?;
     let Some(rule) = parse_rule(&form) else {
         return Ok(go(&user, id, "e", "bad_rule"));
@@ -124,7 +104,7 @@ async fn set_size_rule(
 }
 
 #[derive(Deserialize)]
-struct CommitmentForm {
+pub(super) struct CommitmentForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -132,12 +112,12 @@ struct CommitmentForm {
 }
 has_csrf!(CommitmentForm);
 
-async fn commit_seed(
+pub(super) async fn commit_seed(
     State(state): State<AppState>,
+    AdminOrSurveyor(user): AdminOrSurveyor,
     Path(id): Path<i64>,
-    CsrfForm(user, form): CsrfForm<CommitmentForm>,
+    CsrfForm(_, form): CsrfForm<CommitmentForm>,
 ) -> Result<Response, AppError> {
-    admin_or_surveyor(&user)?;
     state.db.campaign(id).await?;
     let Ok(commitment) = SeedCommitment::parse(&form.commitment) else {
         return Ok(go(&user, id, "e", "bad_commitment"));
@@ -157,7 +137,7 @@ async fn commit_seed(
 }
 
 #[derive(Deserialize)]
-struct FreezeForm {
+pub(super) struct FreezeForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -165,12 +145,12 @@ struct FreezeForm {
 }
 has_csrf!(FreezeForm);
 
-async fn freeze_rosters(
+pub(super) async fn freeze_rosters(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, form): CsrfForm<FreezeForm>,
+    CsrfForm(_, form): CsrfForm<FreezeForm>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     state.db.campaign(id).await?;
     if form.confirm != "yes" {
         return Ok(go(&user, id, "e", "confirm"));
@@ -186,7 +166,7 @@ async fn freeze_rosters(
 }
 
 #[derive(Deserialize)]
-struct SeedForm {
+pub(super) struct SeedForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -194,12 +174,12 @@ struct SeedForm {
 }
 has_csrf!(SeedForm);
 
-async fn enter_seed(
+pub(super) async fn enter_seed(
     State(state): State<AppState>,
+    AdminOrSurveyor(user): AdminOrSurveyor,
     Path(id): Path<i64>,
-    CsrfForm(user, form): CsrfForm<SeedForm>,
+    CsrfForm(_, form): CsrfForm<SeedForm>,
 ) -> Result<Response, AppError> {
-    admin_or_surveyor(&user)?;
     state.db.campaign(id).await?;
     let Ok(seed) = Seed::parse(&form.seed) else {
         return Ok(go(&user, id, "e", "seed_short"));
@@ -217,12 +197,12 @@ async fn enter_seed(
     }
 }
 
-async fn run_draw(
+pub(super) async fn run_draw(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, _): CsrfForm<super::auth::CsrfOnly>,
+    _: CsrfForm<super::auth::CsrfOnly>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     state.db.campaign(id).await?;
     match draw::draw(&state.db, user.account_id, id).await {
         Ok(record) => {
@@ -242,12 +222,7 @@ async fn run_draw(
 }
 
 /// The campaign's published draw record, for the administrator and the surveyor.
-async fn record_of(
-    state: &AppState,
-    user: &CurrentUser,
-    id: i64,
-) -> Result<(DrawRecord, i64), AppError> {
-    admin_or_surveyor(user)?;
+async fn record_of(state: &AppState, id: i64) -> Result<(DrawRecord, i64), AppError> {
     let (json, drawn_at) = state.db.draw_record(id).await?.ok_or(AppError::NotFound)?;
     let record = serde_json::from_str(&json).map_err(anyhow::Error::from)?;
     Ok((record, drawn_at))
@@ -267,12 +242,12 @@ pub fn describe_rule(parameters: &SizeParameters) -> String {
     }
 }
 
-async fn show_record(
+pub(super) async fn show_record(
     State(state): State<AppState>,
-    user: CurrentUser,
+    AdminOrSurveyor(user): AdminOrSurveyor,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, AppError> {
-    let (record, drawn_at) = record_of(&state, &user, id).await?;
+    let (record, drawn_at) = record_of(&state, id).await?;
     let campaign = state.db.campaign(id).await?;
     let names: std::collections::HashMap<String, String> = state
         .db
@@ -304,12 +279,11 @@ async fn show_record(
     ))
 }
 
-async fn download_record_json(
+pub(super) async fn download_record_json(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: AdminOrSurveyor,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    admin_or_surveyor(&user)?;
     let (json, _) = state.db.draw_record(id).await?.ok_or(AppError::NotFound)?;
     let campaign = state.db.campaign(id).await?;
     Ok(file_download(
@@ -319,12 +293,12 @@ async fn download_record_json(
     ))
 }
 
-async fn download_record_csv(
+pub(super) async fn download_record_csv(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: AdminOrSurveyor,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    let (record, _) = record_of(&state, &user, id).await?;
+    let (record, _) = record_of(&state, id).await?;
     // The audit head repeats on every row: a CSV has no place for one value of the whole file.
     let head = record.audit_head.clone().unwrap_or_default();
     let rows = record.villages.iter().map(|v| {

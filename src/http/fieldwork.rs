@@ -4,33 +4,20 @@
 use super::auth::{CsrfForm, CsrfOnly, CurrentUser, has_csrf};
 use super::download::{campaign_file, csv_download, xlsx_download};
 use super::error::AppError;
+use super::roles::{Admin, Surveyor};
 use super::views::ser;
 use super::{AppState, views};
-use crate::domain::{Role, mask_phone};
+use crate::domain::mask_phone;
 use crate::export::{Cell, excel_csv, text_xlsx};
 use crate::fieldwork::{FieldworkError, sms_message};
 use crate::forms::FormSet;
 use crate::ops::{self, fieldwork::OutboxKind};
 use crate::roster::Phone;
 use crate::secrets;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use minijinja::context;
 use serde::Deserialize;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/campaigns/{id}/fieldwork", post(start_fieldwork))
-        .route(
-            "/admin/campaigns/{id}/panel",
-            get(show_panel).post(add_panel_member),
-        )
-        .route("/admin/campaigns/{id}/panel/links", post(issue_panel_links))
-        .route("/surveyor/campaigns/{id}/outbox", post(download_outbox))
-        .route("/surveyor/cases/{case}/link", post(reissue_case_link))
-}
 
 /// The questionnaire files to pin: the configured folder, or the copies in the binary.
 pub fn load_forms(state: &AppState) -> Result<FormSet, AppError> {
@@ -49,12 +36,12 @@ pub fn load_forms(state: &AppState) -> Result<FormSet, AppError> {
     })
 }
 
-async fn start_fieldwork(
+pub(super) async fn start_fieldwork(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, _): CsrfForm<CsrfOnly>,
+    _: CsrfForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     let forms = load_forms(&state)?;
     match ops::fieldwork::start(&state.db, &user.by(), id, &forms).await {
         Ok(n) => {
@@ -70,9 +57,9 @@ async fn start_fieldwork(
 
 const CATEGORIES: [&str; 4] = ["党代表", "人大代表", "政协委员", "其他"];
 
-async fn show_panel(
+pub(super) async fn show_panel(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, AppError> {
     panel_page(&state, &user, id, None).await
@@ -84,7 +71,6 @@ async fn panel_page(
     id: i64,
     error: Option<String>,
 ) -> Result<Html<String>, AppError> {
-    user.require(Role::Admin)?;
     let campaign = state.db.campaign(id).await?;
     let members: Vec<_> = state
         .db
@@ -109,7 +95,7 @@ async fn panel_page(
 }
 
 #[derive(Deserialize)]
-struct PanelMemberForm {
+pub(super) struct PanelMemberForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -121,12 +107,12 @@ struct PanelMemberForm {
 }
 has_csrf!(PanelMemberForm);
 
-async fn add_panel_member(
+pub(super) async fn add_panel_member(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, form): CsrfForm<PanelMemberForm>,
+    CsrfForm(_, form): CsrfForm<PanelMemberForm>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     state.db.campaign(id).await?;
     let name = form.name.trim();
     let refuse = |msg: String| async {
@@ -156,7 +142,7 @@ async fn add_panel_member(
 /// Issue a fresh personal link to every panel member and show the printable sheet: the
 /// links are shown only here, once (the database keeps their SHA-256).
 #[derive(Deserialize)]
-struct PanelLinksForm {
+pub(super) struct PanelLinksForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     /// `yes` to issue new links to everyone (the printed ones stop working).
@@ -165,12 +151,12 @@ struct PanelLinksForm {
 }
 has_csrf!(PanelLinksForm);
 
-async fn issue_panel_links(
+pub(super) async fn issue_panel_links(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, form): CsrfForm<PanelLinksForm>,
+    CsrfForm(_, form): CsrfForm<PanelLinksForm>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     let campaign = state.db.campaign(id).await?;
     let base = state.config.base_url.trim_end_matches('/');
     let issued = ops::fieldwork::issue_panel_links(
@@ -204,7 +190,7 @@ async fn issue_panel_links(
 }
 
 #[derive(Deserialize)]
-struct OutboxForm {
+pub(super) struct OutboxForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     /// `invite` (never sent), `remind` (sent `days` ago and unanswered) or `reissue` (every
@@ -270,12 +256,12 @@ fn outbox_rows(
 /// time only those released since; a lost file is downloaded again with `reissue`. With
 /// `format=xlsx` the same lines come as a workbook (电话, 短信内容): one download either
 /// way, since the links exist only in the file that issues them.
-async fn download_outbox(
+pub(super) async fn download_outbox(
     State(state): State<AppState>,
+    Surveyor(user): Surveyor,
     Path(id): Path<i64>,
-    CsrfForm(user, form): CsrfForm<OutboxForm>,
+    CsrfForm(_, form): CsrfForm<OutboxForm>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Surveyor)?;
     let campaign = state.db.campaign(id).await?;
     let kind = match form.kind.as_str() {
         "invite" => OutboxKind::Invite,
@@ -345,10 +331,10 @@ async fn download_outbox(
 /// with the new link and its SMS text, shown once; the old link is out of use.
 pub(super) async fn reissue_case_link(
     State(state): State<AppState>,
+    Surveyor(user): Surveyor,
     Path(case_id): Path<i64>,
-    CsrfForm(user, _form): CsrfForm<super::auth::CsrfOnly>,
+    _: CsrfForm<super::auth::CsrfOnly>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Surveyor)?;
     let case = state.db.case(case_id).await?;
     let campaign = state.db.campaign(case.campaign_id).await?;
     check_sms_fits(&state, &campaign).await?;

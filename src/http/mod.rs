@@ -1,7 +1,8 @@
 //! The web app: server-rendered pages for people (Simplified Chinese) and a JSON API for tools.
 //!
 //! `app(state)` builds the router so tests can drive it directly; `serve(config)` opens the
-//! database, applies migrations, creates the first administrator and listens.
+//! database, applies migrations, creates the first administrator and listens. Every route is
+//! listed in `routes()` below; each module holds the handlers for one role or page family.
 
 mod admin;
 mod api;
@@ -15,6 +16,7 @@ mod error;
 mod fieldwork;
 mod headers;
 mod results;
+mod roles;
 mod survey;
 mod surveyor;
 mod upload;
@@ -30,9 +32,10 @@ use crate::db::{Db, NewAccount};
 use crate::domain::Role;
 use crate::secrets;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{MatchedPath, Request, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use std::sync::Arc;
 use std::time::Duration;
 use tower_http::trace::TraceLayer;
@@ -97,23 +100,7 @@ pub(crate) fn warn_if_links_unfit(config: &Config, what: &str, campaign: i64) {
 
 /// The whole app as a router, without listening anywhere.
 pub fn app(state: AppState) -> Router {
-    let routes = Router::new()
-        .route("/", get(home))
-        .route("/healthz", get(healthz))
-        .route("/robots.txt", get(robots))
-        .route("/panel", get(panel_home))
-        .merge(auth::router())
-        .merge(admin::router(&state.config))
-        .merge(village::router(&state.config))
-        .merge(draw::router())
-        .merge(surveyor::router())
-        .merge(fieldwork::router())
-        .merge(survey::router())
-        .merge(console::router(&state.config))
-        .merge(results::router())
-        .merge(audit::router())
-        .merge(archive::router())
-        .nest("/api", api::router(&state.config))
+    let routes = routes(&state.config)
         .layer(axum::middleware::from_fn(
             views::answer_render_failures_with_500,
         ))
@@ -144,6 +131,275 @@ pub fn app(state: AppState) -> Router {
     headers::layer(routes, &state.config).with_state(state)
 }
 
+/// Every URL the app answers and its handler, by feature. A route that takes a body says
+/// how large it may be; the rest keep axum's default (2 MB).
+fn routes(config: &Config) -> Router<AppState> {
+    // An uploaded file with the form fields around it.
+    let upload_form = DefaultBodyLimit::max(config.upload_limit + 64 * 1024);
+    // A file sent as the whole request body (the API).
+    let upload_body = DefaultBodyLimit::max(config.upload_limit);
+    // Answers are short: a large body here is not a respondent.
+    let answers = DefaultBodyLimit::max(64 * 1024);
+    Router::new()
+        // Landing pages and probes
+        .route("/", get(home))
+        .route("/healthz", get(healthz))
+        .route("/robots.txt", get(robots))
+        .route("/panel", get(panel_home))
+        // Signing in and out; one's own password
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route(
+            "/password",
+            get(auth::password_form).post(auth::change_password),
+        )
+        // Campaigns (administrator)
+        .route("/admin", get(admin::list_campaigns))
+        .route(
+            "/admin/campaigns",
+            post(admin::create_campaign).layer(upload_form),
+        )
+        .route("/admin/campaigns/{id}", get(admin::show_campaign))
+        // Rosters: handed in by village operators, or by the administrator for a village
+        .route(
+            "/admin/campaigns/{id}/roster",
+            post(admin::upload_roster_for_village).layer(upload_form),
+        )
+        .route(
+            "/admin/campaigns/{id}/villages/{code}/receipt",
+            get(admin::show_receipt),
+        )
+        .route("/village", get(village::village_home))
+        .route(
+            "/village/campaigns/{id}/roster",
+            post(village::upload_roster).layer(upload_form),
+        )
+        .route(
+            "/village/campaigns/{id}/receipt",
+            get(village::show_receipt),
+        )
+        // Villages and accounts (administrator)
+        .route(
+            "/admin/villages",
+            get(admin::list_villages)
+                .post(admin::create_village)
+                .layer(upload_form),
+        )
+        .route(
+            "/admin/villages/import",
+            post(admin::import_villages).layer(upload_form),
+        )
+        .route(
+            "/admin/accounts",
+            get(admin::list_accounts)
+                .post(admin::create_account)
+                .layer(upload_form),
+        )
+        .route(
+            "/admin/accounts/{id}/reset",
+            post(admin::reset_password).layer(upload_form),
+        )
+        .route(
+            "/admin/accounts/{id}/disable",
+            post(admin::disable_account).layer(upload_form),
+        )
+        .route(
+            "/admin/accounts/{id}/enable",
+            post(admin::enable_account).layer(upload_form),
+        )
+        .route(
+            "/admin/accounts/{id}/unlock",
+            post(admin::unlock_account).layer(upload_form),
+        )
+        // The draw: sample size, frozen rosters, the two-party seed, the published record
+        .route("/admin/campaigns/{id}/size-rule", post(draw::set_size_rule))
+        .route("/admin/campaigns/{id}/freeze", post(draw::freeze_rosters))
+        .route("/admin/campaigns/{id}/draw", post(draw::run_draw))
+        .route("/campaigns/{id}/seed-commitment", post(draw::commit_seed))
+        .route("/campaigns/{id}/seed", post(draw::enter_seed))
+        .route("/campaigns/{id}/draw", get(draw::show_record))
+        .route("/campaigns/{id}/draw.json", get(draw::download_record_json))
+        .route("/campaigns/{id}/draw.csv", get(draw::download_record_csv))
+        // The surveyor's campaign page: sample lists and frozen rosters
+        .route("/surveyor", get(surveyor::surveyor_home))
+        .route("/surveyor/campaigns/{id}", get(surveyor::show_campaign))
+        .route(
+            "/surveyor/campaigns/{id}/villages/{code}",
+            get(surveyor::show_ranked_list),
+        )
+        .route(
+            "/surveyor/campaigns/{id}/sample.csv",
+            get(surveyor::download_sample),
+        )
+        .route(
+            "/surveyor/campaigns/{id}/sample.xlsx",
+            get(surveyor::download_sample_xlsx),
+        )
+        .route(
+            "/surveyor/campaigns/{id}/rosters/{code}",
+            get(surveyor::download_frozen_roster),
+        )
+        .route(
+            "/surveyor/campaigns/{id}/villages/{code}/roster.xlsx",
+            get(surveyor::download_frozen_roster_xlsx),
+        )
+        // Fieldwork: starting it, the panel and its links, survey links by SMS
+        .route(
+            "/admin/campaigns/{id}/fieldwork",
+            post(fieldwork::start_fieldwork),
+        )
+        .route(
+            "/admin/campaigns/{id}/panel",
+            get(fieldwork::show_panel).post(fieldwork::add_panel_member),
+        )
+        .route(
+            "/admin/campaigns/{id}/panel/links",
+            post(fieldwork::issue_panel_links),
+        )
+        .route(
+            "/surveyor/campaigns/{id}/outbox",
+            post(fieldwork::download_outbox),
+        )
+        .route(
+            "/surveyor/cases/{case}/link",
+            post(fieldwork::reissue_case_link),
+        )
+        // The surveyor's console: cases, call attempts, phone interviews, other software's results
+        .route(
+            "/surveyor/campaigns/{id}/console",
+            get(console::show_console),
+        )
+        .route(
+            "/surveyor/campaigns/{id}/console/{code}",
+            get(console::show_village_console),
+        )
+        .route(
+            "/surveyor/campaigns/{id}/cases.csv",
+            get(console::download_cases),
+        )
+        .route(
+            "/surveyor/campaigns/{id}/cases.xlsx",
+            get(console::download_cases_xlsx),
+        )
+        .route(
+            "/surveyor/campaigns/{id}/results",
+            post(console::import_results).layer(upload_form),
+        )
+        .route("/surveyor/cases/{case}", get(console::show_case))
+        .route(
+            "/surveyor/cases/{case}/attempts",
+            post(console::record_attempt),
+        )
+        .route(
+            "/surveyor/cases/{case}/interview",
+            get(console::show_interview).post(console::submit_interview),
+        )
+        // Fieldwork as the administrator follows it: progress, replacement rules, closing
+        .route(
+            "/admin/campaigns/{id}/progress",
+            get(console::show_progress),
+        )
+        .route(
+            "/admin/campaigns/{id}/replacement-rules",
+            post(console::set_replacement_rules),
+        )
+        .route(
+            "/admin/campaigns/{id}/close",
+            post(console::close_fieldwork),
+        )
+        // Survey links for residents and panel members (no account)
+        .route(
+            "/s/{token}",
+            get(survey::show_survey)
+                .post(survey::submit_survey)
+                .layer(answers),
+        )
+        .route(
+            "/s/{token}/decline",
+            get(survey::confirm_decline)
+                .post(survey::decline_survey)
+                .layer(answers),
+        )
+        .route("/p/{token}", get(survey::show_panel_home))
+        .route(
+            "/p/{token}/v/{code}",
+            get(survey::show_panel_form)
+                .post(survey::submit_panel_form)
+                .layer(answers),
+        )
+        // Results: tallies and grades, item 16, downloads, publicity, objections, approval
+        .route("/admin/campaigns/{id}/results", get(results::show_results))
+        .route(
+            "/admin/campaigns/{id}/results/{code}",
+            get(results::show_village_results),
+        )
+        .route(
+            "/admin/campaigns/{id}/results/{code}/grades",
+            post(results::save_grades),
+        )
+        .route(
+            "/admin/campaigns/{id}/results/{code}/override",
+            post(results::override_item16),
+        )
+        .route(
+            "/admin/campaigns/{id}/downloads/{file}",
+            get(results::download_table),
+        )
+        .route(
+            "/admin/campaigns/{id}/publicity",
+            post(results::publish_results),
+        )
+        .route(
+            "/admin/campaigns/{id}/objections",
+            post(results::add_objection),
+        )
+        .route(
+            "/admin/campaigns/{id}/objections/{oid}/resolve",
+            post(results::resolve_objection),
+        )
+        .route(
+            "/admin/campaigns/{id}/approve",
+            post(results::approve_campaign),
+        )
+        .route(
+            "/admin/calendar",
+            get(results::show_calendar).post(results::import_calendar),
+        )
+        .route("/admin/calendar/delete", post(results::delete_calendar_day))
+        .route(
+            "/village/campaigns/{id}/results",
+            get(results::show_own_results),
+        )
+        // The audit chain (administrator)
+        .route("/admin/audit", get(audit::show_audit))
+        .route("/admin/audit.csv", get(audit::download_audit))
+        // Archive and purge. A POST (with the session's CSRF token): exporting records
+        // `archived_at`, which the purge requires, so no link, image or other site's page
+        // may trigger it.
+        .route(
+            "/admin/campaigns/{id}/archive",
+            post(archive::export_archive),
+        )
+        .route("/admin/campaigns/{id}/purge", post(archive::purge_campaign))
+        // The JSON API for tools (docs in src/http/api.rs)
+        .route("/api/login", post(api::login).layer(upload_body))
+        .route("/api/logout", post(api::logout).layer(upload_body))
+        .route("/api/campaigns", get(api::list_campaigns))
+        .route("/api/campaigns/{id}/rosters", get(api::list_rosters))
+        .route("/api/campaigns/{id}/draw", get(api::get_draw_record))
+        .route(
+            "/api/campaigns/{id}/villages/{code}/roster",
+            get(api::get_receipt)
+                .put(api::put_roster)
+                .post(api::put_roster)
+                .layer(upload_body),
+        )
+        .route(
+            "/api/campaigns/{id}/results/{name}",
+            get(results::api_table),
+        )
+}
+
 /// Each role lands on its own page.
 async fn home(user: CurrentUser) -> Response {
     let to = match user.role {
@@ -156,13 +412,12 @@ async fn home(user: CurrentUser) -> Response {
 }
 
 /// A panel member with an account: ratings are given through the personal link.
-async fn panel_home(user: CurrentUser) -> Result<axum::response::Html<String>, AppError> {
-    user.require(Role::Panel)?;
-    Ok(views::page(
+async fn panel_home(roles::Panel(user): roles::Panel) -> axum::response::Html<String> {
+    views::page(
         &user,
         "placeholder.html",
         minijinja::context! { heading => "两代表一委员评议", detail => "请使用镇纪委发给您的个人评议链接(或扫描二维码)为各村(社区)评议。" },
-    ))
+    )
 }
 
 /// Survey links and staff pages must never be indexed.

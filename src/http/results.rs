@@ -7,11 +7,12 @@ use super::auth::{CsrfForm, CurrentUser, check_csrf, check_origin, has_csrf};
 use super::console::progress_rows;
 use super::download::{attachment, campaign_file};
 use super::error::AppError;
+use super::roles::{Admin, Operator};
 use super::upload::read_upload;
 use super::views::ser;
 use super::{AppState, views};
 use crate::db::CalendarDay;
-use crate::domain::{CampaignState, Role, local_time, today};
+use crate::domain::{CampaignState, local_time, today};
 use crate::export::{CsvEncoding, csv_chunks};
 use crate::forms::Audience;
 use crate::ops::{
@@ -25,47 +26,14 @@ use crate::results::report::comments;
 use crate::results::tables::{self, Table, VillageAssessment};
 use crate::results::tables::{LoadError, Loaded};
 use crate::results::{Interval, RateRow};
+use axum::Json;
 use axum::body::Body;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use minijinja::{Value, context};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/campaigns/{id}/results", get(show_results))
-        .route(
-            "/admin/campaigns/{id}/results/{code}",
-            get(show_village_results),
-        )
-        .route(
-            "/admin/campaigns/{id}/results/{code}/grades",
-            post(save_grades),
-        )
-        .route(
-            "/admin/campaigns/{id}/results/{code}/override",
-            post(override_item16),
-        )
-        .route(
-            "/admin/campaigns/{id}/downloads/{file}",
-            get(download_table),
-        )
-        .route("/admin/campaigns/{id}/publicity", post(publish_results))
-        .route("/admin/campaigns/{id}/objections", post(add_objection))
-        .route(
-            "/admin/campaigns/{id}/objections/{oid}/resolve",
-            post(resolve_objection),
-        )
-        .route("/admin/campaigns/{id}/approve", post(approve_campaign))
-        .route("/admin/calendar", get(show_calendar).post(import_calendar))
-        .route("/admin/calendar/delete", post(delete_calendar_day))
-        .route("/village/campaigns/{id}/results", get(show_own_results))
-        .route("/api/campaigns/{id}/results/{name}", get(api_table))
-}
 
 /// The names of the downloads, with what each holds (for the results page).
 const DOWNLOADS: [(&str, &str); 7] = [
@@ -155,7 +123,7 @@ fn publicity_view(p: &Option<crate::db::Publicity>) -> Value {
 }
 
 #[derive(Deserialize, Default)]
-struct Flash {
+pub(super) struct Flash {
     m: Option<String>,
     e: Option<String>,
 }
@@ -196,13 +164,12 @@ fn flash_text(f: &Flash) -> (Option<&'static str>, Option<&'static str>) {
     (m, e)
 }
 
-async fn show_results(
+pub(super) async fn show_results(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Path(id): Path<i64>,
     Query(flash): Query<Flash>,
 ) -> Result<Html<String>, AppError> {
-    user.require(Role::Admin)?;
     let l = load(&state, id).await?;
     let villages: Vec<Value> = l
         .results
@@ -275,13 +242,12 @@ async fn show_results(
     ))
 }
 
-async fn show_village_results(
+pub(super) async fn show_village_results(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Path((id, code)): Path<(i64, String)>,
     Query(flash): Query<Flash>,
 ) -> Result<Html<String>, AppError> {
-    user.require(Role::Admin)?;
     let l = load(&state, id).await?;
     let (pos, v) = l
         .results
@@ -383,7 +349,7 @@ async fn not_approved(state: &AppState, id: i64) -> Result<bool, AppError> {
 /// The grades form: `grade_N`, `source_N`, `note_N` for items 1–15, and `neg_N` /
 /// `neg_note_N` for situations 1–8 (repeated keys need axum-extra's form).
 #[derive(Deserialize)]
-struct GradesForm {
+pub(super) struct GradesForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(flatten)]
@@ -391,12 +357,12 @@ struct GradesForm {
 }
 has_csrf!(GradesForm);
 
-async fn save_grades(
+pub(super) async fn save_grades(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path((id, code)): Path<(i64, String)>,
-    CsrfForm(user, form): CsrfForm<GradesForm>,
+    CsrfForm(_, form): CsrfForm<GradesForm>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     let village = drawn_village(&state, id, &code).await?;
     if !not_approved(&state, id).await? {
         return Ok(back_to_village(id, &code, "e=approved"));
@@ -417,7 +383,7 @@ async fn save_grades(
 }
 
 #[derive(Deserialize)]
-struct OverrideForm {
+pub(super) struct OverrideForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -427,12 +393,12 @@ struct OverrideForm {
 }
 has_csrf!(OverrideForm);
 
-async fn override_item16(
+pub(super) async fn override_item16(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path((id, code)): Path<(i64, String)>,
-    CsrfForm(user, form): CsrfForm<OverrideForm>,
+    CsrfForm(_, form): CsrfForm<OverrideForm>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     let village = drawn_village(&state, id, &code).await?;
     if !not_approved(&state, id).await? {
         return Ok(back_to_village(id, &code, "e=approved"));
@@ -479,7 +445,7 @@ async fn override_item16(
 }
 
 #[derive(Deserialize)]
-struct PublishForm {
+pub(super) struct PublishForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -487,12 +453,12 @@ struct PublishForm {
 }
 has_csrf!(PublishForm);
 
-async fn publish_results(
+pub(super) async fn publish_results(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, form): CsrfForm<PublishForm>,
+    CsrfForm(_, form): CsrfForm<PublishForm>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     let Some(start) = parse_date(form.start.trim()) else {
         return Ok(back_to_results(id, "e=date"));
     };
@@ -515,7 +481,7 @@ async fn publish_results(
 }
 
 #[derive(Deserialize)]
-struct ObjectionForm {
+pub(super) struct ObjectionForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -527,12 +493,12 @@ struct ObjectionForm {
 }
 has_csrf!(ObjectionForm);
 
-async fn add_objection(
+pub(super) async fn add_objection(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, form): CsrfForm<ObjectionForm>,
+    CsrfForm(_, form): CsrfForm<ObjectionForm>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     if !not_approved(&state, id).await? {
         return Ok(back_to_results(id, "e=approved"));
     }
@@ -585,7 +551,7 @@ async fn add_objection(
 }
 
 #[derive(Deserialize)]
-struct ResolveForm {
+pub(super) struct ResolveForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -593,12 +559,12 @@ struct ResolveForm {
 }
 has_csrf!(ResolveForm);
 
-async fn resolve_objection(
+pub(super) async fn resolve_objection(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path((id, oid)): Path<(i64, i64)>,
-    CsrfForm(user, form): CsrfForm<ResolveForm>,
+    CsrfForm(_, form): CsrfForm<ResolveForm>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     let resolution: String = form.resolution.trim().chars().take(2000).collect();
     if resolution.is_empty() {
         return Ok(back_to_results(id, "e=resolution"));
@@ -616,19 +582,19 @@ async fn resolve_objection(
 }
 
 #[derive(Deserialize)]
-struct ApproveForm {
+pub(super) struct ApproveForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
 }
 has_csrf!(ApproveForm);
 
-async fn approve_campaign(
+pub(super) async fn approve_campaign(
     State(state): State<AppState>,
+    Admin(user): Admin,
     Path(id): Path<i64>,
-    CsrfForm(user, _form): CsrfForm<ApproveForm>,
+    _: CsrfForm<ApproveForm>,
 ) -> Result<Response, AppError> {
     use crate::db::ApproveError;
-    user.require(Role::Admin)?;
     let flash =
         match ops::publicity::approve(&state.db, &user.by(), Some(user.account_id), id, &today())
             .await
@@ -644,7 +610,7 @@ async fn approve_campaign(
 }
 
 #[derive(Deserialize)]
-struct DownloadQuery {
+pub(super) struct DownloadQuery {
     encoding: Option<String>,
 }
 
@@ -672,13 +638,12 @@ pub(super) async fn table(state: &AppState, id: i64, name: &str) -> Result<Table
     })
 }
 
-async fn download_table(
+pub(super) async fn download_table(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: Admin,
     Path((id, file)): Path<(i64, String)>,
     Query(q): Query<DownloadQuery>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     let name = file.strip_suffix(".csv").ok_or(AppError::NotFound)?;
     let table = table(&state, id, name).await?;
     let campaign = state.db.campaign(id).await?;
@@ -710,12 +675,11 @@ async fn download_table(
         .into_response())
 }
 
-async fn api_table(
+pub(super) async fn api_table(
     State(state): State<AppState>,
-    super::api::ApiUser(user): super::api::ApiUser,
+    _: super::api::ApiUser<Admin>,
     Path((id, name)): Path<(i64, String)>,
 ) -> Result<Response, super::api::ApiError> {
-    user.require(Role::Admin)?;
     let table = table(&state, id, &name).await?;
     Ok(Json(table.to_json()).into_response())
 }
@@ -817,12 +781,11 @@ async fn draw_table(state: &AppState, id: i64) -> Result<Table, AppError> {
     })
 }
 
-async fn show_calendar(
+pub(super) async fn show_calendar(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     Query(flash): Query<Flash>,
 ) -> Result<Html<String>, AppError> {
-    user.require(Role::Admin)?;
     calendar_page(&state, &user, &flash, None).await
 }
 
@@ -852,13 +815,12 @@ async fn calendar_page(
     ))
 }
 
-async fn import_calendar(
+pub(super) async fn import_calendar(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Admin(user): Admin,
     headers: HeaderMap,
     form: Multipart,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     check_origin(&headers, &state)?;
     let upload = read_upload(form, &state).await?;
     check_csrf(&user, upload.field("_csrf"))?;
@@ -876,7 +838,7 @@ async fn import_calendar(
 }
 
 #[derive(Deserialize)]
-struct DeleteDayForm {
+pub(super) struct DeleteDayForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
     #[serde(default)]
@@ -884,24 +846,25 @@ struct DeleteDayForm {
 }
 has_csrf!(DeleteDayForm);
 
-async fn delete_calendar_day(
+pub(super) async fn delete_calendar_day(
     State(state): State<AppState>,
-    CsrfForm(user, form): CsrfForm<DeleteDayForm>,
+    Admin(user): Admin,
+    CsrfForm(_, form): CsrfForm<DeleteDayForm>,
 ) -> Result<Response, AppError> {
-    user.require(Role::Admin)?;
     ops::publicity::delete_calendar_day(&state.db, &user.by(), form.day.trim()).await?;
     Ok(Redirect::to("/admin/calendar?m=deleted").into_response())
 }
 
 /// A village operator's own results, once published: aggregates only, never comments,
 /// small cells suppressed as everywhere.
-async fn show_own_results(
+pub(super) async fn show_own_results(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Operator {
+        user,
+        village: village_id,
+    }: Operator,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, AppError> {
-    user.require(Role::Village)?;
-    let village_id = user.village_id.ok_or(AppError::Forbidden)?;
     let publicity = state.db.publicity(id).await?;
     if publicity.is_none() {
         return Err(AppError::NotFound);

@@ -8,32 +8,15 @@ use crate::db::{LinkTarget, NewResponse, PinnedForm};
 use crate::domain::today;
 use crate::forms::{AnswerErrors, Audience, Form, Kind};
 use crate::secrets::token_hash;
+use axum::Form as Posted;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::{Form as Posted, Router};
 use minijinja::{Value, context};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/s/{token}", get(show_survey).post(submit_survey))
-        .route(
-            "/s/{token}/decline",
-            get(confirm_decline).post(decline_survey),
-        )
-        .route("/p/{token}", get(show_panel_home))
-        .route(
-            "/p/{token}/v/{code}",
-            get(show_panel_form).post(submit_panel_form),
-        )
-        // Answers are short: a large body here is not a respondent.
-        .layer(DefaultBodyLimit::max(64 * 1024))
-}
 
 /// The forms each campaign pinned, parsed once per process. Pinned forms never change
 /// once fieldwork has started, so nothing here goes stale.
@@ -395,11 +378,11 @@ async fn open_link(
 }
 
 #[derive(Deserialize, Default)]
-struct JustUsed {
+pub(super) struct JustUsed {
     done: Option<String>,
 }
 
-async fn show_survey(
+pub(super) async fn show_survey(
     State(state): State<AppState>,
     Path(token): Path<String>,
     Query(q): Query<JustUsed>,
@@ -427,7 +410,7 @@ async fn show_survey(
     ))
 }
 
-async fn submit_survey(
+pub(super) async fn submit_survey(
     State(state): State<AppState>,
     Path(token): Path<String>,
     Posted(fields): Posted<Vec<(String, String)>>,
@@ -486,7 +469,7 @@ fn decline_page(token: &str) -> Response {
     )
 }
 
-async fn confirm_decline(
+pub(super) async fn confirm_decline(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
@@ -498,7 +481,7 @@ async fn confirm_decline(
 
 /// Records the refusal only when the confirmation page's `confirm=yes` is posted; any other
 /// post (an old page's button, a body that does not parse) gets the confirmation page.
-async fn decline_survey(
+pub(super) async fn decline_survey(
     State(state): State<AppState>,
     Path(token): Path<String>,
     posted: Result<Posted<Vec<(String, String)>>, FormRejection>,
@@ -554,11 +537,11 @@ async fn open_panel_link(
 }
 
 #[derive(Deserialize, Default)]
-struct Done {
+pub(super) struct Done {
     done: Option<String>,
 }
 
-async fn show_panel_home(
+pub(super) async fn show_panel_home(
     State(state): State<AppState>,
     Path(token): Path<String>,
     Query(q): Query<Done>,
@@ -599,7 +582,7 @@ async fn panel_village(
     Ok(villages.into_iter().find(|v| v.code == code))
 }
 
-async fn show_panel_form(
+pub(super) async fn show_panel_form(
     State(state): State<AppState>,
     Path((token, code)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
@@ -634,7 +617,7 @@ async fn show_panel_form(
     ))
 }
 
-async fn submit_panel_form(
+pub(super) async fn submit_panel_form(
     State(state): State<AppState>,
     Path((token, code)): Path<(String, String)>,
     Posted(fields): Posted<Vec<(String, String)>>,

@@ -10,51 +10,21 @@ use super::auth::CurrentUser;
 use super::download::{campaign_file, csv_download, xlsx_download};
 use super::draw::{describe_rule, flash};
 use super::error::AppError;
+use super::roles::Surveyor;
 use super::views::ser;
 use super::{AppState, views};
 use crate::domain::{CampaignState, Role, local_time};
 use crate::export::{Cell, excel_csv, text_xlsx};
 use crate::sampling::SizeParameters;
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, Response};
-use axum::routing::get;
 use minijinja::{Value, context};
 use serde::Deserialize;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/surveyor", get(surveyor_home))
-        .route("/surveyor/campaigns/{id}", get(show_campaign))
-        .route(
-            "/surveyor/campaigns/{id}/villages/{code}",
-            get(show_ranked_list),
-        )
-        .route("/surveyor/campaigns/{id}/sample.csv", get(download_sample))
-        .route(
-            "/surveyor/campaigns/{id}/sample.xlsx",
-            get(download_sample_xlsx),
-        )
-        .route(
-            "/surveyor/campaigns/{id}/rosters/{code}",
-            get(download_frozen_roster),
-        )
-        .route(
-            "/surveyor/campaigns/{id}/villages/{code}/roster.xlsx",
-            get(download_frozen_roster_xlsx),
-        )
-}
-
-/// Refuse unless the caller is the surveyor.
-pub(super) fn surveyor(user: &CurrentUser) -> Result<(), AppError> {
-    user.require(Role::Surveyor)
-}
-
-async fn surveyor_home(
+pub(super) async fn surveyor_home(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Surveyor(user): Surveyor,
 ) -> Result<Html<String>, AppError> {
-    surveyor(&user)?;
     let campaigns: Vec<_> = state
         .db
         .list_campaigns()
@@ -136,13 +106,12 @@ pub struct Flash {
     e: Option<String>,
 }
 
-async fn show_campaign(
+pub(super) async fn show_campaign(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Surveyor(user): Surveyor,
     Path(id): Path<i64>,
     Query(q): Query<Flash>,
 ) -> Result<Html<String>, AppError> {
-    surveyor(&user)?;
     let campaign = state.db.campaign(id).await?;
     let seed = state.db.seed_state(id).await?;
     let strata: Vec<_> = state
@@ -250,12 +219,11 @@ pub fn least_list(
     out
 }
 
-async fn show_ranked_list(
+pub(super) async fn show_ranked_list(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Surveyor(user): Surveyor,
     Path((id, code)): Path<(i64, String)>,
 ) -> Result<Html<String>, AppError> {
-    surveyor(&user)?;
     let campaign = state.db.campaign(id).await?;
     let village = state.db.village_by_code(&code).await?;
     let stratum = state
@@ -312,12 +280,11 @@ async fn sample_lines(
 /// The surveyor's lists as CSV for software: `village,rank,phone,selection,name`, the
 /// offline draw's columns (`minyi draw --out`) plus names, so the two can be compared line
 /// by line; `selection` is `primary` or `reserve`.
-async fn download_sample(
+pub(super) async fn download_sample(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: Surveyor,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    surveyor(&user)?;
     let campaign = state.db.campaign(id).await?;
     let mut rows = Vec::new();
     for (s, listed) in sample_lines(&state, id).await? {
@@ -339,12 +306,11 @@ async fn download_sample(
 }
 
 /// The same lists as .xlsx for people: Chinese headers, the village's name, phones as text.
-async fn download_sample_xlsx(
+pub(super) async fn download_sample_xlsx(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: Surveyor,
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
-    surveyor(&user)?;
     let campaign = state.db.campaign(id).await?;
     let mut rows: Vec<Vec<Cell>> = Vec::new();
     for (s, listed) in sample_lines(&state, id).await? {
@@ -391,12 +357,11 @@ async fn frozen_roster(
 
 /// A village's frozen roster as `<code>.csv` (a header `电话`, then the phones), the file
 /// `minyi verify` reads from its rosters folder under that name.
-async fn download_frozen_roster(
+pub(super) async fn download_frozen_roster(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: Surveyor,
     Path((id, code)): Path<(i64, String)>,
 ) -> Result<Response, AppError> {
-    surveyor(&user)?;
     let (village, phones) = frozen_roster(&state, id, &code).await?;
     let mut text = String::from("电话\n");
     for p in phones {
@@ -411,12 +376,11 @@ async fn download_frozen_roster(
 
 /// The same frozen roster as .xlsx for people, numbered, every phone a text cell (a
 /// landline keeps its leading 0).
-async fn download_frozen_roster_xlsx(
+pub(super) async fn download_frozen_roster_xlsx(
     State(state): State<AppState>,
-    user: CurrentUser,
+    _: Surveyor,
     Path((id, code)): Path<(i64, String)>,
 ) -> Result<Response, AppError> {
-    surveyor(&user)?;
     let campaign = state.db.campaign(id).await?;
     let (village, phones) = frozen_roster(&state, id, &code).await?;
     let rows = phones

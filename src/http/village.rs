@@ -4,46 +4,30 @@
 use super::admin::receipt_page;
 use super::auth::{CurrentUser, check_csrf, check_origin};
 use super::error::AppError;
+use super::roles::Operator;
 use super::upload::{import_roster_bytes, read_upload};
 use super::views::ser;
 use super::{AppState, views};
-use crate::config::Config;
 use crate::db::RosterTarget;
-use crate::domain::{CampaignState, Role, local_time};
-use axum::Router;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use crate::domain::{CampaignState, local_time};
+use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use minijinja::context;
 
-pub fn router(config: &Config) -> Router<AppState> {
-    Router::new()
-        .route("/village", get(village_home))
-        .route("/village/campaigns/{id}/roster", post(upload_roster))
-        .route("/village/campaigns/{id}/receipt", get(show_receipt))
-        .layer(DefaultBodyLimit::max(config.upload_limit + 64 * 1024))
-}
-
-/// The operator's village; every route here starts with this check.
-fn own_village(user: &CurrentUser) -> Result<i64, AppError> {
-    user.require(Role::Village)?;
-    user.village_id.ok_or(AppError::Forbidden)
-}
-
-async fn village_home(
+pub(super) async fn village_home(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Operator { user, village }: Operator,
 ) -> Result<Html<String>, AppError> {
-    home_page(&state, &user, None).await
+    home_page(&state, &user, village, None).await
 }
 
 async fn home_page(
     state: &AppState,
     user: &CurrentUser,
+    village_id: i64,
     error: Option<String>,
 ) -> Result<Html<String>, AppError> {
-    let village_id = own_village(user)?;
     let village = state.db.village(village_id).await?;
     let mut campaigns = Vec::new();
     for c in state.db.list_campaigns().await? {
@@ -69,14 +53,16 @@ async fn home_page(
     ))
 }
 
-async fn upload_roster(
+pub(super) async fn upload_roster(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Operator {
+        user,
+        village: village_id,
+    }: Operator,
     headers: HeaderMap,
     Path(id): Path<i64>,
     form: Multipart,
 ) -> Result<Response, AppError> {
-    let village_id = own_village(&user)?;
     check_origin(&headers, &state)?;
     let upload = read_upload(form, &state).await?;
     check_csrf(&user, upload.field("_csrf"))?;
@@ -90,19 +76,21 @@ async fn upload_roster(
     match import_roster_bytes(&state, target, upload.bytes).await {
         Ok(_) => Ok(Redirect::to(&format!("/village/campaigns/{id}/receipt")).into_response()),
         Err(AppError::BadRequest { zh, .. }) => {
-            let page = home_page(&state, &user, Some(zh)).await?;
+            let page = home_page(&state, &user, village_id, Some(zh)).await?;
             Ok((StatusCode::BAD_REQUEST, page).into_response())
         }
         Err(e) => Err(e),
     }
 }
 
-async fn show_receipt(
+pub(super) async fn show_receipt(
     State(state): State<AppState>,
-    user: CurrentUser,
+    Operator {
+        user,
+        village: village_id,
+    }: Operator,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, AppError> {
-    let village_id = own_village(&user)?;
     let campaign = state.db.campaign(id).await?;
     let village = state.db.village(village_id).await?;
     receipt_page(&state, &user, &campaign, &village, "/village".into()).await

@@ -1,6 +1,6 @@
 //! The routes the app has, read from its source, so tests can check they cover them all.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 /// The end of the parenthesised group opening just before `from` (depth 1 at `from`),
 /// skipping string literals.
@@ -75,8 +75,8 @@ fn methods_in(args: &str) -> Vec<String> {
     found
 }
 
-/// Every (method, path) the app routes, read from the source of `src/http/` (each module's
-/// `.route("…", get(…).post(…))` calls, under the prefix its router is nested at).
+/// Every (method, path) the app routes, read from the `.route("…", get(…).post(…))` calls in
+/// `src/http/`: the route table in `mod.rs`, and any other file that routes too.
 pub fn routes_in_source() -> BTreeSet<(String, String)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
     let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)
@@ -91,25 +91,15 @@ pub fn routes_in_source() -> BTreeSet<(String, String)> {
         })
         .collect();
     files.sort();
-    // `.nest("/api", api::router(…))`: the module's routes live under the prefix.
-    let mut prefixes: HashMap<String, String> = HashMap::new();
-    for (_, text) in &files {
-        for (at, _) in text.match_indices(".nest(") {
-            let args_start = at + ".nest(".len();
-            let end = group_end(text.as_bytes(), args_start);
-            let args = &text[args_start..end];
-            let prefix = first_literal(args);
-            let module = args
-                .split("::router")
-                .next()
-                .and_then(|s| s.rsplit(|c: char| !c.is_alphanumeric() && c != '_').next())
-                .expect("nested module");
-            prefixes.insert(module.to_string(), prefix.to_string());
-        }
+    // Paths are whole: a nested router would hide its prefix from this reader.
+    for (module, text) in &files {
+        assert!(
+            !text.contains(".nest("),
+            "{module}.rs nests a router; list its routes with their full paths instead"
+        );
     }
     let mut routes = BTreeSet::new();
     for (module, text) in &files {
-        let prefix = prefixes.get(module).map(String::as_str).unwrap_or("");
         for (at, _) in text.match_indices(".route(") {
             let args_start = at + ".route(".len();
             let end = group_end(text.as_bytes(), args_start);
@@ -122,7 +112,7 @@ pub fn routes_in_source() -> BTreeSet<(String, String)> {
                 "{module}.rs: no method found for {path}; teach methods_in() this form"
             );
             for m in methods {
-                routes.insert((m, format!("{prefix}{path}")));
+                routes.insert((m, path.to_string()));
             }
         }
     }
