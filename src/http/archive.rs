@@ -7,14 +7,13 @@
 
 use super::AppState;
 use super::auth::{CsrfForm, CsrfOnly, has_csrf};
-use super::download::{attachment, campaign_file};
+use super::download::{Attachment, campaign_file};
 use super::error::AppError;
 use crate::db::PurgeError;
 use crate::domain::Role;
 use crate::export::{CsvEncoding, csv_chunks};
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use serde::Deserialize;
@@ -157,18 +156,12 @@ async fn export_archive(
     let sha256 = hex::encode(Sha256::digest(&bytes));
     crate::ops::archive::record_export(&state.db, &user.by(), id, &sha256, files.len()).await?;
     tracing::info!(campaign = id, bytes = bytes.len(), "archive exported");
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/zip".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                attachment(&campaign_file(&campaign.name, "归档.zip")),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
+    Ok(Attachment::new(
+        "application/zip",
+        &campaign_file(&campaign.name, "归档.zip"),
         bytes,
     )
-        .into_response())
+    .into_response())
 }
 
 #[derive(Deserialize)]

@@ -5,7 +5,7 @@
 
 use super::auth::{CsrfForm, CurrentUser, check_csrf, check_origin, has_csrf};
 use super::console::progress_rows;
-use super::download::{attachment, campaign_file};
+use super::download::{Attachment, campaign_file};
 use super::error::AppError;
 use super::upload::read_upload;
 use super::views::ser;
@@ -25,9 +25,8 @@ use crate::results::report::comments;
 use crate::results::tables::{self, Table, VillageAssessment};
 use crate::results::tables::{LoadError, Loaded};
 use crate::results::{Interval, RateRow};
-use axum::body::Body;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -688,26 +687,9 @@ async fn download_table(
         .rows
         .into_iter()
         .map(|row| row.iter().map(|c| c.to_csv()).collect::<Vec<String>>());
-    let chunks = csv_chunks(header, rows, encoding).map(Ok::<_, std::convert::Infallible>);
-    let charset = match encoding {
-        CsvEncoding::Utf8Bom => "utf-8",
-        CsvEncoding::Gb18030 => "gb18030",
-    };
-    Ok((
-        [
-            (header::CONTENT_TYPE, format!("text/csv; charset={charset}")),
-            (
-                header::CONTENT_DISPOSITION,
-                attachment(&campaign_file(
-                    &campaign.name,
-                    &format!("{}.csv", file_label(name)),
-                )),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
-        Body::from_stream(futures_util::stream::iter(chunks)),
-    )
-        .into_response())
+    let chunks = csv_chunks(header, rows, encoding);
+    let file_name = campaign_file(&campaign.name, &format!("{}.csv", file_label(name)));
+    Ok(Attachment::csv_stream(&file_name, encoding, chunks).into_response())
 }
 
 async fn api_table(
