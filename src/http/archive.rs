@@ -84,12 +84,10 @@ async fn export_archive(
         files.push(("draw-record.json".into(), record.into_bytes()));
     }
     for frame in state.db.campaign_frames(id).await? {
-        let mut text = String::from("电话\n");
-        for p in &frame.phones {
-            text.push_str(p);
-            text.push('\n');
-        }
-        files.push((format!("rosters/{}.csv", frame.code), text.into_bytes()));
+        files.push((
+            format!("rosters/{}.csv", frame.code),
+            crate::roster::frozen_csv(&frame.phones),
+        ));
     }
     let audit_rows: Vec<Vec<String>> = state
         .db

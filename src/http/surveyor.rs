@@ -398,14 +398,9 @@ async fn download_frozen_roster(
 ) -> Result<Response, AppError> {
     surveyor(&user)?;
     let (village, phones) = frozen_roster(&state, id, &code).await?;
-    let mut text = String::from("电话\n");
-    for p in phones {
-        text.push_str(&p);
-        text.push('\n');
-    }
     Ok(csv_download(
         &format!("{}.csv", village.code),
-        text.into_bytes(),
+        crate::roster::frozen_csv(phones),
     ))
 }
 
