@@ -9,6 +9,7 @@ use super::AppState;
 use super::auth::{CsrfForm, CsrfOnly, has_csrf};
 use super::download::{Attachment, campaign_file};
 use super::error::AppError;
+use super::results::Download;
 use crate::db::PurgeError;
 use crate::domain::Role;
 use crate::export::{CsvEncoding, csv_chunks};
@@ -122,16 +123,9 @@ async fn export_archive(
     // The audit log as stored (no formula neutralising would change a hashed field: none
     // starts with = + - @), so it can be re-verified from the file.
     files.push(("audit-log.csv".into(), csv_bytes(header, audit_rows)));
-    for name in [
-        "tallies",
-        "counts",
-        "item16",
-        "assessment",
-        "rates",
-        "comments",
-    ] {
-        let t = super::results::table(&state, id, name).await?;
-        files.push((format!("{name}.csv"), table_csv(&t)));
+    for download in Download::ALL.into_iter().filter(|d| d.in_archive()) {
+        let t = download.table(&state, id).await?;
+        files.push((format!("{}.csv", download.name()), table_csv(&t)));
     }
     let mut manifest: String = files
         .iter()
