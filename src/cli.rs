@@ -335,12 +335,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             std::fs::create_dir_all(&out)?;
             for f in &frames {
-                let mut text = String::from("电话\n");
-                for p in &f.phones {
-                    text.push_str(p);
-                    text.push('\n');
-                }
-                crate::files::write_private(&out.join(format!("{}.csv", f.code)), text.as_bytes())?;
+                crate::files::write_private(
+                    &out.join(format!("{}.csv", f.code)),
+                    &crate::roster::frozen_csv(&f.phones),
+                )?;
             }
             eprintln!(
                 "wrote {} frozen rosters to {} (frame fingerprint {frozen})",

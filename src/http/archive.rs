@@ -7,13 +7,13 @@
 
 use super::AppState;
 use super::auth::{CsrfForm, CsrfOnly, has_csrf};
-use super::download::{attachment, campaign_file};
+use super::download::{Attachment, campaign_file};
 use super::error::AppError;
+use super::results::Download;
 use super::roles::Admin;
 use crate::db::PurgeError;
 use crate::export::{CsvEncoding, csv_chunks};
 use axum::extract::{Path, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -75,12 +75,10 @@ pub(super) async fn export_archive(
         files.push(("draw-record.json".into(), record.into_bytes()));
     }
     for frame in state.db.campaign_frames(id).await? {
-        let mut text = String::from("电话\n");
-        for p in &frame.phones {
-            text.push_str(p);
-            text.push('\n');
-        }
-        files.push((format!("rosters/{}.csv", frame.code), text.into_bytes()));
+        files.push((
+            format!("rosters/{}.csv", frame.code),
+            crate::roster::frozen_csv(&frame.phones),
+        ));
     }
     let audit_rows: Vec<Vec<String>> = state
         .db
@@ -115,16 +113,9 @@ pub(super) async fn export_archive(
     // The audit log as stored (no formula neutralising would change a hashed field: none
     // starts with = + - @), so it can be re-verified from the file.
     files.push(("audit-log.csv".into(), csv_bytes(header, audit_rows)));
-    for name in [
-        "tallies",
-        "counts",
-        "item16",
-        "assessment",
-        "rates",
-        "comments",
-    ] {
-        let t = super::results::table(&state, id, name).await?;
-        files.push((format!("{name}.csv"), table_csv(&t)));
+    for download in Download::ALL.into_iter().filter(|d| d.in_archive()) {
+        let t = download.table(&state, id).await?;
+        files.push((format!("{}.csv", download.name()), table_csv(&t)));
     }
     let mut manifest: String = files
         .iter()
@@ -147,18 +138,12 @@ pub(super) async fn export_archive(
     let sha256 = hex::encode(Sha256::digest(&bytes));
     crate::ops::archive::record_export(&state.db, &user.by(), id, &sha256, files.len()).await?;
     tracing::info!(campaign = id, bytes = bytes.len(), "archive exported");
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/zip".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                attachment(&campaign_file(&campaign.name, "归档.zip")),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
+    Ok(Attachment::new(
+        "application/zip",
+        &campaign_file(&campaign.name, "归档.zip"),
         bytes,
     )
-        .into_response())
+    .into_response())
 }
 
 #[derive(Deserialize)]

@@ -1,15 +1,13 @@
 //! The audit chain for the commission: whether it verifies (or its first broken entry), its
 //! head hash to publish, the latest entries, and the whole log as CSV.
 
-use super::download::attachment;
+use super::download::Attachment;
 use super::error::AppError;
 use super::roles::Admin;
 use super::{AppState, views};
 use crate::domain::local_time;
 use crate::export::{CsvEncoding, csv_chunks};
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::context;
 
@@ -80,15 +78,7 @@ pub(super) async fn download_audit(
     ]
     .map(String::from)
     .to_vec();
-    let chunks =
-        csv_chunks(header, rows, CsvEncoding::Utf8Bom).map(Ok::<_, std::convert::Infallible>);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, attachment("审计日志.csv")),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
-        Body::from_stream(futures_util::stream::iter(chunks)),
-    )
-        .into_response())
+    let encoding = CsvEncoding::Utf8Bom;
+    let chunks = csv_chunks(header, rows, encoding);
+    Ok(Attachment::csv_stream("审计日志.csv", encoding, chunks).into_response())
 }

@@ -1,6 +1,8 @@
 //! Files handed to the browser as downloads: a name that arrives intact in Chinese (RFC 6266
 //! `filename*`) and is legal on Windows, and the media types of the CSV and .xlsx files.
 
+use crate::export::CsvEncoding;
+use axum::body::Body;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
@@ -67,34 +69,98 @@ pub fn attachment(file_name: &str) -> String {
     format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
-/// Bytes as a download named `file_name`, of media type `content_type`.
-pub fn file_download(content_type: &str, file_name: &str, bytes: Vec<u8>) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (header::CONTENT_DISPOSITION, attachment(file_name)),
-        ],
-        bytes,
-    )
-        .into_response()
+/// A file handed to the browser: its media type, its name (sent through [`attachment`]) and
+/// its bytes, whole or streamed. Every download of the app answers through this type, so
+/// each carries the same three headers: `Content-Type`, `Content-Disposition` and
+/// `Cache-Control: no-store` (rosters, outboxes and results must not linger in a shared
+/// cache). `axum_extra`'s `Attachment` sends only an escaped `filename`, not `filename*`,
+/// so a Chinese name would not arrive intact.
+pub struct Attachment {
+    content_type: String,
+    file_name: String,
+    body: Body,
 }
 
-/// A CSV file as a download.
-pub fn csv_download(file_name: &str, bytes: Vec<u8>) -> Response {
-    file_download("text/csv; charset=utf-8", file_name, bytes)
+impl Attachment {
+    /// `body` as a download named `file_name`, of media type `content_type`.
+    pub fn new(content_type: &str, file_name: &str, body: impl Into<Body>) -> Self {
+        Self {
+            content_type: content_type.to_string(),
+            file_name: file_name.to_string(),
+            body: body.into(),
+        }
+    }
+
+    /// A whole CSV file (UTF-8) as a download.
+    pub fn csv(file_name: &str, bytes: Vec<u8>) -> Self {
+        Self::new(CSV_UTF8, file_name, bytes)
+    }
+
+    /// A CSV streamed in chunks ([`crate::export::csv_chunks`]) in `encoding`, whose charset
+    /// the media type names.
+    pub fn csv_stream<I>(file_name: &str, encoding: CsvEncoding, chunks: I) -> Self
+    where
+        I: Iterator<Item = Vec<u8>> + Send + 'static,
+    {
+        let content_type = match encoding {
+            CsvEncoding::Utf8Bom => CSV_UTF8,
+            CsvEncoding::Gb18030 => "text/csv; charset=gb18030",
+        };
+        let chunks = chunks.map(Ok::<_, std::convert::Infallible>);
+        Self::new(
+            content_type,
+            file_name,
+            Body::from_stream(futures_util::stream::iter(chunks)),
+        )
+    }
+
+    /// An .xlsx workbook ([`crate::export::text_xlsx`]) as a download; a workbook that could
+    /// not be written is a server error, logged.
+    pub fn xlsx(
+        file_name: &str,
+        book: Result<Vec<u8>, rust_xlsxwriter::XlsxError>,
+    ) -> Result<Self, super::AppError> {
+        let bytes = book.map_err(|e| anyhow::anyhow!("writing {file_name}: {e}"))?;
+        Ok(Self::new(XLSX, file_name, bytes))
+    }
 }
+
+impl IntoResponse for Attachment {
+    fn into_response(self) -> Response {
+        (
+            [
+                (header::CONTENT_TYPE, self.content_type),
+                (header::CONTENT_DISPOSITION, attachment(&self.file_name)),
+                (header::CACHE_CONTROL, "no-store".to_string()),
+            ],
+            self.body,
+        )
+            .into_response()
+    }
+}
+
+/// The media type of a UTF-8 CSV file.
+const CSV_UTF8: &str = "text/csv; charset=utf-8";
 
 /// The media type of an .xlsx workbook.
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-/// An .xlsx workbook ([`crate::export::text_xlsx`]) as a download; a workbook that could not
-/// be written is a server error, logged.
+/// Bytes as a download named `file_name`, of media type `content_type`.
+pub fn file_download(content_type: &str, file_name: &str, bytes: Vec<u8>) -> Response {
+    Attachment::new(content_type, file_name, bytes).into_response()
+}
+
+/// A CSV file as a download.
+pub fn csv_download(file_name: &str, bytes: Vec<u8>) -> Response {
+    Attachment::csv(file_name, bytes).into_response()
+}
+
+/// An .xlsx workbook ([`crate::export::text_xlsx`]) as a download.
 pub fn xlsx_download(
     file_name: &str,
     book: Result<Vec<u8>, rust_xlsxwriter::XlsxError>,
 ) -> Result<Response, super::AppError> {
-    let bytes = book.map_err(|e| anyhow::anyhow!("writing {file_name}: {e}"))?;
-    Ok(file_download(XLSX, file_name, bytes))
+    Ok(Attachment::xlsx(file_name, book)?.into_response())
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use super::auth::{CsrfForm, CurrentUser, check_csrf, check_origin, has_csrf};
 use super::console::progress_rows;
-use super::download::{attachment, campaign_file};
+use super::download::{Attachment, campaign_file};
 use super::error::AppError;
 use super::roles::{Admin, Operator};
 use super::upload::read_upload;
@@ -27,39 +27,128 @@ use crate::results::tables::{self, Table, VillageAssessment};
 use crate::results::tables::{LoadError, Loaded};
 use crate::results::{Interval, RateRow};
 use axum::Json;
-use axum::body::Body;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::{Value, context};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-/// The names of the downloads, with what each holds (for the results page).
-const DOWNLOADS: [(&str, &str); 7] = [
-    (
-        "tallies",
-        "满意率（按题目、方面、全部计分题，含95%区间和全镇加权数）",
-    ),
-    ("counts", "各选项人数"),
-    ("item16", "第16项得分与等次"),
-    ("assessment", "16项等次、负面清单与结论"),
-    ("rates", "回答率（AAPOR）"),
-    ("draw", "抽样记录"),
-    ("comments", "意见建议原文（不含身份信息）"),
-];
+/// The results downloads: each a table, as CSV at `/admin/campaigns/{id}/downloads/<name>.csv`
+/// (UTF-8 or `?encoding=gb18030`) and as JSON at `/api/campaigns/{id}/results/<name>`, both
+/// for the commission only (the routes require an administrator). The results page lists
+/// them in this order and the archive holds them as `<name>.csv`. Adding a download: a
+/// variant, its line in [`Download::ALL`], its [`Spec`] and its builder in
+/// [`Download::table`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Download {
+    Tallies,
+    Counts,
+    Item16,
+    Assessment,
+    Rates,
+    Draw,
+    Comments,
+}
 
-/// A download's name in its file name: short, in Chinese.
-fn file_label(name: &str) -> &str {
-    match name {
-        "tallies" => "满意率",
-        "counts" => "各选项人数",
-        "item16" => "第16项得分与等次",
-        "assessment" => "16项等次与结论",
-        "rates" => "回答率",
-        "draw" => "抽样记录",
-        "comments" => "意见建议",
-        other => other,
+/// What a download is called and when it may be had.
+struct Spec {
+    /// In the URL and the archive (`<name>.csv`).
+    name: &'static str,
+    /// What it holds, on the results page.
+    title: &'static str,
+    /// Its name in the downloaded file's name: short, in Chinese.
+    file_label: &'static str,
+    /// Given out while fieldwork runs. Every table built from the answers is withheld until
+    /// the survey is over and the answers are mixed (a small village's early answers would
+    /// identify who gave them); response rates and the draw hold no answers.
+    during_fieldwork: bool,
+}
+
+impl Download {
+    pub(super) const ALL: [Download; 7] = [
+        Download::Tallies,
+        Download::Counts,
+        Download::Item16,
+        Download::Assessment,
+        Download::Rates,
+        Download::Draw,
+        Download::Comments,
+    ];
+
+    const fn spec(self) -> Spec {
+        let (name, title, file_label, during_fieldwork) = match self {
+            Download::Tallies => (
+                "tallies",
+                "满意率（按题目、方面、全部计分题，含95%区间和全镇加权数）",
+                "满意率",
+                false,
+            ),
+            Download::Counts => ("counts", "各选项人数", "各选项人数", false),
+            Download::Item16 => ("item16", "第16项得分与等次", "第16项得分与等次", false),
+            Download::Assessment => (
+                "assessment",
+                "16项等次、负面清单与结论",
+                "16项等次与结论",
+                false,
+            ),
+            Download::Rates => ("rates", "回答率（AAPOR）", "回答率", true),
+            Download::Draw => ("draw", "抽样记录", "抽样记录", true),
+            Download::Comments => (
+                "comments",
+                "意见建议原文（不含身份信息）",
+                "意见建议",
+                false,
+            ),
+        };
+        Spec {
+            name,
+            title,
+            file_label,
+            during_fieldwork,
+        }
+    }
+
+    /// The download called `name` in a URL; `None` (a 404) for any other name.
+    pub(super) fn parse(name: &str) -> Option<Download> {
+        Download::ALL.into_iter().find(|d| d.name() == name)
+    }
+
+    pub(super) fn name(self) -> &'static str {
+        self.spec().name
+    }
+
+    /// Whether the archive holds it: all but the draw, which the archive carries whole as
+    /// `draw-record.json`.
+    pub(super) fn in_archive(self) -> bool {
+        self != Download::Draw
+    }
+
+    /// The table, built from the campaign's data; a table of answers asked for while
+    /// fieldwork runs is refused (see [`Spec::during_fieldwork`]).
+    pub(super) async fn table(self, state: &AppState, id: i64) -> Result<Table, AppError> {
+        // Tables that hold no answers are built whenever asked for.
+        match self {
+            Download::Rates => return rates_table(state, id).await,
+            Download::Draw => return draw_table(state, id).await,
+            _ => {}
+        }
+        let l = load(state, id).await?;
+        if !l.survey_over {
+            return Err(AppError::bad(
+                format!("campaign {id}: results are withheld until fieldwork closes"),
+                "调查还在进行。为保护答卷人,结果要等调查结束、答卷混合后才能查看和下载。",
+            ));
+        }
+        Ok(match self {
+            Download::Tallies => tables::tallies(&l.results),
+            Download::Counts => tables::counts(&l.results),
+            Download::Item16 => tables::item16(&l.results, &l.assessed, &l.entered),
+            Download::Assessment => tables::assessment(&l.assessed),
+            Download::Comments => tables::comments(&comments(&state.db, id, &l.forms).await?),
+            Download::Rates => rates_table(state, id).await?,
+            Download::Draw => draw_table(state, id).await?,
+        })
     }
 }
 
@@ -235,7 +324,7 @@ pub(super) async fn show_results(
             withheld => !l.survey_over,
             publicity => publicity_view(&publicity), objections,
             village_options => l.results.villages.iter().map(|v| context! { id => v.village_id, label => format!("{} {}", v.code, v.name) }).collect::<Vec<_>>(),
-            downloads => DOWNLOADS.iter().map(|(n, d)| context! { name => *n, label => *d }).collect::<Vec<_>>(),
+            downloads => Download::ALL.map(|d| { let s = d.spec(); context! { name => s.name, label => s.title, during_fieldwork => s.during_fieldwork } }),
             today => today(), message, error,
             archived_at => archived_at.map(local_time), purged_at => purged_at.map(local_time),
         },
@@ -614,38 +703,17 @@ pub(super) struct DownloadQuery {
     encoding: Option<String>,
 }
 
-/// The table behind a download name, built from the loaded results.
-pub(super) async fn table(state: &AppState, id: i64, name: &str) -> Result<Table, AppError> {
-    match name {
-        "rates" => return rates_table(state, id).await,
-        "draw" => return draw_table(state, id).await,
-        "tallies" | "counts" | "item16" | "assessment" | "comments" => {}
-        _ => return Err(AppError::NotFound),
-    }
-    let l = load(state, id).await?;
-    if !l.survey_over {
-        return Err(AppError::bad(
-            format!("campaign {id}: results are withheld until fieldwork closes"),
-            "调查还在进行。为保护答卷人,结果要等调查结束、答卷混合后才能查看和下载。",
-        ));
-    }
-    Ok(match name {
-        "tallies" => tables::tallies(&l.results),
-        "counts" => tables::counts(&l.results),
-        "item16" => tables::item16(&l.results, &l.assessed, &l.entered),
-        "assessment" => tables::assessment(&l.assessed),
-        _ => tables::comments(&comments(&state.db, id, &l.forms).await?),
-    })
-}
-
 pub(super) async fn download_table(
     State(state): State<AppState>,
     _: Admin,
     Path((id, file)): Path<(i64, String)>,
     Query(q): Query<DownloadQuery>,
 ) -> Result<Response, AppError> {
-    let name = file.strip_suffix(".csv").ok_or(AppError::NotFound)?;
-    let table = table(&state, id, name).await?;
+    let download = file
+        .strip_suffix(".csv")
+        .and_then(Download::parse)
+        .ok_or(AppError::NotFound)?;
+    let table = download.table(&state, id).await?;
     let campaign = state.db.campaign(id).await?;
     let encoding = CsvEncoding::from_query(q.encoding.as_deref());
     let header: Vec<String> = table.header().into_iter().map(String::from).collect();
@@ -653,26 +721,12 @@ pub(super) async fn download_table(
         .rows
         .into_iter()
         .map(|row| row.iter().map(|c| c.to_csv()).collect::<Vec<String>>());
-    let chunks = csv_chunks(header, rows, encoding).map(Ok::<_, std::convert::Infallible>);
-    let charset = match encoding {
-        CsvEncoding::Utf8Bom => "utf-8",
-        CsvEncoding::Gb18030 => "gb18030",
-    };
-    Ok((
-        [
-            (header::CONTENT_TYPE, format!("text/csv; charset={charset}")),
-            (
-                header::CONTENT_DISPOSITION,
-                attachment(&campaign_file(
-                    &campaign.name,
-                    &format!("{}.csv", file_label(name)),
-                )),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
-        Body::from_stream(futures_util::stream::iter(chunks)),
-    )
-        .into_response())
+    let chunks = csv_chunks(header, rows, encoding);
+    let file_name = campaign_file(
+        &campaign.name,
+        &format!("{}.csv", download.spec().file_label),
+    );
+    Ok(Attachment::csv_stream(&file_name, encoding, chunks).into_response())
 }
 
 pub(super) async fn api_table(
@@ -680,7 +734,8 @@ pub(super) async fn api_table(
     _: super::api::ApiUser<Admin>,
     Path((id, name)): Path<(i64, String)>,
 ) -> Result<Response, super::api::ApiError> {
-    let table = table(&state, id, &name).await?;
+    let download = Download::parse(&name).ok_or(AppError::NotFound)?;
+    let table = download.table(&state, id).await?;
     Ok(Json(table.to_json()).into_response())
 }
 
@@ -892,4 +947,30 @@ pub(super) async fn show_own_results(
             publicity => publicity_view(&publicity), k,
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_download_is_found_by_its_own_name_and_no_other() {
+        for d in Download::ALL {
+            assert_eq!(Download::parse(d.name()), Some(d));
+        }
+        let names: std::collections::BTreeSet<_> = Download::ALL.map(Download::name).into();
+        assert_eq!(names.len(), Download::ALL.len());
+        for unknown in ["", "tallies.csv", "Tallies", "audit", "../tallies"] {
+            assert_eq!(Download::parse(unknown), None, "{unknown:?}");
+        }
+    }
+
+    #[test]
+    fn only_tables_without_answers_are_given_out_during_fieldwork() {
+        let during: Vec<_> = Download::ALL
+            .into_iter()
+            .filter(|d| d.spec().during_fieldwork)
+            .collect();
+        assert_eq!(during, [Download::Rates, Download::Draw]);
+    }
 }

@@ -363,14 +363,9 @@ pub(super) async fn download_frozen_roster(
     Path((id, code)): Path<(i64, String)>,
 ) -> Result<Response, AppError> {
     let (village, phones) = frozen_roster(&state, id, &code).await?;
-    let mut text = String::from("电话\n");
-    for p in phones {
-        text.push_str(&p);
-        text.push('\n');
-    }
     Ok(csv_download(
         &format!("{}.csv", village.code),
-        text.into_bytes(),
+        crate::roster::frozen_csv(phones),
     ))
 }
 

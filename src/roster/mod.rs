@@ -293,9 +293,43 @@ pub fn check_roster<R: Read + Seek>(input: R, limits: &Limits) -> Result<Receipt
     read_roster(input, limits, &mut |_| Ok(()))
 }
 
+/// A frozen roster as the CSV `minyi verify` reads from its rosters folder (`<code>.csv`):
+/// a header `电话`, then one phone a line, in the order given, UTF-8 without a BOM. The
+/// archive, the surveyor's per-village download and `minyi rosters export` all write it here,
+/// so the three files are the same bytes.
+pub fn frozen_csv<I>(phones: I) -> Vec<u8>
+where
+    I: IntoIterator,
+    I::Item: AsRef<str>,
+{
+    let mut text = String::from("电话\n");
+    for p in phones {
+        text.push_str(p.as_ref());
+        text.push('\n');
+    }
+    text.into_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_frozen_roster_reads_back_with_the_same_fingerprint() {
+        let phones = ["13800138000", "13900139000", "15000150000"];
+        let bytes = frozen_csv(phones);
+        assert_eq!(
+            bytes,
+            "电话\n13800138000\n13900139000\n15000150000\n".as_bytes()
+        );
+        let limits = Limits { max_rows: 10 };
+        let receipt = match check_roster(std::io::Cursor::new(bytes), &limits) {
+            Ok(r) => r,
+            Err(e) => panic!("a frozen roster does not read back: {e}"),
+        };
+        assert_eq!(receipt.accepted, 3);
+        assert_eq!(receipt.fingerprint, crate::sampling::fingerprint(&phones));
+    }
 
     #[test]
     fn a_receipt_stored_before_the_row_lists_existed_still_loads() {
