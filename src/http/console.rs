@@ -468,7 +468,7 @@ async fn import_results(
         Err(crate::fieldwork::ResultsError::Rows(errors)) => {
             let errors: Vec<Value> = errors
                 .iter()
-                .map(|e| context! { row => e.row, column => e.column.clone(), message => e.message_zh.clone(), detail => e.message.clone() })
+                .map(|e| context! { row => e.row, column => e.column.clone(), message => e.detail_zh.clone(), detail => e.message.clone() })
                 .collect();
             (
                 StatusCode::BAD_REQUEST,
