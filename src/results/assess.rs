@@ -1096,14 +1096,6 @@ mod tests {
         out
     }
 
-    fn utf16be_with_bom(text: &str) -> Vec<u8> {
-        let mut out = vec![0xFE, 0xFF];
-        for unit in text.encode_utf16() {
-            out.extend_from_slice(&unit.to_be_bytes());
-        }
-        out
-    }
-
     fn gb18030(text: &str) -> Vec<u8> {
         let (bytes, _, unmappable) = encoding_rs::GB18030.encode(text);
         assert!(!unmappable);
