@@ -24,6 +24,9 @@ pub mod audit_key;
 pub mod cli;
 /// Settings from flags and environment variables; secrets redacted in `Debug`.
 pub mod config;
+/// Small uploaded CSV tables (village list, calendar, assessment, fieldwork results): one
+/// decoding, Excel row numbers and column letters, headers by alias, one bilingual row error.
+pub mod csv_table;
 /// Storage on SQLite or PostgreSQL behind one `Db` speaking domain verbs.
 pub mod db;
 /// `minyi demo`: an invented town with every page filled, marked as demo.

@@ -1,14 +1,9 @@
-//! The village list as a CSV file (`编码,名称` or `code,name`), UTF-8 or GBK.
+//! The village list as a CSV file (`编码,名称` or `code,name`), read by [`crate::csv_table`]
+//! (UTF-8, UTF-16 with BOM or GBK; rows numbered as Excel shows them).
 
+use crate::csv_table::{Errors, RowError, Table};
 use crate::domain::VillageCode;
 use std::collections::HashSet;
-
-/// A problem with the file, in English (CLI, logs) and Chinese (pages).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ListError {
-    pub en: String,
-    pub zh: String,
-}
 
 const CODE_HEADERS: [&str; 6] = ["编码", "代码", "村编码", "村代码", "code", "village_code"];
 const NAME_HEADERS: [&str; 7] = [
@@ -21,91 +16,54 @@ const NAME_HEADERS: [&str; 7] = [
     "village",
 ];
 
-/// Decode bytes as UTF-8 (with or without BOM) or, failing that, GB18030.
-pub fn decode_text(bytes: &[u8]) -> Result<String, ListError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if let Ok(s) = std::str::from_utf8(bytes) {
-        return Ok(s.to_string());
-    }
-    let (text, _, malformed) = encoding_rs::GB18030.decode(bytes);
-    if malformed {
-        return Err(ListError {
-            en: "the file is neither UTF-8 nor GBK/GB18030 text".into(),
-            zh: "文件既不是 UTF-8 也不是 GBK 编码的文本,请另存为 CSV 后再试。".into(),
-        });
-    }
-    Ok(text.into_owned())
-}
-
-/// Parse the list; every bad row is reported and nothing is returned unless all are good.
-pub fn parse_village_list(bytes: &[u8]) -> Result<Vec<(VillageCode, String)>, Vec<ListError>> {
-    let text = decode_text(bytes).map_err(|e| vec![e])?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut records = reader.records();
-    let header = match records.next() {
-        Some(Ok(h)) => h,
-        _ => {
-            return Err(vec![ListError {
-                en: "the file is empty".into(),
-                zh: "文件是空的。".into(),
-            }]);
+/// Parse the list; every bad row is reported (the first [`crate::limits::MAX_ERRORS`]) and
+/// nothing is returned unless all are good.
+pub fn parse_village_list(bytes: &[u8]) -> Result<Vec<(VillageCode, String)>, Vec<RowError>> {
+    let table = Table::read(bytes).map_err(|e| vec![e])?;
+    let (code_col, name_col) = match (
+        table.require(&CODE_HEADERS, "code", "编码"),
+        table.require(&NAME_HEADERS, "name", "名称"),
+    ) {
+        (Ok(code), Ok(name)) => (code, name),
+        (code, name) => return Err([code.err(), name.err()].into_iter().flatten().collect()),
+    };
+    let (mut out, mut errors, mut seen) = (Vec::new(), Errors::new(), HashSet::new());
+    for line in &table.rows {
+        if errors.full() {
+            break;
         }
-    };
-    let find = |names: &[&str]| {
-        header
-            .iter()
-            .position(|h| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n)))
-    };
-    let (Some(code_col), Some(name_col)) = (find(&CODE_HEADERS), find(&NAME_HEADERS)) else {
-        return Err(vec![ListError {
-            en: format!(
-                "row 1: need a code column ({}) and a name column ({})",
-                CODE_HEADERS.join(", "),
-                NAME_HEADERS.join(", ")
-            ),
-            zh: "第 1 行(表头)须有“编码”和“名称”两列。".into(),
-        }]);
-    };
-    let (mut out, mut errors, mut seen) = (Vec::new(), Vec::new(), HashSet::new());
-    for (i, record) in records.enumerate() {
-        let row = i + 2;
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(ListError {
-                    en: format!("row {row}: {e}"),
-                    zh: format!("第 {row} 行无法读取。"),
-                });
-                continue;
-            }
-        };
-        if record.iter().all(|c| c.trim().is_empty()) {
+        if line.is_blank() {
             continue;
         }
-        let name = record.get(name_col).unwrap_or("").trim();
-        match VillageCode::parse(record.get(code_col).unwrap_or("")) {
-            Err(e) => errors.push(ListError {
-                en: format!("row {row}, column code: {e}"),
-                zh: format!("第 {row} 行:编码无效(只能用字母、数字、- 和 _,不超过 32 位)。"),
-            }),
-            Ok(_) if name.is_empty() => errors.push(ListError {
-                en: format!("row {row}, column name: empty"),
-                zh: format!("第 {row} 行:名称为空。"),
-            }),
-            Ok(code) if !seen.insert(code.clone()) => errors.push(ListError {
-                en: format!("row {row}: code {code} appears twice"),
-                zh: format!("第 {row} 行:编码 {code} 重复。"),
-            }),
-            Ok(code) => out.push((code, name.chars().take(50).collect())),
-        }
+        let row = Some(line.row);
+        let name = line.cell(name_col.index);
+        match VillageCode::parse(line.cell(code_col.index)) {
+            Err(e) => errors.add(
+                row,
+                Some(&code_col.name),
+                e.to_string(),
+                "编码无效（只能用字母、数字、- 和 _，不超过 32 位）",
+            ),
+            Ok(_) if name.is_empty() => errors.add(row, Some(&name_col.name), "empty", "名称为空"),
+            Ok(code) if !seen.insert(code.clone()) => errors.add(
+                row,
+                Some(&code_col.name),
+                format!("code {code} appears twice"),
+                format!("编码 {code} 重复"),
+            ),
+            Ok(code) => {
+                out.push((code, name.chars().take(50).collect()));
+                true
+            }
+        };
+    }
+    if let Some(error) = table.read_error {
+        errors.push(error);
     }
     if errors.is_empty() {
         Ok(out)
     } else {
-        Err(errors)
+        Err(errors.into_list())
     }
 }
 
@@ -128,15 +86,37 @@ mod tests {
         let errors =
             parse_village_list("\u{feff}code,name\n4305 27,甲\n1,\n2,乙\n2,丙\n".as_bytes())
                 .unwrap_err();
-        let en: Vec<_> = errors.iter().map(|e| e.en.as_str()).collect();
+        let en: Vec<_> = errors.iter().map(ToString::to_string).collect();
         assert!(en[0].starts_with("row 2, column code"), "{en:?}");
         assert!(en[1].starts_with("row 3, column name"), "{en:?}");
-        assert!(en[2].starts_with("row 5: code 2 appears twice"), "{en:?}");
+        assert_eq!(en[2], "row 5, column code: code 2 appears twice");
+        assert_eq!(errors[2].message_zh(), "第5行\"code\"列：编码 2 重复");
     }
 
     #[test]
     fn a_file_without_the_two_columns_is_refused() {
         assert!(parse_village_list("村,人口\n甲,1\n".as_bytes()).is_err());
         assert!(parse_village_list(b"").is_err());
+    }
+
+    #[test]
+    fn a_utf16_list_is_read_like_the_other_tables() {
+        let text = "编码,名称\n430527101,唐家坊村\n\n430527102,塘坪村\n";
+        let mut le = vec![0xFF, 0xFE];
+        let mut be = vec![0xFE, 0xFF];
+        for unit in text.encode_utf16() {
+            le.extend_from_slice(&unit.to_le_bytes());
+            be.extend_from_slice(&unit.to_be_bytes());
+        }
+        let expected = parse_village_list(text.as_bytes()).unwrap();
+        assert_eq!(parse_village_list(&le).unwrap(), expected);
+        assert_eq!(parse_village_list(&be).unwrap(), expected);
+    }
+
+    #[test]
+    fn rows_are_numbered_as_excel_shows_them_blank_rows_counted() {
+        let errors = parse_village_list("编码,名称\n1,甲\n\n1,乙\n".as_bytes()).unwrap_err();
+        assert_eq!(errors[0].row, Some(4));
+        assert_eq!(errors[0].message_zh(), "第4行\"编码\"列：编码 1 重复");
     }
 }

@@ -3,11 +3,12 @@
 //! separated by `;`). The outcome is a key or the Chinese label the call console shows
 //! ([`Outcome::parse_key_or_label`]). Every row is checked — unknown case, bad time, unknown
 //! outcome, an answer not in the form, answers on a non-complete, a case already answered —
-//! and reported by its row number as Excel shows it (header = 1, blank rows counted, a row
-//! numbered by the line it starts on, as the roster receipts number them), whatever the
-//! line ends; a file with any error imports nothing. Each row has a key, so importing the
+//! and reported by its row number as Excel shows it ([`crate::csv_table`]: header = 1, blank
+//! rows counted, a cell with a line break still one row), whatever the line ends; a file
+//! with any error imports nothing. Each row has a key, so importing the
 //! same file again changes nothing.
 
+use crate::csv_table::{Errors, RowError, Table};
 use crate::fieldwork::Outcome;
 use crate::forms::{Form, Kind};
 use sha2::{Digest, Sha256};
@@ -36,40 +37,14 @@ pub struct ResultRow {
     pub import_key: String,
 }
 
-/// A problem with the file, with the row (and column) where it applies.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ImportError {
-    pub row: u64,
-    pub column: Option<String>,
-    pub message: String,
-    pub message_zh: String,
-}
-
-impl std::fmt::Display for ImportError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.column {
-            Some(c) => write!(f, "row {}, column {c}: {}", self.row, self.message),
-            None => write!(f, "row {}: {}", self.row, self.message),
-        }
-    }
-}
-
 fn error(
-    row: u64,
+    row: Option<u64>,
     column: Option<&str>,
     en: impl Into<String>,
     zh: impl Into<String>,
-) -> ImportError {
-    ImportError {
-        row,
-        column: column.map(String::from),
-        message: en.into(),
-        message_zh: zh.into(),
-    }
+) -> RowError {
+    RowError::new(row, column, en, zh)
 }
-
-/// Most errors listed; the rest are only counted in the last one.
-use crate::limits::MAX_ERRORS;
 
 /// Check a results file. `cases`: the campaign's cases; `imported`: the keys of rows
 /// imported before (skipped, never an error); `parse_time`: China-time text → Unix seconds.
@@ -81,84 +56,57 @@ pub fn parse_results(
     imported: &HashSet<String>,
     parse_time: impl Fn(&str) -> Option<i64>,
     now: i64,
-) -> Result<(Vec<ResultRow>, usize), Vec<ImportError>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut rows_at = RowNumbers::new(text);
-    let mut records = reader.records();
-    let (header_row, headers): (u64, Vec<String>) = match records.next() {
-        Some(Ok(h)) => (
-            rows_at.of(h.position()),
-            h.iter()
-                .map(|c| c.trim().trim_start_matches('\u{feff}').to_string())
-                .collect(),
-        ),
-        Some(Err(e)) => {
-            return Err(vec![error(
-                rows_at.of(e.position()),
-                None,
-                format!("cannot read the header: {e}"),
-                "无法读取表头。",
-            )]);
-        }
-        None => {
-            return Err(vec![error(1, None, "the file is empty", "文件是空的。")]);
-        }
-    };
-    let find = |name: &str| headers.iter().position(|h| h == name);
-    let (Some(case_col), Some(time_col), Some(outcome_col)) =
-        (find("case_id"), find("attempt_time"), find("outcome"))
-    else {
-        return Err(vec![error(
-            header_row,
-            None,
-            "the header must have case_id, attempt_time and outcome columns",
-            "表头须有 case_id、attempt_time、outcome 三列,其余列为问卷题号。",
-        )]);
-    };
-    let mut errors = Vec::new();
+) -> Result<(Vec<ResultRow>, usize), Vec<RowError>> {
+    let table = Table::parse(text).map_err(|e| vec![e])?;
+    let header_row = Some(table.header.row);
+    let column = |name: &str| table.column(&[name], name, name);
+    let (case_col, time_col, outcome_col) =
+        match (column("case_id"), column("attempt_time"), column("outcome")) {
+            (Ok(Some(case)), Ok(Some(time)), Ok(Some(outcome))) => {
+                (case.index, time.index, outcome.index)
+            }
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return Err(vec![e]),
+            _ => {
+                return Err(vec![RowError::new(
+                    header_row,
+                    None,
+                    "the header must have case_id, attempt_time and outcome columns",
+                    "表头须有 case_id、attempt_time、outcome 三列，其余列为问卷题号",
+                )]);
+            }
+        };
+    let mut errors = Errors::new();
     let mut questions: Vec<(usize, &crate::forms::Question)> = Vec::new();
-    for (i, h) in headers.iter().enumerate() {
+    for (i, h) in table.headers().enumerate() {
         if [case_col, time_col, outcome_col].contains(&i) || h.is_empty() {
             continue;
         }
         match form.question(h) {
             Some(q) => questions.push((i, q)),
-            None => errors.push(error(
-                header_row,
-                Some(h),
-                format!(
-                    "{h:?} is not a question of form {} {}",
-                    form.id, form.version
-                ),
-                format!("“{h}”不是问卷({} {})中的题号。", form.id, form.version),
-            )),
+            None => {
+                errors.push(error(
+                    header_row,
+                    Some(h),
+                    format!(
+                        "{h:?} is not a question of form {} {}",
+                        form.id, form.version
+                    ),
+                    format!("“{h}”不是问卷（{} {}）中的题号", form.id, form.version),
+                ));
+            }
         }
     }
     let (mut rows, mut skipped, mut completes_in_file) = (Vec::new(), 0, HashSet::new());
-    for record in records {
-        if errors.len() > MAX_ERRORS {
+    for line in &table.rows {
+        if errors.full() {
             break;
         }
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(error(
-                    rows_at.of(e.position()),
-                    None,
-                    format!("unreadable CSV: {e}"),
-                    "这一行无法读取。",
-                ));
-                continue;
-            }
-        };
-        let row = rows_at.of(record.position());
-        if record.iter().all(|c| c.trim().is_empty()) {
+        if line.is_blank() {
             continue;
         }
-        let cell = |i: usize| record.get(i).unwrap_or("").trim();
+        let row = line.row;
+        let at = Some(row);
+        let cell = |i: usize| line.cell(i);
         let before = errors.len();
         let case_id = match cell(case_col)
             .parse::<i64>()
@@ -168,7 +116,7 @@ pub fn parse_results(
             Some(id) => Some(id),
             None => {
                 errors.push(error(
-                    row,
+                    at,
                     Some("case_id"),
                     format!("unknown case {:?}", shown(cell(case_col))),
                     "没有这个调查对象编号。",
@@ -184,7 +132,7 @@ pub fn parse_results(
                 Ok(()) => Some(t),
                 Err(problem) => {
                     errors.push(error(
-                        row,
+                        at,
                         Some("attempt_time"),
                         format!("{:?}: {}", shown(cell(time_col)), problem.en()),
                         problem.zh(),
@@ -194,7 +142,7 @@ pub fn parse_results(
             },
             None => {
                 errors.push(error(
-                    row,
+                    at,
                     Some("attempt_time"),
                     format!(
                         "{:?} is not a time like 2026-11-20 14:30 (China time)",
@@ -209,7 +157,7 @@ pub fn parse_results(
             Some(o) => Some(o),
             None => {
                 errors.push(error(
-                    row,
+                    at,
                     Some("outcome"),
                     format!(
                         "unknown outcome {:?}: write a key such as no_answer or the console's Chinese label such as 无人接听 (see docs/fieldwork.md)",
@@ -249,7 +197,7 @@ pub fn parse_results(
                 Ok(a) => Some(a.to_json()),
                 Err(problems) => {
                     for (q, p) in problems.problems() {
-                        errors.push(error(row, Some(q), p.to_string(), p.message_zh()));
+                        errors.push(error(at, Some(q), p.to_string(), p.message_zh()));
                     }
                     None
                 }
@@ -257,7 +205,7 @@ pub fn parse_results(
         } else {
             if !fields.is_empty() {
                 errors.push(error(
-                    row,
+                    at,
                     None,
                     format!(
                         "answers given but the outcome is {}, not complete",
@@ -280,7 +228,7 @@ pub fn parse_results(
             let answered = cases.get(&case_id).is_some_and(|c| c.answered);
             if answered || !completes_in_file.insert(case_id) {
                 errors.push(error(
-                    row,
+                    at,
                     Some("case_id"),
                     format!("case {case_id} is already answered"),
                     "这个对象已经回答过,不能再次导入答案。",
@@ -297,10 +245,13 @@ pub fn parse_results(
             import_key: key,
         });
     }
+    if let Some(e) = table.read_error {
+        errors.push(e);
+    }
     if errors.is_empty() {
         Ok((rows, skipped))
     } else {
-        Err(errors)
+        Err(errors.into_list())
     }
 }
 
@@ -310,56 +261,6 @@ fn shown(cell: &str) -> String {
     match cell.char_indices().nth(MAX_CHARS) {
         Some((at, _)) => format!("{}…", &cell[..at]),
         None => cell.to_string(),
-    }
-}
-
-/// Row numbers as Excel shows them, from csv's record positions.
-///
-/// csv counts lines by '\n' only and places a record where it began looking for it, before
-/// the blank lines it skips; with Windows line ends ("\r\n", what Excel and WPS write) a
-/// record's '\n' is read with the next record, so csv's line numbers trail by one. Here a
-/// record starts at its first byte that is not a line end, and its row is one more than the
-/// line ends before it, each "\r\n", "\r" or "\n" counting once (those inside a quoted cell
-/// too, as the roster receipts count them).
-struct RowNumbers<'a> {
-    text: &'a [u8],
-    /// Where counting stopped, and the line ends before it.
-    at: usize,
-    line_ends: u64,
-}
-
-impl<'a> RowNumbers<'a> {
-    fn new(text: &'a str) -> Self {
-        RowNumbers {
-            text: text.as_bytes(),
-            at: 0,
-            line_ends: 0,
-        }
-    }
-
-    /// The row of the record csv placed at `position` (records come in file order).
-    fn of(&mut self, position: Option<&csv::Position>) -> u64 {
-        let Some(position) = position else {
-            return self.line_ends + 1;
-        };
-        let mut start = usize::try_from(position.byte())
-            .unwrap_or(usize::MAX)
-            .min(self.text.len());
-        while matches!(self.text.get(start), Some(b'\r' | b'\n')) {
-            start += 1;
-        }
-        if start > self.at {
-            let seen = &self.text[self.at..start];
-            self.line_ends += seen
-                .iter()
-                .enumerate()
-                .filter(|&(i, &b)| {
-                    b == b'\n' || (b == b'\r' && self.text.get(self.at + i + 1) != Some(&b'\n'))
-                })
-                .count() as u64;
-            self.at = start;
-        }
-        self.line_ends + 1
     }
 }
 
@@ -464,18 +365,18 @@ mod tests {
         );
         let errors =
             parse_results(&text, &form(), &cases(), &HashSet::new(), time, 10_000).unwrap_err();
-        let got: Vec<(u64, Option<&str>)> = errors
+        let got: Vec<(Option<u64>, Option<&str>)> = errors
             .iter()
             .map(|e| (e.row, e.column.as_deref()))
             .collect();
         assert_eq!(
             got,
             [
-                (2, Some("case_id")),
-                (3, Some("attempt_time")),
-                (4, Some("outcome")),
-                (5, Some("case_id")),
-                (6, None)
+                (Some(2), Some("case_id")),
+                (Some(3), Some("attempt_time")),
+                (Some(4), Some("outcome")),
+                (Some(5), Some("case_id")),
+                (Some(6), None)
             ]
         );
     }
@@ -499,15 +400,15 @@ mod tests {
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert_eq!(
             (errors[0].row, errors[0].column.as_deref()),
-            (2, Some("attempt_time"))
+            (Some(2), Some("attempt_time"))
         );
-        assert!(errors[0].message_zh.contains("早于"), "{:?}", errors[0]);
+        assert!(errors[0].detail_zh.contains("早于"), "{:?}", errors[0]);
         // "Now" is 1,000: 21 Nov is in the future, beyond the allowance.
         let errors =
             parse_results(text, &form(), &cases(), &HashSet::new(), time, 1_000).unwrap_err();
         assert_eq!(
             (errors[0].row, errors[0].column.as_deref()),
-            (3, Some("attempt_time"))
+            (Some(3), Some("attempt_time"))
         );
     }
 
@@ -518,7 +419,7 @@ mod tests {
             parse_results(text, &form(), &cases(), &HashSet::new(), time, 10_000).unwrap_err();
         assert_eq!(
             (errors[0].row, errors[0].column.as_deref()),
-            (1, Some("favourite_colour"))
+            (Some(1), Some("favourite_colour"))
         );
         let (ids, _) = complete_answers();
         let first = ids.split(',').next().unwrap();
@@ -530,7 +431,7 @@ mod tests {
         assert!(
             errors
                 .iter()
-                .any(|e| e.row == 2 && e.column.as_deref() == Some(first)),
+                .any(|e| e.row == Some(2) && e.column.as_deref() == Some(first)),
             "{errors:?}"
         );
     }
@@ -539,7 +440,7 @@ mod tests {
     fn error_rows(text: &str) -> Vec<u64> {
         match parse_results(text, &form(), &cases(), &HashSet::new(), time, 10_000) {
             Ok(rows) => panic!("expected errors, got {rows:?}"),
-            Err(errors) => errors.iter().map(|e| e.row).collect(),
+            Err(errors) => errors.iter().filter_map(|e| e.row).collect(),
         }
     }
 
@@ -578,16 +479,15 @@ mod tests {
     }
 
     #[test]
-    fn a_cell_with_a_line_break_does_not_shift_the_rows_after_it() {
-        // As in the roster receipts: a row is numbered by the line it starts on.
+    fn a_cell_with_a_line_break_is_one_row_as_in_excel() {
         let text = "case_id,attempt_time,outcome,comment\n1,2026-11-20 14:30,busy,\"第一行\n第二行\"\n99,2026-11-20 14:30,busy,\n";
         let errors =
             parse_results(text, &form(), &cases(), &HashSet::new(), time, 10_000).unwrap_err();
-        let rows: Vec<(u64, Option<&str>)> = errors
+        let rows: Vec<(Option<u64>, Option<&str>)> = errors
             .iter()
             .map(|e| (e.row, e.column.as_deref()))
             .collect();
-        assert_eq!(rows, [(2, None), (4, Some("case_id"))]);
+        assert_eq!(rows, [(Some(2), None), (Some(3), Some("case_id"))]);
     }
 
     #[test]
@@ -613,6 +513,6 @@ mod tests {
         let twice = format!("{text}1,2026-11-21 09:00,complete,{values}\n");
         let errors =
             parse_results(&twice, &form(), &cases(), &HashSet::new(), time, 10_000).unwrap_err();
-        assert_eq!(errors[0].row, 3);
+        assert_eq!(errors[0].row, Some(3));
     }
 }

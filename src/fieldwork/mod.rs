@@ -200,7 +200,7 @@ pub enum ResultsError {
     #[error("the campaign is not in fieldwork")]
     NotInFieldwork,
     #[error("{} row(s) with errors; nothing imported", .0.len())]
-    Rows(Vec<import::ImportError>),
+    Rows(Vec<crate::csv_table::RowError>),
     #[error(transparent)]
     Db(#[from] DbError),
 }

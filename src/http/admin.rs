@@ -396,9 +396,9 @@ pub(super) async fn import_villages(
                 "未导入任何数据:{}",
                 errors
                     .iter()
-                    .map(|e| e.zh.as_str())
+                    .map(|e| e.message_zh())
                     .collect::<Vec<_>>()
-                    .join(" ")
+                    .join("；")
             );
             let page = villages_page(&state, &user, None, Some(msg)).await?;
             Ok((StatusCode::BAD_REQUEST, page).into_response())

@@ -395,8 +395,8 @@ pub(super) async fn import_results(
     let upload = super::upload::read_upload(form, &state).await?;
     super::auth::check_csrf(&user, upload.field("_csrf"))?;
     let campaign = state.db.campaign(id).await?;
-    let text =
-        crate::villages::decode_text(&upload.bytes).map_err(|e| AppError::bad(e.en, e.zh))?;
+    let text = crate::csv_table::decode_text(&upload.bytes)
+        .map_err(|e| AppError::bad(e.to_string(), e.message_zh()))?;
     let (pinned, questionnaire) = super::survey::pinned(&state, id, "recipients").await?;
     let outcome = ops::fieldwork::import_results(
         &state.db,
@@ -429,7 +429,7 @@ pub(super) async fn import_results(
         Err(crate::fieldwork::ResultsError::Rows(errors)) => {
             let errors: Vec<Value> = errors
                 .iter()
-                .map(|e| context! { row => e.row, column => e.column.clone(), message => e.message_zh.clone(), detail => e.message.clone() })
+                .map(|e| context! { row => e.row, column => e.column.clone(), message => e.detail_zh.clone(), detail => e.message.clone() })
                 .collect();
             (
                 StatusCode::BAD_REQUEST,

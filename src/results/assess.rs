@@ -15,12 +15,10 @@
 //! `negative`) and [`write_assessment`] writes the results back out as CSV.
 //!
 //! This module is pure: it only reads the bytes it is given and writes to the
-//! writer it is given. It also holds the small helpers that
-//! [`super::calendar`] shares: [`decode_text`] and the spreadsheet row
-//! numbering of CSV records.
+//! writer it is given; the table is read by [`crate::csv_table`].
 
+use crate::csv_table::{Errors, Row, RowError, Table, column_letters, quote};
 use serde::Serialize;
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
@@ -282,177 +280,8 @@ pub fn join_reasons(reasons: &[String]) -> String {
 }
 
 // ---------------------------------------------------------------------------
-// Decoding and CSV row numbering (shared with the calendar module)
-// ---------------------------------------------------------------------------
-
-/// The bytes are not text in any encoding [`decode_text`] accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the file is not text in UTF-8, UTF-16 (with byte order mark) or GB18030/GBK")]
-pub struct DecodeError;
-
-impl DecodeError {
-    /// The message in Chinese, for web pages.
-    pub fn message_zh(&self) -> &'static str {
-        "文件不是 UTF-8、UTF-16（带 BOM）或 GB18030/GBK 编码的文本，请在 Excel 中另存为 CSV 后再试"
-    }
-}
-
-/// Decodes a text file: UTF-8, UTF-16LE or UTF-16BE when it starts with a
-/// byte order mark (the mark is removed); otherwise UTF-8 if the bytes are
-/// valid UTF-8, else GB18030 (a superset of GBK, what Chinese Excel saves).
-///
-/// Text containing NUL characters is rejected: it is binary, or UTF-16
-/// without a byte order mark.
-pub fn decode_text(bytes: &[u8]) -> Result<Cow<'_, str>, DecodeError> {
-    let text = if let Some((encoding, bom_len)) = encoding_rs::Encoding::for_bom(bytes) {
-        let rest = bytes.get(bom_len..).unwrap_or_default();
-        encoding
-            .decode_without_bom_handling_and_without_replacement(rest)
-            .ok_or(DecodeError)?
-    } else if let Ok(text) = std::str::from_utf8(bytes) {
-        Cow::Borrowed(text)
-    } else {
-        encoding_rs::GB18030
-            .decode_without_bom_handling_and_without_replacement(bytes)
-            .ok_or(DecodeError)?
-    };
-    if text.contains('\0') {
-        return Err(DecodeError);
-    }
-    Ok(text)
-}
-
-/// One CSV record and the row number a spreadsheet shows for it.
-#[derive(Debug, Clone)]
-pub(super) struct NumberedRecord {
-    /// 1-based row number, counting each CSV record (however many lines its
-    /// quoted fields span) and each empty line as one row.
-    pub(super) row: u64,
-    pub(super) record: csv::StringRecord,
-}
-
-/// Reads all records of a CSV text (no header handling, any number of
-/// fields per record).
-///
-/// The row number of a record is the number of line breaks before it that
-/// are not inside a quoted field, plus one, which is what a spreadsheet
-/// shows: a field spanning two lines is still one row, and an empty line
-/// (which the CSV reader skips) still takes up a row. A file whose only
-/// line breaks are lone carriage returns is read as if they were newlines.
-///
-/// On a CSV syntax error, returns the records read so far and the error's
-/// row and message.
-pub(super) fn read_numbered_records(text: &str) -> (Vec<NumberedRecord>, Option<(u64, String)>) {
-    let text: Cow<'_, str> = if !text.contains('\n') && text.contains('\r') {
-        Cow::Owned(text.replace('\r', "\n"))
-    } else {
-        Cow::Borrowed(text)
-    };
-    let bytes = text.as_bytes();
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(bytes);
-
-    let mut records = Vec::new();
-    let mut counted_up_to = 0usize;
-    let mut newlines_before = 0u64;
-    let mut newlines_inside = 0u64;
-    loop {
-        let start = usize::try_from(reader.position().byte())
-            .unwrap_or(bytes.len())
-            .min(bytes.len());
-        let mut record = csv::StringRecord::new();
-        let more = reader.read_record(&mut record);
-        // Skip the empty lines the reader skipped, so the row is that of the
-        // record's first character.
-        let skipped = bytes
-            .get(start..)
-            .unwrap_or_default()
-            .iter()
-            .take_while(|b| matches!(b, b'\r' | b'\n'))
-            .count();
-        let content_start = start.saturating_add(skipped).min(bytes.len());
-        if content_start > counted_up_to {
-            newlines_before += count_newlines(bytes.get(counted_up_to..content_start));
-            counted_up_to = content_start;
-        }
-        let row = (newlines_before + 1).saturating_sub(newlines_inside);
-        match more {
-            Ok(true) => {}
-            Ok(false) => return (records, None),
-            Err(e) => return (records, Some((row, e.to_string()))),
-        }
-        newlines_inside += record
-            .iter()
-            .map(|field| count_newlines(Some(field.as_bytes())))
-            .sum::<u64>();
-        records.push(NumberedRecord { row, record });
-    }
-}
-
-fn count_newlines(bytes: Option<&[u8]>) -> u64 {
-    bytes
-        .unwrap_or_default()
-        .iter()
-        .filter(|b| **b == b'\n')
-        .fold(0u64, |n, _| n + 1)
-}
-
-/// Spreadsheet column letters for a 0-based column index: A, B, …, Z, AA, ….
-pub(super) fn column_letters(index: usize) -> String {
-    let mut n = index as u128 + 1;
-    let mut letters = Vec::new();
-    while n > 0 {
-        let rem = (n - 1) % 26;
-        letters.push(char::from(b'A' + rem as u8));
-        n = (n - 1) / 26;
-    }
-    letters.iter().rev().collect()
-}
-
-/// Quotes a cell value for an error message; long values are shortened.
-pub(super) fn quote(value: &str) -> String {
-    const MAX_CHARS: usize = 40;
-    if value.chars().count() > MAX_CHARS {
-        let short: String = value.chars().take(MAX_CHARS).collect();
-        format!("\"{short}…\"")
-    } else {
-        format!("\"{value}\"")
-    }
-}
-
-/// True when every cell of the record is empty or whitespace.
-pub(super) fn is_blank(record: &csv::StringRecord) -> bool {
-    record.iter().all(|field| field.trim().is_empty())
-}
-
-// ---------------------------------------------------------------------------
 // Offline CSV assessment
 // ---------------------------------------------------------------------------
-
-/// One problem found in the input file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RowError {
-    /// Row number as a spreadsheet shows it (header = row 1); `None` for
-    /// problems with the whole file.
-    pub row: Option<u64>,
-    /// Column name from the header (or its letter when it has no name).
-    pub column: Option<String>,
-    /// Precise English description, without the location.
-    pub message: String,
-}
-
-impl fmt::Display for RowError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.row, &self.column) {
-            (Some(row), Some(column)) => write!(f, "row {row}, column {column}: {}", self.message),
-            (Some(row), None) => write!(f, "row {row}: {}", self.message),
-            (None, Some(column)) => write!(f, "column {column}: {}", self.message),
-            (None, None) => f.write_str(&self.message),
-        }
-    }
-}
 
 /// Why a file could not be assessed: every problem found, one per line when
 /// displayed.
@@ -494,53 +323,16 @@ pub struct AssessedRow {
     pub verdict: Verdict,
 }
 
-/// Collects errors up to [`MAX_ERRORS`].
-struct Errors {
-    list: Vec<RowError>,
-    truncated: bool,
-}
-
-impl Errors {
-    fn new() -> Self {
-        Errors {
-            list: Vec::new(),
-            truncated: false,
-        }
-    }
-
-    fn push(&mut self, row: Option<u64>, column: Option<&str>, message: String) {
-        if self.list.len() < MAX_ERRORS {
-            self.list.push(RowError {
-                row,
-                column: column.map(str::to_string),
-                message,
-            });
-        } else {
-            self.truncated = true;
-        }
-    }
-
-    fn full(&self) -> bool {
-        self.truncated
-    }
-
-    fn into_error(self) -> AssessError {
-        AssessError {
-            errors: self.list,
-            truncated: self.truncated,
-        }
-    }
-}
-
-fn file_error(message: impl Into<String>) -> AssessError {
+fn file_error(error: RowError) -> AssessError {
     AssessError {
-        errors: vec![RowError {
-            row: None,
-            column: None,
-            message: message.into(),
-        }],
+        errors: vec![error],
         truncated: false,
     }
+}
+
+fn into_error(errors: Errors) -> AssessError {
+    let (errors, truncated) = errors.into_parts();
+    AssessError { errors, truncated }
 }
 
 /// What one header column holds.
@@ -582,17 +374,23 @@ fn parse_header(row: u64, header: &csv::StringRecord, errors: &mut Errors) -> Op
     let mut columns = Vec::with_capacity(header.len());
     let mut first_seen: HashMap<&str, usize> = HashMap::new();
     let mut items: BTreeMap<u32, usize> = BTreeMap::new();
-    let before = errors.list.len();
+    let before = errors.len();
 
     for (index, raw) in header.iter().enumerate() {
         let name = raw.trim();
         if !name.is_empty() {
             if let Some(&first) = first_seen.get(name) {
-                errors.push(
+                errors.add(
                     Some(row),
                     Some(name),
                     format!(
                         "{} appears more than once in the header (columns {} and {})",
+                        quote(name),
+                        column_letters(first),
+                        column_letters(index)
+                    ),
+                    format!(
+                        "表头中{}出现了不止一次（{}列和{}列）",
                         quote(name),
                         column_letters(first),
                         column_letters(index)
@@ -609,28 +407,40 @@ fn parse_header(row: u64, header: &csv::StringRecord, errors: &mut Errors) -> Op
                 }
                 columns.push((name.to_string(), column));
             }
-            None => errors.push(
-                Some(row),
-                Some(name),
-                format!(
-                    "unknown column {} (expected village, item1 … itemK and negative)",
-                    quote(name)
-                ),
-            ),
+            None => {
+                errors.add(
+                    Some(row),
+                    Some(name),
+                    format!(
+                        "unknown column {} (expected village, item1 … itemK and negative)",
+                        quote(name)
+                    ),
+                    format!(
+                        "无法识别的列{}（只能有 village、item1 … itemK 和 negative 这些列）",
+                        quote(name)
+                    ),
+                );
+            }
         }
     }
 
     for required in ["village", "negative"] {
         if !first_seen.contains_key(required) {
-            errors.push(Some(row), None, format!("missing column \"{required}\""));
+            errors.add(
+                Some(row),
+                None,
+                format!("missing column \"{required}\""),
+                format!("缺少\"{required}\"列"),
+            );
         }
     }
     let item_count = match items.last_key_value() {
         None => {
-            errors.push(
+            errors.add(
                 Some(row),
                 None,
-                "no item columns (expected item1, item2, …)".to_string(),
+                "no item columns (expected item1, item2, …)",
+                "没有评估项目列（应为 item1、item2 ……）",
             );
             0
         }
@@ -640,12 +450,13 @@ fn parse_header(row: u64, header: &csv::StringRecord, errors: &mut Errors) -> Op
                     break;
                 }
                 if !items.contains_key(&n) {
-                    errors.push(
+                    errors.add(
                         Some(row),
                         None,
                         format!(
                             "missing column \"item{n}\" (item columns must run from item1 to item{max} without gaps)"
                         ),
+                        format!("缺少\"item{n}\"列（项目列须从 item1 连续排到 item{max}）"),
                     );
                 }
             }
@@ -653,7 +464,7 @@ fn parse_header(row: u64, header: &csv::StringRecord, errors: &mut Errors) -> Op
         }
     };
 
-    (errors.list.len() == before && !errors.full()).then_some(Layout {
+    (errors.len() == before && !errors.full()).then_some(Layout {
         columns,
         item_count,
     })
@@ -661,7 +472,7 @@ fn parse_header(row: u64, header: &csv::StringRecord, errors: &mut Errors) -> Op
 
 /// Reads and assesses a CSV table of villages.
 ///
-/// The file is decoded with [`decode_text`]. Row 1 is the header: exactly
+/// The file is decoded with [`crate::csv_table::decode_text`]. Row 1 is the header: exactly
 /// the columns `village`, `item1` … `itemK` (K ≥ 1, no gaps) and `negative`,
 /// in any order, names trimmed and case-sensitive. Columns with an empty
 /// header are tolerated as long as all their cells are empty (spreadsheets
@@ -672,39 +483,36 @@ fn parse_header(row: u64, header: &csv::StringRecord, errors: &mut Errors) -> Op
 /// Returns the villages in input order, or every problem found (up to
 /// [`MAX_ERRORS`]), each naming its spreadsheet row and column.
 pub fn assess_csv(bytes: &[u8]) -> Result<Vec<AssessedRow>, AssessError> {
-    let text = decode_text(bytes).map_err(|e| file_error(e.to_string()))?;
-    let (records, read_error) = read_numbered_records(&text);
+    let table = Table::read(bytes).map_err(file_error)?;
     let mut errors = Errors::new();
-
-    let mut records = records.into_iter().skip_while(|r| is_blank(&r.record));
-    let Some(header) = records.next() else {
-        if let Some((row, message)) = read_error {
-            errors.push(Some(row), None, format!("cannot read the CSV: {message}"));
-            return Err(errors.into_error());
-        }
-        return Err(file_error("the file is empty"));
-    };
-    let Some(layout) = parse_header(header.row, &header.record, &mut errors) else {
-        return Err(errors.into_error());
+    let Some(layout) = parse_header(table.header.row, &table.header.record, &mut errors) else {
+        return Err(into_error(errors));
     };
 
     let mut villages: Vec<AssessedRow> = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
-    for NumberedRecord { row, record } in records {
+    for line in &table.rows {
         if errors.full() {
             break;
         }
-        if is_blank(&record) {
+        if line.is_blank() {
             continue;
         }
+        let Row { row, record } = line;
+        let row = *row;
         if record.len() != layout.columns.len() {
-            errors.push(
+            errors.add(
                 Some(row),
                 None,
                 format!(
                     "expected {} fields as in the header, found {}",
                     layout.columns.len(),
                     record.len()
+                ),
+                format!(
+                    "这一行有{}格，表头有{}列，应一样多",
+                    record.len(),
+                    layout.columns.len()
                 ),
             );
             continue;
@@ -720,13 +528,14 @@ pub fn assess_csv(bytes: &[u8]) -> Result<Vec<AssessedRow>, AssessError> {
             match column {
                 Column::Village => {
                     if cell.is_empty() {
-                        errors.push(Some(row), Some(name), "village name is empty".to_string());
+                        errors.add(Some(row), Some(name), "village name is empty", "村名为空");
                         row_ok = false;
                     } else if let Some(first) = seen.get(cell) {
-                        errors.push(
+                        errors.add(
                             Some(row),
                             Some(name),
                             format!("village {} already appears in row {first}", quote(cell)),
+                            format!("村{}在第{first}行已经出现过", quote(cell)),
                         );
                         row_ok = false;
                     } else {
@@ -737,18 +546,20 @@ pub fn assess_csv(bytes: &[u8]) -> Result<Vec<AssessedRow>, AssessError> {
                 Column::Item(n) => match Grade::parse(cell) {
                     Some(grade) => items.push((*n, Some(grade))),
                     None if cell.is_empty() => {
-                        errors.push(
+                        errors.add(
                             Some(row),
                             Some(name),
-                            "missing grade (好, 较好, 一般 or 差)".to_string(),
+                            "missing grade (好, 较好, 一般 or 差)",
+                            "缺少等次（好、较好、一般 或 差）",
                         );
                         row_ok = false;
                     }
                     None => {
-                        errors.push(
+                        errors.add(
                             Some(row),
                             Some(name),
                             format!("{} is not a grade (好, 较好, 一般 or 差)", quote(cell)),
+                            format!("无法识别的等次{}（应为 好、较好、一般 或 差）", quote(cell)),
                         );
                         row_ok = false;
                     }
@@ -756,17 +567,26 @@ pub fn assess_csv(bytes: &[u8]) -> Result<Vec<AssessedRow>, AssessError> {
                 Column::Negative => match Situation::parse_list(cell) {
                     Ok(list) => negative = list,
                     Err(message) => {
-                        errors.push(Some(row), Some(name), message);
+                        errors.add(
+                            Some(row),
+                            Some(name),
+                            message,
+                            format!(
+                                "{}中有不是负面清单情形的内容（只能填 1–8 或 ①–⑧）",
+                                quote(cell)
+                            ),
+                        );
                         row_ok = false;
                     }
                 },
                 Column::Unnamed => {
                     if !cell.is_empty() {
                         let letter = column_letters(index);
-                        errors.push(
+                        errors.add(
                             Some(row),
                             Some(&letter),
                             format!("{} is in a column without a header", quote(cell)),
+                            format!("{}所在的列没有表头", quote(cell)),
                         );
                         row_ok = false;
                     }
@@ -781,14 +601,17 @@ pub fn assess_csv(bytes: &[u8]) -> Result<Vec<AssessedRow>, AssessError> {
         }
     }
 
-    if let Some((row, message)) = read_error {
-        errors.push(Some(row), None, format!("cannot read the CSV: {message}"));
+    if let Some(error) = table.read_error {
+        errors.push(error);
     }
-    if !errors.list.is_empty() || errors.truncated {
-        return Err(errors.into_error());
+    if !errors.is_empty() {
+        return Err(into_error(errors));
     }
     if villages.is_empty() {
-        return Err(file_error("the file has a header but no village rows"));
+        return Err(file_error(RowError::file(
+            "the file has a header but no village rows",
+            "文件只有表头，没有村（社区）的行",
+        )));
     }
     Ok(villages)
 }
@@ -1273,85 +1096,10 @@ mod tests {
         out
     }
 
-    fn utf16be_with_bom(text: &str) -> Vec<u8> {
-        let mut out = vec![0xFE, 0xFF];
-        for unit in text.encode_utf16() {
-            out.extend_from_slice(&unit.to_be_bytes());
-        }
-        out
-    }
-
     fn gb18030(text: &str) -> Vec<u8> {
         let (bytes, _, unmappable) = encoding_rs::GB18030.encode(text);
         assert!(!unmappable);
         bytes.into_owned()
-    }
-
-    #[test]
-    fn decodes_all_supported_encodings() {
-        let text = "village,负面清单\n清水村,③\n";
-        assert_eq!(decode_text(text.as_bytes()).as_deref(), Ok(text));
-        let mut bom = b"\xEF\xBB\xBF".to_vec();
-        bom.extend_from_slice(text.as_bytes());
-        assert_eq!(decode_text(&bom).as_deref(), Ok(text));
-        let gb = gb18030(text);
-        assert!(std::str::from_utf8(&gb).is_err());
-        assert_eq!(decode_text(&gb).as_deref(), Ok(text));
-        assert_eq!(decode_text(&utf16le_with_bom(text)).as_deref(), Ok(text));
-        assert_eq!(decode_text(&utf16be_with_bom(text)).as_deref(), Ok(text));
-        assert_eq!(decode_text(b"").as_deref(), Ok(""));
-    }
-
-    #[test]
-    fn rejects_binary() {
-        assert_eq!(decode_text(b"\xFF\xFF\xFF\x80"), Err(DecodeError));
-        assert_eq!(decode_text(b"a\0b\0"), Err(DecodeError));
-        // An unpaired UTF-16 surrogate.
-        assert_eq!(decode_text(&[0xFF, 0xFE, 0x00, 0xD8]), Err(DecodeError));
-        assert!(!DecodeError.message_zh().is_empty());
-    }
-
-    fn rows_of(text: &str) -> Vec<(u64, Vec<String>)> {
-        let (records, error) = read_numbered_records(text);
-        assert_eq!(error, None);
-        records
-            .into_iter()
-            .map(|r| (r.row, r.record.iter().map(str::to_string).collect()))
-            .collect()
-    }
-
-    #[test]
-    fn row_numbers_count_records_and_empty_lines() {
-        let rows = rows_of("h\n\"a\nb\",x\nc\n\nd\n");
-        let numbers: Vec<u64> = rows.iter().map(|r| r.0).collect();
-        assert_eq!(numbers, vec![1, 2, 3, 5]);
-        assert_eq!(rows[1].1, vec!["a\nb", "x"]);
-
-        // CRLF, with a CRLF inside a quoted field and two empty lines.
-        let rows = rows_of("h\r\n\"a\r\nb\r\nc\"\r\n\r\n\r\nd\r\ne");
-        let numbers: Vec<u64> = rows.iter().map(|r| r.0).collect();
-        assert_eq!(numbers, vec![1, 2, 5, 6]);
-
-        // Classic Mac line ends.
-        let rows = rows_of("h\r\ra\rb");
-        let numbers: Vec<u64> = rows.iter().map(|r| r.0).collect();
-        assert_eq!(numbers, vec![1, 3, 4]);
-
-        // Leading empty lines.
-        let rows = rows_of("\n\nh\n");
-        assert_eq!(rows[0].0, 3);
-        assert!(rows_of("").is_empty());
-    }
-
-    #[test]
-    fn column_letters_match_spreadsheets() {
-        assert_eq!(column_letters(0), "A");
-        assert_eq!(column_letters(25), "Z");
-        assert_eq!(column_letters(26), "AA");
-        assert_eq!(column_letters(27), "AB");
-        assert_eq!(column_letters(701), "ZZ");
-        assert_eq!(column_letters(702), "AAA");
-        assert!(!column_letters(usize::MAX).is_empty());
     }
 
     // --- assess_csv ------------------------------------------------------
@@ -1554,6 +1302,7 @@ village,good,total,verdict,reasons
                 row: Some(4),
                 column: Some("item7".to_string()),
                 message: "\"良好\" is not a grade (好, 较好, 一般 or 差)".to_string(),
+                detail_zh: "无法识别的等次\"良好\"（应为 好、较好、一般 或 差）".to_string(),
             }]
         );
     }

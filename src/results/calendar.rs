@@ -9,13 +9,10 @@
 //!
 //! This module is pure: no clock and no I/O beyond the bytes it is given.
 
-use super::assess::{
-    MAX_ERRORS, NumberedRecord, column_letters, decode_text, is_blank, quote, read_numbered_records,
-};
+use crate::csv_table::{Errors, Row, RowError, Table, quote};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
-use std::fmt;
 use time::{Date, Month, Weekday};
 
 /// How many days [`Calendar::nth_working_day`] looks ahead before giving up.
@@ -258,136 +255,9 @@ fn is_time_of_day(text: &str) -> bool {
 // Calendar CSV
 // ---------------------------------------------------------------------------
 
-/// One problem with a calendar file, in English and in Chinese.
-///
-/// `Display` gives the English message with its location, e.g.
-/// `row 4, column 日期: unrecognised date "2026-13-01" (…)`;
-/// [`CalendarError::message_zh`] gives the Chinese one, e.g.
-/// `第4行"日期"列：无法识别的日期"2026-13-01"`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CalendarError {
-    /// Row number as a spreadsheet shows it (header = row 1); `None` for
-    /// problems with the whole file.
-    pub row: Option<u64>,
-    /// The column's header text as written in the file (trimmed).
-    pub column: Option<String>,
-    /// Precise English description, without the location.
-    pub message: String,
-    /// Chinese description, without the location.
-    detail_zh: String,
-}
-
-impl CalendarError {
-    fn new(
-        row: Option<u64>,
-        column: Option<&str>,
-        message: impl Into<String>,
-        detail_zh: impl Into<String>,
-    ) -> Self {
-        CalendarError {
-            row,
-            column: column.map(str::to_string),
-            message: message.into(),
-            detail_zh: detail_zh.into(),
-        }
-    }
-
-    /// The Chinese message with its location, for web pages, e.g.
-    /// `第4行"日期"列：无法识别的日期"2026-13-01"`.
-    pub fn message_zh(&self) -> String {
-        match (self.row, &self.column) {
-            (Some(row), Some(column)) => format!("第{row}行\"{column}\"列：{}", self.detail_zh),
-            (Some(row), None) => format!("第{row}行：{}", self.detail_zh),
-            (None, Some(column)) => format!("\"{column}\"列：{}", self.detail_zh),
-            (None, None) => self.detail_zh.clone(),
-        }
-    }
-}
-
-impl fmt::Display for CalendarError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.row, &self.column) {
-            (Some(row), Some(column)) => write!(f, "row {row}, column {column}: {}", self.message),
-            (Some(row), None) => write!(f, "row {row}: {}", self.message),
-            (None, Some(column)) => write!(f, "column {column}: {}", self.message),
-            (None, None) => f.write_str(&self.message),
-        }
-    }
-}
-
-impl std::error::Error for CalendarError {}
-
 const DATE_HEADERS: [&str; 2] = ["日期", "date"];
 const KIND_HEADERS: [&str; 2] = ["类型", "kind"];
 const NAME_HEADERS: [&str; 2] = ["名称", "name"];
-
-/// A column found in the header: its position and its text.
-struct Found {
-    index: usize,
-    name: String,
-}
-
-/// Finds the one column whose header is one of `names` (trimmed, ASCII case
-/// ignored): `Ok(None)` when there is none, an error when there are two.
-fn find_column(
-    header: &NumberedRecord,
-    names: &[&str; 2],
-    role_en: &str,
-    role_zh: &str,
-) -> Result<Option<Found>, CalendarError> {
-    let matching: Vec<(usize, &str)> = header
-        .record
-        .iter()
-        .map(str::trim)
-        .enumerate()
-        .filter(|(_, h)| names.iter().any(|n| h.eq_ignore_ascii_case(n)))
-        .collect();
-    match matching.as_slice() {
-        [] => Ok(None),
-        [(index, name)] => Ok(Some(Found {
-            index: *index,
-            name: name.to_string(),
-        })),
-        [(first, _), (second, _), ..] => {
-            let (a, b) = (column_letters(*first), column_letters(*second));
-            Err(CalendarError::new(
-                Some(header.row),
-                None,
-                format!("columns {a} and {b} are both {role_en} columns; keep only one"),
-                format!("{a}列和{b}列都是{role_zh}列，只能保留一列"),
-            ))
-        }
-    }
-}
-
-/// Like [`find_column`], but a missing column is an error too.
-fn require_column(
-    header: &NumberedRecord,
-    names: &[&str; 2],
-    role_en: &str,
-    role_zh: &str,
-) -> Result<Found, CalendarError> {
-    find_column(header, names, role_en, role_zh)?.ok_or_else(|| {
-        CalendarError::new(
-            Some(header.row),
-            None,
-            format!(
-                "missing the {role_en} column (\"{}\" or \"{}\")",
-                names[0], names[1]
-            ),
-            format!("缺少\"{}\"列（也可写作 {}）", names[0], names[1]),
-        )
-    })
-}
-
-fn push_capped(errors: &mut Vec<CalendarError>, error: CalendarError) -> bool {
-    if errors.len() < MAX_ERRORS {
-        errors.push(error);
-        true
-    } else {
-        false
-    }
-}
 
 /// Reads the administrator's calendar from a CSV file.
 ///
@@ -401,36 +271,15 @@ fn push_capped(errors: &mut Vec<CalendarError>, error: CalendarError) -> bool {
 /// A date listed twice with the same kind is kept once (the first entry,
 /// with the first non-empty name); listed with conflicting kinds it is an
 /// error. Returns the entries sorted by date, or every problem found: at
-/// most [`MAX_ERRORS`] of them, followed by a row-less note when there were
+/// most [`crate::limits::MAX_ERRORS`] of them, followed by a row-less note when there were
 /// more.
-pub fn parse_calendar_csv(bytes: &[u8]) -> Result<Vec<CalendarEntry>, Vec<CalendarError>> {
-    let text = decode_text(bytes).map_err(|e| {
-        vec![CalendarError::new(
-            None,
-            None,
-            e.to_string(),
-            e.message_zh(),
-        )]
-    })?;
-    let (records, read_error) = read_numbered_records(&text);
-    let mut errors = Vec::new();
+pub fn parse_calendar_csv(bytes: &[u8]) -> Result<Vec<CalendarEntry>, Vec<RowError>> {
+    let table = Table::read(bytes).map_err(|e| vec![e])?;
+    let mut errors = Errors::new();
 
-    let mut records = records.into_iter().skip_while(|r| is_blank(&r.record));
-    let Some(header) = records.next() else {
-        return Err(match read_error {
-            Some((row, message)) => vec![unreadable(row, &message)],
-            None => vec![CalendarError::new(
-                None,
-                None,
-                "the file is empty",
-                "文件是空的",
-            )],
-        });
-    };
-
-    let date_col = require_column(&header, &DATE_HEADERS, "date", "日期");
-    let kind_col = require_column(&header, &KIND_HEADERS, "kind", "类型");
-    let name_col = find_column(&header, &NAME_HEADERS, "name", "名称");
+    let date_col = table.require(&DATE_HEADERS, "date", "日期");
+    let kind_col = table.require(&KIND_HEADERS, "kind", "类型");
+    let name_col = table.column(&NAME_HEADERS, "name", "名称");
     let (date_col, kind_col, name_col) = match (date_col, kind_col, name_col) {
         (Ok(date), Ok(kind), Ok(name)) => (date, kind, name),
         (date, kind, name) => {
@@ -443,19 +292,19 @@ pub fn parse_calendar_csv(bytes: &[u8]) -> Result<Vec<CalendarEntry>, Vec<Calend
 
     // Date → (kind, name, row of first listing).
     let mut days: BTreeMap<Date, (DayKind, String, u64)> = BTreeMap::new();
-    let mut truncated = false;
-    for NumberedRecord { row, record } in records {
-        if is_blank(&record) {
+    for line in &table.rows {
+        if line.is_blank() {
             continue;
         }
-        let cell = |index: usize| record.get(index).unwrap_or_default().trim();
+        let Row { row, .. } = *line;
+        let cell = |index: usize| line.cell(index);
         let date_text = cell(date_col.index);
         let kind_text = cell(kind_col.index);
         let name = name_col.as_ref().map(|c| cell(c.index)).unwrap_or_default();
 
         let mut row_errors = Vec::new();
         let date = if date_text.is_empty() {
-            row_errors.push(CalendarError::new(
+            row_errors.push(RowError::new(
                 Some(row),
                 Some(&date_col.name),
                 "missing date",
@@ -465,7 +314,7 @@ pub fn parse_calendar_csv(bytes: &[u8]) -> Result<Vec<CalendarEntry>, Vec<Calend
         } else {
             let date = parse_date(date_text);
             if date.is_none() {
-                row_errors.push(CalendarError::new(
+                row_errors.push(RowError::new(
                     Some(row),
                     Some(&date_col.name),
                     format!(
@@ -478,7 +327,7 @@ pub fn parse_calendar_csv(bytes: &[u8]) -> Result<Vec<CalendarEntry>, Vec<Calend
             date
         };
         let kind = if kind_text.is_empty() {
-            row_errors.push(CalendarError::new(
+            row_errors.push(RowError::new(
                 Some(row),
                 Some(&kind_col.name),
                 "missing kind (放假 or 上班)",
@@ -488,7 +337,7 @@ pub fn parse_calendar_csv(bytes: &[u8]) -> Result<Vec<CalendarEntry>, Vec<Calend
         } else {
             let kind = DayKind::parse(kind_text);
             if kind.is_none() {
-                row_errors.push(CalendarError::new(
+                row_errors.push(RowError::new(
                     Some(row),
                     Some(&kind_col.name),
                     format!(
@@ -512,7 +361,7 @@ pub fn parse_calendar_csv(bytes: &[u8]) -> Result<Vec<CalendarEntry>, Vec<Calend
                 Entry::Occupied(mut slot) => {
                     let (first_kind, first_name, first_row) = slot.get_mut();
                     if *first_kind != kind {
-                        row_errors.push(CalendarError::new(
+                        row_errors.push(RowError::new(
                             Some(row),
                             Some(&date_col.name),
                             format!(
@@ -534,42 +383,25 @@ pub fn parse_calendar_csv(bytes: &[u8]) -> Result<Vec<CalendarEntry>, Vec<Calend
         }
 
         for error in row_errors {
-            truncated |= !push_capped(&mut errors, error);
+            errors.push(error);
         }
-        if truncated {
+        if errors.full() {
             break;
         }
     }
 
-    if let Some((row, message)) = read_error
-        && !truncated
+    if let Some(error) = table.read_error
+        && !errors.full()
     {
-        truncated |= !push_capped(&mut errors, unreadable(row, &message));
-    }
-    if truncated {
-        errors.push(CalendarError::new(
-            None,
-            None,
-            format!("more errors not shown; only the first {MAX_ERRORS} are listed"),
-            format!("错误太多，只列出了前{MAX_ERRORS}条"),
-        ));
+        errors.push(error);
     }
     if !errors.is_empty() {
-        return Err(errors);
+        return Err(errors.into_list());
     }
     Ok(days
         .into_iter()
         .map(|(date, (kind, name, _))| CalendarEntry { date, kind, name })
         .collect())
-}
-
-fn unreadable(row: u64, message: &str) -> CalendarError {
-    CalendarError::new(
-        Some(row),
-        None,
-        format!("cannot read the CSV: {message}"),
-        "无法读取这一行，请检查引号是否成对",
-    )
 }
 
 // ---------------------------------------------------------------------------
@@ -579,6 +411,7 @@ fn unreadable(row: u64, message: &str) -> CalendarError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::MAX_ERRORS;
     use time::macros::date;
 
     /// National Day 2026 as assumed here: 10-01 … 10-07 off, Sunday 09-20
@@ -993,7 +826,7 @@ date,kind,name
 ";
         let errors = parse_calendar_csv(text.as_bytes()).expect_err("errors");
         let english: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        let chinese: Vec<String> = errors.iter().map(CalendarError::message_zh).collect();
+        let chinese: Vec<String> = errors.iter().map(RowError::message_zh).collect();
         assert_eq!(
             english,
             vec![
@@ -1062,7 +895,7 @@ date,kind,name
         for (text, english, chinese) in cases {
             let errors = parse_calendar_csv(text.as_bytes()).expect_err("header error");
             let got_en: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            let got_zh: Vec<String> = errors.iter().map(CalendarError::message_zh).collect();
+            let got_zh: Vec<String> = errors.iter().map(RowError::message_zh).collect();
             assert_eq!(&got_en, english, "{text:?}");
             assert_eq!(&got_zh, chinese, "{text:?}");
         }
