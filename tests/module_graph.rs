@@ -17,13 +17,11 @@ const ALLOWED: &[(&[&str], &str)] = &[(
 /// A module path below the crate root, e.g. `["http", "views"]`.
 type ModPath = Vec<String>;
 
-#[test]
-fn module_graph_has_no_cycles_beyond_the_allowed_ones() {
+/// Edges at the top level (key ""), and between siblings inside each parent module.
+fn module_graphs() -> BTreeMap<String, BTreeMap<String, BTreeSet<String>>> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
     collect_rs(&src, &mut files);
-
-    // Edges at the top level, and between siblings inside each parent module.
     let modules: BTreeSet<ModPath> = files.iter().filter_map(|f| module_of(&src, f)).collect();
     let mut graphs: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
     for file in &files {
@@ -37,6 +35,76 @@ fn module_graph_has_no_cycles_beyond_the_allowed_ones() {
             add_edges(&mut graphs, &modules, &module, &target);
         }
     }
+    graphs
+}
+
+/// docs/architecture.md's table of who uses whom is the graph the code has: each row lists
+/// one or more modules (comma-separated) and what they use ("—" for nothing).
+#[test]
+fn the_architecture_doc_shows_the_module_graph_the_code_has() {
+    let graphs = module_graphs();
+    let top = graphs.get("").cloned().unwrap_or_default();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    collect_rs(&src, &mut files);
+    let all: BTreeSet<String> = files
+        .iter()
+        .filter_map(|f| module_of(&src, f))
+        .filter_map(|m| m.first().cloned())
+        .collect();
+    let code: BTreeMap<String, BTreeSet<String>> = all
+        .iter()
+        .map(|m| (m.clone(), top.get(m).cloned().unwrap_or_default()))
+        .collect();
+    let doc =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/architecture.md"))
+            .unwrap();
+    let mut documented: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for line in doc.lines() {
+        let cells: Vec<&str> = line
+            .trim()
+            .trim_matches('|')
+            .split('|')
+            .map(str::trim)
+            .collect();
+        if cells.len() != 2 || cells[0] == "module" || cells[0].starts_with("---") {
+            continue;
+        }
+        let uses: BTreeSet<String> = cells[1]
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty() && *u != "—")
+            .map(str::to_string)
+            .collect();
+        for m in cells[0].split(',').map(str::trim) {
+            documented.insert(m.to_string(), uses.clone());
+        }
+    }
+    let rows: Vec<String> = code
+        .iter()
+        .map(|(m, uses)| {
+            let uses: Vec<&str> = uses.iter().map(String::as_str).collect();
+            format!(
+                "| {m} | {} |",
+                if uses.is_empty() {
+                    "—".to_string()
+                } else {
+                    uses.join(", ")
+                }
+            )
+        })
+        .collect();
+    assert_eq!(
+        documented,
+        code,
+        "update the table in docs/architecture.md to:\n{}",
+        rows.join("\n")
+    );
+}
+
+#[test]
+fn module_graph_has_no_cycles_beyond_the_allowed_ones() {
+    let graphs = module_graphs();
 
     let mut found = Vec::new();
     for (level, graph) in &graphs {
