@@ -44,6 +44,18 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use std::str::FromStr;
+
+/// A stored name read by a scalar or tuple query, decoded as a row struct's
+/// `#[sqlx(try_from = "String")]` field would be: an unknown name is a `ColumnDecode` error.
+fn decode_name<T>(column: &str, raw: String) -> Result<T, sqlx::Error>
+where
+    T: TryFrom<String, Error = crate::domain::UnknownName>,
+{
+    T::try_from(raw).map_err(|e| sqlx::Error::ColumnDecode {
+        index: column.to_string(),
+        source: Box::new(e),
+    })
+}
 use std::time::Duration;
 
 /// The configured database. Cheap to clone (the pools are shared).

@@ -10,6 +10,7 @@ use super::auth::{CsrfForm, CsrfOnly, has_csrf};
 use super::download::{attachment, campaign_file};
 use super::error::AppError;
 use crate::db::PurgeError;
+use crate::domain::CampaignState;
 use crate::domain::Role;
 use crate::export::{CsvEncoding, csv_chunks};
 use axum::Router;
@@ -54,7 +55,7 @@ async fn export_archive(
 ) -> Result<Response, AppError> {
     user.require(Role::Admin)?;
     let campaign = state.db.campaign(id).await?;
-    if campaign.state().map(|s| s.as_str()) != Some("approved") {
+    if campaign.state != CampaignState::Approved {
         return Err(AppError::bad(
             format!("campaign {id} is not approved"),
             "本轮调查批准后才能导出归档。",
