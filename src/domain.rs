@@ -43,9 +43,48 @@ impl fmt::Display for VillageCode {
     }
 }
 
+/// A stored name that matches no variant: what a row decoded from the database, a form
+/// field or a file carried instead of one of the names the schema allows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {kind} {value:?}")]
+pub struct UnknownName {
+    pub kind: &'static str,
+    pub value: String,
+}
+
+/// `TryFrom<String>` through strum's `FromStr`, so that a row struct can decode the enum
+/// with `#[sqlx(try_from = "String")]` (SQLite and PostgreSQL alike); a name the enum does
+/// not know becomes a `ColumnDecode` error naming it, not a panic.
+#[macro_export]
+macro_rules! stored_name {
+    ($ty:ty, $kind:literal) => {
+        impl TryFrom<String> for $ty {
+            type Error = $crate::domain::UnknownName;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                value
+                    .parse()
+                    .map_err(|_| $crate::domain::UnknownName { kind: $kind, value })
+            }
+        }
+    };
+}
+
 /// What an account may do. Respondents have no account: they hold single-use links.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Stored, sent and compared by its lowercase name (`admin`, …).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Role {
     /// 镇纪委: the commission administrator.
     Admin,
@@ -56,21 +95,18 @@ pub enum Role {
     /// 两代表一委员: a panel member.
     Panel,
 }
+stored_name!(Role, "role");
 
 impl Role {
     pub const ALL: [Role; 4] = [Role::Admin, Role::Village, Role::Surveyor, Role::Panel];
 
+    /// The stored name, e.g. `admin`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Village => "village",
-            Role::Surveyor => "surveyor",
-            Role::Panel => "panel",
-        }
+        self.into()
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == raw)
+        raw.parse().ok()
     }
 
     pub fn label(self) -> &'static str {
@@ -84,8 +120,21 @@ impl Role {
 }
 
 /// Where a campaign stands. Rosters are accepted only while `Collecting`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// Stored by its lowercase name (`collecting`, …).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum CampaignState {
     Collecting,
     Frozen,
@@ -94,30 +143,16 @@ pub enum CampaignState {
     Closed,
     Approved,
 }
+stored_name!(CampaignState, "campaign state");
 
 impl CampaignState {
-    const ALL: [CampaignState; 6] = [
-        CampaignState::Collecting,
-        CampaignState::Frozen,
-        CampaignState::Drawn,
-        CampaignState::Fieldwork,
-        CampaignState::Closed,
-        CampaignState::Approved,
-    ];
-
+    /// The stored name, e.g. `collecting`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            CampaignState::Collecting => "collecting",
-            CampaignState::Frozen => "frozen",
-            CampaignState::Drawn => "drawn",
-            CampaignState::Fieldwork => "fieldwork",
-            CampaignState::Closed => "closed",
-            CampaignState::Approved => "approved",
-        }
+        self.into()
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+        raw.parse().ok()
     }
 
     pub fn label(self) -> &'static str {
@@ -129,6 +164,91 @@ impl CampaignState {
             CampaignState::Closed => "调查已结束",
             CampaignState::Approved => "已批准",
         }
+    }
+}
+
+/// Where a released case stands: `open` until its questionnaire is in (`completed`) or the
+/// respondent declined through the link (`refused`). Stored by these names.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum CaseStatus {
+    Open,
+    Completed,
+    Refused,
+}
+stored_name!(CaseStatus, "case status");
+
+impl CaseStatus {
+    /// The stored name, e.g. `open`.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// The grade of one assessment item, best first.
+///
+/// The derived ordering follows the declaration order, so a *better* grade
+/// compares *less*: `Grade::Good < Grade::Poor`. Stored, serialized and shown
+/// as its Chinese label (`"好"`, `"较好"`, `"一般"`, `"差"`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+)]
+pub enum Grade {
+    #[serde(rename = "好")]
+    #[strum(serialize = "好")]
+    Good,
+    #[serde(rename = "较好")]
+    #[strum(serialize = "较好")]
+    FairlyGood,
+    #[serde(rename = "一般")]
+    #[strum(serialize = "一般")]
+    Average,
+    #[serde(rename = "差")]
+    #[strum(serialize = "差")]
+    Poor,
+}
+stored_name!(Grade, "grade");
+
+impl Grade {
+    /// All grades, best first.
+    pub const ALL: [Grade; 4] = [Grade::Good, Grade::FairlyGood, Grade::Average, Grade::Poor];
+
+    /// Parses exactly 好, 较好, 一般 or 差, after trimming whitespace
+    /// (including the full-width space U+3000). Anything else is `None`.
+    pub fn parse(text: &str) -> Option<Grade> {
+        text.trim().parse().ok()
+    }
+
+    /// The Chinese label: 好, 较好, 一般 or 差.
+    pub fn label(self) -> &'static str {
+        self.into()
+    }
+
+    /// True for 好 and 较好.
+    pub fn is_at_least_fairly_good(self) -> bool {
+        matches!(self, Grade::Good | Grade::FairlyGood)
     }
 }
 
@@ -232,10 +352,16 @@ mod tests {
         for r in Role::ALL {
             assert_eq!(Role::parse(r.as_str()), Some(r));
         }
-        for s in CampaignState::ALL {
+        for s in <CampaignState as strum::IntoEnumIterator>::iter() {
             assert_eq!(CampaignState::parse(s.as_str()), Some(s));
         }
         assert_eq!(Role::parse("root"), None);
+        assert_eq!(
+            CaseStatus::try_from("closed".to_string())
+                .unwrap_err()
+                .to_string(),
+            "unknown case status \"closed\""
+        );
     }
 
     #[test]

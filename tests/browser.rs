@@ -1008,7 +1008,7 @@ async fn a_respondent_answers_on_a_phone_in_a_real_browser() {
         .await
         .unwrap()
         .into_iter()
-        .filter(|c| c.status == "refused")
+        .filter(|c| c.status == minyi::domain::CaseStatus::Refused)
         .count();
     assert_eq!(declined, 1, "one refusal recorded");
 }

@@ -467,7 +467,7 @@ async fn a_crash_inside_the_draw_stores_no_record_no_ranked_list_and_no_entry() 
         assert!(server.log_text().contains(&format!("aborting at {fault}")));
         assert_eq!(
             stored(url.clone()).await,
-            ("frozen".to_string(), false, 0, 0),
+            (minyi::domain::CampaignState::Frozen, false, 0, 0),
             "nothing stored at {point}"
         );
     }
@@ -475,7 +475,10 @@ async fn a_crash_inside_the_draw_stores_no_record_no_ranked_list_and_no_entry() 
     let server = ServerProcess::start(&url, &log).await;
     let sent = draw(server.base.clone()).await.unwrap();
     assert_eq!(sent.status(), 303);
-    assert_eq!(stored(url.clone()).await, ("drawn".to_string(), true, 3, 1));
+    assert_eq!(
+        stored(url.clone()).await,
+        (minyi::domain::CampaignState::Drawn, true, 3, 1)
+    );
     let db = minyi::db::Db::connect(&url).await.unwrap();
     let (json, _) = db.draw_record(campaign).await.unwrap().unwrap();
     let record: minyi::sampling::DrawRecord = serde_json::from_str(&json).unwrap();
@@ -526,7 +529,7 @@ async fn a_crash_while_saving_a_grade_sheet_stores_none_of_its_grades() {
             .await
             .unwrap()
             .into_iter()
-            .map(|g| g.grade)
+            .map(|g| g.grade.to_string())
             .collect();
         let negative = db.negative_findings(campaign).await.unwrap().len();
         let entries = db

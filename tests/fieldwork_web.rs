@@ -364,7 +364,11 @@ async fn declining_through_the_link_replaces_the_case_and_a_replaced_link_stops_
     // A case replaced after three non-contacts: its link no longer takes an answer.
     let other = now
         .iter()
-        .find(|c| c.status == "open" && c.rank < 29 && lines.iter().any(|(p, _)| p == &c.phone))
+        .find(|c| {
+            c.status == minyi::domain::CaseStatus::Open
+                && c.rank < 29
+                && lines.iter().any(|(p, _)| p == &c.phone)
+        })
         .unwrap();
     for at in ["2026-11-20T09:00", "2026-11-20T10:00", "2026-11-21T09:00"] {
         attempt(&app, &sv, other.id, "no_answer", at).await;
@@ -585,7 +589,7 @@ async fn results_import_is_all_or_nothing_and_repeating_it_changes_nothing() {
     assert_eq!(s, 200, "{page}");
     assert!(page.contains("已导入 3 行"), "{page}");
     let after = cases_of(&app, id, "V2").await;
-    assert_eq!(after[0].status, "completed");
+    assert_eq!(after[0].status, minyi::domain::CaseStatus::Completed);
     assert_eq!(after[1].disposition.as_deref(), Some("busy"));
     assert_eq!(after[2].disposition.as_deref(), Some("refusal"));
     let (s, page) = import(&app, &sv, id, &good).await;
@@ -675,7 +679,7 @@ async fn results_import_reads_the_consoles_chinese_labels_and_numbers_rows_as_ex
     assert_eq!(s, 200, "{page}");
     assert!(page.contains("已导入 3 行"), "{page}");
     let after = cases_of(&app, id, "V2").await;
-    assert_eq!(after[0].status, "completed");
+    assert_eq!(after[0].status, minyi::domain::CaseStatus::Completed);
     assert_eq!(after[1].disposition.as_deref(), Some("no_answer"));
     assert_eq!(after[2].disposition.as_deref(), Some("wrong_number"));
     // Written with keys instead of labels, the same rows are the same rows: nothing added.

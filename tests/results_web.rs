@@ -420,7 +420,10 @@ async fn publicity_ends_on_the_seventh_working_day_and_approval_waits_for_it() {
     )
     .await;
     assert_eq!(flash(&loc), "m=approved");
-    assert_eq!(app.db.campaign(id).await.unwrap().state, "approved");
+    assert_eq!(
+        app.db.campaign(id).await.unwrap().state,
+        minyi::domain::CampaignState::Approved
+    );
     // After approval the grades are locked.
     let (_, _, loc) = post_form(
         admin,

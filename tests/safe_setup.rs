@@ -132,7 +132,7 @@ async fn a_new_account_has_no_default_role_and_only_an_operator_has_a_village() 
             .await
             .unwrap()
             .expect("created");
-        assert_eq!(account.role, role);
+        assert_eq!(account.role.as_str(), role);
         assert_eq!(account.village_id, expected, "{role}");
     }
 }

@@ -784,7 +784,7 @@ async fn declining_asks_for_confirmation_on_its_own_page_and_only_the_confirmati
     );
     let attempts = app.db.attempts(case.id).await.unwrap();
     assert_eq!(attempts.len(), 1);
-    assert_eq!(attempts[0].outcome, "refusal");
+    assert_eq!(attempts[0].outcome, minyi::fieldwork::Outcome::Refusal);
 
     // A link nobody holds: no confirmation page either.
     let (s, page) = get_text(

@@ -178,7 +178,7 @@ async fn two_servers_on_one_postgresql_count_every_answer_once_and_share_session
         .await
         .unwrap()
         .into_iter()
-        .filter(|c| c.status == "open" && !c.link_used)
+        .filter(|c| c.status == minyi::domain::CaseStatus::Open && !c.link_used)
         .map(|c| c.id)
         .collect();
     let (first, second, third) = (open[0], open[1], open[2]);

@@ -3,25 +3,20 @@
 use super::{Db, DbError, Tx, on_pool, on_tx, on_writer};
 use crate::domain::{Role, now};
 
-/// A person who logs in. `role` is one of `Role`'s names (checked by the schema).
+/// A person who logs in. `role` is stored as one of `Role`'s names (checked by the schema).
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
 pub struct Account {
     pub id: i64,
     pub username: String,
     pub display_name: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
     pub village_id: Option<i64>,
     #[serde(skip)]
     pub password_hash: String,
     pub must_change_password: bool,
     pub disabled: bool,
     pub created_at: i64,
-}
-
-impl Account {
-    pub fn role(&self) -> Option<Role> {
-        Role::parse(&self.role)
-    }
 }
 
 /// An account behind a live session, with the session's CSRF token.

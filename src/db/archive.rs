@@ -2,7 +2,7 @@
 //! phone numbers and names, and an online SQLite backup.
 
 use super::{Db, DbError, Tx, on_pool, on_tx};
-use crate::domain::now;
+use crate::domain::{CampaignState, now};
 
 /// What a purge removed.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -136,7 +136,7 @@ impl Tx {
             let Some((state, archived, purged)) = row else {
                 return Err(PurgeError::Db(DbError::NotFound));
             };
-            if state != "approved" {
+            if super::decode_name::<CampaignState>("state", state)? != CampaignState::Approved {
                 return Err(PurgeError::NotApproved);
             }
             if archived.is_none() {

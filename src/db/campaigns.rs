@@ -16,7 +16,8 @@ pub struct Campaign {
     pub name: String,
     pub town: String,
     pub year: i64,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: CampaignState,
     pub created_at: i64,
     pub frozen_at: Option<i64>,
     pub frame_fingerprint: Option<String>,
@@ -25,12 +26,6 @@ pub struct Campaign {
     pub fieldwork_started_at: Option<i64>,
     /// Made by `minyi demo`: invented data, marked on every page.
     pub demo: bool,
-}
-
-impl Campaign {
-    pub fn state(&self) -> Option<CampaignState> {
-        CampaignState::parse(&self.state)
-    }
 }
 
 impl Db {

@@ -2,8 +2,8 @@
 //! rank order), phone interviews, and closing. What to replace and which rank comes next are
 //! decided by `fieldwork` (pure); here they are applied inside one transaction.
 
-use super::{Db, DbError, NewResponse, Tx, on_pool, on_tx};
-use crate::domain::now;
+use super::{Db, DbError, NewResponse, Tx, decode_name, on_pool, on_tx};
+use crate::domain::{CampaignState, CaseStatus, now};
 use crate::fieldwork::{
     Attempt, NextRelease, Outcome, ReplacementRules, VillageState, next_release, replacement_reason,
 };
@@ -22,7 +22,8 @@ pub struct CaseRow {
     pub name: Option<String>,
     pub released_at: i64,
     pub release_reason: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: CaseStatus,
     pub disposition: Option<String>,
     pub replaced_at: Option<i64>,
     pub attempts: i64,
@@ -39,7 +40,8 @@ pub struct AttemptRow {
     pub id: i64,
     pub attempted_at: i64,
     pub attempted_on: String,
-    pub outcome: String,
+    #[sqlx(try_from = "String")]
+    pub outcome: Outcome,
     pub callback_at: Option<i64>,
     pub note: Option<String>,
 }
@@ -261,7 +263,7 @@ impl Tx {
         let (results, responses) = on_tx!(self, c => {
             // Only while fieldwork runs, and held so that closing waits (see submit_through_links).
             let state: Option<String> = sqlx::query_scalar(lock).bind(campaign_id).fetch_optional(&mut *c).await?;
-            if state.as_deref() != Some("fieldwork") {
+            if state.map(|s| decode_name("state", s)).transpose()? != Some(CampaignState::Fieldwork) {
                 return Ok(vec![AttemptResult::default(); rows.len()]);
             }
             // The cases involved (only those of this campaign), and their histories.
@@ -279,7 +281,7 @@ impl Tx {
                 ids.push_unseparated(")");
                 let found: Vec<(i64, i64, i64, i64, String, Option<i64>)> = q.build_query_as().fetch_all(&mut *c).await?;
                 for (id, campaign_id, village_id, rank, status, replaced_at) in found {
-                    cases.insert(id, PlannedCase { campaign_id, village_id, rank, completed: status == "completed", replaced: replaced_at.is_some() });
+                    cases.insert(id, PlannedCase { campaign_id, village_id, rank, completed: decode_name::<CaseStatus>("status", status)? == CaseStatus::Completed, replaced: replaced_at.is_some() });
                 }
                 let mut q = sqlx::QueryBuilder::new("SELECT case_id, attempted_at, attempted_on, outcome, import_key FROM attempts WHERE case_id IN (");
                 let mut ids = q.separated(", ");
@@ -484,7 +486,7 @@ impl Tx {
             // The campaign first (held, so closing waits), then the invitation as the link's
             // submit does, so the two paths lock in the same order.
             let state: Option<String> = sqlx::query_scalar(lock).bind(campaign_id).fetch_optional(&mut *c).await?;
-            if state.as_deref() != Some("fieldwork") {
+            if state.map(|s| decode_name("state", s)).transpose()? != Some(CampaignState::Fieldwork) {
                 return Ok(false);
             }
             let voided = sqlx::query("UPDATE invitations SET voided = TRUE WHERE case_id = $1 AND NOT used AND NOT voided")

@@ -12,6 +12,7 @@
 //! Which batches are due, and the campaigns' k, are decided by `fieldwork::mixer`.
 
 use super::{Db, DbError, NewResponse, on_pool, on_writer};
+use crate::domain::CampaignState;
 use rand::seq::SliceRandom;
 
 /// Answers waiting in the pool for one village and questionnaire.
@@ -19,7 +20,8 @@ use rand::seq::SliceRandom;
 pub struct Waiting {
     pub campaign_id: i64,
     /// The campaign's state: `fieldwork`, or (after an interrupted close) a later one.
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: CampaignState,
     pub village_id: i64,
     /// `recipients` or `panel`.
     pub questionnaire: String,

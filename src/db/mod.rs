@@ -44,6 +44,18 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use std::str::FromStr;
+
+/// A stored name read by a scalar or tuple query, decoded as a row struct's
+/// `#[sqlx(try_from = "String")]` field would be: an unknown name is a `ColumnDecode` error.
+fn decode_name<T>(column: &str, raw: String) -> Result<T, sqlx::Error>
+where
+    T: TryFrom<String, Error = crate::domain::UnknownName>,
+{
+    T::try_from(raw).map_err(|e| sqlx::Error::ColumnDecode {
+        index: column.to_string(),
+        source: Box::new(e),
+    })
+}
 use std::time::Duration;
 
 /// The configured database. Cheap to clone (the pools are shared).
@@ -229,5 +241,30 @@ impl Db {
             }
             Db::Postgres(p) => p.close().await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Account;
+
+    /// The schema's CHECK keeps unknown names out; should one get in anyway (an edited
+    /// database, a newer schema), reading the row fails with a decode error on its column.
+    /// (sqlx 0.9's derived `try_from` loses `UnknownName`'s message: it reports an
+    /// "unprintable error", so only the column is checked here.)
+    #[tokio::test]
+    async fn an_unknown_stored_name_is_a_column_decode_error() {
+        let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+        let sql = "SELECT 1 AS id, 'a' AS username, 'A' AS display_name, 'root' AS role,
+                   NULL AS village_id, '' AS password_hash, FALSE AS must_change_password,
+                   FALSE AS disabled, 0 AS created_at";
+        let err = sqlx::query_as::<_, Account>(sql)
+            .fetch_one(&pool)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, sqlx::Error::ColumnDecode { index, .. } if index.contains("role")),
+            "{err:?}"
+        );
     }
 }

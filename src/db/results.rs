@@ -2,7 +2,7 @@
 //! negative list, item-16 overrides, the working-day calendar, publicity and objections.
 
 use super::{Db, DbError, Tx, on_pool, on_tx, on_writer};
-use crate::domain::now;
+use crate::domain::{Grade, now};
 
 /// A village in the draw with its frame size N (the roster's rows at the freeze).
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
@@ -18,7 +18,8 @@ pub struct FrameSize {
 pub struct ItemGradeRow {
     pub village_id: i64,
     pub item: i64,
-    pub grade: String,
+    #[sqlx(try_from = "String")]
+    pub grade: Grade,
     /// `self`, `commission` or `onsite`.
     pub source: String,
     pub note: String,

@@ -2,8 +2,8 @@
 //! their link tokens (SHA-256 only), responses, and the panel.
 
 use super::mixer::pool_answer;
-use super::{Db, DbError, Tx, on_pool, on_tx, on_writer};
-use crate::domain::now;
+use super::{Db, DbError, Tx, decode_name, on_pool, on_tx, on_writer};
+use crate::domain::{CampaignState, now};
 use crate::forms::Audience;
 
 /// A form file as a campaign pinned it at the start of fieldwork.
@@ -32,7 +32,8 @@ pub struct LinkTarget {
     pub invitation_id: i64,
     pub case_id: i64,
     pub campaign_id: i64,
-    pub campaign_state: String,
+    #[sqlx(try_from = "String")]
+    pub campaign_state: CampaignState,
     pub town: String,
     pub village_id: i64,
     pub village_name: String,
@@ -165,7 +166,7 @@ impl Db {
             let mut open = Vec::new();
             for id in &campaigns {
                 let state: Option<String> = sqlx::query_scalar(lock).bind(id).fetch_optional(&mut *tx).await?;
-                if state.as_deref() == Some("fieldwork") {
+                if state.map(|s| decode_name("state", s)).transpose()? == Some(CampaignState::Fieldwork) {
                     open.push(*id);
                 }
             }
@@ -255,7 +256,7 @@ impl Db {
             let mut tx = p.begin().await?;
             let state: Option<String> = sqlx::query_scalar(lock)
                 .bind(response.campaign_id).fetch_optional(&mut *tx).await?;
-            if state.as_deref() != Some("fieldwork") {
+            if state.map(|s| decode_name("state", s)).transpose()? != Some(CampaignState::Fieldwork) {
                 return Ok(false);
             }
             let n = sqlx::query("INSERT INTO panel_ratings (panel_member_id, village_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")

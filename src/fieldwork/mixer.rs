@@ -6,6 +6,7 @@
 //! fieldwork (its close was interrupted) are mixed into the village's responses at once.
 
 use crate::db::{Db, Waiting};
+use crate::domain::CampaignState;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -97,7 +98,7 @@ impl Mixer {
 pub fn due_groups(waiting: &[Waiting], k_of: &HashMap<i64, u64>) -> Vec<(i64, i64, String, u64)> {
     waiting
         .iter()
-        .filter(|w| w.state == "fieldwork")
+        .filter(|w| w.state == CampaignState::Fieldwork)
         .filter_map(|w| {
             let least = k_of.get(&w.campaign_id)?.max(&MIX_FLOOR);
             (u64::try_from(w.count).unwrap_or(0) >= *least)
@@ -115,7 +116,7 @@ pub async fn mix_due(db: &Db, ks: &mut HashMap<i64, u64>) -> anyhow::Result<u64>
     }
     let mut finished = Vec::new();
     for w in &waiting {
-        if w.state != "fieldwork" {
+        if w.state != CampaignState::Fieldwork {
             finished.push(w.campaign_id);
         } else if let std::collections::hash_map::Entry::Vacant(slot) = ks.entry(w.campaign_id) {
             // One campaign's unreadable forms must not stop the mixing of the others: its
@@ -156,10 +157,10 @@ pub async fn mix_due(db: &Db, ks: &mut HashMap<i64, u64>) -> anyhow::Result<u64>
 mod tests {
     use super::*;
 
-    fn w(campaign: i64, state: &str, village: i64, count: i64) -> Waiting {
+    fn w(campaign: i64, state: CampaignState, village: i64, count: i64) -> Waiting {
         Waiting {
             campaign_id: campaign,
-            state: state.into(),
+            state,
             village_id: village,
             questionnaire: "recipients".into(),
             count,
@@ -168,16 +169,17 @@ mod tests {
 
     #[test]
     fn a_village_is_mixed_only_with_at_least_k_answers_waiting() {
+        use CampaignState::{Closed, Fieldwork};
         let ks = HashMap::from([(1, 5), (2, 7), (5, 1)]);
         let waiting = [
-            w(1, "fieldwork", 10, 4),
-            w(1, "fieldwork", 11, 5),
-            w(2, "fieldwork", 20, 6),
-            w(2, "fieldwork", 21, 7),
-            w(3, "fieldwork", 30, 50), // k unknown: left waiting
-            w(4, "closed", 40, 50),    // finished by close_and_mix, not here
-            w(5, "fieldwork", 50, 4),  // k = 1, but never fewer than MIX_FLOOR together
-            w(5, "fieldwork", 51, 5),
+            w(1, Fieldwork, 10, 4),
+            w(1, Fieldwork, 11, 5),
+            w(2, Fieldwork, 20, 6),
+            w(2, Fieldwork, 21, 7),
+            w(3, Fieldwork, 30, 50), // k unknown: left waiting
+            w(4, Closed, 40, 50),    // finished by close_and_mix, not here
+            w(5, Fieldwork, 50, 4),  // k = 1, but never fewer than MIX_FLOOR together
+            w(5, Fieldwork, 51, 5),
         ];
         let due = due_groups(&waiting, &ks);
         assert_eq!(

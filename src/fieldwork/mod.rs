@@ -20,6 +20,7 @@ pub use replacement::{
 };
 
 use crate::db::{Db, DbError, PinnedForm, Release};
+use crate::domain::CampaignState;
 use crate::forms::FormSet;
 
 /// The longest SMS that goes out as one message when it holds Chinese text.
@@ -62,7 +63,7 @@ pub async fn plan_start(
     forms: &FormSet,
 ) -> Result<StartPlan, FieldworkError> {
     let campaign = db.campaign(campaign_id).await?;
-    if campaign.state != "drawn" {
+    if campaign.state != CampaignState::Drawn {
         return Err(FieldworkError::NotDrawn);
     }
     let mut releases = Vec::new();
@@ -243,7 +244,7 @@ pub async fn plan_import(
     text: &str,
     recorded_by: i64,
 ) -> Result<ImportPlan, ResultsError> {
-    if db.campaign(campaign_id).await?.state != "fieldwork" {
+    if db.campaign(campaign_id).await?.state != CampaignState::Fieldwork {
         return Err(ResultsError::NotInFieldwork);
     }
     let released = db.cases(campaign_id, None).await?;
@@ -253,7 +254,7 @@ pub async fn plan_import(
             (
                 c.id,
                 import::CaseState {
-                    answered: c.status == "completed" || c.link_used,
+                    answered: c.status == crate::domain::CaseStatus::Completed || c.link_used,
                     released_at: c.released_at,
                 },
             )

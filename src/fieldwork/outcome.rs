@@ -10,12 +10,26 @@
 //! from all its attempts by [`case_class`].
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::str::FromStr;
 
 /// An AAPOR final-disposition class, as used in the response-rate formulas.
 #[allow(clippy::upper_case_acronyms)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+)]
+#[strum(ascii_case_insensitive)]
 pub enum Class {
     /// Complete interview (AAPOR 1.1).
     I,
@@ -47,23 +61,12 @@ impl Class {
 
     /// Stable key, identical to the serde form: `"I"`, `"P"`, `"R"`, `"NC"`, `"O"`, `"UH"`, `"NE"`.
     pub fn key(self) -> &'static str {
-        match self {
-            Class::I => "I",
-            Class::P => "P",
-            Class::R => "R",
-            Class::NC => "NC",
-            Class::O => "O",
-            Class::UH => "UH",
-            Class::NE => "NE",
-        }
+        self.into()
     }
 
     /// Parse a key as produced by [`Class::key`] (surrounding spaces and case ignored).
     pub fn parse(s: &str) -> Option<Class> {
-        let s = s.trim();
-        Class::ALL
-            .into_iter()
-            .find(|c| c.key().eq_ignore_ascii_case(s))
+        s.trim().parse().ok()
     }
 
     /// Chinese label for people.
@@ -80,15 +83,21 @@ impl Class {
     }
 }
 
-impl fmt::Display for Class {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.key())
-    }
-}
-
 /// The outcome of one call attempt. Serde and [`Outcome::key`] use the snake_case keys.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::Display,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Outcome {
     /// Questionnaire completed. → I
     Complete,
@@ -127,6 +136,7 @@ pub enum Outcome {
     /// The person is not a service recipient of the village this year. → NE
     NotRecipient,
 }
+crate::stored_name!(Outcome, "call outcome");
 
 impl Outcome {
     /// Every outcome, in the order used by forms and documentation.
@@ -151,24 +161,7 @@ impl Outcome {
 
     /// Stable snake_case key (the serde form), e.g. `"no_answer"`.
     pub fn key(self) -> &'static str {
-        match self {
-            Outcome::Complete => "complete",
-            Outcome::Partial => "partial",
-            Outcome::Refusal => "refusal",
-            Outcome::Breakoff => "breakoff",
-            Outcome::NeverAvailable => "never_available",
-            Outcome::Callback => "callback",
-            Outcome::Illness => "illness",
-            Outcome::Language => "language",
-            Outcome::TooOld => "too_old",
-            Outcome::Other => "other",
-            Outcome::NoAnswer => "no_answer",
-            Outcome::Busy => "busy",
-            Outcome::SwitchedOff => "switched_off",
-            Outcome::WrongNumber => "wrong_number",
-            Outcome::NotInService => "not_in_service",
-            Outcome::NotRecipient => "not_recipient",
-        }
+        self.into()
     }
 
     /// Parse a key (surrounding spaces and ASCII case ignored). `None` for anything else.
@@ -268,12 +261,6 @@ impl Outcome {
                 | Outcome::Language
                 | Outcome::TooOld
         )
-    }
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.key())
     }
 }
 

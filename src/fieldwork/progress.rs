@@ -3,6 +3,8 @@
 
 use super::{CaseFacts, CaseStatus, Class, Counts, Outcome, case_status};
 use crate::db::{CaseRow, Db, DbError};
+/// The stored status (`open`, `completed`, `refused`), not the worded [`CaseStatus`].
+use crate::domain::CaseStatus as Stored;
 
 /// A case's AAPOR class for the response rates (`fieldwork::case_class`, docs/fieldwork.md):
 /// from its attempts, an answer through the link counting as a complete, and a refusal
@@ -24,8 +26,8 @@ pub fn class_of(c: &CaseRow, attempts: &[String]) -> Class {
 /// The case's status as the one function words it (`fieldwork::case_status`).
 pub fn status_of(c: &CaseRow) -> CaseStatus {
     case_status(&CaseFacts {
-        completed: c.status == "completed",
-        refused: c.status == "refused",
+        completed: c.status == Stored::Completed,
+        refused: c.status == Stored::Refused,
         disposition: c.disposition.as_deref().and_then(Outcome::parse),
         replaced: c.replaced_at.is_some(),
         replacement_rank: c.replacement_rank,
@@ -74,7 +76,10 @@ pub async fn progress_rows(db: &Db, id: i64) -> Result<(Vec<ProgressRow>, Progre
                 outcomes.get(&c.id).map(Vec::as_slice).unwrap_or(&[]),
             ));
         }
-        let completes = mine.iter().filter(|c| c.status == "completed").count() as i64;
+        let completes = mine
+            .iter()
+            .filter(|c| c.status == Stored::Completed)
+            .count() as i64;
         let max_rank = mine.iter().map(|c| c.rank).max().unwrap_or(0);
         let row = ProgressRow {
             code: s.code.clone(),

@@ -54,7 +54,7 @@ async fn campaigns_page(
         .await?
         .into_iter()
         .map(|c| {
-            let label = c.state().map(CampaignState::label).unwrap_or("");
+            let label = c.state.label();
             context! { id => c.id, name => c.name, town => c.town, year => c.year, state_label => label }
         })
         .collect();
@@ -184,7 +184,7 @@ async fn campaign_page(
         .into_iter()
         .map(|x| context! { phone => mask_phone(&x.phone), villages => x.villages })
         .collect();
-    let state_ = campaign.state();
+    let state_ = campaign.state;
     let seed = state.db.seed_state(id).await?;
     let (rule_method, rule_margin, rule_confidence, rule_size) = match params {
         Some(SizeParameters::Fixed { size }) => (
@@ -217,8 +217,8 @@ async fn campaign_page(
         context! {
             campaign => ser(&campaign), statuses, received, cross, message, error, drawn, pinned, planned,
             fieldwork_started_at => campaign.fieldwork_started_at.map(local_time),
-            state_label => state_.map(CampaignState::label).unwrap_or(""),
-            collecting => state_ == Some(CampaignState::Collecting),
+            state_label => state_.label(),
+            collecting => state_ == CampaignState::Collecting,
             frozen_at => campaign.frozen_at.map(local_time),
             seed => ser(&seed),
             committed_at => seed.committed_at.map(local_time),
@@ -227,7 +227,7 @@ async fn campaign_page(
             rule_method, rule_margin, rule_confidence, rule_size,
             replacement => ser(&state.db.replacement_rules(id).await?),
             // Links go out from the draw on (SMS outbox, panel sheets).
-            base_url_banner => matches!(state_, Some(CampaignState::Drawn | CampaignState::Fieldwork))
+            base_url_banner => matches!(state_, CampaignState::Drawn | CampaignState::Fieldwork)
                 .then(|| super::base_url_banner(&state.config)).flatten(),
         },
     ))
@@ -443,7 +443,7 @@ async fn accounts_page(
         .await?
         .into_iter()
         .map(|a| {
-            let role_label = a.role().map(Role::label).unwrap_or("");
+            let role_label = a.role.label();
             context! {
                 id => a.id, username => a.username, display_name => a.display_name, role_label,
                 village => village_label(a.village_id),

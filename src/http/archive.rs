@@ -12,6 +12,7 @@ use super::error::AppError;
 use super::results::Download;
 use super::roles::Admin;
 use crate::db::PurgeError;
+use crate::domain::CampaignState;
 use crate::export::{CsvEncoding, csv_chunks};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -44,7 +45,7 @@ pub(super) async fn export_archive(
     _: CsrfForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
     let campaign = state.db.campaign(id).await?;
-    if campaign.state().map(|s| s.as_str()) != Some("approved") {
+    if campaign.state != CampaignState::Approved {
         return Err(AppError::bad(
             format!("campaign {id} is not approved"),
             "本轮调查批准后才能导出归档。",

@@ -73,10 +73,7 @@ impl CurrentUser {
         let Some(found) = state.db.session_user(&hash).await? else {
             return Err(AppError::NotLoggedIn);
         };
-        let role = found
-            .account
-            .role()
-            .ok_or_else(|| anyhow::anyhow!("account {} has unknown role", found.account.id))?;
+        let role = found.account.role;
         Ok(CurrentUser {
             account_id: found.account.id,
             username: found.account.username,

@@ -9,6 +9,7 @@ use super::roles::{Admin, Surveyor};
 use super::views::ser;
 use super::{AppState, views};
 use crate::db::{CaseRow, NewAttempt, NewResponse};
+use crate::domain::CaseStatus;
 use crate::domain::local_time;
 use crate::export::{Cell, excel_csv, text_xlsx};
 use crate::fieldwork::progress::{callable, status_of};
@@ -48,7 +49,7 @@ pub(super) async fn show_console(
             .entry((c.village_code.clone(), c.village_name.clone()))
             .or_default();
         e.0 += 1;
-        e.1 += i64::from(c.status == "completed");
+        e.1 += i64::from(c.status == CaseStatus::Completed);
         e.2 += i64::from(callable(&c));
     }
     let villages: Vec<Value> = villages
@@ -108,7 +109,7 @@ async fn case_page_context(state: &AppState, c: &CaseRow) -> Result<Value, AppEr
         .map(|a| {
             context! {
                 at => local_time(a.attempted_at),
-                outcome => Outcome::parse(&a.outcome).map(Outcome::label_zh).unwrap_or("完成访问"),
+                outcome => a.outcome.label_zh(),
                 callback_at => a.callback_at.map(local_time), note => a.note,
             }
         })
@@ -236,7 +237,7 @@ pub(super) async fn show_interview(
     Path(case_id): Path<i64>,
 ) -> Result<Response, AppError> {
     let c = state.db.case(case_id).await?;
-    if c.status != "open" || c.link_used {
+    if c.status != CaseStatus::Open || c.link_used {
         return Ok(Redirect::to(&format!("/surveyor/cases/{case_id}?m=duplicate")).into_response());
     }
     let (_, form) = interview_form(&state, &c).await?;

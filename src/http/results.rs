@@ -306,7 +306,7 @@ pub(super) async fn show_results(
         })
         .collect();
     let (message, error) = flash_text(&flash);
-    let state_now = l.campaign.state();
+    let state_now = l.campaign.state;
     let (archived_at, purged_at) = state.db.archive_state(id).await?;
     Ok(views::page(
         &user,
@@ -318,9 +318,9 @@ pub(super) async fn show_results(
                 min_respondents => l.forms.scheme.min_respondents,
                 w_r => l.forms.scheme.weight_recipients, w_p => l.forms.scheme.weight_panel,
             },
-            closed => state_now == Some(CampaignState::Closed),
-            approved => state_now == Some(CampaignState::Approved),
-            fieldwork => state_now == Some(CampaignState::Fieldwork),
+            closed => state_now == CampaignState::Closed,
+            approved => state_now == CampaignState::Approved,
+            fieldwork => state_now == CampaignState::Fieldwork,
             withheld => !l.survey_over,
             publicity => publicity_view(&publicity), objections,
             village_options => l.results.villages.iter().map(|v| context! { id => v.village_id, label => format!("{} {}", v.code, v.name) }).collect::<Vec<_>>(),
@@ -401,7 +401,7 @@ pub(super) async fn show_village_results(
             items, negative, negative_notes => negative_notes.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<BTreeMap<_, _>>(),
             overrides, verdict => ser(&a.verdict),
             reasons => crate::results::assess::join_reasons(&a.verdict.reasons),
-            approved => l.campaign.state() == Some(CampaignState::Approved),
+            approved => l.campaign.state == CampaignState::Approved,
             withheld => !l.survey_over,
             k, message, error,
         },
@@ -432,7 +432,7 @@ async fn drawn_village(state: &AppState, id: i64, code: &str) -> Result<i64, App
 /// an approved campaign answers `e=approved` whatever was typed; the operations check again
 /// inside their transaction.
 async fn not_approved(state: &AppState, id: i64) -> Result<bool, AppError> {
-    Ok(state.db.campaign(id).await?.state() != Some(CampaignState::Approved))
+    Ok(state.db.campaign(id).await?.state != CampaignState::Approved)
 }
 
 /// The grades form: `grade_N`, `source_N`, `note_N` for items 1–15, and `neg_N` /

@@ -5,6 +5,7 @@
 use super::error::AppError;
 use super::{AppState, views};
 use crate::db::{LinkTarget, NewResponse, PinnedForm};
+use crate::domain::CampaignState;
 use crate::domain::today;
 use crate::forms::{AnswerErrors, Audience, Form, Kind};
 use crate::secrets::token_hash;
@@ -126,15 +127,17 @@ fn just_used(done: Option<&str>) -> Response {
 }
 
 /// A campaign whose fieldwork is not running: not yet open, or closed.
-fn not_running(campaign_state: &str) -> Option<Response> {
+fn not_running(campaign_state: CampaignState) -> Option<Response> {
     match campaign_state {
-        "fieldwork" => None,
-        "collecting" | "frozen" | "drawn" => Some(status_page(
-            StatusCode::OK,
-            "调查尚未开始",
-            "调查还没有开始,请稍后再打开这个链接。",
-        )),
-        _ => Some(status_page(
+        CampaignState::Fieldwork => None,
+        CampaignState::Collecting | CampaignState::Frozen | CampaignState::Drawn => {
+            Some(status_page(
+                StatusCode::OK,
+                "调查尚未开始",
+                "调查还没有开始,请稍后再打开这个链接。",
+            ))
+        }
+        CampaignState::Closed | CampaignState::Approved => Some(status_page(
             StatusCode::OK,
             "调查已结束",
             "本次调查已经结束,感谢您的关心。",
@@ -371,7 +374,7 @@ async fn open_link(
     if target.voided || target.superseded {
         return Ok(Err(link_retired()));
     }
-    if let Some(page) = not_running(&target.campaign_state) {
+    if let Some(page) = not_running(target.campaign_state) {
         return Ok(Err(page));
     }
     Ok(Ok(target))
@@ -530,7 +533,7 @@ async fn open_panel_link(
     };
     limit_link(state, token)?;
     let campaign = state.db.campaign(member.campaign_id).await?;
-    if let Some(page) = not_running(&campaign.state) {
+    if let Some(page) = not_running(campaign.state) {
         return Ok(Err(page));
     }
     Ok(Ok((member, campaign)))

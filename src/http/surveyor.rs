@@ -13,7 +13,8 @@ use super::error::AppError;
 use super::roles::Surveyor;
 use super::views::ser;
 use super::{AppState, views};
-use crate::domain::{CampaignState, Role, local_time};
+use crate::domain::CaseStatus;
+use crate::domain::{Role, local_time};
 use crate::export::{Cell, excel_csv, text_xlsx};
 use crate::sampling::SizeParameters;
 use axum::extract::{Path, Query, State};
@@ -31,7 +32,7 @@ pub(super) async fn surveyor_home(
         .await?
         .into_iter()
         .map(|c| {
-            let label = c.state().map(CampaignState::label).unwrap_or("");
+            let label = c.state.label();
             context! { id => c.id, name => c.name, year => c.year, state_label => label }
         })
         .collect();
@@ -54,7 +55,7 @@ async fn account_notices(state: &AppState, user: &CurrentUser) -> Result<Vec<Val
         .collect();
     let surveyors: std::collections::HashMap<i64, &str> = accounts
         .iter()
-        .filter(|a| a.role == Role::Surveyor.as_str())
+        .filter(|a| a.role == Role::Surveyor)
         .map(|a| (a.id, a.username.as_str()))
         .collect();
     let mut notices = Vec::new();
@@ -130,7 +131,7 @@ pub(super) async fn show_campaign(
         "surveyor_campaign.html",
         context! {
             campaign => ser(&campaign), seed => ser(&seed), strata, rule, outbox => ser(&outbox),
-            state_label => campaign.state().map(CampaignState::label).unwrap_or(""),
+            state_label => campaign.state.label(),
             frozen_at => campaign.frozen_at.map(local_time),
             committed_at => seed.committed_at.map(local_time),
             entered_at => seed.entered_at.map(local_time),
@@ -189,10 +190,13 @@ pub fn least_list(
                 name: c.name.clone(),
             });
         }
-        let completes = cases.iter().filter(|c| c.status == "completed").count() as i64;
+        let completes = cases
+            .iter()
+            .filter(|c| c.status == CaseStatus::Completed)
+            .count() as i64;
         let unresolved = cases
             .iter()
-            .filter(|c| c.status != "completed" && c.replaced_at.is_none())
+            .filter(|c| c.status != CaseStatus::Completed && c.replaced_at.is_none())
             .count() as i64;
         let last = cases.iter().map(|c| c.rank).max().unwrap_or(0);
         (
@@ -408,7 +412,7 @@ mod tests {
         }
     }
 
-    fn case(rank: i64, status: &str, replaced: bool) -> CaseRow {
+    fn case(rank: i64, status: CaseStatus, replaced: bool) -> CaseRow {
         CaseRow {
             id: rank,
             campaign_id: 1,
@@ -420,7 +424,7 @@ mod tests {
             name: Some(format!("居民{rank}")),
             released_at: 0,
             release_reason: String::new(),
-            status: status.into(),
+            status,
             disposition: None,
             replaced_at: replaced.then_some(1),
             attempts: 0,
@@ -451,25 +455,29 @@ mod tests {
     fn in_fieldwork_the_released_cases_and_one_reserve_per_unresolved_case() {
         // Ranks 1–5 released; 2 completed; 3 replaced by 6; 1, 4, 5, 6 still open.
         let cases = [
-            case(1, "open", false),
-            case(2, "completed", false),
-            case(3, "refused", true),
-            case(4, "open", false),
-            case(5, "open", false),
-            case(6, "open", false),
+            case(1, CaseStatus::Open, false),
+            case(2, CaseStatus::Completed, false),
+            case(3, CaseStatus::Refused, true),
+            case(4, CaseStatus::Open, false),
+            case(5, CaseStatus::Open, false),
+            case(6, CaseStatus::Open, false),
         ];
         let list = least_list(&stratum(), &cases, &HashMap::new());
         assert_eq!(ranks(&list), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
         assert!(list[..6].iter().all(|l| l.released && l.name.is_some()));
         assert!(list[6..].iter().all(|l| !l.released && l.name.is_none()));
         // Every case done: no reserve at all.
-        let done: Vec<CaseRow> = (1..=5).map(|r| case(r, "completed", false)).collect();
+        let done: Vec<CaseRow> = (1..=5)
+            .map(|r| case(r, CaseStatus::Completed, false))
+            .collect();
         assert_eq!(
             ranks(&least_list(&stratum(), &done, &HashMap::new())),
             [1, 2, 3, 4, 5]
         );
         // The reserve ends with the list.
-        let late: Vec<CaseRow> = (1..=19).map(|r| case(r, "open", r < 15)).collect();
+        let late: Vec<CaseRow> = (1..=19)
+            .map(|r| case(r, CaseStatus::Open, r < 15))
+            .collect();
         assert_eq!(least_list(&stratum(), &late, &HashMap::new()).len(), 20);
     }
 }

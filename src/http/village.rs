@@ -32,11 +32,11 @@ async fn home_page(
     let mut campaigns = Vec::new();
     for c in state.db.list_campaigns().await? {
         let receipt = state.db.current_receipt(c.id, village_id).await?;
-        let st = c.state();
+        let st = c.state;
         campaigns.push(context! {
             id => c.id, name => c.name, year => c.year,
-            state_label => st.map(CampaignState::label).unwrap_or(""),
-            collecting => st == Some(CampaignState::Collecting),
+            state_label => st.label(),
+            collecting => st == CampaignState::Collecting,
             uploaded_at => receipt.as_ref().map(|r| local_time(r.2)),
             file_name => receipt.as_ref().map(|r| r.1.clone()),
             receipt => receipt.map(|r| ser(&r.0)),

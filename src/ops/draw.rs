@@ -5,6 +5,7 @@
 
 use super::Actor;
 use crate::db::{Db, DbError};
+use crate::domain::CampaignState;
 use crate::sampling::{
     DrawRecord, Seed, SeedCommitment, SizeParameters, SizeRule, Stratum, draw_stratum,
 };
@@ -81,7 +82,7 @@ pub async fn commit_seed(
     campaign: i64,
     commitment: &SeedCommitment,
 ) -> Result<Commitment, DbError> {
-    if db.campaign(campaign).await?.state != "collecting" {
+    if db.campaign(campaign).await?.state != CampaignState::Collecting {
         return Ok(Commitment::NotCollecting);
     }
     let mut tx = db.begin().await?;
@@ -138,7 +139,7 @@ pub async fn enter_seed(
 ) -> Result<SeedEntry, DbError> {
     let state = db.campaign(campaign).await?.state;
     let current = db.seed_state(campaign).await?;
-    if state != "frozen" || current.seed.is_some() {
+    if state != CampaignState::Frozen || current.seed.is_some() {
         return Ok(SeedEntry::NotNow);
     }
     let hash = seed.commitment();
@@ -169,7 +170,7 @@ pub async fn enter_seed(
 /// follows) and the ranked lists stored and the draw audited, at once.
 pub async fn draw(db: &Db, by: i64, campaign_id: i64) -> Result<DrawRecord, DrawError> {
     let campaign = db.campaign(campaign_id).await?;
-    if campaign.state != "frozen" {
+    if campaign.state != CampaignState::Frozen {
         return Err(DrawError::NotFrozen);
     }
     let seed_state = db.seed_state(campaign_id).await?;

@@ -32,59 +32,7 @@ pub use crate::limits::MAX_ERRORS;
 // Grades
 // ---------------------------------------------------------------------------
 
-/// The grade of one assessment item, best first.
-///
-/// The derived ordering follows the declaration order, so a *better* grade
-/// compares *less*: `Grade::Good < Grade::Poor`. Serializes as its Chinese
-/// label (`"好"`, `"较好"`, `"一般"`, `"差"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub enum Grade {
-    /// 好
-    #[serde(rename = "好")]
-    Good,
-    /// 较好
-    #[serde(rename = "较好")]
-    FairlyGood,
-    /// 一般
-    #[serde(rename = "一般")]
-    Average,
-    /// 差
-    #[serde(rename = "差")]
-    Poor,
-}
-
-impl Grade {
-    /// All grades, best first.
-    pub const ALL: [Grade; 4] = [Grade::Good, Grade::FairlyGood, Grade::Average, Grade::Poor];
-
-    /// Parses exactly 好, 较好, 一般 or 差, after trimming whitespace
-    /// (including the full-width space U+3000). Anything else is `None`.
-    pub fn parse(text: &str) -> Option<Grade> {
-        let text = text.trim();
-        Grade::ALL.into_iter().find(|g| g.label() == text)
-    }
-
-    /// The Chinese label: 好, 较好, 一般 or 差.
-    pub fn label(self) -> &'static str {
-        match self {
-            Grade::Good => "好",
-            Grade::FairlyGood => "较好",
-            Grade::Average => "一般",
-            Grade::Poor => "差",
-        }
-    }
-
-    /// True for 好 and 较好.
-    pub fn is_at_least_fairly_good(self) -> bool {
-        matches!(self, Grade::Good | Grade::FairlyGood)
-    }
-}
-
-impl fmt::Display for Grade {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.label())
-    }
-}
+pub use crate::domain::Grade;
 
 // ---------------------------------------------------------------------------
 // Negative-list situations

@@ -471,8 +471,8 @@ pub async fn load(db: &crate::db::Db, id: i64) -> Result<Loaded, LoadError> {
     }
     let forms = crate::results::report::pinned_forms(db, id).await?;
     let survey_over = matches!(
-        campaign.state(),
-        Some(CampaignState::Closed | CampaignState::Approved)
+        campaign.state,
+        CampaignState::Closed | CampaignState::Approved
     );
     let results = if survey_over {
         crate::results::report::campaign_results(db, id, &forms).await?
@@ -481,12 +481,12 @@ pub async fn load(db: &crate::db::Db, id: i64) -> Result<Loaded, LoadError> {
     };
     let mut entered: std::collections::BTreeMap<i64, Entered> = Default::default();
     for g in db.item_grades(id).await? {
-        if let (Ok(item), Some(grade)) = (u32::try_from(g.item), Grade::parse(&g.grade)) {
+        if let Ok(item) = u32::try_from(g.item) {
             entered
                 .entry(g.village_id)
                 .or_default()
                 .grades
-                .insert(item, (grade, g.source));
+                .insert(item, (g.grade, g.source));
         }
     }
     for n in db.negative_findings(id).await? {
