@@ -284,6 +284,15 @@ async fn acknowledged_submits_survive_sigkill_exactly_once_and_no_link_burns() {
     drop(server);
 }
 
+/// The server was aborted by `MINYI_FAULT=fault` inside the operation: the request got no
+/// answer, the process ended in failure and said where.
+fn assert_died_at(server: &mut ServerProcess, no_answer: bool, fault: &str) {
+    assert!(no_answer, "the server died inside the operation ({fault})");
+    let status = server.child.wait().unwrap();
+    assert!(!status.success(), "aborted at {fault}: {status}");
+    assert!(server.log_text().contains(&format!("aborting at {fault}")));
+}
+
 /// A change and its audit entry are stored both or neither: the server is aborted inside
 /// the operation — after its change, before its entry; after its entry, before the commit —
 /// and afterwards the database holds neither. Without a fault, both.
@@ -338,13 +347,7 @@ async fn a_crash_inside_an_operation_stores_neither_the_change_nor_its_audit_ent
             .form(&[("_csrf", csrf.as_str())])
             .send()
             .await;
-        assert!(
-            sent.is_err(),
-            "the server died inside the operation ({point})"
-        );
-        let status = server.child.wait().unwrap();
-        assert!(!status.success(), "aborted at {point}: {status}");
-        assert!(server.log_text().contains(&format!("aborting at {fault}")));
+        assert_died_at(&mut server, sent.is_err(), &fault);
         let db = minyi::db::Db::connect(&url).await.unwrap();
         assert_eq!(disables(db).await, (false, 0), "nothing stored at {point}");
     }
@@ -458,13 +461,8 @@ async fn a_crash_inside_the_draw_stores_no_record_no_ranked_list_and_no_entry() 
         let fault = format!("draw:{point}");
         let mut server =
             ServerProcess::start_with_env(&url, &log, &[("MINYI_FAULT", fault.as_str())]).await;
-        assert!(
-            draw(server.base.clone()).await.is_err(),
-            "the server died inside the draw ({point})"
-        );
-        let status = server.child.wait().unwrap();
-        assert!(!status.success(), "aborted at {point}: {status}");
-        assert!(server.log_text().contains(&format!("aborting at {fault}")));
+        let sent = draw(server.base.clone()).await;
+        assert_died_at(&mut server, sent.is_err(), &fault);
         assert_eq!(
             stored(url.clone()).await,
             (minyi::domain::CampaignState::Frozen, false, 0, 0),
@@ -584,13 +582,7 @@ async fn a_crash_while_saving_a_grade_sheet_stores_none_of_its_grades() {
             )
             .send()
             .await;
-        assert!(
-            sent.is_err(),
-            "the server died inside the operation ({point})"
-        );
-        let status = server.child.wait().unwrap();
-        assert!(!status.success(), "aborted at {point}: {status}");
-        assert!(server.log_text().contains(&format!("aborting at {fault}")));
+        assert_died_at(&mut server, sent.is_err(), &fault);
         let db = minyi::db::Db::connect(&url).await.unwrap();
         assert_eq!(
             stored(db).await,
@@ -678,13 +670,7 @@ async fn a_crash_while_the_outbox_is_reissued_keeps_every_old_link_and_adds_no_e
             .form(&reissue(csrf_in(&page)))
             .send()
             .await;
-        assert!(
-            sent.is_err(),
-            "the server died inside the operation ({point})"
-        );
-        let status = server.child.wait().unwrap();
-        assert!(!status.success(), "aborted at {point}: {status}");
-        assert!(server.log_text().contains(&format!("aborting at {fault}")));
+        assert_died_at(&mut server, sent.is_err(), &fault);
         let db = minyi::db::Db::connect(&url).await.unwrap();
         assert_eq!(
             ledger(db, links.clone()).await,
