@@ -303,18 +303,7 @@ async fn a_crash_inside_an_operation_stores_neither_the_change_nor_its_audit_ent
     let db = minyi::db::Db::connect(&url).await.unwrap();
     db.migrate().await.unwrap();
     let once = minyi::http::bootstrap_admin(&db).await.unwrap().unwrap();
-    let hash = minyi::secrets::hash_password("second-password-2026").unwrap();
-    let second = db
-        .create_account(&minyi::db::NewAccount {
-            username: "second",
-            display_name: "第二位",
-            role: minyi::domain::Role::Surveyor,
-            village_id: None,
-            password_hash: &hash,
-            must_change_password: false,
-        })
-        .await
-        .unwrap();
+    let second = second_account(&db).await;
     let log = dir.path().join("server.log");
     // The administrator's first login and password change, on a server without faults.
     let mut server = ServerProcess::start(&url, &log).await;

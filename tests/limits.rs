@@ -138,7 +138,7 @@ async fn an_administrator_unlocks_an_account_and_a_reset_unlocks_it() {
     use minyi::rate_limit::LOGIN_FREE;
     let app = spawn().await;
     let (admin, csrf) = admin_client(&app).await;
-    let id = second_account(&app).await;
+    let id = second_account(&app.db).await;
     let lock = || async {
         for _ in 0..LOGIN_FREE {
             assert_eq!(try_login(&app, "second", "wrong-password").await, 401);
@@ -232,7 +232,7 @@ async fn parallel_reservations_in_the_database_pass_only_the_free_ones() {
         .unwrap()
         .unwrap()
         .id;
-    let second = second_account(&app).await;
+    let second = second_account(&app.db).await;
     let g = std::sync::Arc::new(LoginGuard::default());
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..100 {
@@ -254,22 +254,6 @@ async fn parallel_reservations_in_the_database_pass_only_the_free_ones() {
     // Nothing is over yet, so pruning keeps both rows.
     assert_eq!(g.prune(&app.db).await.unwrap(), 0);
     assert_eq!(app.db.login_throttle_rows().await.unwrap(), 2);
-}
-
-/// A surveyor account `second` with a password of its own; its id.
-async fn second_account(app: &TestApp) -> i64 {
-    let hash = minyi::secrets::hash_password("second-password-2026").unwrap();
-    app.db
-        .create_account(&minyi::db::NewAccount {
-            username: "second",
-            display_name: "第二位",
-            role: minyi::domain::Role::Surveyor,
-            village_id: None,
-            password_hash: &hash,
-            must_change_password: false,
-        })
-        .await
-        .unwrap()
 }
 
 #[tokio::test]

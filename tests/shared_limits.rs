@@ -149,18 +149,7 @@ async fn three_servers_behind_nginx_share_sessions_and_one_login_delay_per_accou
         .await
         .expect("bootstrap")
         .expect("first start creates admin");
-    let hash = minyi::secrets::hash_password("second-password-2026").unwrap();
-    let second = db
-        .create_account(&minyi::db::NewAccount {
-            username: "second",
-            display_name: "第二位",
-            role: minyi::domain::Role::Surveyor,
-            village_id: None,
-            password_hash: &hash,
-            must_change_password: false,
-        })
-        .await
-        .unwrap();
+    let second = second_account(&db).await;
 
     let mut servers = Vec::new();
     for i in 0..SERVERS {

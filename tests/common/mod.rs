@@ -982,3 +982,18 @@ pub fn eleven_digit_strings(bytes: &[u8]) -> std::collections::HashSet<String> {
     }
     found
 }
+
+/// A surveyor account `second` with the password `second-password-2026` (no change needed).
+pub async fn second_account(db: &Db) -> i64 {
+    let hash = minyi::secrets::hash_password("second-password-2026").unwrap();
+    db.create_account(&minyi::db::NewAccount {
+        username: "second",
+        display_name: "第二位",
+        role: minyi::domain::Role::Surveyor,
+        village_id: None,
+        password_hash: &hash,
+        must_change_password: false,
+    })
+    .await
+    .unwrap()
+}
