@@ -26,8 +26,9 @@
 use minyi::db::Db;
 use minyi::domain::VillageCode;
 use minyi::export::{CsvEncoding, csv_chunks};
+use minyi::fieldwork::pinned_forms;
 use minyi::forms::{Form, Kind};
-use minyi::results::report::{campaign_results, fold_village, pinned_forms};
+use minyi::results::report::{campaign_results, fold_village};
 use minyi::results::tables::{self, Cell};
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};

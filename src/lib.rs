@@ -31,11 +31,14 @@ pub mod csv_table;
 pub mod db;
 /// `minyi demo`: an invented town with every page filled, marked as demo.
 pub mod demo;
+/// Call outcomes and their AAPOR classes; when a case is replaced from the reserve.
+pub mod dispositions;
 /// Parsed domain values: village codes, roles, campaign states, times.
 pub mod domain;
 /// CSV for Excel and WPS: BOM, formula cells neutralised.
 pub mod export;
-/// Fieldwork: releasing the sample as cases, invitations and the SMS outbox.
+/// Fieldwork: releasing the sample as cases, invitations and the SMS outbox, progress,
+/// response rates, the results import, the mixer.
 pub mod fieldwork;
 /// Files with personal data are created for their owner only (0600).
 pub mod files;

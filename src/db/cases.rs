@@ -1,12 +1,12 @@
 //! Cases in the field: call attempts, dispositions, replacements from the reserve (strictly in
 //! rank order), phone interviews, and closing. What to replace and which rank comes next are
-//! decided by `fieldwork` (pure); here they are applied inside one transaction.
+//! decided by `dispositions` (pure); here they are applied inside one transaction.
 
 use super::{Db, DbError, NewResponse, Tx, decode_name, on_pool, on_tx};
-use crate::domain::{CampaignState, CaseStatus, now};
-use crate::fieldwork::{
+use crate::dispositions::{
     Attempt, NextRelease, Outcome, ReplacementRules, VillageState, next_release, replacement_reason,
 };
+use crate::domain::{CampaignState, CaseStatus, now};
 use std::collections::{HashMap, HashSet};
 
 /// A released case as the surveyor sees it (the only role that sees `phone` in full).

@@ -121,7 +121,7 @@ pub async fn mix_due(db: &Db, ks: &mut HashMap<i64, u64>) -> anyhow::Result<u64>
         } else if let std::collections::hash_map::Entry::Vacant(slot) = ks.entry(w.campaign_id) {
             // One campaign's unreadable forms must not stop the mixing of the others: its
             // answers wait (safe, and mixed at its close) and the error is logged each round.
-            match crate::results::report::pinned_forms(db, w.campaign_id).await {
+            match crate::fieldwork::pinned_forms(db, w.campaign_id).await {
                 Ok(forms) => {
                     slot.insert(u64::from(forms.scheme.k));
                 }

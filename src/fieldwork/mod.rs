@@ -1,23 +1,21 @@
 //! Fieldwork: starting it (forms pinned, the primary sample released as cases with
-//! invitations), the SMS outbox of survey links, call outcomes and their AAPOR classes
-//! (`outcome`), response rates (`rates`), progress per village (`progress`), and when a
-//! case is replaced and by which rank (`replacement`).
+//! invitations), the SMS outbox of survey links, case status (`case_status`), response
+//! rates (`rates`), progress per village (`progress`), the fieldwork-results import plan
+//! (`import`) and the mixer of answers (`mixer`). Call outcomes, their AAPOR classes and the
+//! replacement rules are in `crate::dispositions`, re-exported here.
 
 pub mod case_status;
 pub mod import;
 pub mod mixer;
-pub mod outcome;
 pub mod progress;
 pub mod rates;
-pub mod replacement;
 
-pub use case_status::{CaseFacts, CaseStatus, TimeProblem, case_status, check_attempt_times};
-pub use outcome::{Class, Outcome, UnknownOutcome, case_class};
-pub use rates::{Counts, Rates, format_rate};
-pub use replacement::{
-    Attempt, NextRelease, Reason, ReplacementRules, VillageState, day_number, next_release,
-    replacement_reason,
+pub use crate::dispositions::{
+    Attempt, Class, NextRelease, Outcome, Reason, ReplacementRules, UnknownOutcome, VillageState,
+    case_class, day_number, next_release, replacement_reason,
 };
+pub use case_status::{CaseFacts, CaseStatus, TimeProblem, case_status, check_attempt_times};
+pub use rates::{Counts, Rates, format_rate};
 
 use crate::db::{Db, DbError, PinnedForm, Release};
 use crate::domain::CampaignState;
@@ -146,6 +144,25 @@ pub fn sms_message(town: &str, village: &str, link: &str, reminder: bool) -> Res
         shortest = shortest.min(n);
     }
     Err(shortest)
+}
+
+/// The forms pinned to a campaign when its fieldwork started.
+pub async fn pinned_forms(db: &Db, campaign_id: i64) -> anyhow::Result<FormSet> {
+    let files: Vec<(String, String)> = db
+        .pinned_forms(campaign_id)
+        .await?
+        .into_iter()
+        .map(|f| (format!("{}.toml", f.role), f.source))
+        .collect();
+    if files.is_empty() {
+        anyhow::bail!("campaign {campaign_id} has no pinned forms (fieldwork never started)");
+    }
+    crate::forms::load_files("pinned", &files).map_err(|errors| {
+        anyhow::anyhow!(
+            "the forms pinned to campaign {campaign_id} no longer load: {}",
+            errors.first().map(ToString::to_string).unwrap_or_default()
+        )
+    })
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! same way agrees to the last bit (tests pin the shared vector to 1e-12). A rate whose
 //! denominator is zero is `None` and is shown empty, never as 0.
 
-use crate::fieldwork::outcome::Class;
+use crate::dispositions::Class;
 use serde::Serialize;
 use std::iter::Sum;
 use std::ops::AddAssign;

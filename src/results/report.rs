@@ -62,27 +62,6 @@ impl VillageResults {
     }
 }
 
-/// The forms pinned to a campaign when its fieldwork started.
-pub async fn pinned_forms(db: &Db, campaign_id: i64) -> anyhow::Result<FormSet> {
-    let files: Vec<(String, String)> = db
-        .pinned_forms(campaign_id)
-        .await?
-        .into_iter()
-        .map(|f| (format!("{}.toml", f.role), f.source))
-        .collect();
-    if files.is_empty() {
-        return Err(anyhow!(
-            "campaign {campaign_id} has no pinned forms (fieldwork never started)"
-        ));
-    }
-    crate::forms::load_files("pinned", &files).map_err(|errors| {
-        anyhow!(
-            "the forms pinned to campaign {campaign_id} no longer load: {}",
-            errors.first().map(ToString::to_string).unwrap_or_default()
-        )
-    })
-}
-
 /// Folds one village's stored responses into its results.
 pub fn fold_village(
     frame: &FrameSize,

@@ -469,7 +469,7 @@ pub async fn load(db: &crate::db::Db, id: i64) -> Result<Loaded, LoadError> {
     if campaign.fieldwork_started_at.is_none() {
         return Err(LoadError::NotStarted);
     }
-    let forms = crate::results::report::pinned_forms(db, id).await?;
+    let forms = crate::fieldwork::pinned_forms(db, id).await?;
     let survey_over = matches!(
         campaign.state,
         CampaignState::Closed | CampaignState::Approved

@@ -11,7 +11,7 @@
 //!
 //! Pure functions: no clock, no I/O. Days are `YYYY-MM-DD` strings supplied by the caller.
 
-use crate::fieldwork::outcome::{Class, Outcome};
+use super::outcome::{Class, Outcome};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;
