@@ -3,11 +3,13 @@
 //! panel ratings, closed fieldwork, grades of items 1–15, a negative-list finding, and the
 //! results published for publicity. The campaign is marked as demo and every page says so.
 
-use crate::db::{Db, ItemGrade, NewAccount, NewResponse, RosterTarget};
-use crate::domain::{Role, VillageCode, today};
+use crate::db::{Db, NewAccount, NewResponse, RosterTarget};
+use crate::domain::{Grade, Role, VillageCode, today};
 use crate::forms::{Form, parse_answers};
+use crate::ops::publicity::NewObjection;
+use crate::ops::results::{GradeSheet, SheetItem};
 use crate::ops::{self, Actor};
-use crate::results::calendar::{Calendar, parse_date};
+use crate::results::calendar::parse_date;
 use crate::roster::Limits;
 use crate::sampling::Seed;
 use anyhow::{Context, anyhow, bail};
@@ -74,7 +76,7 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
     let mut dice = Dice(ChaCha8Rng::seed_from_u64(2026));
 
     let by = Actor::account(admin);
-    let campaign = ops::campaigns::create(
+    let campaign = ops::campaigns::create_demo(
         db,
         &by,
         "【演示】2026年廉洁村（社区）民意调查",
@@ -82,7 +84,6 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
         2026,
     )
     .await?;
-    db.mark_demo(campaign).await?;
     let mut villages = Vec::new();
     for (i, (code, name, size, level)) in VILLAGES.iter().enumerate() {
         let code = VillageCode::parse(code).map_err(anyhow::Error::msg)?;
@@ -145,7 +146,8 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
         ("演示乡贤", "其他"),
     ];
     for (name, category) in panel {
-        let member = db.add_panel_member(campaign, name, category, None).await?;
+        let member =
+            ops::fieldwork::add_panel_member(db, &by, campaign, name, category, None).await?;
         for (village, level) in &villages {
             if dice.unit() < 0.1 {
                 continue;
@@ -159,52 +161,48 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
 
     // Items 1–15: mostly 好; the least satisfied village gets an 一般, one a negative-list
     // finding.
-    for (n, (village, level)) in villages.iter().enumerate() {
-        for item in 1..=15i64 {
-            let grade = if *level < 0.65 && item == 7 {
-                "一般"
-            } else if dice.unit() < 0.12 {
-                "较好"
-            } else {
-                "好"
-            };
-            let source = ["self", "commission", "onsite"][item as usize % 3];
-            db.set_item_grade(&ItemGrade {
-                campaign_id: campaign,
-                village_id: *village,
-                item,
-                grade,
-                source,
-                note: "演示数据",
-                by: Some(admin),
+    for (n, ((village, level), (code, ..))) in villages.iter().zip(VILLAGES).enumerate() {
+        let items = (1..=15i64)
+            .map(|item| {
+                let grade = if *level < 0.65 && item == 7 {
+                    Grade::Average
+                } else if dice.unit() < 0.12 {
+                    Grade::FairlyGood
+                } else {
+                    Grade::Good
+                };
+                SheetItem {
+                    item,
+                    grade: Some(grade),
+                    source: ["self", "commission", "onsite"][item as usize % 3],
+                    note: "演示数据".into(),
+                }
             })
-            .await?;
-        }
-        if n == 4 {
-            db.set_negative(
-                campaign,
-                *village,
-                6,
-                Some("演示：信访件未按期办结"),
-                Some(admin),
-            )
-            .await?;
-        }
+            .collect();
+        let negative = (1..=8i64)
+            .map(|s| {
+                (
+                    s,
+                    (n == 4 && s == 6).then(|| "演示：信访件未按期办结".to_string()),
+                )
+            })
+            .collect();
+        let v = ops::results::Village {
+            campaign_id: campaign,
+            village_id: *village,
+            code,
+        };
+        let sheet = GradeSheet { items, negative };
+        ops::results::save_grades(db, &by, Some(admin), v, &sheet).await?;
     }
     let start = parse_date(&date).ok_or_else(|| anyhow!("today {date} is not a date"))?;
-    let end = Calendar::new()
-        .nth_working_day(start, 7)
-        .ok_or_else(|| anyhow!("no working days"))?;
-    db.publish(campaign, &start.to_string(), &end.to_string(), Some(admin))
-        .await?;
-    db.add_objection(
-        campaign,
-        Some(villages[8].0),
-        &date,
-        "演示：村民认为低保评定不公开",
-        Some(admin),
-    )
-    .await?;
+    ops::publicity::publish(db, &by, Some(admin), campaign, start).await?;
+    let objection = NewObjection {
+        village_id: Some(villages[8].0),
+        received_on: &date,
+        summary: "演示：村民认为低保评定不公开",
+    };
+    ops::publicity::add_objection(db, &by, Some(admin), campaign, &objection).await?;
 
     let village_password = crate::password::one_time("demo_village", "唐家坊村（演示）报送员")
         .map_err(|w| anyhow!("no one-time password met the rule: {w}"))?;
@@ -214,15 +212,15 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
             .await?
             .map_err(anyhow::Error::msg)?
     };
-    db.create_account(&NewAccount {
+    let account = NewAccount {
         username: "demo_village",
         display_name: "唐家坊村（演示）报送员",
         role: Role::Village,
         village_id: Some(villages[0].0),
         password_hash: &hash,
         must_change_password: true,
-    })
-    .await?;
+    };
+    ops::accounts::create(db, &by, &account).await?;
     Ok(DemoOutcome {
         campaign_id: campaign,
         admin_password,

@@ -1254,6 +1254,14 @@ async fn login_always_starts_a_new_session_and_ends_the_one_the_browser_had() {
         .unwrap();
     assert_eq!(r.status(), 303);
     assert!(!alive(base, &again).await, "a logged-out token replayed");
+    let last = app
+        .db
+        .audit_entries(0, 100_000)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert_eq!(last.event, "logout");
 
     // A password change ends the account's other sessions (and API tokens), not this one.
     let (_, other) = login_over(base, "op1", "village-password-1", None).await;

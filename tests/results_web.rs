@@ -598,6 +598,24 @@ async fn the_demo_fills_an_empty_database_and_every_results_page_shows_it() {
         minyi::demo::fill(&app.db).await.is_err(),
         "only an empty database"
     );
+    // Every change the demo makes goes through the audited operations, as a person's would.
+    let entries = app.db.audit_entries(0, 10_000).await.unwrap();
+    let count = |event: &str| entries.iter().filter(|e| e.event == event).count();
+    let created = entries
+        .iter()
+        .find(|e| e.event == "campaign.create")
+        .unwrap();
+    assert!(
+        created.details.contains(r#""demo":true"#),
+        "{}",
+        created.details
+    );
+    assert_eq!(count("roster.receipt"), 12);
+    assert_eq!(count("panel.add"), 7);
+    assert_eq!(count("grades"), 12);
+    assert_eq!(count("publicity.start"), 1);
+    assert_eq!(count("objection.add"), 1);
+    assert_eq!(count("account.create"), 1);
     let (admin, _) = admin_client(&app).await;
     let id = made.campaign_id;
     let (s, page) = get_text(

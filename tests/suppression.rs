@@ -329,9 +329,16 @@ async fn no_withheld_figure_of_an_edge_campaign_follows_by_subtraction() {
     let mut members = Vec::new();
     for m in 0..10 {
         members.push(
-            db.add_panel_member(campaign, &format!("代表{m}"), "人大代表", None)
-                .await
-                .unwrap(),
+            minyi::ops::fieldwork::add_panel_member(
+                &db,
+                &minyi::ops::Actor::cli(),
+                campaign,
+                &format!("代表{m}"),
+                "人大代表",
+                None,
+            )
+            .await
+            .unwrap(),
         );
     }
     for (village, ratings) in village_ids.iter().zip(panel) {

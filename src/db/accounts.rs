@@ -97,11 +97,6 @@ impl Db {
         )
     }
 
-    pub async fn delete_session(&self, token_hash: &str) -> Result<(), DbError> {
-        on_writer!(self, p => sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(p).await.map(|r| r.rows_affected()))?;
-        Ok(())
-    }
-
     /// Forget expired sessions (run now and then by the server).
     pub async fn delete_expired_sessions(&self) -> Result<u64, DbError> {
         let done = on_writer!(self, p => sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now()).execute(p).await.map(|r| r.rows_affected()))?;

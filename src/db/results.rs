@@ -1,7 +1,7 @@
 //! Results: the rows tallies are folded from, the grades of items 1–15, the
 //! negative list, item-16 overrides, the working-day calendar, publicity and objections.
 
-use super::{Db, DbError, Tx, on_pool, on_tx, on_writer};
+use super::{Db, DbError, Tx, on_pool, on_tx};
 use crate::domain::{Grade, now};
 
 /// A village in the draw with its frame size N (the roster's rows at the freeze).
@@ -229,15 +229,15 @@ impl Db {
         tx.commit().await?;
         Ok(id)
     }
-
-    /// Marks a campaign as demo data.
-    pub async fn mark_demo(&self, campaign_id: i64) -> Result<(), DbError> {
-        on_writer!(self, p => sqlx::query("UPDATE campaigns SET demo = TRUE WHERE id = $1").bind(campaign_id).execute(p).await.map(|_| ()))?;
-        Ok(())
-    }
 }
 
 impl Tx {
+    /// Marks a campaign as demo data.
+    pub async fn mark_demo(&mut self, campaign_id: i64) -> Result<(), DbError> {
+        on_tx!(self, c => sqlx::query("UPDATE campaigns SET demo = TRUE WHERE id = $1").bind(campaign_id).execute(&mut *c).await.map(|_| ()))?;
+        Ok(())
+    }
+
     /// Whether the campaign is approved (its results final), read in this transaction so a
     /// write that checks it cannot slip past an approval.
     pub async fn campaign_approved(&mut self, campaign_id: i64) -> Result<bool, DbError> {

@@ -210,18 +210,6 @@ impl Db {
         Ok(true)
     }
 
-    pub async fn add_panel_member(
-        &self,
-        campaign_id: i64,
-        name: &str,
-        category: &str,
-        phone: Option<&str>,
-    ) -> Result<i64, DbError> {
-        let sql = "INSERT INTO panel_members (campaign_id, name, category, phone, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id";
-        on_writer!(self, p => sqlx::query_scalar(sql).bind(campaign_id).bind(name).bind(category).bind(phone).bind(now()).fetch_one(p).await)
-            .map_err(DbError::from_insert)
-    }
-
     pub async fn panel_members(&self, campaign_id: i64) -> Result<Vec<PanelMember>, DbError> {
         let sql = "SELECT m.id, m.campaign_id, m.name, m.category, m.phone, m.token_hash IS NOT NULL AS has_link,
                           (SELECT COUNT(*) FROM panel_ratings r WHERE r.panel_member_id = m.id) AS rated
@@ -282,6 +270,19 @@ impl Db {
 }
 
 impl Tx {
+    /// Adds a member to the campaign's panel; returns the member's id.
+    pub async fn add_panel_member(
+        &mut self,
+        campaign_id: i64,
+        name: &str,
+        category: &str,
+        phone: Option<&str>,
+    ) -> Result<i64, DbError> {
+        let sql = "INSERT INTO panel_members (campaign_id, name, category, phone, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id";
+        on_tx!(self, c => sqlx::query_scalar(sql).bind(campaign_id).bind(name).bind(category).bind(phone).bind(now()).fetch_one(&mut *c).await)
+            .map_err(DbError::from_insert)
+    }
+
     /// Start fieldwork: pin the forms, release the cases, create their invitations — in the
     /// operation's transaction. False if the campaign was not drawn (or already started).
     pub async fn start_fieldwork(

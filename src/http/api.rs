@@ -156,7 +156,7 @@ pub(super) async fn logout(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
 ) -> Result<Response, ApiError> {
-    state.db.delete_session(&user.session).await?;
+    crate::ops::accounts::logout(&state.db, &user.by(), &user.session).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

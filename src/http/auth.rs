@@ -355,7 +355,7 @@ pub(super) async fn logout(
     jar: CookieJar,
     CsrfForm(user, _): CsrfForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
-    state.db.delete_session(&user.session).await?;
+    crate::ops::accounts::logout(&state.db, &user.by(), &user.session).await?;
     let jar = jar.remove(
         // A `__Host-` cookie is replaced only by one that is Secure too.
         Cookie::build(session_cookie_name(&state))

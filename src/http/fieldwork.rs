@@ -132,10 +132,15 @@ pub(super) async fn add_panel_member(
             Err(e) => return refuse(format!("电话号码无效:{}", e.zh())).await,
         },
     };
-    state
-        .db
-        .add_panel_member(id, name, &form.category, phone.as_deref())
-        .await?;
+    crate::ops::fieldwork::add_panel_member(
+        &state.db,
+        &user.by(),
+        id,
+        name,
+        &form.category,
+        phone.as_deref(),
+    )
+    .await?;
     Ok(Redirect::to(&format!("/admin/campaigns/{id}/panel")).into_response())
 }
 

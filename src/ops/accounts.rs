@@ -180,6 +180,14 @@ pub async fn change_own_password(
     tx.commit().await
 }
 
+/// Ends a session (`session`: its token's hash).
+pub async fn logout(db: &Db, by: &Actor, session: &str) -> Result<(), DbError> {
+    let mut tx = db.begin().await?;
+    tx.delete_session(session).await?;
+    tx.audit(db, &by.event("logout", None, json!({}))).await?;
+    tx.commit().await
+}
+
 /// Lifts the delay that failed logins put on an account (the password is unchanged).
 pub async fn unlock(db: &Db, by: &Actor, account: i64) -> Result<(), DbError> {
     let mut tx = db.begin().await?;

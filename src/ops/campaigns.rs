@@ -13,9 +13,37 @@ pub async fn create(
     town: &str,
     year: i64,
 ) -> Result<i64, DbError> {
+    create_marked(db, by, name, town, year, false).await
+}
+
+/// Creates a campaign of invented data, marked as demo on every page (`minyi demo`).
+pub async fn create_demo(
+    db: &Db,
+    by: &Actor,
+    name: &str,
+    town: &str,
+    year: i64,
+) -> Result<i64, DbError> {
+    create_marked(db, by, name, town, year, true).await
+}
+
+async fn create_marked(
+    db: &Db,
+    by: &Actor,
+    name: &str,
+    town: &str,
+    year: i64,
+    demo: bool,
+) -> Result<i64, DbError> {
     let mut tx = db.begin().await?;
     let id = tx.create_campaign(name, town, year).await?;
-    let details = json!({ "name": name, "town": town, "year": year });
+    if demo {
+        tx.mark_demo(id).await?;
+    }
+    let mut details = json!({ "name": name, "town": town, "year": year });
+    if demo {
+        details["demo"] = true.into();
+    }
     tx.audit(db, &by.event("campaign.create", Some(id), details))
         .await?;
     tx.commit().await?;

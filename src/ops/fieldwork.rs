@@ -38,6 +38,25 @@ pub async fn start(
     Ok(n)
 }
 
+/// Adds a member to the campaign's panel (name, category, an optional phone); returns the
+/// member's id. The audit entry names the member and category, not the phone.
+pub async fn add_panel_member(
+    db: &Db,
+    by: &Actor,
+    campaign: i64,
+    name: &str,
+    category: &str,
+    phone: Option<&str>,
+) -> Result<i64, DbError> {
+    let mut tx = db.begin().await?;
+    let member = tx.add_panel_member(campaign, name, category, phone).await?;
+    let details = json!({ "member": member, "name": name, "category": category });
+    tx.audit(db, &by.event("panel.add", Some(campaign), details))
+        .await?;
+    tx.commit().await?;
+    Ok(member)
+}
+
 /// Gives panel members a fresh personal link — those without one, or with `all` everyone
 /// (the printed links stop working). Returns each member with the plain token of their new
 /// link, shown once (the database keeps its SHA-256).
