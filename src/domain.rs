@@ -52,9 +52,10 @@ pub struct UnknownName {
     pub value: String,
 }
 
-/// `TryFrom<String>` through strum's `FromStr`, so that a row struct can decode the enum
-/// with `#[sqlx(try_from = "String")]` (SQLite and PostgreSQL alike); a name the enum does
-/// not know becomes a `ColumnDecode` error naming it, not a panic.
+/// `TryFrom<String>` through strum's `FromStr`, and sqlx's `Type` and `Decode` on top of
+/// it, so a row struct's field of the enum decodes on SQLite and PostgreSQL alike. A name
+/// the enum does not know is a `ColumnDecode` error that names the column and the value
+/// (sqlx's own `try_from` attribute would lose the message), never a panic.
 #[macro_export]
 macro_rules! stored_name {
     ($ty:ty, $kind:literal) => {
@@ -64,6 +65,30 @@ macro_rules! stored_name {
                 value
                     .parse()
                     .map_err(|_| $crate::domain::UnknownName { kind: $kind, value })
+            }
+        }
+
+        impl<DB: ::sqlx::Database> ::sqlx::Type<DB> for $ty
+        where
+            String: ::sqlx::Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                <String as ::sqlx::Type<DB>>::type_info()
+            }
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                <String as ::sqlx::Type<DB>>::compatible(ty)
+            }
+        }
+
+        impl<'r, DB: ::sqlx::Database> ::sqlx::Decode<'r, DB> for $ty
+        where
+            String: ::sqlx::Decode<'r, DB>,
+        {
+            fn decode(
+                value: <DB as ::sqlx::Database>::ValueRef<'r>,
+            ) -> Result<Self, ::sqlx::error::BoxDynError> {
+                let raw = <String as ::sqlx::Decode<'r, DB>>::decode(value)?;
+                Ok(<$ty>::try_from(raw)?)
             }
         }
     };

@@ -9,7 +9,6 @@ pub struct Account {
     pub id: i64,
     pub username: String,
     pub display_name: String,
-    #[sqlx(try_from = "String")]
     pub role: Role,
     pub village_id: Option<i64>,
     #[serde(skip)]

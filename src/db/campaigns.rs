@@ -16,7 +16,6 @@ pub struct Campaign {
     pub name: String,
     pub town: String,
     pub year: i64,
-    #[sqlx(try_from = "String")]
     pub state: CampaignState,
     pub created_at: i64,
     pub frozen_at: Option<i64>,

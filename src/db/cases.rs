@@ -22,7 +22,6 @@ pub struct CaseRow {
     pub name: Option<String>,
     pub released_at: i64,
     pub release_reason: String,
-    #[sqlx(try_from = "String")]
     pub status: CaseStatus,
     pub disposition: Option<String>,
     pub replaced_at: Option<i64>,
@@ -40,7 +39,6 @@ pub struct AttemptRow {
     pub id: i64,
     pub attempted_at: i64,
     pub attempted_on: String,
-    #[sqlx(try_from = "String")]
     pub outcome: Outcome,
     pub callback_at: Option<i64>,
     pub note: Option<String>,

@@ -20,7 +20,6 @@ use rand::seq::SliceRandom;
 pub struct Waiting {
     pub campaign_id: i64,
     /// The campaign's state: `fieldwork`, or (after an interrupted close) a later one.
-    #[sqlx(try_from = "String")]
     pub state: CampaignState,
     pub village_id: i64,
     /// `recipients` or `panel`.

@@ -46,7 +46,7 @@ use sqlx::sqlite::{
 use std::str::FromStr;
 
 /// A stored name read by a scalar or tuple query, decoded as a row struct's
-/// `#[sqlx(try_from = "String")]` field would be: an unknown name is a `ColumnDecode` error.
+/// field of that enum would be: an unknown name is a `ColumnDecode` error.
 fn decode_name<T>(column: &str, raw: String) -> Result<T, sqlx::Error>
 where
     T: TryFrom<String, Error = crate::domain::UnknownName>,
@@ -249,9 +249,8 @@ mod tests {
     use super::Account;
 
     /// The schema's CHECK keeps unknown names out; should one get in anyway (an edited
-    /// database, a newer schema), reading the row fails with a decode error on its column.
-    /// (sqlx 0.9's derived `try_from` loses `UnknownName`'s message: it reports an
-    /// "unprintable error", so only the column is checked here.)
+    /// database, a newer schema), reading the row fails with a decode error that names the
+    /// column and the value.
     #[tokio::test]
     async fn an_unknown_stored_name_is_a_column_decode_error() {
         let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
@@ -266,5 +265,6 @@ mod tests {
             matches!(&err, sqlx::Error::ColumnDecode { index, .. } if index.contains("role")),
             "{err:?}"
         );
+        assert!(err.to_string().contains(r#"unknown role "root""#), "{err}");
     }
 }

@@ -18,7 +18,6 @@ pub struct FrameSize {
 pub struct ItemGradeRow {
     pub village_id: i64,
     pub item: i64,
-    #[sqlx(try_from = "String")]
     pub grade: Grade,
     /// `self`, `commission` or `onsite`.
     pub source: String,

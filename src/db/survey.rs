@@ -32,7 +32,6 @@ pub struct LinkTarget {
     pub invitation_id: i64,
     pub case_id: i64,
     pub campaign_id: i64,
-    #[sqlx(try_from = "String")]
     pub campaign_state: CampaignState,
     pub town: String,
     pub village_id: i64,
