@@ -52,8 +52,9 @@ pub struct UnknownName {
     pub value: String,
 }
 
-/// `TryFrom<String>` through strum's `FromStr`, and sqlx's `Type` and `Decode` on top of
-/// it, so a row struct's field of the enum decodes on SQLite and PostgreSQL alike. A name
+/// `TryFrom<String>` through strum's `FromStr`, and sqlx's `Type`, `Encode` and `Decode` on
+/// top of it, so the enum binds as its stored name and a row struct's field of the enum
+/// decodes, on SQLite and PostgreSQL alike. A name
 /// the enum does not know is a `ColumnDecode` error that names the column and the value
 /// (sqlx's own `try_from` attribute would lose the message), never a panic.
 #[macro_export]
@@ -77,6 +78,19 @@ macro_rules! stored_name {
             }
             fn compatible(ty: &DB::TypeInfo) -> bool {
                 <String as ::sqlx::Type<DB>>::compatible(ty)
+            }
+        }
+
+        impl<'q, DB: ::sqlx::Database> ::sqlx::Encode<'q, DB> for $ty
+        where
+            String: ::sqlx::Encode<'q, DB>,
+        {
+            fn encode_by_ref(
+                &self,
+                buf: &mut <DB as ::sqlx::Database>::ArgumentBuffer,
+            ) -> Result<::sqlx::encode::IsNull, ::sqlx::error::BoxDynError> {
+                let name: &'static str = (*self).into();
+                <String as ::sqlx::Encode<'q, DB>>::encode(name.to_string(), buf)
             }
         }
 

@@ -359,7 +359,7 @@ async fn declining_through_the_link_replaces_the_case_and_a_replaced_link_stops_
     assert_eq!(r.status(), 303);
     let now = cases_of(&app, t.campaign, "V1").await;
     let declined = now.iter().find(|c| &c.phone == phone).unwrap();
-    assert_eq!(declined.disposition.as_deref(), Some("refusal"));
+    assert_eq!(declined.disposition.map(|o| o.key()), Some("refusal"));
     assert!(now.iter().any(|c| c.rank == 29), "replacement released");
     // A case replaced after three non-contacts: its link no longer takes an answer.
     let other = now
@@ -590,8 +590,8 @@ async fn results_import_is_all_or_nothing_and_repeating_it_changes_nothing() {
     assert!(page.contains("已导入 3 行"), "{page}");
     let after = cases_of(&app, id, "V2").await;
     assert_eq!(after[0].status, minyi::domain::CaseStatus::Completed);
-    assert_eq!(after[1].disposition.as_deref(), Some("busy"));
-    assert_eq!(after[2].disposition.as_deref(), Some("refusal"));
+    assert_eq!(after[1].disposition.map(|o| o.key()), Some("busy"));
+    assert_eq!(after[2].disposition.map(|o| o.key()), Some("refusal"));
     let (s, page) = import(&app, &sv, id, &good).await;
     assert_eq!(s, 200);
     assert!(
@@ -680,8 +680,8 @@ async fn results_import_reads_the_consoles_chinese_labels_and_numbers_rows_as_ex
     assert!(page.contains("已导入 3 行"), "{page}");
     let after = cases_of(&app, id, "V2").await;
     assert_eq!(after[0].status, minyi::domain::CaseStatus::Completed);
-    assert_eq!(after[1].disposition.as_deref(), Some("no_answer"));
-    assert_eq!(after[2].disposition.as_deref(), Some("wrong_number"));
+    assert_eq!(after[1].disposition.map(|o| o.key()), Some("no_answer"));
+    assert_eq!(after[2].disposition.map(|o| o.key()), Some("wrong_number"));
     // Written with keys instead of labels, the same rows are the same rows: nothing added.
     let keys = format!(
         "case_id,attempt_time,outcome,{}\n{},2026-11-20 10:00,complete,{}\n{},2026-11-20 10:05,no_answer{blanks}\n{},2026-11-20 10:10,wrong_number{blanks}\n",
@@ -768,7 +768,7 @@ async fn an_import_applies_the_replacement_rules_row_by_row() {
     );
     assert_eq!(now[0].attempts, 3);
     assert_eq!(
-        now[0].disposition.as_deref(),
+        now[0].disposition.map(|o| o.key()),
         Some("switched_off"),
         "the last row of the file for the case"
     );

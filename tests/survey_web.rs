@@ -767,7 +767,7 @@ async fn declining_asks_for_confirmation_on_its_own_page_and_only_the_confirmati
     let (_, done) = get_text(&anon, &format!("{url}?done=declined")).await;
     assert!(done.contains("已记录"), "{done}");
     let case = case_of(&app, t.campaign, phone).await;
-    assert_eq!(case.disposition.as_deref(), Some("refusal"));
+    assert_eq!(case.disposition, Some(minyi::fieldwork::Outcome::Refusal));
     // A second tap, or the confirmation page opened again, records nothing more.
     let r = anon
         .post(&decline)

@@ -23,7 +23,7 @@ pub struct CaseRow {
     pub released_at: i64,
     pub release_reason: String,
     pub status: CaseStatus,
-    pub disposition: Option<String>,
+    pub disposition: Option<Outcome>,
     pub replaced_at: Option<i64>,
     pub attempts: i64,
     pub last_attempt_at: Option<i64>,

@@ -31,7 +31,7 @@ pub struct ItemGrade<'a> {
     pub campaign_id: i64,
     pub village_id: i64,
     pub item: i64,
-    pub grade: &'a str,
+    pub grade: Grade,
     /// `self`, `commission` or `onsite`.
     pub source: &'a str,
     pub note: &'a str,
@@ -52,7 +52,7 @@ pub struct NegativeRow {
 pub struct OverrideRow {
     pub id: i64,
     pub village_id: i64,
-    pub grade: Option<String>,
+    pub grade: Option<Grade>,
     pub reason: String,
     pub entered_by: Option<i64>,
     pub entered_at: i64,

@@ -28,7 +28,7 @@ pub fn status_of(c: &CaseRow) -> CaseStatus {
     case_status(&CaseFacts {
         completed: c.status == Stored::Completed,
         refused: c.status == Stored::Refused,
-        disposition: c.disposition.as_deref().and_then(Outcome::parse),
+        disposition: c.disposition,
         replaced: c.replaced_at.is_some(),
         replacement_rank: c.replacement_rank,
         link_sent: c.link_sent,

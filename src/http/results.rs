@@ -385,7 +385,7 @@ pub(super) async fn show_village_results(
         .overrides
         .iter()
         .filter(|o| o.village_id == v.village_id)
-        .map(|o| context! { grade => o.grade.clone(), reason => o.reason.clone(), at => local_time(o.entered_at) })
+        .map(|o| context! { grade => o.grade.map(Grade::label), reason => o.reason.clone(), at => local_time(o.entered_at) })
         .collect();
     let (message, error) = flash_text(&flash);
     let k = l.results.k;

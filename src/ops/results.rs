@@ -146,7 +146,7 @@ pub async fn save_grades(
                     campaign_id: v.campaign_id,
                     village_id: v.village_id,
                     item: i.item,
-                    grade: g.label(),
+                    grade: g,
                     source: i.source,
                     note: &i.note,
                     by: by_account,

@@ -464,7 +464,7 @@ pub enum LoadError {
 /// Reads a campaign's results (withheld until fieldwork closes) and what was entered.
 pub async fn load(db: &crate::db::Db, id: i64) -> Result<Loaded, LoadError> {
     use crate::domain::CampaignState;
-    use crate::results::assess::{Grade, Situation};
+    use crate::results::assess::Situation;
     let campaign = db.campaign(id).await?;
     if campaign.fieldwork_started_at.is_none() {
         return Err(LoadError::NotStarted);
@@ -498,7 +498,7 @@ pub async fn load(db: &crate::db::Db, id: i64) -> Result<Loaded, LoadError> {
     for o in &overrides {
         // Oldest first: the last one of a village stays in force.
         entered.entry(o.village_id).or_default().item16_override = Some(Override {
-            grade: o.grade.as_deref().and_then(Grade::parse),
+            grade: o.grade,
             reason: o.reason.clone(),
         });
     }
