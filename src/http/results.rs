@@ -9,7 +9,6 @@ use super::download::{Attachment, campaign_file};
 use super::error::AppError;
 use super::roles::{Admin, Operator};
 use super::upload::read_upload;
-use super::views::ser;
 use super::{AppState, views};
 use crate::db::CalendarDay;
 use crate::db::Campaign;
@@ -1185,6 +1184,33 @@ pub(super) async fn delete_calendar_day(
     Ok(Redirect::to("/admin/calendar?m=deleted").into_response())
 }
 
+/// A village operator's own results (`village_results.html`): aggregates only.
+#[derive(Serialize)]
+pub(super) struct OwnResultsPage {
+    campaign: Campaign,
+    village: VillageHeading,
+    publicity: PublicityView,
+    item16: Item16View,
+    recipients: Vec<RateView>,
+    panel: Vec<RateView>,
+    /// Items 1–16 with the grade in force.
+    items: Vec<GradeLine>,
+    verdict: Verdict,
+    reasons: String,
+    k: u64,
+}
+
+impl views::Page for OwnResultsPage {
+    const TEMPLATE: &'static str = "village_results.html";
+}
+
+#[derive(Serialize)]
+pub(super) struct GradeLine {
+    number: usize,
+    title: &'static str,
+    grade: Option<&'static str>,
+}
+
 /// A village operator's own results, once published: aggregates only, never comments,
 /// small cells suppressed as everywhere.
 pub(super) async fn show_own_results(
@@ -1195,10 +1221,9 @@ pub(super) async fn show_own_results(
     }: Operator,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, AppError> {
-    let publicity = state.db.publicity(id).await?;
-    if publicity.is_none() {
+    let Some(publicity) = publicity_view(&state.db.publicity(id).await?) else {
         return Err(AppError::NotFound);
-    }
+    };
     let l = load(&state, id).await?;
     let (pos, v) = l
         .results
@@ -1209,19 +1234,33 @@ pub(super) async fn show_own_results(
         .ok_or(AppError::NotFound)?;
     let a = &l.assessed[pos];
     let k = l.results.k;
-    Ok(views::page(
-        &user,
-        "village_results.html",
-        context! {
-            campaign => ser(&l.campaign), village => context! { code => v.code.clone(), name => v.name.clone() },
-            item16 => ser(&item16_view(v, a)),
-            recipients => ser(&rate_views(v, Audience::Recipients, k)),
-            panel => ser(&rate_views(v, Audience::Panel, k)),
-            items => a.items.iter().enumerate().map(|(i, g)| context! { number => i + 1, title => ITEM_TITLES[i], grade => g.map(Grade::label) }).collect::<Vec<_>>(),
-            verdict => ser(&a.verdict), reasons => crate::results::assess::join_reasons(&a.verdict.reasons),
-            publicity => ser(&publicity_view(&publicity)), k,
+    let page = OwnResultsPage {
+        campaign: l.campaign.clone(),
+        village: VillageHeading {
+            code: v.code.clone(),
+            name: v.name.clone(),
+            frame: v.frame,
         },
-    ))
+        publicity,
+        item16: item16_view(v, a),
+        recipients: rate_views(v, Audience::Recipients, k),
+        panel: rate_views(v, Audience::Panel, k),
+        items: a
+            .items
+            .iter()
+            .zip(ITEM_TITLES)
+            .enumerate()
+            .map(|(i, (g, title))| GradeLine {
+                number: i + 1,
+                title,
+                grade: g.map(Grade::label),
+            })
+            .collect(),
+        verdict: a.verdict.clone(),
+        reasons: crate::results::assess::join_reasons(&a.verdict.reasons),
+        k,
+    };
+    Ok(views::show(&user, &page))
 }
 
 #[cfg(test)]
@@ -1381,6 +1420,50 @@ mod tests {
         }
         let html = samples::rendered(&results_page());
         assert!(html.contains("auditheadsample") && html.contains("2026-10-23 08:00"));
+    }
+
+    #[test]
+    fn the_own_results_page_struct_renders_its_template() {
+        let page = OwnResultsPage {
+            campaign: samples::campaign(CampaignState::Approved),
+            village: VillageHeading {
+                code: "V0101".into(),
+                name: "样例村".into(),
+                frame: 812,
+            },
+            publicity: publicity(),
+            item16: item16(),
+            recipients: vec![
+                rate("群众样例方面", false, false),
+                rate("被压下的方面", true, false),
+                rate("不公布的方面", false, true),
+            ],
+            panel: vec![rate("代表样例方面", false, false)],
+            items: vec![GradeLine {
+                number: 1,
+                title: ITEM_TITLES[0],
+                grade: Some("较好"),
+            }],
+            verdict: Verdict {
+                good: 11,
+                total: 16,
+                passed: false,
+                reasons: vec!["样例理由".into()],
+            },
+            reasons: "样例理由".into(),
+            k: 5,
+        };
+        let html = samples::rendered(&page);
+        for value in [
+            "样例村",
+            "2026-10-16",
+            "auditheadsample",
+            "群众样例方面",
+            "代表样例方面",
+            "样例理由",
+        ] {
+            assert!(html.contains(value), "{value} missing");
+        }
     }
 
     #[test]
