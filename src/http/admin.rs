@@ -1,20 +1,24 @@
 //! The commission administrator's pages: campaigns, villages, accounts, roster receipts.
 
+use super::BaseUrlBanner;
 use super::auth::{CsrfForm, CsrfOnly, CurrentUser, check_csrf, check_origin, has_csrf};
+use super::draw::SeedForms;
 use super::error::AppError;
 use super::roles::Admin;
 use super::upload::{import_roster_bytes, read_upload};
 use super::views::ser;
 use super::{AppState, views};
+use crate::db::Campaign;
 use crate::db::{DbError, NewAccount, RosterTarget};
 use crate::domain::{CampaignState, Role, VillageCode, local_time, mask_phone};
+use crate::fieldwork::ReplacementRules;
 use crate::sampling::{SizeParameters, SizeRule};
 use crate::{secrets, villages};
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::context;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Messages shown after a redirect (`?m=key`), so nothing a person typed is reflected.
 fn flash(key: Option<&str>) -> Option<&'static str> {
@@ -133,6 +137,85 @@ pub(super) async fn show_campaign(
     campaign_page(&state, &user, id, message, error).await
 }
 
+/// The administrator's campaign page (`admin_campaign.html`, with `seed_forms.html`).
+#[derive(Serialize)]
+pub(super) struct CampaignPage {
+    campaign: Campaign,
+    state_label: &'static str,
+    collecting: bool,
+    frozen_at: Option<String>,
+    /// Every village with its current roster's receipt, if any.
+    statuses: Vec<RosterLine>,
+    /// Villages that have handed in a roster.
+    received: usize,
+    /// What the size rule would draw from the rosters handed in.
+    planned: Planned,
+    /// The size rule in words, and its fields for the form.
+    rule: String,
+    rule_method: &'static str,
+    rule_margin: String,
+    rule_confidence: String,
+    rule_size: String,
+    #[serde(flatten)]
+    seed_forms: SeedForms,
+    drawn: bool,
+    fieldwork_started_at: Option<String>,
+    /// The form files pinned when fieldwork started.
+    pinned: Vec<PinnedLine>,
+    replacement: ReplacementRules,
+    /// Phones in more than one village's roster (masked).
+    cross: Vec<CrossLine>,
+    base_url_banner: Option<BaseUrlBanner>,
+    message: Option<String>,
+    error: Option<String>,
+}
+
+impl views::Page for CampaignPage {
+    const TEMPLATE: &'static str = "admin_campaign.html";
+}
+
+/// A village's roster receipt on the campaign page, with the sample size it would get.
+#[derive(Serialize)]
+pub(super) struct RosterLine {
+    code: String,
+    name: String,
+    roster_id: Option<i64>,
+    fingerprint: Option<String>,
+    rows_read: Option<i64>,
+    accepted: Option<i64>,
+    invalid: Option<i64>,
+    duplicates: Option<i64>,
+    uploaded_at: Option<String>,
+    /// The sample size the rule gives this roster.
+    n: Option<u64>,
+    /// n as a percentage of the roster, rounded up.
+    share: Option<u64>,
+    /// n is more than half the roster.
+    most: bool,
+}
+
+#[derive(Serialize)]
+pub(super) struct Planned {
+    population: u64,
+    n: u64,
+    /// Villages where n is more than half the roster.
+    most: usize,
+}
+
+#[derive(Serialize)]
+pub(super) struct CrossLine {
+    phone: String,
+    villages: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub(super) struct PinnedLine {
+    role: String,
+    form_id: String,
+    version: String,
+    sha256: String,
+}
+
 async fn campaign_page(
     state: &AppState,
     user: &CurrentUser,
@@ -149,8 +232,12 @@ async fn campaign_page(
         .as_ref()
         .and_then(|p| SizeRule::try_from(p).ok())
         .unwrap_or_default();
-    let mut planned = (0u64, 0u64, 0usize);
-    let statuses: Vec<_> = statuses
+    let mut planned = Planned {
+        population: 0,
+        n: 0,
+        most: 0,
+    };
+    let statuses: Vec<RosterLine> = statuses
         .into_iter()
         .map(|s| {
             let population = s
@@ -164,25 +251,35 @@ async fn campaign_page(
                 .map(|(p, n)| (n * 100).div_ceil(p));
             let most = population.zip(n).is_some_and(|(p, n)| p > 0 && 2 * n > p);
             if let (Some(p), Some(n)) = (population, n) {
-                planned.0 += p;
-                planned.1 += n;
-                planned.2 += usize::from(most);
+                planned.population += p;
+                planned.n += n;
+                planned.most += usize::from(most);
             }
-            context! {
-                code => s.code, name => s.name, roster_id => s.roster_id, fingerprint => s.fingerprint,
-                rows_read => s.rows_read, accepted => s.accepted, invalid => s.invalid,
-                duplicates => s.duplicates, uploaded_at => s.uploaded_at.map(local_time),
-                n, share, most,
+            RosterLine {
+                code: s.code,
+                name: s.name,
+                roster_id: s.roster_id,
+                fingerprint: s.fingerprint,
+                rows_read: s.rows_read,
+                accepted: s.accepted,
+                invalid: s.invalid,
+                duplicates: s.duplicates,
+                uploaded_at: s.uploaded_at.map(local_time),
+                n,
+                share,
+                most,
             }
         })
         .collect();
-    let planned = context! { population => planned.0, n => planned.1, most => planned.2 };
-    let cross: Vec<_> = state
+    let cross: Vec<CrossLine> = state
         .db
         .cross_village_phones(id)
         .await?
         .into_iter()
-        .map(|x| context! { phone => mask_phone(&x.phone), villages => x.villages })
+        .map(|x| CrossLine {
+            phone: mask_phone(&x.phone),
+            villages: x.villages,
+        })
         .collect();
     let state_ = campaign.state;
     let seed = state.db.seed_state(id).await?;
@@ -204,33 +301,48 @@ async fn campaign_page(
         None => ("formula", "0.05".into(), "0.95".into(), String::new()),
     };
     let drawn = state.db.draw_record(id).await?.is_some();
-    let pinned: Vec<_> = state
+    let pinned: Vec<PinnedLine> = state
         .db
         .pinned_forms(id)
         .await?
         .into_iter()
-        .map(|f| context! { role => f.role, form_id => f.form_id, version => f.version, sha256 => f.sha256 })
+        .map(|f| PinnedLine {
+            role: f.role,
+            form_id: f.form_id,
+            version: f.version,
+            sha256: f.sha256,
+        })
         .collect();
-    Ok(views::page(
-        user,
-        "admin_campaign.html",
-        context! {
-            campaign => ser(&campaign), statuses, received, cross, message, error, drawn, pinned, planned,
-            fieldwork_started_at => campaign.fieldwork_started_at.map(local_time),
-            state_label => state_.label(),
-            collecting => state_ == CampaignState::Collecting,
-            frozen_at => campaign.frozen_at.map(local_time),
-            seed => ser(&seed),
-            committed_at => seed.committed_at.map(local_time),
-            entered_at => seed.entered_at.map(local_time),
-            rule => params.as_ref().map(super::draw::describe_rule).unwrap_or_default(),
-            rule_method, rule_margin, rule_confidence, rule_size,
-            replacement => ser(&state.db.replacement_rules(id).await?),
-            // Links go out from the draw on (SMS outbox, panel sheets).
-            base_url_banner => matches!(state_, CampaignState::Drawn | CampaignState::Fieldwork)
-                .then(|| super::base_url_banner(&state.config)).flatten(),
-        },
-    ))
+    let page = CampaignPage {
+        state_label: state_.label(),
+        collecting: state_ == CampaignState::Collecting,
+        frozen_at: campaign.frozen_at.map(local_time),
+        statuses,
+        received,
+        planned,
+        rule: params
+            .as_ref()
+            .map(super::draw::describe_rule)
+            .unwrap_or_default(),
+        rule_method,
+        rule_margin,
+        rule_confidence,
+        rule_size,
+        seed_forms: SeedForms::new(seed),
+        drawn,
+        fieldwork_started_at: campaign.fieldwork_started_at.map(local_time),
+        pinned,
+        replacement: state.db.replacement_rules(id).await?,
+        cross,
+        // Links go out from the draw on (SMS outbox, panel sheets).
+        base_url_banner: matches!(state_, CampaignState::Drawn | CampaignState::Fieldwork)
+            .then(|| super::base_url_banner(&state.config))
+            .flatten(),
+        message,
+        error,
+        campaign,
+    };
+    Ok(views::show(user, &page))
 }
 
 pub(super) async fn upload_roster_for_village(
@@ -656,4 +768,117 @@ async fn set_disabled(
     );
     let m = if disabled { "disabled" } else { "enabled" };
     Ok(Redirect::to(&format!("/admin/accounts?m={m}")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::views::samples;
+
+    fn campaign_page(state: CampaignState, seed: bool, commitment: bool) -> CampaignPage {
+        CampaignPage {
+            campaign: samples::campaign(state),
+            state_label: state.label(),
+            collecting: state == CampaignState::Collecting,
+            frozen_at: Some("2026-09-01 10:00".into()),
+            statuses: vec![
+                RosterLine {
+                    code: "V0101".into(),
+                    name: "样例村".into(),
+                    roster_id: Some(9),
+                    fingerprint: Some("rosterfingerprintsample".into()),
+                    rows_read: Some(820),
+                    accepted: Some(812),
+                    invalid: Some(5),
+                    duplicates: Some(3),
+                    uploaded_at: Some("2026-08-20 15:00".into()),
+                    n: Some(31),
+                    share: Some(4),
+                    most: true,
+                },
+                RosterLine {
+                    code: "V0102".into(),
+                    name: "未上报样例".into(),
+                    roster_id: None,
+                    fingerprint: None,
+                    rows_read: None,
+                    accepted: None,
+                    invalid: None,
+                    duplicates: None,
+                    uploaded_at: None,
+                    n: None,
+                    share: None,
+                    most: false,
+                },
+            ],
+            received: 1,
+            planned: Planned {
+                population: 812,
+                n: 31,
+                most: 1,
+            },
+            rule: "样例规则描述".into(),
+            rule_method: "fixed",
+            rule_margin: "0.05".into(),
+            rule_confidence: "0.95".into(),
+            rule_size: "20".into(),
+            seed_forms: SeedForms::new(samples::seed_state(seed, commitment)),
+            drawn: true,
+            fieldwork_started_at: Some("2026-09-10 09:00".into()),
+            pinned: vec![PinnedLine {
+                role: "recipients".into(),
+                form_id: "pinnedformsample".into(),
+                version: "2026.1".into(),
+                sha256: "pinnedsha".into(),
+            }],
+            replacement: ReplacementRules {
+                on_not_eligible: true,
+                on_refusal: true,
+                noncontact_attempts: 4,
+                noncontact_days: 2,
+            },
+            cross: vec![CrossLine {
+                phone: "138****0000".into(),
+                villages: vec!["V0101".into(), "V0102".into()],
+            }],
+            base_url_banner: Some(BaseUrlBanner {
+                text: "样例地址问题".into(),
+                unusable: true,
+            }),
+            message: Some("样例消息".into()),
+            error: Some("样例错误".into()),
+        }
+    }
+
+    #[test]
+    fn the_campaign_page_struct_renders_every_branch_of_its_template() {
+        let mut variants = vec![
+            campaign_page(CampaignState::Fieldwork, true, true),
+            campaign_page(CampaignState::Collecting, false, true),
+            campaign_page(CampaignState::Collecting, false, false),
+            campaign_page(CampaignState::Frozen, false, true),
+            campaign_page(CampaignState::Frozen, false, false),
+        ];
+        let mut not_started = campaign_page(CampaignState::Drawn, true, true);
+        not_started.pinned.clear();
+        variants.push(not_started);
+        let mut not_drawn = campaign_page(CampaignState::Frozen, true, true);
+        not_drawn.drawn = false;
+        variants.push(not_drawn);
+        for (n, page) in variants.iter().enumerate() {
+            let html = samples::rendered(page);
+            for value in [
+                "样例轮次二〇二六",
+                "rosterfingerprintsample",
+                "样例规则描述",
+                "138****0000",
+            ] {
+                assert!(html.contains(value), "variant {n}: {value} missing");
+            }
+        }
+        let html = samples::rendered(&variants[0]);
+        assert!(html.contains("seedsample-4-6-1-2-3-5") && html.contains("pinnedformsample"));
+        let html = samples::rendered(&variants[1]);
+        assert!(html.contains("c0mmitmentsample"));
+    }
 }

@@ -40,12 +40,12 @@ pub struct CurrentUser {
 }
 
 impl views::Viewer for CurrentUser {
-    fn page_user(&self) -> minijinja::Value {
-        minijinja::context! {
-            id => self.account_id,
-            display_name => self.display_name.clone(),
-            role => self.role.as_str(),
-            role_label => self.role.label(),
+    fn page_user(&self) -> views::PageUser {
+        views::PageUser {
+            id: self.account_id,
+            display_name: self.display_name.clone(),
+            role: self.role.as_str(),
+            role_label: self.role.label(),
         }
     }
 

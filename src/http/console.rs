@@ -8,7 +8,7 @@ use super::error::AppError;
 use super::roles::{Admin, Surveyor};
 use super::views::ser;
 use super::{AppState, views};
-use crate::db::{CaseRow, NewAttempt, NewResponse};
+use crate::db::{Campaign, CaseRow, NewAttempt, NewResponse};
 use crate::domain::CaseStatus;
 use crate::domain::local_time;
 use crate::export::{Cell, excel_csv, text_xlsx};
@@ -20,7 +20,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::{Value, context};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 fn case_view(c: &CaseRow) -> Value {
@@ -35,6 +35,28 @@ fn case_view(c: &CaseRow) -> Value {
         state_zh => status.state, link_zh => status.link, callable => status.callable,
         can_reissue => c.link_sent && !c.link_used && c.phone.starts_with('1'),
     }
+}
+
+/// The surveyor's call console (`console.html`): each village's cases at a glance.
+#[derive(Serialize)]
+pub(super) struct ConsolePage {
+    campaign: Campaign,
+    villages: Vec<ConsoleVillage>,
+}
+
+impl views::Page for ConsolePage {
+    const TEMPLATE: &'static str = "console.html";
+}
+
+#[derive(Serialize)]
+pub(super) struct ConsoleVillage {
+    code: String,
+    name: String,
+    /// Cases released.
+    released: i64,
+    completes: i64,
+    /// Cases still to call.
+    open: i64,
 }
 
 pub(super) async fn show_console(
@@ -52,15 +74,19 @@ pub(super) async fn show_console(
         e.1 += i64::from(c.status == CaseStatus::Completed);
         e.2 += i64::from(callable(&c));
     }
-    let villages: Vec<Value> = villages
+    let villages: Vec<ConsoleVillage> = villages
         .into_iter()
-        .map(|((code, name), (released, completes, open))| context! { code, name, released, completes, open })
+        .map(
+            |((code, name), (released, completes, open))| ConsoleVillage {
+                code,
+                name,
+                released,
+                completes,
+                open,
+            },
+        )
         .collect();
-    Ok(views::page(
-        &user,
-        "console.html",
-        context! { campaign => ser(&campaign), villages },
-    ))
+    Ok(views::show(&user, &ConsolePage { campaign, villages }))
 }
 
 pub(super) async fn show_village_console(
@@ -451,6 +477,63 @@ pub(super) async fn import_results(
 /// Kept here for the response-rates download (src/http/results.rs).
 pub(super) use crate::fieldwork::progress::{ProgressRow, progress_rows};
 
+/// The commission's progress page (`progress.html`): counts and response rates, no names,
+/// phones or answers.
+#[derive(Serialize)]
+pub(super) struct ProgressPage {
+    campaign: Campaign,
+    rows: Vec<ProgressLine>,
+    total: ProgressLine,
+}
+
+impl views::Page for ProgressPage {
+    const TEMPLATE: &'static str = "progress.html";
+}
+
+/// A village's progress, or the campaign's total.
+#[derive(Serialize)]
+pub(super) struct ProgressLine {
+    code: String,
+    name: String,
+    target: i64,
+    population: i64,
+    released: i64,
+    completes: i64,
+    open: i64,
+    replacements: i64,
+    /// No reserve left to replace a case with.
+    exhausted: bool,
+    counts: Counts,
+    rates: RatesText,
+}
+
+/// The AAPOR rates as shown (empty where the denominator is zero).
+#[derive(Serialize)]
+pub(super) struct RatesText {
+    rr1: String,
+    rr2: String,
+    rr3: String,
+    coop1: String,
+    ref1: String,
+    con1: String,
+}
+
+fn progress_line(r: &ProgressRow) -> ProgressLine {
+    ProgressLine {
+        code: r.code.clone(),
+        name: r.name.clone(),
+        target: r.target,
+        population: r.population,
+        released: r.released,
+        completes: r.completes,
+        open: r.open,
+        replacements: r.replacements,
+        exhausted: r.exhausted,
+        counts: r.counts,
+        rates: rates_text(&r.counts),
+    }
+}
+
 pub(super) async fn show_progress(
     State(state): State<AppState>,
     Admin(user): Admin,
@@ -458,30 +541,23 @@ pub(super) async fn show_progress(
 ) -> Result<Html<String>, AppError> {
     let campaign = state.db.campaign(id).await?;
     let (rows, total) = progress_rows(&state.db, id).await?;
-    let view = |r: &ProgressRow| {
-        context! {
-            code => r.code.clone(), name => r.name.clone(), target => r.target, population => r.population,
-            released => r.released, completes => r.completes, open => r.open,
-            replacements => r.replacements, exhausted => r.exhausted,
-            counts => ser(&r.counts), rates => rate_views(&r.counts),
-        }
+    let page = ProgressPage {
+        campaign,
+        rows: rows.iter().map(progress_line).collect(),
+        total: progress_line(&total),
     };
-    Ok(views::page(
-        &user,
-        "progress.html",
-        context! {
-            campaign => ser(&campaign),
-            rows => rows.iter().map(view).collect::<Vec<_>>(),
-            total => view(&total),
-        },
-    ))
+    Ok(views::show(&user, &page))
 }
 
-fn rate_views(counts: &Counts) -> Value {
+fn rates_text(counts: &Counts) -> RatesText {
     let r = counts.rates();
-    context! {
-        rr1 => format_rate(r.rr1), rr2 => format_rate(r.rr2), rr3 => format_rate(r.rr3),
-        coop1 => format_rate(r.coop1), ref1 => format_rate(r.ref1), con1 => format_rate(r.con1),
+    RatesText {
+        rr1: format_rate(r.rr1),
+        rr2: format_rate(r.rr2),
+        rr3: format_rate(r.rr3),
+        coop1: format_rate(r.coop1),
+        ref1: format_rate(r.ref1),
+        con1: format_rate(r.con1),
     }
 }
 
@@ -567,4 +643,64 @@ pub(super) async fn set_replacement_rules(
         "replacement rules set"
     );
     Ok(Redirect::to(&format!("/admin/campaigns/{id}?{key}")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::CampaignState;
+    use crate::http::views::samples;
+
+    #[test]
+    fn the_console_page_struct_renders_its_template() {
+        let page = ConsolePage {
+            campaign: samples::campaign(CampaignState::Fieldwork),
+            villages: vec![ConsoleVillage {
+                code: "V0101".into(),
+                name: "样例村".into(),
+                released: 31,
+                completes: 12,
+                open: 19,
+            }],
+        };
+        let html = samples::rendered(&page);
+        assert!(html.contains("样例轮次二〇二六") && html.contains("/console/V0101"));
+    }
+
+    #[test]
+    fn the_progress_page_struct_renders_its_template() {
+        let line = |code: &str| ProgressLine {
+            code: code.into(),
+            name: "样例村".into(),
+            target: 31,
+            population: 812,
+            released: 35,
+            completes: 20,
+            open: 9,
+            replacements: 4,
+            exhausted: true,
+            counts: Counts {
+                i: 20,
+                p: 1,
+                r: 3,
+                nc: 5,
+                o: 1,
+                uh: 2,
+                ne: 3,
+            },
+            rates: rates_text(&Counts {
+                i: 20,
+                r: 3,
+                ..Counts::default()
+            }),
+        };
+        let page = ProgressPage {
+            campaign: samples::campaign(CampaignState::Fieldwork),
+            rows: vec![line("V0101")],
+            total: line(""),
+        };
+        let html = samples::rendered(&page);
+        assert!(html.contains("V0101 样例村") && html.contains("20/1/3/5/1/2/3"));
+        assert!(html.contains("备用已用完"));
+    }
 }

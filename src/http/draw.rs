@@ -8,6 +8,7 @@ use super::error::AppError;
 use super::roles::{Admin, AdminOrSurveyor};
 use super::views::ser;
 use super::{AppState, views};
+use crate::db::SeedState;
 use crate::domain::{Role, local_time};
 use crate::export::excel_csv;
 use crate::ops::draw::{self, Commitment, DrawError, SeedEntry};
@@ -15,7 +16,26 @@ use crate::sampling::{Confidence, DrawRecord, Seed, SeedCommitment, SizeParamete
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::context;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+
+/// What `seed_forms.html` reads besides `campaign` and `csrf`: the seed's state with its
+/// times as local text. Flattened into the administrator's and the surveyor's campaign pages.
+#[derive(Serialize)]
+pub(super) struct SeedForms {
+    seed: SeedState,
+    committed_at: Option<String>,
+    entered_at: Option<String>,
+}
+
+impl SeedForms {
+    pub(super) fn new(seed: SeedState) -> SeedForms {
+        SeedForms {
+            committed_at: seed.committed_at.map(local_time),
+            entered_at: seed.entered_at.map(local_time),
+            seed,
+        }
+    }
+}
 
 /// Messages after the draw's actions (`?m=` for success, `?e=` for refusals).
 pub fn flash(key: &str) -> Option<&'static str> {

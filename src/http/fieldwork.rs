@@ -89,7 +89,7 @@ async fn panel_page(
         "admin_panel.html",
         context! {
             campaign => ser(&campaign), members, categories => CATEGORIES, error,
-            base_url_banner => super::base_url_banner(&state.config),
+            base_url_banner => ser(&super::base_url_banner(&state.config)),
         },
     ))
 }

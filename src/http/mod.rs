@@ -79,12 +79,20 @@ impl AppState {
 
 /// The warning shown where survey links are issued when the base URL is loopback, not a URL,
 /// or plain http (see [`crate::config::BaseUrlProblem`]); `None` when it is fine.
-pub(crate) fn base_url_banner(config: &Config) -> Option<minijinja::Value> {
+pub(crate) fn base_url_banner(config: &Config) -> Option<BaseUrlBanner> {
     let problem = config.base_url_problem()?;
-    Some(minijinja::context! {
-        text => problem.zh(&config.base_url),
-        unusable => problem.links_unusable(),
+    Some(BaseUrlBanner {
+        text: problem.zh(&config.base_url),
+        unusable: problem.links_unusable(),
     })
+}
+
+/// What `base_url_banner.html` shows: the problem with the base URL links are built on.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct BaseUrlBanner {
+    pub text: String,
+    /// Links built on it do not work at all (shown as an error, not a warning).
+    pub unusable: bool,
 }
 
 /// Log, as a warning, that links are being issued on a base URL with a problem.

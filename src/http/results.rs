@@ -9,9 +9,9 @@ use super::download::{Attachment, campaign_file};
 use super::error::AppError;
 use super::roles::{Admin, Operator};
 use super::upload::read_upload;
-use super::views::ser;
 use super::{AppState, views};
 use crate::db::CalendarDay;
+use crate::db::Campaign;
 use crate::domain::{CampaignState, local_time, today};
 use crate::export::{CsvEncoding, csv_chunks};
 use crate::forms::Audience;
@@ -20,7 +20,7 @@ use crate::ops::{
     publicity::{NewObjection, ObjectionError, PublishError},
     results::{GradeSheet, ResultsError, Village},
 };
-use crate::results::assess::{Grade, ITEM_TITLES, NEGATIVE_SITUATIONS, Situation};
+use crate::results::assess::{Grade, ITEM_TITLES, NEGATIVE_SITUATIONS, Situation, Verdict};
 use crate::results::calendar::{DayKind, parse_calendar_csv, parse_date};
 use crate::results::report::comments;
 use crate::results::tables::{self, Table, VillageAssessment};
@@ -31,7 +31,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::{Value, context};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The results downloads: each a table, as CSV at `/admin/campaigns/{id}/downloads/<name>.csv`
@@ -169,13 +169,37 @@ fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
-fn rate_view(r: &RateRow, k: u64) -> Value {
-    context! {
-        scope => r.scope.label_zh(), key => r.key.clone(), label => r.label.clone(),
-        suppressed => r.suppressed, base => r.base, valid => r.valid, satisfied => r.satisfied,
-        withheld => r.withheld.map(|w| w.note_zh(k)),
-        rate => r.rate.map(pct),
-        interval => r.interval.map(|i: Interval| format!("{} – {}", pct(i.low), pct(i.high))),
+/// A satisfaction rate as `rates_table.html` and the results pages show it.
+#[derive(Serialize)]
+pub(super) struct RateView {
+    scope: &'static str,
+    key: String,
+    label: String,
+    /// Fewer than k answer sheets: nothing but the label is shown.
+    suppressed: bool,
+    base: Option<u64>,
+    valid: Option<u64>,
+    satisfied: Option<u64>,
+    /// Why the figure is withheld, in Chinese.
+    withheld: Option<String>,
+    rate: Option<String>,
+    interval: Option<String>,
+}
+
+fn rate_view(r: &RateRow, k: u64) -> RateView {
+    RateView {
+        scope: r.scope.label_zh(),
+        key: r.key.clone(),
+        label: r.label.clone(),
+        suppressed: r.suppressed,
+        base: r.base,
+        valid: r.valid,
+        satisfied: r.satisfied,
+        withheld: r.withheld.map(|w| w.note_zh(k)),
+        rate: r.rate.map(pct),
+        interval: r
+            .interval
+            .map(|i: Interval| format!("{} – {}", pct(i.low), pct(i.high))),
     }
 }
 
@@ -187,28 +211,70 @@ fn span(i: Option<Interval>) -> Option<String> {
     i.map(|i| format!("{:.2} – {:.2}", i.low, i.high))
 }
 
-fn item16_view(v: &crate::results::VillageResults, a: &VillageAssessment) -> Value {
+/// A village's item 16: the scores as text (two decimals), the computed grade and the one in
+/// force.
+#[derive(Serialize)]
+pub(super) struct Item16View {
+    respondents: u64,
+    frame: u64,
+    r: Option<String>,
+    r_interval: Option<String>,
+    panel_ratings: u64,
+    p: Option<String>,
+    s: Option<String>,
+    s_interval: Option<String>,
+    no_panel: bool,
+    /// The grade the scores give.
+    computed: Option<String>,
+    uncertain: bool,
+    insufficient: bool,
+    /// The grade in force (an override, else the computed one).
+    grade: Option<&'static str>,
+    overridden: bool,
+}
+
+fn item16_view(v: &crate::results::VillageResults, a: &VillageAssessment) -> Item16View {
     let i = &v.item16;
-    context! {
-        respondents => i.respondents, frame => i.frame, r => score(i.r), r_interval => span(i.r_interval),
-        panel_ratings => i.panel_ratings, p => score(i.p), s => score(i.s), s_interval => span(i.s_interval),
-        no_panel => i.no_panel, computed => i.grade.clone(), uncertain => i.uncertain,
-        insufficient => i.insufficient,
-        grade => a.items[15].map(Grade::label), overridden => a.item16_overridden,
+    Item16View {
+        respondents: i.respondents,
+        frame: i.frame,
+        r: score(i.r),
+        r_interval: span(i.r_interval),
+        panel_ratings: i.panel_ratings,
+        p: score(i.p),
+        s: score(i.s),
+        s_interval: span(i.s_interval),
+        no_panel: i.no_panel,
+        computed: i.grade.clone(),
+        uncertain: i.uncertain,
+        insufficient: i.insufficient,
+        grade: a.items.get(15).copied().flatten().map(Grade::label),
+        overridden: a.item16_overridden,
     }
 }
 
-fn publicity_view(p: &Option<crate::db::Publicity>) -> Value {
-    match p {
-        Some(p) => context! {
-            start => p.start_date.clone(), end => p.end_date.clone(),
-            published_at => local_time(p.published_at),
-            approved_at => p.approved_at.map(local_time),
-            over => today() > p.end_date,
-            audit_head => p.audit_head.clone(),
-        },
-        None => Value::from(()),
-    }
+/// The publicity period, once published.
+#[derive(Serialize)]
+pub(super) struct PublicityView {
+    start: String,
+    end: String,
+    published_at: String,
+    approved_at: Option<String>,
+    /// The period has ended (today is after its last day).
+    over: bool,
+    /// The audit chain's head when publicity began.
+    audit_head: Option<String>,
+}
+
+fn publicity_view(p: &Option<crate::db::Publicity>) -> Option<PublicityView> {
+    p.as_ref().map(|p| PublicityView {
+        start: p.start_date.clone(),
+        end: p.end_date.clone(),
+        published_at: local_time(p.published_at),
+        approved_at: p.approved_at.map(local_time),
+        over: today() > p.end_date,
+        audit_head: p.audit_head.clone(),
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -253,6 +319,95 @@ fn flash_text(f: &Flash) -> (Option<&'static str>, Option<&'static str>) {
     (m, e)
 }
 
+/// The commission's results page (`results.html`).
+#[derive(Serialize)]
+pub(super) struct ResultsPage {
+    campaign: Campaign,
+    villages: Vec<VillageLine>,
+    /// Town-wide rates by aspect and over all scored questions (not per question).
+    town: Vec<TownLine>,
+    /// The smallest number of answer sheets a figure is shown for.
+    k: u64,
+    scheme: SchemeView,
+    closed: bool,
+    approved: bool,
+    /// Fieldwork still runs or the answers are not mixed yet: no figure from answers shown.
+    withheld: bool,
+    publicity: Option<PublicityView>,
+    objections: Vec<ObjectionView>,
+    /// The villages an objection may name.
+    village_options: Vec<VillageOption>,
+    downloads: Vec<DownloadLink>,
+    today: String,
+    message: Option<&'static str>,
+    error: Option<&'static str>,
+    archived_at: Option<String>,
+    purged_at: Option<String>,
+}
+
+impl views::Page for ResultsPage {
+    const TEMPLATE: &'static str = "results.html";
+}
+
+/// A village's line on the results page.
+#[derive(Serialize)]
+pub(super) struct VillageLine {
+    code: String,
+    name: String,
+    item16: Item16View,
+    /// The satisfaction rate over all scored questions.
+    satisfaction: Option<RateView>,
+    good: u32,
+    total: u32,
+    passed: bool,
+    reasons: String,
+    /// Items with a grade, of 16.
+    graded: usize,
+}
+
+/// A town-wide rate: the rate and how many villages it covers.
+#[derive(Serialize)]
+pub(super) struct TownLine {
+    #[serde(flatten)]
+    rate: RateView,
+    excluded: u64,
+    villages: u64,
+}
+
+/// The assessment scheme in force, as the results page cites it.
+#[derive(Serialize)]
+pub(super) struct SchemeView {
+    id: String,
+    version: String,
+    min_respondents: u32,
+    w_r: f64,
+    w_p: f64,
+}
+
+#[derive(Serialize)]
+pub(super) struct ObjectionView {
+    id: i64,
+    /// `code name`, or none for the whole town.
+    village: Option<String>,
+    received_on: String,
+    summary: String,
+    resolution: Option<String>,
+    resolved_at: Option<String>,
+}
+
+#[derive(Serialize)]
+pub(super) struct VillageOption {
+    id: i64,
+    label: String,
+}
+
+#[derive(Serialize)]
+pub(super) struct DownloadLink {
+    name: &'static str,
+    label: &'static str,
+    during_fieldwork: bool,
+}
+
 pub(super) async fn show_results(
     State(state): State<AppState>,
     Admin(user): Admin,
@@ -260,7 +415,7 @@ pub(super) async fn show_results(
     Query(flash): Query<Flash>,
 ) -> Result<Html<String>, AppError> {
     let l = load(&state, id).await?;
-    let villages: Vec<Value> = l
+    let villages: Vec<VillageLine> = l
         .results
         .villages
         .iter()
@@ -270,22 +425,29 @@ pub(super) async fn show_results(
                 .rates(Audience::Recipients, l.results.k)
                 .into_iter()
                 .find(|r| r.scope == crate::results::Scope::All);
-            context! {
-                code => v.code.clone(), name => v.name.clone(),
-                item16 => item16_view(v, a),
-                satisfaction => all.as_ref().map(|r| rate_view(r, l.results.k)),
-                good => a.verdict.good, total => a.verdict.total, passed => a.verdict.passed,
-                reasons => crate::results::assess::join_reasons(&a.verdict.reasons),
-                graded => a.items.iter().filter(|g| g.is_some()).count(),
+            VillageLine {
+                code: v.code.clone(),
+                name: v.name.clone(),
+                item16: item16_view(v, a),
+                satisfaction: all.as_ref().map(|r| rate_view(r, l.results.k)),
+                good: a.verdict.good,
+                total: a.verdict.total,
+                passed: a.verdict.passed,
+                reasons: crate::results::assess::join_reasons(&a.verdict.reasons),
+                graded: a.items.iter().filter(|g| g.is_some()).count(),
             }
         })
         .collect();
-    let town: Vec<Value> = l
+    let town: Vec<TownLine> = l
         .results
         .town_rates(Audience::Recipients)
         .iter()
         .filter(|t| t.rate.scope != crate::results::Scope::Question)
-        .map(|t| context! { excluded => t.excluded, villages => t.villages, ..rate_view(&t.rate, l.results.k) })
+        .map(|t| TownLine {
+            rate: rate_view(&t.rate, l.results.k),
+            excluded: t.excluded,
+            villages: t.villages,
+        })
         .collect();
     let publicity = state.db.publicity(id).await?;
     let objections = state.db.objections(id).await?;
@@ -295,40 +457,129 @@ pub(super) async fn show_results(
         .iter()
         .map(|v| (v.village_id, format!("{} {}", v.code, v.name)))
         .collect();
-    let objections: Vec<Value> = objections
+    let objections: Vec<ObjectionView> = objections
         .iter()
-        .map(|o| {
-            context! {
-                id => o.id, village => o.village_id.and_then(|v| names.get(&v).cloned()),
-                received_on => o.received_on.clone(), summary => o.summary.clone(),
-                resolution => o.resolution.clone(), resolved_at => o.resolved_at.map(local_time),
-            }
+        .map(|o| ObjectionView {
+            id: o.id,
+            village: o.village_id.and_then(|v| names.get(&v).cloned()),
+            received_on: o.received_on.clone(),
+            summary: o.summary.clone(),
+            resolution: o.resolution.clone(),
+            resolved_at: o.resolved_at.map(local_time),
         })
         .collect();
     let (message, error) = flash_text(&flash);
     let state_now = l.campaign.state;
     let (archived_at, purged_at) = state.db.archive_state(id).await?;
-    Ok(views::page(
-        &user,
-        "results.html",
-        context! {
-            campaign => ser(&l.campaign), villages, town, k => l.results.k,
-            scheme => context! {
-                id => l.forms.scheme.id.clone(), version => l.forms.scheme.version.clone(),
-                min_respondents => l.forms.scheme.min_respondents,
-                w_r => l.forms.scheme.weight_recipients, w_p => l.forms.scheme.weight_panel,
-            },
-            closed => state_now == CampaignState::Closed,
-            approved => state_now == CampaignState::Approved,
-            fieldwork => state_now == CampaignState::Fieldwork,
-            withheld => !l.survey_over,
-            publicity => publicity_view(&publicity), objections,
-            village_options => l.results.villages.iter().map(|v| context! { id => v.village_id, label => format!("{} {}", v.code, v.name) }).collect::<Vec<_>>(),
-            downloads => Download::ALL.map(|d| { let s = d.spec(); context! { name => s.name, label => s.title, during_fieldwork => s.during_fieldwork } }),
-            today => today(), message, error,
-            archived_at => archived_at.map(local_time), purged_at => purged_at.map(local_time),
+    let scheme = &l.forms.scheme;
+    let page = ResultsPage {
+        campaign: l.campaign.clone(),
+        villages,
+        town,
+        k: l.results.k,
+        scheme: SchemeView {
+            id: scheme.id.clone(),
+            version: scheme.version.clone(),
+            min_respondents: scheme.min_respondents,
+            w_r: scheme.weight_recipients,
+            w_p: scheme.weight_panel,
         },
-    ))
+        closed: state_now == CampaignState::Closed,
+        approved: state_now == CampaignState::Approved,
+        withheld: !l.survey_over,
+        publicity: publicity_view(&publicity),
+        objections,
+        village_options: l
+            .results
+            .villages
+            .iter()
+            .map(|v| VillageOption {
+                id: v.village_id,
+                label: format!("{} {}", v.code, v.name),
+            })
+            .collect(),
+        downloads: Download::ALL
+            .iter()
+            .map(|d| {
+                let s = d.spec();
+                DownloadLink {
+                    name: s.name,
+                    label: s.title,
+                    during_fieldwork: s.during_fieldwork,
+                }
+            })
+            .collect(),
+        today: today(),
+        message,
+        error,
+        archived_at: archived_at.map(local_time),
+        purged_at: purged_at.map(local_time),
+    };
+    Ok(views::show(&user, &page))
+}
+
+/// The commission's page for one village (`results_village.html`): item 16 with its
+/// overrides, the rates, and the form for grades 1–15 and the negative list.
+#[derive(Serialize)]
+pub(super) struct VillageResultsPage {
+    campaign: Campaign,
+    village: VillageHeading,
+    item16: Item16View,
+    recipients: Vec<RateView>,
+    panel: Vec<RateView>,
+    /// Items 1–15 with what was entered.
+    items: Vec<ItemLine>,
+    /// The eight situations of the negative list.
+    negative: Vec<SituationLine>,
+    /// A situation's note by its number (as text: template map keys are strings).
+    negative_notes: BTreeMap<String, String>,
+    overrides: Vec<OverrideLine>,
+    verdict: Verdict,
+    reasons: String,
+    approved: bool,
+    withheld: bool,
+    k: u64,
+    message: Option<&'static str>,
+    error: Option<&'static str>,
+}
+
+impl views::Page for VillageResultsPage {
+    const TEMPLATE: &'static str = "results_village.html";
+}
+
+#[derive(Serialize)]
+pub(super) struct VillageHeading {
+    code: String,
+    name: String,
+    frame: u64,
+}
+
+/// One of items 1–15 on the grades form.
+#[derive(Serialize)]
+pub(super) struct ItemLine {
+    number: u32,
+    title: &'static str,
+    grade: Option<&'static str>,
+    /// Who graded it: `commission`, `onsite` or `self`.
+    source: Option<String>,
+    note: String,
+}
+
+/// One situation of the negative list on the grades form.
+#[derive(Serialize)]
+pub(super) struct SituationLine {
+    number: u8,
+    circled: Option<String>,
+    text: &'static str,
+    ticked: bool,
+}
+
+/// An item-16 override as recorded (a withdrawal has no grade).
+#[derive(Serialize)]
+pub(super) struct OverrideLine {
+    grade: Option<&'static str>,
+    reason: String,
+    at: String,
 }
 
 pub(super) async fn show_village_results(
@@ -355,57 +606,80 @@ pub(super) async fn show_village_results(
         .filter(|g| g.village_id == v.village_id)
         .map(|g| (g.item, g.note))
         .collect();
-    let items: Vec<Value> = (1u32..=15)
-        .map(|i| {
+    let items: Vec<ItemLine> = (1u32..=15)
+        .zip(ITEM_TITLES)
+        .map(|(i, title)| {
             let g = entered.grades.get(&i);
-            context! {
-                number => i, title => ITEM_TITLES[i as usize - 1],
-                grade => g.map(|g| g.0.label()), source => g.map(|g| g.1.clone()),
-                note => notes.get(&i64::from(i)).cloned().unwrap_or_default(),
+            ItemLine {
+                number: i,
+                title,
+                grade: g.map(|g| g.0.label()),
+                source: g.map(|g| g.1.clone()),
+                note: notes.get(&i64::from(i)).cloned().unwrap_or_default(),
             }
         })
         .collect();
-    let negative: Vec<Value> = (1u8..=8)
-        .map(|n| {
+    let negative: Vec<SituationLine> = (1u8..=8)
+        .zip(NEGATIVE_SITUATIONS)
+        .map(|(n, text)| {
             let s = Situation::new(n);
-            context! {
-                number => n, circled => s.map(|s| s.circled().to_string()),
-                text => NEGATIVE_SITUATIONS[n as usize - 1],
-                ticked => s.is_some_and(|s| entered.negative.contains(&s)),
+            SituationLine {
+                number: n,
+                circled: s.map(|s| s.circled().to_string()),
+                text,
+                ticked: s.is_some_and(|s| entered.negative.contains(&s)),
             }
         })
         .collect();
     let notes = state.db.negative_findings(id).await?;
-    let negative_notes: BTreeMap<i64, String> = notes
+    let negative_notes: BTreeMap<String, String> = notes
         .into_iter()
         .filter(|n| n.village_id == v.village_id)
-        .map(|n| (n.situation, n.note))
+        .map(|n| (n.situation.to_string(), n.note))
         .collect();
-    let overrides: Vec<Value> = l
+    let overrides: Vec<OverrideLine> = l
         .overrides
         .iter()
         .filter(|o| o.village_id == v.village_id)
-        .map(|o| context! { grade => o.grade.map(Grade::label), reason => o.reason.clone(), at => local_time(o.entered_at) })
+        .map(|o| OverrideLine {
+            grade: o.grade.map(Grade::label),
+            reason: o.reason.clone(),
+            at: local_time(o.entered_at),
+        })
         .collect();
     let (message, error) = flash_text(&flash);
     let k = l.results.k;
-    Ok(views::page(
-        &user,
-        "results_village.html",
-        context! {
-            campaign => ser(&l.campaign), village => context! { code => v.code.clone(), name => v.name.clone(), frame => v.frame },
-            item16 => item16_view(v, a),
-            recipients => v.rates(Audience::Recipients, k).iter().map(|r| rate_view(r, k)).collect::<Vec<_>>(),
-            panel => v.rates(Audience::Panel, k).iter().map(|r| rate_view(r, k)).collect::<Vec<_>>(),
-            respondents => v.recipients.respondents, panel_ratings => v.panel.respondents,
-            items, negative, negative_notes => negative_notes.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<BTreeMap<_, _>>(),
-            overrides, verdict => ser(&a.verdict),
-            reasons => crate::results::assess::join_reasons(&a.verdict.reasons),
-            approved => l.campaign.state == CampaignState::Approved,
-            withheld => !l.survey_over,
-            k, message, error,
+    let page = VillageResultsPage {
+        campaign: l.campaign.clone(),
+        village: VillageHeading {
+            code: v.code.clone(),
+            name: v.name.clone(),
+            frame: v.frame,
         },
-    ))
+        item16: item16_view(v, a),
+        recipients: rate_views(v, Audience::Recipients, k),
+        panel: rate_views(v, Audience::Panel, k),
+        items,
+        negative,
+        negative_notes,
+        overrides,
+        verdict: a.verdict.clone(),
+        reasons: crate::results::assess::join_reasons(&a.verdict.reasons),
+        approved: l.campaign.state == CampaignState::Approved,
+        withheld: !l.survey_over,
+        k,
+        message,
+        error,
+    };
+    Ok(views::show(&user, &page))
+}
+
+/// A village's rates for one audience, as the rates table shows them.
+fn rate_views(v: &crate::results::VillageResults, audience: Audience, k: u64) -> Vec<RateView> {
+    v.rates(audience, k)
+        .iter()
+        .map(|r| rate_view(r, k))
+        .collect()
 }
 
 fn back_to_village(id: i64, code: &str, flash: &str) -> Response {
@@ -910,6 +1184,33 @@ pub(super) async fn delete_calendar_day(
     Ok(Redirect::to("/admin/calendar?m=deleted").into_response())
 }
 
+/// A village operator's own results (`village_results.html`): aggregates only.
+#[derive(Serialize)]
+pub(super) struct OwnResultsPage {
+    campaign: Campaign,
+    village: VillageHeading,
+    publicity: PublicityView,
+    item16: Item16View,
+    recipients: Vec<RateView>,
+    panel: Vec<RateView>,
+    /// Items 1–16 with the grade in force.
+    items: Vec<GradeLine>,
+    verdict: Verdict,
+    reasons: String,
+    k: u64,
+}
+
+impl views::Page for OwnResultsPage {
+    const TEMPLATE: &'static str = "village_results.html";
+}
+
+#[derive(Serialize)]
+pub(super) struct GradeLine {
+    number: usize,
+    title: &'static str,
+    grade: Option<&'static str>,
+}
+
 /// A village operator's own results, once published: aggregates only, never comments,
 /// small cells suppressed as everywhere.
 pub(super) async fn show_own_results(
@@ -920,10 +1221,9 @@ pub(super) async fn show_own_results(
     }: Operator,
     Path(id): Path<i64>,
 ) -> Result<Html<String>, AppError> {
-    let publicity = state.db.publicity(id).await?;
-    if publicity.is_none() {
+    let Some(publicity) = publicity_view(&state.db.publicity(id).await?) else {
         return Err(AppError::NotFound);
-    }
+    };
     let l = load(&state, id).await?;
     let (pos, v) = l
         .results
@@ -934,24 +1234,300 @@ pub(super) async fn show_own_results(
         .ok_or(AppError::NotFound)?;
     let a = &l.assessed[pos];
     let k = l.results.k;
-    Ok(views::page(
-        &user,
-        "village_results.html",
-        context! {
-            campaign => ser(&l.campaign), village => context! { code => v.code.clone(), name => v.name.clone() },
-            item16 => item16_view(v, a),
-            recipients => v.rates(Audience::Recipients, k).iter().map(|r| rate_view(r, k)).collect::<Vec<_>>(),
-            panel => v.rates(Audience::Panel, k).iter().map(|r| rate_view(r, k)).collect::<Vec<_>>(),
-            items => a.items.iter().enumerate().map(|(i, g)| context! { number => i + 1, title => ITEM_TITLES[i], grade => g.map(Grade::label) }).collect::<Vec<_>>(),
-            verdict => ser(&a.verdict), reasons => crate::results::assess::join_reasons(&a.verdict.reasons),
-            publicity => publicity_view(&publicity), k,
+    let page = OwnResultsPage {
+        campaign: l.campaign.clone(),
+        village: VillageHeading {
+            code: v.code.clone(),
+            name: v.name.clone(),
+            frame: v.frame,
         },
-    ))
+        publicity,
+        item16: item16_view(v, a),
+        recipients: rate_views(v, Audience::Recipients, k),
+        panel: rate_views(v, Audience::Panel, k),
+        items: a
+            .items
+            .iter()
+            .zip(ITEM_TITLES)
+            .enumerate()
+            .map(|(i, (g, title))| GradeLine {
+                number: i + 1,
+                title,
+                grade: g.map(Grade::label),
+            })
+            .collect(),
+        verdict: a.verdict.clone(),
+        reasons: crate::results::assess::join_reasons(&a.verdict.reasons),
+        k,
+    };
+    Ok(views::show(&user, &page))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::views::samples;
+
+    fn rate(label: &str, suppressed: bool, withheld: bool) -> RateView {
+        RateView {
+            scope: "方面",
+            key: "d1".into(),
+            label: label.into(),
+            suppressed,
+            base: Some(31),
+            valid: Some(29),
+            satisfied: Some(23),
+            withheld: withheld.then(|| "样例不公布原因".into()),
+            rate: Some("79.3%".into()),
+            interval: Some("61.6% – 90.2%".into()),
+        }
+    }
+
+    fn item16() -> Item16View {
+        Item16View {
+            respondents: 29,
+            frame: 812,
+            r: Some("87.25".into()),
+            r_interval: Some("83.10 – 91.40".into()),
+            panel_ratings: 5,
+            p: Some("90.00".into()),
+            s: Some("88.08".into()),
+            s_interval: Some("84.00 – 92.10".into()),
+            no_panel: true,
+            computed: Some("较好".into()),
+            uncertain: true,
+            insufficient: true,
+            grade: Some("好"),
+            overridden: true,
+        }
+    }
+
+    fn publicity() -> PublicityView {
+        PublicityView {
+            start: "2026-10-08".into(),
+            end: "2026-10-16".into(),
+            published_at: "2026-10-08 09:00".into(),
+            approved_at: Some("2026-10-20 10:00".into()),
+            over: true,
+            audit_head: Some("auditheadsample".into()),
+        }
+    }
+
+    fn results_page() -> ResultsPage {
+        ResultsPage {
+            campaign: samples::campaign(CampaignState::Approved),
+            villages: vec![
+                VillageLine {
+                    code: "V0101".into(),
+                    name: "样例村".into(),
+                    item16: item16(),
+                    satisfaction: Some(rate("全部计分题", false, false)),
+                    good: 12,
+                    total: 16,
+                    passed: false,
+                    reasons: "样例不通过理由".into(),
+                    graded: 15,
+                },
+                VillageLine {
+                    code: "V0102".into(),
+                    name: "样例社区".into(),
+                    item16: item16(),
+                    satisfaction: Some(rate("全部计分题", false, true)),
+                    good: 16,
+                    total: 16,
+                    passed: true,
+                    reasons: String::new(),
+                    graded: 16,
+                },
+            ],
+            town: vec![TownLine {
+                rate: rate("全镇样例方面", false, false),
+                excluded: 2,
+                villages: 9,
+            }],
+            k: 5,
+            scheme: SchemeView {
+                id: "scheme-sample".into(),
+                version: "2026.1".into(),
+                min_respondents: 10,
+                w_r: 0.7,
+                w_p: 0.3,
+            },
+            closed: true,
+            approved: true,
+            withheld: true,
+            publicity: Some(publicity()),
+            objections: vec![
+                ObjectionView {
+                    id: 3,
+                    village: Some("V0101 样例村".into()),
+                    received_on: "2026-10-09".into(),
+                    summary: "样例异议内容".into(),
+                    resolution: Some("样例处理结果".into()),
+                    resolved_at: Some("2026-10-10 11:00".into()),
+                },
+                ObjectionView {
+                    id: 4,
+                    village: None,
+                    received_on: "2026-10-11".into(),
+                    summary: "另一条异议".into(),
+                    resolution: None,
+                    resolved_at: None,
+                },
+            ],
+            village_options: vec![VillageOption {
+                id: 12,
+                label: "V0101 样例村选项".into(),
+            }],
+            downloads: Download::ALL
+                .iter()
+                .map(|d| DownloadLink {
+                    name: d.spec().name,
+                    label: d.spec().title,
+                    during_fieldwork: d.spec().during_fieldwork,
+                })
+                .collect(),
+            today: "2026-10-21".into(),
+            message: Some("样例消息"),
+            error: Some("样例错误"),
+            archived_at: Some("2026-10-22 08:00".into()),
+            purged_at: Some("2026-10-23 08:00".into()),
+        }
+    }
+
+    #[test]
+    fn the_results_page_struct_renders_every_branch_of_its_template() {
+        let variants: [fn(&mut ResultsPage); 4] = [
+            |_| {},
+            // Not published, not approved: the publicity form and the objection forms.
+            |p| {
+                p.publicity = None;
+                p.approved = false;
+                p.withheld = false;
+            },
+            |p| p.approved = false,
+            // Archived, not purged: the purge form.
+            |p| p.purged_at = None,
+        ];
+        for (n, change) in variants.into_iter().enumerate() {
+            let mut page = results_page();
+            change(&mut page);
+            let html = samples::rendered(&page);
+            for value in ["样例轮次二〇二六", "V0101", "scheme-sample", "全镇样例方面"]
+            {
+                assert!(html.contains(value), "variant {n}: {value} missing");
+            }
+        }
+        let html = samples::rendered(&results_page());
+        assert!(html.contains("auditheadsample") && html.contains("2026-10-23 08:00"));
+    }
+
+    #[test]
+    fn the_own_results_page_struct_renders_its_template() {
+        let page = OwnResultsPage {
+            campaign: samples::campaign(CampaignState::Approved),
+            village: VillageHeading {
+                code: "V0101".into(),
+                name: "样例村".into(),
+                frame: 812,
+            },
+            publicity: publicity(),
+            item16: item16(),
+            recipients: vec![
+                rate("群众样例方面", false, false),
+                rate("被压下的方面", true, false),
+                rate("不公布的方面", false, true),
+            ],
+            panel: vec![rate("代表样例方面", false, false)],
+            items: vec![GradeLine {
+                number: 1,
+                title: ITEM_TITLES[0],
+                grade: Some("较好"),
+            }],
+            verdict: Verdict {
+                good: 11,
+                total: 16,
+                passed: false,
+                reasons: vec!["样例理由".into()],
+            },
+            reasons: "样例理由".into(),
+            k: 5,
+        };
+        let html = samples::rendered(&page);
+        for value in [
+            "样例村",
+            "2026-10-16",
+            "auditheadsample",
+            "群众样例方面",
+            "代表样例方面",
+            "样例理由",
+        ] {
+            assert!(html.contains(value), "{value} missing");
+        }
+    }
+
+    #[test]
+    fn the_village_results_page_struct_renders_every_branch_of_its_template() {
+        let page = || VillageResultsPage {
+            campaign: samples::campaign(CampaignState::Closed),
+            village: VillageHeading {
+                code: "V0101".into(),
+                name: "样例村".into(),
+                frame: 812,
+            },
+            item16: item16(),
+            recipients: vec![
+                rate("群众样例方面", false, false),
+                rate("被压下的方面", true, false),
+                rate("不公布的方面", false, true),
+            ],
+            panel: vec![rate("代表样例方面", false, false)],
+            items: vec![ItemLine {
+                number: 1,
+                title: ITEM_TITLES[0],
+                grade: Some("较好"),
+                source: Some("onsite".into()),
+                note: "样例说明".into(),
+            }],
+            negative: vec![SituationLine {
+                number: 2,
+                circled: Some("②".into()),
+                text: NEGATIVE_SITUATIONS[1],
+                ticked: true,
+            }],
+            negative_notes: BTreeMap::from([("2".into(), "样例负面说明".into())]),
+            overrides: vec![OverrideLine {
+                grade: Some("一般".into()),
+                reason: "样例调整理由".into(),
+                at: "2026-10-05 10:00".into(),
+            }],
+            verdict: Verdict {
+                good: 11,
+                total: 16,
+                passed: false,
+                reasons: vec!["样例理由".into()],
+            },
+            reasons: "样例理由".into(),
+            approved: true,
+            withheld: true,
+            k: 5,
+            message: Some("样例消息"),
+            error: Some("样例错误"),
+        };
+        for approved in [true, false] {
+            let mut p = page();
+            p.approved = approved;
+            let html = samples::rendered(&p);
+            for value in [
+                "样例调整理由",
+                "样例负面说明",
+                "群众样例方面",
+                "代表样例方面",
+            ] {
+                assert!(html.contains(value), "approved {approved}: {value} missing");
+            }
+        }
+    }
 
     #[test]
     fn every_download_is_found_by_its_own_name_and_no_other() {

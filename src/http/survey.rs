@@ -15,7 +15,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use minijinja::{Value, context};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -202,11 +202,42 @@ fn length_note(form: &Form) -> String {
 }
 
 /// The questions as the template shows them, with what the person chose and the errors.
+/// A question as `survey_form.html` shows it, with what was typed and its error.
+#[derive(Serialize)]
+pub(super) struct QuestionView {
+    id: String,
+    /// Its label: `9`, or `9.1` for a follow-up.
+    number: String,
+    follow_up: bool,
+    text: String,
+    required: bool,
+    /// `single`, `multiple` or `text`.
+    kind: &'static str,
+    options: Vec<OptionView>,
+    max_chars: usize,
+    max_choices: Option<usize>,
+    /// The text typed (a text question).
+    value: String,
+    /// A follow-up: the question it depends on, the values that show it (`|`-separated),
+    /// and the note saying so.
+    if_question: Option<String>,
+    if_values: String,
+    condition: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+pub(super) struct OptionView {
+    value: String,
+    label: String,
+    checked: bool,
+}
+
 fn question_views(
     form: &Form,
     fields: &[(String, String)],
     errors: Option<&AnswerErrors>,
-) -> Vec<Value> {
+) -> Vec<QuestionView> {
     let chosen = |id: &str, value: &str| fields.iter().any(|(k, v)| k == id && v == value);
     let labels = question_labels(form);
     form.questions
@@ -215,19 +246,34 @@ fn question_views(
         .map(|(q, label)| {
             let (kind, options, max_chars, max_choices) = match &q.kind {
                 Kind::Single { options, dont_know } => {
-                    let mut opts: Vec<Value> = options
+                    let mut opts: Vec<OptionView> = options
                         .iter()
-                        .map(|o| context! { value => o.value.clone(), label => o.label.clone(), checked => chosen(&q.id, &o.value) })
+                        .map(|o| OptionView {
+                            value: o.value.clone(),
+                            label: o.label.clone(),
+                            checked: chosen(&q.id, &o.value),
+                        })
                         .collect();
                     if let Some(label) = dont_know {
-                        opts.push(context! { value => crate::forms::DONT_KNOW, label => label.clone(), checked => chosen(&q.id, crate::forms::DONT_KNOW) });
+                        opts.push(OptionView {
+                            value: crate::forms::DONT_KNOW.to_string(),
+                            label: label.clone(),
+                            checked: chosen(&q.id, crate::forms::DONT_KNOW),
+                        });
                     }
                     ("single", opts, 0, None)
                 }
-                Kind::Multiple { options, max_choices } => {
+                Kind::Multiple {
+                    options,
+                    max_choices,
+                } => {
                     let opts = options
                         .iter()
-                        .map(|o| context! { value => o.value.clone(), label => o.label.clone(), checked => chosen(&q.id, &o.value) })
+                        .map(|o| OptionView {
+                            value: o.value.clone(),
+                            label: o.label.clone(),
+                            checked: chosen(&q.id, &o.value),
+                        })
                         .collect();
                     ("multiple", opts, 0, *max_choices)
                 }
@@ -244,27 +290,39 @@ fn question_views(
                         .unwrap_or("?");
                     let labels: Vec<String> = form
                         .question(&c.question)
-                        .map(|cq| {
-                            c.any_of
-                                .iter()
-                                .map(|v| choice_label(cq, v))
-                                .collect()
-                        })
+                        .map(|cq| c.any_of.iter().map(|v| choice_label(cq, v)).collect())
                         .unwrap_or_default();
                     (
                         Some(c.question.clone()),
                         c.any_of.join("|"),
-                        Some(format!("第 {number} 题选择“{}”时请回答", labels.join("”或“"))),
+                        Some(format!(
+                            "第 {number} 题选择“{}”时请回答",
+                            labels.join("”或“")
+                        )),
                     )
                 }
                 None => (None, String::new(), None),
             };
-            let value = fields.iter().find(|(k, _)| k == &q.id).map(|(_, v)| v.clone()).unwrap_or_default();
-            context! {
-                id => q.id.clone(), number => label, follow_up => label.contains('.'),
-                text => q.text.clone(), required => q.required,
-                kind, options, max_chars, max_choices, value, if_question, if_values, condition,
-                error => errors.and_then(|e| e.message_zh(&q.id)),
+            let value = fields
+                .iter()
+                .find(|(k, _)| k == &q.id)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default();
+            QuestionView {
+                id: q.id.clone(),
+                number: label.clone(),
+                follow_up: label.contains('.'),
+                text: q.text.clone(),
+                required: q.required,
+                kind,
+                options,
+                max_chars,
+                max_choices,
+                value,
+                if_question,
+                if_values,
+                condition,
+                error: errors.and_then(|e| e.message_zh(&q.id)),
             }
         })
         .collect()
@@ -294,24 +352,51 @@ struct FormPage<'a> {
     interviewer_note: Option<String>,
 }
 
+/// The questionnaire (`survey_form.html`), for a respondent or, in a phone interview, for
+/// the surveyor (then with a CSRF token and a note on whom they are talking to).
+#[derive(Serialize)]
+pub(super) struct SurveyFormPage {
+    title: String,
+    intro: String,
+    town: String,
+    village_name: String,
+    privacy: &'static str,
+    /// How many questions and how long, in words.
+    length: String,
+    questions: Vec<QuestionView>,
+    /// Questions whose answer must change (0 on a first showing).
+    error_count: usize,
+    /// Where the answers are posted.
+    action: String,
+    /// Where "I do not want to take part" leads (respondents only).
+    decline_action: Option<String>,
+    csrf: Option<String>,
+    interviewer_note: Option<String>,
+}
+
+impl views::Page for SurveyFormPage {
+    const TEMPLATE: &'static str = "survey_form.html";
+}
+
 fn form_page(
     p: &FormPage<'_>,
     fields: &[(String, String)],
     errors: Option<&AnswerErrors>,
 ) -> Response {
-    let questions = question_views(p.form, fields, errors);
-    let error_count = errors.map(|e| e.messages_zh().len()).unwrap_or(0);
-    let page = views::render(
-        "survey_form.html",
-        context! {
-            title => p.form.title.clone(), intro => p.form.intro.clone(), town => p.town,
-            village_name => p.village_name, privacy => PRIVACY, questions,
-            length => length_note(p.form),
-            action => p.action.clone(), decline_action => p.decline_action.clone(),
-            csrf => p.csrf.clone(), interviewer_note => p.interviewer_note.clone(),
-            errors => (error_count > 0).then(|| vec![0; error_count]),
-        },
-    );
+    let page = views::show_public(&SurveyFormPage {
+        title: p.form.title.clone(),
+        intro: p.form.intro.clone(),
+        town: p.town.to_string(),
+        village_name: p.village_name.to_string(),
+        privacy: PRIVACY,
+        length: length_note(p.form),
+        questions: question_views(p.form, fields, errors),
+        error_count: errors.map(|e| e.messages_zh().len()).unwrap_or(0),
+        action: p.action.clone(),
+        decline_action: p.decline_action.clone(),
+        csrf: p.csrf.clone(),
+        interviewer_note: p.interviewer_note.clone(),
+    });
     let status = if errors.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -693,6 +778,75 @@ pub(super) fn interview_page(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::views::samples;
+
+    fn question(id: &str, kind: &'static str) -> QuestionView {
+        QuestionView {
+            id: id.into(),
+            number: "9.1".into(),
+            follow_up: true,
+            text: format!("样例题目{id}"),
+            required: false,
+            kind,
+            options: vec![OptionView {
+                value: "a".into(),
+                label: format!("样例选项{id}"),
+                checked: true,
+            }],
+            max_chars: 300,
+            max_choices: Some(2),
+            value: format!("样例回答{id}"),
+            if_question: Some("q9".into()),
+            if_values: "a|b".into(),
+            condition: Some("第 9 题选择“是”时请回答".into()),
+            error: Some("请回答这一题".into()),
+        }
+    }
+
+    #[test]
+    fn the_survey_form_page_struct_renders_every_branch_of_its_template() {
+        let page = SurveyFormPage {
+            title: "样例问卷".into(),
+            intro: "样例说明".into(),
+            town: "样例镇".into(),
+            village_name: "样例村".into(),
+            privacy: PRIVACY,
+            length: "共 10 题,约 3 分钟。".into(),
+            questions: vec![
+                question("q1", "single"),
+                question("q2", "multiple"),
+                question("q3", "text"),
+            ],
+            error_count: 2,
+            action: "/s/sampletoken".into(),
+            decline_action: Some("decline-sample".into()),
+            csrf: Some("csrf-sample".into()),
+            interviewer_note: Some("样例访员提示".into()),
+        };
+        let html = samples::rendered_public(&page);
+        for value in [
+            "样例问卷",
+            "样例选项q1",
+            "样例回答q3",
+            "还有 2 道题",
+            "样例访员提示",
+            "decline-sample",
+            "csrf-sample",
+        ] {
+            assert!(html.contains(value), "{value} missing");
+        }
+        let respondent = SurveyFormPage {
+            town: String::new(),
+            intro: String::new(),
+            error_count: 0,
+            decline_action: None,
+            csrf: None,
+            interviewer_note: None,
+            ..page
+        };
+        let html = samples::rendered_public(&respondent);
+        assert!(!html.contains("道题需要修改") && html.contains("本调查由镇纪委组织"));
+    }
 
     #[test]
     fn follow_ups_take_a_sub_number_so_the_whole_numbers_have_no_gap() {
@@ -739,7 +893,7 @@ mod tests {
         );
         // The note on a follow-up names the question it depends on by its label.
         let views = question_views(&form, &[], None);
-        let condition = |i: usize| views[i].get_attr("condition").unwrap().to_string();
+        let condition = |i: usize| views[i].condition.clone().unwrap_or_default();
         assert!(
             condition(2).starts_with("第 1.1 题选择“是”"),
             "{}",

@@ -6,13 +6,15 @@
 //! administrator made to surveyor accounts, so the third party learns if someone else
 //! took its seat.
 
+use super::BaseUrlBanner;
 use super::auth::CurrentUser;
 use super::download::{campaign_file, csv_download, xlsx_download};
-use super::draw::{describe_rule, flash};
+use super::draw::{SeedForms, describe_rule, flash};
 use super::error::AppError;
 use super::roles::Surveyor;
 use super::views::ser;
 use super::{AppState, views};
+use crate::db::{Campaign, OutboxCounts};
 use crate::domain::CaseStatus;
 use crate::domain::{Role, local_time};
 use crate::export::{Cell, excel_csv, text_xlsx};
@@ -20,7 +22,7 @@ use crate::sampling::SizeParameters;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, Response};
 use minijinja::{Value, context};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 pub(super) async fn surveyor_home(
     State(state): State<AppState>,
@@ -107,6 +109,38 @@ pub struct Flash {
     e: Option<String>,
 }
 
+/// The surveyor's campaign page (`surveyor_campaign.html`, with `seed_forms.html`).
+#[derive(Serialize)]
+pub(super) struct CampaignPage {
+    campaign: Campaign,
+    state_label: &'static str,
+    frozen_at: Option<String>,
+    /// The size rule in words.
+    rule: String,
+    #[serde(flatten)]
+    seed_forms: SeedForms,
+    /// The SMS outbox during fieldwork.
+    outbox: OutboxCounts,
+    /// The drawn villages (empty before the draw).
+    strata: Vec<StratumLine>,
+    base_url_banner: Option<BaseUrlBanner>,
+    message: Option<&'static str>,
+    error: Option<&'static str>,
+}
+
+impl views::Page for CampaignPage {
+    const TEMPLATE: &'static str = "surveyor_campaign.html";
+}
+
+/// A drawn village: its roster size N and sample size n.
+#[derive(Serialize)]
+pub(super) struct StratumLine {
+    code: String,
+    name: String,
+    population: i64,
+    size: i64,
+}
+
 pub(super) async fn show_campaign(
     State(state): State<AppState>,
     Surveyor(user): Surveyor,
@@ -115,31 +149,34 @@ pub(super) async fn show_campaign(
 ) -> Result<Html<String>, AppError> {
     let campaign = state.db.campaign(id).await?;
     let seed = state.db.seed_state(id).await?;
-    let strata: Vec<_> = state
+    let strata: Vec<StratumLine> = state
         .db
         .strata(id, None)
         .await?
         .into_iter()
-        .map(|s| context! { code => s.code, name => s.name, population => s.population, size => s.size })
+        .map(|s| StratumLine {
+            code: s.code,
+            name: s.name,
+            population: s.population,
+            size: s.size,
+        })
         .collect();
     let rule = serde_json::from_str::<SizeParameters>(&campaign.size_rule)
         .map(|p| describe_rule(&p))
         .unwrap_or_default();
-    let outbox = state.db.outbox_counts(id).await?;
-    Ok(views::page(
-        &user,
-        "surveyor_campaign.html",
-        context! {
-            campaign => ser(&campaign), seed => ser(&seed), strata, rule, outbox => ser(&outbox),
-            state_label => campaign.state.label(),
-            frozen_at => campaign.frozen_at.map(local_time),
-            committed_at => seed.committed_at.map(local_time),
-            entered_at => seed.entered_at.map(local_time),
-            message => q.m.as_deref().and_then(flash),
-            error => q.e.as_deref().and_then(flash),
-            base_url_banner => super::base_url_banner(&state.config),
-        },
-    ))
+    let page = CampaignPage {
+        state_label: campaign.state.label(),
+        frozen_at: campaign.frozen_at.map(local_time),
+        rule,
+        seed_forms: SeedForms::new(seed),
+        outbox: state.db.outbox_counts(id).await?,
+        strata,
+        base_url_banner: super::base_url_banner(&state.config),
+        message: q.m.as_deref().and_then(flash),
+        error: q.e.as_deref().and_then(flash),
+        campaign,
+    };
+    Ok(views::show(&user, &page))
 }
 
 /// One line of what the surveyor is given of a village's ranked list.
@@ -395,6 +432,55 @@ pub(super) async fn download_frozen_roster_xlsx(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::CampaignState;
+    use crate::http::views::samples;
+
+    fn campaign_page(state: CampaignState, seed: bool, commitment: bool) -> CampaignPage {
+        CampaignPage {
+            campaign: samples::campaign(state),
+            state_label: state.label(),
+            frozen_at: Some("2026-09-01 10:00".into()),
+            rule: "样例规则描述".into(),
+            seed_forms: SeedForms::new(samples::seed_state(seed, commitment)),
+            outbox: OutboxCounts {
+                unsent: 17,
+                sent_open: 23,
+                landlines: 4,
+            },
+            strata: vec![StratumLine {
+                code: "V0101".into(),
+                name: "样例村".into(),
+                population: 812,
+                size: 31,
+            }],
+            base_url_banner: Some(BaseUrlBanner {
+                text: "样例地址问题".into(),
+                unusable: false,
+            }),
+            message: Some("样例消息"),
+            error: Some("样例错误"),
+        }
+    }
+
+    #[test]
+    fn the_campaign_page_struct_renders_every_branch_of_its_template() {
+        let variants = [
+            campaign_page(CampaignState::Fieldwork, true, true),
+            campaign_page(CampaignState::Collecting, false, true),
+            campaign_page(CampaignState::Collecting, false, false),
+            campaign_page(CampaignState::Frozen, false, true),
+            campaign_page(CampaignState::Frozen, false, false),
+        ];
+        for (n, page) in variants.iter().enumerate() {
+            let html = samples::rendered(page);
+            for value in ["样例轮次二〇二六", "样例规则描述", "V0101", "f1ngerpr1nt"]
+            {
+                assert!(html.contains(value), "variant {n}: {value} missing");
+            }
+        }
+        let html = samples::rendered(&variants[0]);
+        assert!(html.contains("样例地址问题") && html.contains("<strong>17</strong>"));
+    }
     use crate::db::{CaseRow, StratumRow};
     use std::collections::HashMap;
 

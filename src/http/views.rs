@@ -116,22 +116,171 @@ pub async fn answer_render_failures_with_500(request: Request, next: Next) -> Re
 
 /// Someone a page is rendered for: the logged-in user (`auth::CurrentUser`).
 pub trait Viewer {
-    /// What `base.html` shows of them: `id`, `display_name`, `role`, `role_label`.
-    fn page_user(&self) -> Value;
+    /// What `base.html` shows of them.
+    fn page_user(&self) -> PageUser;
     /// The session's CSRF token, echoed by every form.
     fn page_csrf(&self) -> String;
 }
 
+/// The logged-in person as `base.html` shows them (name, role, the role's navigation).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PageUser {
+    pub id: i64,
+    pub display_name: String,
+    /// `Role::as_str`: picks the navigation links.
+    pub role: &'static str,
+    pub role_label: &'static str,
+}
+
+/// What `base.html` reads on every logged-in page besides the page's own fields; flattened
+/// into each typed page by [`show`].
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Chrome {
+    pub user: PageUser,
+    /// The session's CSRF token, echoed by every form.
+    pub csrf: String,
+}
+
+impl Chrome {
+    pub fn of(user: &impl Viewer) -> Chrome {
+        Chrome {
+            user: user.page_user(),
+            csrf: user.page_csrf(),
+        }
+    }
+}
+
+/// A page's variables written down as one type: its template may read these fields (and, on
+/// a logged-in page, those of [`Chrome`]) and nothing else. Strict undefined behaviour makes
+/// any other name a rendering failure, which each page's sample test (every `Option` set,
+/// every list filled) catches before a person sees it.
+pub trait Page: serde::Serialize {
+    /// The template file that renders it.
+    const TEMPLATE: &'static str;
+}
+
+/// A page with the chrome of the logged-in layout flattened in beside its own fields.
+#[derive(serde::Serialize)]
+struct WithChrome<'a, P> {
+    #[serde(flatten)]
+    chrome: Chrome,
+    #[serde(flatten)]
+    page: &'a P,
+}
+
+/// Render a typed page for a logged-in person (who they are and the CSRF token are added).
+pub fn show<P: Page>(user: &impl Viewer, page: &P) -> Html<String> {
+    render(
+        P::TEMPLATE,
+        ser(&WithChrome {
+            chrome: Chrome::of(user),
+            page,
+        }),
+    )
+}
+
+/// Render a typed page for someone not logged in (a respondent following a survey link).
+pub fn show_public<P: Page>(page: &P) -> Html<String> {
+    render(P::TEMPLATE, ser(page))
+}
+
 /// Render a page for a logged-in person: adds who they are and the CSRF token for forms.
+/// The smaller pages still pass a `context!`; the big ones are typed [`Page`]s ([`show`]).
 pub fn page(user: &impl Viewer, name: &str, ctx: Value) -> Html<String> {
     render(
         name,
         context! {
-            user => user.page_user(),
+            user => ser(&user.page_user()),
             csrf => user.page_csrf(),
             ..ctx
         },
     )
+}
+
+/// Rendering typed sample pages in unit tests: a failure is returned with minijinja's
+/// message (which names the template, line and variable) rather than the plain error page.
+#[cfg(test)]
+pub(crate) mod samples {
+    use super::*;
+
+    /// The chrome of a sample administrator.
+    pub fn chrome() -> Chrome {
+        Chrome {
+            user: PageUser {
+                id: 7,
+                display_name: "样例管理员".into(),
+                role: "admin",
+                role_label: "镇纪委",
+            },
+            csrf: "csrf-sample-token".into(),
+        }
+    }
+
+    /// Render `page` as a logged-in page under the strict environment.
+    pub fn render<P: Page>(page: &P) -> Result<String, minijinja::Error> {
+        TEMPLATES
+            .get_template(P::TEMPLATE)?
+            .render(ser(&WithChrome {
+                chrome: chrome(),
+                page,
+            }))
+    }
+
+    /// Render `page` without chrome (a respondent's page) under the strict environment.
+    pub fn render_public<P: Page>(page: &P) -> Result<String, minijinja::Error> {
+        TEMPLATES.get_template(P::TEMPLATE)?.render(ser(page))
+    }
+
+    /// Render, failing the test with minijinja's message; the HTML on success.
+    #[track_caller]
+    pub fn rendered<P: Page>(page: &P) -> String {
+        render(page).unwrap_or_else(|e| panic!("{}", failure::<P>(&e)))
+    }
+
+    /// [`rendered`] for a page without chrome.
+    #[track_caller]
+    pub fn rendered_public<P: Page>(page: &P) -> String {
+        render_public(page).unwrap_or_else(|e| panic!("{}", failure::<P>(&e)))
+    }
+
+    /// The error with its causes: a failure inside an included template is a cause.
+    fn failure<P: Page>(e: &minijinja::Error) -> String {
+        let mut text = format!("{} does not render its page struct: {e:#}", P::TEMPLATE);
+        let mut cause = std::error::Error::source(e);
+        while let Some(c) = cause {
+            text.push_str(&format!("\n  caused by: {c:#}"));
+            cause = c.source();
+        }
+        text
+    }
+
+    /// A seed state: entered (`seed`), or only committed to (`commitment`), or neither.
+    pub fn seed_state(seed: bool, commitment: bool) -> crate::db::SeedState {
+        crate::db::SeedState {
+            commitment: commitment.then(|| "c0mmitmentsample".into()),
+            committed_at: commitment.then_some(1_780_050_000),
+            seed: seed.then(|| "seedsample-4-6-1-2-3-5".into()),
+            source: seed.then(|| "reveal".into()),
+            entered_at: seed.then_some(1_780_150_000),
+        }
+    }
+
+    /// A campaign with every optional field set.
+    pub fn campaign(state: crate::domain::CampaignState) -> crate::db::Campaign {
+        crate::db::Campaign {
+            id: 41,
+            name: "样例轮次二〇二六".into(),
+            town: "样例镇".into(),
+            year: 2026,
+            state,
+            created_at: 1_780_000_000,
+            frozen_at: Some(1_780_100_000),
+            frame_fingerprint: Some("f1ngerpr1nt".into()),
+            size_rule: "{}".into(),
+            fieldwork_started_at: Some(1_780_200_000),
+            demo: true,
+        }
+    }
 }
 
 #[cfg(test)]

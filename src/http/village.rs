@@ -6,20 +6,57 @@ use super::auth::{CurrentUser, check_csrf, check_origin};
 use super::error::AppError;
 use super::roles::Operator;
 use super::upload::{import_roster_bytes, read_upload};
-use super::views::ser;
 use super::{AppState, views};
-use crate::db::RosterTarget;
+use crate::db::{RosterTarget, Village};
 use crate::domain::{CampaignState, local_time};
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use minijinja::context;
+use serde::Serialize;
 
 pub(super) async fn village_home(
     State(state): State<AppState>,
     Operator { user, village }: Operator,
 ) -> Result<Html<String>, AppError> {
     home_page(&state, &user, village, None).await
+}
+
+/// The village operator's home page (`village_home.html`): each campaign with the roster
+/// handed in and the form to hand one in.
+#[derive(Serialize)]
+pub(super) struct HomePage {
+    village: Village,
+    campaigns: Vec<CampaignLine>,
+    /// The upload limit, in MB.
+    upload_limit_mb: usize,
+    /// Why the last upload was refused.
+    error: Option<String>,
+}
+
+impl views::Page for HomePage {
+    const TEMPLATE: &'static str = "village_home.html";
+}
+
+#[derive(Serialize)]
+pub(super) struct CampaignLine {
+    id: i64,
+    name: String,
+    year: i64,
+    state_label: &'static str,
+    /// Rosters are still taken.
+    collecting: bool,
+    /// The village's own results are published.
+    published: bool,
+    /// The roster handed in, if any.
+    receipt: Option<ReceiptLine>,
+    uploaded_at: Option<String>,
+    file_name: Option<String>,
+}
+
+/// What the home page shows of a roster's receipt.
+#[derive(Serialize)]
+pub(super) struct ReceiptLine {
+    accepted: u64,
 }
 
 async fn home_page(
@@ -33,24 +70,27 @@ async fn home_page(
     for c in state.db.list_campaigns().await? {
         let receipt = state.db.current_receipt(c.id, village_id).await?;
         let st = c.state;
-        campaigns.push(context! {
-            id => c.id, name => c.name, year => c.year,
-            state_label => st.label(),
-            collecting => st == CampaignState::Collecting,
-            uploaded_at => receipt.as_ref().map(|r| local_time(r.2)),
-            file_name => receipt.as_ref().map(|r| r.1.clone()),
-            receipt => receipt.map(|r| ser(&r.0)),
-            published => state.db.publicity(c.id).await?.is_some(),
+        campaigns.push(CampaignLine {
+            id: c.id,
+            name: c.name,
+            year: c.year,
+            state_label: st.label(),
+            collecting: st == CampaignState::Collecting,
+            published: state.db.publicity(c.id).await?.is_some(),
+            uploaded_at: receipt.as_ref().map(|r| local_time(r.2)),
+            file_name: receipt.as_ref().map(|r| r.1.clone()),
+            receipt: receipt.map(|r| ReceiptLine {
+                accepted: r.0.accepted,
+            }),
         });
     }
-    Ok(views::page(
-        user,
-        "village_home.html",
-        context! {
-            village => ser(&village), campaigns, error,
-            upload_limit_mb => state.config.upload_limit / (1024 * 1024),
-        },
-    ))
+    let page = HomePage {
+        village,
+        campaigns,
+        upload_limit_mb: state.config.upload_limit / (1024 * 1024),
+        error,
+    };
+    Ok(views::show(user, &page))
 }
 
 pub(super) async fn upload_roster(
@@ -94,4 +134,54 @@ pub(super) async fn show_receipt(
     let campaign = state.db.campaign(id).await?;
     let village = state.db.village(village_id).await?;
     receipt_page(&state, &user, &campaign, &village, "/village".into()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::views::samples;
+
+    #[test]
+    fn the_home_page_struct_renders_every_branch_of_its_template() {
+        let line = |id: i64, collecting: bool, receipt: bool| CampaignLine {
+            id,
+            name: format!("样例轮次{id}"),
+            year: 2026,
+            state_label: "样例状态",
+            collecting,
+            published: true,
+            receipt: receipt.then_some(ReceiptLine { accepted: 812 }),
+            uploaded_at: receipt.then(|| "2026-08-20 15:00".into()),
+            file_name: receipt.then(|| "样例名单.xlsx".into()),
+        };
+        let page = HomePage {
+            village: Village {
+                id: 3,
+                code: "V0101".into(),
+                name: "样例村".into(),
+            },
+            campaigns: vec![
+                line(1, true, true),
+                line(2, false, false),
+                line(3, true, false),
+            ],
+            upload_limit_mb: 20,
+            error: Some("样例错误".into()),
+        };
+        let html = samples::rendered(&page);
+        for value in [
+            "样例村",
+            "样例轮次1",
+            "样例名单.xlsx",
+            "有效号码 812 个",
+            "不超过 20 MB",
+        ] {
+            assert!(html.contains(value), "{value} missing");
+        }
+        let empty = HomePage {
+            campaigns: Vec::new(),
+            ..page
+        };
+        assert!(samples::rendered(&empty).contains("目前没有调查轮次"));
+    }
 }
