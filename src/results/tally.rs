@@ -13,7 +13,9 @@
 //! how each member answered. docs/results.md has the rule with a worked example.
 
 use crate::forms::{Answer, Answers, Audience, DONT_KNOW, Dimension, Form, FormScoring, Kind};
-use crate::results::stats::{Interval, MeanAcc, Stratum, Z95, stratified, wilson, wilson_rate};
+use crate::results::exact::Ratio;
+use crate::results::item16::Scores;
+use crate::results::stats::{Interval, Stratum, Z95, stratified, wilson, wilson_rate};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -27,7 +29,7 @@ pub struct FormTally {
     dimensions: BTreeMap<Dimension, RateAcc>,
     all: RateAcc,
     /// Each respondent's mean option score (item 16's R or P), over valid respondents.
-    pub scores: MeanAcc,
+    pub scores: Scores,
 }
 
 #[derive(Debug, Clone)]
@@ -175,15 +177,18 @@ impl FormTally {
             questions,
             dimensions,
             all: RateAcc::default(),
-            scores: MeanAcc::default(),
+            scores: Scores::default(),
         }
     }
 
-    /// Counts one response. `scoring` is the scheme's scoring of this form; `score` is the
-    /// respondent's mean option score ([`Answers::score`]), `None` when nothing was scored.
-    pub fn add(&mut self, answers: &Answers, scoring: Option<&FormScoring>, score: Option<f64>) {
+    /// Counts one response. `scoring` is the scheme's scoring of this form. The
+    /// respondent's score is the mean of the option scores of the scored questions answered
+    /// with a scored option (as [`Answers::score`] says), kept exactly as well.
+    pub fn add(&mut self, answers: &Answers, scoring: Option<&FormScoring>) {
         self.respondents += 1;
         let mut per_dim: BTreeMap<Dimension, (u64, u64)> = BTreeMap::new();
+        // Σ option scores (float and exact) and how many, for this respondent's score.
+        let (mut sum, mut exact, mut scored) = (0.0, Some(Ratio::from_int(0)), 0u64);
         for q in &mut self.questions {
             let values: &[String] = match answers.get(&q.id) {
                 Some(Answer::Choice(v)) => std::slice::from_ref(v),
@@ -210,6 +215,11 @@ impl FormTally {
                 let d = per_dim.entry(dim).or_default();
                 d.0 += 1;
                 d.1 += sat;
+                if let Some(points) = scoring.score(v).filter(|_| !q.multiple) {
+                    sum += points;
+                    exact = exact.and_then(|e| e.checked_add(Ratio::from_decimal(points)?));
+                    scored += 1;
+                }
             }
         }
         let (mut valid, mut satisfied) = (0, 0);
@@ -226,8 +236,10 @@ impl FormTally {
             self.all.valid += valid;
             self.all.satisfied += satisfied;
         }
-        if let Some(score) = score {
-            self.scores.push(score);
+        if scored > 0 {
+            let exact = exact.and_then(|e| e.checked_div_int(scored));
+            let approx = exact.map_or(sum / scored as f64, Ratio::to_f64);
+            self.scores.push(exact, approx);
         }
     }
 
@@ -532,10 +544,32 @@ mod tests {
         let scoring = forms.scheme.scoring("recipients");
         for (value, fairness) in people {
             let a = respondent(forms, value, fairness);
-            let score = a.score(&forms.recipients, &forms.scheme);
-            t.add(&a, scoring, score);
+            t.add(&a, scoring);
         }
         t
+    }
+
+    #[test]
+    fn each_respondents_score_is_the_answers_score_and_exact() {
+        let forms = builtin().unwrap();
+        let people = [
+            ("满意", "比较满意"),
+            ("比较满意", "dont_know"),
+            ("一般", "不满意"),
+        ];
+        let t = tally(&forms, &people);
+        let mut expected = 0.0;
+        for (value, fairness) in people {
+            let a = respondent(&forms, value, fairness);
+            expected += a.score(&forms.recipients, &forms.scheme).unwrap();
+        }
+        let mean = t.scores.approx.mean().unwrap();
+        assert!((mean - expected / 3.0).abs() < 1e-9, "{mean}");
+        // (7·100 + 80)/8, 7·80/7, (7·60 + 0)/8, over 3: (97.5 + 80 + 52.5)/3 = 230/3.
+        assert_eq!(
+            t.scores.exact.mean(),
+            crate::results::exact::Ratio::new(230, 3)
+        );
     }
 
     #[test]
@@ -705,8 +739,7 @@ mod tests {
                 .map(|q| (q.id.clone(), value.to_string()))
                 .collect();
             let a = crate::forms::parse_answers(&forms.panel, &fields).unwrap();
-            let score = a.score(&forms.panel, &forms.scheme);
-            t.add(&a, scoring, score);
+            t.add(&a, scoring);
         }
         t
     }
