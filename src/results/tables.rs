@@ -173,7 +173,6 @@ pub fn tallies(results: &CampaignResults) -> Table {
                 );
             }
         }
-        let frame: u64 = results.villages.iter().map(|v| v.frame).sum();
         for t in results.town_rates(audience) {
             let mut note = format!("满意率按各村名单人数加权（{}个村）", t.villages);
             if t.excluded > 0 {
@@ -183,7 +182,7 @@ pub fn tallies(results: &CampaignResults) -> Table {
                 &mut rows,
                 "全镇",
                 "全镇",
-                int(frame),
+                int(t.frame),
                 audience,
                 &t.rate,
                 Some(note),

@@ -79,6 +79,10 @@ impl Scope {
 pub enum Withheld {
     /// Fewer than k answers.
     FewAnswers,
+    /// k answers or more, but fewer than k valid ones (the rest 不了解).
+    FewValid,
+    /// A town row no village's published figure enters.
+    NoVillage,
     /// The panel's answers nearly all agree: fewer than k differ from the most common one,
     /// so the figure would tell how each (known) member answered.
     Agreement,
@@ -91,6 +95,8 @@ impl Withheld {
     pub fn note_zh(self, k: u64) -> String {
         match self {
             Withheld::FewAnswers => format!("答卷少于{k}份，不公布"),
+            Withheld::FewValid => format!("有效答卷少于{k}份，不公布"),
+            Withheld::NoVillage => "没有一个村（社区）的这项满意率公布，全镇不计算".to_string(),
             Withheld::Agreement => format!(
                 "两代表一委员人数少，与多数意见不同的评价少于{k}份，公布会让人看出每个人的评价，不公布"
             ),
@@ -398,8 +404,10 @@ fn rate_row(
         interval,
     };
     // Valid and satisfied below k would give the hidden rate away.
-    if !shown || valid < k || valid == 0 {
+    if !shown {
         row.withhold(Withheld::FewAnswers);
+    } else if valid < k || valid == 0 {
+        row.withhold(Withheld::FewValid);
     } else if panel && satisfied.min(valid - satisfied) < k {
         row.withhold(Withheld::Agreement);
     }
@@ -425,6 +433,7 @@ pub fn town_rates(villages: &[(u64, &FormTally)], fpc: bool, k: u64) -> Vec<Town
     for t in template {
         let mut strata = Vec::new();
         let (mut base, mut valid, mut satisfied, mut excluded, mut included) = (0, 0, 0, 0, 0);
+        let mut frames = 0u64;
         for ((frame, tally), shown) in villages.iter().zip(&published) {
             let Some(raw) = tally.raw(t.scope, &t.key) else {
                 continue;
@@ -440,6 +449,7 @@ pub fn town_rates(villages: &[(u64, &FormTally)], fpc: bool, k: u64) -> Vec<Town
                 continue;
             }
             included += 1;
+            frames = frames.saturating_add(*frame);
             base += raw.0;
             valid += raw.1;
             satisfied += raw.2;
@@ -464,7 +474,7 @@ pub fn town_rates(villages: &[(u64, &FormTally)], fpc: bool, k: u64) -> Vec<Town
                 key: t.key,
                 label: t.label,
                 suppressed: !shown,
-                withheld: (!shown).then_some(Withheld::FewAnswers),
+                withheld: (!shown).then_some(Withheld::NoVillage),
                 base: shown.then_some(base),
                 valid: shown.then_some(valid),
                 satisfied: shown.then_some(satisfied),
@@ -473,6 +483,7 @@ pub fn town_rates(villages: &[(u64, &FormTally)], fpc: bool, k: u64) -> Vec<Town
             },
             villages: included,
             excluded,
+            frame: frames,
         });
     }
     rows
@@ -487,6 +498,8 @@ pub struct TownRow {
     pub villages: u64,
     /// Villages with answers left out because their own figure is suppressed.
     pub excluded: u64,
+    /// The frame sizes of the villages included, summed (the town row's 名单人数).
+    pub frame: u64,
 }
 
 impl FormTally {
@@ -688,6 +701,13 @@ mod tests {
         // town's sums minus the others.
         assert_eq!(attitude.rate.base, Some(20));
         assert_eq!((attitude.villages, attitude.excluded), (2, 1));
+        // Its 名单人数 is the villages it includes: 900 + 100, not the tiny village's 50.
+        assert_eq!(attitude.frame, 1000);
+        // A town row no village enters says so, and counts no one.
+        let none = town_rates(&[(50, &tiny)], true, 5);
+        let alone = none.iter().find(|r| r.rate.key == "attitude").unwrap();
+        assert_eq!(alone.rate.withheld, Some(Withheld::NoVillage));
+        assert_eq!((alone.villages, alone.excluded, alone.frame), (0, 1, 0));
     }
 
     #[test]
@@ -706,7 +726,9 @@ mod tests {
         let t = tally(&forms, &people);
         let rows = t.rates(None, 5);
         let row = |key: &str| rows.iter().find(|r| r.key == key).unwrap();
-        assert_eq!(row("fairness").withheld, Some(Withheld::FewAnswers));
+        // Six answers but four valid: the note says valid answers, not answers.
+        assert_eq!(row("fairness").withheld, Some(Withheld::FewValid));
+        assert_eq!(Withheld::FewValid.note_zh(5), "有效答卷少于5份，不公布");
         assert_eq!(row("no_kickbacks").rate, Some(1.0));
         let style = row("style");
         assert_eq!(style.withheld, Some(Withheld::Complementary));
