@@ -303,29 +303,91 @@ pub fn mask_phone(phone: &str) -> String {
     format!("{head}{}{tail}", "*".repeat(chars.len() - 7))
 }
 
-/// Mask every run of 7 or more digits in a text (e.g. a number quoted in an error message)
-/// as `mask_phone` does.
+/// Mask every phone-like run with 7 or more digits in a text (a number quoted in an error
+/// message, a phone written in a comment) as `mask_phone` does, keeping the first three
+/// and last four digits. A run is digits (ASCII or full-width ０–９), with an optional
+/// leading `+`, whose groups are joined by up to three separators — spaces (also
+/// full-width and no-break), hyphens and dashes (also full-width), dots — where every
+/// group after a separator has at least 3 digits, and so has the first unless it follows
+/// the `+`; the separators stay in place:
+/// `+86 138 0013 8000` → `+86 1** **** 8000`, `138-0013-8000` → `138-****-8000`.
+/// A date such as `2026-11-20` is not one run (its groups are too short).
 pub fn mask_digit_runs(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
-    let mut run = String::new();
-    let flush = |run: &mut String, out: &mut String| {
-        if run.chars().count() >= 7 {
-            out.push_str(&mask_phone(run));
-        } else {
-            out.push_str(run);
+    let mut i = 0;
+    while i < chars.len() {
+        let end = phone_run_end(&chars, i);
+        if end == i {
+            out.push(chars[i]);
+            i += 1;
+            continue;
         }
-        run.clear();
-    };
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            run.push(c);
+        let run = &chars[i..end];
+        let digits = run.iter().filter(|c| is_digit(**c)).count();
+        if digits < 7 {
+            out.extend(run);
         } else {
-            flush(&mut run, &mut out);
-            out.push(c);
+            let mut seen = 0;
+            for &c in run {
+                if is_digit(c) {
+                    // Up to 7 digits all go, as in `mask_phone`; beyond, 3 + 4 stay.
+                    let kept = digits > 7 && (seen < 3 || seen >= digits - 4);
+                    out.push(if kept { c } else { '*' });
+                    seen += 1;
+                } else {
+                    out.push(c);
+                }
+            }
         }
+        i = end;
     }
-    flush(&mut run, &mut out);
     out
+}
+
+fn is_digit(c: char) -> bool {
+    c.is_ascii_digit() || ('０'..='９').contains(&c)
+}
+
+fn is_separator(c: char) -> bool {
+    matches!(
+        c,
+        ' ' | '\u{a0}' | '\u{3000}' | '-' | '－' | '‐' | '‑' | '‒' | '–' | '—' | '.' | '．'
+    )
+}
+
+/// Where the phone-like run starting at `start` ends (`start` itself when none starts
+/// there); see [`mask_digit_runs`].
+fn phone_run_end(chars: &[char], start: usize) -> usize {
+    let group = |from: usize| {
+        chars
+            .get(from..)
+            .map_or(0, |rest| rest.iter().take_while(|c| is_digit(**c)).count())
+    };
+    let plus = chars.get(start) == Some(&'+');
+    let first_at = start + usize::from(plus);
+    let first = group(first_at);
+    if first == 0 {
+        return start;
+    }
+    let mut end = first_at + first;
+    // A first group of 1–2 digits joins what follows only as a country code after `+`.
+    if first < 3 && !plus {
+        return end;
+    }
+    loop {
+        let seps = chars.get(end..).map_or(0, |rest| {
+            rest.iter().take_while(|c| is_separator(**c)).count()
+        });
+        if seps == 0 || seps > 3 {
+            return end;
+        }
+        let next = group(end + seps);
+        if next < 3 {
+            return end;
+        }
+        end += seps + next;
+    }
 }
 
 /// China-time text `YYYY-MM-DD HH:MM` (or with `T`, or with seconds) → Unix seconds.
@@ -418,6 +480,40 @@ mod tests {
             "739***4321 缺少开头的 0,第 12 行"
         );
         assert_eq!(mask_digit_runs("123456"), "123456");
+    }
+
+    #[test]
+    fn phones_written_with_separators_or_full_width_digits_are_masked() {
+        let cases = [
+            ("电话+86 138 0013 8000找我", "电话+86 1** **** 8000找我"),
+            ("138-0013-8000", "138-****-8000"),
+            ("138 0013 8000。", "138 **** 8000。"),
+            ("１３８００１３８０００", "１３８****８０００"),
+            ("１３８　００１３　８０００", "１３８　****　８０００"),
+            ("138.0013.8000", "138.****.8000"),
+            ("138 - 0013 - 8000", "138 - **** - 8000"),
+            ("0745-7654321", "074*-***4321"),
+            ("+8613800138000", "+861******8000"),
+            ("86 138 0013 8000", "86 138 **** 8000"),
+            ("1380013800 has 10 digits", "138***3800 has 10 digits"),
+        ];
+        for (text, masked) in cases {
+            assert_eq!(mask_digit_runs(text), masked, "{text}");
+        }
+        // Not phones: dates, times, short numbers, numbers far apart.
+        for text in [
+            "2026-11-20 14:30 来过",
+            "第 12 行",
+            "123 456",
+            "3 户 5 人",
+            "",
+            "+",
+            "- 12 -",
+        ] {
+            assert_eq!(mask_digit_runs(text), text);
+        }
+        // Seven digits in groups are starred entirely, as mask_phone does.
+        assert_eq!(mask_digit_runs("123 4567"), "*** ****");
     }
 
     #[test]

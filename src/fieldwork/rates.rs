@@ -153,6 +153,16 @@ impl FromIterator<Class> for Counts {
     }
 }
 
+/// A rate as a download cell: the JSON API gets the number (`null` where the denominator
+/// is 0), the CSV the percentage people read, [`format_rate`].
+pub fn rate_cell(rate: Option<f64>) -> crate::results::tables::Cell {
+    use crate::results::tables::Cell;
+    match rate {
+        Some(x) if x.is_finite() => Cell::Shown(x, format_rate(Some(x))),
+        _ => Cell::Empty,
+    }
+}
+
 /// A rate as a percentage with one decimal, e.g. `"64.2%"`; `""` for `None` (zero
 /// denominator) and for a non-finite value. Rounds half away from zero (四舍五入, as
 /// Excel/WPS show it): 0.5625 → `"56.3%"`, where `format!("{:.1}")` would give 56.2.
@@ -342,6 +352,36 @@ mod tests {
         let r = c.rates();
         assert!(r.rr1.is_some_and(f64::is_finite));
         assert!(r.rr3.is_some_and(f64::is_finite));
+    }
+
+    #[test]
+    fn rates_are_numbers_in_json_and_percentages_in_csv() {
+        use crate::results::tables::Table;
+        let c = Counts {
+            i: 140,
+            p: 6,
+            r: 22,
+            nc: 15,
+            o: 4,
+            uh: 31,
+            ne: 12,
+        };
+        let rates = c.rates();
+        let empty = Counts::default().rates();
+        let table = Table {
+            columns: &[("rr1", "RR1"), ("coop1", "COOP1")],
+            rows: vec![
+                vec![rate_cell(rates.rr1), rate_cell(rates.coop1)],
+                vec![rate_cell(empty.rr1), rate_cell(Some(f64::NAN))],
+            ],
+        };
+        let json = table.to_json();
+        assert_eq!(json[0]["rr1"], serde_json::json!(140.0 / 218.0));
+        assert_eq!(json[0]["coop1"], serde_json::json!(140.0 / 172.0));
+        assert!(json[1]["rr1"].is_null() && json[1]["coop1"].is_null());
+        let csv: Vec<String> = table.rows[0].iter().map(|c| c.to_csv()).collect();
+        assert_eq!(csv, ["64.2%", "81.4%"]);
+        assert_eq!(table.rows[1][0].to_csv(), "");
     }
 
     #[test]

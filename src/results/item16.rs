@@ -2,14 +2,88 @@
 //!
 //! R is the mean over recipients of each one's mean option score (不了解 excluded), P the
 //! same over the panel's ratings of the village, S = w_r·R + w_p·P (S = R, flagged, where
-//! the village has no panel rating). The grade is the scheme's, thresholds inclusive. R has
-//! a 95% normal interval with the finite-population factor, carried into S with P fixed
-//! (the panel is not a sample); the grade is "uncertain" when the two ends of S's interval
-//! fall in different grades. Fewer valid respondents than the scheme's minimum: no grade.
+//! the village has no panel rating). S is computed in exact fractions and graded against
+//! the scheme's lines, inclusive, so a score on a line gets the higher grade. R has a 95%
+//! Student-t interval with the finite-population factor and a minimum spread, cut to what
+//! the village can hold, carried into S with P fixed (the panel is not a sample); the
+//! grade is "uncertain" when S's interval reaches below the grade's line or up to the next
+//! one. Fewer valid respondents than the scheme's minimum: no grade.
 
-use crate::forms::Scheme;
-use crate::results::stats::{Interval, MeanAcc, Z95};
+use crate::forms::{FormScoring, Scheme};
+use crate::results::exact::{ExactMean, Ratio};
+use crate::results::stats::{Interval, MeanAcc};
 use serde::Serialize;
+
+/// The respondents' scores of one village on one questionnaire (R's or P's inputs):
+/// exact for the grade, in floating point for the interval.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Scores {
+    pub approx: MeanAcc,
+    pub exact: ExactMean,
+}
+
+impl Scores {
+    /// Adds one respondent's score: `exact` where it could be had exactly, `approx` always.
+    pub fn push(&mut self, exact: Option<Ratio>, approx: f64) {
+        self.approx.push(approx);
+        self.exact.push(exact);
+    }
+
+    /// How many respondents.
+    pub fn n(&self) -> u64 {
+        self.approx.n()
+    }
+
+    /// The exact mean where there is one, else the floating-point one.
+    fn mean(&self) -> (Option<Ratio>, Option<f64>) {
+        let exact = self.exact.mean();
+        (exact, exact.map(Ratio::to_f64).or(self.approx.mean()))
+    }
+}
+
+/// One step of a questionnaire's scale: the smallest gap between two different option
+/// scores (20 for 100/80/60/0). R's interval never assumes less spread than one respondent
+/// one step away from all the others (see [`MeanAcc::interval`]). 0 when the scale has a
+/// single score.
+pub fn scale_step(scoring: Option<&FormScoring>) -> f64 {
+    let mut scores: Vec<f64> = scoring
+        .map(|s| {
+            s.scores
+                .values()
+                .copied()
+                .filter(|x| x.is_finite())
+                .collect()
+        })
+        .unwrap_or_default();
+    scores.sort_by(f64::total_cmp);
+    scores
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .filter(|gap| *gap > 0.0)
+        .min_by(f64::total_cmp)
+        .unwrap_or(0.0)
+}
+
+/// The grade of an exact score: the first line (best first) it reaches, inclusive.
+/// `None` when a line cannot be read exactly (the caller then grades in floating point).
+fn exact_grade(scheme: &Scheme, score: Ratio) -> Option<Option<&str>> {
+    for (label, min) in &scheme.thresholds {
+        if score >= Ratio::from_decimal(*min)? {
+            return Some(Some(label.as_str()));
+        }
+    }
+    Some(None)
+}
+
+/// S = w_r·R + w_p·P exactly, with the weights read as the decimals written in the scheme.
+fn exact_s(scheme: &Scheme, r: Ratio, p: Option<Ratio>) -> Option<Ratio> {
+    match p {
+        None => Some(r),
+        Some(p) => Ratio::from_decimal(scheme.weight_recipients)?
+            .checked_mul(r)?
+            .checked_add(Ratio::from_decimal(scheme.weight_panel)?.checked_mul(p)?),
+    }
+}
 
 /// Item 16 of one village, computed. Figures from fewer than k answers are `None`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -37,18 +111,32 @@ pub struct Item16 {
 
 impl Item16 {
     /// Computes item 16 from the respondents' scores (`recipients`, over the village's
-    /// `frame` of N people) and the panel's (`panel`).
-    pub fn compute(recipients: &MeanAcc, panel: &MeanAcc, frame: u64, scheme: &Scheme) -> Item16 {
+    /// `frame` of N people) and the panel's (`panel`). `step` is one step of the
+    /// recipients' scale ([`scale_step`]), the minimum spread of R's interval.
+    pub fn compute(
+        recipients: &Scores,
+        panel: &Scores,
+        frame: u64,
+        scheme: &Scheme,
+        step: f64,
+    ) -> Item16 {
         let k = u64::from(scheme.k);
         let n = recipients.n();
         let insufficient = n < u64::from(scheme.min_respondents) || n == 0;
-        let r = recipients.mean();
-        let r_interval = recipients.interval(Some(frame), Z95, 0.0, 100.0);
-        let p = panel.mean();
+        let (r_exact, r) = recipients.mean();
+        let r_interval = recipients.approx.interval(Some(frame), step, 0.0, 100.0);
+        let (p_exact, p) = panel.mean();
         let no_panel = p.is_none();
+        let s_exact = match r_exact {
+            Some(r) if no_panel || p_exact.is_some() => exact_s(scheme, r, p_exact),
+            _ => None,
+        };
         let (s, s_interval) = match (r, p) {
             (Some(r), Some(p)) => (
-                Some(scheme.weight_recipients * r + scheme.weight_panel * p),
+                Some(s_exact.map_or(
+                    scheme.weight_recipients * r + scheme.weight_panel * p,
+                    Ratio::to_f64,
+                )),
                 r_interval.map(|i| Interval {
                     low: scheme.weight_recipients * i.low + scheme.weight_panel * p,
                     high: scheme.weight_recipients * i.high + scheme.weight_panel * p,
@@ -57,22 +145,30 @@ impl Item16 {
             (Some(r), None) => (Some(r), r_interval),
             (None, _) => (None, None),
         };
+        // The exact grade where every number could be read exactly; else floating point.
+        let graded = match s_exact.and_then(|x| exact_grade(scheme, x)) {
+            Some(g) => g,
+            None => s.and_then(|s| scheme.grade(s)),
+        };
         let grade = if insufficient {
             None
         } else {
-            s.and_then(|s| scheme.grade(s)).map(str::to_string)
+            graded.map(str::to_string)
         };
-        // Without an interval (one respondent out of more) nothing says the grade is sure.
+        // Uncertain when either end of S's interval grades differently from S. A point
+        // (everyone asked) is sure. Without an interval (one respondent out of more)
+        // nothing says the grade is sure.
         let uncertain = grade.is_some()
             && match s_interval {
-                Some(i) => scheme.grade(i.low) != scheme.grade(i.high),
+                Some(i) if i.low == i.high => false,
+                Some(i) => scheme.grade(i.low) != graded || scheme.grade(i.high) != graded,
                 None => true,
             };
         let shown_r = n >= k;
         // P below k is hidden, and so is a P on which every rating agrees: the panel are a
         // few known people, and a unanimous P tells each one's rating. S then is hidden
         // too, since P = (S − w_r·R)/w_p would give it away.
-        let unanimous = panel.variance().is_some_and(|v| v < 1e-12);
+        let unanimous = panel.approx.variance().is_some_and(|v| v < 1e-12);
         let shown_p = panel.n() >= k && !unanimous;
         let shown_s = shown_r && (no_panel || shown_p);
         Item16 {
@@ -100,12 +196,19 @@ mod tests {
         crate::forms::builtin().unwrap().scheme
     }
 
-    fn acc(values: &[f64]) -> MeanAcc {
-        let mut a = MeanAcc::default();
+    fn acc(values: &[f64]) -> Scores {
+        let mut a = Scores::default();
         for v in values {
-            a.push(*v);
+            a.push(Ratio::from_decimal(*v), *v);
         }
         a
+    }
+
+    /// One step of the built-in recipients' scale (100/80/60/0).
+    const STEP: f64 = 20.0;
+
+    fn compute(r: &Scores, p: &Scores, frame: u64) -> Item16 {
+        Item16::compute(r, p, frame, &scheme(), STEP)
     }
 
     #[test]
@@ -116,24 +219,97 @@ mod tests {
             100.0, 100.0, 90.0, 90.0, 85.0, 85.0, 80.0, 80.0, 80.0, 75.0, 70.0, 65.0,
         ]);
         let p = acc(&[100.0, 80.0, 80.0, 80.0, 100.0]);
-        let item = Item16::compute(&r, &p, 60, &scheme());
-        // R = 1000/12 = 83.333…; s² = Σ(x − R)²/11 = 1266.6667/11 = 115.1515
-        // se = √((1 − 12/60)·115.1515/12) = √7.67677 = 2.77070; half = 1.96·se = 5.43057
+        let item = compute(&r, &p, 60);
+        // R = 1000/12 = 83.333…; s² = Σ(x − R)²/11 = 1266.6667/11 = 115.1515 (above the
+        // floor 20²/12 = 33.3); se = √((1 − 12/60)·115.1515/12) = √7.67677 = 2.77070;
+        // t on 11 df = 2.200985; half = 6.09827.
+        // python3 -c "from math import sqrt; xs=[100,100,90,90,85,85,80,80,80,75,70,65]; m=sum(xs)/12;
+        //   s2=sum((x-m)**2 for x in xs)/11; h=2.20098516*sqrt(0.8*s2/12); print(m-h, m+h)"
+        // → 77.23506804542374 89.43159862124291
         let big_r = 1000.0 / 12.0;
-        assert!((item.r.unwrap() - big_r).abs() < 1e-12);
-        let half = 1.96 * ((1.0 - 12.0 / 60.0) * (1266.0 + 2.0 / 3.0) / 11.0 / 12.0f64).sqrt();
-        assert!((half - 5.430_57).abs() < 1e-5, "{half}");
+        assert_eq!(item.r, Some(big_r));
         let ri = item.r_interval.unwrap();
-        assert!((ri.low - (big_r - half)).abs() < 1e-9 && (ri.high - (big_r + half)).abs() < 1e-9);
+        assert!((ri.low - 77.235_068_045_423_74).abs() < 1e-9, "{ri:?}");
+        assert!((ri.high - 89.431_598_621_242_91).abs() < 1e-9, "{ri:?}");
         // P = 88; S = 0.7·83.333 + 0.3·88 = 58.3333 + 26.4 = 84.7333 → 较好.
         assert_eq!(item.p, Some(88.0));
         let s = item.s.unwrap();
         assert!((s - 84.733_333_333).abs() < 1e-6, "{s}");
         assert_eq!(item.grade.as_deref(), Some("较好"));
-        // S's interval: 84.7333 ± 0.7·5.43057 = [80.932, 88.535]: inside 较好, so sure.
+        // S's interval: 84.7333 ± 0.7·6.09827 = [80.4645, 89.0021]: inside 较好, so sure.
         let si = item.s_interval.unwrap();
-        assert!((si.low - (s - 0.7 * half)).abs() < 1e-9);
+        assert!((si.low - 80.464_547_631_796_6).abs() < 1e-9, "{si:?}");
+        assert!((si.high - 89.002_119_034_870_03).abs() < 1e-9, "{si:?}");
         assert!(!item.uncertain && !item.no_panel && !item.insufficient);
+    }
+
+    #[test]
+    fn the_census_village_on_the_line_60_is_graded_average() {
+        // Ten of ten asked, R = 480/10 = 48; five panel ratings, P = 440/5 = 88.
+        // S = 0.7·48 + 0.3·88 = 60 exactly; in floating point 59.99999999999999.
+        let sc = scheme();
+        let float = sc.weight_recipients * 48.0 + sc.weight_panel * 88.0;
+        assert_eq!((float < 60.0, sc.grade(float)), (true, Some("差")));
+        let r = acc(&[60.0, 0.0, 60.0, 60.0, 60.0, 60.0, 60.0, 60.0, 60.0, 0.0]);
+        let p = acc(&[100.0, 100.0, 80.0, 80.0, 80.0]);
+        let item = compute(&r, &p, 10);
+        assert_eq!(
+            (item.r, item.p, item.s),
+            (Some(48.0), Some(88.0), Some(60.0))
+        );
+        assert_eq!(item.grade.as_deref(), Some("一般"));
+        assert!(!item.uncertain, "a census is sure");
+    }
+
+    #[test]
+    fn every_line_is_inclusive_and_a_hair_below_is_the_grade_below() {
+        // Every whole R and P with 0.7·R + 0.3·P exactly on a line (in tenths: 7R + 3P =
+        // 10·line), and every one a tenth below it, in a census of ten with five ratings.
+        let lines = [(90, "好", "较好"), (75, "较好", "一般"), (60, "一般", "差")];
+        let mut on_line = 0;
+        for (line, at, below) in lines {
+            for big_r in 0..=100i64 {
+                for big_p in 0..=100i64 {
+                    let tenths = 7 * big_r + 3 * big_p;
+                    let expected = if tenths == 10 * line {
+                        at
+                    } else if tenths == 10 * line - 1 {
+                        below
+                    } else {
+                        continue;
+                    };
+                    let item = compute(&acc(&[big_r as f64; 10]), &acc(&[big_p as f64; 5]), 10);
+                    assert_eq!(
+                        item.grade.as_deref(),
+                        Some(expected),
+                        "R {big_r}, P {big_p}, line {line}"
+                    );
+                    on_line += usize::from(expected == at);
+                }
+            }
+        }
+        assert!(on_line > 20, "{on_line}");
+        // Without a panel: R on each line, and a third of a point below it.
+        for (line, at, below) in lines.into_iter().chain([(0, "差", "")]) {
+            let l = line as f64;
+            let on = compute(&acc(&[l; 10]), &Scores::default(), 10);
+            assert_eq!(on.grade.as_deref(), Some(at), "R = {line}");
+            if line > 0 {
+                let mut scores = [l; 10];
+                scores[0] = l - 10.0 / 3.0;
+                let under = compute(&acc(&scores), &Scores::default(), 10);
+                assert_eq!(under.grade.as_deref(), Some(below), "R = {line} − 1/3");
+            }
+        }
+    }
+
+    #[test]
+    fn a_score_on_the_line_with_sampling_error_is_uncertain() {
+        // R = 60 exactly from ten of 200: the interval reaches below 60.
+        let r = acc(&[60.0; 10]);
+        let item = compute(&r, &Scores::default(), 200);
+        assert_eq!(item.grade.as_deref(), Some("一般"));
+        assert!(item.uncertain);
     }
 
     #[test]
@@ -145,22 +321,22 @@ mod tests {
         let below = acc(&[
             100.0, 100.0, 100.0, 100.0, 100.0, 100.0, 80.0, 80.0, 70.0, 60.0,
         ]);
-        let none = MeanAcc::default();
-        let a = Item16::compute(&above, &none, 200, &scheme());
+        let none = Scores::default();
+        let a = compute(&above, &none, 200);
         assert_eq!(a.s, Some(91.0));
         assert_eq!(a.grade.as_deref(), Some("好"));
         assert!(a.uncertain && a.no_panel);
-        let b = Item16::compute(&below, &none, 200, &scheme());
+        let b = compute(&below, &none, 200);
         assert_eq!(b.s, Some(89.0));
         assert_eq!(b.grade.as_deref(), Some("较好"));
         assert!(b.uncertain);
         // The same answers from everyone in a village of 10: a census, so sure.
-        let census = Item16::compute(&above, &none, 10, &scheme());
+        let census = compute(&above, &none, 10);
         assert_eq!(census.s_interval, Some(Interval::point(91.0)));
         assert!(!census.uncertain);
         // Exactly on the threshold with everyone asked: 好 (inclusive), sure.
         let on = acc(&[90.0; 10]);
-        let exact = Item16::compute(&on, &none, 10, &scheme());
+        let exact = compute(&on, &none, 10);
         assert_eq!(
             (exact.grade.as_deref(), exact.uncertain),
             (Some("好"), false)
@@ -171,7 +347,7 @@ mod tests {
     fn fewer_respondents_than_the_minimum_get_no_grade_and_small_cells_are_hidden() {
         let nine = acc(&[100.0; 9]);
         let three = acc(&[100.0, 80.0, 60.0]);
-        let item = Item16::compute(&nine, &three, 100, &scheme());
+        let item = compute(&nine, &three, 100);
         assert!(item.insufficient);
         assert_eq!(item.grade, None);
         assert!(!item.uncertain);
@@ -182,7 +358,7 @@ mod tests {
         assert_eq!((item.s, item.s_interval), (None, None));
         assert_eq!(item.panel_ratings, 3);
         let four = acc(&[100.0; 4]);
-        let hidden = Item16::compute(&four, &MeanAcc::default(), 100, &scheme());
+        let hidden = compute(&four, &Scores::default(), 100);
         assert_eq!((hidden.r, hidden.s, hidden.r_interval), (None, None, None));
     }
 
@@ -190,17 +366,12 @@ mod tests {
     fn a_unanimous_panel_hides_p_and_s_but_keeps_the_grade() {
         let r = acc(&[90.0; 12]);
         // Six members all gave 100: P would tell the village each member's rating.
-        let item = Item16::compute(&r, &acc(&[100.0; 6]), 60, &scheme());
+        let item = compute(&r, &acc(&[100.0; 6]), 60);
         assert_eq!((item.p, item.s, item.s_interval), (None, None, None));
         assert_eq!(item.r, Some(90.0));
         assert_eq!(item.grade.as_deref(), Some("好"));
         // One member differs: P no longer tells anyone's rating.
-        let split = Item16::compute(
-            &r,
-            &acc(&[100.0, 100.0, 100.0, 100.0, 100.0, 80.0]),
-            60,
-            &scheme(),
-        );
+        let split = compute(&r, &acc(&[100.0, 100.0, 100.0, 100.0, 100.0, 80.0]), 60);
         assert!(split.p.is_some() && split.s.is_some());
     }
 }

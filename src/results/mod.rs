@@ -1,8 +1,9 @@
 //! Results: what the commission and the committee act on. Formulas and a worked
 //! example are in docs/results.md.
 //!
-//! - [`stats`]: Wilson intervals (with the finite-population step), the normal interval of
-//!   a mean, the stratified town-wide rate;
+//! - [`stats`]: Wilson intervals (with the finite-population step, cut to the feasible
+//!   range), the Student-t interval of a mean, the stratified town-wide rate;
+//! - [`exact`]: fractions, so that item 16's grade lines are met exactly;
 //! - [`tally`]: a village's answers to one questionnaire folded into counts and rates,
 //!   small cells suppressed;
 //! - [`item16`]: R, P, S, the grade, "uncertain" and "insufficient data";
@@ -15,6 +16,7 @@
 
 pub mod assess;
 pub mod calendar;
+pub mod exact;
 pub mod item16;
 pub mod report;
 pub mod stats;

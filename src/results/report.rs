@@ -4,7 +4,7 @@
 
 use crate::db::{Db, FrameSize};
 use crate::forms::{Answer, Answers, Audience, Form, FormSet, Kind};
-use crate::results::item16::Item16;
+use crate::results::item16::{Item16, scale_step};
 use crate::results::tally::{FormTally, RateRow, TownRow, town_rates};
 use anyhow::{Context, anyhow};
 
@@ -78,11 +78,17 @@ pub fn fold_village(
         };
         let answers = Answers::from_json(form, json)
             .map_err(|e| anyhow!("a stored {mode} response of village {}: {e:?}", frame.code))?;
-        let score = answers.score(form, &forms.scheme);
-        tally.add(&answers, forms.scheme.scoring(&form.id), score);
+        tally.add(&answers, forms.scheme.scoring(&form.id));
     }
     let frame_size = u64::try_from(frame.population).unwrap_or(0);
-    let item16 = Item16::compute(&recipients.scores, &panel.scores, frame_size, &forms.scheme);
+    let step = scale_step(forms.scheme.scoring(&forms.recipients.id));
+    let item16 = Item16::compute(
+        &recipients.scores,
+        &panel.scores,
+        frame_size,
+        &forms.scheme,
+        step,
+    );
     Ok(VillageResults {
         village_id: frame.village_id,
         code: frame.code.clone(),

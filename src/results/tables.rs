@@ -19,6 +19,9 @@ pub enum Cell {
     Rate(f64),
     /// A score in [0, 100]: CSV shows two decimals, JSON the number.
     Score(f64),
+    /// A number and the text a spreadsheet shows for it (the fieldwork rates: one decimal,
+    /// rounded half up, docs/fieldwork.md): CSV shows the text, JSON the number.
+    Shown(f64, String),
     Bool(bool),
     Empty,
 }
@@ -31,6 +34,7 @@ impl Cell {
             Cell::Int(n) => n.to_string(),
             Cell::Rate(r) => format!("{:.2}%", r * 100.0),
             Cell::Score(s) => format!("{s:.2}"),
+            Cell::Shown(_, text) => text.clone(),
             Cell::Bool(true) => "是".into(),
             Cell::Bool(false) => "否".into(),
             Cell::Empty => String::new(),
@@ -41,7 +45,7 @@ impl Cell {
         match self {
             Cell::Text(s) => s.clone().into(),
             Cell::Int(n) => (*n).into(),
-            Cell::Rate(x) | Cell::Score(x) => serde_json::Number::from_f64(*x)
+            Cell::Rate(x) | Cell::Score(x) | Cell::Shown(x, _) => serde_json::Number::from_f64(*x)
                 .map(serde_json::Value::Number)
                 .unwrap_or(serde_json::Value::Null),
             Cell::Bool(b) => (*b).into(),
@@ -169,7 +173,6 @@ pub fn tallies(results: &CampaignResults) -> Table {
                 );
             }
         }
-        let frame: u64 = results.villages.iter().map(|v| v.frame).sum();
         for t in results.town_rates(audience) {
             let mut note = format!("满意率按各村名单人数加权（{}个村）", t.villages);
             if t.excluded > 0 {
@@ -179,7 +182,7 @@ pub fn tallies(results: &CampaignResults) -> Table {
                 &mut rows,
                 "全镇",
                 "全镇",
-                int(frame),
+                int(t.frame),
                 audience,
                 &t.rate,
                 Some(note),

@@ -13,7 +13,9 @@
 //! how each member answered. docs/results.md has the rule with a worked example.
 
 use crate::forms::{Answer, Answers, Audience, DONT_KNOW, Dimension, Form, FormScoring, Kind};
-use crate::results::stats::{Interval, MeanAcc, Stratum, Z95, stratified, wilson, wilson_rate};
+use crate::results::exact::Ratio;
+use crate::results::item16::Scores;
+use crate::results::stats::{Interval, Stratum, Z95, stratified, wilson, wilson_rate};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -27,7 +29,7 @@ pub struct FormTally {
     dimensions: BTreeMap<Dimension, RateAcc>,
     all: RateAcc,
     /// Each respondent's mean option score (item 16's R or P), over valid respondents.
-    pub scores: MeanAcc,
+    pub scores: Scores,
 }
 
 #[derive(Debug, Clone)]
@@ -77,6 +79,10 @@ impl Scope {
 pub enum Withheld {
     /// Fewer than k answers.
     FewAnswers,
+    /// k answers or more, but fewer than k valid ones (the rest 不了解).
+    FewValid,
+    /// A town row no village's published figure enters.
+    NoVillage,
     /// The panel's answers nearly all agree: fewer than k differ from the most common one,
     /// so the figure would tell how each (known) member answered.
     Agreement,
@@ -89,6 +95,8 @@ impl Withheld {
     pub fn note_zh(self, k: u64) -> String {
         match self {
             Withheld::FewAnswers => format!("答卷少于{k}份，不公布"),
+            Withheld::FewValid => format!("有效答卷少于{k}份，不公布"),
+            Withheld::NoVillage => "没有一个村（社区）的这项满意率公布，全镇不计算".to_string(),
             Withheld::Agreement => format!(
                 "两代表一委员人数少，与多数意见不同的评价少于{k}份，公布会让人看出每个人的评价，不公布"
             ),
@@ -175,15 +183,18 @@ impl FormTally {
             questions,
             dimensions,
             all: RateAcc::default(),
-            scores: MeanAcc::default(),
+            scores: Scores::default(),
         }
     }
 
-    /// Counts one response. `scoring` is the scheme's scoring of this form; `score` is the
-    /// respondent's mean option score ([`Answers::score`]), `None` when nothing was scored.
-    pub fn add(&mut self, answers: &Answers, scoring: Option<&FormScoring>, score: Option<f64>) {
+    /// Counts one response. `scoring` is the scheme's scoring of this form. The
+    /// respondent's score is the mean of the option scores of the scored questions answered
+    /// with a scored option (as [`Answers::score`] says), kept exactly as well.
+    pub fn add(&mut self, answers: &Answers, scoring: Option<&FormScoring>) {
         self.respondents += 1;
         let mut per_dim: BTreeMap<Dimension, (u64, u64)> = BTreeMap::new();
+        // Σ option scores (float and exact) and how many, for this respondent's score.
+        let (mut sum, mut exact, mut scored) = (0.0, Some(Ratio::from_int(0)), 0u64);
         for q in &mut self.questions {
             let values: &[String] = match answers.get(&q.id) {
                 Some(Answer::Choice(v)) => std::slice::from_ref(v),
@@ -210,6 +221,11 @@ impl FormTally {
                 let d = per_dim.entry(dim).or_default();
                 d.0 += 1;
                 d.1 += sat;
+                if let Some(points) = scoring.score(v).filter(|_| !q.multiple) {
+                    sum += points;
+                    exact = exact.and_then(|e| e.checked_add(Ratio::from_decimal(points)?));
+                    scored += 1;
+                }
             }
         }
         let (mut valid, mut satisfied) = (0, 0);
@@ -226,8 +242,10 @@ impl FormTally {
             self.all.valid += valid;
             self.all.satisfied += satisfied;
         }
-        if let Some(score) = score {
-            self.scores.push(score);
+        if scored > 0 {
+            let exact = exact.and_then(|e| e.checked_div_int(scored));
+            let approx = exact.map_or(sum / scored as f64, Ratio::to_f64);
+            self.scores.push(exact, approx);
         }
     }
 
@@ -386,8 +404,10 @@ fn rate_row(
         interval,
     };
     // Valid and satisfied below k would give the hidden rate away.
-    if !shown || valid < k || valid == 0 {
+    if !shown {
         row.withhold(Withheld::FewAnswers);
+    } else if valid < k || valid == 0 {
+        row.withhold(Withheld::FewValid);
     } else if panel && satisfied.min(valid - satisfied) < k {
         row.withhold(Withheld::Agreement);
     }
@@ -413,6 +433,7 @@ pub fn town_rates(villages: &[(u64, &FormTally)], fpc: bool, k: u64) -> Vec<Town
     for t in template {
         let mut strata = Vec::new();
         let (mut base, mut valid, mut satisfied, mut excluded, mut included) = (0, 0, 0, 0, 0);
+        let mut frames = 0u64;
         for ((frame, tally), shown) in villages.iter().zip(&published) {
             let Some(raw) = tally.raw(t.scope, &t.key) else {
                 continue;
@@ -428,6 +449,7 @@ pub fn town_rates(villages: &[(u64, &FormTally)], fpc: bool, k: u64) -> Vec<Town
                 continue;
             }
             included += 1;
+            frames = frames.saturating_add(*frame);
             base += raw.0;
             valid += raw.1;
             satisfied += raw.2;
@@ -452,7 +474,7 @@ pub fn town_rates(villages: &[(u64, &FormTally)], fpc: bool, k: u64) -> Vec<Town
                 key: t.key,
                 label: t.label,
                 suppressed: !shown,
-                withheld: (!shown).then_some(Withheld::FewAnswers),
+                withheld: (!shown).then_some(Withheld::NoVillage),
                 base: shown.then_some(base),
                 valid: shown.then_some(valid),
                 satisfied: shown.then_some(satisfied),
@@ -461,6 +483,7 @@ pub fn town_rates(villages: &[(u64, &FormTally)], fpc: bool, k: u64) -> Vec<Town
             },
             villages: included,
             excluded,
+            frame: frames,
         });
     }
     rows
@@ -475,6 +498,8 @@ pub struct TownRow {
     pub villages: u64,
     /// Villages with answers left out because their own figure is suppressed.
     pub excluded: u64,
+    /// The frame sizes of the villages included, summed (the town row's 名单人数).
+    pub frame: u64,
 }
 
 impl FormTally {
@@ -532,10 +557,32 @@ mod tests {
         let scoring = forms.scheme.scoring("recipients");
         for (value, fairness) in people {
             let a = respondent(forms, value, fairness);
-            let score = a.score(&forms.recipients, &forms.scheme);
-            t.add(&a, scoring, score);
+            t.add(&a, scoring);
         }
         t
+    }
+
+    #[test]
+    fn each_respondents_score_is_the_answers_score_and_exact() {
+        let forms = builtin().unwrap();
+        let people = [
+            ("满意", "比较满意"),
+            ("比较满意", "dont_know"),
+            ("一般", "不满意"),
+        ];
+        let t = tally(&forms, &people);
+        let mut expected = 0.0;
+        for (value, fairness) in people {
+            let a = respondent(&forms, value, fairness);
+            expected += a.score(&forms.recipients, &forms.scheme).unwrap();
+        }
+        let mean = t.scores.approx.mean().unwrap();
+        assert!((mean - expected / 3.0).abs() < 1e-9, "{mean}");
+        // (7·100 + 80)/8, 7·80/7, (7·60 + 0)/8, over 3: (97.5 + 80 + 52.5)/3 = 230/3.
+        assert_eq!(
+            t.scores.exact.mean(),
+            crate::results::exact::Ratio::new(230, 3)
+        );
     }
 
     #[test]
@@ -654,6 +701,13 @@ mod tests {
         // town's sums minus the others.
         assert_eq!(attitude.rate.base, Some(20));
         assert_eq!((attitude.villages, attitude.excluded), (2, 1));
+        // Its 名单人数 is the villages it includes: 900 + 100, not the tiny village's 50.
+        assert_eq!(attitude.frame, 1000);
+        // A town row no village enters says so, and counts no one.
+        let none = town_rates(&[(50, &tiny)], true, 5);
+        let alone = none.iter().find(|r| r.rate.key == "attitude").unwrap();
+        assert_eq!(alone.rate.withheld, Some(Withheld::NoVillage));
+        assert_eq!((alone.villages, alone.excluded, alone.frame), (0, 1, 0));
     }
 
     #[test]
@@ -672,7 +726,9 @@ mod tests {
         let t = tally(&forms, &people);
         let rows = t.rates(None, 5);
         let row = |key: &str| rows.iter().find(|r| r.key == key).unwrap();
-        assert_eq!(row("fairness").withheld, Some(Withheld::FewAnswers));
+        // Six answers but four valid: the note says valid answers, not answers.
+        assert_eq!(row("fairness").withheld, Some(Withheld::FewValid));
+        assert_eq!(Withheld::FewValid.note_zh(5), "有效答卷少于5份，不公布");
         assert_eq!(row("no_kickbacks").rate, Some(1.0));
         let style = row("style");
         assert_eq!(style.withheld, Some(Withheld::Complementary));
@@ -705,8 +761,7 @@ mod tests {
                 .map(|q| (q.id.clone(), value.to_string()))
                 .collect();
             let a = crate::forms::parse_answers(&forms.panel, &fields).unwrap();
-            let score = a.score(&forms.panel, &forms.scheme);
-            t.add(&a, scoring, score);
+            t.add(&a, scoring);
         }
         t
     }
