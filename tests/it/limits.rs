@@ -3,7 +3,7 @@
 //! reset lifts them), and request limits per link whose tables guesses cannot grow. Not per
 //! address: every test client here shares 127.0.0.1, as people behind a carrier's NAT do.
 
-mod common;
+use crate::common;
 
 use common::*;
 
