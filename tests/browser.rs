@@ -10,7 +10,12 @@
 //! `…-full.png` for the whole page); on a failure the last page's screenshot and HTML are kept
 //! there too. Without `chromedriver`/`chromium` on the PATH the tests print a notice and
 //! pass, unless `MINYI_BROWSER=1` (as `.ci/run` sets) makes the browser mandatory.
+//!
+//! A plain `cargo test` skips them (`#[ignore]`): run them with
+//! `cargo test --test browser -- --ignored`, as `.ci/run` does after the rest of the suite.
+//! A binary of its own, so that this command runs exactly these tests.
 
+#[path = "it/common/mod.rs"]
 mod common;
 
 use base64::Engine as _;
@@ -807,6 +812,7 @@ fn choice(question: &str, value: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium: run with --ignored (.ci/run does)"]
 async fn a_respondent_answers_on_a_phone_in_a_real_browser() {
     let Some(mut b) = Browser::start("respondent").await else {
         return;
@@ -1042,6 +1048,7 @@ fn write_roster_xlsx(path: &Path) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium: run with --ignored (.ci/run does)"]
 async fn a_village_operator_uploads_a_roster_on_a_phone_in_a_real_browser() {
     let Some(mut b) = Browser::start("village").await else {
         return;
@@ -1212,6 +1219,7 @@ async fn log_in(b: &Browser, base: &str, user: &str, first: &str, password: &str
 /// administrator on a desktop screen, the village operator, the surveyor and a panel member
 /// on a phone. Each step checks its effect on the next page.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium: run with --ignored (.ci/run does)"]
 async fn a_whole_season_through_every_staff_form_in_a_real_browser() {
     let Some(mut a) = Browser::start_on("season-admin", true).await else {
         return;

@@ -11,7 +11,7 @@
 //!
 //! The test fails if any withheld figure becomes known. The CSV must say what the JSON says.
 
-mod common;
+use crate::common;
 
 use common::*;
 use minyi::db::{Db, NewResponse};

@@ -1,7 +1,7 @@
 //! The draw in the app: freeze, seed by commitment or public event, draw, and who sees what.
 //! The app's record must verify with the offline `minyi verify` on the exported rosters.
 
-mod common;
+use crate::common;
 
 use common::*;
 use minyi::sampling::{self, Seed, SizeRule};

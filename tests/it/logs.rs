@@ -1,7 +1,7 @@
 //! Nothing a request carries reaches the log: the real binary at `MINYI_LOG=trace`, flooded
 //! with malformed bodies on every route that takes one, logs no phone and no password.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -2,7 +2,7 @@
 //! limit before any byte is read, and, when the length is not declared (chunked), as soon as
 //! the limit is passed — never after reading the whole gigabyte.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::time::{Duration, Instant};

@@ -15,7 +15,7 @@
 //!
 //! Runs on SQLite, and on PostgreSQL when `MINYI_TEST_PG` names a server.
 
-mod common;
+use crate::common;
 
 use common::*;
 use minyi::db::Db;

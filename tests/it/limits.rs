@@ -3,7 +3,7 @@
 //! reset lifts them), and request limits per link whose tables guesses cannot grow. Not per
 //! address: every test client here shares 127.0.0.1, as people behind a carrier's NAT do.
 
-mod common;
+use crate::common;
 
 use common::*;
 
@@ -287,7 +287,13 @@ async fn a_flood_of_unknown_tokens_creates_no_entries_and_the_server_keeps_answe
     let (t, sv) = fieldwork(&app).await;
     let token = invitations(&app, &sv, t.campaign).await[0].1.clone();
     let known = format!("{}/s/{token}", app.base);
+    let opened_at = std::time::Instant::now();
     assert_eq!(get_text(&client(), &known).await.0, 200);
+    // The table holds the real link's entry alone, until its window ends: on a loaded machine
+    // the flood can outlast the window, and the timer then prunes the entry.
+    let only_the_real_link = |links: usize| {
+        links == 1 || (links == 0 && opened_at.elapsed() >= minyi::rate_limit::LINK_WINDOW)
+    };
     let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..WORKERS {
@@ -320,7 +326,10 @@ async fn a_flood_of_unknown_tokens_creates_no_entries_and_the_server_keeps_answe
         }
         let links = app.limits.sizes();
         let accounts = app.db.login_throttle_rows().await.unwrap();
-        assert_eq!((links, accounts), (1, 0), "guesses must not create entries");
+        assert!(
+            only_the_real_link(links) && accounts == 0,
+            "guesses must not create entries: {links} links, {accounts} accounts"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
     let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
@@ -334,7 +343,7 @@ async fn a_flood_of_unknown_tokens_creates_no_entries_and_the_server_keeps_answe
         "{statuses:?}"
     );
     assert!(statuses.contains_key(&429), "{statuses:?}");
-    assert_eq!(app.limits.sizes(), 1);
+    assert!(only_the_real_link(app.limits.sizes()));
     assert_eq!(app.db.login_throttle_rows().await.unwrap(), 0);
     assert_eq!(get_text(&c, &format!("{}/healthz", app.base)).await.0, 200);
 }

@@ -1,7 +1,7 @@
 //! Safe set-up through the real app: accounts are created with a role someone chose and a
 //! village only where one belongs. Runs on SQLite, or PostgreSQL with `MINYI_TEST_PG`.
 
-mod common;
+use crate::common;
 
 use common::*;
 

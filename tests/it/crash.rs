@@ -11,7 +11,7 @@
 //!
 //! Runs on SQLite, and on PostgreSQL when `MINYI_TEST_PG` names a server (a fresh database).
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::collections::HashMap;

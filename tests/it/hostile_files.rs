@@ -5,7 +5,7 @@
 //! through the village operator's upload page. Rosters as villages keep them (title rows,
 //! 合计 rows, numbers written twice) get a receipt that lists what was left out and why.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::io::Write;

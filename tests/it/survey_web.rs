@@ -2,7 +2,7 @@
 //! error pages, submissions that count once (also concurrently), declining, reminders, and
 //! the panel's personal links. Runs on SQLite, or PostgreSQL with `MINYI_TEST_PG`.
 
-mod common;
+use crate::common;
 
 use common::*;
 use minyi::forms::Form;

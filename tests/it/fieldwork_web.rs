@@ -2,7 +2,7 @@
 //! order, phone interviews (one answer per case across modes), progress with AAPOR rates,
 //! the case export, and closing. Runs on SQLite, or PostgreSQL with `MINYI_TEST_PG`.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -5,7 +5,7 @@
 //! Runs only when `MINYI_TEST_PG` is set (SQLite is one server's database); then nginx must
 //! be installed (`.ci/run` installs it before the PostgreSQL half), or the test fails.
 
-mod common;
+use crate::common;
 
 use common::*;
 use minyi::rate_limit::LOGIN_FREE;

@@ -3,7 +3,7 @@
 //! base URL is https, and the session cookie: ends with the browser, `__Host-` under https;
 //! the same promises from the real `minyi serve` binary, and its archive export POST-only.
 
-mod common;
+use crate::common;
 
 use base64::Engine;
 use common::*;

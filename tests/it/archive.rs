@@ -2,7 +2,7 @@
 //! exported and the campaign's phones and names are purged, leaving tallies, grades, the
 //! draw record and the audit chain intact; `minyi backup` copies a database under load.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::io::Read;

@@ -8,7 +8,7 @@
 //! Runs only when `MINYI_TEST_PG` names a PostgreSQL server (`.ci/run`'s second pass does):
 //! an SQLite file belongs to one machine, so sharing it is not a deployment minyi offers.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::collections::HashMap;

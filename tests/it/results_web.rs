@@ -2,7 +2,7 @@
 //! item 16 with overrides, the verdict, publicity and approval, the village's own view, and
 //! the downloads in UTF-8 with BOM and GB18030, neutralised, parsed back by a CSV reader.
 
-mod common;
+use crate::common;
 
 use common::*;
 use minyi::db::NewResponse;

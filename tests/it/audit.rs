@@ -2,7 +2,7 @@
 //! outside the database; `minyi audit verify` and the page find an edited or deleted entry,
 //! and a chain recomputed end to end by someone with database access but not the key.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::process::Command;

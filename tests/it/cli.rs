@@ -1,7 +1,7 @@
 //! The `minyi` binary as people run it: `roster check`, `roster import`, `migrate`, and
 //! `serve` (whose log must never hold a phone number, a password or a token).
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};

@@ -4,7 +4,7 @@
 //! (and reflected) text shown escaped on every page. Runs on SQLite, or PostgreSQL with
 //! `MINYI_TEST_PG`.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::collections::BTreeSet;

@@ -4,7 +4,7 @@
 //! `filename*`), and the files other software reads keep their keys. Runs on SQLite, or
 //! PostgreSQL with `MINYI_TEST_PG`.
 
-mod common;
+use crate::common;
 
 use calamine::Data;
 use common::*;

@@ -1,7 +1,7 @@
 //! The web app through HTTP on a random port: login, sessions, CSRF, roles, admin pages,
 //! roster upload by page and API. Runs on SQLite, or PostgreSQL with `MINYI_TEST_PG`.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -1,0 +1,33 @@
+//! The integration tests, linked as one binary (one link instead of one per file): a module
+//! per subject, sharing the harness in `common` (the app on a random port over a fresh SQLite
+//! file, or a fresh PostgreSQL database when `MINYI_TEST_PG` names a server). Run one module's
+//! tests with a filter: `cargo test --test it crash::`. The browser test is a binary of its
+//! own, `tests/browser.rs`, run with `--ignored`.
+
+mod common;
+
+mod archive;
+mod assess_cli;
+mod audit;
+mod authz;
+mod cli;
+mod crash;
+mod draw_cli;
+mod draw_web;
+mod fieldwork_web;
+mod headers;
+mod hostile_files;
+mod limits;
+mod logs;
+mod migrations;
+mod module_graph;
+mod privacy;
+mod results_web;
+mod safe_setup;
+mod shared_limits;
+mod sheets;
+mod suppression;
+mod survey_web;
+mod two_servers;
+mod upload_limits;
+mod web;
