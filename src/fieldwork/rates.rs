@@ -153,16 +153,6 @@ impl FromIterator<Class> for Counts {
     }
 }
 
-/// A rate as a download cell: the JSON API gets the number (`null` where the denominator
-/// is 0), the CSV the percentage people read, [`format_rate`].
-pub fn rate_cell(rate: Option<f64>) -> crate::results::tables::Cell {
-    use crate::results::tables::Cell;
-    match rate {
-        Some(x) if x.is_finite() => Cell::Shown(x, format_rate(Some(x))),
-        _ => Cell::Empty,
-    }
-}
-
 /// A rate as a percentage with one decimal, e.g. `"64.2%"`; `""` for `None` (zero
 /// denominator) and for a non-finite value. Rounds half away from zero (四舍五入, as
 /// Excel/WPS show it): 0.5625 → `"56.3%"`, where `format!("{:.1}")` would give 56.2.
@@ -356,7 +346,8 @@ mod tests {
 
     #[test]
     fn rates_are_numbers_in_json_and_percentages_in_csv() {
-        use crate::results::tables::Table;
+        use crate::results::tables::{Cell, Table};
+        let rate_cell = Cell::fieldwork_rate;
         let c = Counts {
             i: 140,
             p: 6,

@@ -1014,7 +1014,6 @@ pub(super) async fn api_table(
 }
 
 async fn rates_table(state: &AppState, id: i64) -> Result<Table, AppError> {
-    use crate::fieldwork::rates::rate_cell;
     const COLUMNS: &[(&str, &str)] = &[
         ("village_code", "村（社区）代码"),
         ("village_name", "村（社区）名称"),
@@ -1042,7 +1041,7 @@ async fn rates_table(state: &AppState, id: i64) -> Result<Table, AppError> {
         use tables::Cell;
         let c = r.counts;
         let rates = c.rates();
-        let rate = rate_cell;
+        let rate = Cell::fieldwork_rate;
         vec![
             Cell::from(code),
             Cell::from(name),

@@ -27,6 +27,15 @@ pub enum Cell {
 }
 
 impl Cell {
+    /// A fieldwork response rate: the JSON API gets the number (`null` where the denominator
+    /// is 0), the CSV the one-decimal percentage people read (`fieldwork::format_rate`).
+    pub fn fieldwork_rate(rate: Option<f64>) -> Cell {
+        match rate {
+            Some(x) if x.is_finite() => Cell::Shown(x, crate::fieldwork::format_rate(Some(x))),
+            _ => Cell::Empty,
+        }
+    }
+
     /// The text a spreadsheet shows.
     pub fn to_csv(&self) -> String {
         match self {
