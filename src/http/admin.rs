@@ -8,6 +8,7 @@ use super::views::ser;
 use super::{AppState, views};
 use crate::db::{DbError, NewAccount, RosterTarget};
 use crate::domain::{CampaignState, Role, VillageCode, local_time, mask_phone};
+use crate::ids::{AccountId, CampaignId, VillageId};
 use crate::sampling::{SizeParameters, SizeRule};
 use crate::{secrets, villages};
 use axum::extract::{Multipart, Path, Query, State};
@@ -106,7 +107,7 @@ pub(super) async fn create_campaign(
         return Ok((StatusCode::BAD_REQUEST, page).into_response());
     };
     let id = crate::ops::campaigns::create(&state.db, &user.by(), name, town, year).await?;
-    tracing::info!(campaign = id, "campaign created");
+    tracing::info!(campaign = id.0, "campaign created");
     Ok(Redirect::to(&format!("/admin/campaigns/{id}")).into_response())
 }
 
@@ -119,7 +120,7 @@ pub(super) struct CampaignFlash {
 pub(super) async fn show_campaign(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
     Query(q): Query<CampaignFlash>,
 ) -> Result<Html<String>, AppError> {
     let message =
@@ -136,7 +137,7 @@ pub(super) async fn show_campaign(
 async fn campaign_page(
     state: &AppState,
     user: &CurrentUser,
-    id: i64,
+    id: CampaignId,
     message: Option<String>,
     error: Option<String>,
 ) -> Result<Html<String>, AppError> {
@@ -237,7 +238,7 @@ pub(super) async fn upload_roster_for_village(
     State(state): State<AppState>,
     Admin(user): Admin,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
     form: Multipart,
 ) -> Result<Response, AppError> {
     check_origin(&headers, &state)?;
@@ -275,7 +276,7 @@ pub(super) async fn upload_roster_for_village(
 pub(super) async fn show_receipt(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path((id, code)): Path<(i64, String)>,
+    Path((id, code)): Path<(CampaignId, String)>,
 ) -> Result<Html<String>, AppError> {
     let campaign = state.db.campaign(id).await?;
     let village = state.db.village_by_code(&code).await?;
@@ -431,7 +432,7 @@ async fn accounts_page(
     typed: Option<&AccountForm>,
 ) -> Result<Html<String>, AppError> {
     let villages = state.db.list_villages().await?;
-    let village_label = |id: Option<i64>| {
+    let village_label = |id: Option<VillageId>| {
         id.and_then(|id| villages.iter().find(|v| v.id == id))
             .map(|v| format!("{} {}", v.code, v.name))
             .unwrap_or_default()
@@ -558,9 +559,9 @@ pub(super) async fn create_account(
     match crate::ops::accounts::create(&state.db, &user.by(), &new).await {
         Ok(id) => {
             tracing::info!(
-                account = id,
+                account = id.0,
                 role = role.as_str(),
-                by = user.account_id,
+                by = user.account_id.0,
                 "account created"
             );
             let msg = format!("已新建账号 {username}。");
@@ -583,13 +584,13 @@ pub(super) async fn create_account(
 pub(super) async fn reset_password(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<AccountId>,
     _: CsrfForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
     let account = state.db.account(id).await?;
     let (password, hash) = hash_one_time_password(&account.username, &account.display_name).await?;
     crate::ops::accounts::reset_password(&state.db, &user.by(), &account, &hash).await?;
-    tracing::info!(account = id, by = user.account_id, "password reset");
+    tracing::info!(account = id.0, by = user.account_id.0, "password reset");
     let msg = format!("已重置 {} 的密码。", account.username);
     let page = accounts_page(
         &state,
@@ -608,19 +609,19 @@ pub(super) async fn reset_password(
 pub(super) async fn unlock_account(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<AccountId>,
     _: CsrfForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
     let account = state.db.account(id).await?;
     crate::ops::accounts::unlock(&state.db, &user.by(), account.id).await?;
-    tracing::info!(account = id, by = user.account_id, "login delay lifted");
+    tracing::info!(account = id.0, by = user.account_id.0, "login delay lifted");
     Ok(Redirect::to("/admin/accounts?m=unlocked").into_response())
 }
 
 pub(super) async fn disable_account(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<AccountId>,
     _: CsrfForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
     set_disabled(state, user, id, true).await
@@ -629,7 +630,7 @@ pub(super) async fn disable_account(
 pub(super) async fn enable_account(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<AccountId>,
     _: CsrfForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
     set_disabled(state, user, id, false).await
@@ -638,7 +639,7 @@ pub(super) async fn enable_account(
 async fn set_disabled(
     state: AppState,
     user: CurrentUser,
-    id: i64,
+    id: AccountId,
     disabled: bool,
 ) -> Result<Response, AppError> {
     if id == user.account_id {
@@ -649,9 +650,9 @@ async fn set_disabled(
     }
     crate::ops::accounts::set_disabled(&state.db, &user.by(), id, disabled).await?;
     tracing::info!(
-        account = id,
+        account = id.0,
         disabled,
-        by = user.account_id,
+        by = user.account_id.0,
         "account state changed"
     );
     let m = if disabled { "disabled" } else { "enabled" };

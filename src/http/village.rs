@@ -10,6 +10,7 @@ use super::views::ser;
 use super::{AppState, views};
 use crate::db::RosterTarget;
 use crate::domain::{CampaignState, local_time};
+use crate::ids::{CampaignId, VillageId};
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -25,7 +26,7 @@ pub(super) async fn village_home(
 async fn home_page(
     state: &AppState,
     user: &CurrentUser,
-    village_id: i64,
+    village_id: VillageId,
     error: Option<String>,
 ) -> Result<Html<String>, AppError> {
     let village = state.db.village(village_id).await?;
@@ -60,7 +61,7 @@ pub(super) async fn upload_roster(
         village: village_id,
     }: Operator,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
     form: Multipart,
 ) -> Result<Response, AppError> {
     check_origin(&headers, &state)?;
@@ -89,7 +90,7 @@ pub(super) async fn show_receipt(
         user,
         village: village_id,
     }: Operator,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
 ) -> Result<Html<String>, AppError> {
     let campaign = state.db.campaign(id).await?;
     let village = state.db.village(village_id).await?;
