@@ -15,6 +15,7 @@
 
 use minyi::db::{Db, RosterTarget};
 use minyi::domain::VillageCode;
+use minyi::ids::AccountId;
 use minyi::roster::Limits;
 use minyi::sampling::{self, DrawRecord, Seed, SizeRule};
 use std::io::{BufWriter, Write};
@@ -148,7 +149,7 @@ async fn in_app(url: &str, rosters: &Path, seed: &Seed) -> anyhow::Result<(f64, 
     let db = Db::connect(url).await?;
     db.migrate().await?;
     minyi::http::bootstrap_admin(&db).await?;
-    let admin = 1;
+    let admin = AccountId(1);
     let campaign = db.create_campaign("bench", "唐家坊镇", 2026).await?;
     let mut files: Vec<_> = std::fs::read_dir(rosters)?
         .map(|e| e.map(|e| e.path()))

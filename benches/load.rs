@@ -21,6 +21,7 @@
 use minyi::db::{Db, NewAccount, RosterTarget};
 use minyi::domain::{Role, VillageCode};
 use minyi::forms::Kind;
+use minyi::ids::{AccountId, CampaignId, CaseId};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -77,18 +78,18 @@ fn main() -> anyhow::Result<()> {
 /// What the clients need to know about the prepared database.
 struct Fixture {
     /// The campaign the staff work on.
-    campaign: i64,
+    campaign: CampaignId,
     /// Survey-link tokens, round-robin over the campaigns.
     tokens: Vec<String>,
     /// The staff campaign's village codes and case ids.
     village_codes: Vec<String>,
-    case_ids: Vec<i64>,
+    case_ids: Vec<CaseId>,
     admin_cookie: String,
     surveyor_cookie: String,
 }
 
 /// An administrator and a surveyor account, each with a session; their cookies.
-async fn staff_sessions(db: &Db) -> anyhow::Result<(i64, String, String)> {
+async fn staff_sessions(db: &Db) -> anyhow::Result<(AccountId, String, String)> {
     let hash = minyi::secrets::hash_password("bench-password-2026").map_err(anyhow::Error::msg)?;
     let mut out = Vec::new();
     for (username, role) in [
@@ -115,8 +116,8 @@ async fn staff_sessions(db: &Db) -> anyhow::Result<(i64, String, String)> {
         .await?;
         out.push((id, format!("minyi_session={token}")));
     }
-    let (_, surveyor) = out.pop().unwrap_or_default();
-    let (admin_id, admin) = out.pop().unwrap_or_default();
+    let (_, surveyor) = out.pop().unwrap_or((AccountId(0), String::new()));
+    let (admin_id, admin) = out.pop().unwrap_or((AccountId(0), String::new()));
     Ok((admin_id, admin, surveyor))
 }
 
@@ -127,8 +128,8 @@ async fn prepare_town(
     db: &Db,
     town: usize,
     s: &Settings,
-    admin: i64,
-) -> anyhow::Result<(i64, Vec<String>, Vec<String>)> {
+    admin: AccountId,
+) -> anyhow::Result<(CampaignId, Vec<String>, Vec<String>)> {
     let campaign = db
         .create_campaign(&format!("load {town}"), &format!("第{town}镇"), 2026)
         .await?;

@@ -28,6 +28,7 @@ use minyi::domain::VillageCode;
 use minyi::export::{CsvEncoding, csv_chunks};
 use minyi::fieldwork::pinned_forms;
 use minyi::forms::{Form, Kind};
+use minyi::ids::{CampaignId, VillageId};
 use minyi::results::report::{campaign_results, fold_village};
 use minyi::results::tables::{self, Cell};
 use rand::seq::SliceRandom;
@@ -268,7 +269,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 /// `campaign_results`' loop with its two halves timed apart.
-async fn breakdown(db: &Db, campaign: i64) -> anyhow::Result<(f64, f64)> {
+async fn breakdown(db: &Db, campaign: CampaignId) -> anyhow::Result<(f64, f64)> {
     let forms = pinned_forms(db, campaign).await?;
     let (mut read, mut fold) = (0.0, 0.0);
     for frame in db.frame_sizes(campaign).await? {
@@ -348,7 +349,7 @@ struct MinyiRun {
 
 /// What the commission's tallies download does: the pinned forms, every village's responses
 /// read and folded one village at a time, the tallies table, the CSV streamed out.
-async fn minyi_tallies(db: &Db, campaign: i64) -> anyhow::Result<MinyiRun> {
+async fn minyi_tallies(db: &Db, campaign: CampaignId) -> anyhow::Result<MinyiRun> {
     let t0 = Instant::now();
     let forms = pinned_forms(db, campaign).await?;
     let t1 = Instant::now();
@@ -372,8 +373,9 @@ async fn minyi_tallies(db: &Db, campaign: i64) -> anyhow::Result<MinyiRun> {
     for v in &results.villages {
         for (panel, tally) in [(false, &v.recipients), (true, &v.panel)] {
             for c in tally.counts(0) {
-                *counts.entry((v.village_id, panel, c.question)).or_default() +=
-                    c.count.unwrap_or(0);
+                *counts
+                    .entry((v.village_id.0, panel, c.question))
+                    .or_default() += c.count.unwrap_or(0);
             }
         }
     }
@@ -432,7 +434,7 @@ async fn setup(
     villages: usize,
     per_village: usize,
     panel: usize,
-) -> anyhow::Result<(Db, i64, Stored)> {
+) -> anyhow::Result<(Db, CampaignId, Stored)> {
     let db = Db::connect(url).await?;
     db.migrate().await?;
     let list: Vec<(VillageCode, String)> = (0..villages)
@@ -442,7 +444,7 @@ async fn setup(
         })
         .collect::<anyhow::Result<_>>()?;
     db.import_villages(&list).await?;
-    let village_ids: Vec<i64> = db.list_villages().await?.iter().map(|v| v.id).collect();
+    let village_ids: Vec<VillageId> = db.list_villages().await?.iter().map(|v| v.id).collect();
     anyhow::ensure!(village_ids.len() == villages, "villages not created");
     let campaign = db.create_campaign("bench", "唐家坊镇", 2026).await?;
     let forms = minyi::forms::builtin().map_err(|e| anyhow::anyhow!("{e:?}"))?;

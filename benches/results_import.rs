@@ -6,6 +6,7 @@
 mod support;
 
 use minyi::forms::Kind;
+use minyi::ids::AccountId;
 use std::time::Instant;
 
 fn main() -> anyhow::Result<()> {
@@ -70,16 +71,30 @@ fn main() -> anyhow::Result<()> {
         );
         let cli = minyi::ops::Actor::cli();
         let started = Instant::now();
-        let summary =
-            minyi::ops::fieldwork::import_results(&db, &cli, campaign, form, &pinned, &text, 1)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let summary = minyi::ops::fieldwork::import_results(
+            &db,
+            &cli,
+            campaign,
+            form,
+            &pinned,
+            &text,
+            AccountId(1),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
         let first = started.elapsed().as_secs_f64();
         let started = Instant::now();
-        let again =
-            minyi::ops::fieldwork::import_results(&db, &cli, campaign, form, &pinned, &text, 1)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let again = minyi::ops::fieldwork::import_results(
+            &db,
+            &cli,
+            campaign,
+            form,
+            &pinned,
+            &text,
+            AccountId(1),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
         let second = started.elapsed().as_secs_f64();
         println!("| what | rows | time (s) | rows/s |");
         println!("| --- | ---: | ---: | ---: |");

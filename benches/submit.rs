@@ -11,6 +11,7 @@ mod support;
 
 use minyi::db::Db;
 use minyi::forms::Kind;
+use minyi::ids::CampaignId;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -44,7 +45,7 @@ fn main() -> anyhow::Result<()> {
     let (stored, mixed) = rt.block_on(async {
         let db = Db::connect(&url).await?;
         let n = db
-            .count_answers(1, minyi::forms::Audience::Recipients)
+            .count_answers(CampaignId(1), minyi::forms::Audience::Recipients)
             .await?;
         let mixed: i64 = match &db {
             Db::Sqlite(s) => {

@@ -18,6 +18,7 @@
 //! answer to the person.
 
 use crate::audit_key::AuditKey;
+use crate::ids::CampaignId;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -34,7 +35,7 @@ pub struct Entry {
     pub actor: String,
     /// What, e.g. `roster.receipt`, `draw`, `login.failure`.
     pub event: String,
-    pub campaign_id: Option<i64>,
+    pub campaign_id: Option<CampaignId>,
     /// Canonical JSON of the event's details.
     pub details: String,
     pub prev_hash: String,
@@ -49,7 +50,7 @@ pub struct Entry {
 pub struct Event {
     pub actor: String,
     pub event: String,
-    pub campaign_id: Option<i64>,
+    pub campaign_id: Option<CampaignId>,
     pub details: serde_json::Value,
 }
 
@@ -57,7 +58,7 @@ impl Event {
     pub fn new(
         actor: impl Into<String>,
         event: &str,
-        campaign_id: Option<i64>,
+        campaign_id: Option<CampaignId>,
         details: serde_json::Value,
     ) -> Self {
         Event {
@@ -81,7 +82,7 @@ pub fn canonical(
     at: i64,
     actor: &str,
     event: &str,
-    campaign_id: Option<i64>,
+    campaign_id: Option<CampaignId>,
     details: &str,
 ) -> String {
     let details: serde_json::Value = serde_json::from_str(details)
@@ -251,14 +252,14 @@ mod tests {
                 let details = canonical_details(&serde_json::json!({"b": id, "a": "x"}));
                 let hash = chain_hash(
                     &prev,
-                    &canonical(id, 1000 + id, "cli", "draw", Some(1), &details),
+                    &canonical(id, 1000 + id, "cli", "draw", Some(CampaignId(1)), &details),
                 );
                 let e = Entry {
                     id,
                     at: 1000 + id,
                     actor: "cli".into(),
                     event: "draw".into(),
-                    campaign_id: Some(1),
+                    campaign_id: Some(CampaignId(1)),
                     details,
                     prev_hash: prev.clone(),
                     hash: hash.clone(),
@@ -332,7 +333,14 @@ mod tests {
     #[test]
     fn the_first_entry_hash_is_pinned() {
         // SHA-256("000…000\n" + canonical), computed independently with Python's hashlib.
-        let c = canonical(1, 1_790_000_000, "cli", "draw", Some(1), r#"{"seed":"x"}"#);
+        let c = canonical(
+            1,
+            1_790_000_000,
+            "cli",
+            "draw",
+            Some(CampaignId(1)),
+            r#"{"seed":"x"}"#,
+        );
         assert_eq!(
             c,
             r#"{"actor":"cli","at":1790000000,"campaign":1,"details":{"seed":"x"},"event":"draw","id":1}"#

@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::db::{Db, RosterTarget};
+use crate::ids::CampaignId;
 use crate::roster::{self, Limits};
 use crate::sampling::size::DEFAULT_MARGIN;
 use crate::sampling::{Confidence, DrawRecord, Seed, SeedCommitment, SizeRule};
@@ -167,7 +168,7 @@ pub enum RostersCommand {
     /// Write each village's current roster phones to `<DIR>/<code>.csv`.
     Export {
         #[arg(long)]
-        campaign: i64,
+        campaign: CampaignId,
         #[arg(long)]
         out: PathBuf,
         #[command(flatten)]
@@ -230,7 +231,7 @@ pub enum RosterCommand {
     /// Make FILE the village's roster in the campaign (replacing any earlier one).
     Import {
         #[arg(long)]
-        campaign: i64,
+        campaign: CampaignId,
         /// The village's code.
         #[arg(long)]
         village: String,

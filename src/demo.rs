@@ -6,6 +6,7 @@
 use crate::db::{Db, NewAccount, NewResponse, RosterTarget};
 use crate::domain::{Grade, Role, VillageCode, today};
 use crate::forms::{Form, parse_answers};
+use crate::ids::{CampaignId, VillageId};
 use crate::ops::publicity::NewObjection;
 use crate::ops::results::{GradeSheet, SheetItem};
 use crate::ops::{self, Actor};
@@ -56,7 +57,7 @@ impl Dice {
 
 /// What `minyi demo` made: the campaign id and the accounts' one-time passwords.
 pub struct DemoOutcome {
-    pub campaign_id: i64,
+    pub campaign_id: CampaignId,
     pub admin_password: Option<String>,
     pub village_password: String,
 }
@@ -229,8 +230,8 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
 }
 
 fn new_response(
-    campaign_id: i64,
-    village_id: i64,
+    campaign_id: CampaignId,
+    village_id: VillageId,
     form: &Form,
     answers_json: String,
 ) -> NewResponse {

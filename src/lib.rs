@@ -46,6 +46,8 @@ pub mod files;
 pub mod forms;
 /// The web app: pages for people, a JSON API for tools.
 pub mod http;
+/// Typed row ids (campaign, village, account, case …): the stored integer, one type per table.
+pub mod ids;
 /// Limits on one uploaded file: rows accepted, errors listed.
 pub mod limits;
 /// The draw offline from a folder of roster files, and its verification.

@@ -21,6 +21,7 @@
 //! cannot be joined to the invitation. (An SQLite file belongs to one server.)
 
 use crate::db::{Db, DbError, RateHits};
+use crate::ids::AccountId;
 
 /// Why a login could not have its password checked now.
 #[derive(Debug, thiserror::Error)]
@@ -422,7 +423,7 @@ fn until(at_ms: i64, now_ms: i64) -> Option<Duration> {
 
 impl LoginGuard {
     /// How long the account must still wait, without counting anything.
-    pub async fn waiting(&self, db: &Db, account: i64) -> Result<Option<Duration>, DbError> {
+    pub async fn waiting(&self, db: &Db, account: AccountId) -> Result<Option<Duration>, DbError> {
         let now = now_ms();
         Ok(db
             .login_allowed_at(account)
@@ -434,7 +435,11 @@ impl LoginGuard {
     /// [`LoginGuard::succeeded`] says otherwise — so parallel attempts, on this server or
     /// another, cannot all pass the check before any of them is counted. `Ok(Err(wait))`
     /// when the account must wait first.
-    pub async fn reserve(&self, db: &Db, account: i64) -> Result<Result<(), Duration>, DbError> {
+    pub async fn reserve(
+        &self,
+        db: &Db,
+        account: AccountId,
+    ) -> Result<Result<(), Duration>, DbError> {
         let now = now_ms();
         let forget = now - millis(LOGIN_FORGET);
         match db
@@ -448,12 +453,12 @@ impl LoginGuard {
     }
 
     /// The right password: the account's failures are forgotten.
-    pub async fn succeeded(&self, db: &Db, account: i64) -> Result<(), DbError> {
+    pub async fn succeeded(&self, db: &Db, account: AccountId) -> Result<(), DbError> {
         db.forget_login_failures(account).await
     }
 
     /// The accounts that must wait now (for the administrator's list).
-    pub async fn delayed(&self, db: &Db) -> Result<Vec<i64>, DbError> {
+    pub async fn delayed(&self, db: &Db) -> Result<Vec<AccountId>, DbError> {
         db.delayed_accounts(now_ms()).await
     }
 

@@ -20,6 +20,7 @@ mod common;
 
 use base64::Engine as _;
 use common::*;
+use minyi::ids::CampaignId;
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::io::{Read as _, Write as _};
@@ -1308,7 +1309,7 @@ async fn a_whole_season_through_every_staff_form_in_a_real_browser() {
     )
     .await;
     let url = a.current_url().await;
-    let id: i64 = url
+    let id: CampaignId = url
         .rsplit('/')
         .next()
         .and_then(|t| t.split(['?', '#']).next())

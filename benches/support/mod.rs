@@ -5,6 +5,7 @@
 use minyi::db::{Db, RosterTarget};
 use minyi::domain::VillageCode;
 use minyi::forms::FormSet;
+use minyi::ids::{AccountId, CampaignId};
 use minyi::roster::Limits;
 use minyi::sampling::Seed;
 
@@ -15,7 +16,7 @@ pub async fn fieldwork_campaign(
     url: &str,
     population: usize,
     size: usize,
-) -> anyhow::Result<(Db, i64, FormSet)> {
+) -> anyhow::Result<(Db, CampaignId, FormSet)> {
     let db = Db::connect(url).await?;
     db.migrate().await?;
     minyi::http::bootstrap_admin(&db).await?;
@@ -49,9 +50,9 @@ pub async fn fieldwork_campaign(
     db.freeze(campaign, minyi::sampling::frame_fingerprint)
         .await?;
     let seed = Seed::parse("bench seed 1 2 3 4 5 6 7 8").map_err(anyhow::Error::msg)?;
-    db.enter_seed(campaign, seed.as_str(), &seed.commitment(), 1)
+    db.enter_seed(campaign, seed.as_str(), &seed.commitment(), AccountId(1))
         .await?;
-    minyi::ops::draw::draw(&db, 1, campaign).await?;
+    minyi::ops::draw::draw(&db, AccountId(1), campaign).await?;
     let forms = minyi::forms::builtin().map_err(|e| anyhow::anyhow!("{e:?}"))?;
     minyi::fieldwork::start(&db, campaign, &forms).await?;
     Ok((db, campaign, forms))

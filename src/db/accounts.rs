@@ -2,15 +2,16 @@
 
 use super::{Db, DbError, Tx, on_pool, on_tx, on_writer};
 use crate::domain::{Role, now};
+use crate::ids::{AccountId, VillageId};
 
 /// A person who logs in. `role` is stored as one of `Role`'s names (checked by the schema).
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
 pub struct Account {
-    pub id: i64,
+    pub id: AccountId,
     pub username: String,
     pub display_name: String,
     pub role: Role,
-    pub village_id: Option<i64>,
+    pub village_id: Option<VillageId>,
     #[serde(skip)]
     pub password_hash: String,
     pub must_change_password: bool,
@@ -30,7 +31,7 @@ pub struct NewAccount<'a> {
     pub username: &'a str,
     pub display_name: &'a str,
     pub role: Role,
-    pub village_id: Option<i64>,
+    pub village_id: Option<VillageId>,
     pub password_hash: &'a str,
     pub must_change_password: bool,
 }
@@ -45,7 +46,7 @@ impl Db {
 
     /// Create an account, in a transaction of its own (setting up; an operation that is
     /// audited uses [`Tx::create_account`]).
-    pub async fn create_account(&self, new: &NewAccount<'_>) -> Result<i64, DbError> {
+    pub async fn create_account(&self, new: &NewAccount<'_>) -> Result<AccountId, DbError> {
         let mut tx = self.begin().await?;
         let id = tx.create_account(new).await?;
         tx.commit().await?;
@@ -59,7 +60,7 @@ impl Db {
         )
     }
 
-    pub async fn account(&self, id: i64) -> Result<Account, DbError> {
+    pub async fn account(&self, id: AccountId) -> Result<Account, DbError> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = $1");
         on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await)?
             .ok_or(DbError::NotFound)
@@ -75,7 +76,7 @@ impl Db {
     pub async fn create_session(
         &self,
         token_hash: &str,
-        account_id: i64,
+        account_id: AccountId,
         csrf_token: &str,
         ttl_secs: i64,
     ) -> Result<(), DbError> {
@@ -107,7 +108,7 @@ impl Tx {
     pub async fn create_session(
         &mut self,
         token_hash: &str,
-        account_id: i64,
+        account_id: AccountId,
         csrf_token: &str,
         ttl_secs: i64,
     ) -> Result<(), DbError> {
@@ -124,7 +125,7 @@ impl Tx {
     }
 
     /// Create an account; a taken username is `DbError::Conflict`.
-    pub async fn create_account(&mut self, new: &NewAccount<'_>) -> Result<i64, DbError> {
+    pub async fn create_account(&mut self, new: &NewAccount<'_>) -> Result<AccountId, DbError> {
         let sql = "INSERT INTO accounts (username, display_name, role, village_id, password_hash, must_change_password, disabled, created_at)
                    VALUES ($1, $2, $3, $4, $5, $6, FALSE, $7) RETURNING id";
         on_tx!(self, c => sqlx::query_scalar(sql)
@@ -143,7 +144,7 @@ impl Tx {
     /// Set a new password hash; `must_change` marks it one-time. Ends the account's other sessions.
     pub async fn set_password(
         &mut self,
-        id: i64,
+        id: AccountId,
         hash: &str,
         must_change: bool,
         keep_session: Option<&str>,
@@ -161,7 +162,7 @@ impl Tx {
     }
 
     /// Disable or re-enable an account; disabling ends its sessions.
-    pub async fn set_disabled(&mut self, id: i64, disabled: bool) -> Result<(), DbError> {
+    pub async fn set_disabled(&mut self, id: AccountId, disabled: bool) -> Result<(), DbError> {
         on_tx!(self, c => {
             let done = sqlx::query("UPDATE accounts SET disabled = $1 WHERE id = $2")
                 .bind(disabled).bind(id).execute(&mut *c).await?;

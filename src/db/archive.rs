@@ -3,6 +3,7 @@
 
 use super::{Db, DbError, Tx, on_pool, on_tx};
 use crate::domain::{CampaignState, now};
+use crate::ids::{CampaignId, RosterId};
 
 /// What a purge removed.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -39,7 +40,7 @@ impl Db {
     /// (archived_at, purged_at) of a campaign.
     pub async fn archive_state(
         &self,
-        campaign_id: i64,
+        campaign_id: CampaignId,
     ) -> Result<(Option<i64>, Option<i64>), DbError> {
         let sql = "SELECT archived_at, purged_at FROM campaigns WHERE id = $1";
         on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_optional(p).await)?
@@ -114,7 +115,7 @@ impl Db {
 
 impl Tx {
     /// Records that the campaign's archive was exported.
-    pub async fn mark_archived(&mut self, campaign_id: i64) -> Result<(), DbError> {
+    pub async fn mark_archived(&mut self, campaign_id: CampaignId) -> Result<(), DbError> {
         let sql = "UPDATE campaigns SET archived_at = $1 WHERE id = $2";
         on_tx!(self, c => sqlx::query(sql).bind(now()).bind(campaign_id).execute(&mut *c).await.map(|_| ()))?;
         Ok(())
@@ -127,7 +128,7 @@ impl Tx {
     /// and the audit log stay. Only for an approved campaign whose archive was exported.
     /// The rows are gone from SQL once committed; [`Db::erase_deleted_data`] then erases
     /// them from the files.
-    pub async fn purge_campaign(&mut self, campaign_id: i64) -> Result<Purged, PurgeError> {
+    pub async fn purge_campaign(&mut self, campaign_id: CampaignId) -> Result<Purged, PurgeError> {
         let mut out = Purged::default();
         on_tx!(self, tx => {
             let row: Option<(String, Option<i64>, Option<i64>)> =
@@ -147,7 +148,7 @@ impl Tx {
             }
             out.roster_entries = sqlx::query("DELETE FROM roster_entries WHERE roster_id IN (SELECT id FROM rosters WHERE campaign_id = $1)")
                 .bind(campaign_id).execute(&mut *tx).await?.rows_affected();
-            let receipts: Vec<(i64, String)> = sqlx::query_as("SELECT id, receipt FROM rosters WHERE campaign_id = $1")
+            let receipts: Vec<(RosterId, String)> = sqlx::query_as("SELECT id, receipt FROM rosters WHERE campaign_id = $1")
                 .bind(campaign_id).fetch_all(&mut *tx).await?;
             for (id, receipt) in receipts {
                 // A receipt quotes the rows it refused, as typed (phones, names): drop them.

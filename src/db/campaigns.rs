@@ -2,17 +2,18 @@
 
 use super::{Db, DbError, Tx, on_pool, on_tx};
 use crate::domain::{CampaignState, VillageCode, now};
+use crate::ids::{CampaignId, VillageId};
 
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
 pub struct Village {
-    pub id: i64,
+    pub id: VillageId,
     pub code: String,
     pub name: String,
 }
 
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
 pub struct Campaign {
-    pub id: i64,
+    pub id: CampaignId,
     pub name: String,
     pub town: String,
     pub year: i64,
@@ -30,7 +31,11 @@ pub struct Campaign {
 impl Db {
     /// Add a village, in a transaction of its own (setting up; an operation that is audited
     /// uses [`Tx::create_village`]).
-    pub async fn create_village(&self, code: &VillageCode, name: &str) -> Result<i64, DbError> {
+    pub async fn create_village(
+        &self,
+        code: &VillageCode,
+        name: &str,
+    ) -> Result<VillageId, DbError> {
         let mut tx = self.begin().await?;
         let id = tx.create_village(code, name).await?;
         tx.commit().await?;
@@ -55,7 +60,7 @@ impl Db {
         )
     }
 
-    pub async fn village(&self, id: i64) -> Result<Village, DbError> {
+    pub async fn village(&self, id: VillageId) -> Result<Village, DbError> {
         on_pool!(self, p => sqlx::query_as("SELECT id, code, name FROM villages WHERE id = $1").bind(id).fetch_optional(p).await)?
             .ok_or(DbError::NotFound)
     }
@@ -67,7 +72,12 @@ impl Db {
 
     /// Create a campaign, in a transaction of its own (setting up; see
     /// [`Tx::create_campaign`]).
-    pub async fn create_campaign(&self, name: &str, town: &str, year: i64) -> Result<i64, DbError> {
+    pub async fn create_campaign(
+        &self,
+        name: &str,
+        town: &str,
+        year: i64,
+    ) -> Result<CampaignId, DbError> {
         let mut tx = self.begin().await?;
         let id = tx.create_campaign(name, town, year).await?;
         tx.commit().await?;
@@ -79,7 +89,7 @@ impl Db {
         Ok(on_pool!(self, p => sqlx::query_as(sql).fetch_all(p).await)?)
     }
 
-    pub async fn campaign(&self, id: i64) -> Result<Campaign, DbError> {
+    pub async fn campaign(&self, id: CampaignId) -> Result<Campaign, DbError> {
         let sql = "SELECT id, name, town, year, state, created_at, frozen_at, frame_fingerprint, size_rule, fieldwork_started_at, demo FROM campaigns WHERE id = $1";
         on_pool!(self, p => sqlx::query_as(sql).bind(id).fetch_optional(p).await)?
             .ok_or(DbError::NotFound)
@@ -88,7 +98,11 @@ impl Db {
 
 impl Tx {
     /// Add a village; a taken code is `DbError::Conflict`.
-    pub async fn create_village(&mut self, code: &VillageCode, name: &str) -> Result<i64, DbError> {
+    pub async fn create_village(
+        &mut self,
+        code: &VillageCode,
+        name: &str,
+    ) -> Result<VillageId, DbError> {
         let sql = "INSERT INTO villages (code, name, created_at) VALUES ($1, $2, $3) RETURNING id";
         on_tx!(self, c => sqlx::query_scalar(sql).bind(code.as_str()).bind(name).bind(now()).fetch_one(&mut *c).await)
             .map_err(DbError::from_insert)
@@ -102,7 +116,7 @@ impl Tx {
         let (mut added, mut renamed) = (0, 0);
         on_tx!(self, c => {
             for (code, name) in villages {
-                let existing: Option<(i64, String)> = sqlx::query_as("SELECT id, name FROM villages WHERE code = $1")
+                let existing: Option<(VillageId, String)> = sqlx::query_as("SELECT id, name FROM villages WHERE code = $1")
                     .bind(code.as_str()).fetch_optional(&mut *c).await?;
                 match existing {
                     None => {
@@ -127,7 +141,7 @@ impl Tx {
         name: &str,
         town: &str,
         year: i64,
-    ) -> Result<i64, DbError> {
+    ) -> Result<CampaignId, DbError> {
         let sql = "INSERT INTO campaigns (name, town, year, state, created_at) VALUES ($1, $2, $3, 'collecting', $4) RETURNING id";
         on_tx!(self, c => sqlx::query_scalar(sql).bind(name).bind(town).bind(year).bind(now()).fetch_one(&mut *c).await)
             .map_err(DbError::from_insert)

@@ -7,14 +7,15 @@ use crate::dispositions::{
     Attempt, NextRelease, Outcome, ReplacementRules, VillageState, next_release, replacement_reason,
 };
 use crate::domain::{CampaignState, CaseStatus, now};
+use crate::ids::{AccountId, AttemptId, CampaignId, CaseId, VillageId};
 use std::collections::{HashMap, HashSet};
 
 /// A released case as the surveyor sees it (the only role that sees `phone` in full).
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow, serde::Serialize)]
 pub struct CaseRow {
-    pub id: i64,
-    pub campaign_id: i64,
-    pub village_id: i64,
+    pub id: CaseId,
+    pub campaign_id: CampaignId,
+    pub village_id: VillageId,
     pub village_code: String,
     pub village_name: String,
     pub rank: i64,
@@ -36,7 +37,7 @@ pub struct CaseRow {
 
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
 pub struct AttemptRow {
-    pub id: i64,
+    pub id: AttemptId,
     pub attempted_at: i64,
     pub attempted_on: String,
     pub outcome: Outcome,
@@ -46,14 +47,14 @@ pub struct AttemptRow {
 
 /// A call attempt to record.
 pub struct NewAttempt {
-    pub case_id: i64,
+    pub case_id: CaseId,
     pub attempted_at: i64,
     /// YYYY-MM-DD (China time) of `attempted_at`.
     pub attempted_on: String,
     pub outcome: Outcome,
     pub callback_at: Option<i64>,
     pub note: Option<String>,
-    pub recorded_by: Option<i64>,
+    pub recorded_by: Option<AccountId>,
     /// For imports: a key that makes re-importing the same row a no-op.
     pub import_key: Option<String>,
 }
@@ -71,8 +72,8 @@ pub struct AttemptResult {
 
 /// What planning a batch of attempts tracks about a case.
 struct PlannedCase {
-    campaign_id: i64,
-    village_id: i64,
+    campaign_id: CampaignId,
+    village_id: VillageId,
     rank: i64,
     completed: bool,
     replaced: bool,
@@ -101,8 +102,8 @@ impl Db {
     /// The campaign's released cases (of one village, or all), by village code and rank.
     pub async fn cases(
         &self,
-        campaign_id: i64,
-        village_id: Option<i64>,
+        campaign_id: CampaignId,
+        village_id: Option<VillageId>,
     ) -> Result<Vec<CaseRow>, DbError> {
         let sql = format!(
             "SELECT {CASE_COLUMNS} FROM cases c JOIN villages v ON v.id = c.village_id JOIN invitations i ON i.case_id = c.id
@@ -113,7 +114,7 @@ impl Db {
         )
     }
 
-    pub async fn case(&self, case_id: i64) -> Result<CaseRow, DbError> {
+    pub async fn case(&self, case_id: CaseId) -> Result<CaseRow, DbError> {
         let sql = format!(
             "SELECT {CASE_COLUMNS} FROM cases c JOIN villages v ON v.id = c.village_id JOIN invitations i ON i.case_id = c.id WHERE c.id = $1"
         );
@@ -121,7 +122,7 @@ impl Db {
             .ok_or(DbError::NotFound)
     }
 
-    pub async fn attempts(&self, case_id: i64) -> Result<Vec<AttemptRow>, DbError> {
+    pub async fn attempts(&self, case_id: CaseId) -> Result<Vec<AttemptRow>, DbError> {
         let sql = "SELECT id, attempted_at, attempted_on, outcome, callback_at, note FROM attempts WHERE case_id = $1 ORDER BY attempted_at, id";
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(case_id).fetch_all(p).await)?)
     }
@@ -129,13 +130,13 @@ impl Db {
     /// Every attempt's outcome in the campaign, by case, in the order recorded.
     pub async fn attempt_outcomes(
         &self,
-        campaign_id: i64,
-    ) -> Result<std::collections::HashMap<i64, Vec<String>>, DbError> {
+        campaign_id: CampaignId,
+    ) -> Result<std::collections::HashMap<CaseId, Vec<String>>, DbError> {
         let sql = "SELECT a.case_id, a.outcome FROM attempts a JOIN cases c ON c.id = a.case_id
                    WHERE c.campaign_id = $1 ORDER BY a.case_id, a.attempted_at, a.id";
-        let rows: Vec<(i64, String)> =
+        let rows: Vec<(CaseId, String)> =
             on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?;
-        let mut by_case: std::collections::HashMap<i64, Vec<String>> =
+        let mut by_case: std::collections::HashMap<CaseId, Vec<String>> =
             std::collections::HashMap::new();
         for (case_id, outcome) in rows {
             by_case.entry(case_id).or_default().push(outcome);
@@ -146,7 +147,7 @@ impl Db {
     /// The keys of the results rows already imported into the campaign.
     pub async fn import_keys(
         &self,
-        campaign_id: i64,
+        campaign_id: CampaignId,
     ) -> Result<std::collections::HashSet<String>, DbError> {
         let sql = "SELECT a.import_key FROM attempts a JOIN cases c ON c.id = a.case_id WHERE c.campaign_id = $1 AND a.import_key IS NOT NULL";
         let keys: Vec<String> =
@@ -155,7 +156,10 @@ impl Db {
     }
 
     /// The campaign's replacement rules.
-    pub async fn replacement_rules(&self, campaign_id: i64) -> Result<ReplacementRules, DbError> {
+    pub async fn replacement_rules(
+        &self,
+        campaign_id: CampaignId,
+    ) -> Result<ReplacementRules, DbError> {
         let sql = "SELECT replace_on_not_eligible, replace_on_refusal, noncontact_attempts, noncontact_days FROM campaigns WHERE id = $1";
         let (ne, refusal, attempts, days): (bool, bool, i64, i64) =
             on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_optional(p).await)?
@@ -182,9 +186,9 @@ impl Db {
     /// tests and the demo's invented data).
     pub async fn submit_phone_interview(
         &self,
-        case_id: i64,
+        case_id: CaseId,
         response: &NewResponse,
-        recorded_by: i64,
+        recorded_by: AccountId,
     ) -> Result<bool, DbError> {
         let mut tx = self.begin().await?;
         let stored = tx
@@ -196,7 +200,7 @@ impl Db {
 
     /// Close fieldwork: afterwards no attempt, link or import is accepted, and every answer
     /// is mixed into `responses` (see `Db::close_and_mix`).
-    pub async fn close_fieldwork(&self, campaign_id: i64) -> Result<bool, DbError> {
+    pub async fn close_fieldwork(&self, campaign_id: CampaignId) -> Result<bool, DbError> {
         self.close_and_mix(campaign_id, true, now()).await
     }
 }
@@ -208,7 +212,7 @@ impl Tx {
     /// False if the campaign was not in fieldwork.
     pub async fn close_fieldwork(
         &mut self,
-        campaign_id: i64,
+        campaign_id: CampaignId,
         closed_at: i64,
     ) -> Result<bool, DbError> {
         let sql = "UPDATE campaigns SET state = 'closed', fieldwork_closed_at = $1 WHERE id = $2 AND state = 'fieldwork'";
@@ -220,7 +224,7 @@ impl Tx {
     /// Change the replacement rules (before or during fieldwork, not after it closed).
     pub async fn set_replacement_rules(
         &mut self,
-        campaign_id: i64,
+        campaign_id: CampaignId,
         rules: &ReplacementRules,
     ) -> Result<bool, DbError> {
         let sql = "UPDATE campaigns SET replace_on_not_eligible = $1, replace_on_refusal = $2, noncontact_attempts = $3, noncontact_days = $4
@@ -250,12 +254,12 @@ impl Tx {
         let Some((first, _)) = rows.first() else {
             return Ok(Vec::new());
         };
-        let campaign_id: i64 = on_tx!(self, c => sqlx::query_scalar("SELECT campaign_id FROM cases WHERE id = $1").bind(first.case_id).fetch_optional(&mut *c).await)?
+        let campaign_id: CampaignId = on_tx!(self, c => sqlx::query_scalar("SELECT campaign_id FROM cases WHERE id = $1").bind(first.case_id).fetch_optional(&mut *c).await)?
             .ok_or(DbError::NotFound)?;
         let rules = db.replacement_rules(campaign_id).await?;
         let lock = db.lock_open_campaign_sql();
         let t = now();
-        let mut case_ids: Vec<i64> = rows.iter().map(|(a, _)| a.case_id).collect();
+        let mut case_ids: Vec<CaseId> = rows.iter().map(|(a, _)| a.case_id).collect();
         case_ids.sort_unstable();
         case_ids.dedup();
         let (results, responses) = on_tx!(self, c => {
@@ -265,8 +269,8 @@ impl Tx {
                 return Ok(vec![AttemptResult::default(); rows.len()]);
             }
             // The cases involved (only those of this campaign), and their histories.
-            let mut cases: HashMap<i64, PlannedCase> = HashMap::new();
-            let mut histories: HashMap<i64, Vec<(i64, Attempt)>> = HashMap::new();
+            let mut cases: HashMap<CaseId, PlannedCase> = HashMap::new();
+            let mut histories: HashMap<CaseId, Vec<(i64, Attempt)>> = HashMap::new();
             let mut known_keys: HashSet<String> = HashSet::new();
             for chunk in case_ids.chunks(1000) {
                 let mut q = sqlx::QueryBuilder::new(
@@ -277,7 +281,7 @@ impl Tx {
                     ids.push_bind(*id);
                 }
                 ids.push_unseparated(")");
-                let found: Vec<(i64, i64, i64, i64, String, Option<i64>)> = q.build_query_as().fetch_all(&mut *c).await?;
+                let found: Vec<(CaseId, CampaignId, VillageId, i64, String, Option<i64>)> = q.build_query_as().fetch_all(&mut *c).await?;
                 for (id, campaign_id, village_id, rank, status, replaced_at) in found {
                     cases.insert(id, PlannedCase { campaign_id, village_id, rank, completed: decode_name::<CaseStatus>("status", status)? == CaseStatus::Completed, replaced: replaced_at.is_some() });
                 }
@@ -287,7 +291,7 @@ impl Tx {
                     ids.push_bind(*id);
                 }
                 ids.push_unseparated(") ORDER BY case_id, attempted_at, id");
-                let past: Vec<(i64, i64, String, String, Option<String>)> = q.build_query_as().fetch_all(&mut *c).await?;
+                let past: Vec<(CaseId, i64, String, String, Option<String>)> = q.build_query_as().fetch_all(&mut *c).await?;
                 for (case_id, at, day, outcome, key) in past {
                     if let Some(outcome) = Outcome::parse(&outcome) {
                         histories.entry(case_id).or_default().push((at, Attempt { day, outcome }));
@@ -298,11 +302,11 @@ impl Tx {
 
             let mut results = Vec::with_capacity(rows.len());
             let mut new_attempts: Vec<&NewAttempt> = Vec::new();
-            let mut dispositions: HashMap<i64, &'static str> = HashMap::new();
-            let mut completed: Vec<i64> = Vec::new();
+            let mut dispositions: HashMap<CaseId, &'static str> = HashMap::new();
+            let mut completed: Vec<CaseId> = Vec::new();
             let mut responses: Vec<&NewResponse> = Vec::new();
-            let mut villages: HashMap<(i64, i64), VillageCache> = HashMap::new();
-            let mut planned_completes: HashMap<(i64, i64), u64> = HashMap::new();
+            let mut villages: HashMap<(CampaignId, VillageId), VillageCache> = HashMap::new();
+            let mut planned_completes: HashMap<(CampaignId, VillageId), u64> = HashMap::new();
             for (a, response) in rows {
                 let Some(case) = cases.get_mut(&a.case_id) else {
                     results.push(AttemptResult::default());
@@ -394,7 +398,7 @@ impl Tx {
                         let phone = v.ranked.get(next as usize - 1).cloned().unwrap_or_default();
                         let name = v.names.get(&phone).cloned();
                         let why = format!("replaces rank {rank}: {}", reason.key());
-                        let case_id: i64 = sqlx::query_scalar(
+                        let case_id: CaseId = sqlx::query_scalar(
                             "INSERT INTO cases (campaign_id, village_id, rank, phone, name, released_at, release_reason) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
                             .bind(key.0).bind(key.1).bind(next as i64).bind(&phone).bind(name).bind(t).bind(why)
                             .fetch_one(&mut *c).await?;
@@ -419,7 +423,7 @@ impl Tx {
                 });
                 q.build().execute(&mut *c).await?;
             }
-            let mut by_outcome: HashMap<&'static str, Vec<i64>> = HashMap::new();
+            let mut by_outcome: HashMap<&'static str, Vec<CaseId>> = HashMap::new();
             for (case_id, outcome) in &dispositions {
                 by_outcome.entry(outcome).or_default().push(*case_id);
             }
@@ -469,14 +473,14 @@ impl Tx {
     pub async fn submit_phone_interview(
         &mut self,
         db: &Db,
-        case_id: i64,
+        case_id: CaseId,
         response: &NewResponse,
-        recorded_by: i64,
+        recorded_by: AccountId,
     ) -> Result<bool, DbError> {
         let t = now();
         let lock = db.lock_open_campaign_sql();
         on_tx!(self, c => {
-            let campaign_id: Option<i64> = sqlx::query_scalar("SELECT campaign_id FROM cases WHERE id = $1")
+            let campaign_id: Option<CampaignId> = sqlx::query_scalar("SELECT campaign_id FROM cases WHERE id = $1")
                 .bind(case_id).fetch_optional(&mut *c).await?;
             let Some(campaign_id) = campaign_id else {
                 return Ok(false);

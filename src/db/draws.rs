@@ -4,6 +4,7 @@
 
 use super::{Db, DbError, Tx, on_pool, on_tx};
 use crate::domain::now;
+use crate::ids::{AccountId, CampaignId, VillageId};
 
 /// The seed of a campaign's draw, as far as it has come.
 #[derive(Clone, Debug, Default, sqlx::FromRow, serde::Serialize)]
@@ -18,7 +19,7 @@ pub struct SeedState {
 /// A village's frozen frame: its current roster's unique phones, in byte order.
 #[derive(Clone, Debug)]
 pub struct VillageFrame {
-    pub village_id: i64,
+    pub village_id: VillageId,
     pub code: String,
     pub phones: Vec<String>,
 }
@@ -26,7 +27,7 @@ pub struct VillageFrame {
 /// A village's line of the draw, with its ranked phones (`ranked`: each + "\n").
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct StratumRow {
-    pub village_id: i64,
+    pub village_id: VillageId,
     pub code: String,
     pub name: String,
     pub population: i64,
@@ -49,7 +50,11 @@ impl StratumRow {
 impl Db {
     /// Set the sample-size rule, in a transaction of its own (setting up; see
     /// [`Tx::set_size_rule`]).
-    pub async fn set_size_rule(&self, campaign_id: i64, rule_json: &str) -> Result<bool, DbError> {
+    pub async fn set_size_rule(
+        &self,
+        campaign_id: CampaignId,
+        rule_json: &str,
+    ) -> Result<bool, DbError> {
         let mut tx = self.begin().await?;
         let set = tx.set_size_rule(campaign_id, rule_json).await?;
         tx.commit().await?;
@@ -59,7 +64,7 @@ impl Db {
     /// Freeze the rosters, in a transaction of its own (setting up; see [`Tx::freeze`]).
     pub async fn freeze(
         &self,
-        campaign_id: i64,
+        campaign_id: CampaignId,
         frame_fingerprint: impl Fn(&[(String, String)]) -> String,
     ) -> Result<bool, DbError> {
         let mut tx = self.begin().await?;
@@ -71,10 +76,10 @@ impl Db {
     /// Enter the seed, in a transaction of its own (setting up; see [`Tx::enter_seed`]).
     pub async fn enter_seed(
         &self,
-        campaign_id: i64,
+        campaign_id: CampaignId,
         seed: &str,
         commitment_of_seed: &str,
-        by: i64,
+        by: AccountId,
     ) -> Result<bool, DbError> {
         let mut tx = self.begin().await?;
         let entered = tx
@@ -84,7 +89,7 @@ impl Db {
         Ok(entered)
     }
 
-    pub async fn seed_state(&self, campaign_id: i64) -> Result<SeedState, DbError> {
+    pub async fn seed_state(&self, campaign_id: CampaignId) -> Result<SeedState, DbError> {
         let sql = "SELECT commitment, committed_at, seed, source, entered_at FROM seeds WHERE campaign_id = $1";
         let row: Option<SeedState> =
             on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_optional(p).await)?;
@@ -92,12 +97,15 @@ impl Db {
     }
 
     /// Every village's frozen frame in the campaign, by village code.
-    pub async fn campaign_frames(&self, campaign_id: i64) -> Result<Vec<VillageFrame>, DbError> {
+    pub async fn campaign_frames(
+        &self,
+        campaign_id: CampaignId,
+    ) -> Result<Vec<VillageFrame>, DbError> {
         let sql = "SELECT r.village_id, v.code, e.phone FROM roster_entries e
                    JOIN rosters r ON r.id = e.roster_id AND r.is_current
                    JOIN villages v ON v.id = r.village_id
                    WHERE r.campaign_id = $1 ORDER BY v.code";
-        let rows: Vec<(i64, String, String)> =
+        let rows: Vec<(VillageId, String, String)> =
             on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?;
         let mut frames: Vec<VillageFrame> = Vec::new();
         for (village_id, code, phone) in rows {
@@ -117,7 +125,10 @@ impl Db {
     }
 
     /// The published draw record (JSON) and when it was drawn.
-    pub async fn draw_record(&self, campaign_id: i64) -> Result<Option<(String, i64)>, DbError> {
+    pub async fn draw_record(
+        &self,
+        campaign_id: CampaignId,
+    ) -> Result<Option<(String, i64)>, DbError> {
         let sql = "SELECT record, drawn_at FROM draws WHERE campaign_id = $1";
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_optional(p).await)?)
     }
@@ -125,8 +136,8 @@ impl Db {
     /// Each village's ranked list, by village code (for the surveyor only).
     pub async fn strata(
         &self,
-        campaign_id: i64,
-        village_id: Option<i64>,
+        campaign_id: CampaignId,
+        village_id: Option<VillageId>,
     ) -> Result<Vec<StratumRow>, DbError> {
         let sql = "SELECT s.village_id, v.code, v.name, s.population, s.size, s.fingerprint, s.list_sha256, s.ranked
                    FROM draw_strata s JOIN villages v ON v.id = s.village_id
@@ -137,7 +148,10 @@ impl Db {
     }
 
     /// The villages in the campaign's draw (without their ranked lists).
-    pub async fn drawn_villages(&self, campaign_id: i64) -> Result<Vec<super::Village>, DbError> {
+    pub async fn drawn_villages(
+        &self,
+        campaign_id: CampaignId,
+    ) -> Result<Vec<super::Village>, DbError> {
         let sql = "SELECT v.id, v.code, v.name FROM draw_strata s JOIN villages v ON v.id = s.village_id WHERE s.campaign_id = $1 ORDER BY v.code";
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?)
     }
@@ -145,8 +159,8 @@ impl Db {
     /// Names from the village's current roster, by phone (shown beside the ranked phones).
     pub async fn roster_names(
         &self,
-        campaign_id: i64,
-        village_id: i64,
+        campaign_id: CampaignId,
+        village_id: VillageId,
     ) -> Result<std::collections::HashMap<String, String>, DbError> {
         let sql = "SELECT e.phone, e.name FROM roster_entries e JOIN rosters r ON r.id = e.roster_id AND r.is_current
                    WHERE r.campaign_id = $1 AND r.village_id = $2 AND e.name IS NOT NULL";
@@ -159,7 +173,7 @@ impl Tx {
     /// Set the sample-size rule (JSON of `sampling::SizeParameters`); only while collecting.
     pub async fn set_size_rule(
         &mut self,
-        campaign_id: i64,
+        campaign_id: CampaignId,
         rule_json: &str,
     ) -> Result<bool, DbError> {
         let sql = "UPDATE campaigns SET size_rule = $1 WHERE id = $2 AND state = 'collecting'";
@@ -172,7 +186,7 @@ impl Tx {
     /// and returns it; `None` if the campaign was not collecting.
     pub async fn freeze(
         &mut self,
-        campaign_id: i64,
+        campaign_id: CampaignId,
         frame_fingerprint: impl Fn(&[(String, String)]) -> String,
     ) -> Result<Option<String>, DbError> {
         let fingerprint = on_tx!(self, c => {
@@ -198,9 +212,9 @@ impl Tx {
     /// drop the transaction (it may hold an empty seeds row).
     pub async fn commit_seed(
         &mut self,
-        campaign_id: i64,
+        campaign_id: CampaignId,
         commitment: &str,
-        by: i64,
+        by: AccountId,
     ) -> Result<bool, DbError> {
         on_tx!(self, c => {
             // Lock the campaign row first (a write), so the freeze cannot pass in between.
@@ -226,10 +240,10 @@ impl Tx {
     /// match; then drop the transaction.
     pub async fn enter_seed(
         &mut self,
-        campaign_id: i64,
+        campaign_id: CampaignId,
         seed: &str,
         commitment_of_seed: &str,
-        by: i64,
+        by: AccountId,
     ) -> Result<bool, DbError> {
         on_tx!(self, c => {
             let frozen = sqlx::query("UPDATE campaigns SET state = state WHERE id = $1 AND state = 'frozen'")
@@ -256,10 +270,10 @@ impl Tx {
     /// already drawn. `strata`: (village id, population, size, fingerprint, list_sha256, ranked).
     pub async fn save_draw(
         &mut self,
-        campaign_id: i64,
+        campaign_id: CampaignId,
         record_json: &str,
-        strata: &[(i64, i64, i64, String, String, String)],
-        by: i64,
+        strata: &[(VillageId, i64, i64, String, String, String)],
+        by: AccountId,
     ) -> Result<bool, DbError> {
         on_tx!(self, c => {
             let n = sqlx::query("UPDATE campaigns SET state = 'drawn' WHERE id = $1 AND state = 'frozen'")

@@ -13,15 +13,16 @@
 
 use super::{Db, DbError, NewResponse, on_pool, on_writer};
 use crate::domain::CampaignState;
+use crate::ids::{CampaignId, VillageId};
 use rand::seq::SliceRandom;
 
 /// Answers waiting in the pool for one village and questionnaire.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct Waiting {
-    pub campaign_id: i64,
+    pub campaign_id: CampaignId,
     /// The campaign's state: `fieldwork`, or (after an interrupted close) a later one.
     pub state: CampaignState,
-    pub village_id: i64,
+    pub village_id: VillageId,
     /// `recipients` or `panel`.
     pub questionnaire: String,
     pub count: i64,
@@ -30,8 +31,8 @@ pub struct Waiting {
 /// One answer on its way through the mixer (nothing in it points to a person).
 #[derive(sqlx::FromRow)]
 struct Mixed {
-    campaign_id: i64,
-    village_id: i64,
+    campaign_id: CampaignId,
+    village_id: VillageId,
     questionnaire: String,
     form_id: String,
     form_version: String,
@@ -142,7 +143,7 @@ impl Db {
     /// Answers of a campaign acknowledged so far, waiting or mixed, of one questionnaire.
     pub async fn count_answers(
         &self,
-        campaign_id: i64,
+        campaign_id: CampaignId,
         questionnaire: crate::forms::Audience,
     ) -> Result<i64, DbError> {
         let sql = "SELECT (SELECT COUNT(*) FROM response_pool WHERE campaign_id = $1 AND questionnaire = $2)
@@ -161,7 +162,10 @@ impl Db {
     /// transaction looks (another server may have mixed it meanwhile); fewer wait for more,
     /// or for the close. Answers arriving meanwhile wait for the next round, so a round's
     /// work is bounded. Returns the number of answers moved.
-    pub async fn mix_groups(&self, groups: &[(i64, i64, String, u64)]) -> Result<u64, DbError> {
+    pub async fn mix_groups(
+        &self,
+        groups: &[(CampaignId, VillageId, String, u64)],
+    ) -> Result<u64, DbError> {
         let mut moved = 0u64;
         for (campaign_id, village_id, questionnaire, min) in groups {
             let min = (*min).max(1);
@@ -216,7 +220,7 @@ impl Db {
     /// traces afterwards.
     pub async fn close_and_mix(
         &self,
-        campaign_id: i64,
+        campaign_id: CampaignId,
         close: bool,
         closed_at: i64,
     ) -> Result<bool, DbError> {
@@ -234,7 +238,7 @@ impl Db {
                     return Ok(false);
                 }
             }
-            let villages: Vec<i64> = sqlx::query_scalar(
+            let villages: Vec<VillageId> = sqlx::query_scalar(
                 "SELECT village_id FROM response_pool WHERE campaign_id = $1
                  UNION SELECT village_id FROM responses WHERE campaign_id = $1 ORDER BY 1")
                 .bind(campaign_id).fetch_all(&mut *tx).await?;

@@ -3,11 +3,12 @@
 
 use super::{Db, DbError, Tx, on_pool, on_tx};
 use crate::domain::{Grade, now};
+use crate::ids::{AccountId, CampaignId, ObjectionId, OverrideId, VillageId};
 
 /// A village in the draw with its frame size N (the roster's rows at the freeze).
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
 pub struct FrameSize {
-    pub village_id: i64,
+    pub village_id: VillageId,
     pub code: String,
     pub name: String,
     pub population: i64,
@@ -16,7 +17,7 @@ pub struct FrameSize {
 /// A recorded grade of one of items 1–15.
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
 pub struct ItemGradeRow {
-    pub village_id: i64,
+    pub village_id: VillageId,
     pub item: i64,
     pub grade: Grade,
     /// `self`, `commission` or `onsite`.
@@ -28,20 +29,20 @@ pub struct ItemGradeRow {
 /// A grade of one of items 1–15 to record.
 #[derive(Clone, Copy, Debug)]
 pub struct ItemGrade<'a> {
-    pub campaign_id: i64,
-    pub village_id: i64,
+    pub campaign_id: CampaignId,
+    pub village_id: VillageId,
     pub item: i64,
     pub grade: Grade,
     /// `self`, `commission` or `onsite`.
     pub source: &'a str,
     pub note: &'a str,
-    pub by: Option<i64>,
+    pub by: Option<AccountId>,
 }
 
 /// A ticked negative-list situation.
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
 pub struct NegativeRow {
-    pub village_id: i64,
+    pub village_id: VillageId,
     pub situation: i64,
     pub note: String,
     pub entered_at: i64,
@@ -50,11 +51,11 @@ pub struct NegativeRow {
 /// One override of item 16's grade (grade `None`: the override was withdrawn).
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
 pub struct OverrideRow {
-    pub id: i64,
-    pub village_id: i64,
+    pub id: OverrideId,
+    pub village_id: VillageId,
     pub grade: Option<Grade>,
     pub reason: String,
-    pub entered_by: Option<i64>,
+    pub entered_by: Option<AccountId>,
     pub entered_at: i64,
 }
 
@@ -81,8 +82,8 @@ pub struct Publicity {
 /// An objection received during publicity.
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
 pub struct Objection {
-    pub id: i64,
-    pub village_id: Option<i64>,
+    pub id: ObjectionId,
+    pub village_id: Option<VillageId>,
     pub received_on: String,
     pub summary: String,
     pub recorded_at: i64,
@@ -113,7 +114,7 @@ impl From<sqlx::Error> for ApproveError {
 
 impl Db {
     /// The villages of the campaign's draw with their frame sizes, by code.
-    pub async fn frame_sizes(&self, campaign_id: i64) -> Result<Vec<FrameSize>, DbError> {
+    pub async fn frame_sizes(&self, campaign_id: CampaignId) -> Result<Vec<FrameSize>, DbError> {
         let sql = "SELECT s.village_id, v.code, v.name, s.population FROM draw_strata s
                    JOIN villages v ON v.id = s.village_id WHERE s.campaign_id = $1 ORDER BY v.code";
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?)
@@ -123,8 +124,8 @@ impl Db {
     /// random id).
     pub async fn village_responses(
         &self,
-        campaign_id: i64,
-        village_id: i64,
+        campaign_id: CampaignId,
+        village_id: VillageId,
     ) -> Result<Vec<(String, String)>, DbError> {
         let sql = "SELECT questionnaire, answers FROM responses WHERE campaign_id = $1 AND village_id = $2 ORDER BY id";
         Ok(
@@ -133,21 +134,24 @@ impl Db {
     }
 
     /// Every recorded grade of items 1–15 in the campaign.
-    pub async fn item_grades(&self, campaign_id: i64) -> Result<Vec<ItemGradeRow>, DbError> {
+    pub async fn item_grades(&self, campaign_id: CampaignId) -> Result<Vec<ItemGradeRow>, DbError> {
         let sql = "SELECT village_id, item, grade, source, note, entered_at FROM item_grades
                    WHERE campaign_id = $1 ORDER BY village_id, item";
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?)
     }
 
     /// Every ticked negative-list situation in the campaign.
-    pub async fn negative_findings(&self, campaign_id: i64) -> Result<Vec<NegativeRow>, DbError> {
+    pub async fn negative_findings(
+        &self,
+        campaign_id: CampaignId,
+    ) -> Result<Vec<NegativeRow>, DbError> {
         let sql = "SELECT village_id, situation, note, entered_at FROM negative_findings
                    WHERE campaign_id = $1 ORDER BY village_id, situation";
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?)
     }
 
     /// Every override of the campaign, oldest first (the last of a village is in force).
-    pub async fn overrides(&self, campaign_id: i64) -> Result<Vec<OverrideRow>, DbError> {
+    pub async fn overrides(&self, campaign_id: CampaignId) -> Result<Vec<OverrideRow>, DbError> {
         let sql =
             "SELECT id, village_id, grade, reason, entered_by, entered_at FROM item16_overrides
                    WHERE campaign_id = $1 ORDER BY id";
@@ -161,13 +165,13 @@ impl Db {
     }
 
     /// The campaign's publicity, if published.
-    pub async fn publicity(&self, campaign_id: i64) -> Result<Option<Publicity>, DbError> {
+    pub async fn publicity(&self, campaign_id: CampaignId) -> Result<Option<Publicity>, DbError> {
         let sql = "SELECT start_date, end_date, published_at, approved_at, audit_head FROM publicity WHERE campaign_id = $1";
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_optional(p).await)?)
     }
 
     /// The campaign's objections, oldest first.
-    pub async fn objections(&self, campaign_id: i64) -> Result<Vec<Objection>, DbError> {
+    pub async fn objections(&self, campaign_id: CampaignId) -> Result<Vec<Objection>, DbError> {
         let sql =
             "SELECT id, village_id, received_on, summary, recorded_at, resolution, resolved_at
                    FROM objections WHERE campaign_id = $1 ORDER BY id";
@@ -186,11 +190,11 @@ impl Db {
     /// setup).
     pub async fn set_negative(
         &self,
-        campaign_id: i64,
-        village_id: i64,
+        campaign_id: CampaignId,
+        village_id: VillageId,
         situation: i64,
         note: Option<&str>,
-        by: Option<i64>,
+        by: Option<AccountId>,
     ) -> Result<(), DbError> {
         let mut tx = self.begin().await?;
         tx.set_negative(campaign_id, village_id, situation, note, by)
@@ -201,10 +205,10 @@ impl Db {
     /// Publishes in a transaction of its own, unaudited (the demo's setup).
     pub async fn publish(
         &self,
-        campaign_id: i64,
+        campaign_id: CampaignId,
         start_date: &str,
         end_date: &str,
-        by: Option<i64>,
+        by: Option<AccountId>,
     ) -> Result<bool, DbError> {
         let mut tx = self.begin().await?;
         let done = tx.publish(campaign_id, start_date, end_date, by).await?;
@@ -215,12 +219,12 @@ impl Db {
     /// Records an objection in a transaction of its own, unaudited (the demo's setup).
     pub async fn add_objection(
         &self,
-        campaign_id: i64,
-        village_id: Option<i64>,
+        campaign_id: CampaignId,
+        village_id: Option<VillageId>,
         received_on: &str,
         summary: &str,
-        by: Option<i64>,
-    ) -> Result<i64, DbError> {
+        by: Option<AccountId>,
+    ) -> Result<ObjectionId, DbError> {
         let mut tx = self.begin().await?;
         let id = tx
             .add_objection(campaign_id, village_id, received_on, summary, by)
@@ -232,21 +236,21 @@ impl Db {
 
 impl Tx {
     /// Marks a campaign as demo data.
-    pub async fn mark_demo(&mut self, campaign_id: i64) -> Result<(), DbError> {
+    pub async fn mark_demo(&mut self, campaign_id: CampaignId) -> Result<(), DbError> {
         on_tx!(self, c => sqlx::query("UPDATE campaigns SET demo = TRUE WHERE id = $1").bind(campaign_id).execute(&mut *c).await.map(|_| ()))?;
         Ok(())
     }
 
     /// Whether the campaign is approved (its results final), read in this transaction so a
     /// write that checks it cannot slip past an approval.
-    pub async fn campaign_approved(&mut self, campaign_id: i64) -> Result<bool, DbError> {
+    pub async fn campaign_approved(&mut self, campaign_id: CampaignId) -> Result<bool, DbError> {
         let state: Option<String> = on_tx!(self, c => sqlx::query_scalar("SELECT state FROM campaigns WHERE id = $1")
             .bind(campaign_id).fetch_optional(&mut *c).await)?;
         Ok(state.ok_or(DbError::NotFound)? == "approved")
     }
 
     /// Whether the campaign's results are published, read in this transaction.
-    pub async fn is_published(&mut self, campaign_id: i64) -> Result<bool, DbError> {
+    pub async fn is_published(&mut self, campaign_id: CampaignId) -> Result<bool, DbError> {
         let n: i64 = on_tx!(self, c => sqlx::query_scalar("SELECT COUNT(*) FROM publicity WHERE campaign_id = $1")
             .bind(campaign_id).fetch_one(&mut *c).await)?;
         Ok(n > 0)
@@ -267,8 +271,8 @@ impl Tx {
     /// Removes the grade of an item (it becomes "not graded").
     pub async fn clear_item_grade(
         &mut self,
-        campaign_id: i64,
-        village_id: i64,
+        campaign_id: CampaignId,
+        village_id: VillageId,
         item: i64,
     ) -> Result<(), DbError> {
         let sql =
@@ -280,11 +284,11 @@ impl Tx {
     /// Ticks a negative-list situation (replacing its note), or unticks it with `note = None`.
     pub async fn set_negative(
         &mut self,
-        campaign_id: i64,
-        village_id: i64,
+        campaign_id: CampaignId,
+        village_id: VillageId,
         situation: i64,
         note: Option<&str>,
-        by: Option<i64>,
+        by: Option<AccountId>,
     ) -> Result<(), DbError> {
         match note {
             Some(note) => {
@@ -306,11 +310,11 @@ impl Tx {
     /// Records an override of item 16's grade (`None` withdraws it), with its reason.
     pub async fn add_override(
         &mut self,
-        campaign_id: i64,
-        village_id: i64,
+        campaign_id: CampaignId,
+        village_id: VillageId,
         grade: Option<&str>,
         reason: &str,
-        by: Option<i64>,
+        by: Option<AccountId>,
     ) -> Result<(), DbError> {
         let sql = "INSERT INTO item16_overrides (campaign_id, village_id, grade, reason, entered_by, entered_at)
                    VALUES ($1, $2, $3, $4, $5, $6)";
@@ -341,10 +345,10 @@ impl Tx {
     /// already published.
     pub async fn publish(
         &mut self,
-        campaign_id: i64,
+        campaign_id: CampaignId,
         start_date: &str,
         end_date: &str,
-        by: Option<i64>,
+        by: Option<AccountId>,
     ) -> Result<bool, DbError> {
         let sql =
             "INSERT INTO publicity (campaign_id, start_date, end_date, published_at, published_by, audit_head)
@@ -361,12 +365,12 @@ impl Tx {
     /// Records an objection.
     pub async fn add_objection(
         &mut self,
-        campaign_id: i64,
-        village_id: Option<i64>,
+        campaign_id: CampaignId,
+        village_id: Option<VillageId>,
         received_on: &str,
         summary: &str,
-        by: Option<i64>,
-    ) -> Result<i64, DbError> {
+        by: Option<AccountId>,
+    ) -> Result<ObjectionId, DbError> {
         let sql = "INSERT INTO objections (campaign_id, village_id, received_on, summary, recorded_by, recorded_at)
                    VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
         Ok(
@@ -378,10 +382,10 @@ impl Tx {
     /// Resolves an objection of the campaign; false if there is no such unresolved one.
     pub async fn resolve_objection(
         &mut self,
-        campaign_id: i64,
-        id: i64,
+        campaign_id: CampaignId,
+        id: ObjectionId,
         resolution: &str,
-        by: Option<i64>,
+        by: Option<AccountId>,
     ) -> Result<bool, DbError> {
         let sql = "UPDATE objections SET resolution = $1, resolved_by = $2, resolved_at = $3
                    WHERE id = $4 AND campaign_id = $5 AND resolution IS NULL";
@@ -394,9 +398,9 @@ impl Tx {
     /// date) and no objection is unresolved; checked in this transaction, before writing.
     pub async fn approve(
         &mut self,
-        campaign_id: i64,
+        campaign_id: CampaignId,
         today: &str,
-        by: Option<i64>,
+        by: Option<AccountId>,
     ) -> Result<(), ApproveError> {
         on_tx!(self, c => {
             let state: Option<String> = sqlx::query_scalar("SELECT state FROM campaigns WHERE id = $1")

@@ -3,17 +3,18 @@
 
 use super::{Db, DbError, Tx, on_pool, on_tx};
 use crate::domain::now;
+use crate::ids::{AccountId, CampaignId, RosterId, VillageId};
 use crate::roster::{self, Limits, Receipt, RosterError, Row, Stopped};
 use std::io::{Read, Seek};
 
 /// Whose roster an upload replaces, and who handed it in.
 #[derive(Clone, Debug)]
 pub struct RosterTarget {
-    pub campaign_id: i64,
-    pub village_id: i64,
+    pub campaign_id: CampaignId,
+    pub village_id: VillageId,
     pub file_name: String,
     /// `None` when imported from the command line.
-    pub uploaded_by: Option<i64>,
+    pub uploaded_by: Option<AccountId>,
 }
 
 /// Why an upload changed nothing.
@@ -38,10 +39,10 @@ impl From<sqlx::Error> for ImportError {
 /// A village and the summary of its current roster in a campaign (if it handed one in).
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
 pub struct RosterStatus {
-    pub village_id: i64,
+    pub village_id: VillageId,
     pub code: String,
     pub name: String,
-    pub roster_id: Option<i64>,
+    pub roster_id: Option<RosterId>,
     pub fingerprint: Option<String>,
     pub rows_read: Option<i64>,
     pub accepted: Option<i64>,
@@ -81,7 +82,10 @@ impl Db {
     }
 
     /// Every village with its current roster in the campaign (or none yet).
-    pub async fn roster_statuses(&self, campaign_id: i64) -> Result<Vec<RosterStatus>, DbError> {
+    pub async fn roster_statuses(
+        &self,
+        campaign_id: CampaignId,
+    ) -> Result<Vec<RosterStatus>, DbError> {
         let sql = "SELECT v.id AS village_id, v.code, v.name, r.id AS roster_id, r.fingerprint, r.rows_read, r.accepted, r.invalid, r.duplicates, r.file_name, r.uploaded_at
                    FROM villages v LEFT JOIN rosters r ON r.village_id = v.id AND r.campaign_id = $1 AND r.is_current
                    ORDER BY v.code";
@@ -91,8 +95,8 @@ impl Db {
     /// The receipt of the village's current roster in the campaign, with its upload time.
     pub async fn current_receipt(
         &self,
-        campaign_id: i64,
-        village_id: i64,
+        campaign_id: CampaignId,
+        village_id: VillageId,
     ) -> Result<Option<(Receipt, String, i64)>, DbError> {
         let sql = "SELECT receipt, file_name, uploaded_at FROM rosters WHERE campaign_id = $1 AND village_id = $2 AND is_current";
         let row: Option<(String, String, i64)> = on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).bind(village_id).fetch_optional(p).await)?;
@@ -107,7 +111,7 @@ impl Db {
     /// Phones in the current rosters of several villages of the campaign.
     pub async fn cross_village_phones(
         &self,
-        campaign_id: i64,
+        campaign_id: CampaignId,
     ) -> Result<Vec<CrossVillagePhone>, DbError> {
         let sql = "SELECT e.phone, v.code FROM roster_entries e
                    JOIN rosters r ON r.id = e.roster_id AND r.is_current
@@ -134,8 +138,8 @@ impl Db {
     /// The current roster's phones of a village, in byte order (the sampling frame).
     pub async fn frame_phones(
         &self,
-        campaign_id: i64,
-        village_id: i64,
+        campaign_id: CampaignId,
+        village_id: VillageId,
     ) -> Result<Vec<String>, DbError> {
         let sql = "SELECT e.phone FROM roster_entries e JOIN rosters r ON r.id = e.roster_id AND r.is_current
                    WHERE r.campaign_id = $1 AND r.village_id = $2";
@@ -186,7 +190,7 @@ impl Tx {
                 let _ = parser.await;
                 return Err(ImportError::NotCollecting);
             }
-            let roster_id: i64 = sqlx::query_scalar(
+            let roster_id: RosterId = sqlx::query_scalar(
                 "INSERT INTO rosters (campaign_id, village_id, is_current, fingerprint, rows_read, accepted, invalid, duplicates, receipt, file_name, uploaded_by, uploaded_at)
                  VALUES ($1, $2, FALSE, '', 0, 0, 0, 0, '{}', $3, $4, $5) RETURNING id")
                 .bind(target.campaign_id).bind(target.village_id).bind(&target.file_name)
@@ -220,19 +224,27 @@ impl Tx {
 
 /// Bulk insert of roster rows, in the fastest form each database offers.
 trait InsertEntries {
-    async fn insert_entries(&mut self, roster_id: i64, rows: &[Row]) -> Result<(), sqlx::Error>;
+    async fn insert_entries(
+        &mut self,
+        roster_id: RosterId,
+        rows: &[Row],
+    ) -> Result<(), sqlx::Error>;
 }
 
 async fn insert_entries<C: InsertEntries>(
     conn: &mut C,
-    roster_id: i64,
+    roster_id: RosterId,
     rows: &[Row],
 ) -> Result<(), sqlx::Error> {
     conn.insert_entries(roster_id, rows).await
 }
 
 impl InsertEntries for sqlx::SqliteConnection {
-    async fn insert_entries(&mut self, roster_id: i64, rows: &[Row]) -> Result<(), sqlx::Error> {
+    async fn insert_entries(
+        &mut self,
+        roster_id: RosterId,
+        rows: &[Row],
+    ) -> Result<(), sqlx::Error> {
         // Multi-row VALUES: SQLite allows 32,766 bound parameters, i.e. 5,461 rows of 6.
         for chunk in rows.chunks(5000) {
             let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
@@ -253,7 +265,11 @@ impl InsertEntries for sqlx::SqliteConnection {
 }
 
 impl InsertEntries for sqlx::PgConnection {
-    async fn insert_entries(&mut self, roster_id: i64, rows: &[Row]) -> Result<(), sqlx::Error> {
+    async fn insert_entries(
+        &mut self,
+        roster_id: RosterId,
+        rows: &[Row],
+    ) -> Result<(), sqlx::Error> {
         let phones: Vec<String> = rows.iter().map(|r| r.phone.as_str().to_string()).collect();
         let names: Vec<Option<String>> = rows.iter().map(|r| r.name.clone()).collect();
         let services: Vec<Option<String>> = rows.iter().map(|r| r.service.clone()).collect();

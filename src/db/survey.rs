@@ -5,6 +5,7 @@ use super::mixer::pool_answer;
 use super::{Db, DbError, Tx, decode_name, on_pool, on_tx, on_writer};
 use crate::domain::{CampaignState, now};
 use crate::forms::Audience;
+use crate::ids::{CampaignId, CaseId, InvitationId, PanelMemberId, VillageId};
 
 /// A form file as a campaign pinned it at the start of fieldwork.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -19,7 +20,7 @@ pub struct PinnedForm {
 
 /// A sample member to release as a case.
 pub struct Release {
-    pub village_id: i64,
+    pub village_id: VillageId,
     pub rank: i64,
     pub phone: String,
     pub name: Option<String>,
@@ -29,12 +30,12 @@ pub struct Release {
 /// What a survey link leads to.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct LinkTarget {
-    pub invitation_id: i64,
-    pub case_id: i64,
-    pub campaign_id: i64,
+    pub invitation_id: InvitationId,
+    pub case_id: CaseId,
+    pub campaign_id: CampaignId,
     pub campaign_state: CampaignState,
     pub town: String,
-    pub village_id: i64,
+    pub village_id: VillageId,
     pub village_name: String,
     pub used: bool,
     pub voided: bool,
@@ -46,8 +47,8 @@ pub struct LinkTarget {
 /// phone) or when it was given.
 #[derive(Clone, Debug)]
 pub struct NewResponse {
-    pub campaign_id: i64,
-    pub village_id: i64,
+    pub campaign_id: CampaignId,
+    pub village_id: VillageId,
     /// The recipients' questionnaire or the panel's.
     pub questionnaire: Audience,
     pub form_id: String,
@@ -80,8 +81,8 @@ pub struct Outgoing {
 /// A panel member as the commission sees them.
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
 pub struct PanelMember {
-    pub id: i64,
-    pub campaign_id: i64,
+    pub id: PanelMemberId,
+    pub campaign_id: CampaignId,
     pub name: String,
     pub category: String,
     pub phone: Option<String>,
@@ -91,14 +92,14 @@ pub struct PanelMember {
 
 impl Db {
     /// The forms a campaign pinned (empty before fieldwork).
-    pub async fn pinned_forms(&self, campaign_id: i64) -> Result<Vec<PinnedForm>, DbError> {
+    pub async fn pinned_forms(&self, campaign_id: CampaignId) -> Result<Vec<PinnedForm>, DbError> {
         let sql = "SELECT role, form_id, version, sha256, source FROM campaign_forms WHERE campaign_id = $1 ORDER BY role";
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?)
     }
 
     /// How many SMS the campaign's outbox holds: never sent, sent and still unanswered; and
     /// the open cases with a landline, which cannot receive one and are called instead.
-    pub async fn outbox_counts(&self, campaign_id: i64) -> Result<OutboxCounts, DbError> {
+    pub async fn outbox_counts(&self, campaign_id: CampaignId) -> Result<OutboxCounts, DbError> {
         let sql = format!(
             "SELECT
                COALESCE(SUM(CASE WHEN {SMS_DUE} AND i.first_sent_at IS NULL THEN 1 ELSE 0 END), 0),
@@ -119,7 +120,7 @@ impl Db {
     /// and benchmarks; the outbox goes through `ops::fieldwork`).
     pub async fn issue_link_tokens(
         &self,
-        campaign_id: i64,
+        campaign_id: CampaignId,
         remind_after_days: Option<i64>,
         new_token: impl FnMut() -> (String, String) + Send,
     ) -> Result<Vec<Outgoing>, DbError> {
@@ -152,7 +153,7 @@ impl Db {
         &self,
         batch: &[(LinkTarget, NewResponse)],
     ) -> Result<Vec<bool>, DbError> {
-        let mut campaigns: Vec<i64> = batch.iter().map(|(t, _)| t.campaign_id).collect();
+        let mut campaigns: Vec<CampaignId> = batch.iter().map(|(t, _)| t.campaign_id).collect();
         campaigns.sort_unstable();
         campaigns.dedup();
         let lock = self.lock_open_campaign_sql();
@@ -209,7 +210,10 @@ impl Db {
         Ok(true)
     }
 
-    pub async fn panel_members(&self, campaign_id: i64) -> Result<Vec<PanelMember>, DbError> {
+    pub async fn panel_members(
+        &self,
+        campaign_id: CampaignId,
+    ) -> Result<Vec<PanelMember>, DbError> {
         let sql = "SELECT m.id, m.campaign_id, m.name, m.category, m.phone, m.token_hash IS NOT NULL AS has_link,
                           (SELECT COUNT(*) FROM panel_ratings r WHERE r.panel_member_id = m.id) AS rated
                    FROM panel_members m WHERE m.campaign_id = $1 ORDER BY m.id";
@@ -227,7 +231,10 @@ impl Db {
     }
 
     /// The villages a panel member has rated.
-    pub async fn rated_villages(&self, member_id: i64) -> Result<Vec<i64>, DbError> {
+    pub async fn rated_villages(
+        &self,
+        member_id: PanelMemberId,
+    ) -> Result<Vec<VillageId>, DbError> {
         let sql = "SELECT village_id FROM panel_ratings WHERE panel_member_id = $1";
         Ok(on_pool!(self, p => sqlx::query_scalar(sql).bind(member_id).fetch_all(p).await)?)
     }
@@ -235,7 +242,7 @@ impl Db {
     /// Store a panel member's rating of a village, once. False if already rated.
     pub async fn submit_panel_rating(
         &self,
-        member_id: i64,
+        member_id: PanelMemberId,
         response: &NewResponse,
     ) -> Result<bool, DbError> {
         let lock = self.lock_open_campaign_sql();
@@ -272,11 +279,11 @@ impl Tx {
     /// Adds a member to the campaign's panel; returns the member's id.
     pub async fn add_panel_member(
         &mut self,
-        campaign_id: i64,
+        campaign_id: CampaignId,
         name: &str,
         category: &str,
         phone: Option<&str>,
-    ) -> Result<i64, DbError> {
+    ) -> Result<PanelMemberId, DbError> {
         let sql = "INSERT INTO panel_members (campaign_id, name, category, phone, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id";
         on_tx!(self, c => sqlx::query_scalar(sql).bind(campaign_id).bind(name).bind(category).bind(phone).bind(now()).fetch_one(&mut *c).await)
             .map_err(DbError::from_insert)
@@ -286,7 +293,7 @@ impl Tx {
     /// operation's transaction. False if the campaign was not drawn (or already started).
     pub async fn start_fieldwork(
         &mut self,
-        campaign_id: i64,
+        campaign_id: CampaignId,
         forms: &[PinnedForm],
         releases: &[Release],
     ) -> Result<bool, DbError> {
@@ -303,7 +310,7 @@ impl Tx {
                     .execute(&mut *c).await?;
             }
             for r in releases {
-                let case_id: i64 = sqlx::query_scalar(
+                let case_id: CaseId = sqlx::query_scalar(
                     "INSERT INTO cases (campaign_id, village_id, rank, phone, name, released_at, release_reason) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
                     .bind(campaign_id).bind(r.village_id).bind(r.rank).bind(&r.phone).bind(&r.name).bind(t).bind(&r.reason)
                     .fetch_one(&mut *c).await?;
@@ -319,8 +326,8 @@ impl Tx {
     /// say the link is no longer in use. Mobile numbers only.
     pub async fn reissue_link_tokens(
         &mut self,
-        campaign_id: i64,
-        case: Option<i64>,
+        campaign_id: CampaignId,
+        case: Option<CaseId>,
         mut new_token: impl FnMut() -> (String, String) + Send,
     ) -> Result<Vec<Outgoing>, DbError> {
         let filter = if case.is_some() {
@@ -328,8 +335,14 @@ impl Tx {
         } else {
             "i.first_sent_at IS NOT NULL AND $2 = $2"
         };
-        self.issue_tokens(campaign_id, filter, case.unwrap_or(0), true, &mut new_token)
-            .await
+        self.issue_tokens(
+            campaign_id,
+            filter,
+            case.map_or(0, |c| c.0),
+            true,
+            &mut new_token,
+        )
+        .await
     }
 
     /// Give fresh link tokens to invitations that need an SMS: never sent ones
@@ -338,7 +351,7 @@ impl Tx {
     /// are returned once, for the outbox.
     pub async fn issue_link_tokens(
         &mut self,
-        campaign_id: i64,
+        campaign_id: CampaignId,
         remind_after_days: Option<i64>,
         mut new_token: impl FnMut() -> (String, String) + Send,
     ) -> Result<Vec<Outgoing>, DbError> {
@@ -358,7 +371,7 @@ impl Tx {
     /// operation's transaction; with `supersede`, the invitation's earlier tokens go out of use.
     async fn issue_tokens(
         &mut self,
-        campaign_id: i64,
+        campaign_id: CampaignId,
         filter: &str,
         param: i64,
         supersede: bool,
@@ -375,7 +388,7 @@ impl Tx {
         on_tx!(self, c => {
             // A write first, so the read below and the updates happen under one write lock.
             sqlx::query("UPDATE campaigns SET state = state WHERE id = $1").bind(campaign_id).execute(&mut *c).await?;
-            let due: Vec<(i64, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            let due: Vec<(InvitationId, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(campaign_id).bind(param).fetch_all(&mut *c).await?;
             for (invitation_id, phone, village_name) in due {
                 if supersede {
@@ -396,7 +409,7 @@ impl Tx {
     /// Give a panel member a new personal link (the old one stops working).
     pub async fn set_panel_token(
         &mut self,
-        member_id: i64,
+        member_id: PanelMemberId,
         token_hash: &str,
     ) -> Result<(), DbError> {
         let n = on_tx!(self, c => sqlx::query("UPDATE panel_members SET token_hash = $1 WHERE id = $2")

@@ -7,6 +7,7 @@
 //! that two servers, or two requests on one, can never both take the same attempt.
 
 use super::{Db, DbError, Tx, on_pool, on_tx, on_writer};
+use crate::ids::AccountId;
 
 impl Db {
     /// Counts an attempt at `account`'s password at `now_ms` and answers `None` when it may
@@ -19,7 +20,7 @@ impl Db {
     /// its delay is over — a refused update returns no row.
     pub async fn count_login_attempt(
         &self,
-        account: i64,
+        account: AccountId,
         now_ms: i64,
         forget_before_ms: i64,
         delays_ms: &[i64],
@@ -53,20 +54,20 @@ impl Db {
     }
 
     /// When the account's next password check may run, if it has failures on record.
-    pub async fn login_allowed_at(&self, account: i64) -> Result<Option<i64>, DbError> {
+    pub async fn login_allowed_at(&self, account: AccountId) -> Result<Option<i64>, DbError> {
         let sql = "SELECT next_allowed_at FROM login_throttle WHERE account_id = $1";
         Ok(on_pool!(self, p => sqlx::query_scalar(sql).bind(account).fetch_optional(p).await)?)
     }
 
     /// The accounts that must wait at `now_ms` before their next password check.
-    pub async fn delayed_accounts(&self, now_ms: i64) -> Result<Vec<i64>, DbError> {
+    pub async fn delayed_accounts(&self, now_ms: i64) -> Result<Vec<AccountId>, DbError> {
         let sql =
             "SELECT account_id FROM login_throttle WHERE next_allowed_at > $1 ORDER BY account_id";
         Ok(on_pool!(self, p => sqlx::query_scalar(sql).bind(now_ms).fetch_all(p).await)?)
     }
 
     /// Forgets the account's failures (the right password).
-    pub async fn forget_login_failures(&self, account: i64) -> Result<(), DbError> {
+    pub async fn forget_login_failures(&self, account: AccountId) -> Result<(), DbError> {
         let mut tx = self.begin().await?;
         tx.forget_login_failures(account).await?;
         tx.commit().await
@@ -149,7 +150,7 @@ impl Db {
 
 impl Tx {
     /// Forgets the account's failures (an unlock, a password reset).
-    pub async fn forget_login_failures(&mut self, account: i64) -> Result<(), DbError> {
+    pub async fn forget_login_failures(&mut self, account: AccountId) -> Result<(), DbError> {
         let sql = "DELETE FROM login_throttle WHERE account_id = $1";
         on_tx!(self, c => sqlx::query(sql).bind(account).execute(&mut *c).await.map(|_| ()))?;
         Ok(())

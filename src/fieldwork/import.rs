@@ -11,6 +11,7 @@
 use crate::csv_table::{Errors, RowError, Table};
 use crate::fieldwork::Outcome;
 use crate::forms::{Form, Kind};
+use crate::ids::CaseId;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
 
@@ -28,7 +29,7 @@ pub struct CaseState {
 pub struct ResultRow {
     /// Row number as a spreadsheet shows it (header = 1).
     pub row: u64,
-    pub case_id: i64,
+    pub case_id: CaseId,
     pub attempted_at: i64,
     pub outcome: Outcome,
     /// The answers as stored (JSON), for a complete.
@@ -52,7 +53,7 @@ fn error(
 pub fn parse_results(
     text: &str,
     form: &Form,
-    cases: &HashMap<i64, CaseState>,
+    cases: &HashMap<CaseId, CaseState>,
     imported: &HashSet<String>,
     parse_time: impl Fn(&str) -> Option<i64>,
     now: i64,
@@ -111,6 +112,7 @@ pub fn parse_results(
         let case_id = match cell(case_col)
             .parse::<i64>()
             .ok()
+            .map(CaseId)
             .filter(|id| cases.contains_key(id))
         {
             Some(id) => Some(id),
@@ -265,7 +267,7 @@ fn shown(cell: &str) -> String {
 }
 
 /// The key of an imported row: SHA-256 of its content.
-fn import_key(case_id: i64, at: i64, outcome: Outcome, answers: Option<&str>) -> String {
+fn import_key(case_id: CaseId, at: i64, outcome: Outcome, answers: Option<&str>) -> String {
     let text = format!(
         "{case_id}\u{1f}{at}\u{1f}{}\u{1f}{}",
         outcome.key(),
@@ -292,24 +294,24 @@ mod tests {
         }
     }
 
-    fn cases() -> HashMap<i64, CaseState> {
+    fn cases() -> HashMap<CaseId, CaseState> {
         HashMap::from([
             (
-                1,
+                CaseId(1),
                 CaseState {
                     answered: false,
                     released_at: 0,
                 },
             ),
             (
-                2,
+                CaseId(2),
                 CaseState {
                     answered: false,
                     released_at: 0,
                 },
             ),
             (
-                3,
+                CaseId(3),
                 CaseState {
                     answered: true,
                     released_at: 0,
@@ -387,7 +389,7 @@ mod tests {
         // Case 2 was released at 1,700: 14:30 (1,000) is earlier than the clock allowance of
         // 600 s permits; 21 Nov 09:00 (2,000) is after it.
         late.insert(
-            2,
+            CaseId(2),
             CaseState {
                 answered: false,
                 released_at: 1_700,
@@ -501,7 +503,7 @@ mod tests {
         // The same row again: skipped, even though case 1 now counts as answered.
         let mut now_answered = cases();
         now_answered.insert(
-            1,
+            CaseId(1),
             CaseState {
                 answered: true,
                 released_at: 0,

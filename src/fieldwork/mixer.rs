@@ -7,6 +7,7 @@
 
 use crate::db::{Db, Waiting};
 use crate::domain::CampaignState;
+use crate::ids::{CampaignId, VillageId};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -44,7 +45,7 @@ impl Mixer {
         });
         let task = shared.clone();
         tokio::spawn(async move {
-            let mut ks: HashMap<i64, u64> = HashMap::new();
+            let mut ks: HashMap<CampaignId, u64> = HashMap::new();
             // Traces of a batch that could not be erased yet (a busy WAL), retried.
             let mut unerased = false;
             loop {
@@ -95,7 +96,10 @@ impl Mixer {
 /// The groups that are due: (campaign, village, questionnaire, least) for every group of a
 /// campaign in fieldwork with at least `least` = max(k, [`MIX_FLOOR`]) answers waiting.
 /// Pure, for tests.
-pub fn due_groups(waiting: &[Waiting], k_of: &HashMap<i64, u64>) -> Vec<(i64, i64, String, u64)> {
+pub fn due_groups(
+    waiting: &[Waiting],
+    k_of: &HashMap<CampaignId, u64>,
+) -> Vec<(CampaignId, VillageId, String, u64)> {
     waiting
         .iter()
         .filter(|w| w.state == CampaignState::Fieldwork)
@@ -109,7 +113,7 @@ pub fn due_groups(waiting: &[Waiting], k_of: &HashMap<i64, u64>) -> Vec<(i64, i6
 
 /// One round: mix every due group in one batch, and finish interrupted closes. The caller
 /// erases the batch's traces ([`Db::erase_mixing_traces`]).
-pub async fn mix_due(db: &Db, ks: &mut HashMap<i64, u64>) -> anyhow::Result<u64> {
+pub async fn mix_due(db: &Db, ks: &mut HashMap<CampaignId, u64>) -> anyhow::Result<u64> {
     let waiting = db.waiting_answers().await?;
     if waiting.is_empty() {
         return Ok(0);
@@ -126,7 +130,7 @@ pub async fn mix_due(db: &Db, ks: &mut HashMap<i64, u64>) -> anyhow::Result<u64>
                     slot.insert(u64::from(forms.scheme.k));
                 }
                 Err(e) => tracing::warn!(
-                    campaign = w.campaign_id,
+                    campaign = w.campaign_id.0,
                     error = format!("{e:#}"),
                     "cannot read the campaign's pinned scheme; its answers wait in the pool"
                 ),
@@ -136,14 +140,14 @@ pub async fn mix_due(db: &Db, ks: &mut HashMap<i64, u64>) -> anyhow::Result<u64>
     finished.dedup();
     for campaign in finished {
         tracing::info!(
-            campaign,
+            campaign = campaign.0,
             "answers waiting in a closed campaign: mixing them in"
         );
         if let Err(e) = db
             .close_and_mix(campaign, false, crate::domain::now())
             .await
         {
-            tracing::warn!(campaign, error = %e, "could not mix a closed campaign's answers; retried");
+            tracing::warn!(campaign = campaign.0, error = %e, "could not mix a closed campaign's answers; retried");
         }
     }
     let due = due_groups(&waiting, ks);
@@ -159,9 +163,9 @@ mod tests {
 
     fn w(campaign: i64, state: CampaignState, village: i64, count: i64) -> Waiting {
         Waiting {
-            campaign_id: campaign,
+            campaign_id: CampaignId(campaign),
             state,
-            village_id: village,
+            village_id: VillageId(village),
             questionnaire: "recipients".into(),
             count,
         }
@@ -170,7 +174,7 @@ mod tests {
     #[test]
     fn a_village_is_mixed_only_with_at_least_k_answers_waiting() {
         use CampaignState::{Closed, Fieldwork};
-        let ks = HashMap::from([(1, 5), (2, 7), (5, 1)]);
+        let ks = HashMap::from([(CampaignId(1), 5), (CampaignId(2), 7), (CampaignId(5), 1)]);
         let waiting = [
             w(1, Fieldwork, 10, 4),
             w(1, Fieldwork, 11, 5),
@@ -185,9 +189,9 @@ mod tests {
         assert_eq!(
             due,
             vec![
-                (1, 11, "recipients".into(), 5),
-                (2, 21, "recipients".into(), 7),
-                (5, 51, "recipients".into(), 5)
+                (CampaignId(1), VillageId(11), "recipients".into(), 5),
+                (CampaignId(2), VillageId(21), "recipients".into(), 7),
+                (CampaignId(5), VillageId(51), "recipients".into(), 5)
             ]
         );
     }

@@ -20,6 +20,7 @@ pub use rates::{Counts, Rates, format_rate};
 use crate::db::{Db, DbError, PinnedForm, Release};
 use crate::domain::CampaignState;
 use crate::forms::FormSet;
+use crate::ids::{AccountId, CampaignId, CaseId, VillageId};
 
 /// The longest SMS that goes out as one message when it holds Chinese text.
 pub const SMS_MAX_CHARS: usize = 70;
@@ -41,7 +42,11 @@ pub struct StartPlan {
 /// Start fieldwork in a transaction of its own, unaudited (setting up tests, benchmarks and
 /// the demo; the administrator's start is `ops::fieldwork::start`). Returns the number of
 /// cases released.
-pub async fn start(db: &Db, campaign_id: i64, forms: &FormSet) -> Result<usize, FieldworkError> {
+pub async fn start(
+    db: &Db,
+    campaign_id: CampaignId,
+    forms: &FormSet,
+) -> Result<usize, FieldworkError> {
     let plan = plan_start(db, campaign_id, forms).await?;
     let mut tx = db.begin().await?;
     if !tx
@@ -57,7 +62,7 @@ pub async fn start(db: &Db, campaign_id: i64, forms: &FormSet) -> Result<usize, 
 /// Plan the start of fieldwork: pin the form files and release ranks 1..n of every village.
 pub async fn plan_start(
     db: &Db,
-    campaign_id: i64,
+    campaign_id: CampaignId,
     forms: &FormSet,
 ) -> Result<StartPlan, FieldworkError> {
     let campaign = db.campaign(campaign_id).await?;
@@ -147,7 +152,7 @@ pub fn sms_message(town: &str, village: &str, link: &str, reminder: bool) -> Res
 }
 
 /// The forms pinned to a campaign when its fieldwork started.
-pub async fn pinned_forms(db: &Db, campaign_id: i64) -> anyhow::Result<FormSet> {
+pub async fn pinned_forms(db: &Db, campaign_id: CampaignId) -> anyhow::Result<FormSet> {
     let files: Vec<(String, String)> = db
         .pinned_forms(campaign_id)
         .await?
@@ -255,17 +260,17 @@ impl ImportPlan {
 /// row checked, nothing written (`ops::fieldwork::import_results` records it all or nothing).
 pub async fn plan_import(
     db: &Db,
-    campaign_id: i64,
+    campaign_id: CampaignId,
     form: &crate::forms::Form,
     pinned: &crate::db::PinnedForm,
     text: &str,
-    recorded_by: i64,
+    recorded_by: AccountId,
 ) -> Result<ImportPlan, ResultsError> {
     if db.campaign(campaign_id).await?.state != CampaignState::Fieldwork {
         return Err(ResultsError::NotInFieldwork);
     }
     let released = db.cases(campaign_id, None).await?;
-    let cases: std::collections::HashMap<i64, import::CaseState> = released
+    let cases: std::collections::HashMap<CaseId, import::CaseState> = released
         .iter()
         .map(|c| {
             (
@@ -277,7 +282,7 @@ pub async fn plan_import(
             )
         })
         .collect();
-    let villages: std::collections::HashMap<i64, i64> =
+    let villages: std::collections::HashMap<CaseId, VillageId> =
         released.iter().map(|c| (c.id, c.village_id)).collect();
     let imported = db.import_keys(campaign_id).await?;
     let (rows, skipped) = import::parse_results(
@@ -307,7 +312,7 @@ pub async fn plan_import(
         .map(|r| {
             r.answers_json.as_ref().map(|json| crate::db::NewResponse {
                 campaign_id,
-                village_id: villages.get(&r.case_id).copied().unwrap_or_default(),
+                village_id: villages.get(&r.case_id).copied().unwrap_or(VillageId(0)),
                 form_id: pinned.form_id.clone(),
                 form_version: pinned.version.clone(),
                 form_sha256: pinned.sha256.clone(),

@@ -5,6 +5,7 @@ use super::{CaseFacts, CaseStatus, Class, Counts, Outcome, case_status};
 use crate::db::{CaseRow, Db, DbError};
 /// The stored status (`open`, `completed`, `refused`), not the worded [`CaseStatus`].
 use crate::domain::CaseStatus as Stored;
+use crate::ids::CampaignId;
 
 /// A case's AAPOR class for the response rates (`fieldwork::case_class`, docs/fieldwork.md):
 /// from its attempts, an answer through the link counting as a complete, and a refusal
@@ -58,7 +59,10 @@ pub struct ProgressRow {
 }
 
 /// Fieldwork progress per village, and the campaign's total (code and name empty).
-pub async fn progress_rows(db: &Db, id: i64) -> Result<(Vec<ProgressRow>, ProgressRow), DbError> {
+pub async fn progress_rows(
+    db: &Db,
+    id: CampaignId,
+) -> Result<(Vec<ProgressRow>, ProgressRow), DbError> {
     let strata = db.strata(id, None).await?;
     let cases = db.cases(id, None).await?;
     let outcomes = db.attempt_outcomes(id).await?;

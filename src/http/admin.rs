@@ -12,6 +12,7 @@ use crate::db::Campaign;
 use crate::db::{DbError, NewAccount, RosterTarget};
 use crate::domain::{CampaignState, Role, VillageCode, local_time, mask_phone};
 use crate::fieldwork::ReplacementRules;
+use crate::ids::{AccountId, CampaignId, VillageId};
 use crate::sampling::{SizeParameters, SizeRule};
 use crate::{secrets, villages};
 use axum::extract::{Multipart, Path, Query, State};
@@ -110,7 +111,7 @@ pub(super) async fn create_campaign(
         return Ok((StatusCode::BAD_REQUEST, page).into_response());
     };
     let id = crate::ops::campaigns::create(&state.db, &user.by(), name, town, year).await?;
-    tracing::info!(campaign = id, "campaign created");
+    tracing::info!(campaign = id.0, "campaign created");
     Ok(Redirect::to(&format!("/admin/campaigns/{id}")).into_response())
 }
 
@@ -123,7 +124,7 @@ pub(super) struct CampaignFlash {
 pub(super) async fn show_campaign(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
     Query(q): Query<CampaignFlash>,
 ) -> Result<Html<String>, AppError> {
     let message =
@@ -179,7 +180,7 @@ impl views::Page for CampaignPage {
 pub(super) struct RosterLine {
     code: String,
     name: String,
-    roster_id: Option<i64>,
+    roster_id: Option<crate::ids::RosterId>,
     fingerprint: Option<String>,
     rows_read: Option<i64>,
     accepted: Option<i64>,
@@ -219,7 +220,7 @@ pub(super) struct PinnedLine {
 async fn campaign_page(
     state: &AppState,
     user: &CurrentUser,
-    id: i64,
+    id: CampaignId,
     message: Option<String>,
     error: Option<String>,
 ) -> Result<Html<String>, AppError> {
@@ -349,7 +350,7 @@ pub(super) async fn upload_roster_for_village(
     State(state): State<AppState>,
     Admin(user): Admin,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
     form: Multipart,
 ) -> Result<Response, AppError> {
     check_origin(&headers, &state)?;
@@ -387,7 +388,7 @@ pub(super) async fn upload_roster_for_village(
 pub(super) async fn show_receipt(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path((id, code)): Path<(i64, String)>,
+    Path((id, code)): Path<(CampaignId, String)>,
 ) -> Result<Html<String>, AppError> {
     let campaign = state.db.campaign(id).await?;
     let village = state.db.village_by_code(&code).await?;
@@ -543,7 +544,7 @@ async fn accounts_page(
     typed: Option<&AccountForm>,
 ) -> Result<Html<String>, AppError> {
     let villages = state.db.list_villages().await?;
-    let village_label = |id: Option<i64>| {
+    let village_label = |id: Option<VillageId>| {
         id.and_then(|id| villages.iter().find(|v| v.id == id))
             .map(|v| format!("{} {}", v.code, v.name))
             .unwrap_or_default()
@@ -670,9 +671,9 @@ pub(super) async fn create_account(
     match crate::ops::accounts::create(&state.db, &user.by(), &new).await {
         Ok(id) => {
             tracing::info!(
-                account = id,
+                account = id.0,
                 role = role.as_str(),
-                by = user.account_id,
+                by = user.account_id.0,
                 "account created"
             );
             let msg = format!("已新建账号 {username}。");
@@ -695,13 +696,13 @@ pub(super) async fn create_account(
 pub(super) async fn reset_password(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<AccountId>,
     _: CsrfForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
     let account = state.db.account(id).await?;
     let (password, hash) = hash_one_time_password(&account.username, &account.display_name).await?;
     crate::ops::accounts::reset_password(&state.db, &user.by(), &account, &hash).await?;
-    tracing::info!(account = id, by = user.account_id, "password reset");
+    tracing::info!(account = id.0, by = user.account_id.0, "password reset");
     let msg = format!("已重置 {} 的密码。", account.username);
     let page = accounts_page(
         &state,
@@ -720,19 +721,19 @@ pub(super) async fn reset_password(
 pub(super) async fn unlock_account(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<AccountId>,
     _: CsrfForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
     let account = state.db.account(id).await?;
     crate::ops::accounts::unlock(&state.db, &user.by(), account.id).await?;
-    tracing::info!(account = id, by = user.account_id, "login delay lifted");
+    tracing::info!(account = id.0, by = user.account_id.0, "login delay lifted");
     Ok(Redirect::to("/admin/accounts?m=unlocked").into_response())
 }
 
 pub(super) async fn disable_account(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<AccountId>,
     _: CsrfForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
     set_disabled(state, user, id, true).await
@@ -741,7 +742,7 @@ pub(super) async fn disable_account(
 pub(super) async fn enable_account(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<AccountId>,
     _: CsrfForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
     set_disabled(state, user, id, false).await
@@ -750,7 +751,7 @@ pub(super) async fn enable_account(
 async fn set_disabled(
     state: AppState,
     user: CurrentUser,
-    id: i64,
+    id: AccountId,
     disabled: bool,
 ) -> Result<Response, AppError> {
     if id == user.account_id {
@@ -761,9 +762,9 @@ async fn set_disabled(
     }
     crate::ops::accounts::set_disabled(&state.db, &user.by(), id, disabled).await?;
     tracing::info!(
-        account = id,
+        account = id.0,
         disabled,
-        by = user.account_id,
+        by = user.account_id.0,
         "account state changed"
     );
     let m = if disabled { "disabled" } else { "enabled" };
@@ -785,7 +786,7 @@ mod tests {
                 RosterLine {
                     code: "V0101".into(),
                     name: "样例村".into(),
-                    roster_id: Some(9),
+                    roster_id: Some(crate::ids::RosterId(9)),
                     fingerprint: Some("rosterfingerprintsample".into()),
                     rows_read: Some(820),
                     accepted: Some(812),

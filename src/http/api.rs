@@ -10,6 +10,7 @@ use super::error::AppError;
 use super::roles::{Admin, AdminOrSurveyor, RosterKeeper, Staff};
 use super::upload::import_roster_bytes;
 use crate::db::{RosterTarget, Village};
+use crate::ids::CampaignId;
 use crate::ops::accounts::{self, Login, Via};
 use axum::Json;
 use axum::body::Bytes;
@@ -170,7 +171,7 @@ pub(super) async fn list_campaigns(
 pub(super) async fn list_rosters(
     State(state): State<AppState>,
     _: ApiUser<Admin>,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
 ) -> Result<Response, ApiError> {
     state.db.campaign(id).await?;
     Ok(Json(state.db.roster_statuses(id).await?).into_response())
@@ -180,7 +181,7 @@ pub(super) async fn list_rosters(
 pub(super) async fn get_draw_record(
     State(state): State<AppState>,
     _: ApiUser<AdminOrSurveyor>,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
 ) -> Result<Response, ApiError> {
     let (json, _) = state.db.draw_record(id).await?.ok_or(AppError::NotFound)?;
     Ok((
@@ -214,7 +215,7 @@ async fn roster_village(
 pub(super) async fn get_receipt(
     State(state): State<AppState>,
     ApiUser(keeper): ApiUser<RosterKeeper>,
-    Path((id, code)): Path<(i64, String)>,
+    Path((id, code)): Path<(CampaignId, String)>,
 ) -> Result<Response, ApiError> {
     let village = roster_village(&state, &keeper, &code).await?;
     let campaign = state.db.campaign(id).await?;
@@ -249,7 +250,7 @@ pub(super) struct UploadQuery {
 pub(super) async fn put_roster(
     State(state): State<AppState>,
     ApiUser(keeper): ApiUser<RosterKeeper>,
-    Path((id, code)): Path<(i64, String)>,
+    Path((id, code)): Path<(CampaignId, String)>,
     Query(q): Query<UploadQuery>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {

@@ -14,6 +14,7 @@ use super::roles::Admin;
 use crate::db::PurgeError;
 use crate::domain::CampaignState;
 use crate::export::{CsvEncoding, csv_chunks};
+use crate::ids::CampaignId;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -41,7 +42,7 @@ fn table_csv(t: &crate::results::tables::Table) -> Vec<u8> {
 pub(super) async fn export_archive(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
     _: CsrfForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
     let campaign = state.db.campaign(id).await?;
@@ -138,7 +139,7 @@ pub(super) async fn export_archive(
     let bytes = zip.finish().map_err(anyhow::Error::from)?.into_inner();
     let sha256 = hex::encode(Sha256::digest(&bytes));
     crate::ops::archive::record_export(&state.db, &user.by(), id, &sha256, files.len()).await?;
-    tracing::info!(campaign = id, bytes = bytes.len(), "archive exported");
+    tracing::info!(campaign = id.0, bytes = bytes.len(), "archive exported");
     Ok(Attachment::new(
         "application/zip",
         &campaign_file(&campaign.name, "归档.zip"),
@@ -159,7 +160,7 @@ has_csrf!(PurgeForm);
 pub(super) async fn purge_campaign(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
     CsrfForm(_, form): CsrfForm<PurgeForm>,
 ) -> Result<Response, AppError> {
     if form.confirm != "yes" {

@@ -5,6 +5,7 @@ use super::AppState;
 use super::error::AppError;
 use super::views;
 use crate::domain::Role;
+use crate::ids::{AccountId, VillageId};
 use crate::ops::accounts::{self, Login, Via};
 use crate::rate_limit::LimitError;
 use crate::{password, secrets};
@@ -24,11 +25,11 @@ pub use crate::ops::accounts::SESSION_TTL_SECS;
 /// The logged-in account behind this request.
 #[derive(Clone, Debug)]
 pub struct CurrentUser {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub username: String,
     pub display_name: String,
     pub role: Role,
-    pub village_id: Option<i64>,
+    pub village_id: Option<VillageId>,
     pub must_change_password: bool,
     /// The session's CSRF token, echoed by every form.
     pub csrf: String,
@@ -404,7 +405,7 @@ pub(super) async fn change_password(
         Ok((StatusCode::BAD_REQUEST, page).into_response())
     };
     if let Err(weakness) = password::check(&form.new, &user.username, &user.display_name) {
-        tracing::info!(account = user.account_id, reason = %weakness, "new password refused");
+        tracing::info!(account = user.account_id.0, reason = %weakness, "new password refused");
         return retry(weakness.zh());
     }
     if form.new != form.repeat {
@@ -430,7 +431,7 @@ pub(super) async fn change_password(
     };
     crate::ops::accounts::change_own_password(&state.db, user.account_id, &hash, &user.session)
         .await?;
-    tracing::info!(account = user.account_id, "password changed");
+    tracing::info!(account = user.account_id.0, "password changed");
     Ok(Redirect::to("/?m=password").into_response())
 }
 

@@ -14,6 +14,7 @@ use crate::domain::local_time;
 use crate::export::{Cell, excel_csv, text_xlsx};
 use crate::fieldwork::progress::{callable, status_of};
 use crate::fieldwork::{Counts, Outcome, format_rate};
+use crate::ids::{CampaignId, CaseId};
 use crate::ops;
 use axum::Form as Posted;
 use axum::extract::{Path, Query, State};
@@ -62,7 +63,7 @@ pub(super) struct ConsoleVillage {
 pub(super) async fn show_console(
     State(state): State<AppState>,
     Surveyor(user): Surveyor,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
 ) -> Result<Html<String>, AppError> {
     let campaign = state.db.campaign(id).await?;
     let mut villages: BTreeMap<(String, String), (i64, i64, i64)> = BTreeMap::new();
@@ -92,7 +93,7 @@ pub(super) async fn show_console(
 pub(super) async fn show_village_console(
     State(state): State<AppState>,
     Surveyor(user): Surveyor,
-    Path((id, code)): Path<(i64, String)>,
+    Path((id, code)): Path<(CampaignId, String)>,
 ) -> Result<Html<String>, AppError> {
     let campaign = state.db.campaign(id).await?;
     let village = state.db.village_by_code(&code).await?;
@@ -146,7 +147,7 @@ async fn case_page_context(state: &AppState, c: &CaseRow) -> Result<Value, AppEr
 pub(super) async fn show_case(
     State(state): State<AppState>,
     Surveyor(user): Surveyor,
-    Path(case_id): Path<i64>,
+    Path(case_id): Path<CaseId>,
     Query(q): Query<Flash>,
 ) -> Result<Html<String>, AppError> {
     let c = state.db.case(case_id).await?;
@@ -193,7 +194,7 @@ has_csrf!(AttemptForm);
 pub(super) async fn record_attempt(
     State(state): State<AppState>,
     Surveyor(user): Surveyor,
-    Path(case_id): Path<i64>,
+    Path(case_id): Path<CaseId>,
     CsrfForm(_, form): CsrfForm<AttemptForm>,
 ) -> Result<Response, AppError> {
     let c = state.db.case(case_id).await?;
@@ -235,7 +236,7 @@ pub(super) async fn record_attempt(
     };
     let result =
         ops::fieldwork::record_attempt(&state.db, &user.by(), c.campaign_id, &attempt).await?;
-    tracing::info!(campaign = c.campaign_id, case = case_id, outcome = outcome.key(), stored = result.stored, released = ?result.released_rank, "attempt recorded");
+    tracing::info!(campaign = c.campaign_id.0, case = case_id.0, outcome = outcome.key(), stored = result.stored, released = ?result.released_rank, "attempt recorded");
     let m = match (
         result.stored,
         result.released_rank,
@@ -260,7 +261,7 @@ async fn interview_form(
 pub(super) async fn show_interview(
     State(state): State<AppState>,
     Surveyor(user): Surveyor,
-    Path(case_id): Path<i64>,
+    Path(case_id): Path<CaseId>,
 ) -> Result<Response, AppError> {
     let c = state.db.case(case_id).await?;
     if c.status != CaseStatus::Open || c.link_used {
@@ -279,7 +280,7 @@ pub(super) async fn show_interview(
 pub(super) async fn submit_interview(
     State(state): State<AppState>,
     Surveyor(user): Surveyor,
-    Path(case_id): Path<i64>,
+    Path(case_id): Path<CaseId>,
     headers: axum::http::HeaderMap,
     Posted(fields): Posted<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
@@ -326,8 +327,8 @@ pub(super) async fn submit_interview(
         state.mixer.poke();
     }
     tracing::info!(
-        campaign = c.campaign_id,
-        case = case_id,
+        campaign = c.campaign_id.0,
+        case = case_id.0,
         stored,
         "phone interview"
     );
@@ -340,7 +341,7 @@ pub(super) async fn submit_interview(
 pub(super) async fn download_cases(
     State(state): State<AppState>,
     _: Surveyor,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
 ) -> Result<Response, AppError> {
     let campaign = state.db.campaign(id).await?;
     let rows: Vec<[String; 5]> = state
@@ -370,7 +371,7 @@ pub(super) async fn download_cases(
 pub(super) async fn download_cases_xlsx(
     State(state): State<AppState>,
     _: Surveyor,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
 ) -> Result<Response, AppError> {
     let campaign = state.db.campaign(id).await?;
     let rows: Vec<Vec<Cell>> = state
@@ -381,7 +382,7 @@ pub(super) async fn download_cases_xlsx(
         .map(|c| {
             let status = status_of(&c);
             vec![
-                Cell::Int(c.id),
+                Cell::Int(c.id.0),
                 c.village_code.into(),
                 c.village_name.into(),
                 Cell::Int(c.rank),
@@ -415,7 +416,7 @@ pub(super) async fn import_results(
     State(state): State<AppState>,
     Surveyor(user): Surveyor,
     headers: axum::http::HeaderMap,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
     form: axum::extract::Multipart,
 ) -> Result<Response, AppError> {
     super::auth::check_origin(&headers, &state)?;
@@ -441,7 +442,7 @@ pub(super) async fn import_results(
                 state.mixer.poke();
             }
             tracing::info!(
-                campaign = id,
+                campaign = id.0,
                 recorded = summary.recorded,
                 skipped = summary.skipped,
                 "results imported"
@@ -537,7 +538,7 @@ fn progress_line(r: &ProgressRow) -> ProgressLine {
 pub(super) async fn show_progress(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
 ) -> Result<Html<String>, AppError> {
     let campaign = state.db.campaign(id).await?;
     let (rows, total) = progress_rows(&state.db, id).await?;
@@ -573,7 +574,7 @@ has_csrf!(CloseForm);
 pub(super) async fn close_fieldwork(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
     CsrfForm(_, form): CsrfForm<CloseForm>,
 ) -> Result<Response, AppError> {
     if form.confirm != "yes" {
@@ -583,7 +584,7 @@ pub(super) async fn close_fieldwork(
         return Ok(Redirect::to(&format!("/admin/campaigns/{id}?e=not_fieldwork")).into_response());
     }
     state.mixer.closed();
-    tracing::info!(campaign = id, by = user.account_id, "fieldwork closed");
+    tracing::info!(campaign = id.0, by = user.account_id.0, "fieldwork closed");
     Ok(Redirect::to(&format!("/admin/campaigns/{id}?m=closed")).into_response())
 }
 
@@ -606,7 +607,7 @@ has_csrf!(RulesForm);
 pub(super) async fn set_replacement_rules(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
     CsrfForm(_, form): CsrfForm<RulesForm>,
 ) -> Result<Response, AppError> {
     let attempts = form
@@ -637,8 +638,8 @@ pub(super) async fn set_replacement_rules(
         "e=not_fieldwork"
     };
     tracing::info!(
-        campaign = id,
-        by = user.account_id,
+        campaign = id.0,
+        by = user.account_id.0,
         ?rules,
         "replacement rules set"
     );

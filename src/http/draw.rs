@@ -11,6 +11,7 @@ use super::{AppState, views};
 use crate::db::SeedState;
 use crate::domain::{Role, local_time};
 use crate::export::excel_csv;
+use crate::ids::CampaignId;
 use crate::ops::draw::{self, Commitment, DrawError, SeedEntry};
 use crate::sampling::{Confidence, DrawRecord, Seed, SeedCommitment, SizeParameters, SizeRule};
 use axum::extract::{Path, State};
@@ -71,14 +72,14 @@ pub fn flash(key: &str) -> Option<&'static str> {
 }
 
 /// Where a person goes back to after an action on campaign `id`.
-fn back(user: &CurrentUser, id: i64) -> String {
+fn back(user: &CurrentUser, id: CampaignId) -> String {
     match user.role {
         Role::Surveyor => format!("/surveyor/campaigns/{id}"),
         _ => format!("/admin/campaigns/{id}"),
     }
 }
 
-fn go(user: &CurrentUser, id: i64, param: &str, key: &str) -> Response {
+fn go(user: &CurrentUser, id: CampaignId, param: &str, key: &str) -> Response {
     Redirect::to(&format!("{}?{param}={key}", back(user, id))).into_response()
 }
 
@@ -108,7 +109,7 @@ fn parse_rule(form: &SizeRuleForm) -> Option<SizeRule> {
 pub(super) async fn set_size_rule(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
     CsrfForm(_, form): CsrfForm<SizeRuleForm>,
 ) -> Result<Response, AppError> {
     state.db.campaign(id).await?;
@@ -119,7 +120,7 @@ pub(super) async fn set_size_rule(
     if !draw::set_size_rule(&state.db, user.account_id, id, &json).await? {
         return Ok(go(&user, id, "e", "not_collecting"));
     }
-    tracing::info!(campaign = id, rule = %json, "size rule set");
+    tracing::info!(campaign = id.0, rule = %json, "size rule set");
     Ok(go(&user, id, "m", "rule"))
 }
 
@@ -135,7 +136,7 @@ has_csrf!(CommitmentForm);
 pub(super) async fn commit_seed(
     State(state): State<AppState>,
     AdminOrSurveyor(user): AdminOrSurveyor,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
     CsrfForm(_, form): CsrfForm<CommitmentForm>,
 ) -> Result<Response, AppError> {
     state.db.campaign(id).await?;
@@ -147,8 +148,8 @@ pub(super) async fn commit_seed(
         Commitment::Exists => Ok(go(&user, id, "e", "commitment_exists")),
         Commitment::Registered => {
             tracing::info!(
-                campaign = id,
-                by = user.account_id,
+                campaign = id.0,
+                by = user.account_id.0,
                 "seed commitment registered"
             );
             Ok(go(&user, id, "m", "committed"))
@@ -168,7 +169,7 @@ has_csrf!(FreezeForm);
 pub(super) async fn freeze_rosters(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
     CsrfForm(_, form): CsrfForm<FreezeForm>,
 ) -> Result<Response, AppError> {
     state.db.campaign(id).await?;
@@ -181,7 +182,7 @@ pub(super) async fn freeze_rosters(
     {
         return Ok(go(&user, id, "e", "not_collecting"));
     }
-    tracing::info!(campaign = id, by = user.account_id, "rosters frozen");
+    tracing::info!(campaign = id.0, by = user.account_id.0, "rosters frozen");
     Ok(go(&user, id, "m", "frozen"))
 }
 
@@ -197,7 +198,7 @@ has_csrf!(SeedForm);
 pub(super) async fn enter_seed(
     State(state): State<AppState>,
     AdminOrSurveyor(user): AdminOrSurveyor,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
     CsrfForm(_, form): CsrfForm<SeedForm>,
 ) -> Result<Response, AppError> {
     state.db.campaign(id).await?;
@@ -207,11 +208,14 @@ pub(super) async fn enter_seed(
     match draw::enter_seed(&state.db, user.account_id, id, &seed).await? {
         SeedEntry::NotNow => Ok(go(&user, id, "e", "seed_not_now")),
         SeedEntry::Mismatch => {
-            tracing::warn!(campaign = id, "revealed seed does not match the commitment");
+            tracing::warn!(
+                campaign = id.0,
+                "revealed seed does not match the commitment"
+            );
             Ok(go(&user, id, "e", "seed_mismatch"))
         }
         SeedEntry::Entered => {
-            tracing::info!(campaign = id, by = user.account_id, "seed entered");
+            tracing::info!(campaign = id.0, by = user.account_id.0, "seed entered");
             Ok(go(&user, id, "m", "seed"))
         }
     }
@@ -220,21 +224,21 @@ pub(super) async fn enter_seed(
 pub(super) async fn run_draw(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
     _: CsrfForm<super::auth::CsrfOnly>,
 ) -> Result<Response, AppError> {
     state.db.campaign(id).await?;
     match draw::draw(&state.db, user.account_id, id).await {
         Ok(record) => {
             tracing::info!(
-                campaign = id,
+                campaign = id.0,
                 villages = record.villages.len(),
                 "sample drawn"
             );
             Ok(go(&user, id, "m", "drawn"))
         }
         Err(e @ (DrawError::NotFrozen | DrawError::NoSeed)) => {
-            tracing::info!(campaign = id, error = %e, "draw refused");
+            tracing::info!(campaign = id.0, error = %e, "draw refused");
             Ok(go(&user, id, "e", "draw_failed"))
         }
         Err(e) => Err(AppError::Internal(e.into())),
@@ -242,7 +246,7 @@ pub(super) async fn run_draw(
 }
 
 /// The campaign's published draw record, for the administrator and the surveyor.
-async fn record_of(state: &AppState, id: i64) -> Result<(DrawRecord, i64), AppError> {
+async fn record_of(state: &AppState, id: CampaignId) -> Result<(DrawRecord, i64), AppError> {
     let (json, drawn_at) = state.db.draw_record(id).await?.ok_or(AppError::NotFound)?;
     let record = serde_json::from_str(&json).map_err(anyhow::Error::from)?;
     Ok((record, drawn_at))
@@ -265,7 +269,7 @@ pub fn describe_rule(parameters: &SizeParameters) -> String {
 pub(super) async fn show_record(
     State(state): State<AppState>,
     AdminOrSurveyor(user): AdminOrSurveyor,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
 ) -> Result<Html<String>, AppError> {
     let (record, drawn_at) = record_of(&state, id).await?;
     let campaign = state.db.campaign(id).await?;
@@ -302,7 +306,7 @@ pub(super) async fn show_record(
 pub(super) async fn download_record_json(
     State(state): State<AppState>,
     _: AdminOrSurveyor,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
 ) -> Result<Response, AppError> {
     let (json, _) = state.db.draw_record(id).await?.ok_or(AppError::NotFound)?;
     let campaign = state.db.campaign(id).await?;
@@ -316,7 +320,7 @@ pub(super) async fn download_record_json(
 pub(super) async fn download_record_csv(
     State(state): State<AppState>,
     _: AdminOrSurveyor,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
 ) -> Result<Response, AppError> {
     let (record, _) = record_of(&state, id).await?;
     // The audit head repeats on every row: a CSV has no place for one value of the whole file.

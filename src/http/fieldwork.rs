@@ -11,6 +11,7 @@ use crate::domain::mask_phone;
 use crate::export::{Cell, excel_csv, text_xlsx};
 use crate::fieldwork::{FieldworkError, sms_message};
 use crate::forms::FormSet;
+use crate::ids::{CampaignId, CaseId};
 use crate::ops::{self, fieldwork::OutboxKind};
 use crate::roster::Phone;
 use crate::secrets;
@@ -39,13 +40,13 @@ pub fn load_forms(state: &AppState) -> Result<FormSet, AppError> {
 pub(super) async fn start_fieldwork(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
     _: CsrfForm<CsrfOnly>,
 ) -> Result<Response, AppError> {
     let forms = load_forms(&state)?;
     match ops::fieldwork::start(&state.db, &user.by(), id, &forms).await {
         Ok(n) => {
-            tracing::info!(campaign = id, cases = n, "fieldwork started");
+            tracing::info!(campaign = id.0, cases = n, "fieldwork started");
             Ok(Redirect::to(&format!("/admin/campaigns/{id}?m=fieldwork")).into_response())
         }
         Err(FieldworkError::NotDrawn) => {
@@ -60,7 +61,7 @@ const CATEGORIES: [&str; 4] = ["党代表", "人大代表", "政协委员", "其
 pub(super) async fn show_panel(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
 ) -> Result<Html<String>, AppError> {
     panel_page(&state, &user, id, None).await
 }
@@ -68,7 +69,7 @@ pub(super) async fn show_panel(
 async fn panel_page(
     state: &AppState,
     user: &CurrentUser,
-    id: i64,
+    id: CampaignId,
     error: Option<String>,
 ) -> Result<Html<String>, AppError> {
     let campaign = state.db.campaign(id).await?;
@@ -110,7 +111,7 @@ has_csrf!(PanelMemberForm);
 pub(super) async fn add_panel_member(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
     CsrfForm(_, form): CsrfForm<PanelMemberForm>,
 ) -> Result<Response, AppError> {
     state.db.campaign(id).await?;
@@ -159,7 +160,7 @@ has_csrf!(PanelLinksForm);
 pub(super) async fn issue_panel_links(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
     CsrfForm(_, form): CsrfForm<PanelLinksForm>,
 ) -> Result<Response, AppError> {
     let campaign = state.db.campaign(id).await?;
@@ -184,7 +185,11 @@ pub(super) async fn issue_panel_links(
             .map_err(|e| anyhow::anyhow!("QR code: {e}"))?;
         sheets.push(context! { name => m.name, category => m.category, link, svg });
     }
-    tracing::info!(campaign = id, members = sheets.len(), "panel links issued");
+    tracing::info!(
+        campaign = id.0,
+        members = sheets.len(),
+        "panel links issued"
+    );
     super::warn_if_links_unfit(&state.config, "panel links", id);
     Ok(views::page(
         &user,
@@ -264,7 +269,7 @@ fn outbox_rows(
 pub(super) async fn download_outbox(
     State(state): State<AppState>,
     Surveyor(user): Surveyor,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
     CsrfForm(_, form): CsrfForm<OutboxForm>,
 ) -> Result<Response, AppError> {
     let campaign = state.db.campaign(id).await?;
@@ -312,7 +317,7 @@ pub(super) async fn download_outbox(
     let reminder = matches!(kind, OutboxKind::Remind(_));
     let rows = outbox_rows(&state, &campaign.town, &outgoing, reminder);
     tracing::info!(
-        campaign = id,
+        campaign = id.0,
         messages = rows.len(),
         kind = kind.key(),
         "sms outbox issued"
@@ -337,7 +342,7 @@ pub(super) async fn download_outbox(
 pub(super) async fn reissue_case_link(
     State(state): State<AppState>,
     Surveyor(user): Surveyor,
-    Path(case_id): Path<i64>,
+    Path(case_id): Path<CaseId>,
     _: CsrfForm<super::auth::CsrfOnly>,
 ) -> Result<Response, AppError> {
     let case = state.db.case(case_id).await?;
@@ -358,8 +363,8 @@ pub(super) async fn reissue_case_link(
         ));
     };
     tracing::info!(
-        campaign = campaign.id,
-        case = case_id,
+        campaign = campaign.id.0,
+        case = case_id.0,
         "survey link reissued"
     );
     let [phone, sms] = outbox_rows(&state, &campaign.town, std::slice::from_ref(&issued), false)

@@ -30,6 +30,7 @@ pub use survey::FormCache;
 use crate::config::Config;
 use crate::db::{Db, NewAccount};
 use crate::domain::Role;
+use crate::ids::CampaignId;
 use crate::secrets;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -96,10 +97,10 @@ pub(crate) struct BaseUrlBanner {
 }
 
 /// Log, as a warning, that links are being issued on a base URL with a problem.
-pub(crate) fn warn_if_links_unfit(config: &Config, what: &str, campaign: i64) {
+pub(crate) fn warn_if_links_unfit(config: &Config, what: &str, campaign: CampaignId) {
     if let Some(problem) = config.base_url_problem() {
         tracing::warn!(
-            campaign,
+            campaign = campaign.0,
             "{what} issued although {}",
             problem.en(&config.base_url)
         );

@@ -15,6 +15,7 @@ use crate::db::Campaign;
 use crate::domain::{CampaignState, local_time, today};
 use crate::export::{CsvEncoding, csv_chunks};
 use crate::forms::Audience;
+use crate::ids::{CampaignId, ObjectionId, VillageId};
 use crate::ops::{
     self,
     publicity::{NewObjection, ObjectionError, PublishError},
@@ -126,7 +127,7 @@ impl Download {
 
     /// The table, built from the campaign's data; a table of answers asked for while
     /// fieldwork runs is refused (see [`Spec::during_fieldwork`]).
-    pub(super) async fn table(self, state: &AppState, id: i64) -> Result<Table, AppError> {
+    pub(super) async fn table(self, state: &AppState, id: CampaignId) -> Result<Table, AppError> {
         // Tables that hold no answers are built whenever asked for.
         match self {
             Download::Rates => return rates_table(state, id).await,
@@ -153,7 +154,7 @@ impl Download {
 }
 
 /// The campaign's results, or why there are none yet.
-async fn load(state: &AppState, id: i64) -> Result<Loaded, AppError> {
+async fn load(state: &AppState, id: CampaignId) -> Result<Loaded, AppError> {
     match crate::results::tables::load(&state.db, id).await {
         Ok(l) => Ok(l),
         Err(LoadError::NotStarted) => Err(AppError::bad(
@@ -386,7 +387,7 @@ pub(super) struct SchemeView {
 
 #[derive(Serialize)]
 pub(super) struct ObjectionView {
-    id: i64,
+    id: crate::ids::ObjectionId,
     /// `code name`, or none for the whole town.
     village: Option<String>,
     received_on: String,
@@ -397,7 +398,7 @@ pub(super) struct ObjectionView {
 
 #[derive(Serialize)]
 pub(super) struct VillageOption {
-    id: i64,
+    id: crate::ids::VillageId,
     label: String,
 }
 
@@ -411,7 +412,7 @@ pub(super) struct DownloadLink {
 pub(super) async fn show_results(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
     Query(flash): Query<Flash>,
 ) -> Result<Html<String>, AppError> {
     let l = load(&state, id).await?;
@@ -451,7 +452,7 @@ pub(super) async fn show_results(
         .collect();
     let publicity = state.db.publicity(id).await?;
     let objections = state.db.objections(id).await?;
-    let names: BTreeMap<i64, String> = l
+    let names: BTreeMap<VillageId, String> = l
         .results
         .villages
         .iter()
@@ -585,7 +586,7 @@ pub(super) struct OverrideLine {
 pub(super) async fn show_village_results(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path((id, code)): Path<(i64, String)>,
+    Path((id, code)): Path<(CampaignId, String)>,
     Query(flash): Query<Flash>,
 ) -> Result<Html<String>, AppError> {
     let l = load(&state, id).await?;
@@ -682,16 +683,20 @@ fn rate_views(v: &crate::results::VillageResults, audience: Audience, k: u64) ->
         .collect()
 }
 
-fn back_to_village(id: i64, code: &str, flash: &str) -> Response {
+fn back_to_village(id: CampaignId, code: &str, flash: &str) -> Response {
     Redirect::to(&format!("/admin/campaigns/{id}/results/{code}?{flash}")).into_response()
 }
 
-fn back_to_results(id: i64, flash: &str) -> Response {
+fn back_to_results(id: CampaignId, flash: &str) -> Response {
     Redirect::to(&format!("/admin/campaigns/{id}/results?{flash}#publicity")).into_response()
 }
 
 /// The village of a results form, by code (404 for a village not in the draw).
-async fn drawn_village(state: &AppState, id: i64, code: &str) -> Result<i64, AppError> {
+async fn drawn_village(
+    state: &AppState,
+    id: CampaignId,
+    code: &str,
+) -> Result<VillageId, AppError> {
     state
         .db
         .frame_sizes(id)
@@ -705,7 +710,7 @@ async fn drawn_village(state: &AppState, id: i64, code: &str) -> Result<i64, App
 /// Results can change until the campaign is approved. Checked before the form's fields, so
 /// an approved campaign answers `e=approved` whatever was typed; the operations check again
 /// inside their transaction.
-async fn not_approved(state: &AppState, id: i64) -> Result<bool, AppError> {
+async fn not_approved(state: &AppState, id: CampaignId) -> Result<bool, AppError> {
     Ok(state.db.campaign(id).await?.state != CampaignState::Approved)
 }
 
@@ -723,7 +728,7 @@ has_csrf!(GradesForm);
 pub(super) async fn save_grades(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path((id, code)): Path<(i64, String)>,
+    Path((id, code)): Path<(CampaignId, String)>,
     CsrfForm(_, form): CsrfForm<GradesForm>,
 ) -> Result<Response, AppError> {
     let village = drawn_village(&state, id, &code).await?;
@@ -759,7 +764,7 @@ has_csrf!(OverrideForm);
 pub(super) async fn override_item16(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path((id, code)): Path<(i64, String)>,
+    Path((id, code)): Path<(CampaignId, String)>,
     CsrfForm(_, form): CsrfForm<OverrideForm>,
 ) -> Result<Response, AppError> {
     let village = drawn_village(&state, id, &code).await?;
@@ -819,7 +824,7 @@ has_csrf!(PublishForm);
 pub(super) async fn publish_results(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
     CsrfForm(_, form): CsrfForm<PublishForm>,
 ) -> Result<Response, AppError> {
     let Some(start) = parse_date(form.start.trim()) else {
@@ -859,7 +864,7 @@ has_csrf!(ObjectionForm);
 pub(super) async fn add_objection(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
     CsrfForm(_, form): CsrfForm<ObjectionForm>,
 ) -> Result<Response, AppError> {
     if !not_approved(&state, id).await? {
@@ -879,7 +884,7 @@ pub(super) async fn add_objection(
     let village = match form.village.trim() {
         "" => None,
         v => {
-            let v: i64 = v
+            let v: VillageId = v
                 .parse()
                 .map_err(|_| AppError::bad("bad village id", "村（社区）无效。"))?;
             let drawn = state.db.frame_sizes(id).await?;
@@ -925,7 +930,7 @@ has_csrf!(ResolveForm);
 pub(super) async fn resolve_objection(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path((id, oid)): Path<(i64, i64)>,
+    Path((id, oid)): Path<(CampaignId, ObjectionId)>,
     CsrfForm(_, form): CsrfForm<ResolveForm>,
 ) -> Result<Response, AppError> {
     let resolution: String = form.resolution.trim().chars().take(2000).collect();
@@ -954,7 +959,7 @@ has_csrf!(ApproveForm);
 pub(super) async fn approve_campaign(
     State(state): State<AppState>,
     Admin(user): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
     _: CsrfForm<ApproveForm>,
 ) -> Result<Response, AppError> {
     use crate::db::ApproveError;
@@ -980,7 +985,7 @@ pub(super) struct DownloadQuery {
 pub(super) async fn download_table(
     State(state): State<AppState>,
     _: Admin,
-    Path((id, file)): Path<(i64, String)>,
+    Path((id, file)): Path<(CampaignId, String)>,
     Query(q): Query<DownloadQuery>,
 ) -> Result<Response, AppError> {
     let download = file
@@ -1006,14 +1011,14 @@ pub(super) async fn download_table(
 pub(super) async fn api_table(
     State(state): State<AppState>,
     _: super::api::ApiUser<Admin>,
-    Path((id, name)): Path<(i64, String)>,
+    Path((id, name)): Path<(CampaignId, String)>,
 ) -> Result<Response, super::api::ApiError> {
     let download = Download::parse(&name).ok_or(AppError::NotFound)?;
     let table = download.table(&state, id).await?;
     Ok(Json(table.to_json()).into_response())
 }
 
-async fn rates_table(state: &AppState, id: i64) -> Result<Table, AppError> {
+async fn rates_table(state: &AppState, id: CampaignId) -> Result<Table, AppError> {
     const COLUMNS: &[(&str, &str)] = &[
         ("village_code", "村（社区）代码"),
         ("village_name", "村（社区）名称"),
@@ -1072,7 +1077,7 @@ async fn rates_table(state: &AppState, id: i64) -> Result<Table, AppError> {
     })
 }
 
-async fn draw_table(state: &AppState, id: i64) -> Result<Table, AppError> {
+async fn draw_table(state: &AppState, id: CampaignId) -> Result<Table, AppError> {
     use tables::Cell;
     const COLUMNS: &[(&str, &str)] = &[
         ("village_code", "村（社区）代码"),
@@ -1218,7 +1223,7 @@ pub(super) async fn show_own_results(
         user,
         village: village_id,
     }: Operator,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
 ) -> Result<Html<String>, AppError> {
     let Some(publicity) = publicity_view(&state.db.publicity(id).await?) else {
         return Err(AppError::NotFound);
@@ -1358,7 +1363,7 @@ mod tests {
             publicity: Some(publicity()),
             objections: vec![
                 ObjectionView {
-                    id: 3,
+                    id: crate::ids::ObjectionId(3),
                     village: Some("V0101 样例村".into()),
                     received_on: "2026-10-09".into(),
                     summary: "样例异议内容".into(),
@@ -1366,7 +1371,7 @@ mod tests {
                     resolved_at: Some("2026-10-10 11:00".into()),
                 },
                 ObjectionView {
-                    id: 4,
+                    id: crate::ids::ObjectionId(4),
                     village: None,
                     received_on: "2026-10-11".into(),
                     summary: "另一条异议".into(),
@@ -1375,7 +1380,7 @@ mod tests {
                 },
             ],
             village_options: vec![VillageOption {
-                id: 12,
+                id: crate::ids::VillageId(12),
                 label: "V0101 样例村选项".into(),
             }],
             downloads: Download::ALL

@@ -18,6 +18,7 @@ use super::AppState;
 use super::auth::CurrentUser;
 use super::error::AppError;
 use crate::domain::Role;
+use crate::ids::VillageId;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
@@ -82,7 +83,7 @@ role_extractor!(
 /// 村(社区)操作员: a village operator, with the one village they act for.
 pub struct Operator {
     pub user: CurrentUser,
-    pub village: i64,
+    pub village: VillageId,
 }
 
 impl FromRequestParts<AppState> for Operator {

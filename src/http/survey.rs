@@ -8,6 +8,7 @@ use crate::db::{LinkTarget, NewResponse, PinnedForm};
 use crate::domain::CampaignState;
 use crate::domain::today;
 use crate::forms::{AnswerErrors, Audience, Form, Kind};
+use crate::ids::CampaignId;
 use crate::secrets::token_hash;
 use axum::Form as Posted;
 use axum::extract::rejection::FormRejection;
@@ -22,7 +23,7 @@ use std::sync::{Arc, RwLock};
 /// The forms each campaign pinned, parsed once per process. Pinned forms never change
 /// once fieldwork has started, so nothing here goes stale.
 #[derive(Clone, Default)]
-pub struct FormCache(Arc<RwLock<HashMap<(i64, String), PinnedAndParsed>>>);
+pub struct FormCache(Arc<RwLock<HashMap<(CampaignId, String), PinnedAndParsed>>>);
 
 /// A pinned form file and its parsed questionnaire.
 type PinnedAndParsed = (PinnedForm, Arc<Form>);
@@ -32,7 +33,7 @@ impl FormCache {
     async fn get(
         &self,
         db: &crate::db::Db,
-        campaign_id: i64,
+        campaign_id: CampaignId,
         role: &str,
     ) -> Result<(PinnedForm, Arc<Form>), AppError> {
         let key = (campaign_id, role.to_string());
@@ -408,7 +409,7 @@ fn form_page(
 /// The pinned form of `role` for the campaign.
 pub(super) async fn pinned(
     state: &AppState,
-    campaign_id: i64,
+    campaign_id: CampaignId,
     role: &str,
 ) -> Result<(PinnedForm, Arc<Form>), AppError> {
     state.forms.get(&state.db, campaign_id, role).await
@@ -539,7 +540,7 @@ pub(super) async fn submit_survey(
     }
     // A repeated or concurrent submit of the same link is acknowledged the same way and
     // stored once: only the first one found the invitation unused.
-    tracing::info!(campaign, stored, "survey submitted");
+    tracing::info!(campaign = campaign.0, stored, "survey submitted");
     Ok(Redirect::to(&format!("/s/{token}?done=answered")).into_response())
 }
 
@@ -602,7 +603,7 @@ pub(super) async fn decline_survey(
             })
             .await?;
     }
-    tracing::info!(campaign = target.campaign_id, recorded, "survey declined");
+    tracing::info!(campaign = target.campaign_id.0, recorded, "survey declined");
     Ok(Redirect::to(&format!("/s/{token}?done=declined")).into_response())
 }
 
@@ -662,7 +663,7 @@ pub(super) async fn show_panel_home(
 
 async fn panel_village(
     state: &AppState,
-    campaign_id: i64,
+    campaign_id: CampaignId,
     code: &str,
 ) -> Result<Option<crate::db::Village>, AppError> {
     // Only villages in the draw are rated.
@@ -746,7 +747,7 @@ pub(super) async fn submit_panel_form(
     if stored {
         state.mixer.poke();
     }
-    tracing::info!(campaign = campaign.id, stored, "panel rating submitted");
+    tracing::info!(campaign = campaign.id.0, stored, "panel rating submitted");
     Ok(Redirect::to(&format!("/p/{token}?done={code}")).into_response())
 }
 

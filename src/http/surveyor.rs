@@ -18,6 +18,7 @@ use crate::db::{Campaign, OutboxCounts};
 use crate::domain::CaseStatus;
 use crate::domain::{Role, local_time};
 use crate::export::{Cell, excel_csv, text_xlsx};
+use crate::ids::{AccountId, CampaignId};
 use crate::sampling::SizeParameters;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, Response};
@@ -51,11 +52,11 @@ pub(super) async fn surveyor_home(
 /// party's seat, so the third party sees each one.
 async fn account_notices(state: &AppState, user: &CurrentUser) -> Result<Vec<Value>, AppError> {
     let accounts = state.db.list_accounts().await?;
-    let names: std::collections::HashMap<i64, &str> = accounts
+    let names: std::collections::HashMap<AccountId, &str> = accounts
         .iter()
         .map(|a| (a.id, a.username.as_str()))
         .collect();
-    let surveyors: std::collections::HashMap<i64, &str> = accounts
+    let surveyors: std::collections::HashMap<AccountId, &str> = accounts
         .iter()
         .filter(|a| a.role == Role::Surveyor)
         .map(|a| (a.id, a.username.as_str()))
@@ -63,7 +64,7 @@ async fn account_notices(state: &AppState, user: &CurrentUser) -> Result<Vec<Val
     let mut notices = Vec::new();
     for e in state.db.account_audit(500).await? {
         let details: serde_json::Value = serde_json::from_str(&e.details).unwrap_or_default();
-        let account = details["account"].as_i64();
+        let account = details["account"].as_i64().map(AccountId);
         let created_surveyor =
             e.event == "account.create" && details["role"] == Role::Surveyor.as_str();
         let Some(account) = account.filter(|a| created_surveyor || surveyors.contains_key(a))
@@ -90,7 +91,10 @@ async fn account_notices(state: &AppState, user: &CurrentUser) -> Result<Vec<Val
         // The actor is `account:<id>`, or `cli` for the command line.
         let by = match e.actor.strip_prefix("account:") {
             Some(id) => {
-                let name = id.parse().ok().and_then(|id: i64| names.get(&id).copied());
+                let name = id
+                    .parse()
+                    .ok()
+                    .and_then(|id: AccountId| names.get(&id).copied());
                 format!("管理员 {} ", name.unwrap_or(id))
             }
             None => "命令行".to_string(),
@@ -144,7 +148,7 @@ pub(super) struct StratumLine {
 pub(super) async fn show_campaign(
     State(state): State<AppState>,
     Surveyor(user): Surveyor,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
     Query(q): Query<Flash>,
 ) -> Result<Html<String>, AppError> {
     let campaign = state.db.campaign(id).await?;
@@ -263,7 +267,7 @@ pub fn least_list(
 pub(super) async fn show_ranked_list(
     State(state): State<AppState>,
     Surveyor(user): Surveyor,
-    Path((id, code)): Path<(i64, String)>,
+    Path((id, code)): Path<(CampaignId, String)>,
 ) -> Result<Html<String>, AppError> {
     let campaign = state.db.campaign(id).await?;
     let village = state.db.village_by_code(&code).await?;
@@ -287,7 +291,7 @@ pub(super) async fn show_ranked_list(
 /// [`least_list`] of one village, read from the database.
 async fn surveyor_list(
     state: &AppState,
-    campaign_id: i64,
+    campaign_id: CampaignId,
     stratum: &crate::db::StratumRow,
 ) -> Result<Vec<Listed>, AppError> {
     let cases = state
@@ -308,7 +312,7 @@ async fn surveyor_list(
 /// The surveyor's lists (see [`least_list`]) of every village, with the village's name.
 async fn sample_lines(
     state: &AppState,
-    id: i64,
+    id: CampaignId,
 ) -> Result<Vec<(crate::db::StratumRow, Vec<Listed>)>, AppError> {
     let mut lines = Vec::new();
     for s in state.db.strata(id, None).await? {
@@ -324,7 +328,7 @@ async fn sample_lines(
 pub(super) async fn download_sample(
     State(state): State<AppState>,
     _: Surveyor,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
 ) -> Result<Response, AppError> {
     let campaign = state.db.campaign(id).await?;
     let mut rows = Vec::new();
@@ -350,7 +354,7 @@ pub(super) async fn download_sample(
 pub(super) async fn download_sample_xlsx(
     State(state): State<AppState>,
     _: Surveyor,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
 ) -> Result<Response, AppError> {
     let campaign = state.db.campaign(id).await?;
     let mut rows: Vec<Vec<Cell>> = Vec::new();
@@ -385,7 +389,7 @@ pub(super) async fn download_sample_xlsx(
 /// suits them.
 async fn frozen_roster(
     state: &AppState,
-    id: i64,
+    id: CampaignId,
     code: &str,
 ) -> Result<(crate::db::Village, Vec<String>), AppError> {
     if state.db.draw_record(id).await?.is_none() {
@@ -401,7 +405,7 @@ async fn frozen_roster(
 pub(super) async fn download_frozen_roster(
     State(state): State<AppState>,
     _: Surveyor,
-    Path((id, code)): Path<(i64, String)>,
+    Path((id, code)): Path<(CampaignId, String)>,
 ) -> Result<Response, AppError> {
     let (village, phones) = frozen_roster(&state, id, &code).await?;
     Ok(csv_download(
@@ -415,7 +419,7 @@ pub(super) async fn download_frozen_roster(
 pub(super) async fn download_frozen_roster_xlsx(
     State(state): State<AppState>,
     _: Surveyor,
-    Path((id, code)): Path<(i64, String)>,
+    Path((id, code)): Path<(CampaignId, String)>,
 ) -> Result<Response, AppError> {
     let campaign = state.db.campaign(id).await?;
     let (village, phones) = frozen_roster(&state, id, &code).await?;
@@ -482,12 +486,13 @@ mod tests {
         assert!(html.contains("样例地址问题") && html.contains("<strong>17</strong>"));
     }
     use crate::db::{CaseRow, StratumRow};
+    use crate::ids::{CaseId, VillageId};
     use std::collections::HashMap;
 
     /// A village of 20 people, sample size 5.
     fn stratum() -> StratumRow {
         StratumRow {
-            village_id: 1,
+            village_id: VillageId(1),
             code: "V1".into(),
             name: "一村".into(),
             population: 20,
@@ -500,9 +505,9 @@ mod tests {
 
     fn case(rank: i64, status: CaseStatus, replaced: bool) -> CaseRow {
         CaseRow {
-            id: rank,
-            campaign_id: 1,
-            village_id: 1,
+            id: CaseId(rank),
+            campaign_id: CampaignId(1),
+            village_id: VillageId(1),
             village_code: "V1".into(),
             village_name: "一村".into(),
             rank,

@@ -99,8 +99,8 @@ pub async fn import_roster_bytes(
     match crate::ops::rosters::import(&state.db, &by, &target, Cursor::new(bytes), limits).await {
         Ok(receipt) => {
             tracing::info!(
-                campaign = target.campaign_id,
-                village = target.village_id,
+                campaign = target.campaign_id.0,
+                village = target.village_id.0,
                 rows_read = receipt.rows_read,
                 accepted = receipt.accepted,
                 "roster received"

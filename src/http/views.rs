@@ -125,7 +125,7 @@ pub trait Viewer {
 /// The logged-in person as `base.html` shows them (name, role, the role's navigation).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct PageUser {
-    pub id: i64,
+    pub id: crate::ids::AccountId,
     pub display_name: String,
     /// `Role::as_str`: picks the navigation links.
     pub role: &'static str,
@@ -207,7 +207,7 @@ pub(crate) mod samples {
     pub fn chrome() -> Chrome {
         Chrome {
             user: PageUser {
-                id: 7,
+                id: crate::ids::AccountId(7),
                 display_name: "样例管理员".into(),
                 role: "admin",
                 role_label: "镇纪委",
@@ -268,7 +268,7 @@ pub(crate) mod samples {
     /// A campaign with every optional field set.
     pub fn campaign(state: crate::domain::CampaignState) -> crate::db::Campaign {
         crate::db::Campaign {
-            id: 41,
+            id: crate::ids::CampaignId(41),
             name: "样例轮次二〇二六".into(),
             town: "样例镇".into(),
             year: 2026,

@@ -9,6 +9,7 @@ use super::upload::{import_roster_bytes, read_upload};
 use super::{AppState, views};
 use crate::db::{RosterTarget, Village};
 use crate::domain::{CampaignState, local_time};
+use crate::ids::{CampaignId, VillageId};
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -39,7 +40,7 @@ impl views::Page for HomePage {
 
 #[derive(Serialize)]
 pub(super) struct CampaignLine {
-    id: i64,
+    id: crate::ids::CampaignId,
     name: String,
     year: i64,
     state_label: &'static str,
@@ -62,7 +63,7 @@ pub(super) struct ReceiptLine {
 async fn home_page(
     state: &AppState,
     user: &CurrentUser,
-    village_id: i64,
+    village_id: VillageId,
     error: Option<String>,
 ) -> Result<Html<String>, AppError> {
     let village = state.db.village(village_id).await?;
@@ -100,7 +101,7 @@ pub(super) async fn upload_roster(
         village: village_id,
     }: Operator,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
     form: Multipart,
 ) -> Result<Response, AppError> {
     check_origin(&headers, &state)?;
@@ -129,7 +130,7 @@ pub(super) async fn show_receipt(
         user,
         village: village_id,
     }: Operator,
-    Path(id): Path<i64>,
+    Path(id): Path<CampaignId>,
 ) -> Result<Html<String>, AppError> {
     let campaign = state.db.campaign(id).await?;
     let village = state.db.village(village_id).await?;
@@ -144,7 +145,7 @@ mod tests {
     #[test]
     fn the_home_page_struct_renders_every_branch_of_its_template() {
         let line = |id: i64, collecting: bool, receipt: bool| CampaignLine {
-            id,
+            id: crate::ids::CampaignId(id),
             name: format!("样例轮次{id}"),
             year: 2026,
             state_label: "样例状态",
@@ -156,7 +157,7 @@ mod tests {
         };
         let page = HomePage {
             village: Village {
-                id: 3,
+                id: crate::ids::VillageId(3),
                 code: "V0101".into(),
                 name: "样例村".into(),
             },

@@ -3,6 +3,7 @@
 
 use super::Actor;
 use crate::db::{Account, Db, DbError, NewAccount};
+use crate::ids::AccountId;
 use crate::rate_limit::{Claimant, LimitError, Limiter};
 use crate::secrets;
 use serde_json::json;
@@ -74,7 +75,7 @@ pub async fn login(
     let delayed = |wait: std::time::Duration| {
         // Summed up in the log once a minute, not a line per attempt.
         tracing::debug!(
-            account = account.id,
+            account = account.id.0,
             "login delayed after repeated failures"
         );
         limits.hashing.count_delayed();
@@ -98,7 +99,7 @@ pub async fn login(
         .verify(turn, password, account.password_hash.clone())
         .await?;
     if !ok || account.disabled {
-        tracing::warn!(account = account.id, via = via.as_str(), "login failed");
+        tracing::warn!(account = account.id.0, via = via.as_str(), "login failed");
         let details = json!({ "account": account.id, "via": via.as_str() });
         db.append_audit(&Actor::anonymous().event("login.failure", None, details))
             .await?;
@@ -124,12 +125,12 @@ pub async fn login(
     tx.audit(db, &by.event("login", None, json!({ "via": via.as_str() })))
         .await?;
     tx.commit().await?;
-    tracing::info!(account = account.id, via = via.as_str(), "login");
+    tracing::info!(account = account.id.0, via = via.as_str(), "login");
     Ok(Login::Passed { account, token })
 }
 
 /// Creates an account; a taken username is `DbError::Conflict` (nothing is stored).
-pub async fn create(db: &Db, by: &Actor, new: &NewAccount<'_>) -> Result<i64, DbError> {
+pub async fn create(db: &Db, by: &Actor, new: &NewAccount<'_>) -> Result<AccountId, DbError> {
     let mut tx = db.begin().await?;
     let id = tx.create_account(new).await?;
     let details = json!({
@@ -164,7 +165,7 @@ pub async fn reset_password(
 /// The owner changed their password (`hash`); their other sessions end.
 pub async fn change_own_password(
     db: &Db,
-    account: i64,
+    account: AccountId,
     hash: &str,
     keep_session: &str,
 ) -> Result<(), DbError> {
@@ -189,7 +190,7 @@ pub async fn logout(db: &Db, by: &Actor, session: &str) -> Result<(), DbError> {
 }
 
 /// Lifts the delay that failed logins put on an account (the password is unchanged).
-pub async fn unlock(db: &Db, by: &Actor, account: i64) -> Result<(), DbError> {
+pub async fn unlock(db: &Db, by: &Actor, account: AccountId) -> Result<(), DbError> {
     let mut tx = db.begin().await?;
     tx.forget_login_failures(account).await?;
     tx.audit(
@@ -204,7 +205,7 @@ pub async fn unlock(db: &Db, by: &Actor, account: i64) -> Result<(), DbError> {
 pub async fn set_disabled(
     db: &Db,
     by: &Actor,
-    account: i64,
+    account: AccountId,
     disabled: bool,
 ) -> Result<(), DbError> {
     let event = if disabled {

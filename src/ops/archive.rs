@@ -3,6 +3,7 @@
 
 use super::Actor;
 use crate::db::{Db, DbError, PurgeError, Purged};
+use crate::ids::CampaignId;
 use serde_json::json;
 
 /// Records that the archive (`sha256` of the .zip, `files` in it) was exported, which the
@@ -10,7 +11,7 @@ use serde_json::json;
 pub async fn record_export(
     db: &Db,
     by: &Actor,
-    campaign: i64,
+    campaign: CampaignId,
     sha256: &str,
     files: usize,
 ) -> Result<(), DbError> {
@@ -25,7 +26,7 @@ pub async fn record_export(
 /// Purges the campaign's phone numbers and names (with its `campaign.purge` entry, in one
 /// transaction), then erases the deleted rows from the database's files. Purging again
 /// is `AlreadyPurged` and finishes an erasure an earlier purge could not complete.
-pub async fn purge(db: &Db, by: &Actor, campaign: i64) -> Result<Purged, PurgeError> {
+pub async fn purge(db: &Db, by: &Actor, campaign: CampaignId) -> Result<Purged, PurgeError> {
     let mut tx = db.begin().await?;
     let purged = match tx.purge_campaign(campaign).await {
         Ok(purged) => purged,
@@ -43,6 +44,6 @@ pub async fn purge(db: &Db, by: &Actor, campaign: i64) -> Result<Purged, PurgeEr
     .await?;
     tx.commit().await?;
     db.erase_deleted_data().await?;
-    tracing::info!(campaign, ?purged, "campaign purged");
+    tracing::info!(campaign = campaign.0, ?purged, "campaign purged");
     Ok(purged)
 }

@@ -3,6 +3,7 @@
 use super::Actor;
 use crate::db::{Db, DbError};
 use crate::domain::VillageCode;
+use crate::ids::{CampaignId, VillageId};
 use serde_json::json;
 
 /// Creates a campaign, collecting rosters.
@@ -12,7 +13,7 @@ pub async fn create(
     name: &str,
     town: &str,
     year: i64,
-) -> Result<i64, DbError> {
+) -> Result<CampaignId, DbError> {
     create_marked(db, by, name, town, year, false).await
 }
 
@@ -23,7 +24,7 @@ pub async fn create_demo(
     name: &str,
     town: &str,
     year: i64,
-) -> Result<i64, DbError> {
+) -> Result<CampaignId, DbError> {
     create_marked(db, by, name, town, year, true).await
 }
 
@@ -34,7 +35,7 @@ async fn create_marked(
     town: &str,
     year: i64,
     demo: bool,
-) -> Result<i64, DbError> {
+) -> Result<CampaignId, DbError> {
     let mut tx = db.begin().await?;
     let id = tx.create_campaign(name, town, year).await?;
     if demo {
@@ -56,7 +57,7 @@ pub async fn create_village(
     by: &Actor,
     code: &VillageCode,
     name: &str,
-) -> Result<i64, DbError> {
+) -> Result<VillageId, DbError> {
     let mut tx = db.begin().await?;
     let id = tx.create_village(code, name).await?;
     let details = json!({ "code": code.as_str(), "name": name });

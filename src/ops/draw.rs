@@ -6,6 +6,7 @@
 use super::Actor;
 use crate::db::{Db, DbError};
 use crate::domain::CampaignState;
+use crate::ids::{AccountId, CampaignId};
 use crate::sampling::{
     DrawRecord, Seed, SeedCommitment, SizeParameters, SizeRule, Stratum, draw_stratum,
 };
@@ -50,8 +51,8 @@ pub fn size_rule(parameters_json: &str) -> Result<SizeRule, String> {
 /// changed, once the campaign no longer collects rosters.
 pub async fn set_size_rule(
     db: &Db,
-    by: i64,
-    campaign: i64,
+    by: AccountId,
+    campaign: CampaignId,
     rule_json: &str,
 ) -> Result<bool, DbError> {
     let mut tx = db.begin().await?;
@@ -78,8 +79,8 @@ pub enum Commitment {
 /// Registers the SHA-256 commitment of the seed, once and only before the freeze.
 pub async fn commit_seed(
     db: &Db,
-    by: i64,
-    campaign: i64,
+    by: AccountId,
+    campaign: CampaignId,
     commitment: &SeedCommitment,
 ) -> Result<Commitment, DbError> {
     if db.campaign(campaign).await?.state != CampaignState::Collecting {
@@ -101,7 +102,11 @@ pub async fn commit_seed(
 
 /// Freezes the rosters and records the frame fingerprint, which it returns; `None`, and
 /// nothing changed, if the campaign was not collecting.
-pub async fn freeze(db: &Db, by: i64, campaign: i64) -> Result<Option<String>, DbError> {
+pub async fn freeze(
+    db: &Db,
+    by: AccountId,
+    campaign: CampaignId,
+) -> Result<Option<String>, DbError> {
     let mut tx = db.begin().await?;
     let Some(fingerprint) = tx
         .freeze(campaign, crate::sampling::frame_fingerprint)
@@ -133,8 +138,8 @@ pub enum SeedEntry {
 /// commitment, or (with none registered) a seed from a public event.
 pub async fn enter_seed(
     db: &Db,
-    by: i64,
-    campaign: i64,
+    by: AccountId,
+    campaign: CampaignId,
     seed: &Seed,
 ) -> Result<SeedEntry, DbError> {
     let state = db.campaign(campaign).await?.state;
@@ -168,7 +173,11 @@ pub async fn enter_seed(
 /// Draws a frozen campaign: every village's frozen frame ranked with the seed, checked
 /// against the frame fingerprint of the freeze, then the record (with the audit head it
 /// follows) and the ranked lists stored and the draw audited, at once.
-pub async fn draw(db: &Db, by: i64, campaign_id: i64) -> Result<DrawRecord, DrawError> {
+pub async fn draw(
+    db: &Db,
+    by: AccountId,
+    campaign_id: CampaignId,
+) -> Result<DrawRecord, DrawError> {
     let campaign = db.campaign(campaign_id).await?;
     if campaign.state != CampaignState::Frozen {
         return Err(DrawError::NotFrozen);

@@ -10,6 +10,7 @@ use crate::fieldwork::{
     FieldworkError, ImportSummary, ReplacementRules, ResultsError, plan_import, plan_start,
 };
 use crate::forms::FormSet;
+use crate::ids::{AccountId, CampaignId, CaseId, PanelMemberId};
 use serde_json::json;
 
 /// Starts fieldwork: pins the form files and releases ranks 1..n of every village.
@@ -17,7 +18,7 @@ use serde_json::json;
 pub async fn start(
     db: &Db,
     by: &Actor,
-    campaign: i64,
+    campaign: CampaignId,
     forms: &FormSet,
 ) -> Result<usize, FieldworkError> {
     let plan = plan_start(db, campaign, forms).await?;
@@ -43,11 +44,11 @@ pub async fn start(
 pub async fn add_panel_member(
     db: &Db,
     by: &Actor,
-    campaign: i64,
+    campaign: CampaignId,
     name: &str,
     category: &str,
     phone: Option<&str>,
-) -> Result<i64, DbError> {
+) -> Result<PanelMemberId, DbError> {
     let mut tx = db.begin().await?;
     let member = tx.add_panel_member(campaign, name, category, phone).await?;
     let details = json!({ "member": member, "name": name, "category": category });
@@ -63,7 +64,7 @@ pub async fn add_panel_member(
 pub async fn issue_panel_links(
     db: &Db,
     by: &Actor,
-    campaign: i64,
+    campaign: CampaignId,
     all: bool,
     mut new_token: impl FnMut() -> (String, String) + Send,
 ) -> Result<Vec<(PanelMember, String)>, DbError> {
@@ -114,7 +115,7 @@ impl OutboxKind {
 pub async fn issue_outbox(
     db: &Db,
     by: &Actor,
-    campaign: i64,
+    campaign: CampaignId,
     kind: OutboxKind,
     format: &str,
     new_token: impl FnMut() -> (String, String) + Send,
@@ -140,8 +141,8 @@ pub async fn issue_outbox(
 pub async fn reissue_case_link(
     db: &Db,
     by: &Actor,
-    campaign: i64,
-    case: i64,
+    campaign: CampaignId,
+    case: CaseId,
     new_token: impl FnMut() -> (String, String) + Send,
 ) -> Result<Option<Outgoing>, DbError> {
     let mut tx = db.begin().await?;
@@ -166,7 +167,7 @@ pub async fn reissue_case_link(
 pub async fn record_attempt(
     db: &Db,
     by: &Actor,
-    campaign: i64,
+    campaign: CampaignId,
     attempt: &NewAttempt,
 ) -> Result<AttemptResult, DbError> {
     let mut tx = db.begin().await?;
@@ -191,10 +192,10 @@ pub async fn record_attempt(
 pub async fn phone_interview(
     db: &Db,
     by: &Actor,
-    campaign: i64,
-    case: i64,
+    campaign: CampaignId,
+    case: CaseId,
     response: &NewResponse,
-    recorded_by: i64,
+    recorded_by: AccountId,
 ) -> Result<bool, DbError> {
     let mut tx = db.begin().await?;
     let stored = tx
@@ -212,11 +213,11 @@ pub async fn phone_interview(
 pub async fn import_results(
     db: &Db,
     by: &Actor,
-    campaign: i64,
+    campaign: CampaignId,
     form: &crate::forms::Form,
     pinned: &crate::db::PinnedForm,
     text: &str,
-    recorded_by: i64,
+    recorded_by: AccountId,
 ) -> Result<ImportSummary, ResultsError> {
     let plan = plan_import(db, campaign, form, pinned, text, recorded_by).await?;
     let mut tx = db.begin().await?;
@@ -238,7 +239,7 @@ pub async fn import_results(
 pub async fn set_replacement_rules(
     db: &Db,
     by: &Actor,
-    campaign: i64,
+    campaign: CampaignId,
     rules: &ReplacementRules,
 ) -> Result<bool, DbError> {
     let mut tx = db.begin().await?;
@@ -255,7 +256,7 @@ pub async fn set_replacement_rules(
 /// (`Db::close_and_mix`, its own transaction, as the mixer's batches are: a crash between
 /// the two leaves the answers waiting in a closed campaign, which the mixer finishes).
 /// False if the campaign was not in fieldwork.
-pub async fn close(db: &Db, by: &Actor, campaign: i64) -> Result<bool, DbError> {
+pub async fn close(db: &Db, by: &Actor, campaign: CampaignId) -> Result<bool, DbError> {
     let mut tx = db.begin().await?;
     if !tx.close_fieldwork(campaign, crate::domain::now()).await? {
         return Ok(false);

@@ -6,6 +6,7 @@
 //! Handlers parse the request, call an operation and render its result; they never write to
 //! the database themselves.
 
+use crate::ids::{AccountId, CampaignId};
 pub mod accounts;
 pub mod archive;
 pub mod campaigns;
@@ -21,7 +22,7 @@ pub mod rosters;
 pub struct Actor(String);
 
 impl Actor {
-    pub fn account(id: i64) -> Self {
+    pub fn account(id: AccountId) -> Self {
         Actor(format!("account:{id}"))
     }
     pub fn cli() -> Self {
@@ -40,7 +41,7 @@ impl Actor {
     pub fn event(
         &self,
         event: &str,
-        campaign: Option<i64>,
+        campaign: Option<CampaignId>,
         details: serde_json::Value,
     ) -> crate::audit::Event {
         crate::audit::Event::new(self.0.as_str(), event, campaign, details)

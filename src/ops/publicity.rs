@@ -4,6 +4,7 @@
 
 use super::Actor;
 use crate::db::{ApproveError, CalendarDay, Db, DbError};
+use crate::ids::{AccountId, CampaignId, ObjectionId, VillageId};
 use crate::results::calendar::{Calendar, CalendarEntry, DayKind, parse_date};
 use serde_json::json;
 use time::Date;
@@ -79,8 +80,8 @@ pub enum PublishError {
 pub async fn publish(
     db: &Db,
     by: &Actor,
-    by_account: Option<i64>,
-    campaign: i64,
+    by_account: Option<AccountId>,
+    campaign: CampaignId,
     start: Date,
 ) -> Result<Date, PublishError> {
     let end = calendar(db)
@@ -101,7 +102,7 @@ pub async fn publish(
     tx.audit(db, &by.event("publicity.start", Some(campaign), details))
         .await?;
     tx.commit().await?;
-    tracing::info!(campaign, by = by.as_str(), %start, %end, "results published");
+    tracing::info!(campaign = campaign.0, by = by.as_str(), %start, %end, "results published");
     Ok(end)
 }
 
@@ -118,7 +119,7 @@ pub enum ObjectionError {
 /// day, with its summary.
 #[derive(Clone, Debug)]
 pub struct NewObjection<'a> {
-    pub village_id: Option<i64>,
+    pub village_id: Option<VillageId>,
     pub received_on: &'a str,
     pub summary: &'a str,
 }
@@ -127,10 +128,10 @@ pub struct NewObjection<'a> {
 pub async fn add_objection(
     db: &Db,
     by: &Actor,
-    by_account: Option<i64>,
-    campaign: i64,
+    by_account: Option<AccountId>,
+    campaign: CampaignId,
     o: &NewObjection<'_>,
-) -> Result<i64, ObjectionError> {
+) -> Result<ObjectionId, ObjectionError> {
     let mut tx = db.begin().await?;
     if tx.campaign_approved(campaign).await? {
         return Err(ObjectionError::Approved);
@@ -149,9 +150,9 @@ pub async fn add_objection(
 pub async fn resolve_objection(
     db: &Db,
     by: &Actor,
-    by_account: Option<i64>,
-    campaign: i64,
-    objection: i64,
+    by_account: Option<AccountId>,
+    campaign: CampaignId,
+    objection: ObjectionId,
     resolution: &str,
 ) -> Result<(), DbError> {
     let mut tx = db.begin().await?;
@@ -171,8 +172,8 @@ pub async fn resolve_objection(
 pub async fn approve(
     db: &Db,
     by: &Actor,
-    by_account: Option<i64>,
-    campaign: i64,
+    by_account: Option<AccountId>,
+    campaign: CampaignId,
     today: &str,
 ) -> Result<(), ApproveError> {
     let mut tx = db.begin().await?;
@@ -180,6 +181,6 @@ pub async fn approve(
     tx.audit(db, &by.event("approve", Some(campaign), json!({})))
         .await?;
     tx.commit().await?;
-    tracing::info!(campaign, by = by.as_str(), "campaign approved");
+    tracing::info!(campaign = campaign.0, by = by.as_str(), "campaign approved");
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 use super::Actor;
 use crate::db::{Db, DbError, ItemGrade};
+use crate::ids::{AccountId, CampaignId, VillageId};
 use crate::results::assess::Grade;
 use serde_json::json;
 
@@ -121,8 +122,8 @@ impl GradeSheet {
 /// A village in a campaign, as the results forms name it.
 #[derive(Clone, Copy, Debug)]
 pub struct Village<'a> {
-    pub campaign_id: i64,
-    pub village_id: i64,
+    pub campaign_id: CampaignId,
+    pub village_id: VillageId,
     pub code: &'a str,
 }
 
@@ -131,7 +132,7 @@ pub struct Village<'a> {
 pub async fn save_grades(
     db: &Db,
     by: &Actor,
-    by_account: Option<i64>,
+    by_account: Option<AccountId>,
     v: Village<'_>,
     sheet: &GradeSheet,
 ) -> Result<(), ResultsError> {
@@ -167,8 +168,8 @@ pub async fn save_grades(
     tx.audit(db, &event).await?;
     tx.commit().await?;
     tracing::info!(
-        campaign = v.campaign_id,
-        village = v.village_id,
+        campaign = v.campaign_id.0,
+        village = v.village_id.0,
         by = by.as_str(),
         "item grades saved"
     );
@@ -180,7 +181,7 @@ pub async fn save_grades(
 pub async fn override_item16(
     db: &Db,
     by: &Actor,
-    by_account: Option<i64>,
+    by_account: Option<AccountId>,
     v: Village<'_>,
     grade: Option<Grade>,
     reason: &str,
@@ -205,8 +206,8 @@ pub async fn override_item16(
     .await?;
     tx.commit().await?;
     tracing::info!(
-        campaign = v.campaign_id,
-        village = v.village_id,
+        campaign = v.campaign_id.0,
+        village = v.village_id.0,
         by = by.as_str(),
         "item 16 override recorded"
     );

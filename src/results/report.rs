@@ -4,6 +4,7 @@
 
 use crate::db::{Db, FrameSize};
 use crate::forms::{Answer, Answers, Audience, Form, FormSet, Kind};
+use crate::ids::{CampaignId, VillageId};
 use crate::results::item16::{Item16, scale_step};
 use crate::results::tally::{FormTally, RateRow, TownRow, town_rates};
 use anyhow::{Context, anyhow};
@@ -11,7 +12,7 @@ use anyhow::{Context, anyhow};
 /// One village's results.
 #[derive(Debug, Clone)]
 pub struct VillageResults {
-    pub village_id: i64,
+    pub village_id: VillageId,
     pub code: String,
     pub name: String,
     /// N: the village's frame size at the freeze.
@@ -41,7 +42,7 @@ impl CampaignResults {
     }
 
     /// One village by id.
-    pub fn village(&self, village_id: i64) -> Option<&VillageResults> {
+    pub fn village(&self, village_id: VillageId) -> Option<&VillageResults> {
         self.villages.iter().find(|v| v.village_id == village_id)
     }
 }
@@ -104,7 +105,7 @@ pub fn fold_village(
 /// runs, when no figure from the answers is served to anyone (docs/privacy.md).
 pub async fn withheld_results(
     db: &Db,
-    campaign_id: i64,
+    campaign_id: CampaignId,
     forms: &FormSet,
 ) -> anyhow::Result<CampaignResults> {
     fold_campaign(db, campaign_id, forms, false).await
@@ -113,7 +114,7 @@ pub async fn withheld_results(
 /// Reads and folds every drawn village of the campaign.
 pub async fn campaign_results(
     db: &Db,
-    campaign_id: i64,
+    campaign_id: CampaignId,
     forms: &FormSet,
 ) -> anyhow::Result<CampaignResults> {
     fold_campaign(db, campaign_id, forms, true).await
@@ -122,7 +123,7 @@ pub async fn campaign_results(
 /// Every drawn village, its responses folded in when `read`.
 async fn fold_campaign(
     db: &Db,
-    campaign_id: i64,
+    campaign_id: CampaignId,
     forms: &FormSet,
     read: bool,
 ) -> anyhow::Result<CampaignResults> {
@@ -158,7 +159,11 @@ pub struct Comment {
 /// numbers are masked. Like every other figure, a village's comments to one questionnaire
 /// are shown only when it has at least k answers to it: among fewer, a comment's wording
 /// points to its writer.
-pub async fn comments(db: &Db, campaign_id: i64, forms: &FormSet) -> anyhow::Result<Vec<Comment>> {
+pub async fn comments(
+    db: &Db,
+    campaign_id: CampaignId,
+    forms: &FormSet,
+) -> anyhow::Result<Vec<Comment>> {
     let k = usize::try_from(forms.scheme.k).unwrap_or(usize::MAX);
     let mut out = Vec::new();
     for frame in db.frame_sizes(campaign_id).await? {

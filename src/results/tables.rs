@@ -4,6 +4,7 @@
 //! always say the same. Suppressed figures are empty cells with the reason in `说明`.
 
 use crate::forms::Audience;
+use crate::ids::{CampaignId, VillageId};
 use crate::results::assess::{Grade, Situation, Verdict, verdict};
 use crate::results::report::{CampaignResults, Comment, VillageResults};
 use crate::results::tally::RateRow;
@@ -258,7 +259,7 @@ pub struct Entered {
 /// One village's assessment.
 #[derive(Debug, Clone, Serialize)]
 pub struct VillageAssessment {
-    pub village_id: i64,
+    pub village_id: VillageId,
     pub code: String,
     pub name: String,
     /// Items 1–16; item 16 is the override in force, else the computed grade.
@@ -272,7 +273,7 @@ pub struct VillageAssessment {
 /// The seed's verdict for every village, over items 1–15 as entered and item 16.
 pub fn assessments(
     results: &CampaignResults,
-    entered: &BTreeMap<i64, Entered>,
+    entered: &BTreeMap<VillageId, Entered>,
 ) -> Vec<VillageAssessment> {
     let empty = Entered::default();
     results
@@ -307,7 +308,7 @@ fn assess_village(v: &VillageResults, e: &Entered) -> VillageAssessment {
 pub fn item16(
     results: &CampaignResults,
     assessed: &[VillageAssessment],
-    entered: &BTreeMap<i64, Entered>,
+    entered: &BTreeMap<VillageId, Entered>,
 ) -> Table {
     const COLUMNS: &[(&str, &str)] = &[
         ("village_code", "村（社区）代码"),
@@ -457,7 +458,7 @@ pub struct Loaded {
     pub survey_over: bool,
     pub forms: crate::forms::FormSet,
     pub results: CampaignResults,
-    pub entered: std::collections::BTreeMap<i64, Entered>,
+    pub entered: std::collections::BTreeMap<VillageId, Entered>,
     pub assessed: Vec<VillageAssessment>,
     pub overrides: Vec<crate::db::OverrideRow>,
 }
@@ -474,7 +475,7 @@ pub enum LoadError {
 }
 
 /// Reads a campaign's results (withheld until fieldwork closes) and what was entered.
-pub async fn load(db: &crate::db::Db, id: i64) -> Result<Loaded, LoadError> {
+pub async fn load(db: &crate::db::Db, id: CampaignId) -> Result<Loaded, LoadError> {
     use crate::domain::CampaignState;
     use crate::results::assess::Situation;
     let campaign = db.campaign(id).await?;
@@ -491,7 +492,7 @@ pub async fn load(db: &crate::db::Db, id: i64) -> Result<Loaded, LoadError> {
     } else {
         crate::results::report::withheld_results(db, id, &forms).await?
     };
-    let mut entered: std::collections::BTreeMap<i64, Entered> = Default::default();
+    let mut entered: std::collections::BTreeMap<VillageId, Entered> = Default::default();
     for g in db.item_grades(id).await? {
         if let Ok(item) = u32::try_from(g.item) {
             entered

@@ -38,7 +38,7 @@ async fn the_archive_verifies_offline_and_the_purge_keeps_every_result() {
     let (admin, csrf) = admin_client(&app).await;
     let base = &app.base;
     // The demo's publicity ends in the future: move it into the past, resolve its objection.
-    exec(&app.db, "UPDATE publicity SET start_date = '2026-09-01', end_date = '2026-09-09' WHERE campaign_id = $1", id).await;
+    exec(&app.db, "UPDATE publicity SET start_date = '2026-09-01', end_date = '2026-09-09' WHERE campaign_id = $1", id.0).await;
     let oid = app.db.objections(id).await.unwrap()[0].id;
     post_form(
         &admin,
@@ -284,7 +284,7 @@ async fn the_archive_verifies_offline_and_the_purge_keeps_every_result() {
     // Nothing with a phone or a name is left for this campaign.
     let leftover = |sql: &'static str| {
         let db = app.db.clone();
-        async move { exec(&db, sql, id).await }
+        async move { exec(&db, sql, id.0).await }
     };
     assert_eq!(leftover("DELETE FROM roster_entries WHERE roster_id IN (SELECT id FROM rosters WHERE campaign_id = $1)").await, 0);
     assert_eq!(leftover("UPDATE cases SET phone = phone WHERE campaign_id = $1 AND (phone <> '' OR name IS NOT NULL)").await, 0);

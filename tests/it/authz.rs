@@ -7,6 +7,7 @@
 use crate::common;
 
 use common::*;
+use minyi::ids::{AccountId, CampaignId, CaseId, ObjectionId};
 use std::collections::BTreeSet;
 
 // ---------------------------------------------------------------------------------------
@@ -269,18 +270,18 @@ struct Actor {
 struct Fixture {
     app: TestApp,
     actors: Vec<Actor>,
-    f: i64,
-    p: i64,
-    c: i64,
-    a: i64,
+    f: CampaignId,
+    p: CampaignId,
+    c: CampaignId,
+    a: CampaignId,
     /// A V1 case in F that no link of the respondent belongs to.
-    case: i64,
+    case: CaseId,
     /// A V2 case in F, for the results import.
-    v2_case: i64,
+    v2_case: CaseId,
     /// An objection in P.
-    oid: i64,
+    oid: ObjectionId,
     /// An account for reset / disable / enable.
-    spare: i64,
+    spare: AccountId,
     /// Every phone number in any roster or panel list.
     phones: Vec<String>,
 }
@@ -303,7 +304,7 @@ fn roster_v2() -> Vec<u8> {
 }
 
 /// The id in a redirect to `/admin/campaigns/<id>`.
-fn id_in(loc: &Option<String>) -> i64 {
+fn id_in(loc: &Option<String>) -> CampaignId {
     loc.as_deref()
         .and_then(|l| l.rsplit('/').next())
         .and_then(|s| s.parse().ok())
@@ -361,7 +362,7 @@ async fn campaign_with_rosters(
     admin: &(reqwest::Client, String),
     name: &str,
     year: &str,
-) -> i64 {
+) -> CampaignId {
     let base = &app.base;
     let (s, _, loc) = post_form(
         &admin.0,
@@ -387,7 +388,7 @@ async fn campaign_with_rosters(
     id
 }
 
-async fn draw_and_start(app: &TestApp, admin: &(reqwest::Client, String), id: i64) {
+async fn draw_and_start(app: &TestApp, admin: &(reqwest::Client, String), id: CampaignId) {
     let base = &app.base;
     for (path, fields) in [
         ("freeze", &[("confirm", "yes")][..]),
@@ -440,7 +441,12 @@ async fn store_answer(app: &TestApp, case: &minyi::db::CaseRow, comment: &str) {
         questionnaire: form.audience,
         answers_json: answers_json(&form, comment),
     };
-    assert!(app.db.submit_phone_interview(case.id, &r, 1).await.unwrap());
+    assert!(
+        app.db
+            .submit_phone_interview(case.id, &r, AccountId(1))
+            .await
+            .unwrap()
+    );
 }
 
 async fn fixture() -> Fixture {
@@ -642,7 +648,7 @@ async fn fixture() -> Fixture {
 fn fill(fx: &Fixture, row: &Row, role: usize) -> String {
     let actor = &fx.actors[role];
     let id = if row.path.starts_with("/admin/accounts/") {
-        fx.spare
+        fx.spare.to_string()
     } else {
         match row.camp {
             F => fx.f,
@@ -650,6 +656,7 @@ fn fill(fx: &Fixture, row: &Row, role: usize) -> String {
             C => fx.c,
             A => fx.a,
         }
+        .to_string()
     };
     let token = if row.second_link {
         &actor.second_link
@@ -658,7 +665,7 @@ fn fill(fx: &Fixture, row: &Row, role: usize) -> String {
     };
     let path = row
         .path
-        .replace("{id}", &id.to_string())
+        .replace("{id}", &id)
         .replace("{code}", "V1")
         .replace("{token}", token)
         .replace("{case}", &fx.case.to_string())

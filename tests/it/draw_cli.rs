@@ -7,6 +7,7 @@
 //! `sha2`, and one village is ranked by a ChaCha20 written here from RFC 8439, so that these
 //! tests do not trust the crate's own helpers for the values they check.
 
+use minyi::ids::AccountId;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -1091,11 +1092,13 @@ fn rosters_exported_after_an_in_app_draw_hash_to_their_fingerprints_and_verify()
         );
         let seed = minyi::sampling::Seed::parse(SEED).unwrap();
         assert!(
-            db.enter_seed(campaign, seed.as_str(), &seed.commitment(), 1)
+            db.enter_seed(campaign, seed.as_str(), &seed.commitment(), AccountId(1))
                 .await
                 .unwrap()
         );
-        let record = minyi::ops::draw::draw(&db, 1, campaign).await.unwrap();
+        let record = minyi::ops::draw::draw(&db, AccountId(1), campaign)
+            .await
+            .unwrap();
         db.close().await;
         (campaign, serde_json::to_value(&record).unwrap())
     });

@@ -5,8 +5,9 @@
 use crate::common;
 
 use common::*;
+use minyi::ids::{CampaignId, CaseId};
 
-async fn cases_of(app: &TestApp, campaign: i64, code: &str) -> Vec<minyi::db::CaseRow> {
+async fn cases_of(app: &TestApp, campaign: CampaignId, code: &str) -> Vec<minyi::db::CaseRow> {
     let v = app.db.village_by_code(code).await.unwrap();
     app.db.cases(campaign, Some(v.id)).await.unwrap()
 }
@@ -14,7 +15,7 @@ async fn cases_of(app: &TestApp, campaign: i64, code: &str) -> Vec<minyi::db::Ca
 async fn attempt(
     app: &TestApp,
     sv: &(reqwest::Client, String),
-    case: i64,
+    case: CaseId,
     outcome: &str,
     at: &str,
 ) -> String {
@@ -30,11 +31,11 @@ async fn attempt(
 }
 
 /// Fieldwork that began on 1 November: attempts dated in November are after the release.
-async fn released_in_november(app: &TestApp, campaign: i64) {
+async fn released_in_november(app: &TestApp, campaign: CampaignId) {
     let first_of_november = minyi::domain::parse_china_time("2026-11-01T08:00").unwrap();
     let sql = "UPDATE cases SET released_at = $1";
     let n = exec(&app.db, sql, first_of_november).await;
-    assert!(n > 0 && campaign > 0);
+    assert!(n > 0 && campaign.0 > 0);
 }
 
 #[tokio::test]
@@ -400,7 +401,7 @@ async fn attempts_lie_between_release_and_now_and_every_status_agrees() {
     let (t, sv) = fieldwork(&app).await;
     let lines = invitations(&app, &sv, t.campaign).await;
     let v1 = cases_of(&app, t.campaign, "V1").await;
-    let url = |case: i64| format!("{}/surveyor/cases/{case}/attempts", app.base);
+    let url = |case: CaseId| format!("{}/surveyor/cases/{case}/attempts", app.base);
     let now = minyi::domain::now();
     let t_of = |secs: i64| {
         minyi::domain::local_time(secs)
@@ -473,7 +474,7 @@ async fn attempts_lie_between_release_and_now_and_every_status_agrees() {
         .unwrap();
     assert_eq!(r.status(), 303);
 
-    let case_page = |id: i64| {
+    let case_page = |id: CaseId| {
         let c = sv.0.clone();
         let u = format!("{}/surveyor/cases/{id}", app.base);
         async move { get_text(&c, &u).await.1 }
@@ -518,7 +519,7 @@ async fn attempts_lie_between_release_and_now_and_every_status_agrees() {
 async fn import(
     app: &TestApp,
     sv: &(reqwest::Client, String),
-    campaign: i64,
+    campaign: CampaignId,
     csv: &str,
 ) -> (u16, String) {
     let (s, page, _) = upload(
@@ -642,7 +643,7 @@ async fn results_import_reads_the_consoles_chinese_labels_and_numbers_rows_as_ex
     let blanks = ",".repeat(answers.len());
     let v2 = cases_of(&app, id, "V2").await;
     // As Excel/WPS on Windows saves a CSV: GBK, "\r\n", a blank row left in.
-    let file = |third: &str, last_case: i64| {
+    let file = |third: &str, last_case: CaseId| {
         let text = format!(
             "case_id,attempt_time,outcome,{}\r\n{},2026-11-20 10:00,完成访问,{}\r\n\r\n{},2026-11-20 10:05,{third}{blanks}\r\n{last_case},2026-11-20 10:10,号码错误（非本人）{blanks}\r\n",
             ids.join(","),
@@ -660,7 +661,7 @@ async fn results_import_reads_the_consoles_chinese_labels_and_numbers_rows_as_ex
         async move { upload(c, &url, csrf, "结果.csv", bytes, &[]).await }
     };
     // An unknown label on row 4 (row 3 is blank) and an unknown case on row 5.
-    let (s, page, _) = send(file("没人接", 99999)).await;
+    let (s, page, _) = send(file("没人接", CaseId(99999))).await;
     assert_eq!(s, 400, "{page}");
     for (row, column) in [(4, "outcome"), (5, "case_id")] {
         let cell = format!("<td class=\"num\">{row}</td><td>{column}</td>");

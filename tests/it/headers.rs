@@ -7,6 +7,7 @@ use crate::common;
 
 use base64::Engine;
 use common::*;
+use minyi::ids::CampaignId;
 use sha2::{Digest, Sha256};
 
 fn csp_of(r: &reqwest::Response) -> String {
@@ -267,7 +268,7 @@ async fn over_plain_http_the_session_cookie_still_ends_with_the_browser() {
 
 /// A fresh database with its administrator and one campaign: (URL, one-time password,
 /// campaign id).
-async fn database_with_admin(dir: &std::path::Path) -> (String, String, i64) {
+async fn database_with_admin(dir: &std::path::Path) -> (String, String, CampaignId) {
     let url = fresh_database_url(dir).await;
     let db = minyi::db::Db::connect(&url).await.expect("connect");
     db.migrate().await.expect("migrate");

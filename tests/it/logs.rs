@@ -4,6 +4,7 @@
 use crate::common;
 
 use common::*;
+use minyi::ids::CampaignId;
 
 const PHONE: &str = "15162351980";
 const PASSWORD: &str = "Secret-Pass-2026";
@@ -87,7 +88,7 @@ fn malformed_bodies(csrf: &str) -> Vec<(String, Vec<u8>)> {
 
 /// A real value for each path parameter; accounts get an id nobody has, so that no flooded
 /// request can disable or reset the accounts doing the flooding.
-fn fill(path: &str, campaign: i64, token: &str) -> String {
+fn fill(path: &str, campaign: CampaignId, token: &str) -> String {
     let id = if path.starts_with("/admin/accounts/") {
         "9999".to_string()
     } else {

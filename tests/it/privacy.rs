@@ -19,6 +19,7 @@ use crate::common;
 
 use common::*;
 use minyi::db::Db;
+use minyi::ids::CampaignId;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -37,7 +38,7 @@ fn marker_in(json: &str) -> Option<usize> {
     json.get(start..start + 4)?.parse().ok()
 }
 
-async fn strings(db: &Db, sql: &'static str, campaign: i64) -> Vec<String> {
+async fn strings(db: &Db, sql: &'static str, campaign: CampaignId) -> Vec<String> {
     match db {
         Db::Sqlite(s) => {
             sqlx::query_scalar(sql)
@@ -71,7 +72,7 @@ fn chance_bound(n: usize) -> usize {
 
 /// The order attack: pair the answers in storage order with the mixed cases in the order they
 /// were completed (the attacker's best knowledge: the console's order). Returns right pairs.
-async fn order_attack(db: &Db, campaign: i64, submitted: &[usize]) -> (usize, usize) {
+async fn order_attack(db: &Db, campaign: CampaignId, submitted: &[usize]) -> (usize, usize) {
     let sql = match db {
         // WITHOUT ROWID: the table's own order is its primary key's.
         Db::Sqlite(_) => "SELECT answers FROM responses WHERE campaign_id = $1",

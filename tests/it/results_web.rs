@@ -7,6 +7,7 @@ use crate::common;
 use common::*;
 use minyi::db::NewResponse;
 use minyi::forms::{Form, builtin, parse_answers};
+use minyi::ids::{AccountId, CaseId, VillageId};
 use minyi::results::{Interval, wilson};
 
 /// One recipient's answers: every scored question `value`, except `attitude`.
@@ -75,7 +76,7 @@ async fn answered(app: &TestApp) -> Town {
     t
 }
 
-async fn submit(app: &TestApp, form: &Form, case: i64, village: i64, json: String) {
+async fn submit(app: &TestApp, form: &Form, case: CaseId, village: VillageId, json: String) {
     let campaign = app.db.case(case).await.unwrap().campaign_id;
     let r = NewResponse {
         campaign_id: campaign,
@@ -86,7 +87,12 @@ async fn submit(app: &TestApp, form: &Form, case: i64, village: i64, json: Strin
         questionnaire: form.audience,
         answers_json: json,
     };
-    assert!(app.db.submit_phone_interview(case, &r, 1).await.unwrap());
+    assert!(
+        app.db
+            .submit_phone_interview(case, &r, AccountId(1))
+            .await
+            .unwrap()
+    );
 }
 
 /// Downloads a CSV; checks the BOM and parses it.

@@ -8,6 +8,7 @@ use crate::common;
 
 use calamine::Data;
 use common::*;
+use minyi::ids::CampaignId;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -252,7 +253,7 @@ async fn the_case_list_xlsx_has_chinese_headers_statuses_and_landlines_as_text()
 async fn post_outbox(
     app: &TestApp,
     sv: &(reqwest::Client, String),
-    id: i64,
+    id: CampaignId,
     fields: &[(&str, &str)],
 ) -> reqwest::Response {
     let mut all = vec![("_csrf", sv.1.as_str())];
@@ -415,7 +416,7 @@ async fn the_other_downloads_carry_chinese_file_names() {
     }
     // The archive, after approval (the demo's publicity moved into the past, its objection
     // resolved).
-    exec(&app.db, "UPDATE publicity SET start_date = '2026-09-01', end_date = '2026-09-09' WHERE campaign_id = $1", id).await;
+    exec(&app.db, "UPDATE publicity SET start_date = '2026-09-01', end_date = '2026-09-09' WHERE campaign_id = $1", id.0).await;
     let oid = app.db.objections(id).await.unwrap()[0].id;
     post_form(
         &admin,

@@ -16,6 +16,7 @@ use crate::common;
 use common::*;
 use minyi::db::{Db, NewResponse};
 use minyi::forms::{Audience, DONT_KNOW, Form, FormSet, Kind};
+use minyi::ids::{CampaignId, VillageId};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -80,7 +81,7 @@ fn text(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_string()
 }
 
-async fn json(c: &reqwest::Client, base: &str, campaign: i64, name: &str) -> Vec<Value> {
+async fn json(c: &reqwest::Client, base: &str, campaign: CampaignId, name: &str) -> Vec<Value> {
     let r = c
         .get(format!("{base}/api/campaigns/{campaign}/results/{name}"))
         .send()
@@ -92,7 +93,13 @@ async fn json(c: &reqwest::Client, base: &str, campaign: i64, name: &str) -> Vec
 
 /// The CSV download says what the JSON says: the same rows, each with as many empty cells as
 /// the JSON row has `null`s (JSON objects do not keep the column order).
-async fn csv_agrees(c: &reqwest::Client, base: &str, campaign: i64, name: &str, rows: &[Value]) {
+async fn csv_agrees(
+    c: &reqwest::Client,
+    base: &str,
+    campaign: CampaignId,
+    name: &str,
+    rows: &[Value],
+) {
     let bytes = c
         .get(format!(
             "{base}/admin/campaigns/{campaign}/downloads/{name}.csv"
@@ -122,7 +129,7 @@ async fn csv_agrees(c: &reqwest::Client, base: &str, campaign: i64, name: &str, 
 
 /// Downloads the campaign's tables and checks that nothing withheld can be worked out.
 /// Returns the tallies' rows, for the caller's own checks.
-async fn nothing_follows(c: &reqwest::Client, base: &str, campaign: i64) -> Vec<Value> {
+async fn nothing_follows(c: &reqwest::Client, base: &str, campaign: CampaignId) -> Vec<Value> {
     let forms: FormSet = minyi::forms::builtin().unwrap();
     let tallies = json(c, base, campaign, "tallies").await;
     let counts = json(c, base, campaign, "counts").await;
@@ -314,7 +321,7 @@ async fn no_withheld_figure_of_an_edge_campaign_follows_by_subtraction() {
     }
 
     let db = Db::connect(&url).await.unwrap();
-    let village_ids: Vec<i64> = {
+    let village_ids: Vec<VillageId> = {
         let mut ids = Vec::new();
         for code in ["C01", "C02", "C03"] {
             ids.push(db.village_by_code(code).await.unwrap().id);

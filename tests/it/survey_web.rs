@@ -6,12 +6,13 @@ use crate::common;
 
 use common::*;
 use minyi::forms::Form;
+use minyi::ids::CampaignId;
 
 /// Download an SMS outbox; returns (phone, message, token) per line.
 async fn outbox(
     app: &TestApp,
     sv: &(reqwest::Client, String),
-    campaign: i64,
+    campaign: CampaignId,
     fields: &[(&str, &str)],
 ) -> Vec<(String, String, String)> {
     let mut all = vec![("_csrf", sv.1.as_str())];
@@ -256,7 +257,7 @@ async fn unknown_used_declined_and_closed_links_get_clear_pages() {
     exec(
         &app.db,
         "UPDATE campaigns SET state = 'closed' WHERE id = $1",
-        t.campaign,
+        t.campaign.0,
     )
     .await;
     let url = format!("{}/s/{}", app.base, lines[2].2);
@@ -677,7 +678,7 @@ async fn the_outbox_names_villages_skips_landlines_and_reissues_lost_links() {
 }
 
 /// The case whose phone is `phone`.
-async fn case_of(app: &TestApp, campaign: i64, phone: &str) -> minyi::db::CaseRow {
+async fn case_of(app: &TestApp, campaign: CampaignId, phone: &str) -> minyi::db::CaseRow {
     app.db
         .cases(campaign, None)
         .await

@@ -11,6 +11,7 @@
 use crate::common;
 
 use common::*;
+use minyi::ids::CaseId;
 use std::collections::HashMap;
 
 /// A client sending a fixed session cookie (no cookie store: both servers are 127.0.0.1, and
@@ -173,7 +174,7 @@ async fn two_servers_on_one_postgresql_count_every_answer_once_and_share_session
 
     // Phone interviews: opened on A and submitted on B; and one case interviewed on both at once.
     let db = minyi::db::Db::connect(&url).await.unwrap();
-    let open: Vec<i64> = db
+    let open: Vec<CaseId> = db
         .cases(id, None)
         .await
         .unwrap()

@@ -4,6 +4,7 @@
 use crate::common;
 
 use common::*;
+use minyi::ids::CampaignId;
 
 const GOOD_CSV: &str = "姓名,联系电话,身份证号,服务事项\n张三,138 0013 8000,430527199001011234,低保\n李四,+86 139-0013-9000,430527199001011235,医保\n王五,1380013800,430527199001011236,医保\n张三,13800138000,430527199001011234,低保\n";
 
@@ -589,11 +590,11 @@ async fn rosters_are_refused_once_the_campaign_is_frozen() {
 }
 
 /// Freeze directly in the database (the freeze page arrives with the draw).
-async fn freeze(app: &TestApp, campaign: i64) {
+async fn freeze(app: &TestApp, campaign: CampaignId) {
     exec(
         &app.db,
         "UPDATE campaigns SET state = 'frozen' WHERE id = $1",
-        campaign,
+        campaign.0,
     )
     .await;
 }

@@ -8,6 +8,7 @@ pub mod routes;
 use minyi::config::Config;
 use minyi::db::Db;
 use minyi::http::{AppState, app, bootstrap_admin};
+use minyi::ids::{AccountId, CampaignId};
 
 pub struct TestApp {
     pub base: String,
@@ -222,7 +223,7 @@ pub async fn post_form(
 /// Set up through the admin pages: villages `V1`, `V2`, a campaign, and a logged-in
 /// operator for each village. Returns (campaign id, operator of V1, operator of V2).
 pub struct Town {
-    pub campaign: i64,
+    pub campaign: CampaignId,
     pub admin: (reqwest::Client, String),
     pub op1: (reqwest::Client, String),
     pub op2: (reqwest::Client, String),
@@ -252,7 +253,7 @@ pub async fn town(app: &TestApp) -> Town {
     )
     .await;
     assert_eq!(s, 303);
-    let campaign: i64 = loc
+    let campaign: CampaignId = loc
         .expect("location")
         .rsplit('/')
         .next()
@@ -418,7 +419,7 @@ pub fn location_query(loc: &Option<String>) -> String {
 pub async fn invitations(
     app: &TestApp,
     sv: &(reqwest::Client, String),
-    campaign: i64,
+    campaign: CampaignId,
 ) -> Vec<(String, String)> {
     let r =
         sv.0.post(format!("{}/surveyor/campaigns/{campaign}/outbox", app.base))
@@ -440,7 +441,7 @@ pub async fn invitations(
 }
 
 /// Whether no village of `campaign` has a roster stored.
-pub async fn no_roster_stored(app: &TestApp, campaign: i64) -> bool {
+pub async fn no_roster_stored(app: &TestApp, campaign: CampaignId) -> bool {
     app.db
         .roster_statuses(campaign)
         .await
@@ -687,7 +688,7 @@ pub const SURVEYOR_PASSWORD: &str = "surveyor-password-2026";
 
 /// A campaign in fieldwork, set up through the `Db` API alone (no server running).
 pub struct PreparedFieldwork {
-    pub campaign: i64,
+    pub campaign: CampaignId,
     /// (village name, survey-link token) per released case, by village then rank.
     pub links: Vec<(String, String)>,
     /// The administrator `admin`'s one-time password (to be changed at first login).
@@ -814,7 +815,7 @@ pub fn answers_marked(marker: &str) -> Vec<(String, String)> {
 
 /// The comment of every acknowledged recipients' answer of the campaign: those waiting in
 /// the mixer's pool and those already mixed into `responses`.
-pub async fn response_comments(db: &Db, campaign: i64) -> Vec<String> {
+pub async fn response_comments(db: &Db, campaign: CampaignId) -> Vec<String> {
     let sql = "SELECT answers FROM response_pool WHERE campaign_id = $1 AND questionnaire = 'recipients'
                UNION ALL SELECT answers FROM responses WHERE campaign_id = $1 AND questionnaire = 'recipients'";
     let rows: Vec<String> = match db {
@@ -838,7 +839,7 @@ pub async fn response_comments(db: &Db, campaign: i64) -> Vec<String> {
 }
 
 /// Answers of the campaign waiting in the mixer's pool.
-pub async fn waiting(db: &Db, campaign: i64) -> i64 {
+pub async fn waiting(db: &Db, campaign: CampaignId) -> i64 {
     let sql = "SELECT COUNT(*) FROM response_pool WHERE campaign_id = $1";
     match db {
         Db::Sqlite(s) => {
@@ -854,7 +855,10 @@ pub async fn waiting(db: &Db, campaign: i64) -> i64 {
 
 /// Per village id, what the database holds: (used invitations, voided invitations,
 /// recipients' answers waiting or mixed, completed cases).
-pub async fn village_ledger(db: &Db, campaign: i64) -> std::collections::BTreeMap<i64, [i64; 4]> {
+pub async fn village_ledger(
+    db: &Db,
+    campaign: CampaignId,
+) -> std::collections::BTreeMap<i64, [i64; 4]> {
     let queries: [&'static str; 4] = [
         "SELECT c.village_id, COUNT(*) FROM invitations i JOIN cases c ON c.id = i.case_id
          WHERE c.campaign_id = $1 AND i.used GROUP BY c.village_id",
@@ -984,7 +988,7 @@ pub fn eleven_digit_strings(bytes: &[u8]) -> std::collections::HashSet<String> {
 }
 
 /// A surveyor account `second` with the password `second-password-2026` (no change needed).
-pub async fn second_account(db: &Db) -> i64 {
+pub async fn second_account(db: &Db) -> AccountId {
     let hash = minyi::secrets::hash_password("second-password-2026").unwrap();
     db.create_account(&minyi::db::NewAccount {
         username: "second",
