@@ -194,16 +194,16 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
             code,
         };
         let sheet = GradeSheet { items, negative };
-        ops::results::save_grades(db, &by, Some(admin), v, &sheet).await?;
+        ops::results::save_grades(db, &by, v, &sheet).await?;
     }
     let start = parse_date(&date).ok_or_else(|| anyhow!("today {date} is not a date"))?;
-    ops::publicity::publish(db, &by, Some(admin), campaign, start).await?;
+    ops::publicity::publish(db, &by, campaign, start).await?;
     let objection = NewObjection {
         village_id: Some(villages[8].0),
         received_on: &date,
         summary: "演示：村民认为低保评定不公开",
     };
-    ops::publicity::add_objection(db, &by, Some(admin), campaign, &objection).await?;
+    ops::publicity::add_objection(db, &by, campaign, &objection).await?;
 
     let village_password = crate::password::one_time("demo_village", "唐家坊村（演示）报送员")
         .map_err(|w| anyhow!("no one-time password met the rule: {w}"))?;

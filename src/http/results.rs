@@ -742,7 +742,7 @@ pub(super) async fn save_grades(
         village_id: village,
         code: &code,
     };
-    match ops::results::save_grades(&state.db, &user.by(), Some(user.account_id), v, &sheet).await {
+    match ops::results::save_grades(&state.db, &user.by(), v, &sheet).await {
         Ok(()) => {}
         Err(ResultsError::Approved) => return Ok(back_to_village(id, &code, "e=approved")),
         Err(ResultsError::Db(e)) => return Err(e.into()),
@@ -787,16 +787,7 @@ pub(super) async fn override_item16(
         village_id: village,
         code: &code,
     };
-    match ops::results::override_item16(
-        &state.db,
-        &user.by(),
-        Some(user.account_id),
-        v,
-        grade,
-        &reason,
-    )
-    .await
-    {
+    match ops::results::override_item16(&state.db, &user.by(), v, grade, &reason).await {
         Ok(()) => {}
         Err(ResultsError::Approved) => return Ok(back_to_village(id, &code, "e=approved")),
         Err(ResultsError::Db(e)) => return Err(e.into()),
@@ -830,15 +821,7 @@ pub(super) async fn publish_results(
     let Some(start) = parse_date(form.start.trim()) else {
         return Ok(back_to_results(id, "e=date"));
     };
-    let flash = match ops::publicity::publish(
-        &state.db,
-        &user.by(),
-        Some(user.account_id),
-        id,
-        start,
-    )
-    .await
-    {
+    let flash = match ops::publicity::publish(&state.db, &user.by(), id, start).await {
         Ok(_) => "m=published",
         Err(PublishError::Calendar) => "e=calendar",
         Err(PublishError::AlreadyPublished) => "e=published",
@@ -902,15 +885,7 @@ pub(super) async fn add_objection(
         received_on: &received,
         summary: &summary,
     };
-    match ops::publicity::add_objection(
-        &state.db,
-        &user.by(),
-        Some(user.account_id),
-        id,
-        &objection,
-    )
-    .await
-    {
+    match ops::publicity::add_objection(&state.db, &user.by(), id, &objection).await {
         Ok(_) => {}
         Err(ObjectionError::Approved) => return Ok(back_to_results(id, "e=approved")),
         Err(ObjectionError::Db(e)) => return Err(e.into()),
@@ -937,15 +912,7 @@ pub(super) async fn resolve_objection(
     if resolution.is_empty() {
         return Ok(back_to_results(id, "e=resolution"));
     }
-    ops::publicity::resolve_objection(
-        &state.db,
-        &user.by(),
-        Some(user.account_id),
-        id,
-        oid,
-        &resolution,
-    )
-    .await?;
+    ops::publicity::resolve_objection(&state.db, &user.by(), id, oid, &resolution).await?;
     Ok(back_to_results(id, "m=resolved"))
 }
 
@@ -963,17 +930,14 @@ pub(super) async fn approve_campaign(
     _: CsrfForm<ApproveForm>,
 ) -> Result<Response, AppError> {
     use crate::db::ApproveError;
-    let flash =
-        match ops::publicity::approve(&state.db, &user.by(), Some(user.account_id), id, &today())
-            .await
-        {
-            Ok(()) => "m=approved",
-            Err(ApproveError::NotPublished) => "e=not_published",
-            Err(ApproveError::PeriodNotOver(_)) => "e=period",
-            Err(ApproveError::Unresolved(_)) => "e=unresolved",
-            Err(ApproveError::NotClosed) => "e=approved",
-            Err(ApproveError::Db(e)) => return Err(e.into()),
-        };
+    let flash = match ops::publicity::approve(&state.db, &user.by(), id, &today()).await {
+        Ok(()) => "m=approved",
+        Err(ApproveError::NotPublished) => "e=not_published",
+        Err(ApproveError::PeriodNotOver(_)) => "e=period",
+        Err(ApproveError::Unresolved(_)) => "e=unresolved",
+        Err(ApproveError::NotClosed) => "e=approved",
+        Err(ApproveError::Db(e)) => return Err(e.into()),
+    };
     Ok(back_to_results(id, flash))
 }
 

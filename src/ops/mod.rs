@@ -17,25 +17,39 @@ pub mod results;
 pub mod rosters;
 
 /// Who does an operation, as the audit chain names them: `account:<id>`, `cli`, `demo`,
-/// `anonymous` (a failed login), `system`.
+/// `anonymous` (a failed login), `system`. An account's id is also what the rows it writes
+/// record as `entered_by`, `published_by` and the like.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Actor(String);
+pub struct Actor {
+    name: String,
+    account: Option<AccountId>,
+}
 
 impl Actor {
     pub fn account(id: AccountId) -> Self {
-        Actor(format!("account:{id}"))
+        Actor {
+            name: format!("account:{id}"),
+            account: Some(id),
+        }
     }
     pub fn cli() -> Self {
-        Actor("cli".into())
+        Actor::named("cli")
     }
     pub fn anonymous() -> Self {
-        Actor("anonymous".into())
+        Actor::named("anonymous")
     }
     pub fn named(name: &str) -> Self {
-        Actor(name.into())
+        Actor {
+            name: name.into(),
+            account: None,
+        }
     }
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.name
+    }
+    /// The account behind this actor; `None` for the command line and the system.
+    pub fn account_id(&self) -> Option<AccountId> {
+        self.account
     }
     /// The audit event done by this actor.
     pub fn event(
@@ -44,6 +58,6 @@ impl Actor {
         campaign: Option<CampaignId>,
         details: serde_json::Value,
     ) -> crate::audit::Event {
-        crate::audit::Event::new(self.0.as_str(), event, campaign, details)
+        crate::audit::Event::new(self.name.as_str(), event, campaign, details)
     }
 }

@@ -4,7 +4,7 @@
 
 use super::Actor;
 use crate::db::{ApproveError, CalendarDay, Db, DbError};
-use crate::ids::{AccountId, CampaignId, ObjectionId, VillageId};
+use crate::ids::{CampaignId, ObjectionId, VillageId};
 use crate::results::calendar::{Calendar, CalendarEntry, DayKind, parse_date};
 use serde_json::json;
 use time::Date;
@@ -80,10 +80,10 @@ pub enum PublishError {
 pub async fn publish(
     db: &Db,
     by: &Actor,
-    by_account: Option<AccountId>,
     campaign: CampaignId,
     start: Date,
 ) -> Result<Date, PublishError> {
+    let by_account = by.account_id();
     let end = calendar(db)
         .await?
         .nth_working_day(start, PUBLICITY_WORKING_DAYS)
@@ -128,10 +128,10 @@ pub struct NewObjection<'a> {
 pub async fn add_objection(
     db: &Db,
     by: &Actor,
-    by_account: Option<AccountId>,
     campaign: CampaignId,
     o: &NewObjection<'_>,
 ) -> Result<ObjectionId, ObjectionError> {
+    let by_account = by.account_id();
     let mut tx = db.begin().await?;
     if tx.campaign_approved(campaign).await? {
         return Err(ObjectionError::Approved);
@@ -150,11 +150,11 @@ pub async fn add_objection(
 pub async fn resolve_objection(
     db: &Db,
     by: &Actor,
-    by_account: Option<AccountId>,
     campaign: CampaignId,
     objection: ObjectionId,
     resolution: &str,
 ) -> Result<(), DbError> {
+    let by_account = by.account_id();
     let mut tx = db.begin().await?;
     if !tx
         .resolve_objection(campaign, objection, resolution, by_account)
@@ -172,10 +172,10 @@ pub async fn resolve_objection(
 pub async fn approve(
     db: &Db,
     by: &Actor,
-    by_account: Option<AccountId>,
     campaign: CampaignId,
     today: &str,
 ) -> Result<(), ApproveError> {
+    let by_account = by.account_id();
     let mut tx = db.begin().await?;
     tx.approve(campaign, today, by_account).await?;
     tx.audit(db, &by.event("approve", Some(campaign), json!({})))

@@ -4,7 +4,7 @@
 
 use super::Actor;
 use crate::db::{Db, DbError, ItemGrade};
-use crate::ids::{AccountId, CampaignId, VillageId};
+use crate::ids::{CampaignId, VillageId};
 use crate::results::assess::Grade;
 use serde_json::json;
 
@@ -132,10 +132,10 @@ pub struct Village<'a> {
 pub async fn save_grades(
     db: &Db,
     by: &Actor,
-    by_account: Option<AccountId>,
     v: Village<'_>,
     sheet: &GradeSheet,
 ) -> Result<(), ResultsError> {
+    let by_account = by.account_id();
     let mut tx = db.begin().await?;
     if tx.campaign_approved(v.campaign_id).await? {
         return Err(ResultsError::Approved);
@@ -181,11 +181,11 @@ pub async fn save_grades(
 pub async fn override_item16(
     db: &Db,
     by: &Actor,
-    by_account: Option<AccountId>,
     v: Village<'_>,
     grade: Option<Grade>,
     reason: &str,
 ) -> Result<(), ResultsError> {
+    let by_account = by.account_id();
     let mut tx = db.begin().await?;
     if tx.campaign_approved(v.campaign_id).await? {
         return Err(ResultsError::Approved);
