@@ -1497,7 +1497,7 @@ mod tests {
             }],
             negative_notes: BTreeMap::from([("2".into(), "样例负面说明".into())]),
             overrides: vec![OverrideLine {
-                grade: Some("一般".into()),
+                grade: Some("一般"),
                 reason: "样例调整理由".into(),
                 at: "2026-10-05 10:00".into(),
             }],
