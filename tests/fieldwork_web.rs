@@ -274,7 +274,8 @@ async fn progress_shows_aapor_rates_with_their_counts_and_closing_stops_fieldwor
     let (t, sv) = fieldwork(&app).await;
     let v2 = cases_of(&app, t.campaign, "V2").await;
     assert_eq!(v2.len(), 5);
-    // V2: one refusal (R), one wrong number (NE), one illness (O), two untouched (UH); no reserve.
+    // V2: one refusal (R), one wrong number (UH: the named person may be eligible), one
+    // illness (O), two untouched (UH); no reserve.
     attempt(&app, &sv, v2[0].id, "refusal", "").await;
     attempt(&app, &sv, v2[1].id, "wrong_number", "").await;
     attempt(&app, &sv, v2[2].id, "illness", "").await;
@@ -284,9 +285,9 @@ async fn progress_shows_aapor_rates_with_their_counts_and_closing_stops_fieldwor
     )
     .await;
     assert_eq!(s, 200);
-    // I/P/R/NC/O/UH/NE = 0/0/1/0/1/2/1 → RR1 = 0/4 = 0.0%, REF1 = 1/4 = 25.0%, COOP1 = 0/2 = 0.0%.
-    assert!(page.contains("0/0/1/0/1/2/1"), "{page}");
-    assert!(page.contains("25.0%"), "{page}");
+    // I/P/R/NC/O/UH/NE = 0/0/1/0/1/3/0 → RR1 = 0/5 = 0.0%, REF1 = 1/5 = 20.0%, COOP1 = 0/2 = 0.0%.
+    assert!(page.contains("0/0/1/0/1/3/0"), "{page}");
+    assert!(page.contains("20.0%"), "{page}");
     // Roles: only the surveyor reaches the console; the commission the progress.
     let id = t.campaign;
     for c in [&t.admin.0, &t.op1.0] {
