@@ -5,7 +5,7 @@
 pub mod outcome;
 pub mod replacement;
 
-pub use outcome::{Class, Outcome, UnknownOutcome, case_class};
+pub use outcome::{Class, Outcome, UnknownOutcome, case_class, case_invalid_number};
 pub use replacement::{
     Attempt, NextRelease, Reason, ReplacementRules, VillageState, day_number, next_release,
     replacement_reason,

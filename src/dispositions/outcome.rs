@@ -6,6 +6,11 @@
 //! NE not eligible. The mapping (docs/fieldwork.md) is normative; the stable keys
 //! (`key()`, serde) are what the database, CSV import/export and the JSON API store.
 //!
+//! The sample is a roster of named people, so a number that is wrong or dead says
+//! nothing about the person: those cases are UH, and only "not a service recipient"
+//! is NE. They are still final and still replaced (`replacement`), and a village's share
+//! of them is its roster's invalid-number rate ([`case_invalid_number`]).
+//!
 //! A *case* (one released sample member) gets one class for the response rates, derived
 //! from all its attempts by [`case_class`].
 
@@ -128,10 +133,12 @@ pub enum Outcome {
     Busy,
     /// Phone switched off / unreachable (关机/不在服务区). → UH
     SwitchedOff,
-    /// The number does not belong to the recipient. → NE (normative: the
-    /// sampling unit is the named recipient, reached through the roster's number).
+    /// The number does not belong to the recipient. → UH: the sampling unit is the
+    /// named recipient, who may well be eligible; only the roster's number is bad.
     WrongNumber,
-    /// Number not in service (空号/停机). → NE (AAPOR 4.31)
+    /// Number not in service (空号/停机). → UH, as a wrong number: AAPOR's 4.31 (NE)
+    /// is for samples of numbers, where a dead number is not a household; here the
+    /// named person still exists.
     NotInService,
     /// The person is not a service recipient of the village this year. → NE
     NotRecipient,
@@ -225,8 +232,12 @@ impl Outcome {
             Outcome::Refusal | Outcome::Breakoff => Class::R,
             Outcome::NeverAvailable | Outcome::Callback => Class::NC,
             Outcome::Illness | Outcome::Language | Outcome::TooOld | Outcome::Other => Class::O,
-            Outcome::NoAnswer | Outcome::Busy | Outcome::SwitchedOff => Class::UH,
-            Outcome::WrongNumber | Outcome::NotInService | Outcome::NotRecipient => Class::NE,
+            Outcome::NoAnswer
+            | Outcome::Busy
+            | Outcome::SwitchedOff
+            | Outcome::WrongNumber
+            | Outcome::NotInService => Class::UH,
+            Outcome::NotRecipient => Class::NE,
         }
     }
 
@@ -240,10 +251,17 @@ impl Outcome {
         )
     }
 
+    /// The roster's number for the person is wrong or dead (`wrong_number`,
+    /// `not_in_service`): unknown eligibility for the person, bad roster quality.
+    pub fn is_invalid_number(self) -> bool {
+        matches!(self, Outcome::WrongNumber | Outcome::NotInService)
+    }
+
     /// A final disposition: the case needs no further attempts.
     ///
-    /// Final: complete, partial, refusal, breakoff, the three NE outcomes, and illness,
-    /// language, too old (conditions that will not change within the fieldwork period).
+    /// Final: complete, partial, refusal, breakoff, wrong number, not in service, not a
+    /// recipient, and illness, language, too old (conditions that will not change within
+    /// the fieldwork period).
     /// Not final: no answer, busy, switched off (try again), callback (an appointment),
     /// never available (may still become available before fieldwork closes) and
     /// other (unspecified, so the surveyor may try again).
@@ -300,7 +318,11 @@ impl FromStr for Outcome {
 /// The class a case counts under in the response rates, from its attempts' outcomes in
 /// the order they were recorded. Precedence:
 /// 1. any `complete` → I; else any `partial` → P (an answer, once given, stands);
-/// 2. else the class of the latest final outcome (R, O or NE);
+/// 2. else the class of the latest final outcome: R, O, NE, or UH for a wrong or dead
+///    number. A final outcome closes the case whatever its class, so a UH one stands
+///    like the others: a refusal heard on what then proves a wrong number was not the
+///    named person's refusal (UH), and a refusal after a wrong number was noted means
+///    the person was reached after all (R);
 /// 3. else, if the respondent was ever reached, the class of the latest reached
 ///    non-final outcome (`callback`/`never_available` → NC, `other` → O);
 /// 4. else UH: never reached (only no answer/busy/switched off, or no attempt at all,
@@ -331,6 +353,25 @@ where
     } else {
         last_final.or(last_reached).unwrap_or(Class::UH)
     }
+}
+
+/// Whether the case counts in its village's invalid-number rate: it was never answered
+/// (no `complete` or `partial`) and its latest final outcome is `wrong_number` or
+/// `not_in_service` — the outcome that decides its class under [`case_class`] and its
+/// replacement.
+pub fn case_invalid_number<I>(outcomes: I) -> bool
+where
+    I: IntoIterator<Item = Outcome>,
+{
+    let mut answered = false;
+    let mut last_final: Option<Outcome> = None;
+    for o in outcomes {
+        answered |= matches!(o, Outcome::Complete | Outcome::Partial);
+        if o.is_final() {
+            last_final = Some(o);
+        }
+    }
+    !answered && last_final.is_some_and(Outcome::is_invalid_number)
 }
 
 #[cfg(test)]
@@ -426,7 +467,7 @@ mod tests {
     }
 
     #[test]
-    fn mapping_of_issue_5() {
+    fn mapping_for_a_named_roster() {
         use Outcome::*;
         let expect = [
             (Complete, Class::I),
@@ -442,8 +483,8 @@ mod tests {
             (NoAnswer, Class::UH),
             (Busy, Class::UH),
             (SwitchedOff, Class::UH),
-            (WrongNumber, Class::NE),
-            (NotInService, Class::NE),
+            (WrongNumber, Class::UH),
+            (NotInService, Class::UH),
             (NotRecipient, Class::NE),
         ];
         assert_eq!(expect.len(), Outcome::ALL.len());
@@ -455,6 +496,20 @@ mod tests {
             .filter(|o| o.is_noncontact_attempt())
             .collect();
         assert_eq!(noncontact, [NoAnswer, Busy, SwitchedOff]);
+        let ne: Vec<_> = Outcome::ALL
+            .into_iter()
+            .filter(|o| o.class() == Class::NE)
+            .collect();
+        assert_eq!(
+            ne,
+            [NotRecipient],
+            "only a non-recipient is known to be ineligible"
+        );
+        let invalid: Vec<_> = Outcome::ALL
+            .into_iter()
+            .filter(|o| o.is_invalid_number())
+            .collect();
+        assert_eq!(invalid, [WrongNumber, NotInService]);
         let not_final: Vec<_> = Outcome::ALL.into_iter().filter(|o| !o.is_final()).collect();
         assert_eq!(
             not_final,
@@ -470,9 +525,56 @@ mod tests {
         assert_eq!(case_class([NoAnswer, Callback, NoAnswer]), Class::NC);
         assert_eq!(case_class([Callback, Other]), Class::O);
         assert_eq!(case_class([Callback, Refusal, NoAnswer]), Class::R);
-        assert_eq!(case_class([Refusal, WrongNumber]), Class::NE);
+        assert_eq!(case_class([Refusal, NotRecipient]), Class::NE);
         assert_eq!(case_class([Partial, Refusal]), Class::P);
         assert_eq!(case_class([Partial, Complete]), Class::I);
         assert_eq!(case_class([Complete, WrongNumber]), Class::I);
+    }
+
+    #[test]
+    fn a_final_wrong_or_dead_number_stands_as_uh_like_any_final_class() {
+        use Outcome::*;
+        for bad in [WrongNumber, NotInService] {
+            assert_eq!(case_class([bad]), Class::UH, "{bad}");
+            // Latest final outcome decides, whichever class it has.
+            assert_eq!(case_class([Refusal, bad]), Class::UH, "{bad}");
+            assert_eq!(case_class([bad, Refusal]), Class::R, "{bad}");
+            assert_eq!(case_class([NotRecipient, bad]), Class::UH, "{bad}");
+            assert_eq!(case_class([bad, NotRecipient]), Class::NE, "{bad}");
+            assert_eq!(case_class([bad, Illness]), Class::O, "{bad}");
+            // It beats a reached non-final outcome before or after it.
+            assert_eq!(case_class([Callback, bad]), Class::UH, "{bad}");
+            assert_eq!(case_class([bad, Callback, Other]), Class::UH, "{bad}");
+            // An answer still stands.
+            assert_eq!(case_class([bad, Partial]), Class::P, "{bad}");
+            assert_eq!(case_class([bad, Complete]), Class::I, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_case_has_an_invalid_number_when_its_deciding_outcome_says_so() {
+        use Outcome::*;
+        let table: &[(&[Outcome], bool)] = &[
+            (&[], false),
+            (&[WrongNumber], true),
+            (&[NotInService], true),
+            (&[NoAnswer, Busy, NotInService], true),
+            (&[Refusal, WrongNumber], true),
+            (&[WrongNumber, Callback], true),
+            (&[NotRecipient], false),
+            (&[WrongNumber, Refusal], false),
+            (&[NotInService, NotRecipient], false),
+            (&[NoAnswer, SwitchedOff, Busy], false),
+            (&[WrongNumber, Complete], false),
+            (&[Partial, NotInService], false),
+        ];
+        for (outcomes, want) in table {
+            let got = case_invalid_number(outcomes.iter().copied());
+            assert_eq!(got, *want, "{outcomes:?}");
+            // Such a case is always UH in the rates.
+            if got {
+                assert_eq!(case_class(outcomes.iter().copied()), Class::UH);
+            }
+        }
     }
 }

@@ -2,8 +2,8 @@
 //! reserve rank replaces it.
 //!
 //! * [`replacement_reason`] decides from a case's attempts whether it is replaced, under
-//!   the campaign's [`ReplacementRules`] (default: NE, refusal, or at least 3 non-contact
-//!   attempts on at least 2 different days).
+//!   the campaign's [`ReplacementRules`] (default: NE or a wrong or dead number, refusal,
+//!   or at least 3 non-contact attempts on at least 2 different days).
 //! * [`next_release`] gives the rank to release: always the one after the largest rank
 //!   already released, so ranks go out strictly in draw order and nobody picks who
 //!   replaces whom. Releases stop when the village has its target of completes or the
@@ -20,7 +20,8 @@ use std::fmt;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ReplacementRules {
-    /// Replace a case whose latest final disposition is NE.
+    /// Replace a case whose latest final disposition is NE, a wrong number or a number
+    /// not in service (the last two are UH in the rates).
     pub on_not_eligible: bool,
     /// Replace a case whose latest final disposition is a refusal or break-off (R).
     pub on_refusal: bool,
@@ -107,9 +108,9 @@ impl fmt::Display for Reason {
 /// Whether the case whose attempts are given (in the order recorded) is replaced, and why.
 ///
 /// * A case with any `complete` or `partial` attempt is never replaced.
-/// * Otherwise the latest final disposition decides: NE → [`Reason::NotEligible`] if
-///   `on_not_eligible`; R (refusal, break-off) → [`Reason::Refusal`] if `on_refusal`;
-///   O (illness, language, too old) → not replaced. When the rule for that class is
+/// * Otherwise the latest final disposition decides: NE, wrong number or not in service
+///   → [`Reason::NotEligible`] if `on_not_eligible`; R (refusal, break-off) →
+///   [`Reason::Refusal`] if `on_refusal`; O (illness, language, too old) → not replaced. When the rule for that class is
 ///   switched off the case is not replaced at all (it was reached, so the non-contact
 ///   rule cannot apply either).
 /// * Without a final disposition: if every attempt is a non-contact attempt (no answer,
@@ -125,9 +126,13 @@ pub fn replacement_reason(rules: &ReplacementRules, attempts: &[Attempt]) -> Opt
         return None;
     }
     if let Some(last_final) = attempts.iter().rev().find(|a| a.outcome.is_final()) {
-        return match last_final.outcome.class() {
-            Class::NE if rules.on_not_eligible => Some(Reason::NotEligible),
-            Class::R if rules.on_refusal => Some(Reason::Refusal),
+        let o = last_final.outcome;
+        // A wrong or dead number is UH for the rates, yet leaves nobody to call on it:
+        // it is replaced under the "not eligible" rule, as a NE case is.
+        let not_eligible = o.class() == Class::NE || o.is_invalid_number();
+        return match o.class() {
+            _ if not_eligible => rules.on_not_eligible.then_some(Reason::NotEligible),
+            Class::R => rules.on_refusal.then_some(Reason::Refusal),
             _ => None,
         };
     }
@@ -283,6 +288,20 @@ mod tests {
             replacement_reason(&off, &[at("2025-10-01", WrongNumber)]),
             None
         );
+    }
+
+    #[test]
+    fn a_wrong_or_dead_number_is_uh_in_the_rates_yet_replaced_as_before() {
+        for o in [WrongNumber, NotInService] {
+            assert_eq!(o.class(), Class::UH);
+            assert_eq!(
+                reason(&[at("2025-10-01", NoAnswer), at("2025-10-02", o)]),
+                Some(Reason::NotEligible),
+                "{o}"
+            );
+        }
+        // A UH attempt that is not final is not a trigger on its own.
+        assert_eq!(reason(&[at("2025-10-01", NoAnswer)]), None);
     }
 
     #[test]

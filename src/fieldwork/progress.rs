@@ -11,17 +11,26 @@ use crate::ids::CampaignId;
 /// from its attempts, an answer through the link counting as a complete, and a refusal
 /// through the link as a refusal.
 pub fn class_of(c: &CaseRow, attempts: &[String]) -> Class {
+    super::case_class(outcomes_of(c, attempts))
+}
+
+/// Whether the case counts in its village's invalid-number rate
+/// (`dispositions::case_invalid_number`), its outcomes read as for [`class_of`].
+pub fn invalid_number_of(c: &CaseRow, attempts: &[String]) -> bool {
+    crate::dispositions::case_invalid_number(outcomes_of(c, attempts))
+}
+
+/// The case's outcomes in the order recorded, then what happened through its link.
+fn outcomes_of<'a>(c: &CaseRow, attempts: &'a [String]) -> impl Iterator<Item = Outcome> + 'a {
     let link = match (c.status.as_str(), c.link_used) {
         ("completed", _) => Some(Outcome::Complete),
         ("refused", true) => Some(Outcome::Refusal),
         _ => None,
     };
-    super::case_class(
-        attempts
-            .iter()
-            .filter_map(|o| Outcome::parse(o))
-            .chain(link),
-    )
+    attempts
+        .iter()
+        .filter_map(|o| Outcome::parse(o))
+        .chain(link)
 }
 
 /// The case's status as the one function words it (`fieldwork::case_status`).
@@ -56,6 +65,16 @@ pub struct ProgressRow {
     pub replacements: i64,
     pub exhausted: bool,
     pub counts: Counts,
+    /// Released cases whose final outcome is a wrong number or a number not in service.
+    pub invalid_numbers: i64,
+}
+
+impl ProgressRow {
+    /// Invalid numbers over cases released (`fieldwork::rates::invalid_number_rate`).
+    pub fn invalid_number_rate(&self) -> Option<f64> {
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        super::rates::invalid_number_rate(count(self.invalid_numbers), count(self.released))
+    }
 }
 
 /// Fieldwork progress per village, and the campaign's total (code and name empty).
@@ -74,11 +93,11 @@ pub async fn progress_rows(
             .filter(|c| c.village_id == s.village_id)
             .collect();
         let mut counts = Counts::default();
+        let mut invalid_numbers = 0;
         for c in &mine {
-            counts.add(class_of(
-                c,
-                outcomes.get(&c.id).map(Vec::as_slice).unwrap_or(&[]),
-            ));
+            let attempts = outcomes.get(&c.id).map(Vec::as_slice).unwrap_or(&[]);
+            counts.add(class_of(c, attempts));
+            invalid_numbers += i64::from(invalid_number_of(c, attempts));
         }
         let completes = mine
             .iter()
@@ -101,6 +120,7 @@ pub async fn progress_rows(
                 && completes < s.size
                 && mine.iter().any(|c| c.replaced_at.is_some()),
             counts,
+            invalid_numbers,
         };
         total.target += row.target;
         total.population += row.population;
@@ -109,6 +129,7 @@ pub async fn progress_rows(
         total.open += row.open;
         total.replacements += row.replacements;
         total.counts += row.counts;
+        total.invalid_numbers += row.invalid_numbers;
         rows.push(row);
     }
     Ok((rows, total))

@@ -5,6 +5,9 @@
 //! literally, in `f64`, left to right, so another implementation that writes them the
 //! same way agrees to the last bit (tests pin the shared vector to 1e-12). A rate whose
 //! denominator is zero is `None` and is shown empty, never as 0.
+//!
+//! Beside them, [`invalid_number_rate`]: not an AAPOR rate but a figure of roster
+//! quality — how many of the numbers a village handed in proved wrong or dead.
 
 use crate::dispositions::Class;
 use serde::Serialize;
@@ -105,6 +108,14 @@ impl Counts {
             con1: ratio(i + p + r + o, i + p + r + o + nc + uh),
         }
     }
+}
+
+/// A village's invalid-number rate: cases whose final outcome is a wrong number or a
+/// number not in service (`dispositions::case_invalid_number`) over cases released;
+/// `None` when nothing was released. Those cases are UH in the AAPOR rates, so this
+/// shows how much of UH the roster itself caused.
+pub fn invalid_number_rate(invalid: u64, released: u64) -> Option<f64> {
+    ratio(invalid as f64, released as f64)
 }
 
 fn ratio(num: f64, den: f64) -> Option<f64> {
@@ -231,6 +242,86 @@ mod tests {
         close(r.con1, 7.0 / 9.0);
         assert_eq!(format_rate(r.rr1), "55.6%");
         assert_eq!(format_rate(r.rr3), "56.3%");
+    }
+
+    /// 甲村 of docs/fieldwork.md: the shared vector's village, whose 12 NE cases were
+    /// all wrong or dead numbers, before (NE) and after (UH) the named-roster mapping.
+    #[test]
+    fn a_village_with_wrong_numbers_before_and_after() {
+        use crate::dispositions::{Outcome, Outcome::*, case_class, case_invalid_number};
+        let mut cases: Vec<Vec<Outcome>> = Vec::new();
+        let mut add = |n: usize, outcomes: &[Outcome]| {
+            cases.extend(std::iter::repeat_n(outcomes.to_vec(), n));
+        };
+        add(140, &[Complete]);
+        add(6, &[NoAnswer, Partial]);
+        add(22, &[Refusal]);
+        add(15, &[Callback]);
+        add(4, &[Illness]);
+        add(31, &[NoAnswer, Busy]);
+        add(8, &[WrongNumber]);
+        add(4, &[NoAnswer, NotInService]);
+        let after: Counts = cases.iter().map(|c| case_class(c.clone())).collect();
+        let before = Counts {
+            uh: 31,
+            ne: 12,
+            ..after
+        };
+        assert_eq!(
+            after,
+            Counts {
+                i: 140,
+                p: 6,
+                r: 22,
+                nc: 15,
+                o: 4,
+                uh: 43,
+                ne: 0,
+            }
+        );
+        let (b, a) = (before.rates(), after.rates());
+        close(b.rr1, 140.0 / 218.0);
+        close(a.rr1, 140.0 / 230.0);
+        assert_eq!(
+            (format_rate(b.rr1), format_rate(a.rr1)),
+            ("64.2%".into(), "60.9%".into())
+        );
+        assert_eq!(format_rate(a.rr2), "63.5%");
+        // No NE left: every UH case is taken as eligible, so RR3 = RR1.
+        close(a.e, 1.0);
+        close(a.rr3, 140.0 / 230.0);
+        assert_eq!(format_rate(a.ref1), "9.6%");
+        assert_eq!(format_rate(a.con1), "74.8%");
+        // COOP1 has no UH in it: unchanged.
+        assert_eq!(a.coop1, b.coop1);
+        let invalid = cases
+            .iter()
+            .filter(|c| case_invalid_number(c.iter().copied()))
+            .count() as u64;
+        assert_eq!(invalid, 12);
+        let rate = invalid_number_rate(invalid, after.total());
+        close(rate, 12.0 / 230.0);
+        assert_eq!(format_rate(rate), "5.2%");
+
+        // Had 3 of the 12 been 非服务对象, they would stay NE and RR1 lie in between.
+        let mixed = Counts {
+            uh: 40,
+            ne: 3,
+            ..after
+        };
+        let m = mixed.rates();
+        close(m.rr1, 140.0 / 227.0);
+        assert_eq!(format_rate(m.rr1), "61.7%");
+        close(m.e, 187.0 / 190.0);
+    }
+
+    #[test]
+    fn invalid_number_rate_is_empty_when_nothing_was_released() {
+        assert_eq!(invalid_number_rate(0, 0), None);
+        assert_eq!(invalid_number_rate(0, 5), Some(0.0));
+        close(invalid_number_rate(1, 3), 1.0 / 3.0);
+        assert_eq!(invalid_number_rate(4, 4), Some(1.0));
+        assert!(invalid_number_rate(u64::MAX, u64::MAX).is_some_and(f64::is_finite));
     }
 
     #[test]

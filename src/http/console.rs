@@ -506,6 +506,10 @@ pub(super) struct ProgressLine {
     exhausted: bool,
     counts: Counts,
     rates: RatesText,
+    /// Cases whose final outcome is a wrong or dead number, and their share of those
+    /// released (empty when none were released): the roster's quality.
+    invalid_numbers: i64,
+    invalid_number_rate: String,
 }
 
 /// The AAPOR rates as shown (empty where the denominator is zero).
@@ -532,6 +536,8 @@ fn progress_line(r: &ProgressRow) -> ProgressLine {
         exhausted: r.exhausted,
         counts: r.counts,
         rates: rates_text(&r.counts),
+        invalid_numbers: r.invalid_numbers,
+        invalid_number_rate: format_rate(r.invalid_number_rate()),
     }
 }
 
@@ -694,6 +700,8 @@ mod tests {
                 r: 3,
                 ..Counts::default()
             }),
+            invalid_numbers: 2,
+            invalid_number_rate: "5.7%".into(),
         };
         let page = ProgressPage {
             campaign: samples::campaign(CampaignState::Fieldwork),
@@ -703,5 +711,9 @@ mod tests {
         let html = samples::rendered(&page);
         assert!(html.contains("V0101 样例村") && html.contains("20/1/3/5/1/2/3"));
         assert!(html.contains("备用已用完"));
+        assert!(
+            html.contains("无效号码率") && html.contains("5.7%（2/35）"),
+            "{html}"
+        );
     }
 }

@@ -1003,6 +1003,8 @@ async fn rates_table(state: &AppState, id: CampaignId) -> Result<Table, AppError
         ("coop1", "COOP1"),
         ("ref1", "REF1"),
         ("con1", "CON1"),
+        ("invalid_numbers", "无效号码数"),
+        ("invalid_number_rate", "无效号码率"),
     ];
     state.db.campaign(id).await?;
     let (rows, total) = progress_rows(&state.db, id).await?;
@@ -1031,6 +1033,8 @@ async fn rates_table(state: &AppState, id: CampaignId) -> Result<Table, AppError
             rate(rates.coop1),
             rate(rates.ref1),
             rate(rates.con1),
+            Cell::Int(r.invalid_numbers),
+            rate(r.invalid_number_rate()),
         ]
     };
     let mut out: Vec<_> = rows.iter().map(|r| line(&r.code, &r.name, r)).collect();

@@ -104,6 +104,105 @@ async fn a_refusal_releases_the_next_reserve_rank_and_the_reserve_can_run_out() 
 }
 
 #[tokio::test]
+async fn wrong_and_dead_numbers_are_uh_and_each_village_shows_its_invalid_number_rate() {
+    let app = spawn().await;
+    let (t, sv) = fieldwork(&app).await;
+    let id = t.campaign;
+    let v1 = cases_of(&app, id, "V1").await;
+    let v2 = cases_of(&app, id, "V2").await;
+    // V1 (28 released, reserve 29–30): a wrong number and a non-recipient, both replaced
+    // as before → 30 released, 1 invalid. V2 (5, no reserve): a wrong number and a dead
+    // one → 5 released, 2 invalid.
+    assert_eq!(
+        attempt(&app, &sv, v1[0].id, "wrong_number", "").await,
+        "m=replaced"
+    );
+    assert_eq!(
+        attempt(&app, &sv, v1[1].id, "not_recipient", "").await,
+        "m=replaced"
+    );
+    attempt(&app, &sv, v2[0].id, "wrong_number", "").await;
+    attempt(&app, &sv, v2[1].id, "not_in_service", "").await;
+    let (s, page) = get_text(
+        &t.admin.0,
+        &format!("{}/admin/campaigns/{id}/progress", app.base),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert!(page.contains("无效号码率"), "{page}");
+    assert!(page.contains("越高说明名单质量越差"), "{page}");
+    // V1: I/P/R/NC/O/UH/NE = 0/0/0/0/0/29/1, 1/30 = 3.3%; V2: 0/0/0/0/0/5/0, 2/5 = 40.0%;
+    // the town 3/35 = 8.6%.
+    assert!(page.contains("0/0/0/0/0/29/1"), "{page}");
+    assert!(page.contains("0/0/0/0/0/5/0"), "{page}");
+    assert!(page.contains("3.3%（1/30）"), "{page}");
+    assert!(page.contains("40.0%（2/5）"), "{page}");
+    assert!(page.contains("8.6%（3/35）"), "{page}");
+
+    let token: serde_json::Value = client()
+        .post(format!("{}/api/login", app.base))
+        .json(&serde_json::json!({"username": "admin", "password": "commission-2026-key"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["token"].as_str().unwrap().to_string();
+    let rates: serde_json::Value = client()
+        .get(format!("{}/api/campaigns/{id}/results/rates", app.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rows = rates.as_array().expect("rows");
+    let row = |code: &str| {
+        rows.iter()
+            .find(|r| r["village_code"] == code)
+            .unwrap_or_else(|| panic!("{code} in {rates}"))
+    };
+    assert_eq!(row("V1")["invalid_numbers"], 1);
+    assert_eq!(
+        row("V1")["invalid_number_rate"],
+        serde_json::json!(1.0 / 30.0)
+    );
+    assert_eq!(row("V1")["uh"], 29);
+    assert_eq!(row("V1")["ne"], 1);
+    assert_eq!(
+        row("V2")["invalid_number_rate"],
+        serde_json::json!(2.0 / 5.0)
+    );
+    assert_eq!(row("全镇")["invalid_numbers"], 3);
+    assert_eq!(
+        row("全镇")["invalid_number_rate"],
+        serde_json::json!(3.0 / 35.0)
+    );
+    let csv = t
+        .admin
+        .0
+        .get(format!(
+            "{}/admin/campaigns/{id}/downloads/rates.csv",
+            app.base
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let header = csv.lines().next().unwrap_or_default();
+    assert!(header.ends_with(",无效号码数,无效号码率"), "{header}");
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("V2,") && l.ends_with(",2,40.0%")),
+        "{csv}"
+    );
+}
+
+#[tokio::test]
 async fn three_non_contacts_on_two_days_replace_a_case_but_not_on_one_day() {
     let app = spawn().await;
     let (t, sv) = fieldwork(&app).await;
@@ -275,7 +374,8 @@ async fn progress_shows_aapor_rates_with_their_counts_and_closing_stops_fieldwor
     let (t, sv) = fieldwork(&app).await;
     let v2 = cases_of(&app, t.campaign, "V2").await;
     assert_eq!(v2.len(), 5);
-    // V2: one refusal (R), one wrong number (NE), one illness (O), two untouched (UH); no reserve.
+    // V2: one refusal (R), one wrong number (UH: the named person may be eligible), one
+    // illness (O), two untouched (UH); no reserve.
     attempt(&app, &sv, v2[0].id, "refusal", "").await;
     attempt(&app, &sv, v2[1].id, "wrong_number", "").await;
     attempt(&app, &sv, v2[2].id, "illness", "").await;
@@ -285,9 +385,9 @@ async fn progress_shows_aapor_rates_with_their_counts_and_closing_stops_fieldwor
     )
     .await;
     assert_eq!(s, 200);
-    // I/P/R/NC/O/UH/NE = 0/0/1/0/1/2/1 → RR1 = 0/4 = 0.0%, REF1 = 1/4 = 25.0%, COOP1 = 0/2 = 0.0%.
-    assert!(page.contains("0/0/1/0/1/2/1"), "{page}");
-    assert!(page.contains("25.0%"), "{page}");
+    // I/P/R/NC/O/UH/NE = 0/0/1/0/1/3/0 → RR1 = 0/5 = 0.0%, REF1 = 1/5 = 20.0%, COOP1 = 0/2 = 0.0%.
+    assert!(page.contains("0/0/1/0/1/3/0"), "{page}");
+    assert!(page.contains("20.0%"), "{page}");
     // Roles: only the surveyor reaches the console; the commission the progress.
     let id = t.campaign;
     for c in [&t.admin.0, &t.op1.0] {
