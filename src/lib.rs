@@ -6,15 +6,18 @@
 //!   phones and a receipt whose fingerprint proves what was handed in;
 //! - the rosters are kept per campaign and village (`db`), with accounts and sessions;
 //! - the sample is drawn (`sampling`; in the app `ops::draw`, from files `offline`),
-//!   questioned (`forms`, `fieldwork`), and its answers become tallies, item 16 and the
-//!   verdict (`results`);
+//!   questioned (`forms`, `fieldwork`; each call's outcome and the replacements it causes
+//!   in `dispositions`), and its answers become tallies, item 16 and the verdict
+//!   (`results`);
 //! - every change goes through one workflow operation (`ops`): one transaction that makes
 //!   the change and appends its audit entry (`audit`) together;
 //! - people reach it through the web app (`http`, guarded by `rate_limit`) or the command
 //!   line (`cli`); both, and the demo, call the same operations.
 //!
-//! `domain` holds the small parsed types (village codes, roles, campaign states) that every
-//! other module trusts once parsed.
+//! `domain` holds the small parsed types (village codes, roles, campaign states, grades) that
+//! every other module trusts once parsed, and `ids` one id type per table, so a village's id
+//! cannot be passed where a campaign's is expected. `docs/architecture.md` draws the module
+//! graph and says where a new download, role, page or question type goes.
 
 /// The audit chain: state-changing events chained by SHA-256, and its verification.
 pub mod audit;
