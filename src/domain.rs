@@ -235,6 +235,63 @@ impl CaseStatus {
     }
 }
 
+/// What a calendar entry makes of its date; stored as `holiday` or `workday`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+)]
+#[strum(serialize_all = "lowercase")]
+pub enum DayKind {
+    /// A day off (放假), even if it is a weekday.
+    Holiday,
+    /// A working day (上班), even if it falls on a weekend (调休).
+    Workday,
+}
+stored_name!(DayKind, "kind of day");
+
+impl DayKind {
+    /// Parses a kind cell after trimming: 放假, 休息, 节假日 or `holiday` give
+    /// [`DayKind::Holiday`]; 上班, 补班, 调休上班 or `workday` give
+    /// [`DayKind::Workday`]. The English words ignore ASCII case.
+    pub fn parse(text: &str) -> Option<DayKind> {
+        let text = text.trim();
+        if ["放假", "休息", "节假日"].contains(&text) || text.eq_ignore_ascii_case("holiday")
+        {
+            Some(DayKind::Holiday)
+        } else if ["上班", "补班", "调休上班"].contains(&text)
+            || text.eq_ignore_ascii_case("workday")
+        {
+            Some(DayKind::Workday)
+        } else {
+            None
+        }
+    }
+
+    /// 放假 or 上班.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            DayKind::Holiday => "放假",
+            DayKind::Workday => "上班",
+        }
+    }
+
+    /// `holiday` or `workday`.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            DayKind::Holiday => "holiday",
+            DayKind::Workday => "workday",
+        }
+    }
+}
+
 /// The grade of one assessment item, best first.
 ///
 /// The derived ordering follows the declaration order, so a *better* grade

@@ -2,7 +2,7 @@
 //! negative list, item-16 overrides, the working-day calendar, publicity and objections.
 
 use super::{Db, DbError, Tx, on_pool, on_tx};
-use crate::domain::{Grade, now};
+use crate::domain::{DayKind, Grade, now};
 use crate::ids::{AccountId, CampaignId, ObjectionId, OverrideId, VillageId};
 
 /// A village in the draw with its frame size N (the roster's rows at the freeze).
@@ -63,8 +63,7 @@ pub struct OverrideRow {
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
 pub struct CalendarDay {
     pub day: String,
-    /// `holiday` or `workday`.
-    pub kind: String,
+    pub kind: DayKind,
     pub name: String,
 }
 
@@ -329,7 +328,7 @@ impl Tx {
                    ON CONFLICT (day) DO UPDATE SET kind = excluded.kind, name = excluded.name";
         on_tx!(self, c => {
             for d in days {
-                sqlx::query(sql).bind(&d.day).bind(&d.kind).bind(&d.name).execute(&mut *c).await?;
+                sqlx::query(sql).bind(&d.day).bind(d.kind).bind(&d.name).execute(&mut *c).await?;
             }
         });
         Ok(())

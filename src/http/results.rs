@@ -22,7 +22,7 @@ use crate::ops::{
     results::{GradeSheet, ResultsError, Village},
 };
 use crate::results::assess::{Grade, ITEM_TITLES, NEGATIVE_SITUATIONS, Situation, Verdict};
-use crate::results::calendar::{DayKind, parse_calendar_csv, parse_date};
+use crate::results::calendar::{parse_calendar_csv, parse_date};
 use crate::results::report::comments;
 use crate::results::tables::{self, Table, VillageAssessment};
 use crate::results::tables::{LoadError, Loaded};
@@ -1104,7 +1104,7 @@ async fn calendar_page(
         .map(|d: &CalendarDay| {
             context! {
                 day => d.day.clone(), name => d.name.clone(),
-                kind => DayKind::parse(&d.kind).map(DayKind::label_zh),
+                kind => d.kind.label_zh(),
             }
         })
         .collect();

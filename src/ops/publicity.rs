@@ -5,7 +5,7 @@
 use super::Actor;
 use crate::db::{ApproveError, CalendarDay, Db, DbError};
 use crate::ids::{CampaignId, ObjectionId, VillageId};
-use crate::results::calendar::{Calendar, CalendarEntry, DayKind, parse_date};
+use crate::results::calendar::{Calendar, CalendarEntry, parse_date};
 use serde_json::json;
 use time::Date;
 
@@ -24,7 +24,7 @@ pub async fn import_calendar(
         .into_iter()
         .map(|e| CalendarDay {
             day: e.date.to_string(),
-            kind: e.kind.label_en().to_string(),
+            kind: e.kind,
             name: e.name,
         })
         .collect();
@@ -55,8 +55,8 @@ pub async fn delete_calendar_day(db: &Db, by: &Actor, day: &str) -> Result<(), D
 pub async fn calendar(db: &Db) -> Result<Calendar, DbError> {
     let mut cal = Calendar::new();
     for d in db.calendar().await? {
-        if let (Some(date), Some(kind)) = (parse_date(&d.day), DayKind::parse(&d.kind)) {
-            cal.insert(date, kind, d.name);
+        if let Some(date) = parse_date(&d.day) {
+            cal.insert(date, d.kind, d.name);
         }
     }
     Ok(cal)

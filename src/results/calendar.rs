@@ -10,7 +10,6 @@
 //! This module is pure: no clock and no I/O beyond the bytes it is given.
 
 use crate::csv_table::{Errors, Row, RowError, Table, quote};
-use serde::Serialize;
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 use time::{Date, Month, Weekday};
@@ -18,49 +17,7 @@ use time::{Date, Month, Weekday};
 /// How many days [`Calendar::nth_working_day`] looks ahead before giving up.
 pub const SEARCH_LIMIT_DAYS: u32 = 366 * 3;
 
-/// What a calendar entry makes of its date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-pub enum DayKind {
-    /// A day off (放假), even if it is a weekday.
-    Holiday,
-    /// A working day (上班), even if it falls on a weekend (调休).
-    Workday,
-}
-
-impl DayKind {
-    /// Parses a kind cell after trimming: 放假, 休息, 节假日 or `holiday` give
-    /// [`DayKind::Holiday`]; 上班, 补班, 调休上班 or `workday` give
-    /// [`DayKind::Workday`]. The English words ignore ASCII case.
-    pub fn parse(text: &str) -> Option<DayKind> {
-        let text = text.trim();
-        if ["放假", "休息", "节假日"].contains(&text) || text.eq_ignore_ascii_case("holiday")
-        {
-            Some(DayKind::Holiday)
-        } else if ["上班", "补班", "调休上班"].contains(&text)
-            || text.eq_ignore_ascii_case("workday")
-        {
-            Some(DayKind::Workday)
-        } else {
-            None
-        }
-    }
-
-    /// 放假 or 上班.
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            DayKind::Holiday => "放假",
-            DayKind::Workday => "上班",
-        }
-    }
-
-    /// `holiday` or `workday`.
-    pub fn label_en(self) -> &'static str {
-        match self {
-            DayKind::Holiday => "holiday",
-            DayKind::Workday => "workday",
-        }
-    }
-}
+pub use crate::domain::DayKind;
 
 /// One line of the administrator's calendar.
 #[derive(Debug, Clone, PartialEq, Eq)]
