@@ -4,8 +4,9 @@
 //! same over the panel's ratings of the village, S = w_r·R + w_p·P (S = R, flagged, where
 //! the village has no panel rating). P counts only with a quorum: at least the scheme's
 //! `panel_min` valid ratings, recused ones (the rater lives or works in the village) left
-//! out, and at most half of all ratings recused; otherwise S = R and the reason is given. S is computed in exact fractions and graded against
-//! the scheme's lines, inclusive, so a score on a line gets the higher grade. R has a 95%
+//! out, and at most half of all ratings recused; otherwise S = R and the reason is given.
+//! S is computed in exact fractions and graded against the scheme's lines, inclusive, so a
+//! score on a line gets the higher grade. R has a 95%
 //! Student-t interval with the finite-population factor and a minimum spread, cut to what
 //! the village can hold, carried into S with P fixed (the panel is not a sample); the
 //! grade is "uncertain" when S's interval reaches below the grade's line or up to the next
