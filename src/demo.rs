@@ -5,7 +5,7 @@
 
 use crate::db::{Db, NewAccount, NewResponse, RosterTarget};
 use crate::domain::{Grade, Role, VillageCode, today};
-use crate::forms::{Form, parse_answers};
+use crate::forms::{Form, RELATION_QUESTION, Relation, parse_answers};
 use crate::ids::{CampaignId, VillageId};
 use crate::ops::publicity::NewObjection;
 use crate::ops::results::{GradeSheet, SheetItem};
@@ -146,14 +146,25 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
         ("演示政协委员乙", "政协委员"),
         ("演示乡贤", "其他"),
     ];
-    for (name, category) in panel {
+    // Members mostly liaise with a village or do not know it well; the 乡贤 lives in the
+    // first village he rates, so that rating is recused.
+    let mut resident_given = false;
+    for (m, (name, category)) in panel.into_iter().enumerate() {
         let member =
             ops::fieldwork::add_panel_member(db, &by, campaign, name, category, None).await?;
-        for (village, level) in &villages {
+        for (n, (village, level)) in villages.iter().enumerate() {
             if dice.unit() < 0.1 {
                 continue;
             }
-            let answers = panel_answers(&forms.panel, *level, &mut dice)?;
+            let relation = if name == "演示乡贤" && !resident_given {
+                resident_given = true;
+                Relation::Resident
+            } else if (m + n) % 3 == 0 {
+                Relation::Unfamiliar
+            } else {
+                Relation::Liaison
+            };
+            let answers = panel_answers(&forms.panel, *level, relation, &mut dice)?;
             let response = new_response(campaign, *village, &forms.panel, answers);
             db.submit_panel_rating(member, &response).await?;
         }
@@ -285,12 +296,20 @@ fn recipient_answers(form: &Form, level: f64, dice: &mut Dice) -> anyhow::Result
     Ok(answers.to_json())
 }
 
-fn panel_answers(form: &Form, level: f64, dice: &mut Dice) -> anyhow::Result<String> {
+fn panel_answers(
+    form: &Form,
+    level: f64,
+    relation: Relation,
+    dice: &mut Dice,
+) -> anyhow::Result<String> {
     let options = ["好", "较好", "一般", "差"];
-    let fields: Vec<(String, String)> = form
+    let mut fields: Vec<(String, String)> = form
         .scored_questions()
         .map(|q| (q.id.clone(), pick(&options, level, dice).to_string()))
         .collect();
+    if form.question(RELATION_QUESTION).is_some() {
+        fields.push((RELATION_QUESTION.into(), relation.key().into()));
+    }
     let answers = parse_answers(form, &fields)
         .map_err(|e| anyhow!("demo panel answers: {:?}", e.messages_zh()))?;
     Ok(answers.to_json())

@@ -16,7 +16,9 @@
 //! are both strings, reading JSON back needs the form ([`Answers::from_json`]); responses are
 //! stored with their form's id, version and SHA-256, so that form is always at hand.
 
-use crate::forms::model::{DONT_KNOW, Dimension, Form, Kind, Question};
+use crate::forms::model::{
+    DONT_KNOW, Dimension, Form, Kind, Question, RELATION_QUESTION, Relation,
+};
 use crate::forms::scheme::Scheme;
 use serde::Serialize;
 use serde::ser::{SerializeSeq, Serializer};
@@ -392,6 +394,14 @@ impl Answers {
             answers.0.insert(id, answer);
         }
         Ok(answers)
+    }
+
+    /// The rater's relation to the village, where the form asks it (panel forms).
+    pub fn relation(&self) -> Option<Relation> {
+        match self.0.get(RELATION_QUESTION) {
+            Some(Answer::Choice(v)) => Relation::from_key(v),
+            _ => None,
+        }
     }
 
     /// One respondent's score: the mean option score over the form's scored questions

@@ -26,7 +26,10 @@ pub use answers::{
     Answer, AnswerErrors, AnswerProblem, Answers, AnswersJsonError, clean_text, parse_answers,
 };
 pub use error::FormError;
-pub use model::{Audience, Choice, Condition, DONT_KNOW, Dimension, Form, Kind, Question};
+pub use model::{
+    Audience, Choice, Condition, DONT_KNOW, Dimension, Form, Kind, Question, RELATION_QUESTION,
+    Relation,
+};
 pub use parse::{MAX_TEXT_CHARS, parse_form};
 pub use scheme::{FormScoring, GRADE_LABELS, Scheme, parse_scheme};
 

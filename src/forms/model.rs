@@ -9,6 +9,55 @@ use std::fmt;
 /// offered only where a single-choice question has `dont_know`, and never scores.
 pub const DONT_KNOW: &str = "dont_know";
 
+/// The panel questionnaire's question asking a member how they relate to the village they
+/// rate (docs/results.md, 2.5). Its options are the [`Relation`] keys.
+pub const RELATION_QUESTION: &str = "relation";
+
+/// A panel member's relation to the village they rate. A member who lives or works in the
+/// village rates their own village: the rating is recused (left out of P and of the panel's
+/// tallies, counted as recused).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    /// 本村居民.
+    Resident,
+    /// 在本村任职.
+    Official,
+    /// 联系该村.
+    Liaison,
+    /// 不熟悉.
+    Unfamiliar,
+}
+
+impl Relation {
+    /// Every relation, in the order the form asks.
+    pub const ALL: [Relation; 4] = [
+        Relation::Resident,
+        Relation::Official,
+        Relation::Liaison,
+        Relation::Unfamiliar,
+    ];
+
+    /// The stored option value (`value` in the questionnaire file).
+    pub fn key(self) -> &'static str {
+        match self {
+            Relation::Resident => "resident",
+            Relation::Official => "official",
+            Relation::Liaison => "liaison",
+            Relation::Unfamiliar => "unfamiliar",
+        }
+    }
+
+    /// Parses a stored option value.
+    pub fn from_key(key: &str) -> Option<Relation> {
+        Relation::ALL.into_iter().find(|r| r.key() == key)
+    }
+
+    /// Whether a rating given with this relation is recused.
+    pub fn recuses(self) -> bool {
+        matches!(self, Relation::Resident | Relation::Official)
+    }
+}
+
 /// Who answers a questionnaire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]

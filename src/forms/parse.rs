@@ -5,7 +5,8 @@
 
 use crate::forms::error::FormError;
 use crate::forms::model::{
-    Audience, Choice, Condition, DONT_KNOW, Dimension, Form, Kind, Question,
+    Audience, Choice, Condition, DONT_KNOW, Dimension, Form, Kind, Question, RELATION_QUESTION,
+    Relation,
 };
 use crate::forms::raw::{Errors, parse_text, sha256_hex};
 use serde::Deserialize;
@@ -150,6 +151,9 @@ pub fn parse_form(file_name: &str, source: &str) -> Result<Form, Vec<FormError>>
         let header_line = errs.line(&spanned.span());
         if let Some(q) = check_question(&mut errs, spanned.get_ref(), index, &first_at, &questions)
         {
+            if audience == Some(Audience::Panel) && q.id == RELATION_QUESTION {
+                check_relation(&mut errs, spanned, &q);
+            }
             questions.push(Question {
                 line: Some(header_line),
                 ..q
@@ -171,6 +175,31 @@ pub fn parse_form(file_name: &str, source: &str) -> Result<Form, Vec<FormError>>
         source: source.to_owned(),
     };
     errs.finish(form)
+}
+
+/// The panel's relation question decides recusal (docs/results.md, 2.5), so a typo in it
+/// must not silently turn recusal off: single choice, unscored, always asked, its option
+/// values among the [`Relation`] keys and both recusing ones present.
+fn check_relation(errs: &mut Errors<'_>, at: &Spanned<RawQuestion>, q: &Question) {
+    let keys: Vec<&str> = Relation::ALL.iter().map(|r| r.key()).collect();
+    let fits = matches!(q.kind, Kind::Single { .. })
+        && q.dimension.is_none()
+        && q.show_if.is_none()
+        && q.required
+        && q.option_values().all(|v| Relation::from_key(v).is_some())
+        && Relation::ALL
+            .iter()
+            .filter(|r| r.recuses())
+            .all(|r| q.option_values().any(|v| v == r.key()));
+    if !fits {
+        errs.at_spanned(
+            at,
+            format!(
+                "question {RELATION_QUESTION}: the panel's relation question must be a required single-choice question without dimension or show_if, with option values among {} (resident and official required)",
+                keys.join(", ")
+            ),
+        );
+    }
 }
 
 /// Checks one question; `None` where it is too broken to keep (its errors are recorded).

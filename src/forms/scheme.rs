@@ -15,6 +15,9 @@ use toml::Spanned;
 /// exactly these, in this order; only their thresholds are the scheme's to choose.
 pub const GRADE_LABELS: [&str; 4] = ["好", "较好", "一般", "差"];
 
+/// The panel's quorum where the scheme does not set `panel_min`.
+pub const DEFAULT_PANEL_MIN: u32 = 5;
+
 /// How far the two weights may sum away from 1.
 const WEIGHT_TOLERANCE: f64 = 1e-9;
 
@@ -42,6 +45,9 @@ pub struct Scheme {
     pub min_respondents: u32,
     /// Small-cell threshold: any figure from fewer than k answers is suppressed.
     pub k: u32,
+    /// The panel's quorum: P enters S only with at least this many valid, unrecused panel
+    /// ratings of the village (and at most half of its ratings recused); else S = R.
+    pub panel_min: u32,
 }
 
 /// The scoring of one questionnaire.
@@ -98,6 +104,8 @@ struct RawScheme {
     grades: Vec<Spanned<RawGrade>>,
     min_respondents: Spanned<i64>,
     k: Spanned<i64>,
+    #[serde(default)]
+    panel_min: Option<Spanned<i64>>,
     forms: BTreeMap<Spanned<String>, Spanned<RawFormScoring>>,
 }
 
@@ -206,6 +214,9 @@ pub fn parse_scheme(file_name: &str, source: &str) -> Result<Scheme, Vec<FormErr
 
     let min_respondents = positive_u32(&mut errs, "min_respondents", &raw.min_respondents);
     let k = positive_u32(&mut errs, "k", &raw.k);
+    let panel_min = raw.panel_min.as_ref().map_or(DEFAULT_PANEL_MIN, |v| {
+        positive_u32(&mut errs, "panel_min", v)
+    });
     // A grade must never rest on figures that are themselves suppressed.
     if k > 0 && min_respondents > 0 && min_respondents < k {
         errs.at_spanned(
@@ -299,6 +310,7 @@ pub fn parse_scheme(file_name: &str, source: &str) -> Result<Scheme, Vec<FormErr
             .collect(),
         min_respondents,
         k,
+        panel_min,
     };
     errs.finish(scheme)
 }

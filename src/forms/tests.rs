@@ -90,10 +90,104 @@ fn shipped_panel_form_grades_the_five_areas_and_overall() {
 }
 
 #[test]
+fn the_panel_quorum_is_read_and_defaults_to_five() {
+    let with = parse_scheme(
+        "scheme.toml",
+        &SCHEME.replace("k = 5", "k = 5\npanel_min = 8"),
+    );
+    assert_eq!(with.map(|s| s.panel_min), Ok(8));
+    assert!(!SCHEME.contains("panel_min"));
+    let without = parse_scheme("scheme.toml", SCHEME).map(|s| s.panel_min);
+    assert_eq!(without, Ok(crate::forms::scheme::DEFAULT_PANEL_MIN));
+    assert_eq!(crate::forms::scheme::DEFAULT_PANEL_MIN, 5);
+}
+
+#[test]
+fn shipped_panel_form_asks_the_relation_with_stable_keys() {
+    let set = shipped();
+    let q = set
+        .panel
+        .question(RELATION_QUESTION)
+        .expect("relation question");
+    let values: Vec<&str> = q.option_values().collect();
+    assert_eq!(values, ["resident", "official", "liaison", "unfamiliar"]);
+    let labels: Vec<&str> = match &q.kind {
+        Kind::Single {
+            options,
+            dont_know: None,
+        } => options.iter().map(|c| c.label.as_str()).collect(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(labels, ["本村居民", "在本村任职", "联系该村", "不熟悉"]);
+    assert!(q.required && !q.is_scored());
+    let recusing: Vec<&str> = Relation::ALL
+        .iter()
+        .filter(|r| r.recuses())
+        .map(|r| r.key())
+        .collect();
+    assert_eq!(recusing, ["resident", "official"]);
+    let a = parse_answers(
+        &set.panel,
+        &fields(&[
+            ("relation", "official"),
+            ("area1", "好"),
+            ("area2", "好"),
+            ("area3", "好"),
+            ("area4", "好"),
+            ("area5", "好"),
+            ("overall", "好"),
+        ]),
+    )
+    .expect("valid");
+    assert_eq!(a.relation(), Some(Relation::Official));
+}
+
+#[test]
+fn a_panel_relation_question_that_would_not_recuse_is_refused() {
+    let relation = |options: &str, extra: &str| {
+        format!(
+            "{PANEL}\n[[question]]\nid = \"relation\"\ntype = \"single\"\ntext = \"关系\"\nrequired = true\n{extra}options = [{options}]\n"
+        )
+    };
+    let good = r#"{ value = "resident", label = "本村居民" }, { value = "official", label = "在本村任职" }, "liaison""#;
+    assert!(parse_form("panel.toml", &relation(good, "")).is_ok());
+    for (case, source) in [
+        (
+            "labels as values",
+            relation(r#""本村居民", "在本村任职""#, ""),
+        ),
+        ("official missing", relation(r#""resident", "liaison""#, "")),
+        (
+            "unknown key",
+            relation(r#""resident", "official", "neighbour""#, ""),
+        ),
+        (
+            "optional",
+            relation(good, "").replace(
+                "required = true\noptions = [{",
+                "required = false\noptions = [{",
+            ),
+        ),
+    ] {
+        let errors = parse_form("panel.toml", &source).err().unwrap_or_default();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.message.contains("relation question must be")),
+            "case {case}: {errors:#?}"
+        );
+    }
+    // A recipients' questionnaire may use the id for anything.
+    let recipients =
+        relation(r#""a", "b""#, "").replace("audience = \"panel\"", "audience = \"recipients\"");
+    assert!(parse_form("recipients.toml", &recipients).is_ok());
+}
+
+#[test]
 fn shipped_scheme_holds_the_documented_numbers() {
     let s = shipped().scheme;
     assert_eq!((s.weight_recipients, s.weight_panel), (0.7, 0.3));
-    assert_eq!((s.min_respondents, s.k), (10, 5));
+    assert_eq!((s.min_respondents, s.k, s.panel_min), (10, 5, 5));
     let grades: Vec<(&str, f64)> = s.thresholds.iter().map(|(l, m)| (l.as_str(), *m)).collect();
     assert_eq!(
         grades,
@@ -611,6 +705,12 @@ fn malformed_schemes_name_the_problem_and_its_line() {
             "labels are [好, 良, 一般, 差]",
         ),
         ("k zero", scheme_with("k = 5", "k = 0"), Some(5), "k is 0"),
+        (
+            "panel_min zero",
+            scheme_with("k = 5", "k = 5\npanel_min = 0"),
+            Some(6),
+            "panel_min is 0, must be a whole number of at least 1",
+        ),
         (
             "min_respondents below k",
             scheme_with("min_respondents = 10", "min_respondents = 4"),
@@ -1141,6 +1241,7 @@ fn a_panel_rating_scores_like_a_respondent() {
         ("area4", "差"),
         ("area5", "dont_know"),
         ("overall", "较好"),
+        ("relation", "liaison"),
     ];
     let a = parse_answers(&set.panel, &fields(&sent)).expect("valid");
     // (100 + 80 + 60 + 0 + 80) / 5 = 64.

@@ -863,9 +863,9 @@ mod tests {
         );
         assert_eq!(
             question_labels(&forms.panel),
-            ["1", "2", "3", "4", "5", "6", "7"]
+            ["1", "2", "3", "4", "5", "6", "7", "8"]
         );
-        assert_eq!(length_note(&forms.panel), "共 7 题,约 3 分钟。");
+        assert_eq!(length_note(&forms.panel), "共 8 题,约 3 分钟。");
     }
 
     #[test]

@@ -2,8 +2,11 @@
 //!
 //! R is the mean over recipients of each one's mean option score (不了解 excluded), P the
 //! same over the panel's ratings of the village, S = w_r·R + w_p·P (S = R, flagged, where
-//! the village has no panel rating). S is computed in exact fractions and graded against
-//! the scheme's lines, inclusive, so a score on a line gets the higher grade. R has a 95%
+//! the village has no panel rating). P counts only with a quorum: at least the scheme's
+//! `panel_min` valid ratings, recused ones (the rater lives or works in the village) left
+//! out, and at most half of all ratings recused; otherwise S = R and the reason is given.
+//! S is computed in exact fractions and graded against the scheme's lines, inclusive, so a
+//! score on a line gets the higher grade. R has a 95%
 //! Student-t interval with the finite-population factor and a minimum spread, cut to what
 //! the village can hold, carried into S with P fixed (the panel is not a sample); the
 //! grade is "uncertain" when S's interval reaches below the grade's line or up to the next
@@ -38,6 +41,77 @@ impl Scores {
     fn mean(&self) -> (Option<Ratio>, Option<f64>) {
         let exact = self.exact.mean();
         (exact, exact.map(Ratio::to_f64).or(self.approx.mean()))
+    }
+}
+
+/// The panel's ratings of one village as item 16 needs them.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PanelRatings {
+    /// The scores of the valid ratings that are not recused (P's inputs).
+    pub scores: Scores,
+    /// Every rating of the village, recused ones and ones without a scored answer included.
+    pub ratings: u64,
+    /// Ratings recused: the rater lives (本村居民) or works (在本村任职) in the village.
+    pub recused: u64,
+}
+
+/// Why the panel's P does not enter S although the village has panel ratings: too few
+/// valid ratings (fewer than `min`), or more than half of the ratings recused, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PanelNotCounted {
+    /// Valid ratings that are not recused.
+    pub valid: u64,
+    /// The scheme's `panel_min`.
+    pub min: u64,
+    pub recused: u64,
+    pub ratings: u64,
+}
+
+impl PanelNotCounted {
+    /// The quorum rule: `None` when P counts, or when the village has no rating that could
+    /// count or was recused (then S = R is the plain "no panel" case).
+    pub fn check(panel: &PanelRatings, min: u64) -> Option<PanelNotCounted> {
+        let valid = panel.scores.n();
+        let not = PanelNotCounted {
+            valid,
+            min,
+            recused: panel.recused,
+            ratings: panel.ratings.max(valid.saturating_add(panel.recused)),
+        };
+        let nothing = valid == 0 && panel.recused == 0;
+        (!nothing && (not.too_few() || not.mostly_recused())).then_some(not)
+    }
+
+    /// Fewer valid ratings than the quorum.
+    pub fn too_few(&self) -> bool {
+        self.valid < self.min
+    }
+
+    /// More than half of the ratings recused.
+    pub fn mostly_recused(&self) -> bool {
+        self.recused.saturating_mul(2) > self.ratings
+    }
+
+    /// The reason in plain Chinese, for the pages and the download.
+    pub fn note_zh(&self) -> String {
+        let mut parts = Vec::new();
+        if self.too_few() {
+            parts.push(if self.valid == 0 {
+                "代表委员没有有效评价".to_string()
+            } else {
+                format!(
+                    "代表委员有效评价只有 {} 份，少于 {} 份",
+                    self.valid, self.min
+                )
+            });
+        }
+        if self.mostly_recused() {
+            parts.push(format!(
+                "{} 份代表委员评价中有 {} 份因评价人是本村居民或在本村任职而回避，超过一半",
+                self.ratings, self.recused
+            ));
+        }
+        format!("{}，综合得分只按群众评价计算", parts.join("；"))
     }
 }
 
@@ -94,12 +168,17 @@ pub struct Item16 {
     pub frame: u64,
     pub r: Option<f64>,
     pub r_interval: Option<Interval>,
-    /// Panel ratings of the village.
+    /// Valid panel ratings of the village that are not recused (P's inputs).
     pub panel_ratings: u64,
+    /// Panel ratings recused (the rater lives or works in the village).
+    pub panel_recused: u64,
+    /// Why P does not enter S although there are ratings; `None` when it does, or when
+    /// there is no panel (`no_panel`).
+    pub panel_not_counted: Option<PanelNotCounted>,
     pub p: Option<f64>,
     pub s: Option<f64>,
     pub s_interval: Option<Interval>,
-    /// No panel rating: S = R.
+    /// No panel rating (none valid, none recused): S = R.
     pub no_panel: bool,
     /// The computed grade; `None` with `insufficient`.
     pub grade: Option<String>,
@@ -111,11 +190,11 @@ pub struct Item16 {
 
 impl Item16 {
     /// Computes item 16 from the respondents' scores (`recipients`, over the village's
-    /// `frame` of N people) and the panel's (`panel`). `step` is one step of the
+    /// `frame` of N people) and the panel's ratings (`panel`). `step` is one step of the
     /// recipients' scale ([`scale_step`]), the minimum spread of R's interval.
     pub fn compute(
         recipients: &Scores,
-        panel: &Scores,
+        panel_ratings: &PanelRatings,
         frame: u64,
         scheme: &Scheme,
         step: f64,
@@ -125,10 +204,18 @@ impl Item16 {
         let insufficient = n < u64::from(scheme.min_respondents) || n == 0;
         let (r_exact, r) = recipients.mean();
         let r_interval = recipients.approx.interval(Some(frame), step, 0.0, 100.0);
-        let (p_exact, p) = panel.mean();
-        let no_panel = p.is_none();
+        let panel = &panel_ratings.scores;
+        let no_panel = panel.n() == 0 && panel_ratings.recused == 0;
+        let not_counted = PanelNotCounted::check(panel_ratings, u64::from(scheme.panel_min));
+        // Without a quorum P stays out of S: S = R.
+        let (p_exact, p) = if not_counted.is_none() {
+            panel.mean()
+        } else {
+            (None, None)
+        };
+        let counted = p.is_some();
         let s_exact = match r_exact {
-            Some(r) if no_panel || p_exact.is_some() => exact_s(scheme, r, p_exact),
+            Some(r) if !counted || p_exact.is_some() => exact_s(scheme, r, p_exact),
             _ => None,
         };
         let (s, s_interval) = match (r, p) {
@@ -167,16 +254,19 @@ impl Item16 {
         let shown_r = n >= k;
         // P below k is hidden, and so is a P on which every rating agrees: the panel are a
         // few known people, and a unanimous P tells each one's rating. S then is hidden
-        // too, since P = (S − w_r·R)/w_p would give it away.
+        // too, since P = (S − w_r·R)/w_p would give it away. A P that does not count is
+        // not shown either: S = R then, and says nothing of it.
         let unanimous = panel.approx.variance().is_some_and(|v| v < 1e-12);
-        let shown_p = panel.n() >= k && !unanimous;
-        let shown_s = shown_r && (no_panel || shown_p);
+        let shown_p = counted && panel.n() >= k && !unanimous;
+        let shown_s = shown_r && (!counted || shown_p);
         Item16 {
             respondents: n,
             frame,
             r: r.filter(|_| shown_r),
             r_interval: r_interval.filter(|_| shown_r),
             panel_ratings: panel.n(),
+            panel_recused: panel_ratings.recused,
+            panel_not_counted: not_counted,
             p: p.filter(|_| shown_p),
             s: s.filter(|_| shown_s),
             s_interval: s_interval.filter(|_| shown_s),
@@ -208,7 +298,12 @@ mod tests {
     const STEP: f64 = 20.0;
 
     fn compute(r: &Scores, p: &Scores, frame: u64) -> Item16 {
-        Item16::compute(r, p, frame, &scheme(), STEP)
+        let panel = PanelRatings {
+            scores: *p,
+            ratings: p.n(),
+            recused: 0,
+        };
+        Item16::compute(r, &panel, frame, &scheme(), STEP)
     }
 
     #[test]
@@ -352,14 +447,111 @@ mod tests {
         assert_eq!(item.grade, None);
         assert!(!item.uncertain);
         assert_eq!(item.r, Some(100.0));
-        // Three panel ratings: P is not shown (k = 5), though it enters S; S is hidden too,
-        // or P would follow from S and R.
+        // Three panel ratings: fewer than panel_min (5), so P does not count and S = R;
+        // P is not shown.
         assert_eq!(item.p, None);
-        assert_eq!((item.s, item.s_interval), (None, None));
+        assert_eq!((item.s, item.s_interval), (Some(100.0), item.r_interval));
         assert_eq!(item.panel_ratings, 3);
+        assert!(item.panel_not_counted.is_some_and(|n| n.too_few()));
         let four = acc(&[100.0; 4]);
         let hidden = compute(&four, &Scores::default(), 100);
         assert_eq!((hidden.r, hidden.s, hidden.r_interval), (None, None, None));
+    }
+
+    fn with_panel(r: &Scores, p: &[f64], recused: u64) -> Item16 {
+        let scores = acc(p);
+        let panel = PanelRatings {
+            scores,
+            ratings: scores.n() + recused,
+            recused,
+        };
+        Item16::compute(r, &panel, 60, &scheme(), STEP)
+    }
+
+    #[test]
+    fn p_counts_from_panel_min_valid_ratings_and_not_one_below() {
+        assert_eq!(scheme().panel_min, 5);
+        let r = acc(&[100.0; 12]);
+        // Four ratings, one of them 差: P = 75 would make S = 92.5; without a quorum S = R.
+        let four = with_panel(&r, &[100.0, 100.0, 100.0, 0.0], 0);
+        assert_eq!(
+            (four.s, four.p, four.grade.as_deref()),
+            (Some(100.0), None, Some("好"))
+        );
+        assert_eq!(four.s_interval, four.r_interval);
+        let why = four.panel_not_counted.expect("not counted");
+        assert_eq!((why.valid, why.min), (4, 5));
+        assert_eq!(
+            why.note_zh(),
+            "代表委员有效评价只有 4 份，少于 5 份，综合得分只按群众评价计算"
+        );
+        assert!(!four.no_panel);
+        // Five: P = 80 counts, S = 0.7·100 + 0.3·80 = 94.
+        let five = with_panel(&r, &[100.0, 100.0, 100.0, 100.0, 0.0], 0);
+        assert_eq!(
+            (five.p, five.s, five.panel_not_counted),
+            (Some(80.0), Some(94.0), None)
+        );
+        // One member failing the village with 差 can no longer do it alone and unseen.
+        let one = with_panel(&r, &[0.0], 0);
+        assert_eq!((one.s, one.grade.as_deref()), (Some(100.0), Some("好")));
+    }
+
+    #[test]
+    fn p_does_not_count_when_more_than_half_of_the_ratings_are_recused() {
+        let r = acc(&[90.0; 12]);
+        let p = [100.0, 80.0, 80.0, 80.0, 100.0];
+        // Five valid ratings and five recused: exactly half, P counts.
+        let half = with_panel(&r, &p, 5);
+        assert_eq!(half.panel_not_counted, None);
+        assert_eq!((half.p, half.panel_recused), (Some(88.0), 5));
+        // Six recused of eleven: more than half, S = R.
+        let more = with_panel(&r, &p, 6);
+        let why = more.panel_not_counted.expect("not counted");
+        assert!(why.mostly_recused() && !why.too_few());
+        assert_eq!(
+            why.note_zh(),
+            "11 份代表委员评价中有 6 份因评价人是本村居民或在本村任职而回避，超过一半，综合得分只按群众评价计算"
+        );
+        assert_eq!((more.s, more.p), (Some(90.0), None));
+        // Both reasons at once, and every rating recused.
+        let both = with_panel(&r, &[100.0, 80.0], 3);
+        let why = both.panel_not_counted.unwrap();
+        assert!(why.too_few() && why.mostly_recused(), "{why:?}");
+        assert!(
+            why.note_zh()
+                .contains("少于 5 份；5 份代表委员评价中有 3 份")
+        );
+        let all = with_panel(&r, &[], 4);
+        assert!(!all.no_panel && all.s == Some(90.0));
+        assert!(
+            all.panel_not_counted
+                .unwrap()
+                .note_zh()
+                .starts_with("代表委员没有有效评价")
+        );
+        // No rating at all: the plain "no panel" case, no reason needed.
+        let none = with_panel(&r, &[], 0);
+        assert!(none.no_panel && none.panel_not_counted.is_none());
+    }
+
+    #[test]
+    fn a_p_below_k_that_counts_hides_s_whatever_the_quorum() {
+        // A scheme whose quorum (3) is below k (5): P from 3 ratings counts but is hidden,
+        // and S with it, or P = (S − 0.7·R)/0.3 would give it away.
+        let mut sc = scheme();
+        sc.panel_min = 3;
+        let scores = acc(&[100.0, 80.0, 60.0]);
+        let panel = PanelRatings {
+            scores,
+            ratings: 3,
+            recused: 0,
+        };
+        let item = Item16::compute(&acc(&[90.0; 12]), &panel, 60, &sc, STEP);
+        assert_eq!(item.panel_not_counted, None);
+        assert_eq!((item.p, item.s, item.s_interval), (None, None, None));
+        // 0.7·90 + 0.3·80 = 87 → 较好, not R's 好: P entered the grade.
+        assert_eq!(item.grade.as_deref(), Some("较好"));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use crate::db::{Db, FrameSize};
 use crate::forms::{Answer, Answers, Audience, Form, FormSet, Kind};
 use crate::ids::{CampaignId, VillageId};
-use crate::results::item16::{Item16, scale_step};
+use crate::results::item16::{Item16, PanelRatings, scale_step};
 use crate::results::tally::{FormTally, RateRow, TownRow, town_rates};
 use anyhow::{Context, anyhow};
 
@@ -83,9 +83,14 @@ pub fn fold_village(
     }
     let frame_size = u64::try_from(frame.population).unwrap_or(0);
     let step = scale_step(forms.scheme.scoring(&forms.recipients.id));
+    let panel_ratings = PanelRatings {
+        scores: panel.scores,
+        ratings: panel.respondents + panel.recused,
+        recused: panel.recused,
+    };
     let item16 = Item16::compute(
         &recipients.scores,
-        &panel.scores,
+        &panel_ratings,
         frame_size,
         &forms.scheme,
         step,

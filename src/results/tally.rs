@@ -23,8 +23,11 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone)]
 pub struct FormTally {
     pub audience: Audience,
-    /// Responses counted.
+    /// Responses counted (recused panel ratings not among them).
     pub respondents: u64,
+    /// Panel ratings of the rater's own village (本村居民, 在本村任职): left out of every
+    /// figure of the tally and of P, only counted here.
+    pub recused: u64,
     questions: Vec<QuestionAcc>,
     dimensions: BTreeMap<Dimension, RateAcc>,
     all: RateAcc,
@@ -180,6 +183,7 @@ impl FormTally {
         FormTally {
             audience: form.audience,
             respondents: 0,
+            recused: 0,
             questions,
             dimensions,
             all: RateAcc::default(),
@@ -190,7 +194,12 @@ impl FormTally {
     /// Counts one response. `scoring` is the scheme's scoring of this form. The
     /// respondent's score is the mean of the option scores of the scored questions answered
     /// with a scored option (as [`Answers::score`] says), kept exactly as well.
+    /// A panel rating of the rater's own village is recused: counted in `recused` only.
     pub fn add(&mut self, answers: &Answers, scoring: Option<&FormScoring>) {
+        if self.audience == Audience::Panel && answers.relation().is_some_and(|r| r.recuses()) {
+            self.recused += 1;
+            return;
+        }
         self.respondents += 1;
         let mut per_dim: BTreeMap<Dimension, (u64, u64)> = BTreeMap::new();
         // Σ option scores (float and exact) and how many, for this respondent's score.
@@ -522,7 +531,7 @@ impl FormTally {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::forms::{Answers, FormSet, builtin};
+    use crate::forms::{Answers, FormSet, RELATION_QUESTION, builtin};
 
     fn answers(forms: &FormSet, fields: &[(&str, &str)]) -> Answers {
         let fields: Vec<(String, String)> = fields
@@ -749,21 +758,60 @@ mod tests {
         assert_eq!(style.rate.valid, Some(20));
     }
 
+    /// Ratings by members who know the village without living or working there, half of
+    /// them 联系该村 and half 不熟悉.
     fn panel_tally(forms: &FormSet, ratings: &[&str]) -> FormTally {
+        let with: Vec<(&str, &str)> = ratings
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (["liaison", "unfamiliar"][i % 2], *v))
+            .collect();
+        panel_tally_with(forms, &with)
+    }
+
+    /// (relation, the grade given on every scored question) per rating.
+    fn panel_tally_with(forms: &FormSet, ratings: &[(&str, &str)]) -> FormTally {
         let mut t = FormTally::new(&forms.panel);
         let scoring = forms.scheme.scoring(&forms.panel.id);
-        for value in ratings {
-            let fields: Vec<(String, String)> = forms
+        for (relation, value) in ratings {
+            let mut fields: Vec<(String, String)> = forms
                 .panel
                 .questions
                 .iter()
                 .filter(|q| q.is_scored())
                 .map(|q| (q.id.clone(), value.to_string()))
                 .collect();
+            fields.push((RELATION_QUESTION.to_string(), relation.to_string()));
             let a = crate::forms::parse_answers(&forms.panel, &fields).unwrap();
             t.add(&a, scoring);
         }
         t
+    }
+
+    #[test]
+    fn a_rating_of_the_raters_own_village_is_recused_and_left_out_of_every_figure() {
+        let forms = builtin().unwrap();
+        let t = panel_tally_with(
+            &forms,
+            &[
+                ("resident", "差"),
+                ("official", "差"),
+                ("liaison", "好"),
+                ("unfamiliar", "较好"),
+                ("liaison", "好"),
+            ],
+        );
+        assert_eq!((t.respondents, t.recused), (3, 2));
+        // P's inputs: 100, 80, 100 only; the two 差 of the village's own people are out.
+        assert_eq!(t.scores.n(), 3);
+        assert_eq!(t.scores.approx.mean(), Some(280.0 / 3.0));
+        let rows = t.rates(None, 1);
+        assert!(rows.iter().all(|r| r.base == Some(3)), "{rows:?}");
+        // Without a relation answer (a form pinned before the question existed) the rating
+        // is not recused.
+        let mut old = FormTally::new(&forms.panel);
+        old.add(&Answers::default(), forms.scheme.scoring("panel"));
+        assert_eq!((old.respondents, old.recused), (1, 0));
     }
 
     #[test]

@@ -34,6 +34,12 @@ fn answers(form: &Form, value: &str, attitude: &str) -> String {
 /// A campaign in fieldwork with V1 (frame 30) answered by ten people and V2 (frame 5) by
 /// three, then closed. Returns the town.
 async fn answered(app: &TestApp) -> Town {
+    answered_with_panel(app, &[]).await
+}
+
+/// As [`answered`], with panel ratings of V1 before fieldwork closes: per member, the
+/// relation to V1 and the grade given on every scored question.
+async fn answered_with_panel(app: &TestApp, panel: &[(&str, &str)]) -> Town {
     let (t, _) = fieldwork(app).await;
     let forms = builtin().unwrap();
     let cases = app.db.cases(t.campaign, None).await.unwrap();
@@ -71,6 +77,34 @@ async fn answered(app: &TestApp) -> Town {
             answers(&forms.recipients, "满意", "满意"),
         )
         .await;
+    }
+    for (m, (relation, grade)) in panel.iter().enumerate() {
+        let member = minyi::ops::fieldwork::add_panel_member(
+            &app.db,
+            &minyi::ops::Actor::cli(),
+            t.campaign,
+            &format!("代表{m}"),
+            "人大代表",
+            None,
+        )
+        .await
+        .unwrap();
+        let mut fields: Vec<(String, String)> = forms
+            .panel
+            .scored_questions()
+            .map(|q| (q.id.clone(), grade.to_string()))
+            .collect();
+        fields.push(("relation".into(), relation.to_string()));
+        let response = NewResponse {
+            campaign_id: t.campaign,
+            village_id: v1[0].village_id,
+            questionnaire: forms.panel.audience,
+            form_id: forms.panel.id.clone(),
+            form_version: forms.panel.version.clone(),
+            form_sha256: forms.panel.sha256.clone(),
+            answers_json: parse_answers(&forms.panel, &fields).unwrap().to_json(),
+        };
+        assert!(app.db.submit_panel_rating(member, &response).await.unwrap());
     }
     assert!(app.db.close_fieldwork(t.campaign).await.unwrap());
     t
@@ -208,6 +242,45 @@ async fn tallies_carry_wilson_intervals_with_the_frame_and_hide_small_villages()
             .filter(|r| r[0] == "V2")
             .all(|r| r[col(&hc, "人数")].is_empty())
     );
+}
+
+#[tokio::test]
+async fn a_panel_without_a_quorum_leaves_s_to_the_recipients_and_the_page_says_why() {
+    let app = spawn().await;
+    // Three members who know V1 rate it 差; a fourth lives there and is recused.
+    let t = answered_with_panel(
+        &app,
+        &[
+            ("liaison", "差"),
+            ("unfamiliar", "差"),
+            ("liaison", "差"),
+            ("resident", "好"),
+        ],
+    )
+    .await;
+    let (admin, base, id) = (&t.admin.0, &app.base, t.campaign);
+    let why = "代表委员有效评价只有 3 份，少于 5 份，综合得分只按群众评价计算";
+    let (s, page) = get_text(admin, &format!("{base}/admin/campaigns/{id}/results/V1")).await;
+    assert_eq!(s, 200);
+    assert!(page.contains(why), "{page}");
+    assert!(page.contains("另有 1 份回避"), "{page}");
+    let (_, list) = get_text(admin, &format!("{base}/admin/campaigns/{id}/results")).await;
+    assert!(list.contains(why));
+    // S = R = 92 and 好: the three 差 would have made it 0.7·92 = 64.4, 一般.
+    let (h, rows) = csv(
+        admin,
+        &format!("{base}/admin/campaigns/{id}/downloads/item16.csv"),
+    )
+    .await;
+    let v1 = rows.iter().find(|r| r[0] == "V1").unwrap();
+    assert_eq!(v1[col(&h, "综合得分S")], "92.00");
+    assert_eq!(v1[col(&h, "两代表一委员得分P")], "");
+    assert_eq!(v1[col(&h, "两代表一委员评价数")], "3");
+    assert_eq!(v1[col(&h, "回避的两代表一委员评价数")], "1");
+    assert_eq!(v1[col(&h, "两代表一委员评价计入")], "否");
+    assert_eq!(v1[col(&h, "无两代表一委员评价")], "否");
+    assert_eq!(v1[col(&h, "两代表一委员评价说明")], why);
+    assert_eq!(v1[col(&h, "计算等次")], "好");
 }
 
 #[tokio::test]

@@ -198,13 +198,18 @@ async fn nothing_follows(c: &reqwest::Client, base: &str, campaign: CampaignId) 
         }
     }
 
-    // S = w_r·R + w_p·P: a withheld P must not stand beside a published R and S.
+    // S = w_r·R + w_p·P where P counts: a withheld P must not stand beside a published R
+    // and S. Where it does not count, S = R.
     for r in &item16 {
         let no_panel = r["no_panel"].as_bool().unwrap_or(false);
+        let counted = r["panel_counted"].as_bool().unwrap_or(true);
         assert!(
-            no_panel || !(r["p"].is_null() && !r["r"].is_null() && !r["s"].is_null()),
+            no_panel || !counted || !(r["p"].is_null() && !r["r"].is_null() && !r["s"].is_null()),
             "P follows from R and S: {r}"
         );
+        if !counted {
+            assert!(r["p"].is_null() && r["s"] == r["r"], "S = R: {r}");
+        }
     }
 
     let leaked = facts.recoverable();
@@ -350,11 +355,12 @@ async fn no_withheld_figure_of_an_edge_campaign_follows_by_subtraction() {
     }
     for (village, ratings) in village_ids.iter().zip(panel) {
         for (member, value) in members.iter().zip(ratings) {
-            let fields: Vec<(String, String)> = forms
+            let mut fields: Vec<(String, String)> = forms
                 .panel
                 .scored_questions()
                 .map(|q| (q.id.clone(), value.to_string()))
                 .collect();
+            fields.push(("relation".into(), "liaison".into()));
             let answers = minyi::forms::parse_answers(&forms.panel, &fields).unwrap();
             let response = NewResponse {
                 campaign_id: campaign,
