@@ -389,6 +389,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if errors.is_empty() {
                 let set = crate::forms::load_dir(&dir)
                     .map_err(|e| anyhow::anyhow!("{} errors", e.len()))?;
+                // Warnings do not fail the check: the forms load and can be used.
+                for w in crate::forms::lint(&set) {
+                    eprintln!("{w}");
+                }
                 println!(
                     "OK: {} {} ({} questions), {} {} ({} questions), scheme {} {}",
                     set.recipients.id,

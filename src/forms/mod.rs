@@ -10,6 +10,8 @@
 //! - [`load_dir`] reads a directory: exactly one recipients questionnaire, one panel
 //!   questionnaire and one scheme, cross-checked (every scored option has a score …);
 //! - [`check_dir`] is `minyi forms check [DIR]`: every problem, empty when all is well;
+//!   [`lint`] adds warnings about how the questions ask (scale balance, two questions in
+//!   one, length read aloud) that do not stop a form from loading;
 //! - [`parse_answers`] checks one submission against a [`Form`]; [`Answers::score`] is one
 //!   respondent's mean option score under the [`Scheme`].
 //!
@@ -17,6 +19,7 @@
 
 mod answers;
 mod error;
+mod lint;
 mod model;
 mod parse;
 mod raw;
@@ -26,6 +29,7 @@ pub use answers::{
     Answer, AnswerErrors, AnswerProblem, Answers, AnswersJsonError, clean_text, parse_answers,
 };
 pub use error::FormError;
+pub use lint::{MAX_QUESTIONS_READ_ALOUD, Warning, lint};
 pub use model::{
     Audience, Choice, Condition, DONT_KNOW, Dimension, Form, Kind, Question, RELATION_QUESTION,
     Relation,

@@ -534,3 +534,42 @@ async fn a_command_beside_a_running_server_leaves_its_database_alone() {
         .unwrap();
     assert_eq!(count, 2);
 }
+
+#[test]
+fn forms_check_warns_about_a_question_that_asks_two_things_and_still_passes() {
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/survey-forms");
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["recipients.toml", "panel.toml", "scheme.toml"] {
+        std::fs::copy(format!("{shipped}/{name}"), dir.path().join(name)).unwrap();
+    }
+    let path = dir.path().join("recipients.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let edited = text.replacen(
+        "text = \"今年您找村（社区）办过哪些事？（可以选几项）\"",
+        "text = \"今年您找村里办过事吗？办过哪些？\"",
+        1,
+    );
+    assert_ne!(
+        edited, text,
+        "the shipped first question changed; update this test"
+    );
+    std::fs::write(&path, edited).unwrap();
+    let out = minyi()
+        .args(["forms", "check"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("OK: recipients"));
+    assert!(
+        stderr.contains(
+            "warning: recipients: question services_used: 2 question marks: it asks more than one thing"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.lines().all(|l| l.starts_with("warning: ")),
+        "{stderr}"
+    );
+}
