@@ -96,7 +96,7 @@ fn lint_form(form: &Form, scheme: &Scheme) -> Vec<Warning> {
 fn balance(scores: &[f64]) -> Option<(usize, usize)> {
     let lo = scores.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if !(lo < hi) {
+    if lo.partial_cmp(&hi) != Some(std::cmp::Ordering::Less) {
         return None;
     }
     let middle = (lo + hi) / 2.0;
