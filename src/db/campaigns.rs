@@ -28,6 +28,39 @@ pub struct Campaign {
     pub demo: bool,
 }
 
+/// The notice shown to respondents (PIPL Art. 17): who processes their number for the
+/// commission, how to check a call, where the number came from, how long it is kept and
+/// whom to ask. Empty fields are left out where it is shown.
+#[derive(Clone, Debug, Default, PartialEq, sqlx::FromRow, serde::Serialize)]
+pub struct Notice {
+    /// 第三方机构名称: the third party running the survey.
+    pub party: String,
+    /// 核实电话: the number a respondent calls to check the survey is genuine.
+    pub phone: String,
+    /// 号码来源说明: where the respondent's number came from.
+    pub source: String,
+    /// 保存期限: how long numbers are kept.
+    pub retention: String,
+    /// 权利联系方式: whom to contact to exercise their rights.
+    pub contact: String,
+}
+
+impl Notice {
+    /// Where numbers come from, unless the administrator words it otherwise (the default of
+    /// `campaigns.notice_source`).
+    pub const DEFAULT_SOURCE: &'static str =
+        "您的电话号码由本村（社区）在办理事项时登记，提供给镇纪委委托的第三方用于本次调查";
+    /// How long numbers are kept (the default of `campaigns.notice_retention`).
+    pub const DEFAULT_RETENTION: &'static str =
+        "评定结果批准后删除全部电话号码和答卷与电话的对应关系";
+
+    /// The third party's name or the verification number is missing: a respondent cannot
+    /// check that a call is genuine.
+    pub fn incomplete(&self) -> bool {
+        self.party.trim().is_empty() || self.phone.trim().is_empty()
+    }
+}
+
 impl Db {
     /// Add a village, in a transaction of its own (setting up; an operation that is audited
     /// uses [`Tx::create_village`]).
@@ -94,9 +127,30 @@ impl Db {
         on_pool!(self, p => sqlx::query_as(sql).bind(id).fetch_optional(p).await)?
             .ok_or(DbError::NotFound)
     }
+
+    /// The campaign's notice to respondents.
+    pub async fn notice(&self, id: CampaignId) -> Result<Notice, DbError> {
+        let sql = "SELECT notice_party AS party, notice_phone AS phone, notice_source AS source, notice_retention AS retention, notice_contact AS contact FROM campaigns WHERE id = $1";
+        on_pool!(self, p => sqlx::query_as(sql).bind(id).fetch_optional(p).await)?
+            .ok_or(DbError::NotFound)
+    }
 }
 
 impl Tx {
+    /// Set the campaign's notice to respondents; `DbError::NotFound` if there is no such
+    /// campaign.
+    pub async fn set_notice(&mut self, id: CampaignId, notice: &Notice) -> Result<(), DbError> {
+        let sql = "UPDATE campaigns SET notice_party = $1, notice_phone = $2, notice_source = $3, notice_retention = $4, notice_contact = $5 WHERE id = $6";
+        let done = on_tx!(self, c => sqlx::query(sql)
+            .bind(&notice.party).bind(&notice.phone).bind(&notice.source)
+            .bind(&notice.retention).bind(&notice.contact).bind(id)
+            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        if done == 0 {
+            return Err(DbError::NotFound);
+        }
+        Ok(())
+    }
+
     /// Add a village; a taken code is `DbError::Conflict`.
     pub async fn create_village(
         &mut self,

@@ -120,8 +120,16 @@ pub async fn plan_start(
 /// The SMS text carrying a survey link of `village`: the longest wording that fits one
 /// message. The wordings name the village, so a person on two villages' rosters knows
 /// which message is about which; only a village name too long for any of them is left out.
+/// A verification number (`verify`, the campaign's notice) is added before the link only
+/// where it fits together with the village's name; otherwise the text is as without it.
 /// `Err` names how long the shortest wording would be (the base URL is too long).
-pub fn sms_message(town: &str, village: &str, link: &str, reminder: bool) -> Result<String, usize> {
+pub fn sms_message(
+    town: &str,
+    village: &str,
+    link: &str,
+    reminder: bool,
+    verify: Option<&str>,
+) -> Result<String, usize> {
     let signature = format!("【{town}纪委】");
     let wordings: &[&str] = if reminder {
         &[
@@ -139,6 +147,20 @@ pub fn sms_message(town: &str, village: &str, link: &str, reminder: bool) -> Res
             "调查:",
         ]
     };
+    let verify = verify.map(str::trim).filter(|v| !v.is_empty());
+    if let Some(phone) = verify {
+        for w in wordings.iter().filter(|w| w.contains("{v}")) {
+            // The number goes before the wording's closing colon.
+            let wording = w.replace("{v}", village);
+            let mut chars = wording.chars();
+            let colon = chars.next_back().unwrap_or(':');
+            let body = chars.as_str();
+            let text = format!("{signature}{body},核实电话{phone}{colon}{link}");
+            if text.chars().count() <= SMS_MAX_CHARS {
+                return Ok(text);
+            }
+        }
+    }
     let mut shortest = usize::MAX;
     for w in wordings {
         let text = format!("{signature}{}{link}", w.replace("{v}", village));
@@ -178,7 +200,7 @@ mod tests {
     fn an_invitation_with_its_link_fits_one_sms() {
         let link = "https://mydc.tjf.gov.cn/s/AAAAAAAAAAAAAAAAAAAAAA";
         for reminder in [false, true] {
-            let text = sms_message("唐家坊镇", "唐家坊村", link, reminder).unwrap();
+            let text = sms_message("唐家坊镇", "唐家坊村", link, reminder, None).unwrap();
             assert!(text.chars().count() <= SMS_MAX_CHARS, "{text}");
             assert!(text.ends_with(link));
             assert!(text.starts_with("【唐家坊镇纪委】"));
@@ -190,7 +212,7 @@ mod tests {
     fn a_village_name_too_long_for_one_sms_is_left_out_rather_than_the_link() {
         let link = "https://mydc.tjf.gov.cn/s/AAAAAAAAAAAAAAAAAAAAAA";
         let village = "一".repeat(40);
-        let text = sms_message("唐家坊镇", &village, link, false).unwrap();
+        let text = sms_message("唐家坊镇", &village, link, false, None).unwrap();
         assert!(
             text.chars().count() <= SMS_MAX_CHARS && text.ends_with(link),
             "{text}"
@@ -199,9 +221,37 @@ mod tests {
     }
 
     #[test]
+    fn a_verification_number_is_added_when_it_fits_with_the_village_name() {
+        let link = "https://a.cn/s/AAAAAAAAAAAAAAAAAAAAAA";
+        for reminder in [false, true] {
+            let text =
+                sms_message("唐家坊镇", "唐家坊村", link, reminder, Some("0739-1234567")).unwrap();
+            assert!(text.chars().count() <= SMS_MAX_CHARS, "{text}");
+            assert!(text.contains("核实电话0739-1234567") && text.contains("唐家坊村"));
+            assert!(text.ends_with(link) && text.starts_with("【唐家坊镇纪委】"));
+        }
+    }
+
+    #[test]
+    fn a_verification_number_that_does_not_fit_is_left_out_and_the_text_is_unchanged() {
+        let link = "https://mydc.tjf.gov.cn/s/AAAAAAAAAAAAAAAAAAAAAA";
+        for reminder in [false, true] {
+            let with = sms_message("唐家坊镇", "唐家坊村", link, reminder, Some("0739-1234567"));
+            let without = sms_message("唐家坊镇", "唐家坊村", link, reminder, None);
+            assert_eq!(with, without);
+            assert!(!with.unwrap().contains("核实电话"));
+        }
+        let blank = sms_message("唐家坊镇", "唐家坊村", link, false, Some("  "));
+        assert_eq!(
+            blank,
+            sms_message("唐家坊镇", "唐家坊村", link, false, None)
+        );
+    }
+
+    #[test]
     fn a_base_url_too_long_for_one_sms_is_refused() {
         let link = format!("https://{}/s/AAAAAAAAAAAAAAAAAAAAAA", "x".repeat(60));
-        assert!(sms_message("唐家坊镇", "一村", &link, false).is_err());
+        assert!(sms_message("唐家坊镇", "一村", &link, false, None).is_err());
     }
 }
 

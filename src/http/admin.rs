@@ -8,7 +8,7 @@ use super::roles::Admin;
 use super::upload::{import_roster_bytes, read_upload};
 use super::views::ser;
 use super::{AppState, views};
-use crate::db::Campaign;
+use crate::db::{Campaign, Notice};
 use crate::db::{DbError, NewAccount, RosterTarget};
 use crate::domain::{CampaignState, Role, VillageCode, local_time, mask_phone};
 use crate::fieldwork::ReplacementRules;
@@ -164,6 +164,9 @@ pub(super) struct CampaignPage {
     /// The form files pinned when fieldwork started.
     pinned: Vec<PinnedLine>,
     replacement: ReplacementRules,
+    /// The notice to respondents, and whether the party or the verification number is missing.
+    notice: Notice,
+    notice_incomplete: bool,
     /// Phones in more than one village's roster (masked).
     cross: Vec<CrossLine>,
     base_url_banner: Option<BaseUrlBanner>,
@@ -302,6 +305,7 @@ async fn campaign_page(
         None => ("formula", "0.05".into(), "0.95".into(), String::new()),
     };
     let drawn = state.db.draw_record(id).await?.is_some();
+    let notice = state.db.notice(id).await?;
     let pinned: Vec<PinnedLine> = state
         .db
         .pinned_forms(id)
@@ -334,6 +338,8 @@ async fn campaign_page(
         fieldwork_started_at: campaign.fieldwork_started_at.map(local_time),
         pinned,
         replacement: state.db.replacement_rules(id).await?,
+        notice_incomplete: notice.incomplete(),
+        notice,
         cross,
         // Links go out from the draw on (SMS outbox, panel sheets).
         base_url_banner: matches!(state_, CampaignState::Drawn | CampaignState::Fieldwork)
@@ -344,6 +350,75 @@ async fn campaign_page(
         campaign,
     };
     Ok(views::show(user, &page))
+}
+
+#[derive(Deserialize)]
+pub(super) struct NoticeForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    party: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    retention: String,
+    #[serde(default)]
+    contact: String,
+}
+has_csrf!(NoticeForm);
+
+/// The longest text of a notice field, and of the verification number.
+const NOTICE_MAX_CHARS: usize = 200;
+const NOTICE_PHONE_MAX_CHARS: usize = 30;
+
+impl NoticeForm {
+    /// The notice as typed, trimmed; an emptied source or retention goes back to its default
+    /// so that respondents are always told both. `None` if a field is too long or the phone
+    /// has characters no phone number has.
+    fn parse(self) -> Option<Notice> {
+        let or_default = |text: &str, default: &str| {
+            let text = text.trim();
+            if text.is_empty() { default } else { text }.to_string()
+        };
+        let notice = Notice {
+            party: self.party.trim().to_string(),
+            phone: self.phone.trim().to_string(),
+            source: or_default(&self.source, Notice::DEFAULT_SOURCE),
+            retention: or_default(&self.retention, Notice::DEFAULT_RETENTION),
+            contact: self.contact.trim().to_string(),
+        };
+        let phone_ok = notice.phone.chars().count() <= NOTICE_PHONE_MAX_CHARS
+            && notice
+                .phone
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '+'));
+        let texts_ok = [
+            &notice.party,
+            &notice.source,
+            &notice.retention,
+            &notice.contact,
+        ]
+        .iter()
+        .all(|t| t.chars().count() <= NOTICE_MAX_CHARS);
+        (phone_ok && texts_ok).then_some(notice)
+    }
+}
+
+/// Sets the notice shown to respondents (PIPL Art. 17) on the campaign page.
+pub(super) async fn set_notice(
+    State(state): State<AppState>,
+    Admin(user): Admin,
+    Path(id): Path<CampaignId>,
+    CsrfForm(_, form): CsrfForm<NoticeForm>,
+) -> Result<Response, AppError> {
+    let Some(notice) = form.parse() else {
+        return Ok(Redirect::to(&format!("/admin/campaigns/{id}?e=bad_notice")).into_response());
+    };
+    crate::ops::campaigns::set_notice(&state.db, &user.by(), id, &notice).await?;
+    tracing::info!(campaign = id.0, by = user.account_id.0, "notice set");
+    Ok(Redirect::to(&format!("/admin/campaigns/{id}?m=notice")).into_response())
 }
 
 pub(super) async fn upload_roster_for_village(
@@ -838,6 +913,8 @@ mod tests {
                 noncontact_attempts: 4,
                 noncontact_days: 2,
             },
+            notice: samples::notice(),
+            notice_incomplete: true,
             cross: vec![CrossLine {
                 phone: "138****0000".into(),
                 villages: vec!["V0101".into(), "V0102".into()],
@@ -881,5 +958,49 @@ mod tests {
         assert!(html.contains("seedsample-4-6-1-2-3-5") && html.contains("pinnedformsample"));
         let html = samples::rendered(&variants[1]);
         assert!(html.contains("c0mmitmentsample"));
+        assert!(html.contains("样例调查公司") && html.contains("尚未填写第三方名称和核实电话"));
+        let mut complete = campaign_page(CampaignState::Fieldwork, true, true);
+        complete.notice_incomplete = false;
+        assert!(!samples::rendered(&complete).contains("尚未填写第三方名称和核实电话"));
+    }
+
+    fn notice_form(party: &str, phone: &str, source: &str) -> NoticeForm {
+        NoticeForm {
+            csrf: String::new(),
+            party: party.into(),
+            phone: phone.into(),
+            source: source.into(),
+            retention: " ".into(),
+            contact: "镇纪委 0739-1234567".into(),
+        }
+    }
+
+    #[test]
+    fn a_notice_is_trimmed_and_an_emptied_source_or_retention_is_the_default_again() {
+        let notice = notice_form(" 某调查公司 ", "0739-1234567 ", "")
+            .parse()
+            .unwrap();
+        assert_eq!(notice.party, "某调查公司");
+        assert_eq!(notice.phone, "0739-1234567");
+        assert_eq!(notice.source, Notice::DEFAULT_SOURCE);
+        assert_eq!(notice.retention, Notice::DEFAULT_RETENTION);
+        let own = notice_form("某调查公司", "", "村委会登记").parse().unwrap();
+        assert_eq!(own.source, "村委会登记");
+        assert!(own.incomplete());
+    }
+
+    #[test]
+    fn a_notice_with_a_bad_phone_or_a_long_text_is_refused() {
+        for (party, phone) in [
+            ("某调查公司", "0739-123456x"),
+            ("某调查公司", "<script>"),
+            ("某调查公司", &"1".repeat(31)),
+            (&"长".repeat(201), "0739-1234567"),
+        ] {
+            assert!(
+                notice_form(party, phone, "").parse().is_none(),
+                "{party} {phone}"
+            );
+        }
     }
 }

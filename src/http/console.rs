@@ -258,6 +258,15 @@ async fn interview_form(
     super::survey::pinned(state, c.campaign_id, "recipients").await
 }
 
+/// The town and the notice to respondents that a phone interview of this case opens with.
+async fn interview_notice(
+    state: &AppState,
+    c: &CaseRow,
+) -> Result<(String, crate::db::Notice), AppError> {
+    let town = state.db.campaign(c.campaign_id).await?.town;
+    Ok((town, state.db.notice(c.campaign_id).await?))
+}
+
 pub(super) async fn show_interview(
     State(state): State<AppState>,
     Surveyor(user): Surveyor,
@@ -268,9 +277,11 @@ pub(super) async fn show_interview(
         return Ok(Redirect::to(&format!("/surveyor/cases/{case_id}?m=duplicate")).into_response());
     }
     let (_, form) = interview_form(&state, &c).await?;
+    let (town, notice) = interview_notice(&state, &c).await?;
     Ok(super::survey::interview_page(
         &form,
         &c,
+        (&town, &notice),
         &user.csrf,
         &[],
         None,
@@ -296,9 +307,11 @@ pub(super) async fn submit_interview(
     let answers = match crate::forms::parse_answers(&form, &fields) {
         Ok(a) => a,
         Err(errors) => {
+            let (town, notice) = interview_notice(&state, &c).await?;
             return Ok(super::survey::interview_page(
                 &form,
                 &c,
+                (&town, &notice),
                 &user.csrf,
                 &fields,
                 Some(&errors),

@@ -232,7 +232,7 @@ async fn check_sms_fits(state: &AppState, campaign: &crate::db::Campaign) -> Res
         .max_by_key(|n| n.chars().count())
         .unwrap_or_default();
     for reminder in [false, true] {
-        if let Err(n) = sms_message(&campaign.town, &longest, &sample_link, reminder) {
+        if let Err(n) = sms_message(&campaign.town, &longest, &sample_link, reminder, None) {
             return Err(AppError::bad(
                 format!("a survey SMS would be {n} characters (> 70): the base URL is too long"),
                 format!("短信将有 {n} 个字,超过一条短信的 70 字:请缩短系统网址(--base-url)。"),
@@ -246,6 +246,7 @@ async fn check_sms_fits(state: &AppState, campaign: &crate::db::Campaign) -> Res
 fn outbox_rows(
     state: &AppState,
     town: &str,
+    verify: &str,
     outgoing: &[crate::db::Outgoing],
     reminder: bool,
 ) -> Vec<[String; 2]> {
@@ -254,7 +255,8 @@ fn outbox_rows(
         .iter()
         .map(|o| {
             let link = format!("{base}/s/{}", o.token);
-            let text = sms_message(town, &o.village_name, &link, reminder).unwrap_or(link);
+            let text =
+                sms_message(town, &o.village_name, &link, reminder, Some(verify)).unwrap_or(link);
             [o.phone.clone(), text]
         })
         .collect()
@@ -273,6 +275,8 @@ pub(super) async fn download_outbox(
     CsrfForm(_, form): CsrfForm<OutboxForm>,
 ) -> Result<Response, AppError> {
     let campaign = state.db.campaign(id).await?;
+    // Read before any link is issued, as everything the file needs.
+    let verify = state.db.notice(id).await?.phone;
     let kind = match form.kind.as_str() {
         "invite" => OutboxKind::Invite,
         "remind" => match form.days.trim().parse::<i64>() {
@@ -315,7 +319,7 @@ pub(super) async fn download_outbox(
         OutboxKind::Reissue => "重发的邀请短信",
     };
     let reminder = matches!(kind, OutboxKind::Remind(_));
-    let rows = outbox_rows(&state, &campaign.town, &outgoing, reminder);
+    let rows = outbox_rows(&state, &campaign.town, &verify, &outgoing, reminder);
     tracing::info!(
         campaign = id.0,
         messages = rows.len(),
@@ -348,6 +352,7 @@ pub(super) async fn reissue_case_link(
     let case = state.db.case(case_id).await?;
     let campaign = state.db.campaign(case.campaign_id).await?;
     check_sms_fits(&state, &campaign).await?;
+    let verify = state.db.notice(campaign.id).await?.phone;
     let issued = ops::fieldwork::reissue_case_link(
         &state.db,
         &user.by(),
@@ -367,9 +372,15 @@ pub(super) async fn reissue_case_link(
         case = case_id.0,
         "survey link reissued"
     );
-    let [phone, sms] = outbox_rows(&state, &campaign.town, std::slice::from_ref(&issued), false)
-        .pop()
-        .unwrap_or_default();
+    let [phone, sms] = outbox_rows(
+        &state,
+        &campaign.town,
+        &verify,
+        std::slice::from_ref(&issued),
+        false,
+    )
+    .pop()
+    .unwrap_or_default();
     let link = format!(
         "{}/s/{}",
         state.config.base_url.trim_end_matches('/'),

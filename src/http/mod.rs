@@ -308,6 +308,7 @@ fn routes(config: &Config) -> Router<AppState> {
             "/admin/campaigns/{id}/progress",
             get(console::show_progress),
         )
+        .route("/admin/campaigns/{id}/notice", post(admin::set_notice))
         .route(
             "/admin/campaigns/{id}/replacement-rules",
             post(console::set_replacement_rules),

@@ -4,7 +4,7 @@
 
 use super::error::AppError;
 use super::{AppState, views};
-use crate::db::{LinkTarget, NewResponse, PinnedForm};
+use crate::db::{LinkTarget, NewResponse, Notice, PinnedForm};
 use crate::domain::CampaignState;
 use crate::domain::today;
 use crate::forms::{AnswerErrors, Audience, Form, Kind};
@@ -144,6 +144,50 @@ fn not_running(campaign_state: CampaignState) -> Option<Response> {
             "本次调查已经结束,感谢您的关心。",
         )),
     }
+}
+
+/// `text` ending with a full stop (unless it ends with one already).
+fn sentence(text: &str) -> String {
+    let text = text.trim();
+    if text.ends_with(['。', '！', '？', '.', '!', '?']) {
+        text.to_string()
+    } else {
+        format!("{text}。")
+    }
+}
+
+/// The campaign's notice to respondents in plain words, one sentence per field set.
+pub(super) fn notice_lines(notice: &Notice) -> Vec<String> {
+    let labelled = [
+        ("实施本次调查的第三方：", &notice.party),
+        ("如需核实本调查，请拨打：", &notice.phone),
+        ("", &notice.source),
+        ("保存期限：", &notice.retention),
+        ("查询、更正或删除您的个人信息，请联系：", &notice.contact),
+    ];
+    labelled
+        .into_iter()
+        .filter(|(_, text)| !text.trim().is_empty())
+        .map(|(label, text)| sentence(&format!("{label}{}", text.trim())))
+        .collect()
+}
+
+/// What the surveyor says first in a phone interview: who is calling, for whom, why, and
+/// the number to check the call.
+fn interviewer_script(town: &str, notice: &Notice) -> String {
+    let party = if notice.party.trim().is_empty() {
+        "独立第三方"
+    } else {
+        notice.party.trim()
+    };
+    let town = if town.is_empty() { "镇" } else { town };
+    let mut script =
+        format!("开场白：“您好，我是{party}的调查员，受{town}纪委委托做村务满意度调查，约3分钟。");
+    if !notice.phone.trim().is_empty() {
+        script.push_str(&format!("您可以拨打 {} 核实。", notice.phone.trim()));
+    }
+    script.push('”');
+    script
 }
 
 const PRIVACY: &str = "您的回答只用于统计,村(社区)看不到谁参加了调查,也看不到任何人的回答。";
@@ -343,6 +387,8 @@ fn choice_label(q: &crate::forms::Question, value: &str) -> String {
 
 struct FormPage<'a> {
     form: &'a Form,
+    /// The campaign's notice to respondents, as sentences ([`notice_lines`]).
+    notice: Vec<String>,
     town: &'a str,
     village_name: &'a str,
     action: String,
@@ -362,6 +408,9 @@ pub(super) struct SurveyFormPage {
     town: String,
     village_name: String,
     privacy: &'static str,
+    /// Who runs the survey, how to check it, where the number came from, how long it is kept
+    /// and whom to ask (PIPL Art. 17), one sentence each; shown before the questions.
+    notice: Vec<String>,
     /// How many questions and how long, in words.
     length: String,
     questions: Vec<QuestionView>,
@@ -390,6 +439,7 @@ fn form_page(
         town: p.town.to_string(),
         village_name: p.village_name.to_string(),
         privacy: PRIVACY,
+        notice: p.notice.clone(),
         length: length_note(p.form),
         questions: question_views(p.form, fields, errors),
         error_count: errors.map(|e| e.messages_zh().len()).unwrap_or(0),
@@ -484,8 +534,10 @@ pub(super) async fn show_survey(
         Err(page) => return Ok(page),
     };
     let (_, form) = pinned(&state, target.campaign_id, "recipients").await?;
+    let notice = state.db.notice(target.campaign_id).await?;
     Ok(form_page(
         &FormPage {
+            notice: notice_lines(&notice),
             form: &form,
             town: &target.town,
             village_name: &target.village_name,
@@ -512,7 +564,9 @@ pub(super) async fn submit_survey(
     let answers = match crate::forms::parse_answers(&form, &fields) {
         Ok(a) => a,
         Err(errors) => {
+            let notice = state.db.notice(target.campaign_id).await?;
             let page = FormPage {
+                notice: notice_lines(&notice),
                 form: &form,
                 town: &target.town,
                 village_name: &target.village_name,
@@ -693,6 +747,7 @@ pub(super) async fn show_panel_form(
     let (_, form) = pinned(&state, campaign.id, "panel").await?;
     Ok(form_page(
         &FormPage {
+            notice: Vec::new(),
             form: &form,
             town: &campaign.town,
             village_name: &village.name,
@@ -723,6 +778,7 @@ pub(super) async fn submit_panel_form(
         Ok(a) => a,
         Err(errors) => {
             let page = FormPage {
+                notice: Vec::new(),
                 form: &form,
                 town: &campaign.town,
                 village_name: &village.name,
@@ -755,22 +811,25 @@ pub(super) async fn submit_panel_form(
 pub(super) fn interview_page(
     form: &Form,
     case: &crate::db::CaseRow,
+    (town, notice): (&str, &Notice),
     csrf: &str,
     fields: &[(String, String)],
     errors: Option<&AnswerErrors>,
 ) -> Response {
     let page = FormPage {
+        notice: notice_lines(notice),
         form,
-        town: "",
+        town,
         village_name: &case.village_name,
         action: format!("/surveyor/cases/{}/interview", case.id),
         decline_action: None,
         csrf: Some(csrf.to_string()),
         interviewer_note: Some(format!(
-            "电话访问:排名 {} · {} · {}。请逐题读给对方听,按对方的回答填写。",
+            "电话访问:排名 {} · {} · {}。{}请逐题读给对方听,按对方的回答填写。",
             case.rank,
             case.name.as_deref().unwrap_or("(无姓名)"),
-            case.phone
+            case.phone,
+            interviewer_script(town, notice)
         )),
     };
     form_page(&page, fields, errors)
@@ -812,6 +871,7 @@ mod tests {
             town: "样例镇".into(),
             village_name: "样例村".into(),
             privacy: PRIVACY,
+            notice: notice_lines(&samples::notice()),
             length: "共 10 题,约 3 分钟。".into(),
             questions: vec![
                 question("q1", "single"),
@@ -833,6 +893,9 @@ mod tests {
             "样例访员提示",
             "decline-sample",
             "csrf-sample",
+            "样例调查公司",
+            "0739-0000000",
+            "样例联系方式",
         ] {
             assert!(html.contains(value), "{value} missing");
         }
@@ -847,6 +910,39 @@ mod tests {
         };
         let html = samples::rendered_public(&respondent);
         assert!(!html.contains("道题需要修改") && html.contains("本调查由镇纪委组织"));
+    }
+
+    #[test]
+    fn the_notice_says_each_field_set_once_as_a_sentence_and_leaves_out_empty_ones() {
+        let notice = Notice {
+            party: "某调查公司".into(),
+            phone: "0739-1234567".into(),
+            source: Notice::DEFAULT_SOURCE.into(),
+            retention: "评定后删除。".into(),
+            contact: String::new(),
+        };
+        let lines = notice_lines(&notice);
+        assert_eq!(
+            lines,
+            [
+                "实施本次调查的第三方：某调查公司。",
+                "如需核实本调查，请拨打：0739-1234567。",
+                &format!("{}。", Notice::DEFAULT_SOURCE),
+                "保存期限：评定后删除。",
+            ]
+        );
+        let script = interviewer_script("唐家坊镇", &notice);
+        assert!(
+            script.contains("我是某调查公司的调查员")
+                && script.contains("受唐家坊镇纪委委托")
+                && script.contains("0739-1234567"),
+            "{script}"
+        );
+        let unset = interviewer_script("", &Notice::default());
+        assert!(
+            unset.contains("独立第三方") && !unset.contains("拨打"),
+            "{unset}"
+        );
     }
 
     #[test]

@@ -281,6 +281,17 @@ pub(crate) mod samples {
             demo: true,
         }
     }
+
+    /// A notice to respondents with every field filled.
+    pub fn notice() -> crate::db::Notice {
+        crate::db::Notice {
+            party: "样例调查公司".into(),
+            phone: "0739-0000000".into(),
+            source: "样例号码来源".into(),
+            retention: "样例保存期限".into(),
+            contact: "样例联系方式".into(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
-//! Campaigns and villages: create a campaign, add a village, import the village list.
+//! Campaigns and villages: create a campaign, set its notice to respondents, add a village,
+//! import the village list.
 
 use super::Actor;
-use crate::db::{Db, DbError};
+use crate::db::{Db, DbError, Notice};
 use crate::domain::VillageCode;
 use crate::ids::{CampaignId, VillageId};
 use serde_json::json;
@@ -49,6 +50,29 @@ async fn create_marked(
         .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Sets the campaign's notice to respondents (who runs the survey, the verification number,
+/// where numbers came from, retention, whom to ask); `DbError::NotFound` without the campaign.
+pub async fn set_notice(
+    db: &Db,
+    by: &Actor,
+    campaign: CampaignId,
+    notice: &Notice,
+) -> Result<(), DbError> {
+    let mut tx = db.begin().await?;
+    tx.set_notice(campaign, notice).await?;
+    let details = json!({
+        "party": notice.party,
+        "phone": notice.phone,
+        "source": notice.source,
+        "retention": notice.retention,
+        "contact": notice.contact,
+    });
+    tx.audit(db, &by.event("campaign.notice", Some(campaign), details))
+        .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Adds a village; a taken code is `DbError::Conflict` (nothing is stored).

@@ -211,6 +211,8 @@ const ROUTES: &[Row] = &[
     r("POST", "/campaigns/{id}/seed", C, Form(&[("seed", SEED_C)]),                 [LOGIN, LOGIN, 403,   403,   403,   303,   303]),
     r("POST", "/admin/campaigns/{id}/draw", C, Form(&[]),                           [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
     r("POST", "/admin/campaigns/{id}/fieldwork", C, Form(&[]),                      [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
+    r("POST", "/admin/campaigns/{id}/notice", C,
+        Form(&[("party", "某调查公司"), ("phone", "0739-1234567")]),             [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
     r("POST", "/admin/campaigns/{id}/replacement-rules", C,
         Form(&[("on_refusal", "yes"), ("noncontact_attempts", "3"), ("noncontact_days", "2")]),
                                                                                     [LOGIN, LOGIN, 403,   403,   403,   403,   303]),

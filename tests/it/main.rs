@@ -21,6 +21,7 @@ mod limits;
 mod logs;
 mod migrations;
 mod module_graph;
+mod notice;
 mod privacy;
 mod results_web;
 mod safe_setup;
