@@ -3,7 +3,7 @@
 //! panel ratings, closed fieldwork, grades of items 1–15, a negative-list finding, and the
 //! results published for publicity. The campaign is marked as demo and every page says so.
 
-use crate::db::{Db, NewAccount, NewResponse, RosterTarget};
+use crate::db::{Db, NewAccount, NewResponse, Notice, RosterTarget};
 use crate::domain::{Grade, Role, VillageCode, today};
 use crate::forms::{Form, RELATION_QUESTION, Relation, parse_answers};
 use crate::ids::{CampaignId, VillageId};
@@ -85,6 +85,14 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
         2026,
     )
     .await?;
+    let notice = Notice {
+        party: "演示调查中心（虚构）".into(),
+        phone: "0739-0000000".into(),
+        source: Notice::DEFAULT_SOURCE.into(),
+        retention: Notice::DEFAULT_RETENTION.into(),
+        contact: "唐家坊镇纪委（演示），电话 0739-0000001".into(),
+    };
+    ops::campaigns::set_notice(db, &by, campaign, &notice).await?;
     let mut villages = Vec::new();
     for (i, (code, name, size, level)) in VILLAGES.iter().enumerate() {
         let code = VillageCode::parse(code).map_err(anyhow::Error::msg)?;

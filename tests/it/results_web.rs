@@ -695,6 +695,7 @@ async fn the_demo_fills_an_empty_database_and_every_results_page_shows_it() {
     assert_eq!(count("publicity.start"), 1);
     assert_eq!(count("objection.add"), 1);
     assert_eq!(count("account.create"), 1);
+    assert_eq!(count("campaign.notice"), 1);
     let (admin, _) = admin_client(&app).await;
     let id = made.campaign_id;
     let (s, page) = get_text(
