@@ -1396,6 +1396,25 @@ async fn a_whole_season_through_every_staff_form_in_a_real_browser() {
     )
     .await;
 
+    // The notice to respondents: the page warns until the third party and its verification
+    // number are set, through the form as Chromium submits it.
+    assert!(
+        a.text_of("main")
+            .await
+            .contains("尚未填写第三方名称和核实电话")
+    );
+    a.submit(
+        &format!("form[action='/admin/campaigns/{id}/notice']"),
+        &[("party", "示例调查中心"), ("phone", "0739-1234567")],
+    )
+    .await;
+    assert!(
+        !a.text_of("main")
+            .await
+            .contains("尚未填写第三方名称和核实电话"),
+        "the notice was not saved from the browser"
+    );
+
     // The surveyor commits to a seed before the freeze and reveals it after.
     let seed = "唐家坊镇 2026 秋 骰子 6 6 1 2 3 4 5 6 1 2 3";
     let commitment: String = {
