@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::db::{Db, RosterTarget};
 use crate::ids::CampaignId;
 use crate::roster::{self, Limits};
-use crate::sampling::size::DEFAULT_MARGIN;
+use crate::sampling::size::{DEFAULT_CENSUS_BELOW, DEFAULT_MARGIN};
 use crate::sampling::{Confidence, DrawRecord, Seed, SeedCommitment, SizeRule};
 use clap::{Args, Parser, Subcommand};
 use std::fs::File;
@@ -95,9 +95,14 @@ pub enum FormsCommand {
 
 #[derive(Args, Debug)]
 pub struct SizeArgs {
-    /// Margin of error e (default 0.05).
+    /// Margin of error e (default 0.10).
     #[arg(long)]
     pub margin: Option<f64>,
+    /// Villages with fewer recipients than this are surveyed in full (0: none). Default 50
+    /// with the default rule; none when --margin or --confidence is given, so that those
+    /// give exactly the formula.
+    #[arg(long)]
+    pub census_below: Option<u64>,
     /// Confidence level: 0.90, 0.95 (default) or 0.99 (also 90, 95%, …).
     #[arg(long)]
     pub confidence: Option<String>,
@@ -107,8 +112,8 @@ impl SizeArgs {
     fn rule(&self, fixed: Option<u64>) -> anyhow::Result<SizeRule> {
         if let Some(n) = fixed {
             anyhow::ensure!(
-                self.margin.is_none() && self.confidence.is_none(),
-                "--size fixes n per village; it cannot be combined with --margin or --confidence"
+                self.margin.is_none() && self.confidence.is_none() && self.census_below.is_none(),
+                "--size fixes n per village; it cannot be combined with --margin, --confidence or --census-below"
             );
             return Ok(SizeRule::fixed(n)?);
         }
@@ -116,10 +121,16 @@ impl SizeArgs {
             Some(c) => Confidence::parse(c)?,
             None => Confidence::default(),
         };
-        Ok(SizeRule::formula(
-            self.margin.unwrap_or(DEFAULT_MARGIN),
-            confidence,
-        )?)
+        Ok(
+            SizeRule::formula(self.margin.unwrap_or(DEFAULT_MARGIN), confidence)?
+                .with_census_below(self.census_below.unwrap_or(
+                    if self.margin.is_none() && self.confidence.is_none() {
+                        DEFAULT_CENSUS_BELOW
+                    } else {
+                        0
+                    },
+                )),
+        )
     }
 }
 

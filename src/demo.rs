@@ -215,6 +215,27 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
         let sheet = GradeSheet { items, negative };
         ops::results::save_grades(db, &by, v, &sheet).await?;
     }
+    // The scheme asks the 领导小组 to confirm each uncertain grade before publicity: the
+    // demo keeps every computed one, with its reason, as a person would on the village page.
+    let pending = ops::publicity::unconfirmed_uncertain(db, campaign).await?;
+    if !pending.is_empty() {
+        let forms = crate::fieldwork::pinned_forms(db, campaign).await?;
+        let results = crate::results::report::campaign_results(db, campaign, &forms).await?;
+        for v in results
+            .villages
+            .iter()
+            .filter(|v| pending.contains(&v.code))
+        {
+            let grade = v.item16.grade.as_deref().and_then(Grade::parse);
+            let village = ops::results::Village {
+                campaign_id: campaign,
+                village_id: v.village_id,
+                code: &v.code,
+            };
+            let reason = "演示：领导小组研究，误差范围跨过等次线，维持计算等次";
+            ops::results::override_item16(db, &by, village, grade, reason).await?;
+        }
+    }
     let start = parse_date(&date).ok_or_else(|| anyhow!("today {date} is not a date"))?;
     ops::publicity::publish(db, &by, campaign, start).await?;
     let objection = NewObjection {

@@ -196,8 +196,12 @@ impl Tx {
         town: &str,
         year: i64,
     ) -> Result<CampaignId, DbError> {
-        let sql = "INSERT INTO campaigns (name, town, year, state, created_at) VALUES ($1, $2, $3, 'collecting', $4) RETURNING id";
-        on_tx!(self, c => sqlx::query_scalar(sql).bind(name).bind(town).bind(year).bind(now()).fetch_one(&mut *c).await)
+        // The default sample-size rule is written out: the column's own default is the
+        // first release's rule (±5%, no census), kept for campaigns created before.
+        let rule = serde_json::to_string(&crate::sampling::SizeRule::default().parameters())
+            .unwrap_or_default();
+        let sql = "INSERT INTO campaigns (name, town, year, state, created_at, size_rule) VALUES ($1, $2, $3, 'collecting', $4, $5) RETURNING id";
+        on_tx!(self, c => sqlx::query_scalar(sql).bind(name).bind(town).bind(year).bind(now()).bind(&rule).fetch_one(&mut *c).await)
             .map_err(DbError::from_insert)
     }
 }

@@ -35,7 +35,7 @@ pub use model::{
     Relation,
 };
 pub use parse::{MAX_TEXT_CHARS, parse_form};
-pub use scheme::{FormScoring, GRADE_LABELS, Scheme, parse_scheme};
+pub use scheme::{FormScoring, GRADE_LABELS, Method, Scheme, Uncertain, parse_scheme};
 
 use crate::forms::raw::{FileKind, probe_kind};
 use std::path::Path;

@@ -5,7 +5,7 @@
 //! This module parses that file and cross-checks it against the questionnaires.
 
 use crate::forms::error::FormError;
-use crate::forms::model::{DONT_KNOW, Form};
+use crate::forms::model::{DONT_KNOW, Dimension, Form};
 use crate::forms::raw::{Errors, is_id, parse_text, sha256_hex};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,6 +17,72 @@ pub const GRADE_LABELS: [&str; 4] = ["好", "较好", "一般", "差"];
 
 /// The panel's quorum where the scheme does not set `panel_min`.
 pub const DEFAULT_PANEL_MIN: u32 = 5;
+
+/// How a village's answers become the figure its grade is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// The 满意率: per dimension (满意 + 比较满意) / valid answers, the dimensions weighted
+    /// equally, in percent.
+    Rate,
+    /// The mean option score: each respondent's mean score, averaged. The method of a
+    /// scheme that names none (schemes pinned before the rate existed).
+    #[default]
+    Score,
+}
+
+impl Method {
+    fn parse(key: &str) -> Option<Method> {
+        match key {
+            "rate" => Some(Method::Rate),
+            "score" => Some(Method::Score),
+            _ => None,
+        }
+    }
+
+    /// What the figure is called on the pages: 满意率 or 得分.
+    pub fn figure_zh(self) -> &'static str {
+        match self {
+            Method::Rate => "满意率",
+            Method::Score => "得分",
+        }
+    }
+}
+
+/// What follows when a village's interval reaches into another grade (不确定).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Uncertain {
+    /// The 领导小组 confirms the grade (keeps it or sets another, with a reason) before
+    /// publicity can start; what it confirms stands.
+    Confirm,
+    /// The point estimate's grade stands; the page marks it 不确定. The rule of a scheme
+    /// that names none.
+    #[default]
+    PointEstimate,
+}
+
+impl Uncertain {
+    fn parse(key: &str) -> Option<Uncertain> {
+        match key {
+            "confirm" => Some(Uncertain::Confirm),
+            "point_estimate" => Some(Uncertain::PointEstimate),
+            _ => None,
+        }
+    }
+
+    /// The written consequence, in a sentence for the pages.
+    pub fn rule_zh(self) -> &'static str {
+        match self {
+            Uncertain::Confirm => {
+                "误差范围跨过等次线的村（社区），等次先按点估计暂定，须由领导小组确认（维持或调整并写明理由）后才能开始公示"
+            }
+            Uncertain::PointEstimate => {
+                "误差范围跨过等次线的村（社区），等次按点估计确定，只标注“不确定”"
+            }
+        }
+    }
+}
 
 /// How far the two weights may sum away from 1.
 const WEIGHT_TOLERANCE: f64 = 1e-9;
@@ -41,8 +107,16 @@ pub struct Scheme {
     /// (grade label, inclusive minimum score), best first: 好, 较好, 一般, 差; strictly
     /// descending minima in 0..=100, the last one 0.
     pub thresholds: Vec<(String, f64)>,
-    /// Fewer valid respondents than this: no grade ("insufficient data").
+    /// Rate or score ([`Method`]).
+    pub method: Method,
+    /// What an uncertain grade leads to ([`Uncertain`]).
+    pub uncertain: Uncertain,
+    /// Fewer valid respondents than this: no grade ("insufficient data"); see
+    /// [`Scheme::min_valid`] for small villages.
     pub min_respondents: u32,
+    /// Where set, a village whose frame N is small needs only this share of N (rounded
+    /// up, at least k) instead of `min_respondents`.
+    pub min_respondents_share: Option<f64>,
     /// Small-cell threshold: any figure from fewer than k answers is suppressed.
     pub k: u32,
     /// The panel's quorum: P enters S only with at least this many valid, unrecused panel
@@ -57,6 +131,9 @@ pub struct FormScoring {
     pub scores: BTreeMap<String, f64>,
     /// The option values that count as "satisfied" for the satisfaction rate.
     pub satisfied: BTreeSet<String>,
+    /// The dimensions whose rates make up the rate (method `rate`), weighted equally;
+    /// empty: every scored dimension of the form except `overall`.
+    pub dimensions: Vec<Dimension>,
     #[serde(skip)]
     pub(crate) line: Option<usize>,
     #[serde(skip)]
@@ -69,6 +146,21 @@ impl FormScoring {
         self.scores.get(value).copied()
     }
 
+    /// The dimensions the rate is made of, in order: the listed ones, else every scored
+    /// dimension of `form` except `overall`.
+    pub fn rate_dimensions(&self, form: &Form) -> Vec<Dimension> {
+        if !self.dimensions.is_empty() {
+            return self.dimensions.clone();
+        }
+        let mut out = Vec::new();
+        for d in form.scored_questions().filter_map(|q| q.dimension) {
+            if d != Dimension::Overall && !out.contains(&d) {
+                out.push(d);
+            }
+        }
+        out
+    }
+
     /// Whether an option value counts as satisfied.
     pub fn is_satisfied(&self, value: &str) -> bool {
         self.satisfied.contains(value)
@@ -79,6 +171,21 @@ impl Scheme {
     /// The scoring of a questionnaire by its id.
     pub fn scoring(&self, form_id: &str) -> Option<&FormScoring> {
         self.forms.get(form_id)
+    }
+
+    /// The fewest valid respondents a village of `frame` people needs for a grade:
+    /// `min_respondents`, or for a small village `min_respondents_share` of N rounded up
+    /// (never below k) where that is fewer.
+    pub fn min_valid(&self, frame: u64) -> u64 {
+        let min = u64::from(self.min_respondents);
+        match self.min_respondents_share {
+            Some(share) if share > 0.0 => {
+                // N ≤ 2^53 in practice; the share is a decimal in (0, 1].
+                let part = (share * frame as f64 - 1e-9).ceil().max(0.0) as u64;
+                min.min(part.max(u64::from(self.k)))
+            }
+            _ => min,
+        }
     }
 
     /// The grade of a score: the first threshold (best first) whose minimum it reaches
@@ -102,7 +209,13 @@ struct RawScheme {
     weights: Spanned<RawWeights>,
     #[serde(rename = "grade")]
     grades: Vec<Spanned<RawGrade>>,
+    #[serde(default)]
+    method: Option<Spanned<String>>,
+    #[serde(default)]
+    uncertain: Option<Spanned<String>>,
     min_respondents: Spanned<i64>,
+    #[serde(default)]
+    min_respondents_share: Option<Spanned<f64>>,
     k: Spanned<i64>,
     #[serde(default)]
     panel_min: Option<Spanned<i64>>,
@@ -128,6 +241,8 @@ struct RawGrade {
 struct RawFormScoring {
     scores: Spanned<BTreeMap<Spanned<String>, Spanned<f64>>>,
     satisfied: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    dimensions: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 /// Parses and checks the scheme file on its own (see [`crate::forms::load_dir`] for the
@@ -212,6 +327,39 @@ pub fn parse_scheme(file_name: &str, source: &str) -> Result<Scheme, Vec<FormErr
         }
     }
 
+    let method = match &raw.method {
+        None => Method::default(),
+        Some(m) => Method::parse(m.get_ref()).unwrap_or_else(|| {
+            errs.at_spanned(
+                m,
+                format!("method is {:?}, must be \"rate\" or \"score\"", m.get_ref()),
+            );
+            Method::default()
+        }),
+    };
+    let uncertain = match &raw.uncertain {
+        None => Uncertain::default(),
+        Some(u) => Uncertain::parse(u.get_ref()).unwrap_or_else(|| {
+            errs.at_spanned(
+                u,
+                format!(
+                    "uncertain is {:?}, must be \"confirm\" or \"point_estimate\"",
+                    u.get_ref()
+                ),
+            );
+            Uncertain::default()
+        }),
+    };
+    let min_respondents_share = raw.min_respondents_share.as_ref().map(|v| {
+        let share = *v.get_ref();
+        if !(share > 0.0 && share <= 1.0) {
+            errs.at_spanned(
+                v,
+                format!("min_respondents_share is {share}, must be more than 0 and at most 1"),
+            );
+        }
+        share
+    });
     let min_respondents = positive_u32(&mut errs, "min_respondents", &raw.min_respondents);
     let k = positive_u32(&mut errs, "k", &raw.k);
     let panel_min = raw.panel_min.as_ref().map_or(DEFAULT_PANEL_MIN, |v| {
@@ -278,11 +426,35 @@ pub fn parse_scheme(file_name: &str, source: &str) -> Result<Scheme, Vec<FormErr
                 errs.at_spanned(value, format!("forms.{fid}.satisfied: {v:?} appears twice"));
             }
         }
+        let mut dimensions = Vec::new();
+        for key in s.dimensions.iter().flat_map(|d| d.get_ref()) {
+            match Dimension::from_key(key.get_ref()) {
+                Some(d) if dimensions.contains(&d) => errs.at_spanned(
+                    key,
+                    format!("forms.{fid}.dimensions: {:?} appears twice", key.get_ref()),
+                ),
+                Some(d) => dimensions.push(d),
+                None => errs.at_spanned(
+                    key,
+                    format!(
+                        "forms.{fid}.dimensions: {:?} is not a dimension",
+                        key.get_ref()
+                    ),
+                ),
+            }
+        }
+        if let Some(list) = s.dimensions.as_ref().filter(|d| d.get_ref().is_empty()) {
+            errs.at_spanned(
+                list,
+                format!("forms.{fid}.dimensions is empty; leave it out to use every dimension"),
+            );
+        }
         forms.insert(
             fid.clone(),
             FormScoring {
                 scores,
                 satisfied,
+                dimensions,
                 line: Some(errs.line(&form_id.span())),
                 score_lines,
             },
@@ -308,7 +480,10 @@ pub fn parse_scheme(file_name: &str, source: &str) -> Result<Scheme, Vec<FormErr
                 )
             })
             .collect(),
+        method,
+        uncertain,
         min_respondents,
+        min_respondents_share,
         k,
         panel_min,
     };
@@ -388,6 +563,19 @@ pub(crate) fn cross_check(
                         "forms.{}.scores: no score for option {value:?} of scored question(s) {} ({file}{first_line})",
                         form.id,
                         questions.join(", ")
+                    ),
+                ));
+            }
+        }
+        for d in &scoring.dimensions {
+            if !form.scored_questions().any(|q| q.dimension == Some(*d)) {
+                out.push(FormError::new(
+                    scheme_file,
+                    scoring.line,
+                    format!(
+                        "forms.{}.dimensions: no scored question of {file} has dimension {:?}",
+                        form.id,
+                        d.key()
                     ),
                 ));
             }

@@ -187,17 +187,42 @@ fn a_panel_relation_question_that_would_not_recuse_is_refused() {
 fn shipped_scheme_holds_the_documented_numbers() {
     let s = shipped().scheme;
     assert_eq!((s.weight_recipients, s.weight_panel), (0.7, 0.3));
-    assert_eq!((s.min_respondents, s.k, s.panel_min), (10, 5, 5));
+    assert_eq!((s.min_respondents, s.k, s.panel_min), (30, 5, 5));
+    assert_eq!((s.method, s.uncertain), (Method::Rate, Uncertain::Confirm));
+    assert_eq!(s.min_respondents_share, Some(0.5));
     let grades: Vec<(&str, f64)> = s.thresholds.iter().map(|(l, m)| (l.as_str(), *m)).collect();
     assert_eq!(
         grades,
-        vec![("好", 90.0), ("较好", 75.0), ("一般", 60.0), ("差", 0.0)]
+        vec![("好", 90.0), ("较好", 80.0), ("一般", 60.0), ("差", 0.0)]
     );
+    // 服务, 作风, 廉洁 one third each.
+    let recipients = shipped().recipients;
+    let dims = s
+        .scoring("recipients")
+        .unwrap()
+        .rate_dimensions(&recipients);
+    assert_eq!(
+        dims,
+        [Dimension::Service, Dimension::Style, Dimension::Integrity]
+    );
+    // 30 respondents, or half of a small village's roster (rounded up, at least k).
+    for (frame, min) in [
+        (1000, 30),
+        (60, 30),
+        (59, 30),
+        (58, 29),
+        (45, 23),
+        (9, 5),
+        (4, 5),
+    ] {
+        assert_eq!(s.min_valid(frame), min, "N = {frame}");
+    }
     for (score, grade) in [
         (100.0, "好"),
         (90.0, "好"),
         (89.99, "较好"),
-        (75.0, "较好"),
+        (80.0, "较好"),
+        (79.99, "一般"),
         (60.0, "一般"),
         (59.9, "差"),
         (0.0, "差"),

@@ -13,6 +13,7 @@ use crate::db::{DbError, NewAccount, RosterTarget};
 use crate::domain::{CampaignState, Role, VillageCode, local_time, mask_phone};
 use crate::fieldwork::ReplacementRules;
 use crate::ids::{AccountId, CampaignId, VillageId};
+use crate::sampling::size::{DEFAULT_CENSUS_BELOW, DEFAULT_MARGIN};
 use crate::sampling::{SizeParameters, SizeRule};
 use crate::{secrets, villages};
 use axum::extract::{Multipart, Path, Query, State};
@@ -157,6 +158,7 @@ pub(super) struct CampaignPage {
     rule_margin: String,
     rule_confidence: String,
     rule_size: String,
+    rule_census: String,
     #[serde(flatten)]
     seed_forms: SeedForms,
     drawn: bool,
@@ -287,22 +289,34 @@ async fn campaign_page(
         .collect();
     let state_ = campaign.state;
     let seed = state.db.seed_state(id).await?;
-    let (rule_method, rule_margin, rule_confidence, rule_size) = match params {
+    let default_census = DEFAULT_CENSUS_BELOW.to_string();
+    let (rule_method, rule_margin, rule_confidence, rule_size, rule_census) = match params {
         Some(SizeParameters::Fixed { size }) => (
             "fixed",
-            "0.05".to_string(),
+            DEFAULT_MARGIN.to_string(),
             "0.95".to_string(),
             size.to_string(),
+            default_census,
         ),
         Some(SizeParameters::Formula {
-            margin, confidence, ..
+            margin,
+            confidence,
+            census_below,
+            ..
         }) => (
             "formula",
             margin.to_string(),
             format!("{confidence:.2}"),
             String::new(),
+            census_below.map(|n| n.to_string()).unwrap_or_default(),
         ),
-        None => ("formula", "0.05".into(), "0.95".into(), String::new()),
+        None => (
+            "formula",
+            DEFAULT_MARGIN.to_string(),
+            "0.95".into(),
+            String::new(),
+            default_census,
+        ),
     };
     let drawn = state.db.draw_record(id).await?.is_some();
     let notice = state.db.notice(id).await?;
@@ -333,6 +347,7 @@ async fn campaign_page(
         rule_margin,
         rule_confidence,
         rule_size,
+        rule_census,
         seed_forms: SeedForms::new(seed),
         drawn,
         fieldwork_started_at: campaign.fieldwork_started_at.map(local_time),
@@ -898,6 +913,7 @@ mod tests {
             rule_margin: "0.05".into(),
             rule_confidence: "0.95".into(),
             rule_size: "20".into(),
+            rule_census: "50".into(),
             seed_forms: SeedForms::new(samples::seed_state(seed, commitment)),
             drawn: true,
             fieldwork_started_at: Some("2026-09-10 09:00".into()),

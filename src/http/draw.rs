@@ -99,6 +99,8 @@ pub(super) struct SizeRuleForm {
     confidence: String,
     #[serde(default)]
     size: String,
+    #[serde(default)]
+    census_below: String,
 }
 has_csrf!(SizeRuleForm);
 
@@ -107,7 +109,16 @@ fn parse_rule(form: &SizeRuleForm) -> Option<SizeRule> {
         return SizeRule::fixed(form.size.trim().parse().ok()?).ok();
     }
     let margin: f64 = form.margin.trim().parse().ok()?;
-    SizeRule::formula(margin, Confidence::parse(&form.confidence).ok()?).ok()
+    // Left empty: nobody is surveyed in full for being in a small village.
+    let census_below: u64 = match form.census_below.trim() {
+        "" => 0,
+        text => text.parse().ok()?,
+    };
+    Some(
+        SizeRule::formula(margin, Confidence::parse(&form.confidence).ok()?)
+            .ok()?
+            .with_census_below(census_below),
+    )
 }
 
 pub(super) async fn set_size_rule(
@@ -260,12 +271,21 @@ async fn record_of(state: &AppState, id: CampaignId) -> Result<(DrawRecord, i64)
 pub fn describe_rule(parameters: &SizeParameters) -> String {
     match parameters {
         SizeParameters::Formula {
-            margin, confidence, ..
-        } => format!(
-            "按公式计算:误差 ±{}%,置信度 {}%",
-            margin * 100.0,
-            confidence * 100.0
-        ),
+            margin,
+            confidence,
+            census_below,
+            ..
+        } => {
+            let census = match census_below {
+                Some(n) if *n > 0 => format!(";名单不足 {n} 人的村(社区)全部调查"),
+                _ => String::new(),
+            };
+            format!(
+                "按公式计算:误差 ±{}%,置信度 {}%{census}",
+                (margin * 1000.0).round() / 10.0,
+                confidence * 100.0
+            )
+        }
         SizeParameters::Fixed { size } => format!("每村(社区)固定 {size} 人(不足时全部)"),
     }
 }

@@ -15,6 +15,7 @@ use crate::db::Campaign;
 use crate::domain::{CampaignState, local_time, today};
 use crate::export::{CsvEncoding, csv_chunks};
 use crate::forms::Audience;
+use crate::forms::{Scheme, Uncertain};
 use crate::ids::{CampaignId, ObjectionId, VillageId};
 use crate::ops::{
     self,
@@ -23,6 +24,7 @@ use crate::ops::{
 };
 use crate::results::assess::{Grade, ITEM_TITLES, NEGATIVE_SITUATIONS, Situation, Verdict};
 use crate::results::calendar::{parse_calendar_csv, parse_date};
+use crate::results::item16::{figure_text, grade_rule_zh, scheme_rules_zh};
 use crate::results::report::comments;
 use crate::results::tables::{self, Table, VillageAssessment};
 use crate::results::tables::{LoadError, Loaded};
@@ -204,20 +206,28 @@ fn rate_view(r: &RateRow, k: u64) -> RateView {
     }
 }
 
-fn score(x: Option<f64>) -> Option<String> {
-    x.map(|x| format!("{x:.2}"))
-}
-
-fn span(i: Option<Interval>) -> Option<String> {
-    i.map(|i| format!("{:.2} – {:.2}", i.low, i.high))
+/// The campaign's sample-size rule in a sentence (the default where none is saved).
+fn sample_rule(campaign: &crate::db::Campaign) -> String {
+    let saved: Option<crate::sampling::SizeParameters> =
+        serde_json::from_str(&campaign.size_rule).ok();
+    let params = saved.unwrap_or_else(|| crate::sampling::SizeRule::default().parameters());
+    super::draw::describe_rule(&params)
 }
 
 /// A village's item 16: the scores as text (two decimals), the computed grade and the one in
 /// force.
 #[derive(Serialize)]
 pub(super) struct Item16View {
+    /// What R, P and S are: 满意率 or 得分.
+    figure: &'static str,
     respondents: u64,
+    /// The fewest valid respondents this village needs for a grade.
+    min_respondents: u64,
     frame: u64,
+    /// The sentence linking S to the grade.
+    rule: Option<String>,
+    /// Uncertain, the scheme asks the 领导小组 to confirm, and no override does yet.
+    needs_confirmation: bool,
     r: Option<String>,
     r_interval: Option<String>,
     panel_ratings: u64,
@@ -238,25 +248,44 @@ pub(super) struct Item16View {
     overridden: bool,
 }
 
-fn item16_view(v: &crate::results::VillageResults, a: &VillageAssessment) -> Item16View {
+fn item16_view(
+    v: &crate::results::VillageResults,
+    a: &VillageAssessment,
+    scheme: &Scheme,
+) -> Item16View {
     let i = &v.item16;
+    let text = |x: Option<f64>| x.map(|x| figure_text(scheme, x));
+    let range = |i: Option<Interval>| {
+        i.map(|i| {
+            format!(
+                "{} – {}",
+                figure_text(scheme, i.low),
+                figure_text(scheme, i.high)
+            )
+        })
+    };
+    let overridden = a.item16_overridden;
     Item16View {
+        figure: scheme.method.figure_zh(),
         respondents: i.respondents,
+        min_respondents: i.min_respondents,
         frame: i.frame,
-        r: score(i.r),
-        r_interval: span(i.r_interval),
+        rule: grade_rule_zh(scheme, i),
+        needs_confirmation: i.uncertain && scheme.uncertain == Uncertain::Confirm && !overridden,
+        r: text(i.r),
+        r_interval: range(i.r_interval),
         panel_ratings: i.panel_ratings,
         panel_recused: i.panel_recused,
         panel_note: i.panel_not_counted.map(|n| n.note_zh()),
-        p: score(i.p),
-        s: score(i.s),
-        s_interval: span(i.s_interval),
+        p: text(i.p),
+        s: text(i.s),
+        s_interval: range(i.s_interval),
         no_panel: i.no_panel,
         computed: i.grade.clone(),
         uncertain: i.uncertain,
         insufficient: i.insufficient,
         grade: a.items.get(15).copied().flatten().map(Grade::label),
-        overridden: a.item16_overridden,
+        overridden,
     }
 }
 
@@ -308,6 +337,7 @@ fn flash_text(f: &Flash) -> (Option<&'static str>, Option<&'static str>) {
         "reason" => "调整等次必须填写理由。",
         "grade" => "等次无效。",
         "not_closed" => "调查结束后才能公示。",
+        "unconfirmed" => "有村(社区)的等次不确定,按评分方案须先由领导小组确认等次(维持或调整,写明理由)才能开始公示。请在标有“待确认”的村(社区)页面确认。",
         "published" => "本轮已经公示。",
         "date" => "日期无效，请按 2026-10-08 的格式填写。",
         "calendar" => "在日历里找不到足够的工作日，请检查节假日设置。",
@@ -386,6 +416,10 @@ pub(super) struct TownLine {
 pub(super) struct SchemeView {
     id: String,
     version: String,
+    /// The rules, a sentence each (how R, P, S and the grade are made).
+    rules: Vec<String>,
+    /// The sample-size rule of the campaign.
+    sample_rule: String,
     min_respondents: u32,
     panel_min: u32,
     w_r: f64,
@@ -436,7 +470,7 @@ pub(super) async fn show_results(
             VillageLine {
                 code: v.code.clone(),
                 name: v.name.clone(),
-                item16: item16_view(v, a),
+                item16: item16_view(v, a, &l.forms.scheme),
                 satisfaction: all.as_ref().map(|r| rate_view(r, l.results.k)),
                 good: a.verdict.good,
                 total: a.verdict.total,
@@ -488,6 +522,8 @@ pub(super) async fn show_results(
         scheme: SchemeView {
             id: scheme.id.clone(),
             version: scheme.version.clone(),
+            rules: scheme_rules_zh(scheme, &l.forms.recipients),
+            sample_rule: sample_rule(&l.campaign),
             min_respondents: scheme.min_respondents,
             panel_min: scheme.panel_min,
             w_r: scheme.weight_recipients,
@@ -665,7 +701,7 @@ pub(super) async fn show_village_results(
             name: v.name.clone(),
             frame: v.frame,
         },
-        item16: item16_view(v, a),
+        item16: item16_view(v, a, &l.forms.scheme),
         recipients: rate_views(v, Audience::Recipients, k),
         panel: rate_views(v, Audience::Panel, k),
         items,
@@ -834,7 +870,9 @@ pub(super) async fn publish_results(
         Err(PublishError::Calendar) => "e=calendar",
         Err(PublishError::AlreadyPublished) => "e=published",
         Err(PublishError::NotClosed) => "e=not_closed",
+        Err(PublishError::Unconfirmed(_)) => "e=unconfirmed",
         Err(PublishError::Db(e)) => return Err(e.into()),
+        Err(PublishError::Results(e)) => return Err(e.into()),
     };
     Ok(back_to_results(id, flash))
 }
@@ -1222,7 +1260,7 @@ pub(super) async fn show_own_results(
             frame: v.frame,
         },
         publicity,
-        item16: item16_view(v, a),
+        item16: item16_view(v, a, &l.forms.scheme),
         recipients: rate_views(v, Audience::Recipients, k),
         panel: rate_views(v, Audience::Panel, k),
         items: a
@@ -1265,8 +1303,12 @@ mod tests {
 
     fn item16() -> Item16View {
         Item16View {
+            figure: "满意率",
             respondents: 29,
+            min_respondents: 30,
             frame: 812,
+            rule: Some("综合满意率 87.3%，达到“较好”线 80%，未达“好”线 90%，评为较好".into()),
+            needs_confirmation: true,
             r: Some("87.25".into()),
             r_interval: Some("83.10 – 91.40".into()),
             panel_ratings: 5,
@@ -1331,6 +1373,8 @@ mod tests {
             scheme: SchemeView {
                 id: "scheme-sample".into(),
                 version: "2026.1".into(),
+                rules: vec!["样例规则。".into()],
+                sample_rule: "按公式计算:误差 ±10%,置信度 95%".into(),
                 min_respondents: 10,
                 panel_min: 5,
                 w_r: 0.7,

@@ -4,6 +4,8 @@
 
 use super::Actor;
 use crate::db::{ApproveError, CalendarDay, Db, DbError};
+use crate::domain::CampaignState;
+use crate::forms::Uncertain;
 use crate::ids::{CampaignId, ObjectionId, VillageId};
 use crate::results::calendar::{Calendar, CalendarEntry, parse_date};
 use serde_json::json;
@@ -71,8 +73,45 @@ pub enum PublishError {
     AlreadyPublished,
     #[error("the campaign is not closed")]
     NotClosed,
+    /// The scheme asks the 领导小组 to confirm each uncertain grade first (`uncertain =
+    /// "confirm"`); these villages' (codes) are not confirmed.
+    #[error("uncertain grades not confirmed yet: {}", .0.join(", "))]
+    Unconfirmed(Vec<String>),
     #[error(transparent)]
     Db(#[from] DbError),
+    #[error("reading the results: {0:#}")]
+    Results(anyhow::Error),
+}
+
+/// The villages (codes) whose grade is uncertain and that no override in force confirms,
+/// where the campaign's scheme asks for confirmation; empty otherwise or before close.
+pub async fn unconfirmed_uncertain(
+    db: &Db,
+    campaign: CampaignId,
+) -> Result<Vec<String>, PublishError> {
+    if db.campaign(campaign).await?.state != CampaignState::Closed {
+        return Ok(Vec::new());
+    }
+    let forms = crate::fieldwork::pinned_forms(db, campaign)
+        .await
+        .map_err(PublishError::Results)?;
+    if forms.scheme.uncertain != Uncertain::Confirm {
+        return Ok(Vec::new());
+    }
+    let results = crate::results::report::campaign_results(db, campaign, &forms)
+        .await
+        .map_err(PublishError::Results)?;
+    // The last override of a village is in force; one with a grade confirms it.
+    let mut confirmed = std::collections::BTreeMap::new();
+    for o in db.overrides(campaign).await? {
+        confirmed.insert(o.village_id, o.grade.is_some());
+    }
+    Ok(results
+        .villages
+        .iter()
+        .filter(|v| v.item16.uncertain && !confirmed.get(&v.village_id).copied().unwrap_or(false))
+        .map(|v| v.code.clone())
+        .collect())
 }
 
 /// Publishes a closed campaign's results from `start` for [`PUBLICITY_WORKING_DAYS`]
@@ -84,6 +123,10 @@ pub async fn publish(
     start: Date,
 ) -> Result<Date, PublishError> {
     let by_account = by.account_id();
+    let unconfirmed = unconfirmed_uncertain(db, campaign).await?;
+    if !unconfirmed.is_empty() {
+        return Err(PublishError::Unconfirmed(unconfirmed));
+    }
     let end = calendar(db)
         .await?
         .nth_working_day(start, PUBLICITY_WORKING_DAYS)

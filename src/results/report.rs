@@ -3,10 +3,10 @@
 //! villages, never with the number of responses.
 
 use crate::db::{Db, FrameSize};
-use crate::forms::{Answer, Answers, Audience, Form, FormSet, Kind};
+use crate::forms::{Answer, Answers, Audience, Form, FormSet, Kind, Method, Scheme};
 use crate::ids::{CampaignId, VillageId};
-use crate::results::item16::{Item16, PanelRatings, scale_step};
-use crate::results::tally::{FormTally, RateRow, TownRow, town_rates};
+use crate::results::item16::{Figure, Item16, PanelRatings, scale_step};
+use crate::results::tally::{FormTally, RateRow, Scope, TownRow, town_rates};
 use anyhow::{Context, anyhow};
 
 /// One village's results.
@@ -82,19 +82,42 @@ pub fn fold_village(
         tally.add(&answers, forms.scheme.scoring(&form.id));
     }
     let frame_size = u64::try_from(frame.population).unwrap_or(0);
-    let step = scale_step(forms.scheme.scoring(&forms.recipients.id));
     let panel_ratings = PanelRatings {
-        scores: panel.scores,
+        figure: figure(&panel, &forms.panel, &forms.scheme, None),
         ratings: panel.respondents + panel.recused,
         recused: panel.recused,
     };
-    let item16 = Item16::compute(
-        &recipients.scores,
-        &panel_ratings,
-        frame_size,
+    let r = figure(
+        &recipients,
+        &forms.recipients,
         &forms.scheme,
-        step,
+        Some(frame_size),
     );
+    let mut item16 = Item16::compute(&r, &panel_ratings, frame_size, &forms.scheme);
+    if forms.scheme.method == Method::Rate {
+        // R (P) is the mean of its dimensions' rates: beside the others it would give a
+        // withheld one away by subtraction, so it goes with it, and S with it.
+        let k = u64::from(forms.scheme.k);
+        let withheld = |tally: &FormTally, form: &Form, frame: Option<u64>| {
+            let dims: Vec<String> = forms
+                .scheme
+                .scoring(&form.id)
+                .map(|s| s.rate_dimensions(form))
+                .unwrap_or_default()
+                .iter()
+                .map(|d| d.key())
+                .collect();
+            tally.rates(frame, k).iter().any(|row| {
+                row.scope == Scope::Dimension && dims.contains(&row.key) && row.rate.is_none()
+            })
+        };
+        if withheld(&recipients, &forms.recipients, Some(frame_size)) {
+            item16.hide_r();
+        }
+        if withheld(&panel, &forms.panel, None) {
+            item16.hide_p();
+        }
+    }
     Ok(VillageResults {
         village_id: frame.village_id,
         code: frame.code.clone(),
@@ -104,6 +127,19 @@ pub fn fold_village(
         panel,
         item16,
     })
+}
+
+/// R or P as the scheme's method reads a tally of `form`; `frame` (recipients) gives the
+/// interval.
+fn figure(tally: &FormTally, form: &Form, scheme: &Scheme, frame: Option<u64>) -> Figure {
+    let scoring = scheme.scoring(&form.id);
+    match scheme.method {
+        Method::Score => Figure::from_scores(&tally.scores, frame, scale_step(scoring)),
+        Method::Rate => {
+            let dims = scoring.map_or_else(Vec::new, |s| s.rate_dimensions(form));
+            tally.rate_figure(&dims, frame)
+        }
+    }
 }
 
 /// Every drawn village with nothing folded in: what the results pages show while fieldwork

@@ -332,6 +332,8 @@ pub fn item16(
         ("insufficient", "数据不足"),
         ("grade", "认定等次"),
         ("override_reason", "调整理由"),
+        ("method", "计算方法"),
+        ("min_respondents", "最少有效被访者"),
     ];
     let rows = results
         .villages
@@ -366,6 +368,8 @@ pub fn item16(
                 Cell::Bool(i.insufficient),
                 opt(a.items[15], |g| g.label().into()),
                 opt(reason, Cell::Text),
+                Cell::Text(i.method.figure_zh().to_string()),
+                int(i.min_respondents),
             ]
         })
         .collect();

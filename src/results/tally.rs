@@ -14,7 +14,7 @@
 
 use crate::forms::{Answer, Answers, Audience, DONT_KNOW, Dimension, Form, FormScoring, Kind};
 use crate::results::exact::Ratio;
-use crate::results::item16::Scores;
+use crate::results::item16::{Figure, Scores};
 use crate::results::stats::{Interval, Stratum, Z95, stratified, wilson, wilson_rate};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -31,8 +31,14 @@ pub struct FormTally {
     questions: Vec<QuestionAcc>,
     dimensions: BTreeMap<Dimension, RateAcc>,
     all: RateAcc,
-    /// Each respondent's mean option score (item 16's R or P), over valid respondents.
+    /// Each respondent's mean option score (item 16's R or P, method `score`), over valid
+    /// respondents.
     pub scores: Scores,
+    /// Respondents with a valid answer in a dimension of the rate (item 16's n, method
+    /// `rate`).
+    pub rate_respondents: u64,
+    /// The rate's dimensions where the scheme lists none: every scored one but `overall`.
+    default_rate_dims: Vec<Dimension>,
 }
 
 #[derive(Debug, Clone)]
@@ -188,7 +194,29 @@ impl FormTally {
             dimensions,
             all: RateAcc::default(),
             scores: Scores::default(),
+            rate_respondents: 0,
+            default_rate_dims: form
+                .scored_questions()
+                .filter_map(|q| q.dimension)
+                .filter(|d| *d != Dimension::Overall)
+                .fold(Vec::new(), |mut out, d| {
+                    if !out.contains(&d) {
+                        out.push(d);
+                    }
+                    out
+                }),
         }
+    }
+
+    /// Item 16's R or P by the rate: the satisfaction rates of `dims` (see
+    /// [`Figure::from_rates`]); `frame` gives the interval (recipients).
+    pub fn rate_figure(&self, dims: &[Dimension], frame: Option<u64>) -> Figure {
+        let parts: Vec<(u64, u64)> = dims
+            .iter()
+            .filter_map(|d| self.dimensions.get(d))
+            .map(|acc| (acc.valid, acc.satisfied))
+            .collect();
+        Figure::from_rates(&parts, self.rate_respondents, frame)
     }
 
     /// Counts one response. `scoring` is the scheme's scoring of this form. The
@@ -236,6 +264,16 @@ impl FormTally {
                     scored += 1;
                 }
             }
+        }
+        let rate_dims = scoring
+            .map(|s| s.dimensions.as_slice())
+            .filter(|d| !d.is_empty())
+            .unwrap_or(&self.default_rate_dims);
+        if rate_dims
+            .iter()
+            .any(|d| per_dim.get(d).is_some_and(|(v, _)| *v > 0))
+        {
+            self.rate_respondents += 1;
         }
         let (mut valid, mut satisfied) = (0, 0);
         for (dim, (v, s)) in per_dim {

@@ -341,7 +341,8 @@ mod tests {
         for phone in PHONES {
             assert!(!json.contains(phone), "{phone} leaked into {json}");
         }
-        assert!(json.contains(r#""parameters":{"method":"formula","margin":0.05"#));
+        assert!(json.contains(r#""parameters":{"method":"formula","margin":0.1,"#));
+        assert!(json.contains(r#""census_below":50}"#));
         let back: DrawRecord = serde_json::from_str(&json).expect("parses");
         assert_eq!(back, record);
     }

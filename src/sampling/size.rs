@@ -19,8 +19,13 @@ use serde::{Deserialize, Serialize};
 /// The proportion assumed by the formula: 0.5 gives the largest sample for a given margin.
 pub const P: f64 = 0.5;
 
-/// Default margin of error e.
-pub const DEFAULT_MARGIN: f64 = 0.05;
+/// Default margin of error e: ±10 points at 95% (a village's grade lines are 10 points
+/// apart; ±5% drew 37 of 40 people in a small village).
+pub const DEFAULT_MARGIN: f64 = 0.10;
+
+/// By default a village with fewer recipients than this is surveyed in full (普查): the
+/// formula would ask nearly everyone there anyway.
+pub const DEFAULT_CENSUS_BELOW: u64 = 50;
 
 /// A confidence level the formula accepts, with its two-sided normal quantile z.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -142,16 +147,22 @@ pub struct SizeRule(Rule);
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Rule {
-    Formula { margin: f64, confidence: Confidence },
+    Formula {
+        margin: f64,
+        confidence: Confidence,
+        /// Villages with fewer recipients are surveyed in full; 0: none.
+        census_below: u64,
+    },
     Fixed(u64),
 }
 
 impl Default for SizeRule {
-    /// The formula with e = 0.05 at 95% confidence.
+    /// The formula with e = 0.10 at 95% confidence, everyone asked below 50 recipients.
     fn default() -> Self {
         SizeRule(Rule::Formula {
             margin: DEFAULT_MARGIN,
             confidence: Confidence::P95,
+            census_below: DEFAULT_CENSUS_BELOW,
         })
     }
 }
@@ -162,7 +173,26 @@ impl SizeRule {
         if !(margin.is_finite() && margin > 0.0 && margin < 1.0) {
             return Err(SizeError::Margin(margin));
         }
-        Ok(SizeRule(Rule::Formula { margin, confidence }))
+        Ok(SizeRule(Rule::Formula {
+            margin,
+            confidence,
+            census_below: 0,
+        }))
+    }
+
+    /// The formula rule with villages of fewer than `census_below` recipients surveyed in
+    /// full (0: none); a fixed rule is returned unchanged.
+    pub fn with_census_below(self, census_below: u64) -> SizeRule {
+        match self.0 {
+            Rule::Formula {
+                margin, confidence, ..
+            } => SizeRule(Rule::Formula {
+                margin,
+                confidence,
+                census_below,
+            }),
+            Rule::Fixed(_) => self,
+        }
     }
 
     /// A fixed number of recipients per village (fewer where the village has fewer).
@@ -178,7 +208,14 @@ impl SizeRule {
     pub fn size(&self, population: u64) -> u64 {
         match self.0 {
             Rule::Fixed(size) => size.min(population),
-            Rule::Formula { margin, confidence } => {
+            Rule::Formula {
+                margin,
+                confidence,
+                census_below,
+            } => {
+                if population < census_below {
+                    return population;
+                }
                 if population == 0 {
                     return 0;
                 }
@@ -197,11 +234,16 @@ impl SizeRule {
     /// The parameters as published in the draw record.
     pub fn parameters(&self) -> SizeParameters {
         match self.0 {
-            Rule::Formula { margin, confidence } => SizeParameters::Formula {
+            Rule::Formula {
+                margin,
+                confidence,
+                census_below,
+            } => SizeParameters::Formula {
                 margin,
                 confidence: confidence.level(),
                 p: P,
                 z: confidence.z(),
+                census_below: (census_below > 0).then_some(census_below),
             },
             Rule::Fixed(size) => SizeParameters::Fixed { size },
         }
@@ -224,6 +266,9 @@ pub enum SizeParameters {
         p: f64,
         /// Normal quantile belonging to `confidence`.
         z: f64,
+        /// Villages with fewer recipients are surveyed in full (absent: none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        census_below: Option<u64>,
     },
     /// A fixed size per village.
     Fixed {
@@ -245,6 +290,7 @@ impl TryFrom<&SizeParameters> for SizeRule {
                 confidence,
                 p,
                 z,
+                census_below,
             } => {
                 let level = Confidence::parse(&confidence.to_string())?;
                 if p.to_bits() != P.to_bits() {
@@ -253,7 +299,7 @@ impl TryFrom<&SizeParameters> for SizeRule {
                 if z.to_bits() != level.z().to_bits() {
                     return Err(SizeError::Quantile { z, confidence });
                 }
-                SizeRule::formula(margin, level)
+                Ok(SizeRule::formula(margin, level)?.with_census_below(census_below.unwrap_or(0)))
             }
         }
     }
@@ -395,7 +441,7 @@ mod tests {
             (5000, 357),
             (10000, 370),
         ];
-        let rule = SizeRule::default();
+        let rule = SizeRule::formula(0.05, Confidence::P95).expect("valid");
         for (population, expected) in table {
             let ours = rule.size(population);
             assert!(
@@ -507,12 +553,43 @@ mod tests {
     }
 
     #[test]
+    fn the_default_asks_everyone_below_50_and_plus_minus_ten_points_above() {
+        let rule = SizeRule::default();
+        // Below 50 everyone; the formula at ±10%, 95% from 50 on.
+        for (population, n) in [
+            (0, 0),
+            (1, 1),
+            (10, 10),
+            (40, 40),
+            (49, 49),
+            (50, 34),
+            (100, 50),
+            (1000, 88),
+            (123_456, 96),
+        ] {
+            assert_eq!(rule.size(population), n, "N = {population}");
+        }
+        let formula = SizeRule::formula(0.1, Confidence::P95).expect("valid");
+        assert_eq!(formula.size(40), 29, "the formula alone at N = 40");
+        assert_eq!(formula.size(1000), 88, "the shared vector");
+    }
+
+    #[test]
     fn parameters_serialise_as_the_draw_record_shows_them() {
         let json = serde_json::to_string(&SizeRule::default().parameters()).expect("serialises");
         assert_eq!(
             json,
+            r#"{"method":"formula","margin":0.1,"confidence":0.95,"p":0.5,"z":1.96,"census_below":50}"#
+        );
+        // A rule without a census threshold writes none, as records before it did.
+        let plain = SizeRule::formula(0.05, Confidence::P95).expect("valid");
+        let json = serde_json::to_string(&plain.parameters()).expect("serialises");
+        assert_eq!(
+            json,
             r#"{"method":"formula","margin":0.05,"confidence":0.95,"p":0.5,"z":1.96}"#
         );
+        let back: SizeParameters = serde_json::from_str(&json).expect("parses");
+        assert_eq!(SizeRule::try_from(&back), Ok(plain));
         let fixed = SizeRule::fixed(30).expect("valid").parameters();
         assert_eq!(
             serde_json::to_string(&fixed).expect("serialises"),

@@ -213,7 +213,7 @@ fn rows_of<'a>(rows: &'a [Ranked], village: &str) -> Vec<&'a Ranked> {
 }
 
 fn default_parameters() -> Value {
-    json!({"method": "formula", "margin": 0.05, "confidence": 0.95, "p": 0.5, "z": 1.96})
+    json!({"method": "formula", "margin": 0.1, "confidence": 0.95, "p": 0.5, "z": 1.96, "census_below": 50})
 }
 
 /// The draw record `minyi draw` must print for the golden village alone, with defaults.
@@ -609,14 +609,23 @@ fn a_fixed_size_gives_each_village_that_many_primary_then_the_rest_as_reserve() 
 }
 
 #[test]
-fn the_default_size_of_a_fifty_phone_village_is_forty_five_as_sample_size_says() {
-    // n = ceil(1.96² · 0.25 · 50 / (0.05² · 49 + 1.96² · 0.25)) = ceil(48.02 / 1.0829)
-    //   = ceil(44.34…) = 45.
+fn the_default_size_of_a_fifty_phone_village_is_thirty_four_as_sample_size_says() {
+    // The default rule: ±10% at 95%, everyone asked below 50 recipients. At N = 50 the
+    // formula: n = ceil(1.96² · 0.25 · 50 / (0.1² · 49 + 1.96² · 0.25)) = ceil(48.02 / 1.4504)
+    //   = ceil(33.1…) = 34.
     let q = 1.96f64 * 1.96 * 0.25;
-    assert_eq!((q * 50.0 / (0.0025 * 49.0 + q)).ceil(), 45.0);
+    assert_eq!((q * 50.0 / (0.01 * 49.0 + q)).ceil(), 34.0);
     let size = minyi(["sample-size", "--population", "50"]);
     assert!(size.ok, "{}", size.stderr);
-    assert_eq!(size.stdout.trim(), "45");
+    assert_eq!(size.stdout.trim(), "34");
+    // One fewer: everyone.
+    let census = minyi(["sample-size", "--population", "49"]);
+    assert_eq!(census.stdout.trim(), "49");
+    // A rule given in full is exactly the formula (the published vectors' 37 → 34).
+    let given = minyi(["sample-size", "--population", "37", "--margin", "0.05"]);
+    assert_eq!(given.stdout.trim(), "34");
+    let asked = minyi(["sample-size", "--population", "37", "--census-below", "50"]);
+    assert_eq!(asked.stdout.trim(), "37");
 
     let tmp = tempfile::tempdir().unwrap();
     let rosters = three_villages(tmp.path(), "rosters");
@@ -624,14 +633,14 @@ fn the_default_size_of_a_fifty_phone_village_is_forty_five_as_sample_size_says()
     let record = run.record();
     assert_eq!(record["villages"][2]["code"], "430527103");
     assert_eq!(record["villages"][2]["population"], 50);
-    assert_eq!(record["villages"][2]["size"], 45);
+    assert_eq!(record["villages"][2]["size"], 34);
     let rows = parse_ranked(&csv);
     let selections: Vec<&str> = rows_of(&rows, "430527103")
         .iter()
         .map(|r| r.selection.as_str())
         .collect();
-    assert_eq!(selections[..45], ["primary"; 45]);
-    assert_eq!(selections[45..], ["reserve"; 5]);
+    assert_eq!(selections[..34], ["primary"; 34]);
+    assert_eq!(selections[34..], ["reserve"; 16]);
 }
 
 /// ChaCha20 (RFC 8439) block function, written here from the RFC so that the ranking below
@@ -863,10 +872,10 @@ fn verify_fails_when_a_villages_list_sha256_is_changed() {
 fn verify_fails_when_the_records_margin_is_changed() {
     let tmp = tempfile::tempdir().unwrap();
     let (rosters, _, record) = drawn_three(tmp.path());
-    // At e = 0.1 the 10- and 1-phone villages keep n = N; the 50-phone one gets 34, not 45,
+    // At e = 0.05 the 10- and 1-phone villages keep n = N; the 50-phone one gets 45, not 34,
     // so the first village that differs is 430527103.
     let run = verify_edited(tmp.path(), &rosters, &record, |r| {
-        r["parameters"]["margin"] = json!(0.1);
+        r["parameters"]["margin"] = json!(0.05);
     });
     let stderr = run.refused();
     assert_names(stderr, "430527103", "size");
@@ -993,12 +1002,12 @@ fn sample_size_reproduces_every_published_vector() {
             "N = {population}, e = {margin}, confidence = {confidence}"
         );
     }
-    // The defaults are e = 0.05 at 95%; 90% uses z = 1.645.
+    // The defaults are e = 0.10 at 95%; 90% uses z = 1.645.
     let run = minyi(["sample-size", "--population", "1000"]);
-    assert_eq!(run.stdout.trim(), "278");
+    assert_eq!(run.stdout.trim(), "88");
     let run = minyi(["sample-size", "--population", "1000", "--confidence", "90%"]);
     let q = 1.645f64 * 1.645 * 0.25;
-    let expected = (q * 1000.0 / (0.0025 * 999.0 + q)).ceil();
+    let expected = (q * 1000.0 / (0.01 * 999.0 + q)).ceil();
     assert_eq!(run.stdout.trim(), expected.to_string());
 }
 

@@ -142,6 +142,38 @@ async fn nothing_follows(c: &reqwest::Client, base: &str, campaign: CampaignId) 
         csv_agrees(c, base, campaign, name, rows).await;
     }
 
+    // Item 16 by the rate: R (P) is the mean of its dimensions' rates, so published beside
+    // a withheld dimension it would give that one away (作风 = 3R − 服务 − 廉洁). Where it
+    // is published every dimension is, and R is their mean.
+    for row in item16.iter().filter(|r| r["method"] == "满意率") {
+        let v = &row["village_code"];
+        for (field, questionnaire) in [("r", "服务对象"), ("p", "两代表一委员")] {
+            let Some(figure) = row[field].as_f64() else {
+                continue;
+            };
+            let dims: Vec<&Value> = tallies
+                .iter()
+                .filter(|t| {
+                    &t["village_code"] == v
+                        && t["questionnaire"] == questionnaire
+                        && t["scope"] == "方面"
+                        && t["key"] != "overall"
+                })
+                .collect();
+            assert!(!dims.is_empty(), "{row}");
+            let rates: Vec<f64> = dims.iter().filter_map(|d| d["rate"].as_f64()).collect();
+            assert_eq!(
+                rates.len(),
+                dims.len(),
+                "{field} of {v} is published beside a withheld dimension: {dims:?}"
+            );
+            if field == "r" {
+                let mean = rates.iter().sum::<f64>() / rates.len() as f64 * 100.0;
+                assert!((mean - figure).abs() < 1e-6, "{v}: R {figure}, mean {mean}");
+            }
+        }
+    }
+
     let mut facts = Facts::default();
     let mut villages = BTreeSet::new();
     for r in tallies.iter().filter(|r| r["village_code"] != "全镇") {
@@ -426,13 +458,16 @@ async fn no_withheld_figure_of_an_edge_campaign_follows_by_subtraction() {
     assert_eq!(town["valid"], row("C02", "服务对象", "style")["valid"]);
     assert!(note(town).contains("不含满意率不公布的2个村"), "{town}");
 
-    // Item 16: the unanimous panel's P (and so S) withheld, R published.
+    // Item 16: the unanimous panel's P (and so S) withheld. R, the mean of the three
+    // dimensions' rates, goes with the withheld 作风: beside 服务 and 廉洁 it would give
+    // 作风 away (作风 = 3R − 服务 − 廉洁). The grade stays.
     let item16 = json(&admin, &base, campaign, "item16").await;
     let c01 = item16.iter().find(|r| r["village_code"] == "C01").unwrap();
     assert!(
-        c01["p"].is_null() && c01["s"].is_null() && !c01["r"].is_null(),
+        c01["p"].is_null() && c01["s"].is_null() && c01["r"].is_null(),
         "{c01}"
     );
+    assert!(c01["grade_computed"].is_string(), "{c01}");
     let c02 = item16.iter().find(|r| r["village_code"] == "C02").unwrap();
     assert!(!c02["p"].is_null() && !c02["s"].is_null(), "{c02}");
     // Comments: 3 answers in 松 are fewer than k.
