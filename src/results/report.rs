@@ -95,8 +95,10 @@ pub fn fold_village(
     );
     let mut item16 = Item16::compute(&r, &panel_ratings, frame_size, &forms.scheme);
     if forms.scheme.method == Method::Rate {
-        // R (P) is the mean of its dimensions' rates: beside the others it would give a
-        // withheld one away by subtraction, so it goes with it, and S with it.
+        // R (P) is the mean of its dimensions' rates: beside the published ones it would
+        // give the withheld ones away by subtraction, so it goes, and S with it. Where every
+        // dimension is withheld (a panel of a few), nothing is subtracted: R (P) follows its
+        // own rule.
         let k = u64::from(forms.scheme.k);
         let withheld = |tally: &FormTally, form: &Form, frame: Option<u64>| {
             let dims: Vec<String> = forms
@@ -107,9 +109,12 @@ pub fn fold_village(
                 .iter()
                 .map(|d| d.key())
                 .collect();
-            tally.rates(frame, k).iter().any(|row| {
-                row.scope == Scope::Dimension && dims.contains(&row.key) && row.rate.is_none()
-            })
+            let rows = tally.rates(frame, k);
+            let mut of_rate = rows
+                .iter()
+                .filter(|row| row.scope == Scope::Dimension && dims.contains(&row.key));
+            let withheld = of_rate.clone().any(|row| row.rate.is_none());
+            withheld && of_rate.any(|row| row.rate.is_some())
         };
         if withheld(&recipients, &forms.recipients, Some(frame_size)) {
             item16.hide_r();

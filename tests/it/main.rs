@@ -25,6 +25,7 @@ mod notice;
 mod privacy;
 mod results_web;
 mod safe_setup;
+mod scheme_rate;
 mod shared_limits;
 mod sheets;
 mod suppression;
