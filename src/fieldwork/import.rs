@@ -320,25 +320,30 @@ mod tests {
         ])
     }
 
+    /// The required questions a complete row answers (the first option of each, so the
+    /// screener is passed and the questions behind it are asked), as header and row.
     fn complete_answers() -> (String, String) {
         let f = form();
-        let ids: Vec<&str> = f
-            .questions
-            .iter()
-            .filter(|q| q.required && q.show_if.is_none())
-            .map(|q| q.id.as_str())
-            .collect();
-        let values: Vec<String> = f
-            .questions
-            .iter()
-            .filter(|q| q.required && q.show_if.is_none())
-            .map(|q| match &q.kind {
+        let mut answered: Vec<(&str, String)> = Vec::new();
+        for q in &f.questions {
+            let shown = q.show_if.as_ref().is_none_or(|c| {
+                answered
+                    .iter()
+                    .any(|(id, v)| *id == c.question && c.any_of.contains(v))
+            });
+            if !(q.required && shown) {
+                continue;
+            }
+            let value = match &q.kind {
                 Kind::Single { options, .. } | Kind::Multiple { options, .. } => {
                     options[0].value.clone()
                 }
                 Kind::Text { .. } => "好".into(),
-            })
-            .collect();
+            };
+            answered.push((q.id.as_str(), value));
+        }
+        let ids: Vec<&str> = answered.iter().map(|(id, _)| *id).collect();
+        let values: Vec<&str> = answered.iter().map(|(_, v)| v.as_str()).collect();
         (ids.join(","), values.join(","))
     }
 
