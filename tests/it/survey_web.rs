@@ -856,4 +856,22 @@ async fn the_phone_interview_marks_dont_know_not_to_be_read_and_scripts_the_scre
         "{script}"
     );
     assert!(script.contains("标着“（不读出）”的选项不要念"), "{script}");
+
+    // Sent anyway with 没办过: refused with the rule, nothing stored, the case still open.
+    let url = format!("{}/surveyor/cases/{}/interview", app.base, cases[0].id);
+    let (s, page, _) = post_form(&sv.0, &url, &sv.1, &[("served", "no"), ("coached", "no")]).await;
+    assert_eq!(s, 422);
+    assert!(
+        page.contains("答“没办过”的不是服务对象：不要提交问卷"),
+        "{page}"
+    );
+    assert_eq!(
+        app.db
+            .count_answers(t.campaign, minyi::forms::Audience::Recipients)
+            .await
+            .unwrap(),
+        0
+    );
+    let case = app.db.case(cases[0].id).await.unwrap();
+    assert!(!case.link_used && case.disposition.is_none(), "{case:?}");
 }
