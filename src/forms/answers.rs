@@ -10,7 +10,7 @@
 //!
 //! ## Stored JSON
 //! A compact object keyed by question id, in id order, holding only answered questions:
-//! `{"comment":"路灯坏了","overall":"满意","problems":["办事不方便"],"attitude":"dont_know"}`.
+//! `{"attitude":"dont_know","comment":"路灯坏了","convenience":"满意","served":"yes"}`.
 //! Single choice → the option value, or `"dont_know"`; multiple choice → an array of option
 //! values in the form's option order; text → the string. Because a choice and a text answer
 //! are both strings, reading JSON back needs the form ([`Answers::from_json`]); responses are

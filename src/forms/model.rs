@@ -5,8 +5,9 @@
 use serde::Serialize;
 use std::fmt;
 
-/// The reserved answer value meaning "don't know" (不了解). It is never an option value, is
-/// offered only where a single-choice question has `dont_know`, and never scores.
+/// The reserved answer value meaning "don't know" (说不清, 不了解: the form's `dont_know`
+/// label). It is never an option value, is offered only where a single-choice question has
+/// `dont_know`, and never scores. In a phone interview it is not read out.
 pub const DONT_KNOW: &str = "dont_know";
 
 /// The panel questionnaire's question asking a member how they relate to the village they
