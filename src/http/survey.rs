@@ -123,6 +123,11 @@ fn just_used(done: Option<&str>) -> Response {
             "已记录,谢谢!",
             "我们已记录您不参加这次调查,不会再就此打扰您。",
         ),
+        Some("screened") => status_page(
+            StatusCode::OK,
+            "谢谢您!",
+            "这次调查只问今年找村(社区)干部办过事的群众,您不用再回答了。感谢您的支持!",
+        ),
         _ => already_received(),
     }
 }
@@ -621,6 +626,9 @@ pub(super) async fn submit_survey(
             return Ok(form_page(&page, &fields, Some(&errors)));
         }
     };
+    if answers.screened_out() {
+        return screen_out(&state, &target, &token).await;
+    }
     let response = NewResponse {
         campaign_id: target.campaign_id,
         village_id: target.village_id,
@@ -639,6 +647,40 @@ pub(super) async fn submit_survey(
     // stored once: only the first one found the invitation unused.
     tracing::info!(campaign = campaign.0, stored, "survey submitted");
     Ok(Redirect::to(&format!("/s/{token}?done=answered")).into_response())
+}
+
+/// The screener answered 没办过 through the link: as on the phone, the person is not a
+/// service recipient. Nothing is stored as answers (they would have no scored question); the
+/// link is used up and the case recorded as not a service recipient, so the campaign's rules
+/// can release the next reserve rank and the response rates leave the case out.
+async fn screen_out(
+    state: &AppState,
+    target: &LinkTarget,
+    token: &str,
+) -> Result<Response, AppError> {
+    let recorded = state.db.screen_out_through_link(target).await?;
+    if recorded {
+        let now = crate::domain::now();
+        state
+            .db
+            .record_attempt(&crate::db::NewAttempt {
+                case_id: target.case_id,
+                attempted_at: now,
+                attempted_on: today(),
+                outcome: crate::fieldwork::Outcome::NotRecipient,
+                callback_at: None,
+                note: Some("通过短信链接回答：今年没有找村干部办过事".into()),
+                recorded_by: None,
+                import_key: None,
+            })
+            .await?;
+    }
+    tracing::info!(
+        campaign = target.campaign_id.0,
+        recorded,
+        "survey screened out"
+    );
+    Ok(Redirect::to(&format!("/s/{token}?done=screened")).into_response())
 }
 
 /// "我不想参加" asks first: a refusal cannot be undone, and the button sits under 提交.

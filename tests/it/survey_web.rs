@@ -678,6 +678,46 @@ async fn the_outbox_names_villages_skips_landlines_and_reissues_lost_links() {
 }
 
 /// The case whose phone is `phone`.
+/// 没办过 through the link ends the survey as it ends a phone interview: no answers stored,
+/// the case recorded as not a service recipient, the link used up.
+#[tokio::test]
+async fn a_respondent_who_has_not_used_the_services_is_recorded_as_not_a_recipient() {
+    let app = spawn().await;
+    let (t, sv) = fieldwork(&app).await;
+    let lines = outbox(&app, &sv, t.campaign, &[("kind", "invite")]).await;
+    let (phone, _, token) = &lines[0];
+    let url = format!("{}/s/{token}", app.base);
+    let anon = client();
+    let fields: Vec<(String, String)> = [("served", "no"), ("coached", "no"), ("attitude", "满意")]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let (s, _, loc) = submit(&anon, &url, &fields).await;
+    assert_eq!(
+        (s, loc.as_deref()),
+        (303, Some(format!("/s/{token}?done=screened").as_str()))
+    );
+    let (_, page) = get_text(&anon, &format!("{url}?done=screened")).await;
+    assert!(page.contains("您不用再回答了"), "{page}");
+    assert_eq!(
+        app.db
+            .count_answers(t.campaign, minyi::forms::Audience::Recipients)
+            .await
+            .unwrap(),
+        0
+    );
+    let case = case_of(&app, t.campaign, phone).await;
+    assert_eq!(
+        case.disposition,
+        Some(minyi::fieldwork::Outcome::NotRecipient)
+    );
+    assert!(case.link_used);
+    // Sent again (a double tap): nothing more is recorded.
+    let (s, again, _) = submit(&anon, &url, &fields).await;
+    assert!(s == 200 && again.contains("已收到"), "{s} {again}");
+    assert_eq!(app.db.attempts(case.id).await.unwrap().len(), 1);
+}
+
 async fn case_of(app: &TestApp, campaign: CampaignId, phone: &str) -> minyi::db::CaseRow {
     app.db
         .cases(campaign, None)
