@@ -597,8 +597,9 @@ const COMMENTS: &[&str] = &[
     "干部态度好，\n就是有时候找不到人",
 ];
 
-/// One respondent's HTML form fields for `form`: single choices leaning to the satisfied
-/// side with probability `lean` (±0.15 per respondent), 4% 不了解; multiple choices of one
+/// One respondent's HTML form fields for `form`: the screener passed, scored single choices
+/// leaning to the satisfied side with probability `lean` (±0.15 per respondent), 4% 说不清,
+/// unscored ones mostly their last option; multiple choices of one
 /// to three options (required ones always, others four times in five); a comment now and
 /// then. Conditional questions are answered only where shown.
 fn respondent(form: &Form, lean: f64, rng: &mut ChaCha8Rng) -> Vec<(String, String)> {
@@ -613,6 +614,19 @@ fn respondent(form: &Form, lean: f64, rng: &mut ChaCha8Rng) -> Vec<(String, Stri
             continue;
         }
         match &q.kind {
+            Kind::Single { .. } if q.id == minyi::forms::SCREENER_QUESTION => {
+                // Everyone drawn from a roster of recipients has used the services.
+                fields.push((q.id.clone(), minyi::forms::SCREENER_YES.to_string()));
+            }
+            Kind::Single { options, .. } if !q.is_scored() => {
+                // Unscored (coached, age band): any option, the last most often.
+                let i = if rng.random_bool(0.9) {
+                    options.len() - 1
+                } else {
+                    rng.random_range(0..options.len())
+                };
+                fields.push((q.id.clone(), options[i].value.clone()));
+            }
             Kind::Single { options, dont_know } => {
                 let value = if dont_know.is_some() && rng.random_bool(0.04) {
                     "dont_know".to_string()

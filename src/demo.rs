@@ -5,7 +5,9 @@
 
 use crate::db::{Db, NewAccount, NewResponse, Notice, RosterTarget};
 use crate::domain::{Grade, Role, VillageCode, today};
-use crate::forms::{Form, RELATION_QUESTION, Relation, parse_answers};
+use crate::forms::{
+    Form, RELATION_QUESTION, Relation, SCREENER_QUESTION, SCREENER_YES, parse_answers,
+};
 use crate::ids::{CampaignId, VillageId};
 use crate::ops::publicity::NewObjection;
 use crate::ops::results::{GradeSheet, SheetItem};
@@ -138,6 +140,23 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
             .map(|v| v.1)
             .unwrap_or(0.8);
         if dice.unit() > 0.72 {
+            continue;
+        }
+        // A few say on the phone they have not used the village's services this year: the
+        // screener ends the interview and the call is recorded as 非服务对象.
+        if dice.unit() < 0.04 {
+            let now = crate::domain::now();
+            let attempt = crate::db::NewAttempt {
+                case_id: case.id,
+                attempted_at: now,
+                attempted_on: date.clone(),
+                outcome: crate::dispositions::Outcome::NotRecipient,
+                callback_at: None,
+                note: Some("筛选题答“没办过”".into()),
+                recorded_by: Some(admin),
+                import_key: None,
+            };
+            crate::ops::fieldwork::record_attempt(db, &by, campaign, &attempt).await?;
             continue;
         }
         let answers = recipient_answers(&forms.recipients, level, &mut dice)?;
@@ -300,20 +319,26 @@ fn pick<'a>(options: &'a [&'a str; 4], level: f64, dice: &mut Dice) -> &'a str {
     }
 }
 
+/// One recipient's answers to the recipients' form: they have used the village's services
+/// (the screener; those who have not are recorded as a call outcome instead), mostly
+/// 满意/比较满意 by `level`, some 说不清, a few say someone told them how to answer.
 fn recipient_answers(form: &Form, level: f64, dice: &mut Dice) -> anyhow::Result<String> {
-    let options = ["满意", "比较满意", "一般", "不满意"];
+    let options = ["满意", "比较满意", "不太满意", "不满意"];
     let mut fields = Vec::new();
+    if form.question(SCREENER_QUESTION).is_some() {
+        fields.push((SCREENER_QUESTION.to_string(), SCREENER_YES.to_string()));
+    }
     for q in form.scored_questions() {
         fields.push((q.id.clone(), pick(&options, level, dice).to_string()));
     }
-    let overall = fields
-        .iter()
-        .find(|f| f.0 == "overall")
-        .map(|f| f.1.clone());
-    if matches!(overall.as_deref(), Some("一般" | "不满意")) {
-        fields.push(("problems".into(), "办事不方便、要跑多次".into()));
+    if form.question("coached").is_some() {
+        let coached = if dice.unit() < 0.03 { "yes" } else { "no" };
+        fields.push(("coached".into(), coached.into()));
     }
-    fields.push(("services_used".into(), "开证明、盖章".into()));
+    if form.question("age_band").is_some() && dice.unit() < 0.9 {
+        let band = ["under40", "40to59", "60plus"][dice.below(3)];
+        fields.push(("age_band".into(), band.into()));
+    }
     if dice.unit() < 0.15 {
         fields.push((
             "comment".into(),
@@ -338,6 +363,15 @@ fn panel_answers(
         .collect();
     if form.question(RELATION_QUESTION).is_some() {
         fields.push((RELATION_QUESTION.into(), relation.key().into()));
+    }
+    if form.question("heard_misconduct").is_some() {
+        // The less satisfied a village's people, the likelier a member heard of misconduct.
+        let heard = if dice.unit() < (1.0 - level) * 0.5 {
+            "yes"
+        } else {
+            "no"
+        };
+        fields.push(("heard_misconduct".into(), heard.into()));
     }
     let answers = parse_answers(form, &fields)
         .map_err(|e| anyhow!("demo panel answers: {:?}", e.messages_zh()))?;

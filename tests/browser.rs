@@ -830,13 +830,23 @@ async fn a_respondent_answers_on_a_phone_in_a_real_browser() {
     // The link from the SMS: the privacy statement first, then the questions, readable and
     // tappable on a small screen.
     b.open(&link).await;
-    assert!(b.text_of("h1").await.contains("满意度调查"));
+    assert!(b.text_of("h1").await.contains("办事情况调查"));
     let privacy = b.text_of(".privacy").await;
     assert!(privacy.contains("看不到谁参加了调查"), "{privacy}");
     assert!(privacy.contains("一村"), "names the village: {privacy}");
     b.assert_fits_phone_width("the survey form").await;
+    // The screener first: the scored questions wait until it is answered 办过.
+    assert!(
+        !b.is_displayed(&b.find("#q-attitude").await).await,
+        "the scored questions wait for the screener"
+    );
+    let served = b.find(&choice("served", "yes")).await;
+    b.click(&served).await;
+    assert!(b.is_displayed(&b.find("#q-attitude").await).await);
     let legend = b.find("#q-attitude legend").await;
     assert!(b.font_px(&legend).await >= 16.0, "question text is large");
+    // 说不清 is a plain option for the respondent (only the interviewer does not read it).
+    assert!(!b.text_of("#q-attitude").await.contains("不读出"));
     for option in &b.find_all(".card:not([hidden]) .opt").await {
         let r = b.rect(option).await;
         assert!(r.height >= 44.0, "an answer is a thumb-sized target: {r:?}");
@@ -849,14 +859,12 @@ async fn a_respondent_answers_on_a_phone_in_a_real_browser() {
 
     // Some answers, two required questions left out, a comment typed in Chinese.
     let chosen = [
-        ("services_used", "低保、救助"),
-        ("services_used", "开证明、盖章"),
+        ("served", "yes"),
         ("attitude", "满意"),
-        ("no_kickbacks", "比较满意"),
-        ("fairness", "满意"),
-        ("openness", "一般"),
-        ("subsidies", "满意"),
-        ("no_gifts", "满意"),
+        ("fairness", "比较满意"),
+        ("promptness", "不太满意"),
+        ("coached", "no"),
+        ("age_band", "60plus"),
     ];
     for (q, v) in chosen {
         let input = b.find(&choice(q, v)).await;
@@ -865,10 +873,6 @@ async fn a_respondent_answers_on_a_phone_in_a_real_browser() {
     let comment = "希望村务公开栏按月更新。";
     let textarea = b.find("textarea[name=comment]").await;
     b.type_into(&textarea, comment).await;
-    assert!(
-        !b.is_displayed(&b.find("#q-problems").await).await,
-        "the follow-up question waits for its condition"
-    );
     b.screenshot("answered-some").await;
     let submit = b
         .find("main > form:first-of-type button[type=submit]")
@@ -878,7 +882,7 @@ async fn a_respondent_answers_on_a_phone_in_a_real_browser() {
     // Back with a message in Chinese next to each unanswered question; the answers kept.
     let alert = b.text_of("[role=alert]").await;
     assert!(alert.contains("还有 2 道题需要修改"), "{alert}");
-    for q in ["convenience", "overall"] {
+    for q in ["convenience", "no_favours"] {
         let card = b.find(&format!("#q-{q}")).await;
         let error = b.find(&format!("#q-{q} .error")).await;
         assert_eq!(b.text(&error).await, "请回答这一题", "{q}");
@@ -928,7 +932,7 @@ async fn a_respondent_answers_on_a_phone_in_a_real_browser() {
     b.screenshot("validation-question").await;
 
     // Fixed and sent: thanks, stored once.
-    for (q, v) in [("convenience", "满意"), ("overall", "比较满意")] {
+    for (q, v) in [("convenience", "满意"), ("no_favours", "dont_know")] {
         let input = b.find(&choice(q, v)).await;
         b.click(&input).await;
     }

@@ -141,11 +141,11 @@ def phones():
 
 def answers():
     recipients = {
-        "services_used": ["低保、救助", "开证明、盖章"],
-        "attitude": "满意", "convenience": "比较满意", "no_kickbacks": "一般",
-        "fairness": "不满意", "openness": "dont_know", "subsidies": "满意",
-        "no_gifts": "满意", "overall": "一般",
-        "problems": ["服务态度不好", "其他"], "comment": "<script>alert(1)</script> 13800138000",
+        "served": "yes",
+        "attitude": "满意", "convenience": "比较满意", "fairness": "不太满意",
+        "promptness": "不满意", "no_favours": "dont_know",
+        "coached": "no", "age_band": "60plus",
+        "comment": "<script>alert(1)</script> 13800138000",
     }
     fields = []
     for k, v in recipients.items():
@@ -153,18 +153,22 @@ def answers():
             fields.append((k, one))
     fields.append(("csrf", "x"))
     put("answers", "recipients", b"\x00" + urllib.parse.urlencode(fields).encode())
-    panel = [(f"area{i}", "好") for i in range(1, 6)] + [("overall", "较好"), ("comment", "")]
+    put("answers", "screened-out", b"\x00" + urllib.parse.urlencode(
+        [("served", "no"), ("attitude", "满意"), ("coached", "yes")]).encode())
+    panel = [("relation", "liaison")] + [
+        (q, "好") for q in ("conduct", "openness", "reputation", "petitions")
+    ] + [("heard_misconduct", "no"), ("overall", "较好"), ("comment", "")]
     put("answers", "panel", b"\x01" + urllib.parse.urlencode(panel).encode())
-    put("answers", "missing", b"\x00attitude=%E6%BB%A1%E6%84%8F&attitude=x")
-    put("answers", "json", b"\x80" + '{"attitude":"满意","services_used":["低保、救助"],"comment":"好"}'.encode())
+    put("answers", "missing", b"\x00served=yes&attitude=%E6%BB%A1%E6%84%8F&attitude=x")
+    put("answers", "json", b"\x80" + '{"served":"yes","attitude":"满意","coached":"no","comment":"好"}'.encode())
 
 
 def results_import():
     put("results_import", "good.csv",
-        "case_id,attempt_time,outcome,attitude,convenience,no_kickbacks,fairness,openness,subsidies,no_gifts,overall,problems,services_used\n"
-        "1,2026-11-20 14:30,complete,满意,满意,满意,满意,满意,满意,满意,一般,服务态度不好;其他,低保、救助\n"
-        "2,2026-11-21 09:00,no_answer,,,,,,,,,,\n"
-        "5,2026-11-21 09:05,refused,,,,,,,,,,\n")
+        "case_id,attempt_time,outcome,served,attitude,convenience,fairness,promptness,no_favours,coached,age_band\n"
+        "1,2026-11-20 14:30,complete,yes,满意,满意,比较满意,不太满意,dont_know,no,60plus\n"
+        "2,2026-11-21 09:00,no_answer,,,,,,,,\n"
+        "5,2026-11-21 09:05,refused,,,,,,,,\n")
     put("results_import", "bad.csv",
         "case_id,attempt_time,outcome,attitude,colour\n"
         "99,yesterday,maybe,不存在,red\n"

@@ -210,6 +210,20 @@ impl Db {
         Ok(true)
     }
 
+    /// The respondent answers the screener 没办过 through the link: not a service recipient.
+    /// The link is used up and no response is stored; the caller records the attempt (not a
+    /// service recipient), which sets the case's disposition. False if the link was used,
+    /// voided or fieldwork is not running.
+    pub async fn screen_out_through_link(&self, target: &LinkTarget) -> Result<bool, DbError> {
+        on_writer!(self, p => {
+            let n = sqlx::query(
+                "UPDATE invitations SET used = TRUE WHERE id = $1 AND NOT used AND NOT voided
+                 AND EXISTS (SELECT 1 FROM campaigns k WHERE k.id = $2 AND k.state = 'fieldwork')")
+                .bind(target.invitation_id).bind(target.campaign_id).execute(p).await?.rows_affected();
+            Ok(n == 1)
+        })
+    }
+
     pub async fn panel_members(
         &self,
         campaign_id: CampaignId,

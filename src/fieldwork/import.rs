@@ -196,6 +196,23 @@ pub fn parse_results(
         };
         let answers_json = if outcome == Outcome::Complete {
             match crate::forms::parse_answers(form, &fields) {
+                // 没办过 ends the interview: such a call is not_recipient, not complete.
+                Ok(a) if a.screened_out() => {
+                    errors.push(error(
+                        at,
+                        Some(crate::forms::SCREENER_QUESTION),
+                        format!(
+                            "the screener says not a service recipient: record the outcome as {}, without answers",
+                            Outcome::NotRecipient.key()
+                        ),
+                        format!(
+                            "筛选题答“没办过”的不是服务对象：结果请填 {}（{}），不填答案。",
+                            Outcome::NotRecipient.key(),
+                            Outcome::NotRecipient.label_zh()
+                        ),
+                    ));
+                    None
+                }
                 Ok(a) => Some(a.to_json()),
                 Err(problems) => {
                     for (q, p) in problems.problems() {
@@ -320,25 +337,30 @@ mod tests {
         ])
     }
 
+    /// The required questions a complete row answers (the first option of each, so the
+    /// screener is passed and the questions behind it are asked), as header and row.
     fn complete_answers() -> (String, String) {
         let f = form();
-        let ids: Vec<&str> = f
-            .questions
-            .iter()
-            .filter(|q| q.required && q.show_if.is_none())
-            .map(|q| q.id.as_str())
-            .collect();
-        let values: Vec<String> = f
-            .questions
-            .iter()
-            .filter(|q| q.required && q.show_if.is_none())
-            .map(|q| match &q.kind {
+        let mut answered: Vec<(&str, String)> = Vec::new();
+        for q in &f.questions {
+            let shown = q.show_if.as_ref().is_none_or(|c| {
+                answered
+                    .iter()
+                    .any(|(id, v)| *id == c.question && c.any_of.contains(v))
+            });
+            if !(q.required && shown) {
+                continue;
+            }
+            let value = match &q.kind {
                 Kind::Single { options, .. } | Kind::Multiple { options, .. } => {
                     options[0].value.clone()
                 }
                 Kind::Text { .. } => "好".into(),
-            })
-            .collect();
+            };
+            answered.push((q.id.as_str(), value));
+        }
+        let ids: Vec<&str> = answered.iter().map(|(id, _)| *id).collect();
+        let values: Vec<&str> = answered.iter().map(|(_, v)| v.as_str()).collect();
         (ids.join(","), values.join(","))
     }
 
@@ -436,6 +458,30 @@ mod tests {
                 .any(|e| e.row == Some(2) && e.column.as_deref() == Some(first)),
             "{errors:?}"
         );
+    }
+
+    #[test]
+    fn a_complete_row_screened_out_is_refused_and_not_recipient_is_the_outcome() {
+        let text =
+            "case_id,attempt_time,outcome,served,coached\n1,2026-11-20 14:30,complete,no,no\n";
+        let errors =
+            parse_results(text, &form(), &cases(), &HashSet::new(), time, 10_000).unwrap_err();
+        assert_eq!(
+            errors
+                .iter()
+                .map(|e| (e.row, e.column.as_deref()))
+                .collect::<Vec<_>>(),
+            [(Some(2), Some("served"))]
+        );
+        assert!(
+            errors[0].detail_zh.contains("非服务对象"),
+            "{:?}",
+            errors[0]
+        );
+        let text = "case_id,attempt_time,outcome\n1,2026-11-20 14:30,not_recipient\n";
+        let (rows, _) =
+            parse_results(text, &form(), &cases(), &HashSet::new(), time, 10_000).unwrap();
+        assert_eq!(rows[0].outcome, Outcome::NotRecipient);
     }
 
     /// The row of each error in `text` (a file whose rows all have one error).

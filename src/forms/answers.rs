@@ -10,14 +10,15 @@
 //!
 //! ## Stored JSON
 //! A compact object keyed by question id, in id order, holding only answered questions:
-//! `{"comment":"路灯坏了","overall":"满意","problems":["办事不方便"],"attitude":"dont_know"}`.
+//! `{"attitude":"dont_know","comment":"路灯坏了","convenience":"满意","served":"yes"}`.
 //! Single choice → the option value, or `"dont_know"`; multiple choice → an array of option
 //! values in the form's option order; text → the string. Because a choice and a text answer
 //! are both strings, reading JSON back needs the form ([`Answers::from_json`]); responses are
 //! stored with their form's id, version and SHA-256, so that form is always at hand.
 
 use crate::forms::model::{
-    DONT_KNOW, Dimension, Form, Kind, Question, RELATION_QUESTION, Relation,
+    DONT_KNOW, Dimension, Form, Kind, Question, RELATION_QUESTION, Relation, SCREENER_NO,
+    SCREENER_QUESTION,
 };
 use crate::forms::scheme::Scheme;
 use serde::Serialize;
@@ -74,6 +75,9 @@ pub enum AnswerProblem {
     TooLong { max: usize, chars: usize },
     /// Two different non-empty texts under one name.
     Repeated,
+    /// A phone interview sent with the screener answered 没办过: the person is not a service
+    /// recipient; the call is recorded as such, no answers are stored.
+    NotARecipient,
 }
 
 impl AnswerProblem {
@@ -88,6 +92,7 @@ impl AnswerProblem {
                 format!("最多只能写{max}个字，您写了{chars}个字，请删短一些")
             }
             AnswerProblem::Repeated => "这一题提交的内容有误，请重新填写".to_owned(),
+            AnswerProblem::NotARecipient => "答“没办过”的不是服务对象：不要提交问卷，请回到这个样本的页面，把这次联系记为“非服务对象”".to_owned(),
         }
     }
 }
@@ -111,6 +116,9 @@ impl fmt::Display for AnswerProblem {
                 write!(f, "text of {chars} characters, at most {max} allowed")
             }
             AnswerProblem::Repeated => f.write_str("more than one text for one question"),
+            AnswerProblem::NotARecipient => {
+                f.write_str("screened out: not a service recipient, record the call instead")
+            }
         }
     }
 }
@@ -123,6 +131,17 @@ pub struct AnswerErrors {
 }
 
 impl AnswerErrors {
+    /// A phone interview whose screener says the person is not a service recipient: not
+    /// to be stored as answers ([`Answers::screened_out`]).
+    pub fn not_a_recipient() -> AnswerErrors {
+        AnswerErrors {
+            problems: BTreeMap::from([(
+                SCREENER_QUESTION.to_owned(),
+                AnswerProblem::NotARecipient,
+            )]),
+        }
+    }
+
     /// The problem of each question, by id.
     pub fn problems(&self) -> &BTreeMap<String, AnswerProblem> {
         &self.problems
@@ -394,6 +413,11 @@ impl Answers {
             answers.0.insert(id, answer);
         }
         Ok(answers)
+    }
+
+    /// Whether the screener was answered 没办过 (the person is not a service recipient).
+    pub fn screened_out(&self) -> bool {
+        matches!(self.0.get(SCREENER_QUESTION), Some(Answer::Choice(v)) if v == SCREENER_NO)
     }
 
     /// The rater's relation to the village, where the form asks it (panel forms).

@@ -32,7 +32,7 @@ pub use error::FormError;
 pub use lint::{MAX_QUESTIONS_READ_ALOUD, Warning, lint};
 pub use model::{
     Audience, Choice, Condition, DONT_KNOW, Dimension, Form, Kind, Question, RELATION_QUESTION,
-    Relation,
+    Relation, SCREENER_NO, SCREENER_QUESTION, SCREENER_YES,
 };
 pub use parse::{MAX_TEXT_CHARS, parse_form};
 pub use scheme::{FormScoring, GRADE_LABELS, Method, Scheme, Uncertain, parse_scheme};

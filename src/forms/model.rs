@@ -5,13 +5,25 @@
 use serde::Serialize;
 use std::fmt;
 
-/// The reserved answer value meaning "don't know" (不了解). It is never an option value, is
-/// offered only where a single-choice question has `dont_know`, and never scores.
+/// The reserved answer value meaning "don't know" (说不清, 不了解: the form's `dont_know`
+/// label). It is never an option value, is offered only where a single-choice question has
+/// `dont_know`, and never scores. In a phone interview it is not read out.
 pub const DONT_KNOW: &str = "dont_know";
 
 /// The panel questionnaire's question asking a member how they relate to the village they
 /// rate (docs/results.md, 2.5). Its options are the [`Relation`] keys.
 pub const RELATION_QUESTION: &str = "relation";
+
+/// The recipients' screener (筛选题): has this person used the village's services this year?
+/// Only recipients are asked the scored questions (they are shown if it is [`SCREENER_YES`]);
+/// on the phone, [`SCREENER_NO`] ends the interview, recorded as not a service recipient.
+/// Where a recipients' form has it, it is the first question, required, single choice,
+/// with exactly these two option values.
+pub const SCREENER_QUESTION: &str = "served";
+/// The screener's option value "办过".
+pub const SCREENER_YES: &str = "yes";
+/// The screener's option value "没办过".
+pub const SCREENER_NO: &str = "no";
 
 /// A panel member's relation to the village they rate. A member who lives or works in the
 /// village rates their own village: the rating is recused (left out of P and of the panel's
@@ -80,30 +92,46 @@ impl Audience {
 
 /// What a scored question measures. A question with a dimension is *scored*: its options
 /// must all have a score in the scheme. Recipients' questions use the survey's three
-/// dimensions (服务、作风、廉洁, part 二.2) and `Overall`; the panel grades the seed's five
-/// areas 一 to 五 (`Area(1)` … `Area(5)`) and `Overall`.
+/// dimensions (服务、作风、廉洁, part 二.2); the panel grades what deputies can observe of a
+/// village (作风、村务财务公开、廉洁口碑、群众诉求处理) and `Overall`. `Area(1)` … `Area(5)`
+/// (the seed's five areas 一 to 五) are still read so that the forms pinned by earlier
+/// campaigns keep parsing; the shipped panel form no longer uses them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Dimension {
     /// 服务: attitude and convenience of service.
     Service,
-    /// 作风: work style (吃拿卡要, 优亲厚友 …).
+    /// 作风: work style (fair, prompt, no runaround).
     Style,
-    /// 廉洁: integrity (openness, fair subsidies, no red envelopes or banquets).
+    /// 廉洁: integrity (no favours, red envelopes or gifts).
     Integrity,
     /// 总体: the overall rating.
     Overall,
-    /// One of the seed's five areas, 1 = 一 政治生态建设 … 5 = 五 社会反响.
+    /// 干部作风, as a panel member sees it.
+    Conduct,
+    /// 村务财务公开: village affairs and accounts made public.
+    Openness,
+    /// 廉洁口碑: what people say of the cadres' integrity.
+    Reputation,
+    /// 群众诉求处理: how the village handles what people ask for or complain about.
+    Petitions,
+    /// One of the seed's five areas, 1 = 一 政治生态建设 … 5 = 五 社会反响 (earlier panel
+    /// forms).
     Area(u8),
 }
 
 impl Dimension {
-    /// The key used in the files: `service`, `style`, `integrity`, `overall`, `area1`…`area5`.
+    /// The key used in the files: `service`, `style`, `integrity`, `overall`, `conduct`,
+    /// `openness`, `reputation`, `petitions`, `area1`…`area5`.
     pub fn key(self) -> String {
         match self {
             Dimension::Service => "service".into(),
             Dimension::Style => "style".into(),
             Dimension::Integrity => "integrity".into(),
             Dimension::Overall => "overall".into(),
+            Dimension::Conduct => "conduct".into(),
+            Dimension::Openness => "openness".into(),
+            Dimension::Reputation => "reputation".into(),
+            Dimension::Petitions => "petitions".into(),
             Dimension::Area(n) => format!("area{n}"),
         }
     }
@@ -115,6 +143,10 @@ impl Dimension {
             "style" => Some(Dimension::Style),
             "integrity" => Some(Dimension::Integrity),
             "overall" => Some(Dimension::Overall),
+            "conduct" => Some(Dimension::Conduct),
+            "openness" => Some(Dimension::Openness),
+            "reputation" => Some(Dimension::Reputation),
+            "petitions" => Some(Dimension::Petitions),
             "area1" => Some(Dimension::Area(1)),
             "area2" => Some(Dimension::Area(2)),
             "area3" => Some(Dimension::Area(3)),
@@ -131,6 +163,10 @@ impl Dimension {
             Dimension::Style => "作风",
             Dimension::Integrity => "廉洁",
             Dimension::Overall => "总体",
+            Dimension::Conduct => "干部作风",
+            Dimension::Openness => "村务财务公开",
+            Dimension::Reputation => "廉洁口碑",
+            Dimension::Petitions => "群众诉求处理",
             Dimension::Area(1) => "政治生态建设",
             Dimension::Area(2) => "中央八项规定精神执行",
             Dimension::Area(3) => "“两个责任”落实",

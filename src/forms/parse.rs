@@ -6,7 +6,7 @@
 use crate::forms::error::FormError;
 use crate::forms::model::{
     Audience, Choice, Condition, DONT_KNOW, Dimension, Form, Kind, Question, RELATION_QUESTION,
-    Relation,
+    Relation, SCREENER_NO, SCREENER_QUESTION, SCREENER_YES,
 };
 use crate::forms::raw::{Errors, parse_text, sha256_hex};
 use serde::Deserialize;
@@ -154,6 +154,9 @@ pub fn parse_form(file_name: &str, source: &str) -> Result<Form, Vec<FormError>>
             if audience == Some(Audience::Panel) && q.id == RELATION_QUESTION {
                 check_relation(&mut errs, spanned, &q);
             }
+            if audience == Some(Audience::Recipients) && q.id == SCREENER_QUESTION {
+                check_screener(&mut errs, spanned, &q, index);
+            }
             questions.push(Question {
                 line: Some(header_line),
                 ..q
@@ -197,6 +200,34 @@ fn check_relation(errs: &mut Errors<'_>, at: &Spanned<RawQuestion>, q: &Question
             format!(
                 "question {RELATION_QUESTION}: the panel's relation question must be a required single-choice question without dimension or show_if, with option values among {} (resident and official required)",
                 keys.join(", ")
+            ),
+        );
+    }
+}
+
+/// The recipients' screener decides who is asked the scored questions and, on the phone,
+/// when an interview ends as "not a service recipient", so its shape is fixed: the first
+/// question, required single choice without dimension, dont_know or show_if, options `yes`
+/// and `no`.
+fn check_screener(errs: &mut Errors<'_>, at: &Spanned<RawQuestion>, q: &Question, index: usize) {
+    let values: Vec<&str> = q.option_values().collect();
+    let fits = index == 0
+        && matches!(
+            q.kind,
+            Kind::Single {
+                dont_know: None,
+                ..
+            }
+        )
+        && q.dimension.is_none()
+        && q.show_if.is_none()
+        && q.required
+        && values == [SCREENER_YES, SCREENER_NO];
+    if !fits {
+        errs.at_spanned(
+            at,
+            format!(
+                "question {SCREENER_QUESTION}: the screener must be the first question, a required single-choice question without dimension, dont_know or show_if, with option values {SCREENER_YES} and {SCREENER_NO} in that order"
             ),
         );
     }
@@ -320,7 +351,7 @@ fn check_question(
             errs.at_spanned(
                 d,
                 format!(
-                    "{who}: dimension {:?} is unknown; expected service, style, integrity, overall or area1 to area5",
+                    "{who}: dimension {:?} is unknown; expected service, style, integrity, overall, conduct, openness, reputation, petitions or area1 to area5",
                     d.get_ref()
                 ),
             );

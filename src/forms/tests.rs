@@ -30,41 +30,86 @@ fn shipped_files_pass_the_check() {
 }
 
 #[test]
-fn shipped_recipients_form_has_8_to_12_questions_covering_every_dimension() {
+fn shipped_recipients_form_screens_then_asks_a_balanced_scale_per_dimension() {
     let set = shipped();
     let form = &set.recipients;
     assert_eq!(form.audience, Audience::Recipients);
-    assert!(
-        (8..=12).contains(&form.questions.len()),
-        "{} questions",
-        form.questions.len()
+    let ids: Vec<&str> = form.questions.iter().map(|q| q.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "served",
+            "attitude",
+            "convenience",
+            "fairness",
+            "promptness",
+            "no_favours",
+            "coached",
+            "age_band",
+            "comment"
+        ]
     );
-    for dim in [
-        Dimension::Service,
-        Dimension::Style,
-        Dimension::Integrity,
-        Dimension::Overall,
-    ] {
+    // The screener comes first; every scored question is asked only of recipients.
+    let served = form.question(SCREENER_QUESTION).expect("screener");
+    assert!(served.required && !served.is_scored());
+    let values: Vec<&str> = served.option_values().collect();
+    assert_eq!(values, [SCREENER_YES, SCREENER_NO]);
+    for q in form.scored_questions() {
+        assert_eq!(
+            q.show_if,
+            Some(Condition {
+                question: SCREENER_QUESTION.into(),
+                any_of: vec![SCREENER_YES.into()]
+            }),
+            "question {}",
+            q.id
+        );
+        let values: Vec<&str> = q.option_values().collect();
+        assert_eq!(
+            values,
+            ["满意", "比较满意", "不太满意", "不满意"],
+            "{}",
+            q.id
+        );
+        assert!(matches!(&q.kind, Kind::Single { dont_know: Some(l), .. } if l == "说不清"));
+        assert_eq!(q.text.matches('？').count(), 1, "{}", q.id);
+    }
+    let dims: Vec<Dimension> = form
+        .scored_questions()
+        .filter_map(|q| q.dimension)
+        .collect();
+    assert_eq!(
+        dims,
+        [
+            Dimension::Service,
+            Dimension::Service,
+            Dimension::Style,
+            Dimension::Style,
+            Dimension::Integrity
+        ]
+    );
+    // Unscored: coached (yes/no), the optional age band, the optional comment.
+    let coached = form.question("coached").expect("coached");
+    assert_eq!(coached.text, "调查前有没有人告诉您该怎么回答？");
+    assert_eq!(coached.option_values().collect::<Vec<_>>(), ["yes", "no"]);
+    assert!(!coached.is_scored() && coached.show_if.is_none());
+    let age = form.question("age_band").expect("age band");
+    assert!(!age.required && !age.is_scored());
+    assert!(form.questions.iter().any(|q| q.id == "comment"
+        && matches!(q.kind, Kind::Text { max_chars } if max_chars <= 500)
+        && !q.required));
+    // No bracket glosses in the intro or the questions.
+    for text in std::iter::once(&form.intro).chain(form.questions.iter().map(|q| &q.text)) {
         assert!(
-            form.scored_questions().any(|q| q.dimension == Some(dim)),
-            "no {dim} question"
+            !text.contains('（') || text.contains("村（社区）"),
+            "{text}"
         );
     }
-    assert!(
-        form.questions
-            .iter()
-            .any(|q| matches!(q.kind, Kind::Multiple { .. }))
-    );
-    assert!(form.questions.iter().any(|q| q.show_if.is_some()));
-    assert!(
-        form.questions
-            .iter()
-            .any(|q| matches!(q.kind, Kind::Text { max_chars } if max_chars <= 500) && !q.required)
-    );
+    assert!(form.intro.contains("3分钟"));
 }
 
 #[test]
-fn shipped_panel_form_grades_the_five_areas_and_overall() {
+fn shipped_panel_form_grades_what_deputies_can_observe_and_overall() {
     let set = shipped();
     let dims: Vec<Dimension> = set
         .panel
@@ -74,11 +119,10 @@ fn shipped_panel_form_grades_the_five_areas_and_overall() {
     assert_eq!(
         dims,
         vec![
-            Dimension::Area(1),
-            Dimension::Area(2),
-            Dimension::Area(3),
-            Dimension::Area(4),
-            Dimension::Area(5),
+            Dimension::Conduct,
+            Dimension::Openness,
+            Dimension::Reputation,
+            Dimension::Petitions,
             Dimension::Overall
         ]
     );
@@ -87,6 +131,16 @@ fn shipped_panel_form_grades_the_five_areas_and_overall() {
         assert_eq!(values, GRADE_LABELS, "question {}", q.id);
         assert!(matches!(&q.kind, Kind::Single { dont_know: Some(l), .. } if l == "不了解"));
     }
+    let heard = set.panel.question("heard_misconduct").expect("heard");
+    assert!(!heard.is_scored());
+    assert_eq!(heard.option_values().collect::<Vec<_>>(), ["yes", "no"]);
+    let all_text: String = set
+        .panel
+        .questions
+        .iter()
+        .map(|q| q.text.as_str())
+        .collect();
+    assert!(!all_text.contains("两个责任") && !all_text.contains("社会反响"));
 }
 
 #[test]
@@ -130,11 +184,11 @@ fn shipped_panel_form_asks_the_relation_with_stable_keys() {
         &set.panel,
         &fields(&[
             ("relation", "official"),
-            ("area1", "好"),
-            ("area2", "好"),
-            ("area3", "好"),
-            ("area4", "好"),
-            ("area5", "好"),
+            ("conduct", "好"),
+            ("openness", "好"),
+            ("reputation", "好"),
+            ("petitions", "好"),
+            ("heard_misconduct", "no"),
             ("overall", "好"),
         ]),
     )
@@ -181,6 +235,62 @@ fn a_panel_relation_question_that_would_not_recuse_is_refused() {
     let recipients =
         relation(r#""a", "b""#, "").replace("audience = \"panel\"", "audience = \"recipients\"");
     assert!(parse_form("recipients.toml", &recipients).is_ok());
+}
+
+#[test]
+fn a_recipients_screener_that_is_not_first_yes_no_and_required_is_refused() {
+    let head = "kind = \"questionnaire\"\nid = \"r\"\nversion = \"1\"\naudience = \"recipients\"\ntitle = \"t\"\n";
+    let screener = |extra: &str, options: &str| {
+        format!(
+            "[[question]]\nid = \"served\"\ntype = \"single\"\ntext = \"今年办过事吗？\"\n{extra}options = [{options}]\n"
+        )
+    };
+    let other = "[[question]]\nid = \"q\"\ntype = \"single\"\ntext = \"满意吗？\"\noptions = [\"a\", \"b\"]\nshow_if = { question = \"served\", any_of = [\"yes\"] }\n";
+    let yes_no = r#"{ value = "yes", label = "办过" }, { value = "no", label = "没办过" }"#;
+    let good = format!("{head}{}{other}", screener("required = true\n", yes_no));
+    assert!(
+        parse_form("r.toml", &good).is_ok(),
+        "{:?}",
+        parse_form("r.toml", &good)
+    );
+    let not_first = format!(
+        "{head}[[question]]\nid = \"z\"\ntype = \"text\"\ntext = \"z\"\nmax_chars = 9\n{}",
+        screener("required = true\n", yes_no)
+    );
+    for (case, source) in [
+        ("optional", format!("{head}{}", screener("", yes_no))),
+        (
+            "labels as values",
+            format!(
+                "{head}{}",
+                screener("required = true\n", r#""办过", "没办过""#)
+            ),
+        ),
+        (
+            "no before yes",
+            format!("{head}{}", screener("required = true\n", r#""no", "yes""#)),
+        ),
+        (
+            "with dont_know",
+            format!(
+                "{head}{}",
+                screener("required = true\ndont_know = \"说不清\"\n", yes_no)
+            ),
+        ),
+        ("not first", not_first),
+    ] {
+        let errors = parse_form("r.toml", &source).err().unwrap_or_default();
+        assert!(
+            errors.iter().any(|e| e
+                .message
+                .contains("the screener must be the first question")),
+            "case {case}: {errors:#?}"
+        );
+    }
+    // A panel questionnaire may use the id for anything.
+    let panel = format!("{head}{}", screener("", r#""a""#))
+        .replace("audience = \"recipients\"", "audience = \"panel\"");
+    assert!(parse_form("p.toml", &panel).is_ok());
 }
 
 #[test]
@@ -1210,48 +1320,62 @@ fn json_that_does_not_fit_the_form_is_refused() {
 fn a_respondents_score_is_the_mean_over_scored_answers() {
     let set = shipped();
     let f = &set.recipients;
-    // Hand example: attitude 满意 100, convenience 比较满意 80, no_kickbacks 一般 60,
-    // fairness 不满意 0, openness 不了解 (left out), subsidies 满意 100, no_gifts 满意 100,
-    // overall 比较满意 80; services_used and comment are unscored.
-    // Mean over 7 scored answers = (100 + 80 + 60 + 0 + 100 + 100 + 80) / 7 = 520 / 7.
+    // Hand example: attitude 满意 100, convenience 比较满意 75, fairness 不太满意 25,
+    // promptness 不满意 0, no_favours 说不清 (left out); served, coached, age_band and
+    // comment are unscored. Mean over 4 scored answers = (100 + 75 + 25 + 0) / 4 = 50.
     let sent = [
-        ("services_used", "开证明、盖章"),
+        ("served", "yes"),
         ("attitude", "满意"),
         ("convenience", "比较满意"),
-        ("no_kickbacks", "一般"),
-        ("fairness", "不满意"),
-        ("openness", "dont_know"),
-        ("subsidies", "满意"),
-        ("no_gifts", "满意"),
-        ("overall", "比较满意"),
+        ("fairness", "不太满意"),
+        ("promptness", "不满意"),
+        ("no_favours", "dont_know"),
+        ("coached", "no"),
+        ("age_band", "60plus"),
         ("comment", "无"),
     ];
     let a = parse_answers(f, &fields(&sent)).expect("valid");
-    assert_eq!(a.answered_count(), 10);
+    assert_eq!(a.answered_count(), 9);
     let score = a.score(f, &set.scheme).expect("scored");
-    assert!((score - 520.0 / 7.0).abs() < 1e-12, "{score}");
+    assert!((score - 50.0).abs() < 1e-12, "{score}");
     let by_dim = a.score_by_dimension(f, &set.scheme);
-    assert_eq!(by_dim.get(&Dimension::Service), Some(&90.0));
-    assert_eq!(by_dim.get(&Dimension::Style), Some(&30.0));
-    assert_eq!(by_dim.get(&Dimension::Integrity), Some(&100.0));
-    assert_eq!(by_dim.get(&Dimension::Overall), Some(&80.0));
+    assert_eq!(by_dim.get(&Dimension::Service), Some(&87.5));
+    assert_eq!(by_dim.get(&Dimension::Style), Some(&12.5));
+    assert_eq!(by_dim.get(&Dimension::Integrity), None);
+}
+
+#[test]
+fn a_non_recipient_answers_the_screener_and_is_not_scored() {
+    let set = shipped();
+    let f = &set.recipients;
+    // Answers to the scored questions sent with 没办过 are not kept (they were not shown).
+    let a = parse_answers(
+        f,
+        &fields(&[("served", "no"), ("attitude", "满意"), ("coached", "yes")]),
+    )
+    .expect("valid");
+    assert_eq!(a.answered_count(), 2);
+    assert_eq!(a.score(f, &set.scheme), None);
+    // With 办过, the scored questions are required.
+    assert!(parse_answers(f, &fields(&[("served", "yes")])).is_err());
 }
 
 #[test]
 fn nothing_scored_gives_no_score() {
     let set = shipped();
     let f = &set.recipients;
-    let all_dont_know: Vec<(&str, &str)> = f
+    let mut all_dont_know: Vec<(&str, &str)> = f
         .scored_questions()
         .map(|q| (q.id.as_str(), DONT_KNOW))
         .collect();
+    all_dont_know.push((SCREENER_QUESTION, SCREENER_YES));
     let a = parse_answers(f, &fields(&all_dont_know)).expect("valid");
     assert_eq!(a.score(f, &set.scheme), None);
     assert!(a.score_by_dimension(f, &set.scheme).is_empty());
     // A scheme without this form's scoring gives no score either.
     let mut other = set.scheme.clone();
     other.forms.clear();
-    let b = parse_answers(f, &fields(&[("attitude", "满意")])).err();
+    let b = parse_answers(f, &fields(&[("served", "yes"), ("attitude", "满意")])).err();
     assert!(b.is_some(), "other required questions missing");
     assert_eq!(Answers::default().score(f, &other), None);
 }
@@ -1260,15 +1384,15 @@ fn nothing_scored_gives_no_score() {
 fn a_panel_rating_scores_like_a_respondent() {
     let set = shipped();
     let sent = [
-        ("area1", "好"),
-        ("area2", "较好"),
-        ("area3", "一般"),
-        ("area4", "差"),
-        ("area5", "dont_know"),
-        ("overall", "较好"),
+        ("conduct", "好"),
+        ("openness", "较好"),
+        ("reputation", "一般"),
+        ("petitions", "dont_know"),
+        ("heard_misconduct", "yes"),
+        ("overall", "差"),
         ("relation", "liaison"),
     ];
     let a = parse_answers(&set.panel, &fields(&sent)).expect("valid");
-    // (100 + 80 + 60 + 0 + 80) / 5 = 64.
-    assert_eq!(a.score(&set.panel, &set.scheme), Some(64.0));
+    // (100 + 75 + 25 + 0) / 4 = 50.
+    assert_eq!(a.score(&set.panel, &set.scheme), Some(50.0));
 }

@@ -304,7 +304,14 @@ pub(super) async fn submit_interview(
     super::auth::check_csrf(&user, csrf)?;
     let c = state.db.case(case_id).await?;
     let (pinned, form) = interview_form(&state, &c).await?;
-    let answers = match crate::forms::parse_answers(&form, &fields) {
+    // 没办过 ends a phone interview: the call is recorded as 非服务对象, not stored as answers.
+    let answers = match crate::forms::parse_answers(&form, &fields).and_then(|a| {
+        if a.screened_out() {
+            Err(crate::forms::AnswerErrors::not_a_recipient())
+        } else {
+            Ok(a)
+        }
+    }) {
         Ok(a) => a,
         Err(errors) => {
             let (town, notice) = interview_notice(&state, &c).await?;

@@ -123,6 +123,11 @@ fn just_used(done: Option<&str>) -> Response {
             "已记录,谢谢!",
             "我们已记录您不参加这次调查,不会再就此打扰您。",
         ),
+        Some("screened") => status_page(
+            StatusCode::OK,
+            "谢谢您!",
+            "这次调查只问今年找村(社区)干部办过事的群众,您不用再回答了。感谢您的支持!",
+        ),
         _ => already_received(),
     }
 }
@@ -172,36 +177,64 @@ pub(super) fn notice_lines(notice: &Notice) -> Vec<String> {
         .collect()
 }
 
-/// What the surveyor says first in a phone interview: who is calling, for whom, why, and
-/// the number to check the call.
-fn interviewer_script(town: &str, notice: &Notice) -> String {
+/// What the surveyor says and does in a phone interview, one line each: the opening (who is
+/// calling, for whom, why, how long, the number to check the call), how to read the
+/// questions (options marked 不读出 are not read out), and, where the form has the
+/// screener, what to do when the person has not used the village's services this year.
+fn interviewer_script(town: &str, notice: &Notice, form: &Form) -> Vec<String> {
     let party = if notice.party.trim().is_empty() {
         "独立第三方"
     } else {
         notice.party.trim()
     };
     let town = if town.is_empty() { "镇" } else { town };
-    let mut script =
-        format!("开场白：“您好，我是{party}的调查员，受{town}纪委委托做村务满意度调查，约3分钟。");
+    let mut opening = format!(
+        "开场白：“您好，我是{party}的调查员，受{town}纪委委托，想听听您对村（社区）干部办事情况的看法，大约3分钟。不记名，村里不知道您怎么答的。"
+    );
     if !notice.phone.trim().is_empty() {
-        script.push_str(&format!("您可以拨打 {} 核实。", notice.phone.trim()));
+        opening.push_str(&format!("您可以拨打 {} 核实。", notice.phone.trim()));
     }
-    script.push('”');
+    opening.push('”');
+    let mut script = vec![
+        opening,
+        "逐题念题目和选项，按对方的回答填写；标着“（不读出）”的选项不要念，对方自己说不清时才选它。"
+            .to_string(),
+    ];
+    if let Some(screener) = form.question(crate::forms::SCREENER_QUESTION) {
+        let number = form
+            .questions
+            .iter()
+            .position(|q| q.id == screener.id)
+            .map_or(1, |n| n + 1);
+        let no = choice_label(screener, crate::forms::SCREENER_NO);
+        script.push(format!(
+            "第 {number} 题答“{no}”的：不是服务对象，道谢后结束通话，不要提交问卷；回到这个样本的页面，把这次联系记为“{}”。",
+            crate::fieldwork::Outcome::NotRecipient.label_zh()
+        ));
+    }
     script
 }
 
 const PRIVACY: &str = "您的回答只用于统计,村(社区)看不到谁参加了调查,也看不到任何人的回答。";
 
-/// How the questions are numbered on the page. A question shown only for some answers
-/// (`show_if`) is a follow-up: it takes the number of the question before it and a
-/// sub-number (`9.1`), so the whole numbers run 1..n without a gap whether or not the
-/// follow-up is shown (it is hidden by script, and shown with a note without script).
+/// A question shown only for some answers (`show_if`), except those shown to everyone who
+/// passes the screener: those are the questionnaire itself, numbered on.
+fn is_follow_up(q: &crate::forms::Question) -> bool {
+    q.show_if
+        .as_ref()
+        .is_some_and(|c| c.question != crate::forms::SCREENER_QUESTION)
+}
+
+/// How the questions are numbered on the page. A follow-up ([`is_follow_up`]) takes the
+/// number of the question before it and a sub-number (`9.1`), so the whole numbers run
+/// 1..n without a gap whether or not the follow-up is shown (it is hidden by script, and
+/// shown with a note without script).
 fn question_labels(form: &Form) -> Vec<String> {
     let (mut main, mut sub) = (0usize, 0usize);
     form.questions
         .iter()
         .map(|q| {
-            if q.show_if.is_some() && main > 0 {
+            if is_follow_up(q) && main > 0 {
                 sub += 1;
                 format!("{main}.{sub}")
             } else {
@@ -276,6 +309,9 @@ pub(super) struct OptionView {
     value: String,
     label: String,
     checked: bool,
+    /// The don't-know option: in a phone interview it is marked （不读出） and the
+    /// interviewer does not read it out (it is picked only when the person cannot say).
+    not_read: bool,
 }
 
 fn question_views(
@@ -297,6 +333,7 @@ fn question_views(
                             value: o.value.clone(),
                             label: o.label.clone(),
                             checked: chosen(&q.id, &o.value),
+                            not_read: false,
                         })
                         .collect();
                     if let Some(label) = dont_know {
@@ -304,6 +341,7 @@ fn question_views(
                             value: crate::forms::DONT_KNOW.to_string(),
                             label: label.clone(),
                             checked: chosen(&q.id, crate::forms::DONT_KNOW),
+                            not_read: true,
                         });
                     }
                     ("single", opts, 0, None)
@@ -318,6 +356,7 @@ fn question_views(
                             value: o.value.clone(),
                             label: o.label.clone(),
                             checked: chosen(&q.id, &o.value),
+                            not_read: false,
                         })
                         .collect();
                     ("multiple", opts, 0, *max_choices)
@@ -397,6 +436,8 @@ struct FormPage<'a> {
     csrf: Option<String>,
     /// Shown above the form in a phone interview: whom the surveyor is talking to.
     interviewer_note: Option<String>,
+    /// The phone interview's script ([`interviewer_script`]); empty for a respondent.
+    script: Vec<String>,
 }
 
 /// The questionnaire (`survey_form.html`), for a respondent or, in a phone interview, for
@@ -421,7 +462,11 @@ pub(super) struct SurveyFormPage {
     /// Where "I do not want to take part" leads (respondents only).
     decline_action: Option<String>,
     csrf: Option<String>,
+    /// Set in a phone interview (the surveyor fills the form): whom they are talking to.
+    /// Then options not to be read out are marked （不读出）.
     interviewer_note: Option<String>,
+    /// What the surveyor says and does, one line each (phone interview only).
+    script: Vec<String>,
 }
 
 impl views::Page for SurveyFormPage {
@@ -447,6 +492,7 @@ fn form_page(
         decline_action: p.decline_action.clone(),
         csrf: p.csrf.clone(),
         interviewer_note: p.interviewer_note.clone(),
+        script: p.script.clone(),
     });
     let status = if errors.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -545,6 +591,7 @@ pub(super) async fn show_survey(
             decline_action: Some(format!("/s/{token}/decline")),
             csrf: None,
             interviewer_note: None,
+            script: Vec::new(),
         },
         &[],
         None,
@@ -574,10 +621,14 @@ pub(super) async fn submit_survey(
                 decline_action: Some(format!("/s/{token}/decline")),
                 csrf: None,
                 interviewer_note: None,
+                script: Vec::new(),
             };
             return Ok(form_page(&page, &fields, Some(&errors)));
         }
     };
+    if answers.screened_out() {
+        return screen_out(&state, &target, &token).await;
+    }
     let response = NewResponse {
         campaign_id: target.campaign_id,
         village_id: target.village_id,
@@ -596,6 +647,40 @@ pub(super) async fn submit_survey(
     // stored once: only the first one found the invitation unused.
     tracing::info!(campaign = campaign.0, stored, "survey submitted");
     Ok(Redirect::to(&format!("/s/{token}?done=answered")).into_response())
+}
+
+/// The screener answered 没办过 through the link: as on the phone, the person is not a
+/// service recipient. Nothing is stored as answers (they would have no scored question); the
+/// link is used up and the case recorded as not a service recipient, so the campaign's rules
+/// can release the next reserve rank and the response rates leave the case out.
+async fn screen_out(
+    state: &AppState,
+    target: &LinkTarget,
+    token: &str,
+) -> Result<Response, AppError> {
+    let recorded = state.db.screen_out_through_link(target).await?;
+    if recorded {
+        let now = crate::domain::now();
+        state
+            .db
+            .record_attempt(&crate::db::NewAttempt {
+                case_id: target.case_id,
+                attempted_at: now,
+                attempted_on: today(),
+                outcome: crate::fieldwork::Outcome::NotRecipient,
+                callback_at: None,
+                note: Some("通过短信链接回答：今年没有找村干部办过事".into()),
+                recorded_by: None,
+                import_key: None,
+            })
+            .await?;
+    }
+    tracing::info!(
+        campaign = target.campaign_id.0,
+        recorded,
+        "survey screened out"
+    );
+    Ok(Redirect::to(&format!("/s/{token}?done=screened")).into_response())
 }
 
 /// "我不想参加" asks first: a refusal cannot be undone, and the button sits under 提交.
@@ -755,6 +840,7 @@ pub(super) async fn show_panel_form(
             decline_action: None,
             csrf: None,
             interviewer_note: None,
+            script: Vec::new(),
         },
         &[],
         None,
@@ -786,6 +872,7 @@ pub(super) async fn submit_panel_form(
                 decline_action: None,
                 csrf: None,
                 interviewer_note: None,
+                script: Vec::new(),
             };
             return Ok(form_page(&page, &fields, Some(&errors)));
         }
@@ -825,12 +912,12 @@ pub(super) fn interview_page(
         decline_action: None,
         csrf: Some(csrf.to_string()),
         interviewer_note: Some(format!(
-            "电话访问:排名 {} · {} · {}。{}请逐题读给对方听,按对方的回答填写。",
+            "电话访问：排名 {} · {} · {}",
             case.rank,
             case.name.as_deref().unwrap_or("(无姓名)"),
             case.phone,
-            interviewer_script(town, notice)
         )),
+        script: interviewer_script(town, notice, form),
     };
     form_page(&page, fields, errors)
 }
@@ -848,11 +935,20 @@ mod tests {
             text: format!("样例题目{id}"),
             required: false,
             kind,
-            options: vec![OptionView {
-                value: "a".into(),
-                label: format!("样例选项{id}"),
-                checked: true,
-            }],
+            options: vec![
+                OptionView {
+                    value: "a".into(),
+                    label: format!("样例选项{id}"),
+                    checked: true,
+                    not_read: false,
+                },
+                OptionView {
+                    value: "dont_know".into(),
+                    label: format!("样例说不清{id}"),
+                    checked: false,
+                    not_read: true,
+                },
+            ],
             max_chars: 300,
             max_choices: Some(2),
             value: format!("样例回答{id}"),
@@ -883,6 +979,7 @@ mod tests {
             decline_action: Some("decline-sample".into()),
             csrf: Some("csrf-sample".into()),
             interviewer_note: Some("样例访员提示".into()),
+            script: vec!["样例开场白".into(), "样例筛选规则".into()],
         };
         let html = samples::rendered_public(&page);
         for value in [
@@ -891,6 +988,9 @@ mod tests {
             "样例回答q3",
             "还有 2 道题",
             "样例访员提示",
+            "<li>样例开场白</li>",
+            "<li>样例筛选规则</li>",
+            "样例说不清q1<span class=\"not-read-mark\">（不读出）</span>",
             "decline-sample",
             "csrf-sample",
             "样例调查公司",
@@ -906,10 +1006,14 @@ mod tests {
             decline_action: None,
             csrf: None,
             interviewer_note: None,
+            script: Vec::new(),
             ..page
         };
         let html = samples::rendered_public(&respondent);
         assert!(!html.contains("道题需要修改") && html.contains("本调查由镇纪委组织"));
+        // The respondent sees 说不清 as a plain option.
+        assert!(html.contains("样例说不清q1</label>"), "{html}");
+        assert!(!html.contains("（不读出）") && !html.contains("opt not-read"));
     }
 
     #[test]
@@ -931,32 +1035,39 @@ mod tests {
                 "保存期限：评定后删除。",
             ]
         );
-        let script = interviewer_script("唐家坊镇", &notice);
+        let forms = crate::forms::builtin().unwrap();
+        let script = interviewer_script("唐家坊镇", &notice, &forms.recipients);
+        assert_eq!(script.len(), 3, "{script:?}");
         assert!(
-            script.contains("我是某调查公司的调查员")
-                && script.contains("受唐家坊镇纪委委托")
-                && script.contains("0739-1234567"),
-            "{script}"
+            script[0].contains("我是某调查公司的调查员")
+                && script[0].contains("受唐家坊镇纪委委托")
+                && script[0].contains("大约3分钟")
+                && script[0].contains("0739-1234567"),
+            "{script:?}"
         );
-        let unset = interviewer_script("", &Notice::default());
+        assert!(script[1].contains("（不读出）"), "{script:?}");
         assert!(
-            unset.contains("独立第三方") && !unset.contains("拨打"),
-            "{unset}"
+            script[2].starts_with("第 1 题答“没办过”的")
+                && script[2].contains("不要提交问卷")
+                && script[2].contains("记为“非服务对象”"),
+            "{script:?}"
+        );
+        let unset = interviewer_script("", &Notice::default(), &forms.panel);
+        assert_eq!(unset.len(), 2, "no screener, no screener line: {unset:?}");
+        assert!(
+            unset[0].contains("独立第三方") && !unset[0].contains("拨打"),
+            "{unset:?}"
         );
     }
 
     #[test]
-    fn follow_ups_take_a_sub_number_so_the_whole_numbers_have_no_gap() {
+    fn questions_behind_the_screener_are_numbered_on_and_the_shipped_forms_take_3_minutes() {
         let forms = crate::forms::builtin().unwrap();
         let labels = question_labels(&forms.recipients);
-        assert_eq!(
-            labels,
-            ["1", "2", "3", "4", "5", "6", "7", "8", "9", "9.1", "10"]
-        );
-        assert_eq!(
-            length_note(&forms.recipients),
-            "共 10 题(另有 1 道追问,视您的回答而定),约 3 分钟。"
-        );
+        // Questions 2 to 6 are shown only to recipients (the screener), not follow-ups.
+        assert!(forms.recipients.questions[1].show_if.is_some());
+        assert_eq!(labels, ["1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+        assert_eq!(length_note(&forms.recipients), "共 9 题,约 3 分钟。");
         assert_eq!(
             question_labels(&forms.panel),
             ["1", "2", "3", "4", "5", "6", "7", "8"]

@@ -14,16 +14,11 @@ use minyi::results::{Interval, wilson};
 fn answers(form: &Form, value: &str, attitude: &str) -> String {
     let mut fields: Vec<(String, String)> = valid_answers(form)
         .into_iter()
-        .filter(|(k, _)| {
-            !form.question(k).is_some_and(|q| q.is_scored()) && k != "problems" && k != "comment"
-        })
+        .filter(|(k, _)| !form.question(k).is_some_and(|q| q.is_scored()) && k != "comment")
         .collect();
     for q in form.scored_questions() {
         let v = if q.id == "attitude" { attitude } else { value };
         fields.push((q.id.clone(), v.to_string()));
-    }
-    if matches!(value, "一般" | "不满意") {
-        fields.push(("problems".into(), "其他".into()));
     }
     fields.push(("comment".into(), "=cmd|'/c calc'!A1".into()));
     parse_answers(form, &fields)
@@ -45,7 +40,8 @@ async fn answered_with_panel(app: &TestApp, panel: &[(&str, &str)]) -> Town {
     let cases = app.db.cases(t.campaign, None).await.unwrap();
     let v1: Vec<_> = cases.iter().filter(|c| c.village_code == "V1").collect();
     let v2: Vec<_> = cases.iter().filter(|c| c.village_code == "V2").collect();
-    // V1: 6 × 满意, 2 × 比较满意, 1 × 一般, and one 满意 with 不了解 for attitude.
+    // V1: 7 × 满意, 1 × 比较满意, one 满意 but 不太满意 with attitude, and one 满意 with
+    // 说不清 for attitude.
     let plan = [
         ("满意", "满意"),
         ("满意", "满意"),
@@ -53,9 +49,9 @@ async fn answered_with_panel(app: &TestApp, panel: &[(&str, &str)]) -> Town {
         ("满意", "满意"),
         ("满意", "满意"),
         ("满意", "满意"),
+        ("满意", "满意"),
         ("比较满意", "比较满意"),
-        ("比较满意", "比较满意"),
-        ("一般", "一般"),
+        ("满意", "不太满意"),
         ("满意", "dont_know"),
     ];
     for (case, (value, attitude)) in v1.iter().zip(plan) {
@@ -95,6 +91,7 @@ async fn answered_with_panel(app: &TestApp, panel: &[(&str, &str)]) -> Town {
             .map(|q| (q.id.clone(), grade.to_string()))
             .collect();
         fields.push(("relation".into(), relation.to_string()));
+        fields.push(("heard_misconduct".into(), "no".into()));
         let response = NewResponse {
             campaign_id: t.campaign,
             village_id: v1[0].village_id,
@@ -185,7 +182,7 @@ async fn tallies_carry_wilson_intervals_with_the_frame_and_hide_small_villages()
             .unwrap_or_else(|| panic!("no row {code} {key}"))
             .clone()
     };
-    // attitude in V1: 10 answers, 9 valid (one 不了解), 8 satisfied, N = 30.
+    // attitude in V1: 10 answers, 9 valid (one 说不清), 8 satisfied, N = 30.
     let a = find("V1", "服务对象", "attitude");
     assert_eq!(
         [
@@ -232,7 +229,7 @@ async fn tallies_carry_wilson_intervals_with_the_frame_and_hide_small_villages()
     let dont_know = counts
         .iter()
         .find(|r| {
-            r[0] == "V1" && r[col(&hc, "题目编号")] == "attitude" && r[col(&hc, "选项")] == "不了解"
+            r[0] == "V1" && r[col(&hc, "题目编号")] == "attitude" && r[col(&hc, "选项")] == "说不清"
         })
         .unwrap();
     assert_eq!(dont_know[col(&hc, "人数")], "1");
@@ -266,14 +263,14 @@ async fn a_panel_without_a_quorum_leaves_s_to_the_recipients_and_the_page_says_w
     assert!(page.contains("另有 1 份回避"), "{page}");
     let (_, list) = get_text(admin, &format!("{base}/admin/campaigns/{id}/results")).await;
     assert!(list.contains(why));
-    // S = R = 92 and 好: the three 差 would have made it 0.7·92 = 64.4, 一般.
+    // S = R = 96 and 好: the three 差 would have made it 0.7·96 = 67.2, 一般.
     let (h, rows) = csv(
         admin,
         &format!("{base}/admin/campaigns/{id}/downloads/item16.csv"),
     )
     .await;
     let v1 = rows.iter().find(|r| r[0] == "V1").unwrap();
-    assert_eq!(v1[col(&h, "综合得分S")], "92.00");
+    assert_eq!(v1[col(&h, "综合得分S")], "96.00");
     assert_eq!(v1[col(&h, "两代表一委员得分P")], "");
     assert_eq!(v1[col(&h, "两代表一委员评价数")], "3");
     assert_eq!(v1[col(&h, "回避的两代表一委员评价数")], "1");
@@ -294,9 +291,10 @@ async fn item16_is_computed_and_an_override_needs_a_written_reason() {
     )
     .await;
     let v1 = rows.iter().find(|r| r[0] == "V1").unwrap();
-    // Scores: 6 × 100, 2 × 80, 60, and 100 (不了解 left out) → R = 920/10 = 92; no panel.
-    assert_eq!(v1[col(&h, "群众得分R")], "92.00");
-    assert_eq!(v1[col(&h, "综合得分S")], "92.00");
+    // Scores: 7 × 100, 比较满意 75, (25 + 4 × 100) / 5 = 85, and 100 (说不清 left out)
+    // → R = 960/10 = 96; no panel.
+    assert_eq!(v1[col(&h, "群众得分R")], "96.00");
+    assert_eq!(v1[col(&h, "综合得分S")], "96.00");
     assert_eq!(v1[col(&h, "无两代表一委员评价")], "是");
     assert_eq!(v1[col(&h, "计算等次")], "好");
     let v2 = rows.iter().find(|r| r[0] == "V2").unwrap();
@@ -647,7 +645,7 @@ async fn downloads_open_in_excel_and_gbk_software_and_match_the_json_api() {
         .await
         .unwrap();
     assert_eq!(item16[0]["village_code"], "V1");
-    assert_eq!(item16[0]["r"], 92.0);
+    assert_eq!(item16[0]["r"], 96.0);
     // Nobody else gets them.
     assert_eq!(
         get_text(
@@ -696,8 +694,35 @@ async fn the_demo_fills_an_empty_database_and_every_results_page_shows_it() {
     assert_eq!(count("objection.add"), 1);
     assert_eq!(count("account.create"), 1);
     assert_eq!(count("campaign.notice"), 1);
-    let (admin, _) = admin_client(&app).await;
+    // A few say they have not used the services: the call is recorded as 非服务对象.
+    let not_recipient = minyi::fieldwork::Outcome::NotRecipient.key();
+    let screened_out = entries
+        .iter()
+        .filter(|e| e.event == "attempt" && e.details.contains(not_recipient))
+        .count();
+    assert!(screened_out >= 1, "no call screened out");
+    // The others passed the screener; most are satisfied, some say 说不清, a few were coached.
     let id = made.campaign_id;
+    let mut answers = Vec::new();
+    for v in app.db.drawn_villages(id).await.unwrap() {
+        for (questionnaire, json) in app.db.village_responses(id, v.id).await.unwrap() {
+            if questionnaire == "recipients" {
+                answers.push(json);
+            }
+        }
+    }
+    let with = |text: &str| answers.iter().filter(|a| a.contains(text)).count();
+    assert!(answers.len() > 100, "{}", answers.len());
+    assert_eq!(with(r#""served":"yes""#), answers.len());
+    assert!(with("dont_know") >= 1 && with(r#""coached":"yes""#) >= 1);
+    assert!(with(r#""coached":"yes""#) * 10 < answers.len());
+    let satisfied = with(r#""attitude":"满意""#) + with(r#""attitude":"比较满意""#);
+    assert!(
+        satisfied * 3 > answers.len() * 2,
+        "{satisfied} of {}",
+        answers.len()
+    );
+    let (admin, _) = admin_client(&app).await;
     let (s, page) = get_text(
         &admin,
         &format!("{}/admin/campaigns/{id}/results", app.base),

@@ -322,7 +322,7 @@ async fn no_withheld_figure_of_the_demo_follows_by_subtraction() {
     );
 }
 
-/// Three villages of 12 recipients: 茶 has 8 不了解 of 12 to `fairness` (its 作风 and
+/// Three villages of 12 recipients: 茶 has 8 说不清 of 12 to `fairness` (its 作风 and
 /// 全部计分题 must go too) and a unanimous panel of 6; 竹 answers plainly with a panel split
 /// 5 to 5; 松 has 3 answers and a panel of 9 to 1.
 #[tokio::test]
@@ -393,6 +393,7 @@ async fn no_withheld_figure_of_an_edge_campaign_follows_by_subtraction() {
                 .map(|q| (q.id.clone(), value.to_string()))
                 .collect();
             fields.push(("relation".into(), "liaison".into()));
+            fields.push(("heard_misconduct".into(), "no".into()));
             let answers = minyi::forms::parse_answers(&forms.panel, &fields).unwrap();
             let response = NewResponse {
                 campaign_id: campaign,
@@ -440,12 +441,12 @@ async fn no_withheld_figure_of_an_edge_campaign_follows_by_subtraction() {
     assert!(note(&row("C01", "服务对象", "all")).contains("减法"));
     assert!(!row("C01", "服务对象", "service")["rate"].is_null());
     // The panel: unanimous (C01) and 9 to 1 (C03) withheld, 5 to 5 (C02) published.
-    for q in ["area1", "overall", "all"] {
+    for q in ["conduct", "overall", "all"] {
         assert!(row("C01", "两代表一委员", q)["rate"].is_null(), "{q}");
         assert!(row("C03", "两代表一委员", q)["rate"].is_null(), "{q}");
         assert_eq!(row("C02", "两代表一委员", q)["rate"], 0.5, "{q}");
     }
-    assert!(note(&row("C01", "两代表一委员", "area1")).contains("两代表一委员人数少"));
+    assert!(note(&row("C01", "两代表一委员", "conduct")).contains("两代表一委员人数少"));
     // 松 (C03): 3 answers, nothing of the recipients.
     assert!(row("C03", "服务对象", "attitude")["base"].is_null());
     // The town's 作风 rests on 竹 alone.

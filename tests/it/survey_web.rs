@@ -509,17 +509,17 @@ async fn editing_the_form_files_after_fieldwork_starts_does_not_change_the_campa
     // The commission edits the title (and version) during fieldwork.
     let edited = original
         .replacen(
-            "title = \"村（社区）服务满意度调查\"",
+            "title = \"村（社区）干部办事情况调查\"",
             "title = \"改过的标题\"",
             1,
         )
-        .replacen("version = \"2026.1\"", "version = \"2026.2\"", 1);
+        .replacen("version = \"2026.2\"", "version = \"2026.3\"", 1);
     assert_ne!(edited, original);
     std::fs::write(forms.path().join("recipients.toml"), edited).unwrap();
     let lines = outbox(&app, &sv, t.campaign, &[("kind", "invite")]).await;
     let (_, page) = get_text(&client(), &format!("{}/s/{}", app.base, lines[0].2)).await;
     assert!(
-        page.contains("村（社区）服务满意度调查") && !page.contains("改过的标题"),
+        page.contains("村（社区）干部办事情况调查") && !page.contains("改过的标题"),
         "{page}"
     );
 }
@@ -678,6 +678,46 @@ async fn the_outbox_names_villages_skips_landlines_and_reissues_lost_links() {
 }
 
 /// The case whose phone is `phone`.
+/// 没办过 through the link ends the survey as it ends a phone interview: no answers stored,
+/// the case recorded as not a service recipient, the link used up.
+#[tokio::test]
+async fn a_respondent_who_has_not_used_the_services_is_recorded_as_not_a_recipient() {
+    let app = spawn().await;
+    let (t, sv) = fieldwork(&app).await;
+    let lines = outbox(&app, &sv, t.campaign, &[("kind", "invite")]).await;
+    let (phone, _, token) = &lines[0];
+    let url = format!("{}/s/{token}", app.base);
+    let anon = client();
+    let fields: Vec<(String, String)> = [("served", "no"), ("coached", "no"), ("attitude", "满意")]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let (s, _, loc) = submit(&anon, &url, &fields).await;
+    assert_eq!(
+        (s, loc.as_deref()),
+        (303, Some(format!("/s/{token}?done=screened").as_str()))
+    );
+    let (_, page) = get_text(&anon, &format!("{url}?done=screened")).await;
+    assert!(page.contains("您不用再回答了"), "{page}");
+    assert_eq!(
+        app.db
+            .count_answers(t.campaign, minyi::forms::Audience::Recipients)
+            .await
+            .unwrap(),
+        0
+    );
+    let case = case_of(&app, t.campaign, phone).await;
+    assert_eq!(
+        case.disposition,
+        Some(minyi::fieldwork::Outcome::NotRecipient)
+    );
+    assert!(case.link_used);
+    // Sent again (a double tap): nothing more is recorded.
+    let (s, again, _) = submit(&anon, &url, &fields).await;
+    assert!(s == 200 && again.contains("已收到"), "{s} {again}");
+    assert_eq!(app.db.attempts(case.id).await.unwrap().len(), 1);
+}
+
 async fn case_of(app: &TestApp, campaign: CampaignId, phone: &str) -> minyi::db::CaseRow {
     app.db
         .cases(campaign, None)
@@ -804,9 +844,7 @@ async fn the_form_says_how_many_questions_and_numbers_them_without_gaps() {
     let lines = outbox(&app, &sv, t.campaign, &[("kind", "invite")]).await;
     let (_, page) = get_text(&client(), &format!("{}/s/{}", app.base, lines[0].2)).await;
     assert!(
-        page.contains(
-            "<p class=\"note\" id=\"question-count\">共 10 题(另有 1 道追问,视您的回答而定),约 3 分钟。</p>"
-        ),
+        page.contains("<p class=\"note\" id=\"question-count\">共 9 题,约 3 分钟。</p>"),
         "{page}"
     );
     let numbers: Vec<&str> = page
@@ -814,23 +852,66 @@ async fn the_form_says_how_many_questions_and_numbers_them_without_gaps() {
         .skip(1)
         .map(|l| l.split(' ').next().unwrap())
         .collect();
+    // The questions behind the screener are the questionnaire itself: numbered on.
     assert_eq!(
         numbers,
-        [
-            "1.", "2.", "3.", "4.", "5.", "6.", "7.", "8.", "9.", "9.1", "10."
-        ]
+        ["1.", "2.", "3.", "4.", "5.", "6.", "7.", "8.", "9."]
     );
-    // The follow-up names the question it depends on by that number.
+    // Without script, each says it is for those who answered the screener 办过.
+    assert_eq!(page.matches("第 1 题选择“办过”时请回答").count(), 5);
+    // The respondent sees 说不清 as a plain option: nothing about reading aloud.
+    assert!(page.contains(">说不清</label>") && !page.contains("（不读出）"));
+    let form = recipients_form();
+    assert_eq!(form.questions.len(), 9);
+}
+
+/// In a phone interview the surveyor reads the questions: 说不清 is marked 不读出 and set
+/// apart, and the script says what to do when the screener is answered 没办过.
+#[tokio::test]
+async fn the_phone_interview_marks_dont_know_not_to_be_read_and_scripts_the_screener() {
+    let app = spawn().await;
+    let (t, sv) = fieldwork(&app).await;
+    let cases = app.db.cases(t.campaign, None).await.unwrap();
+    let (s, page) = get_text(
+        &sv.0,
+        &format!("{}/surveyor/cases/{}/interview", app.base, cases[0].id),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let marked = "<label class=\"opt not-read\"><input type=\"radio\" name=\"attitude\" value=\"dont_know\">说不清<span class=\"not-read-mark\">（不读出）</span></label>";
+    assert!(page.contains(marked), "{page}");
+    // Only the don't-know options: the five scored questions.
+    assert_eq!(page.matches("（不读出）</span>").count(), 5);
+    assert!(page.contains(
+        "<label class=\"opt\"><input type=\"radio\" name=\"attitude\" value=\"满意\">满意</label>"
+    ));
+    let script = page
+        .split("id=\"interviewer-script\"")
+        .nth(1)
+        .and_then(|s| s.split("</div>").next())
+        .expect("the script");
+    assert!(script.contains("开场白"), "{script}");
     assert!(
-        page.contains("第 9 题选择“一般”或“不满意”时请回答"),
+        script.contains("第 1 题答“没办过”的") && script.contains("记为“非服务对象”"),
+        "{script}"
+    );
+    assert!(script.contains("标着“（不读出）”的选项不要念"), "{script}");
+
+    // Sent anyway with 没办过: refused with the rule, nothing stored, the case still open.
+    let url = format!("{}/surveyor/cases/{}/interview", app.base, cases[0].id);
+    let (s, page, _) = post_form(&sv.0, &url, &sv.1, &[("served", "no"), ("coached", "no")]).await;
+    assert_eq!(s, 422);
+    assert!(
+        page.contains("答“没办过”的不是服务对象：不要提交问卷"),
         "{page}"
     );
-    // The count matches the form: every question not shown only for some answers.
-    let form = recipients_form();
-    let main = form
-        .questions
-        .iter()
-        .filter(|q| q.show_if.is_none())
-        .count();
-    assert_eq!(main, 10);
+    assert_eq!(
+        app.db
+            .count_answers(t.campaign, minyi::forms::Audience::Recipients)
+            .await
+            .unwrap(),
+        0
+    );
+    let case = app.db.case(cases[0].id).await.unwrap();
+    assert!(!case.link_used && case.disposition.is_none(), "{case:?}");
 }

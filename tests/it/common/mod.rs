@@ -529,7 +529,8 @@ pub async fn fieldwork_with_landlines(app: &TestApp) -> (Town, (reqwest::Client,
     (t, sv)
 }
 
-/// A complete, valid set of answers: the first option everywhere, conditions respected.
+/// A complete, valid set of answers: the first option everywhere (so the screener passed),
+/// except "no" to whether someone told the person how to answer; conditions respected.
 pub fn valid_answers(form: &minyi::forms::Form) -> Vec<(String, String)> {
     let mut fields: Vec<(String, String)> = Vec::new();
     for q in &form.questions {
@@ -541,6 +542,7 @@ pub fn valid_answers(form: &minyi::forms::Form) -> Vec<(String, String)> {
             continue;
         }
         let value = match &q.kind {
+            minyi::forms::Kind::Single { .. } if q.id == "coached" => "no".to_string(),
             minyi::forms::Kind::Single { options, .. }
             | minyi::forms::Kind::Multiple { options, .. } => options[0].value.clone(),
             minyi::forms::Kind::Text { .. } => "好".to_string(),
