@@ -579,22 +579,13 @@ mod tests {
         crate::forms::parse_answers(&forms.recipients, &fields).unwrap()
     }
 
-    /// A recipient answering every scored question with `value` except `fairness`.
+    /// A recipient (screened in) answering every scored question with `value` except
+    /// `fairness`. Service: attitude, convenience; style: fairness, promptness; integrity:
+    /// no_favours.
     fn respondent(forms: &FormSet, value: &str, fairness: &str) -> Answers {
-        let mut fields = vec![("fairness", fairness)];
-        for q in [
-            "attitude",
-            "convenience",
-            "no_kickbacks",
-            "openness",
-            "subsidies",
-            "no_gifts",
-            "overall",
-        ] {
+        let mut fields = vec![("served", "yes"), ("fairness", fairness)];
+        for q in ["attitude", "convenience", "promptness", "no_favours"] {
             fields.push((q, value));
-        }
-        if matches!(value, "一般" | "不满意") {
-            fields.push(("problems", "其他"));
         }
         answers(forms, &fields)
     }
@@ -615,7 +606,7 @@ mod tests {
         let people = [
             ("满意", "比较满意"),
             ("比较满意", "dont_know"),
-            ("一般", "不满意"),
+            ("不太满意", "不满意"),
         ];
         let t = tally(&forms, &people);
         let mut expected = 0.0;
@@ -625,10 +616,10 @@ mod tests {
         }
         let mean = t.scores.approx.mean().unwrap();
         assert!((mean - expected / 3.0).abs() < 1e-9, "{mean}");
-        // (7·100 + 80)/8, 7·80/7, (7·60 + 0)/8, over 3: (97.5 + 80 + 52.5)/3 = 230/3.
+        // (4·100 + 75)/5, 4·75/4, (4·25 + 0)/5, over 3: (95 + 75 + 20)/3 = 190/3.
         assert_eq!(
             t.scores.exact.mean(),
-            crate::results::exact::Ratio::new(230, 3)
+            crate::results::exact::Ratio::new(190, 3)
         );
     }
 
@@ -638,8 +629,8 @@ mod tests {
         let people = [
             ("满意", "满意"),
             ("满意", "比较满意"),
-            ("比较满意", "一般"),
-            ("一般", "不满意"),
+            ("比较满意", "不太满意"),
+            ("不太满意", "不满意"),
             ("满意", "dont_know"),
             ("满意", "dont_know"),
         ];
@@ -681,9 +672,9 @@ mod tests {
             [
                 ("满意", 1),
                 ("比较满意", 1),
-                ("一般", 1),
+                ("不太满意", 1),
                 ("不满意", 1),
-                ("不了解", 2)
+                ("说不清", 2)
             ]
             .map(|(o, n)| (o.to_string(), Some(n)))
         );
@@ -699,7 +690,7 @@ mod tests {
             .into_iter()
             .find(|r| r.key == "style")
             .unwrap();
-        // no_kickbacks 5 × 满意, fairness 5 × 不满意: 5 of 10 answers, base 5 respondents.
+        // promptness 5 × 满意, fairness 5 × 不满意: 5 of 10 answers, base 5 respondents.
         assert_eq!(
             (style.base, style.valid, style.satisfied),
             (Some(5), Some(10), Some(5))
@@ -711,7 +702,54 @@ mod tests {
             .into_iter()
             .find(|r| r.scope == Scope::All)
             .unwrap();
-        assert_eq!((all.valid, all.satisfied), (Some(40), Some(35)));
+        // Five scored questions of five respondents; all but fairness satisfied.
+        assert_eq!((all.valid, all.satisfied), (Some(25), Some(20)));
+    }
+
+    #[test]
+    fn the_rate_is_the_mean_of_the_dimensions_pooled_rates_over_valid_respondents() {
+        let forms = builtin().unwrap();
+        let dims = forms
+            .scheme
+            .scoring("recipients")
+            .unwrap()
+            .rate_dimensions(&forms.recipients);
+        // Service 2 questions, style 2, integrity 1. Four people: one 不满意 on fairness,
+        // one 说不清 on fairness; a fifth answers 说不清 everywhere and is no respondent.
+        let mut t = tally(
+            &forms,
+            &[
+                ("满意", "不满意"),
+                ("比较满意", "dont_know"),
+                ("满意", "满意"),
+                ("不太满意", "满意"),
+            ],
+        );
+        let fields: Vec<(&str, &str)> = [
+            "attitude",
+            "convenience",
+            "fairness",
+            "promptness",
+            "no_favours",
+        ]
+        .iter()
+        .map(|q| (*q, "dont_know"))
+        .chain([("served", "yes")])
+        .collect();
+        t.add(
+            &answers(&forms, &fields),
+            forms.scheme.scoring("recipients"),
+        );
+        let r = t.rate_figure(&dims, Some(100));
+        assert_eq!(r.n, 4);
+        // Service 6/8; style 5/7 (fairness 2 of 3 valid, promptness 3 of 4); integrity
+        // 3/4: (75 + 500/7 + 75)/3.
+        let expected = (75.0 + 500.0 / 7.0 + 75.0) / 3.0;
+        assert!((r.value.unwrap() - expected).abs() < 1e-9, "{r:?}");
+        assert_eq!(
+            r.exact,
+            crate::results::exact::Ratio::new(150 * 7 + 500, 21)
+        );
     }
 
     #[test]
@@ -760,8 +798,8 @@ mod tests {
     #[test]
     fn a_hidden_question_hides_its_dimension_and_the_all_row_and_leaves_the_town() {
         let forms = builtin().unwrap();
-        // fairness: 4 valid of 6 (two 不了解), hidden; style pools fairness with
-        // no_kickbacks, so style minus no_kickbacks would give fairness away.
+        // fairness: 4 valid of 6 (two 说不清), hidden; style pools fairness with
+        // promptness, so style minus promptness would give fairness away.
         let people = [
             ("满意", "满意"),
             ("满意", "满意"),
@@ -776,7 +814,7 @@ mod tests {
         // Six answers but four valid: the note says valid answers, not answers.
         assert_eq!(row("fairness").withheld, Some(Withheld::FewValid));
         assert_eq!(Withheld::FewValid.note_zh(5), "有效答卷少于5份，不公布");
-        assert_eq!(row("no_kickbacks").rate, Some(1.0));
+        assert_eq!(row("promptness").rate, Some(1.0));
         let style = row("style");
         assert_eq!(style.withheld, Some(Withheld::Complementary));
         assert_eq!(
@@ -820,6 +858,13 @@ mod tests {
                 .map(|q| (q.id.clone(), value.to_string()))
                 .collect();
             fields.push((RELATION_QUESTION.to_string(), relation.to_string()));
+            // Heard of misconduct where the grade is poor, so it splits as the grades do.
+            let heard = if matches!(*value, "好" | "较好") {
+                "no"
+            } else {
+                "yes"
+            };
+            fields.push(("heard_misconduct".to_string(), heard.to_string()));
             let a = crate::forms::parse_answers(&forms.panel, &fields).unwrap();
             t.add(&a, scoring);
         }
@@ -840,9 +885,9 @@ mod tests {
             ],
         );
         assert_eq!((t.respondents, t.recused), (3, 2));
-        // P's inputs: 100, 80, 100 only; the two 差 of the village's own people are out.
+        // P's inputs: 100, 75, 100 only; the two 差 of the village's own people are out.
         assert_eq!(t.scores.n(), 3);
-        assert_eq!(t.scores.approx.mean(), Some(280.0 / 3.0));
+        assert_eq!(t.scores.approx.mean(), Some(275.0 / 3.0));
         let rows = t.rates(None, 1);
         assert!(rows.iter().all(|r| r.base == Some(3)), "{rows:?}");
         // Without a relation answer (a form pinned before the question existed) the rating
