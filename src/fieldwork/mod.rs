@@ -5,6 +5,7 @@
 //! replacement rules are in `crate::dispositions`, re-exported here.
 
 pub mod case_status;
+pub mod duration;
 pub mod import;
 pub mod mixer;
 pub mod progress;
@@ -368,6 +369,8 @@ pub async fn plan_import(
                 form_sha256: pinned.sha256.clone(),
                 questionnaire: crate::forms::Audience::Recipients,
                 answers_json: json.clone(),
+                // Other software's results carry no start time we could check.
+                duration: duration::Duration::Unknown,
             })
         })
         .collect();

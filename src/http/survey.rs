@@ -7,6 +7,7 @@ use super::{AppState, views};
 use crate::db::{LinkTarget, NewResponse, Notice, PinnedForm};
 use crate::domain::CampaignState;
 use crate::domain::today;
+use crate::fieldwork::duration::{Duration, start_field_of};
 use crate::forms::{AnswerErrors, Audience, Form, Kind};
 use crate::ids::CampaignId;
 use crate::secrets::token_hash;
@@ -397,6 +398,8 @@ struct FormPage<'a> {
     csrf: Option<String>,
     /// Shown above the form in a phone interview: whom the surveyor is talking to.
     interviewer_note: Option<String>,
+    /// The hidden start field (`fieldwork::duration`): when the form was first shown, marked.
+    started: Option<String>,
 }
 
 /// The questionnaire (`survey_form.html`), for a respondent or, in a phone interview, for
@@ -422,6 +425,8 @@ pub(super) struct SurveyFormPage {
     decline_action: Option<String>,
     csrf: Option<String>,
     interviewer_note: Option<String>,
+    /// The hidden start field, posted back with the answers.
+    started: Option<String>,
 }
 
 impl views::Page for SurveyFormPage {
@@ -447,6 +452,7 @@ fn form_page(
         decline_action: p.decline_action.clone(),
         csrf: p.csrf.clone(),
         interviewer_note: p.interviewer_note.clone(),
+        started: p.started.clone(),
     });
     let status = if errors.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -454,6 +460,31 @@ fn form_page(
         StatusCode::OK
     };
     private(status, page)
+}
+
+/// A fresh start field for a form posting to `action` (`fieldwork::duration`).
+pub(super) async fn start_field(
+    state: &AppState,
+    action: &str,
+) -> Result<Option<String>, AppError> {
+    let clock = state.form_clock().await?;
+    Ok(Some(clock.start_field(action, crate::domain::now())))
+}
+
+/// The start field as posted, shown again with a form sent back for corrections: the time
+/// runs from the first showing.
+pub(super) fn posted_start(fields: &[(String, String)]) -> Option<String> {
+    start_field_of(fields).map(str::to_string)
+}
+
+/// How long the answering of a form posted to `action` took, as a bucket.
+pub(super) async fn duration_of(
+    state: &AppState,
+    action: &str,
+    fields: &[(String, String)],
+) -> Result<Duration, AppError> {
+    let clock = state.form_clock().await?;
+    Ok(clock.duration(action, start_field_of(fields), crate::domain::now()))
 }
 
 /// The pinned form of `role` for the campaign.
@@ -535,13 +566,15 @@ pub(super) async fn show_survey(
     };
     let (_, form) = pinned(&state, target.campaign_id, "recipients").await?;
     let notice = state.db.notice(target.campaign_id).await?;
+    let action = format!("/s/{token}");
     Ok(form_page(
         &FormPage {
             notice: notice_lines(&notice),
             form: &form,
             town: &target.town,
             village_name: &target.village_name,
-            action: format!("/s/{token}"),
+            started: start_field(&state, &action).await?,
+            action,
             decline_action: Some(format!("/s/{token}/decline")),
             csrf: None,
             interviewer_note: None,
@@ -574,6 +607,7 @@ pub(super) async fn submit_survey(
                 decline_action: Some(format!("/s/{token}/decline")),
                 csrf: None,
                 interviewer_note: None,
+                started: posted_start(&fields),
             };
             return Ok(form_page(&page, &fields, Some(&errors)));
         }
@@ -586,6 +620,7 @@ pub(super) async fn submit_survey(
         form_sha256: pinned_form.sha256.clone(),
         questionnaire: Audience::Recipients,
         answers_json: answers.to_json(),
+        duration: duration_of(&state, &format!("/s/{token}"), &fields).await?,
     };
     let campaign = target.campaign_id;
     let stored = state.submissions.submit(target, response).await?;
@@ -755,6 +790,8 @@ pub(super) async fn show_panel_form(
             decline_action: None,
             csrf: None,
             interviewer_note: None,
+            // The quality checks are about the recipients: a panel rating keeps no duration.
+            started: None,
         },
         &[],
         None,
@@ -786,6 +823,7 @@ pub(super) async fn submit_panel_form(
                 decline_action: None,
                 csrf: None,
                 interviewer_note: None,
+                started: None,
             };
             return Ok(form_page(&page, &fields, Some(&errors)));
         }
@@ -798,6 +836,7 @@ pub(super) async fn submit_panel_form(
         form_sha256: pinned_form.sha256.clone(),
         questionnaire: Audience::Panel,
         answers_json: answers.to_json(),
+        duration: Duration::Unknown,
     };
     let stored = state.db.submit_panel_rating(member.id, &response).await?;
     if stored {
@@ -812,11 +851,12 @@ pub(super) fn interview_page(
     form: &Form,
     case: &crate::db::CaseRow,
     (town, notice): (&str, &Notice),
-    csrf: &str,
+    (csrf, started): (&str, Option<String>),
     fields: &[(String, String)],
     errors: Option<&AnswerErrors>,
 ) -> Response {
     let page = FormPage {
+        started,
         notice: notice_lines(notice),
         form,
         town,
@@ -883,6 +923,7 @@ mod tests {
             decline_action: Some("decline-sample".into()),
             csrf: Some("csrf-sample".into()),
             interviewer_note: Some("样例访员提示".into()),
+            started: Some("1790000000.sample-start".into()),
         };
         let html = samples::rendered_public(&page);
         for value in [
@@ -896,6 +937,7 @@ mod tests {
             "样例调查公司",
             "0739-0000000",
             "样例联系方式",
+            "1790000000.sample-start",
         ] {
             assert!(html.contains(value), "{value} missing");
         }

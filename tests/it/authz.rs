@@ -442,6 +442,7 @@ async fn store_answer(app: &TestApp, case: &minyi::db::CaseRow, comment: &str) {
         form_sha256: form.sha256.clone(),
         questionnaire: form.audience,
         answers_json: answers_json(&form, comment),
+        duration: minyi::fieldwork::duration::Duration::Unknown,
     };
     assert!(
         app.db
