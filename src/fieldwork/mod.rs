@@ -4,6 +4,7 @@
 //! (`import`) and the mixer of answers (`mixer`). Call outcomes, their AAPOR classes and the
 //! replacement rules are in `crate::dispositions`, re-exported here.
 
+pub mod callback;
 pub mod case_status;
 pub mod duration;
 pub mod import;

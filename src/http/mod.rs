@@ -15,6 +15,7 @@ mod draw;
 mod error;
 mod fieldwork;
 mod headers;
+mod quality;
 mod results;
 mod roles;
 mod survey;
@@ -311,6 +312,14 @@ fn routes(config: &Config) -> Router<AppState> {
         .route(
             "/surveyor/campaigns/{id}/results",
             post(console::import_results).layer(upload_form),
+        )
+        .route(
+            "/surveyor/campaigns/{id}/callbacks",
+            get(quality::show_callbacks),
+        )
+        .route(
+            "/surveyor/campaigns/{id}/callbacks/{case}",
+            post(quality::record_callback),
         )
         .route("/surveyor/cases/{case}", get(console::show_case))
         .route(
