@@ -6,7 +6,6 @@
 use crate::db::{CaseRow, Db, DbError};
 use crate::domain::CaseStatus;
 use crate::ids::{CampaignId, CaseId, VillageId};
-use crate::results::quality::CallbackCounts;
 use crate::sampling::Seed;
 use crate::sampling::callback::callback_sample;
 use std::collections::BTreeMap;
@@ -53,6 +52,16 @@ impl CallbackOutcome {
             CallbackOutcome::Unreachable => "联系不上",
         }
     }
+}
+
+/// What the call-backs of a village came to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CallbackCounts {
+    /// Cases on the village's call-back list.
+    pub sampled: u64,
+    pub confirmed: u64,
+    pub denied: u64,
+    pub unreachable: u64,
 }
 
 /// A case on the call-back list and what was recorded for it.

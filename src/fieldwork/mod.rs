@@ -6,7 +6,6 @@
 
 pub mod callback;
 pub mod case_status;
-pub mod duration;
 pub mod import;
 pub mod mixer;
 pub mod progress;
@@ -371,7 +370,7 @@ pub async fn plan_import(
                 questionnaire: crate::forms::Audience::Recipients,
                 answers_json: json.clone(),
                 // Other software's results carry no start time we could check.
-                duration: duration::Duration::Unknown,
+                duration: crate::duration::Duration::Unknown,
             })
         })
         .collect();

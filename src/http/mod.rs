@@ -64,7 +64,7 @@ pub struct AppState {
     /// Rate limits on logins and links, and the bound on concurrent password checks.
     pub limits: Arc<crate::rate_limit::Limiter>,
     /// The key of the questionnaires' start fields, derived from the audit key on first use.
-    pub clock: Arc<tokio::sync::OnceCell<crate::fieldwork::duration::FormClock>>,
+    pub clock: Arc<tokio::sync::OnceCell<crate::duration::FormClock>>,
 }
 
 impl AppState {
@@ -83,13 +83,11 @@ impl AppState {
 
     /// The key of the questionnaires' start fields (`fieldwork::duration`): derived from
     /// the audit key, so every server sharing the database and its key accepts the others'.
-    pub async fn form_clock(
-        &self,
-    ) -> Result<&crate::fieldwork::duration::FormClock, crate::db::DbError> {
+    pub async fn form_clock(&self) -> Result<&crate::duration::FormClock, crate::db::DbError> {
         self.clock
             .get_or_try_init(|| async {
                 let key = self.db.ensure_audit_key().await?;
-                Ok(crate::fieldwork::duration::FormClock::new(
+                Ok(crate::duration::FormClock::new(
                     &key.derive("questionnaire start field"),
                 ))
             })

@@ -7,7 +7,7 @@ use super::{AppState, views};
 use crate::db::{LinkTarget, NewResponse, Notice, PinnedForm};
 use crate::domain::CampaignState;
 use crate::domain::today;
-use crate::fieldwork::duration::{Duration, start_field_of};
+use crate::duration::{Duration, start_field_of};
 use crate::forms::{AnswerErrors, Audience, Form, Kind};
 use crate::ids::CampaignId;
 use crate::secrets::token_hash;

@@ -20,7 +20,8 @@
 //! small-cell threshold, as every other figure from the answers), and only once fieldwork
 //! has closed. Pure: values in, values out; the database side is `quality_report`.
 
-use crate::fieldwork::duration::Duration;
+use crate::duration::Duration;
+pub use crate::fieldwork::callback::CallbackCounts;
 use crate::forms::{Answer, Answers, Form, Kind};
 use serde::Serialize;
 
@@ -177,16 +178,6 @@ pub fn straight_lines(form: &Form, answers: &Answers) -> bool {
         })
         .collect();
     places.len() >= STRAIGHT_LINE_MIN_ANSWERS && places.windows(2).all(|w| w[0] == w[1])
-}
-
-/// What the call-backs of a village came to.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct CallbackCounts {
-    /// Cases on the village's call-back list.
-    pub sampled: u64,
-    pub confirmed: u64,
-    pub denied: u64,
-    pub unreachable: u64,
 }
 
 /// What one village's checks start from.

@@ -4,8 +4,8 @@
 //! other villages, and its call-backs (`fieldwork::callback`).
 
 use crate::db::Db;
+use crate::duration::Duration;
 use crate::fieldwork::callback::callback_lists;
-use crate::fieldwork::duration::Duration;
 use crate::forms::{Answers, Form};
 use crate::ids::{CampaignId, VillageId};
 use crate::results::quality::{VillageInput, VillageQuality, check_village};

@@ -1,4 +1,5 @@
 //! How long a respondent took, kept only as a coarse bucket (docs/fieldwork.md, 质量检查与回访).
+//! Its own module, below `db` and `http`: the bucket is stored with the answer.
 //!
 //! When the questionnaire is shown, the page carries the time it was shown in a hidden field
 //! ([`START_FIELD`]), marked with HMAC-SHA256 under a server key so that it cannot be forged or
