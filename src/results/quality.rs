@@ -596,6 +596,34 @@ mod tests {
         assert!(q.flags[2].line_zh().contains("问卷没有这道题"));
     }
 
+    /// 甲村 of docs/fieldwork.md (质量检查与回访): the lines and flags the clerk reads there.
+    #[test]
+    fn the_worked_example_in_the_docs_holds() {
+        let line = |check, count, base| {
+            Flag {
+                check,
+                finding: counted(count, base, false),
+            }
+            .line_zh()
+        };
+        assert!(at_least(14, 40, STRAIGHT_LINING_PERCENT));
+        assert_eq!(
+            line(Check::StraightLining, 14, 40),
+            "每道评分题都选同一项的答卷占 35.0%（14/40；至少 4 道评分题都选同一项；达到 30% 即提示）"
+        );
+        assert!(!at_least(5, 36, FAST_PERCENT));
+        assert_eq!(
+            line(Check::Fast, 5, 36),
+            "答题不到1分钟的占 13.9%（5/36；达到 20% 即提示）"
+        );
+        assert!(!at_least(3, 38, COACHED_PERCENT) && 3 >= COACHED_PEOPLE);
+        assert!(line(Check::Coached, 3, 38).contains("3 人，占 7.9%（3/38"));
+        assert!(!at_least(2, 40, NOT_SERVED_PERCENT) && 2 < NOT_SERVED_PEOPLE);
+        assert!(!at_least(6, 52, INVALID_NUMBERS_PERCENT));
+        assert!(line(Check::InvalidNumbers, 6, 52).contains("11.5%（6/52"));
+        assert_eq!(crate::sampling::callback::callback_size(40, 10), 4);
+    }
+
     #[test]
     fn the_lines_print_the_rule() {
         let flag = |check, count, base| Flag {
