@@ -66,8 +66,8 @@ impl Tx {
     ) -> Result<bool, DbError> {
         let t = now();
         on_tx!(self, c => {
-            let ok: Option<i64> = sqlx::query_scalar(
-                "SELECT 1 FROM cases c JOIN campaigns k ON k.id = c.campaign_id
+            let ok: Option<CaseId> = sqlx::query_scalar(
+                "SELECT c.id FROM cases c JOIN campaigns k ON k.id = c.campaign_id
                  WHERE c.id = $1 AND c.campaign_id = $2 AND c.status = 'completed'
                  AND k.state IN ('fieldwork', 'closed')")
                 .bind(case_id).bind(campaign_id).fetch_optional(&mut *c).await?;
