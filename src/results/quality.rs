@@ -78,6 +78,9 @@ pub enum Finding {
     Counted { count: u64, base: u64, raised: bool },
     /// Fewer than k sheets enter the check: nothing shown.
     TooFew,
+    /// Enough sheets, but fewer than k of them have a known duration (imported, or stored
+    /// before durations were kept): nothing shown.
+    NoDurations,
     /// Fieldwork still runs: nothing from the answers is shown yet.
     Withheld,
     /// The campaign's questionnaire does not ask the question.
@@ -121,6 +124,9 @@ impl Flag {
                 }
             }
             Finding::TooFew => format!("{what}：答卷太少，不显示"),
+            Finding::NoDurations => {
+                format!("{what}：多数答卷没有记录用时（电访软件导入或较早的答卷），不显示")
+            }
             Finding::Withheld => format!("{what}：调查结束后显示"),
             Finding::NotAsked => format!("{what}：问卷没有这道题"),
             Finding::Nothing => format!("{what}：暂无数据"),
@@ -278,11 +284,14 @@ pub fn check_village(form: &Form, input: &VillageInput, k: u64) -> VillageQualit
         },
         Flag {
             check: Check::Fast,
-            finding: from_answers(
+            finding: match from_answers(
                 fast,
                 known.len() as u64,
                 at_least(fast, known.len() as u64, FAST_PERCENT),
-            ),
+            ) {
+                Finding::TooFew if n >= k => Finding::NoDurations,
+                f => f,
+            },
         },
         Flag {
             check: Check::Coached,
@@ -479,10 +488,18 @@ mod tests {
         let q = check_village(&f, &input(s.clone()), 5);
         assert_eq!(finding(&q, Check::Fast), counted(1, 5, true));
         s.push(with(varied(&f), Duration::From3To10m));
-        let q = check_village(&f, &input(s), 5);
+        let q = check_village(&f, &input(s.clone()), 5);
         assert_eq!(finding(&q, Check::Fast), counted(1, 6, false));
         let line = q.flags[1].line_zh();
         assert_eq!(line, "答题不到1分钟的占 16.7%（1/6；达到 20% 即提示）");
+        // Enough sheets, but too few with a known duration: nothing shown, and it says why.
+        let unknown: Vec<_> = s
+            .iter()
+            .map(|(a, _)| with(a.clone(), Duration::Unknown))
+            .collect();
+        let q = check_village(&f, &input(unknown), 5);
+        assert_eq!(finding(&q, Check::Fast), Finding::NoDurations);
+        assert!(q.flags[1].line_zh().contains("没有记录用时"));
     }
 
     fn coached_sheets(f: &Form, yes: usize, no: usize) -> Vec<(Answers, Duration)> {

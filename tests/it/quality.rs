@@ -261,6 +261,12 @@ async fn fast_coached_straight_answers_are_flagged_beside_the_grade_and_only_buc
     }
     // V2 has no answers: nothing from answers is shown for it, only its shared phone.
     assert!(page.contains("答题不到1分钟的：答卷太少，不显示"));
+    // The village's operator reaches neither the commission's pages nor the flags.
+    for url in [results.clone(), format!("{results}/V1")] {
+        let (s, body) = get_text(&t.op1.0, &url).await;
+        assert_eq!(s, 403, "{url}");
+        assert!(!body.contains("质量提示") && !body.contains("答题不到1分钟"));
+    }
     let (s, village) = get_text(admin, &format!("{results}/V1")).await;
     assert_eq!(s, 200);
     assert!(village.contains("质量检查与回访") && village.contains("答题不到1分钟的占 100.0%"));
