@@ -448,3 +448,97 @@ async fn the_call_back_list_comes_from_the_seed_and_its_outcomes_are_audited() {
     );
     assert!(results.contains("回访:抽 1 人,确认参加过 0 人,说没参加过 1 人,联系不上 0 人"));
 }
+
+/// Each answer keeps its own bucket through the mixer's batch and through the close's
+/// reshuffle: rows move whole, never the answers one way and the buckets another.
+#[tokio::test]
+async fn the_mixer_moves_each_answer_with_its_own_bucket() {
+    use minyi::duration::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let prepared = prepare_fieldwork(&url, 1, 8).await;
+    let db = Db::connect(&url).await.unwrap();
+    let campaign = prepared.campaign;
+    let form = minyi::forms::builtin().unwrap().recipients;
+    let buckets = [
+        Duration::Under1m,
+        Duration::From1To3m,
+        Duration::From3To10m,
+        Duration::Over10m,
+        Duration::Unknown,
+        Duration::Under1m,
+        Duration::Over10m,
+    ];
+    let mut batch = Vec::new();
+    for (n, ((_, token), bucket)) in prepared.links.iter().zip(buckets).enumerate() {
+        let target = db
+            .link_target(&minyi::secrets::token_hash(token))
+            .await
+            .unwrap()
+            .unwrap();
+        let answers = minyi::forms::parse_answers(&form, &answers_marked(&format!("答卷{n}")))
+            .unwrap()
+            .to_json();
+        let response = minyi::db::NewResponse {
+            campaign_id: campaign,
+            village_id: target.village_id,
+            questionnaire: minyi::forms::Audience::Recipients,
+            form_id: form.id.clone(),
+            form_version: form.version.clone(),
+            form_sha256: form.sha256.clone(),
+            answers_json: answers,
+            duration: bucket,
+        };
+        batch.push((target, response));
+    }
+    let village = batch[0].0.village_id;
+    assert!(
+        db.submit_through_links(&batch)
+            .await
+            .unwrap()
+            .iter()
+            .all(|s| *s)
+    );
+
+    let pairs = |db: Db| async move {
+        let sql = "SELECT answers, duration FROM responses WHERE campaign_id = $1";
+        let rows: Vec<(String, String)> = match &db {
+            Db::Sqlite(s) => sqlx::query_as(sql)
+                .bind(campaign)
+                .fetch_all(&s.read)
+                .await
+                .unwrap(),
+            Db::Postgres(p) => sqlx::query_as(sql)
+                .bind(campaign)
+                .fetch_all(p)
+                .await
+                .unwrap(),
+        };
+        let mut out: Vec<(String, String)> = rows
+            .into_iter()
+            .map(|(json, d)| {
+                let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+                (v["comment"].as_str().unwrap().to_string(), d)
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let expected: Vec<(String, String)> = buckets
+        .iter()
+        .enumerate()
+        .map(|(n, b)| (format!("答卷{n}"), b.key().to_string()))
+        .collect();
+
+    // One batch of the mixer (k = 5 of the built-in scheme, 7 waiting).
+    let moved = db
+        .mix_groups(&[(campaign, village, "recipients".into(), 5)])
+        .await
+        .unwrap();
+    assert_eq!(moved, 7);
+    assert_eq!(pairs(db.clone()).await, expected);
+    // The close takes the village's responses out and writes them back shuffled.
+    assert!(db.close_and_mix(campaign, true, 0).await.unwrap());
+    assert_eq!(pairs(db.clone()).await, expected);
+    db.close().await;
+}
