@@ -177,6 +177,15 @@ impl AuditKey {
         m.verify_slice(&bytes).is_ok()
     }
 
+    /// A key for another purpose, derived from this one: HMAC-SHA256 of `label`. Every
+    /// server sharing the audit key derives the same one; nothing derived reveals the key.
+    pub fn derive(&self, label: &str) -> [u8; 32] {
+        let mut m = self.hmac.clone();
+        m.update(b"minyi derived key\n");
+        m.update(label.as_bytes());
+        m.finalize().into_bytes().into()
+    }
+
     /// The first entry marked with this key.
     pub fn first_entry(&self) -> i64 {
         self.first_entry

@@ -302,6 +302,7 @@ fn new_response(
         form_version: form.version.clone(),
         form_sha256: form.sha256.clone(),
         answers_json,
+        duration: crate::duration::Duration::Unknown,
     }
 }
 

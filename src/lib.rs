@@ -38,6 +38,9 @@ pub mod demo;
 pub mod dispositions;
 /// Parsed domain values: village codes, roles, campaign states, times.
 pub mod domain;
+/// How long a respondent took, kept only as a bucket: the questionnaire's HMAC-marked
+/// start field and the buckets of the quality checks.
+pub mod duration;
 /// CSV for Excel and WPS: BOM, formula cells neutralised.
 pub mod export;
 /// Fieldwork: releasing the sample as cases, invitations and the SMS outbox, progress,

@@ -38,9 +38,11 @@ struct Mixed {
     form_version: String,
     form_sha256: String,
     answers: String,
+    /// The duration bucket, carried as it is (`fieldwork::duration`).
+    duration: String,
 }
 
-/// Most rows in one multi-row INSERT (8 parameters each, far below both databases' limits).
+/// Most rows in one multi-row INSERT (9 parameters each, far below both databases' limits).
 const INSERT_CHUNK: usize = 1000;
 /// The most answers one mixing transaction moves: small enough that the writer it holds
 /// is free again within milliseconds, large enough to mix a busy village in few steps.
@@ -67,8 +69,8 @@ where
     for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
     sqlx::query(
-        "INSERT INTO response_pool (id, campaign_id, village_id, questionnaire, form_id, form_version, form_sha256, answers)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO response_pool (id, campaign_id, village_id, questionnaire, form_id, form_version, form_sha256, answers, duration)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(random_id())
     .bind(r.campaign_id)
@@ -78,6 +80,7 @@ where
     .bind(r.form_version.as_str())
     .bind(r.form_sha256.as_str())
     .bind(r.answers_json.as_str())
+    .bind(r.duration.key())
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -110,7 +113,7 @@ where
 {
     for chunk in rows.chunks(INSERT_CHUNK) {
         let mut q = sqlx::QueryBuilder::<DB>::new(
-            "INSERT INTO responses (id, campaign_id, village_id, questionnaire, form_id, form_version, form_sha256, answers) ",
+            "INSERT INTO responses (id, campaign_id, village_id, questionnaire, form_id, form_version, form_sha256, answers, duration) ",
         );
         q.push_values(chunk, |mut b, r| {
             b.push_bind(random_id())
@@ -120,7 +123,8 @@ where
                 .push_bind(r.form_id.as_str())
                 .push_bind(r.form_version.as_str())
                 .push_bind(r.form_sha256.as_str())
-                .push_bind(r.answers.as_str());
+                .push_bind(r.answers.as_str())
+                .push_bind(r.duration.as_str());
         });
         q.build().execute(&mut **tx).await?;
     }
@@ -128,7 +132,7 @@ where
 }
 
 const MIXED_COLUMNS: &str =
-    "campaign_id, village_id, questionnaire, form_id, form_version, form_sha256, answers";
+    "campaign_id, village_id, questionnaire, form_id, form_version, form_sha256, answers, duration";
 
 impl Db {
     /// What waits in the pool, per campaign, village and questionnaire.

@@ -12,6 +12,7 @@ mod campaigns;
 mod cases;
 mod draws;
 mod mixer;
+mod quality;
 mod queue;
 mod results;
 mod rosters;
@@ -26,6 +27,7 @@ pub use campaigns::{Campaign, Notice, Village};
 pub use cases::{AttemptResult, AttemptRow, CaseRow, NewAttempt};
 pub use draws::{SeedState, StratumRow, VillageFrame};
 pub use mixer::Waiting;
+pub use quality::CallbackRow;
 pub use queue::SubmitQueue;
 pub use results::{
     ApproveError, CalendarDay, FrameSize, ItemGrade, ItemGradeRow, NegativeRow, Objection,

@@ -55,6 +55,8 @@ pub struct NewResponse {
     pub form_version: String,
     pub form_sha256: String,
     pub answers_json: String,
+    /// How long the answering took, as a bucket (never a time).
+    pub duration: crate::duration::Duration,
 }
 
 /// A line of the SMS outbox: the phone and the fresh token of its link.

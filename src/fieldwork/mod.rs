@@ -4,6 +4,7 @@
 //! (`import`) and the mixer of answers (`mixer`). Call outcomes, their AAPOR classes and the
 //! replacement rules are in `crate::dispositions`, re-exported here.
 
+pub mod callback;
 pub mod case_status;
 pub mod import;
 pub mod mixer;
@@ -368,6 +369,8 @@ pub async fn plan_import(
                 form_sha256: pinned.sha256.clone(),
                 questionnaire: crate::forms::Audience::Recipients,
                 answers_json: json.clone(),
+                // Other software's results carry no start time we could check.
+                duration: crate::duration::Duration::Unknown,
             })
         })
         .collect();

@@ -278,11 +278,13 @@ pub(super) async fn show_interview(
     }
     let (_, form) = interview_form(&state, &c).await?;
     let (town, notice) = interview_notice(&state, &c).await?;
+    let started =
+        super::survey::start_field(&state, &format!("/surveyor/cases/{case_id}/interview")).await?;
     Ok(super::survey::interview_page(
         &form,
         &c,
         (&town, &notice),
-        &user.csrf,
+        (&user.csrf, started),
         &[],
         None,
     ))
@@ -319,7 +321,7 @@ pub(super) async fn submit_interview(
                 &form,
                 &c,
                 (&town, &notice),
-                &user.csrf,
+                (&user.csrf, super::survey::posted_start(&fields)),
                 &fields,
                 Some(&errors),
             ));
@@ -333,6 +335,12 @@ pub(super) async fn submit_interview(
         form_sha256: pinned.sha256.clone(),
         questionnaire: crate::forms::Audience::Recipients,
         answers_json: answers.to_json(),
+        duration: super::survey::duration_of(
+            &state,
+            &format!("/surveyor/cases/{case_id}/interview"),
+            &fields,
+        )
+        .await?,
     };
     let stored = ops::fieldwork::phone_interview(
         &state.db,

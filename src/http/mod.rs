@@ -15,6 +15,7 @@ mod draw;
 mod error;
 mod fieldwork;
 mod headers;
+mod quality;
 mod results;
 mod roles;
 mod survey;
@@ -62,6 +63,8 @@ pub struct AppState {
     pub mixer: crate::fieldwork::mixer::Mixer,
     /// Rate limits on logins and links, and the bound on concurrent password checks.
     pub limits: Arc<crate::rate_limit::Limiter>,
+    /// The key of the questionnaires' start fields, derived from the audit key on first use.
+    pub clock: Arc<tokio::sync::OnceCell<crate::duration::FormClock>>,
 }
 
 impl AppState {
@@ -73,8 +76,22 @@ impl AppState {
             config: Arc::new(config),
             forms: FormCache::default(),
             limits: crate::rate_limit::Limiter::start(db.clone()),
+            clock: Arc::default(),
             db,
         }
+    }
+
+    /// The key of the questionnaires' start fields (`fieldwork::duration`): derived from
+    /// the audit key, so every server sharing the database and its key accepts the others'.
+    pub async fn form_clock(&self) -> Result<&crate::duration::FormClock, crate::db::DbError> {
+        self.clock
+            .get_or_try_init(|| async {
+                let key = self.db.ensure_audit_key().await?;
+                Ok(crate::duration::FormClock::new(
+                    &key.derive("questionnaire start field"),
+                ))
+            })
+            .await
     }
 }
 
@@ -293,6 +310,14 @@ fn routes(config: &Config) -> Router<AppState> {
         .route(
             "/surveyor/campaigns/{id}/results",
             post(console::import_results).layer(upload_form),
+        )
+        .route(
+            "/surveyor/campaigns/{id}/callbacks",
+            get(quality::show_callbacks),
+        )
+        .route(
+            "/surveyor/campaigns/{id}/callbacks/{case}",
+            post(quality::record_callback),
         )
         .route("/surveyor/cases/{case}", get(console::show_case))
         .route(

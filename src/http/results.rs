@@ -400,6 +400,8 @@ pub(super) struct VillageLine {
     reasons: String,
     /// Items with a grade, of 16.
     graded: usize,
+    /// The quality checks, shown beside the grade.
+    quality: super::quality::QualityView,
 }
 
 /// A town-wide rate: the rate and how many villages it covers.
@@ -457,6 +459,7 @@ pub(super) async fn show_results(
     Query(flash): Query<Flash>,
 ) -> Result<Html<String>, AppError> {
     let l = load(&state, id).await?;
+    let quality = super::quality::campaign_quality(&state, &l).await?;
     let villages: Vec<VillageLine> = l
         .results
         .villages
@@ -477,6 +480,7 @@ pub(super) async fn show_results(
                 passed: a.verdict.passed,
                 reasons: crate::results::assess::join_reasons(&a.verdict.reasons),
                 graded: a.items.iter().filter(|g| g.is_some()).count(),
+                quality: super::quality::quality_view(quality.get(&v.village_id)),
             }
         })
         .collect();
@@ -586,6 +590,8 @@ pub(super) struct VillageResultsPage {
     k: u64,
     message: Option<&'static str>,
     error: Option<&'static str>,
+    /// The quality checks and call-backs of the village.
+    quality: super::quality::QualityView,
 }
 
 impl views::Page for VillageResultsPage {
@@ -694,7 +700,9 @@ pub(super) async fn show_village_results(
         .collect();
     let (message, error) = flash_text(&flash);
     let k = l.results.k;
+    let quality = super::quality::campaign_quality(&state, &l).await?;
     let page = VillageResultsPage {
+        quality: super::quality::quality_view(quality.get(&v.village_id)),
         campaign: l.campaign.clone(),
         village: VillageHeading {
             code: v.code.clone(),
@@ -1351,6 +1359,7 @@ mod tests {
                     passed: false,
                     reasons: "样例不通过理由".into(),
                     graded: 15,
+                    quality: crate::http::quality::sample_view(),
                 },
                 VillageLine {
                     code: "V0102".into(),
@@ -1362,6 +1371,7 @@ mod tests {
                     passed: true,
                     reasons: String::new(),
                     graded: 16,
+                    quality: Default::default(),
                 },
             ],
             town: vec![TownLine {
@@ -1440,8 +1450,14 @@ mod tests {
             let mut page = results_page();
             change(&mut page);
             let html = samples::rendered(&page);
-            for value in ["样例轮次二〇二六", "V0101", "scheme-sample", "全镇样例方面"]
-            {
+            for value in [
+                "样例轮次二〇二六",
+                "V0101",
+                "scheme-sample",
+                "全镇样例方面",
+                "样例质量提示行",
+                "质量提示 1 项",
+            ] {
                 assert!(html.contains(value), "variant {n}: {value} missing");
             }
         }
@@ -1496,6 +1512,7 @@ mod tests {
     #[test]
     fn the_village_results_page_struct_renders_every_branch_of_its_template() {
         let page = || VillageResultsPage {
+            quality: crate::http::quality::sample_view(),
             campaign: samples::campaign(CampaignState::Closed),
             village: VillageHeading {
                 code: "V0101".into(),
@@ -1550,6 +1567,8 @@ mod tests {
                 "样例负面说明",
                 "群众样例方面",
                 "代表样例方面",
+                "样例质量提示行",
+                "说没参加过 1 人",
             ] {
                 assert!(html.contains(value), "approved {approved}: {value} missing");
             }

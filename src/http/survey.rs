@@ -7,6 +7,7 @@ use super::{AppState, views};
 use crate::db::{LinkTarget, NewResponse, Notice, PinnedForm};
 use crate::domain::CampaignState;
 use crate::domain::today;
+use crate::duration::{Duration, start_field_of};
 use crate::forms::{AnswerErrors, Audience, Form, Kind};
 use crate::ids::CampaignId;
 use crate::secrets::token_hash;
@@ -438,6 +439,8 @@ struct FormPage<'a> {
     interviewer_note: Option<String>,
     /// The phone interview's script ([`interviewer_script`]); empty for a respondent.
     script: Vec<String>,
+    /// The hidden start field (`fieldwork::duration`): when the form was first shown, marked.
+    started: Option<String>,
 }
 
 /// The questionnaire (`survey_form.html`), for a respondent or, in a phone interview, for
@@ -467,6 +470,8 @@ pub(super) struct SurveyFormPage {
     interviewer_note: Option<String>,
     /// What the surveyor says and does, one line each (phone interview only).
     script: Vec<String>,
+    /// The hidden start field, posted back with the answers.
+    started: Option<String>,
 }
 
 impl views::Page for SurveyFormPage {
@@ -493,6 +498,7 @@ fn form_page(
         csrf: p.csrf.clone(),
         interviewer_note: p.interviewer_note.clone(),
         script: p.script.clone(),
+        started: p.started.clone(),
     });
     let status = if errors.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -500,6 +506,31 @@ fn form_page(
         StatusCode::OK
     };
     private(status, page)
+}
+
+/// A fresh start field for a form posting to `action` (`fieldwork::duration`).
+pub(super) async fn start_field(
+    state: &AppState,
+    action: &str,
+) -> Result<Option<String>, AppError> {
+    let clock = state.form_clock().await?;
+    Ok(Some(clock.start_field(action, crate::domain::now())))
+}
+
+/// The start field as posted, shown again with a form sent back for corrections: the time
+/// runs from the first showing.
+pub(super) fn posted_start(fields: &[(String, String)]) -> Option<String> {
+    start_field_of(fields).map(str::to_string)
+}
+
+/// How long the answering of a form posted to `action` took, as a bucket.
+pub(super) async fn duration_of(
+    state: &AppState,
+    action: &str,
+    fields: &[(String, String)],
+) -> Result<Duration, AppError> {
+    let clock = state.form_clock().await?;
+    Ok(clock.duration(action, start_field_of(fields), crate::domain::now()))
 }
 
 /// The pinned form of `role` for the campaign.
@@ -581,13 +612,15 @@ pub(super) async fn show_survey(
     };
     let (_, form) = pinned(&state, target.campaign_id, "recipients").await?;
     let notice = state.db.notice(target.campaign_id).await?;
+    let action = format!("/s/{token}");
     Ok(form_page(
         &FormPage {
             notice: notice_lines(&notice),
             form: &form,
             town: &target.town,
             village_name: &target.village_name,
-            action: format!("/s/{token}"),
+            started: start_field(&state, &action).await?,
+            action,
             decline_action: Some(format!("/s/{token}/decline")),
             csrf: None,
             interviewer_note: None,
@@ -622,6 +655,7 @@ pub(super) async fn submit_survey(
                 csrf: None,
                 interviewer_note: None,
                 script: Vec::new(),
+                started: posted_start(&fields),
             };
             return Ok(form_page(&page, &fields, Some(&errors)));
         }
@@ -637,6 +671,7 @@ pub(super) async fn submit_survey(
         form_sha256: pinned_form.sha256.clone(),
         questionnaire: Audience::Recipients,
         answers_json: answers.to_json(),
+        duration: duration_of(&state, &format!("/s/{token}"), &fields).await?,
     };
     let campaign = target.campaign_id;
     let stored = state.submissions.submit(target, response).await?;
@@ -841,6 +876,8 @@ pub(super) async fn show_panel_form(
             csrf: None,
             interviewer_note: None,
             script: Vec::new(),
+            // The quality checks are about the recipients: a panel rating keeps no duration.
+            started: None,
         },
         &[],
         None,
@@ -873,6 +910,7 @@ pub(super) async fn submit_panel_form(
                 csrf: None,
                 interviewer_note: None,
                 script: Vec::new(),
+                started: None,
             };
             return Ok(form_page(&page, &fields, Some(&errors)));
         }
@@ -885,6 +923,7 @@ pub(super) async fn submit_panel_form(
         form_sha256: pinned_form.sha256.clone(),
         questionnaire: Audience::Panel,
         answers_json: answers.to_json(),
+        duration: Duration::Unknown,
     };
     let stored = state.db.submit_panel_rating(member.id, &response).await?;
     if stored {
@@ -899,11 +938,12 @@ pub(super) fn interview_page(
     form: &Form,
     case: &crate::db::CaseRow,
     (town, notice): (&str, &Notice),
-    csrf: &str,
+    (csrf, started): (&str, Option<String>),
     fields: &[(String, String)],
     errors: Option<&AnswerErrors>,
 ) -> Response {
     let page = FormPage {
+        started,
         notice: notice_lines(notice),
         form,
         town,
@@ -980,6 +1020,7 @@ mod tests {
             csrf: Some("csrf-sample".into()),
             interviewer_note: Some("样例访员提示".into()),
             script: vec!["样例开场白".into(), "样例筛选规则".into()],
+            started: Some("1790000000.sample-start".into()),
         };
         let html = samples::rendered_public(&page);
         for value in [
@@ -996,6 +1037,7 @@ mod tests {
             "样例调查公司",
             "0739-0000000",
             "样例联系方式",
+            "1790000000.sample-start",
         ] {
             assert!(html.contains(value), "{value} missing");
         }

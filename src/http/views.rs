@@ -16,7 +16,7 @@ macro_rules! template_files {
 }
 
 /// (file name, source) of every template.
-pub(super) const TEMPLATE_FILES: [(&str, &str); 38] = template_files![
+pub(super) const TEMPLATE_FILES: [(&str, &str); 40] = template_files![
     "base.html",
     "base_url_banner.html",
     "error.html",
@@ -55,6 +55,8 @@ pub(super) const TEMPLATE_FILES: [(&str, &str); 38] = template_files![
     "calendar.html",
     "audit.html",
     "link_reissued.html",
+    "quality_flags.html",
+    "callbacks.html",
 ];
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {

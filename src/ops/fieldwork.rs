@@ -1,6 +1,6 @@
 //! Fieldwork: starting it, the panel's personal links, the SMS outbox and a case's link
 //! issued again, call attempts, phone interviews, results imported from other interviewing
-//! software, the replacement rules, and the close. Each change and its audit entry are
+//! software, the replacement rules, call-backs (回访), and the close. Each change and its audit entry are
 //! committed at once. The link's own submits and refusals are not audited (nothing in the
 //! audit chain may point at the case behind an answer) and stay outside (`db::survey`).
 
@@ -206,6 +206,28 @@ pub async fn phone_interview(
         .await?;
     tx.commit().await?;
     Ok(stored)
+}
+
+/// Records what calling a case back (回访) found: the case confirmed, denied taking part, or
+/// could not be reached. A later recording of the same case replaces the earlier one; each
+/// is in the audit chain. False (recorded as not applied) when the case is not a completed
+/// case of the campaign or the campaign is past its close.
+pub async fn record_callback(
+    db: &Db,
+    by: &Actor,
+    campaign: CampaignId,
+    case: CaseId,
+    outcome: crate::fieldwork::callback::CallbackOutcome,
+) -> Result<bool, DbError> {
+    let mut tx = db.begin().await?;
+    let recorded = tx
+        .record_callback(campaign, case, outcome.key(), by.account_id())
+        .await?;
+    let details = json!({ "case": case, "outcome": outcome.key(), "recorded": recorded });
+    tx.audit(db, &by.event("callback.record", Some(campaign), details))
+        .await?;
+    tx.commit().await?;
+    Ok(recorded)
 }
 
 /// Imports a results file from other interviewing software (see `fieldwork::import`) into a

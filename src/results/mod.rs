@@ -10,14 +10,18 @@
 //! - [`assess`]: the seed's verdict over all items (exact-integer 80% rule) and the
 //!   offline `minyi assess` CSV;
 //! - [`calendar`]: working days (holidays, 调休) and the publicity end date;
-//! - [`report`]: the one place that reads the database, one village at a time.
+//! - [`report`]: the one place that reads the database, one village at a time;
+//! - [`quality`]: the checks against coaching and padded rosters, per village;
+//!   [`quality_report`] reads what they start from.
 //!
-//! Everything but `report` is pure.
+//! Everything but `report` and `quality_report` is pure.
 
 pub mod assess;
 pub mod calendar;
 pub mod exact;
 pub mod item16;
+pub mod quality;
+pub mod quality_report;
 pub mod report;
 pub mod stats;
 pub mod tables;

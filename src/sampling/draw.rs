@@ -86,7 +86,7 @@ pub fn uniform<R: Rng + ?Sized>(rng: &mut R, m: NonZeroU64) -> u64 {
 }
 
 /// Permutes `frame` in place with the sample-v1 Fisher–Yates loop driven by `rng`.
-fn permute<T, R: Rng + ?Sized>(frame: &mut [T], rng: &mut R) {
+pub(crate) fn permute<T, R: Rng + ?Sized>(frame: &mut [T], rng: &mut R) {
     let len = frame.len();
     for i in 0..len.saturating_sub(1) {
         // len − i ≥ 2 here, so the conversion and NonZeroU64 always succeed.

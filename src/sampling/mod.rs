@@ -7,6 +7,7 @@
 //! - [`size`] decides how many recipients each village gets ([`SizeRule`]);
 //! - [`draw`] is algorithm [`ALGORITHM`] = sample-v1, specified to the bit, ranking a
 //!   village's whole frame so that ranks 1..n are the sample and the rest the reserve;
+//! - [`callback`] is algorithm callback-v1: which completed cases are called back (回访);
 //! - [`record`] is the published draw record (no phone numbers) and the check of a
 //!   recomputed draw against it.
 //!
@@ -22,6 +23,7 @@
 //! assert_eq!(stratum.size, 3); // small villages are surveyed in full
 //! ```
 
+pub mod callback;
 pub mod draw;
 pub mod record;
 pub mod seed;

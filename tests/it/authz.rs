@@ -163,6 +163,8 @@ const ROUTES: &[Row] = &[
     r("GET", "/surveyor/campaigns/{id}/cases.csv", F, Empty,                        [LOGIN, LOGIN, 403,   403,   403,   200,   403]),
     r("GET", "/surveyor/campaigns/{id}/cases.xlsx", F, Empty,                       [LOGIN, LOGIN, 403,   403,   403,   200,   403]),
     r("GET", "/surveyor/cases/{case}", F, Empty,                                    [LOGIN, LOGIN, 403,   403,   403,   200,   403]),
+    // The call-back list shows phones in full: the surveyor's alone.
+    r("GET", "/surveyor/campaigns/{id}/callbacks", F, Empty,                         [LOGIN, LOGIN, 403,   403,   403,   200,   403]),
     r("GET", "/surveyor/cases/{case}/interview", F, Empty,                          [LOGIN, LOGIN, 403,   403,   403,   200,   403]),
     r("GET", "/admin/campaigns/{id}/progress", F, Empty,                            [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
     r("GET", "/admin/campaigns/{id}/results", P, Empty,                             [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
@@ -224,6 +226,8 @@ const ROUTES: &[Row] = &[
     r("POST", "/surveyor/cases/{case}/link", F, Form(&[]),                          [LOGIN, LOGIN, 403,   403,   403,   200,   403]),
     r("POST", "/surveyor/campaigns/{id}/results", F, ResultsCsv,                    [LOGIN, LOGIN, 403,   403,   403,   200,   403]),
     r("POST", "/surveyor/cases/{case}/attempts", F, Form(&[("outcome", "busy")]),   [LOGIN, LOGIN, 403,   403,   403,   303,   403]),
+    r("POST", "/surveyor/campaigns/{id}/callbacks/{case}", F, Form(&[("outcome", "confirmed")]),
+                                                                                    [LOGIN, LOGIN, 403,   403,   403,   303,   403]),
     r("POST", "/surveyor/cases/{case}/interview", F, Recipients,                    [LOGIN, LOGIN, 403,   403,   403,   303,   403]),
     r("POST", "/s/{token}", F, Recipients,                                          [404,   303,   404,   404,   404,   404,   404]),
     Row { second_link: true, ..r("POST", "/s/{token}/decline", F, Form(&[("confirm", "yes")]),
@@ -442,6 +446,7 @@ async fn store_answer(app: &TestApp, case: &minyi::db::CaseRow, comment: &str) {
         form_sha256: form.sha256.clone(),
         questionnaire: form.audience,
         answers_json: answers_json(&form, comment),
+        duration: minyi::duration::Duration::Unknown,
     };
     assert!(
         app.db

@@ -23,6 +23,7 @@ mod migrations;
 mod module_graph;
 mod notice;
 mod privacy;
+mod quality;
 mod results_web;
 mod safe_setup;
 mod scheme_rate;

@@ -100,6 +100,7 @@ async fn answered_with_panel(app: &TestApp, panel: &[(&str, &str)]) -> Town {
             form_version: forms.panel.version.clone(),
             form_sha256: forms.panel.sha256.clone(),
             answers_json: parse_answers(&forms.panel, &fields).unwrap().to_json(),
+            duration: minyi::duration::Duration::Unknown,
         };
         assert!(app.db.submit_panel_rating(member, &response).await.unwrap());
     }
@@ -117,6 +118,7 @@ async fn submit(app: &TestApp, form: &Form, case: CaseId, village: VillageId, js
         form_sha256: form.sha256.clone(),
         questionnaire: form.audience,
         answers_json: json,
+        duration: minyi::duration::Duration::Unknown,
     };
     assert!(
         app.db

@@ -403,6 +403,7 @@ async fn no_withheld_figure_of_an_edge_campaign_follows_by_subtraction() {
                 form_version: forms.panel.version.clone(),
                 form_sha256: forms.panel.sha256.clone(),
                 answers_json: answers.to_json(),
+                duration: minyi::duration::Duration::Unknown,
             };
             assert!(db.submit_panel_rating(*member, &response).await.unwrap());
         }

@@ -185,7 +185,8 @@ async fn a_response_row_cannot_be_joined_back_to_its_invitation() {
     )
     .await;
     // Neither the pool an answer waits in nor the mixed responses hold a time, a mode, a
-    // case or an invitation: only the village, the questionnaire and the answers.
+    // case or an invitation: only the village, the questionnaire, the answers and how long
+    // they took as a coarse bucket (never a time).
     for table in ["response_pool", "responses"] {
         let columns: Vec<String> = match &app.db {
             minyi::db::Db::Sqlite(s) => sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT name FROM pragma_table_info('{table}') ORDER BY cid"))).fetch_all(&s.write).await.unwrap(),
@@ -202,6 +203,7 @@ async fn a_response_row_cannot_be_joined_back_to_its_invitation() {
                 "form_version",
                 "form_sha256",
                 "answers",
+                "duration",
             ],
             "{table}"
         );
