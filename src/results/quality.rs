@@ -10,7 +10,7 @@
 //! | straight-lining | answer sheets giving the same option to every scored question (≥ 4 of them) | ≥ [`STRAIGHT_LINING_PERCENT`] % of sheets |
 //! | very fast | sheets answered in under a minute | ≥ [`FAST_PERCENT`] % of sheets with a known duration |
 //! | coached | `coached` = `yes` ("someone told me how to answer") | ≥ [`COACHED_PERCENT`] % or ≥ [`COACHED_PEOPLE`] people |
-//! | not served | screener `served` = `no` ("not served this year": roster padding) | ≥ [`NOT_SERVED_PERCENT`] % or ≥ [`NOT_SERVED_PEOPLE`] people |
+//! | not served | cases recorded 非服务对象 (the screener answered `no`, by link or on the phone: roster padding), of those who answered the screener (completes, partials and these) | ≥ [`NOT_SERVED_PERCENT`] % or ≥ [`NOT_SERVED_PEOPLE`] people |
 //! | invalid numbers | released cases ending as a wrong or dead number | ≥ [`INVALID_NUMBERS_PERCENT`] % of cases released |
 //! | shared phones | the village's roster phones also in another village's roster | ≥ [`SHARED_PHONES`] |
 //! | call-back denied | call-back cases who said they took no part | ≥ [`CALLBACK_DENIED`] |
@@ -140,7 +140,7 @@ pub fn label_zh(check: Check) -> &'static str {
         Check::StraightLining => "每道评分题都选同一项的答卷",
         Check::Fast => "答题不到1分钟的",
         Check::Coached => "说“有人教过怎么答”的",
-        Check::NotServed => "说“今年没在村里办过事”的",
+        Check::NotServed => "说“今年没在村里办过事”（记为非服务对象）的",
         Check::InvalidNumbers => "空号、错号在已发放号码中",
         Check::SharedPhones => "与其他村(社区)重复的号码",
         Check::CallbackDenied => "回访说没参加过的",
@@ -194,6 +194,10 @@ pub struct VillageInput {
     pub sheets: Vec<(Answers, Duration)>,
     /// Fieldwork has closed and the answers may be looked at.
     pub answers_shown: bool,
+    /// Cases recorded 非服务对象 (not a service recipient), and cases that answered the
+    /// screener: completes, partials and those.
+    pub not_recipients: u64,
+    pub screened: u64,
     /// Released cases with a wrong or dead number, and cases released.
     pub invalid_numbers: u64,
     pub released: u64,
@@ -302,13 +306,15 @@ pub fn check_village(form: &Form, input: &VillageInput, k: u64) -> VillageQualit
                 COACHED_PEOPLE,
             ),
         },
+        // Who says 没办过 leaves no answers (the case is recorded 非服务对象), so this
+        // counts the cases, as the invalid numbers do.
         Flag {
             check: Check::NotServed,
-            finding: asked(
-                SERVED_QUESTION,
-                SERVED_NO,
-                NOT_SERVED_PERCENT,
-                NOT_SERVED_PEOPLE,
+            finding: counted(
+                input.not_recipients,
+                input.screened,
+                input.not_recipients >= NOT_SERVED_PEOPLE
+                    || at_least(input.not_recipients, input.screened, NOT_SERVED_PERCENT),
             ),
         },
         Flag {
@@ -361,7 +367,8 @@ mod tests {
         };
         let source = [
             "kind = \"questionnaire\"\nid = \"quality_test\"\nversion = \"1\"\naudience = \"recipients\"\ntitle = \"t\"\n".to_string(),
-            yes_no(SERVED_QUESTION),
+            // The screener must be first and required (forms::parse).
+            yes_no(SERVED_QUESTION).replace("required = false", "required = true"),
             scored("s1"),
             scored("s2"),
             scored("s3"),
@@ -373,11 +380,15 @@ mod tests {
         crate::forms::parse_form("quality-test.toml", &source).expect("the test form parses")
     }
 
+    /// A sheet of `pairs`, screened in (`served` = `yes`) unless the pairs say otherwise.
     fn sheet(form: &Form, pairs: &[(&str, &str)]) -> Answers {
-        let fields: Vec<(String, String)> = pairs
+        let mut fields: Vec<(String, String)> = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
+        if !fields.iter().any(|(k, _)| k == SERVED_QUESTION) {
+            fields.push((SERVED_QUESTION.to_string(), "yes".to_string()));
+        }
         crate::forms::parse_answers(form, &fields).expect("valid answers")
     }
 
@@ -529,17 +540,29 @@ mod tests {
     #[test]
     fn not_served_is_flagged_from_ten_percent_or_three_people() {
         let f = form();
-        let at = |no: usize, yes: usize| {
-            let mut s: Vec<_> = (0..no)
-                .map(|_| with(sheet(&f, &[("served", "no")]), Duration::Unknown))
-                .collect();
-            s.extend((0..yes).map(|_| with(sheet(&f, &[("served", "yes")]), Duration::Unknown)));
-            finding(&check_village(&f, &input(s), 5), Check::NotServed)
+        let at = |no: u64, yes: u64| {
+            let i = VillageInput {
+                not_recipients: no,
+                screened: no + yes,
+                ..input(Vec::new())
+            };
+            finding(&check_village(&f, &i, 5), Check::NotServed)
         };
         assert_eq!(at(1, 9), counted(1, 10, true));
         assert_eq!(at(1, 10), counted(1, 11, false));
         assert_eq!(at(3, 50), counted(3, 53, true));
         assert_eq!(at(2, 30), counted(2, 32, false));
+        // Cases, not answers: counted while fieldwork runs too; nothing screened, nothing.
+        let running = VillageInput {
+            not_recipients: 1,
+            screened: 4,
+            ..VillageInput::default()
+        };
+        assert_eq!(
+            finding(&check_village(&f, &running, 5), Check::NotServed),
+            counted(1, 4, true)
+        );
+        assert_eq!(at(0, 0), Finding::Nothing);
     }
 
     #[test]
@@ -579,12 +602,7 @@ mod tests {
         let s = coached_sheets(&f, 4, 0);
         // 4 people said coached, but 4 < k = 5: hidden, not raised.
         let q = check_village(&f, &input(s.clone()), 5);
-        for check in [
-            Check::StraightLining,
-            Check::Fast,
-            Check::Coached,
-            Check::NotServed,
-        ] {
+        for check in [Check::StraightLining, Check::Fast, Check::Coached] {
             assert_eq!(finding(&q, check), Finding::TooFew, "{check:?}");
         }
         assert_eq!(q.raised(), 0);
@@ -609,7 +627,7 @@ mod tests {
         let f = crate::forms::parse_form("bare.toml", source).unwrap();
         let q = check_village(&f, &input(Vec::new()), 5);
         assert_eq!(finding(&q, Check::Coached), Finding::NotAsked);
-        assert_eq!(finding(&q, Check::NotServed), Finding::NotAsked);
+        assert_eq!(finding(&q, Check::NotServed), Finding::Nothing);
         assert!(q.flags[2].line_zh().contains("问卷没有这道题"));
     }
 
@@ -635,7 +653,7 @@ mod tests {
         );
         assert!(!at_least(3, 38, COACHED_PERCENT) && 3 >= COACHED_PEOPLE);
         assert!(line(Check::Coached, 3, 38).contains("3 人，占 7.9%（3/38"));
-        assert!(!at_least(2, 40, NOT_SERVED_PERCENT) && 2 < NOT_SERVED_PEOPLE);
+        assert!(!at_least(2, 42, NOT_SERVED_PERCENT) && 2 < NOT_SERVED_PEOPLE);
         assert!(!at_least(6, 52, INVALID_NUMBERS_PERCENT));
         assert!(line(Check::InvalidNumbers, 6, 52).contains("11.5%（6/52"));
         assert_eq!(crate::sampling::callback::callback_size(40, 10), 4);

@@ -52,6 +52,8 @@ pub async fn campaign_quality(
         let input = VillageInput {
             sheets,
             answers_shown,
+            not_recipients: p.map_or(0, |p| p.counts.ne),
+            screened: p.map_or(0, |p| p.counts.i + p.counts.p + p.counts.ne),
             invalid_numbers: p.map_or(0, |p| count(p.invalid_numbers)),
             released: p.map_or(0, |p| count(p.released)),
             shared_phones: shared.get(&frame.village_id).copied().map_or(0, count),

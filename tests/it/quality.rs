@@ -195,8 +195,9 @@ async fn fast_coached_straight_answers_are_flagged_beside_the_grade_and_only_buc
     assert_eq!(tokens.len(), 8);
 
     // Seven V1 respondents answer at once, the first option everywhere (straight lines);
-    // three say someone told them how to answer, one that they were not served this year.
-    // The seventh sends a forged start field: its duration is unknown.
+    // three say someone told them how to answer; one says 没办过 and is recorded 非服务对象
+    // with no answers stored. The seventh sends a forged start field: its duration is
+    // unknown.
     let mut shown = Vec::new();
     for (n, token) in tokens.iter().take(7).enumerate() {
         let mut fields: Vec<(String, String)> = valid_answers(&form)
@@ -217,7 +218,7 @@ async fn fast_coached_straight_answers_are_flagged_beside_the_grade_and_only_buc
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(waiting(&app.db, t.campaign).await, 0, "the mixer ran");
-    let mut expected = vec!["under_1m".to_string(); 6];
+    let mut expected = vec!["under_1m".to_string(); 5];
     expected.push("unknown".into());
     expected.sort();
     assert_eq!(stored_durations(&app.db, t.campaign).await, expected);
@@ -246,10 +247,10 @@ async fn fast_coached_straight_answers_are_flagged_beside_the_grade_and_only_buc
     // minijinja escapes "/" in text.
     let page = page.replace("&#x2f;", "/");
     for line in [
-        "每道评分题都选同一项的答卷占 100.0%（7/7；至少 4 道评分题都选同一项；达到 30% 即提示）",
-        "答题不到1分钟的占 100.0%（6/6；达到 20% 即提示）",
-        "说“有人教过怎么答”的 3 人，占 42.9%（3/7；达到 10% 或 3 人即提示）",
-        "说“今年没在村里办过事”的 1 人，占 14.3%（1/7；达到 10% 或 3 人即提示）",
+        "每道评分题都选同一项的答卷占 100.0%（6/6；至少 4 道评分题都选同一项；达到 30% 即提示）",
+        "答题不到1分钟的占 100.0%（5/5；达到 20% 即提示）",
+        "说“有人教过怎么答”的 3 人，占 50.0%（3/6；达到 10% 或 3 人即提示）",
+        "说“今年没在村里办过事”（记为非服务对象）的 1 人，占 14.3%（1/7；达到 10% 或 3 人即提示）",
         "名单中有 1 个号码也在其他村(社区)的名单里（有 1 个即提示）",
         "质量提示 5 项",
     ] {
@@ -297,12 +298,20 @@ async fn fast_coached_straight_answers_are_flagged_beside_the_grade_and_only_buc
         for s in &seconds {
             assert!(!text.contains(s.as_str()), "a start time is stored: {text}");
         }
-        let digits = text
-            .split(|c: char| !c.is_ascii_digit())
-            .map(str::len)
+        // Every column but form_sha256 (64 hex digits, whose digit runs can be long): no
+        // run of 9 digits or more, as epoch seconds (10 digits) would be.
+        let sha = row[5].as_str();
+        assert!(
+            sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{text}"
+        );
+        let digits = row
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != 5)
+            .flat_map(|(_, c)| c.split(|c: char| !c.is_ascii_digit()).map(str::len))
             .max()
             .unwrap_or(0);
-        // form_sha256 is hex: its digit runs are short; epoch seconds have 10 digits.
         assert!(digits < 9, "a long number is stored: {text}");
         assert!(
             !text.contains(&minyi::domain::today()) && !has_clock_time(&text),
