@@ -196,16 +196,20 @@ pub(super) struct RosterLine {
     n: Option<u64>,
     /// n as a percentage of the roster, rounded up.
     share: Option<u64>,
-    /// n is more than half the roster.
+    /// n is more than half the roster (and the village is not surveyed in full by rule).
     most: bool,
+    /// The rule surveys the whole roster (it is below the census threshold).
+    census: bool,
 }
 
 #[derive(Serialize)]
 pub(super) struct Planned {
     population: u64,
     n: u64,
-    /// Villages where n is more than half the roster.
+    /// Villages where n is more than half the roster, those surveyed in full by rule apart.
     most: usize,
+    /// Villages surveyed in full by rule.
+    census: usize,
 }
 
 #[derive(Serialize)]
@@ -242,6 +246,7 @@ async fn campaign_page(
         population: 0,
         n: 0,
         most: 0,
+        census: 0,
     };
     let statuses: Vec<RosterLine> = statuses
         .into_iter()
@@ -255,11 +260,13 @@ async fn campaign_page(
                 .zip(n)
                 .filter(|(p, _)| *p > 0)
                 .map(|(p, n)| (n * 100).div_ceil(p));
-            let most = population.zip(n).is_some_and(|(p, n)| p > 0 && 2 * n > p);
+            let census = population.is_some_and(|p| p > 0 && rule.is_census(p));
+            let most = !census && population.zip(n).is_some_and(|(p, n)| p > 0 && 2 * n > p);
             if let (Some(p), Some(n)) = (population, n) {
                 planned.population += p;
                 planned.n += n;
                 planned.most += usize::from(most);
+                planned.census += usize::from(census);
             }
             RosterLine {
                 code: s.code,
@@ -274,6 +281,7 @@ async fn campaign_page(
                 n,
                 share,
                 most,
+                census,
             }
         })
         .collect();
@@ -886,6 +894,7 @@ mod tests {
                     n: Some(31),
                     share: Some(4),
                     most: true,
+                    census: false,
                 },
                 RosterLine {
                     code: "V0102".into(),
@@ -900,6 +909,7 @@ mod tests {
                     n: None,
                     share: None,
                     most: false,
+                    census: true,
                 },
             ],
             received: 1,
@@ -907,6 +917,7 @@ mod tests {
                 population: 812,
                 n: 31,
                 most: 1,
+                census: 1,
             },
             rule: "样例规则描述".into(),
             rule_method: "fixed",

@@ -203,6 +203,12 @@ impl SizeRule {
         Ok(SizeRule(Rule::Fixed(size)))
     }
 
+    /// Whether a village of `population` recipients is surveyed in full by the rule's
+    /// census threshold (not merely because the formula reaches N).
+    pub fn is_census(&self, population: u64) -> bool {
+        matches!(self.0, Rule::Formula { census_below, .. } if population < census_below)
+    }
+
     /// The sample size n for a village with `population` unique recipients; never more
     /// than the population.
     pub fn size(&self, population: u64) -> u64 {

@@ -171,9 +171,10 @@ async fn a_committed_seed_is_revealed_after_the_freeze_and_the_draw_verifies_off
     assert_eq!(record.seed, SEED);
     assert_eq!(record.seed_commitment.as_deref(), Some(commitment.as_str()));
     assert_eq!(record.villages.len(), 2);
+    // The default rule asks everyone in a village of fewer than 50.
     assert_eq!(
         (record.villages[0].population, record.villages[0].size),
-        (30, 28)
+        (30, 30)
     );
     assert_eq!(
         (record.villages[1].population, record.villages[1].size),
@@ -262,7 +263,7 @@ async fn a_committed_seed_is_revealed_after_the_freeze_and_the_draw_verifies_off
         rows.iter()
             .filter(|r| &r[0] == "V1" && &r[3] == "primary")
             .count(),
-        28
+        30
     );
     assert_eq!(
         rows.iter()
@@ -519,7 +520,36 @@ async fn the_sample_sizes_are_shown_before_the_draw_and_follow_the_rule() {
     let t = town_with_rosters(&app).await;
     let (admin, csrf) = (&t.admin.0, &t.admin.1);
     let page_url = format!("{}/admin/campaigns/{}", app.base, t.campaign);
-    // The default ±5% at 95%: 28 of V1's 30 and all 5 of V2's.
+    // The default: everyone in a village of fewer than 50 (all of V1's 30 and V2's 5),
+    // said as such, with no warning about "more than half".
+    let (_, page) = get_text(admin, &page_url).await;
+    assert!(
+        page.contains("共 35 人,将抽取 <strong>35</strong> 人"),
+        "{page}"
+    );
+    assert!(
+        page.contains(">30<br><span class=\"muted\">全部调查</span>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("有 2 个村(社区)名单人数少,按规则全部调查"),
+        "{page}"
+    );
+    assert!(!page.contains("超过名单人数的一半"), "{page}");
+    // ±5% at 95% without the census: 28 of V1's 30 and all 5 of V2's, both over half.
+    let (_, _, loc) = post_form(
+        admin,
+        &format!("{page_url}/size-rule"),
+        csrf,
+        &[
+            ("method", "formula"),
+            ("margin", "0.05"),
+            ("confidence", "0.95"),
+            ("census_below", ""),
+        ],
+    )
+    .await;
+    assert!(location_query(&loc).starts_with('m'), "{loc:?}");
     let (_, page) = get_text(admin, &page_url).await;
     assert!(
         page.contains("共 35 人,将抽取 <strong>33</strong> 人"),

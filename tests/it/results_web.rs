@@ -28,6 +28,45 @@ fn answers(form: &Form, value: &str, attitude: &str) -> String {
 
 /// A campaign in fieldwork with V1 (frame 30) answered by ten people and V2 (frame 5) by
 /// three, then closed. Returns the town.
+/// Confirms every uncertain grade through the village page (the computed grade kept, with
+/// a reason), as the shipped scheme asks before publicity.
+async fn confirm_uncertain(app: &TestApp, t: &Town) {
+    let pending = minyi::ops::publicity::unconfirmed_uncertain(&app.db, t.campaign)
+        .await
+        .unwrap();
+    let forms = minyi::fieldwork::pinned_forms(&app.db, t.campaign)
+        .await
+        .unwrap();
+    let results = minyi::results::report::campaign_results(&app.db, t.campaign, &forms)
+        .await
+        .unwrap();
+    for v in results
+        .villages
+        .iter()
+        .filter(|v| pending.contains(&v.code))
+    {
+        let grade = v.item16.grade.clone().unwrap();
+        let url = format!(
+            "{}/admin/campaigns/{}/results/{}/override",
+            app.base, t.campaign, v.code
+        );
+        let (s, _, _) = post_form(
+            &t.admin.0,
+            &url,
+            &t.admin.1,
+            &[("grade", &grade), ("reason", "领导小组确认，维持计算等次")],
+        )
+        .await;
+        assert_eq!(s, 303);
+    }
+    assert!(
+        minyi::ops::publicity::unconfirmed_uncertain(&app.db, t.campaign)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 async fn answered(app: &TestApp) -> Town {
     answered_with_panel(app, &[]).await
 }
@@ -40,9 +79,14 @@ async fn answered_with_panel(app: &TestApp, panel: &[(&str, &str)]) -> Town {
     let cases = app.db.cases(t.campaign, None).await.unwrap();
     let v1: Vec<_> = cases.iter().filter(|c| c.village_code == "V1").collect();
     let v2: Vec<_> = cases.iter().filter(|c| c.village_code == "V2").collect();
-    // V1: 7 × 满意, 1 × 比较满意, one 满意 but 不太满意 with attitude, and one 满意 with
-    // 说不清 for attitude.
+    // V1: 12 × 满意, 1 × 比较满意, one 满意 but 不太满意 with attitude, and one 满意 with
+    // 说不清 for attitude: 15 valid respondents, half of V1's 30, enough for a grade.
     let plan = [
+        ("满意", "满意"),
+        ("满意", "满意"),
+        ("满意", "满意"),
+        ("满意", "满意"),
+        ("满意", "满意"),
         ("满意", "满意"),
         ("满意", "满意"),
         ("满意", "满意"),
@@ -184,7 +228,7 @@ async fn tallies_carry_wilson_intervals_with_the_frame_and_hide_small_villages()
             .unwrap_or_else(|| panic!("no row {code} {key}"))
             .clone()
     };
-    // attitude in V1: 10 answers, 9 valid (one 说不清), 8 satisfied, N = 30.
+    // attitude in V1: 15 answers, 14 valid (one 说不清), 13 satisfied, N = 30.
     let a = find("V1", "服务对象", "attitude");
     assert_eq!(
         [
@@ -193,14 +237,14 @@ async fn tallies_carry_wilson_intervals_with_the_frame_and_hide_small_villages()
             &a[col(&h, "满意")],
             &a[col(&h, "名单人数")]
         ],
-        ["10", "9", "8", "30"]
+        ["15", "14", "13", "30"]
     );
-    let w: Interval = wilson(8, 9, Some(30), 1.96).unwrap();
-    assert_eq!(a[col(&h, "满意率")], pct(8.0 / 9.0));
+    let w: Interval = wilson(13, 14, Some(30), 1.96).unwrap();
+    assert_eq!(a[col(&h, "满意率")], pct(13.0 / 14.0));
     assert_eq!(a[col(&h, "95%区间下限")], pct(w.low));
     assert_eq!(a[col(&h, "95%区间上限")], pct(w.high));
     // The finite-population step narrows the interval against the plain Wilson one.
-    assert!(w.low > wilson(8, 9, None, 1.96).unwrap().low);
+    assert!(w.low > wilson(13, 14, None, 1.96).unwrap().low);
     // V2 has three answers: under k = 5 every figure is empty and the reason is given.
     let small = find("V2", "服务对象", "attitude");
     for c in [
@@ -218,7 +262,7 @@ async fn tallies_carry_wilson_intervals_with_the_frame_and_hide_small_villages()
     // The town row is weighted, not pooled, and leaves out V2 (its three answers would
     // otherwise follow from the town's sums minus V1's).
     let town = find("全镇", "服务对象", "attitude");
-    assert_eq!(town[col(&h, "答卷数")], "10");
+    assert_eq!(town[col(&h, "答卷数")], "15");
     assert_eq!(
         town[col(&h, "说明")],
         "满意率按各村名单人数加权（1个村）；不含满意率不公布的1个村"
@@ -265,14 +309,14 @@ async fn a_panel_without_a_quorum_leaves_s_to_the_recipients_and_the_page_says_w
     assert!(page.contains("另有 1 份回避"), "{page}");
     let (_, list) = get_text(admin, &format!("{base}/admin/campaigns/{id}/results")).await;
     assert!(list.contains(why));
-    // S = R = 96 and 好: the three 差 would have made it 0.7·96 = 67.2, 一般.
+    // S = R = 98.85% and 好: the three 差 would have made it 0.7·98.85 = 69.2, 一般.
     let (h, rows) = csv(
         admin,
         &format!("{base}/admin/campaigns/{id}/downloads/item16.csv"),
     )
     .await;
     let v1 = rows.iter().find(|r| r[0] == "V1").unwrap();
-    assert_eq!(v1[col(&h, "综合得分S")], "96.00");
+    assert_eq!(v1[col(&h, "综合得分S")], "98.85");
     assert_eq!(v1[col(&h, "两代表一委员得分P")], "");
     assert_eq!(v1[col(&h, "两代表一委员评价数")], "3");
     assert_eq!(v1[col(&h, "回避的两代表一委员评价数")], "1");
@@ -293,10 +337,12 @@ async fn item16_is_computed_and_an_override_needs_a_written_reason() {
     )
     .await;
     let v1 = rows.iter().find(|r| r[0] == "V1").unwrap();
-    // Scores: 7 × 100, 比较满意 75, (25 + 4 × 100) / 5 = 85, and 100 (说不清 left out)
-    // → R = 960/10 = 96; no panel.
-    assert_eq!(v1[col(&h, "群众得分R")], "96.00");
-    assert_eq!(v1[col(&h, "综合得分S")], "96.00");
+    // The satisfaction rate: 服务 28 of 29 valid answers (attitude: one 不太满意, one
+    // 说不清), 作风 30 of 30, 廉洁 15 of 15 → R = (2800/29 + 100 + 100)/3 = 8600/87 =
+    // 98.85%; no panel, S = R.
+    assert_eq!(v1[col(&h, "计算方法")], "满意率");
+    assert_eq!(v1[col(&h, "群众得分R")], "98.85");
+    assert_eq!(v1[col(&h, "综合得分S")], "98.85");
     assert_eq!(v1[col(&h, "无两代表一委员评价")], "是");
     assert_eq!(v1[col(&h, "计算等次")], "好");
     let v2 = rows.iter().find(|r| r[0] == "V2").unwrap();
@@ -421,6 +467,7 @@ async fn the_verdict_lists_every_failed_condition() {
 async fn publicity_ends_on_the_seventh_working_day_and_approval_waits_for_it() {
     let app = spawn().await;
     let t = answered(&app).await;
+    confirm_uncertain(&app, &t).await;
     let (admin, csrf, base, id) = (&t.admin.0, &t.admin.1, &app.base, t.campaign);
     // The village sees nothing before publication.
     let own = format!("{base}/village/campaigns/{id}/results");
@@ -518,6 +565,7 @@ async fn publicity_ends_on_the_seventh_working_day_and_approval_waits_for_it() {
 async fn approval_is_refused_while_the_publicity_period_runs() {
     let app = spawn().await;
     let t = answered(&app).await;
+    confirm_uncertain(&app, &t).await;
     let (admin, csrf, base, id) = (&t.admin.0, &t.admin.1, &app.base, t.campaign);
     let (_, _, loc) = post_form(
         admin,
@@ -567,8 +615,8 @@ async fn downloads_open_in_excel_and_gbk_software_and_match_the_json_api() {
         h,
         ["村（社区）代码", "村（社区）名称", "问卷", "题目", "内容"]
     );
-    // V1's 10 comments; V2's 3 answers are fewer than k, so its comments are withheld.
-    assert_eq!(rows.len(), 10);
+    // V1's 15 comments; V2's 3 answers are fewer than k, so its comments are withheld.
+    assert_eq!(rows.len(), 15);
     assert!(rows.iter().all(|r| r[0] == "V1"), "{rows:?}");
     assert!(
         rows.iter().all(|r| r[4] == "'=cmd|'/c calc'!A1"),
@@ -647,7 +695,8 @@ async fn downloads_open_in_excel_and_gbk_software_and_match_the_json_api() {
         .await
         .unwrap();
     assert_eq!(item16[0]["village_code"], "V1");
-    assert_eq!(item16[0]["r"], 96.0);
+    let r = item16[0]["r"].as_f64().unwrap();
+    assert!((r - 8600.0 / 87.0).abs() < 1e-9, "{r}");
     // Nobody else gets them.
     assert_eq!(
         get_text(

@@ -450,9 +450,25 @@ pub async fn no_roster_stored(app: &TestApp, campaign: CampaignId) -> bool {
         .all(|r| r.roster_id.is_none())
 }
 
+/// In fieldwork on the rosters of [`town_with_rosters`], drawn at ±5% with nobody surveyed
+/// in full (V1: 28 of 30, so the tests of replacement have a reserve; the default rule
+/// would ask all 30).
 pub async fn fieldwork(app: &TestApp) -> (Town, (reqwest::Client, String)) {
     let t = town_with_rosters(app).await;
     let sv = surveyor(app, &t).await;
+    let (_, _, loc) = post_form(
+        &t.admin.0,
+        &format!("{}/admin/campaigns/{}/size-rule", app.base, t.campaign),
+        &t.admin.1,
+        &[
+            ("method", "formula"),
+            ("margin", "0.05"),
+            ("confidence", "0.95"),
+            ("census_below", ""),
+        ],
+    )
+    .await;
+    assert!(location_query(&loc).starts_with("m="), "{loc:?}");
     freeze_draw_and_start(app, &t).await;
     (t, sv)
 }
