@@ -157,6 +157,73 @@ fn the_panel_quorum_is_read_and_defaults_to_five() {
 }
 
 #[test]
+fn a_scheme_naming_no_method_is_read_by_the_score_as_pinned_schemes_were() {
+    let old = parse_scheme("scheme.toml", SCHEME).expect("parses");
+    assert_eq!(
+        (old.method, old.uncertain, old.min_respondents_share),
+        (Method::Score, Uncertain::PointEstimate, None)
+    );
+    assert_eq!(old.min_valid(12), 10, "no share: the minimum stands");
+    let rate = SCHEME.replace(
+        "k = 5",
+        "k = 5\nmethod = \"rate\"\nuncertain = \"confirm\"\nmin_respondents_share = 0.5",
+    );
+    let rate = parse_scheme("scheme.toml", &rate).expect("parses");
+    assert_eq!(
+        (rate.method, rate.uncertain),
+        (Method::Rate, Uncertain::Confirm)
+    );
+    assert_eq!(rate.min_valid(12), 6);
+    // Unknown words and shares out of (0, 1] are refused on their line.
+    for (bad, says) in [
+        (
+            "method = \"mean\"",
+            "method is \"mean\", must be \"rate\" or \"score\"",
+        ),
+        ("uncertain = \"retry\"", "uncertain is \"retry\""),
+        (
+            "min_respondents_share = 1.5",
+            "min_respondents_share is 1.5",
+        ),
+        ("min_respondents_share = 0", "min_respondents_share is 0"),
+    ] {
+        let errors = parse_scheme(
+            "scheme.toml",
+            &SCHEME.replace("k = 5", &format!("k = 5\n{bad}")),
+        )
+        .expect_err(bad);
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.message.contains(says) && e.line == Some(6)),
+            "{bad}: {errors:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_scheme_lists_only_dimensions_its_form_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["recipients.toml", "panel.toml"] {
+        std::fs::copy(shipped_dir().join(f), dir.path().join(f)).unwrap();
+    }
+    let scheme = std::fs::read_to_string(shipped_dir().join("scheme.toml"))
+        .unwrap()
+        .replace(
+            r#"dimensions = ["service", "style", "integrity"]"#,
+            r#"dimensions = ["service", "overall"]"#,
+        );
+    std::fs::write(dir.path().join("scheme.toml"), scheme).unwrap();
+    let errors = load_dir(dir.path()).expect_err("overall is not scored by the new form");
+    assert!(
+        errors.iter().any(|e| e
+            .message
+            .contains("no scored question of recipients.toml has dimension \"overall\"")),
+        "{errors:#?}"
+    );
+}
+
+#[test]
 fn shipped_panel_form_asks_the_relation_with_stable_keys() {
     let set = shipped();
     let q = set
