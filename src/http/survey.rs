@@ -8,6 +8,7 @@ use crate::db::{LinkTarget, NewResponse, Notice, PinnedForm};
 use crate::domain::CampaignState;
 use crate::domain::today;
 use crate::duration::{Duration, start_field_of};
+use crate::fieldwork::Outcome;
 use crate::forms::{AnswerErrors, Audience, Form, Kind};
 use crate::ids::CampaignId;
 use crate::secrets::token_hash;
@@ -684,6 +685,29 @@ pub(super) async fn submit_survey(
     Ok(Redirect::to(&format!("/s/{token}?done=answered")).into_response())
 }
 
+/// Records what a respondent did through their link (declined, or 没办过) as a call
+/// attempt without a surveyor, as it would be on the phone.
+async fn record_link_outcome(
+    state: &AppState,
+    target: &LinkTarget,
+    outcome: Outcome,
+    note: &str,
+) -> Result<(), AppError> {
+    state
+        .db
+        .record_attempt(&crate::db::NewAttempt {
+            case_id: target.case_id,
+            attempted_at: crate::domain::now(),
+            attempted_on: today(),
+            outcome,
+            callback_at: None,
+            note: Some(note.into()),
+            recorded_by: None,
+            import_key: None,
+        })
+        .await?;
+    Ok(())
+}
 /// The screener answered 没办过 through the link: as on the phone, the person is not a
 /// service recipient. Nothing is stored as answers (they would have no scored question); the
 /// link is used up and the case recorded as not a service recipient, so the campaign's rules
@@ -695,20 +719,8 @@ async fn screen_out(
 ) -> Result<Response, AppError> {
     let recorded = state.db.screen_out_through_link(target).await?;
     if recorded {
-        let now = crate::domain::now();
-        state
-            .db
-            .record_attempt(&crate::db::NewAttempt {
-                case_id: target.case_id,
-                attempted_at: now,
-                attempted_on: today(),
-                outcome: crate::fieldwork::Outcome::NotRecipient,
-                callback_at: None,
-                note: Some("通过短信链接回答：今年没有找村干部办过事".into()),
-                recorded_by: None,
-                import_key: None,
-            })
-            .await?;
+        let note = "通过短信链接回答：今年没有找村干部办过事";
+        record_link_outcome(state, target, Outcome::NotRecipient, note).await?;
     }
     tracing::info!(
         campaign = target.campaign_id.0,
@@ -762,20 +774,8 @@ pub(super) async fn decline_survey(
     if recorded {
         // A refusal like one on the phone: recorded as an attempt, so the campaign's rules
         // can release the next reserve rank.
-        let now = crate::domain::now();
-        state
-            .db
-            .record_attempt(&crate::db::NewAttempt {
-                case_id: target.case_id,
-                attempted_at: now,
-                attempted_on: today(),
-                outcome: crate::fieldwork::Outcome::Refusal,
-                callback_at: None,
-                note: Some("通过短信链接选择不参加".into()),
-                recorded_by: None,
-                import_key: None,
-            })
-            .await?;
+        let note = "通过短信链接选择不参加";
+        record_link_outcome(&state, &target, Outcome::Refusal, note).await?;
     }
     tracing::info!(campaign = target.campaign_id.0, recorded, "survey declined");
     Ok(Redirect::to(&format!("/s/{token}?done=declined")).into_response())
