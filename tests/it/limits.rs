@@ -73,18 +73,30 @@ async fn a_burst_of_wrong_logins_for_one_account_checks_few_passwords_and_then_l
     // delay), a wrong attempt counted now starts a fresh, longer delay (2 s or more).
     let deadline =
         std::time::Instant::now() + 3 * LOGIN_BASE_DELAY + std::time::Duration::from_secs(2);
-    loop {
+    let counted_from = loop {
+        // The failure is counted no earlier than the request is sent.
+        let sent = std::time::Instant::now();
         let (status, _) = api_login(&app.base, "admin", "wrong-again").await;
         if status == 401 {
-            break;
+            break sent;
         }
         assert_eq!(status, 429, "delayed until the delay has passed");
         assert!(std::time::Instant::now() < deadline, "the delay ends");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    };
     // The owner is delayed, told for how long, and gets in once that time has passed.
     let c = client();
     let r = login(&c, &app.base, "admin", "commission-2026-key").await;
+    if r.status() == 303 {
+        // Only on a machine so loaded that the wrong attempt's password check outlasted
+        // the delay: then the delay must indeed be over.
+        assert!(
+            counted_from.elapsed() >= 2 * LOGIN_BASE_DELAY,
+            "let in {:?} after a counted failure",
+            counted_from.elapsed()
+        );
+        return;
+    }
     assert_eq!(r.status(), 429);
     let retry: u64 = r.headers()["retry-after"]
         .to_str()
