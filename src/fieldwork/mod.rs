@@ -6,6 +6,7 @@
 
 pub mod callback;
 pub mod case_status;
+pub mod glance;
 pub mod import;
 pub mod mixer;
 pub mod progress;

@@ -511,6 +511,8 @@ pub(super) use crate::fieldwork::progress::{ProgressRow, progress_rows};
 #[derive(Serialize)]
 pub(super) struct ProgressPage {
     campaign: Campaign,
+    /// One line per village: a bar, the response rate in words, the next step.
+    glance: Vec<crate::fieldwork::glance::Glance>,
     rows: Vec<ProgressLine>,
     total: ProgressLine,
 }
@@ -578,6 +580,7 @@ pub(super) async fn show_progress(
     let (rows, total) = progress_rows(&state.db, id).await?;
     let page = ProgressPage {
         campaign,
+        glance: rows.iter().map(crate::fieldwork::glance::glance).collect(),
         rows: rows.iter().map(progress_line).collect(),
         total: progress_line(&total),
     };
@@ -731,13 +734,29 @@ mod tests {
             invalid_numbers: 2,
             invalid_number_rate: "5.7%".into(),
         };
+        let glance = crate::fieldwork::glance::glance(&crate::fieldwork::progress::ProgressRow {
+            code: "V0101".into(),
+            name: "样例村".into(),
+            target: 28,
+            population: 30,
+            released: 35,
+            completes: 20,
+            exhausted: true,
+            ..Default::default()
+        });
         let page = ProgressPage {
             campaign: samples::campaign(CampaignState::Fieldwork),
+            glance: vec![glance],
             rows: vec![line("V0101")],
             total: line(""),
         };
         let html = samples::rendered(&page);
         assert!(html.contains("V0101 样例村") && html.contains("20/1/3/5/1/2/3"));
+        assert!(
+            html.contains("aria-label=\"完成 20 份，目标 28 份（71%）\""),
+            "{html}"
+        );
+        assert!(html.contains("备用名单已用完，还差 8 份"), "{html}");
         assert!(html.contains("备用已用完"));
         assert!(
             html.contains("无效号码率") && html.contains("5.7%（2/35）"),

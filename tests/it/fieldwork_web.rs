@@ -875,3 +875,32 @@ async fn an_import_applies_the_replacement_rules_row_by_row() {
     );
     assert_eq!(now[1].replaced_at, None);
 }
+
+/// The progress page opens with one line per village a commission member reads at a glance:
+/// a bar with its text alternative, the response rate in words, and the next step; the
+/// AAPOR table is behind a toggle.
+#[tokio::test]
+async fn progress_at_a_glance_shows_a_bar_the_rate_in_words_and_the_next_step() {
+    let app = spawn().await;
+    let (t, sv) = fieldwork(&app).await;
+    let url = format!("{}/admin/campaigns/{}/progress", app.base, t.campaign);
+    let (s, page) = get_text(&t.admin.0, &url).await;
+    assert_eq!(s, 200);
+    // V1: 28 of 30 released, nobody reached yet; V2: all 5, no reserve.
+    for text in [
+        "一眼看进度",
+        "aria-label=\"完成 0 份，目标 28 份（0%）\"",
+        "<title>完成 0 份，目标 28 份（0%）</title>",
+        "还有 28 人在联系中，继续拨打；备用名单剩 2 人",
+        "还有 5 人在联系中，继续拨打；备用名单剩 0 人",
+        "还没有人答完",
+        "<summary>各项回答率明细(AAPOR 标准)</summary>",
+    ] {
+        assert!(page.contains(text), "{text} missing:\n{page}");
+    }
+    let bar = page.find("<svg class=\"bar\"").expect("a bar");
+    let details = page.find("<details>").expect("the AAPOR table's toggle");
+    assert!(bar < details, "the glance comes before the table");
+    // A surveyor does not reach the commission's page.
+    assert_eq!(get_text(&sv.0, &url).await.0, 403);
+}
