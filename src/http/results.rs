@@ -206,6 +206,13 @@ fn rate_view(r: &RateRow, k: u64) -> RateView {
     }
 }
 
+/// A village's verdict reasons in plain Chinese sentences (the pages; downloads keep the
+/// short forms).
+fn verdict_zh(a: &VillageAssessment) -> String {
+    let numbered: Vec<(u32, Option<Grade>)> = (1u32..).zip(a.items.iter().copied()).collect();
+    crate::results::assess::reasons_zh(&numbered, &a.negative)
+}
+
 /// The campaign's sample-size rule in a sentence (the default where none is saved).
 fn sample_rule(campaign: &crate::db::Campaign) -> String {
     let saved: Option<crate::sampling::SizeParameters> =
@@ -478,7 +485,7 @@ pub(super) async fn show_results(
                 good: a.verdict.good,
                 total: a.verdict.total,
                 passed: a.verdict.passed,
-                reasons: crate::results::assess::join_reasons(&a.verdict.reasons),
+                reasons: verdict_zh(a),
                 graded: a.items.iter().filter(|g| g.is_some()).count(),
                 quality: super::quality::quality_view(quality.get(&v.village_id)),
             }
@@ -717,7 +724,7 @@ pub(super) async fn show_village_results(
         negative_notes,
         overrides,
         verdict: a.verdict.clone(),
-        reasons: crate::results::assess::join_reasons(&a.verdict.reasons),
+        reasons: verdict_zh(a),
         approved: l.campaign.state == CampaignState::Approved,
         withheld: !l.survey_over,
         k,
@@ -1283,7 +1290,7 @@ pub(super) async fn show_own_results(
             })
             .collect(),
         verdict: a.verdict.clone(),
-        reasons: crate::results::assess::join_reasons(&a.verdict.reasons),
+        reasons: verdict_zh(a),
         k,
     };
     Ok(views::show(&user, &page))

@@ -217,6 +217,68 @@ pub fn verdict(items: &[(u32, Option<Grade>)], negative: &[Situation]) -> Verdic
     }
 }
 
+/// The verdict's reasons in plain Chinese sentences, for the pages: items not yet graded as
+/// ranges ("第1–15项尚未评定"), each item below 较好 ("第16项为一般"), the share of 好 when
+/// short ("“好”等次 12/16，未达 80%"), each negative-list situation ("负面清单情形③"), joined
+/// with "；". Empty when the village passes. `minyi assess` and the downloads keep the
+/// short forms of [`verdict`] that scripts read.
+pub fn reasons_zh(items: &[(u32, Option<Grade>)], negative: &[Situation]) -> String {
+    let mut sorted = items.to_vec();
+    sorted.sort_by_key(|(number, _)| *number);
+    let mut out = Vec::new();
+    if items.is_empty() {
+        out.push("没有任何评定项目".to_string());
+    }
+    // Runs of consecutive ungraded items: 1–15, or 3, 5–6.
+    let ungraded: Vec<u32> = sorted
+        .iter()
+        .filter(|(_, g)| g.is_none())
+        .map(|(n, _)| *n)
+        .collect();
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    for n in ungraded {
+        match runs.last_mut() {
+            Some((_, end)) if *end + 1 == n => *end = n,
+            _ => runs.push((n, n)),
+        }
+    }
+    if !runs.is_empty() {
+        let parts: Vec<String> = runs
+            .iter()
+            .map(|(a, b)| {
+                if a == b {
+                    a.to_string()
+                } else {
+                    format!("{a}–{b}")
+                }
+            })
+            .collect();
+        out.push(format!("第{}项尚未评定", parts.join("、")));
+    }
+    for (number, grade) in &sorted {
+        if let Some(g) = grade.filter(|g| !g.is_at_least_fairly_good()) {
+            out.push(format!("第{number}项为{}", g.label()));
+        }
+    }
+    let total = u32::try_from(items.len()).unwrap_or(u32::MAX);
+    let good = items
+        .iter()
+        .filter(|(_, g)| *g == Some(Grade::Good))
+        .fold(0u32, |n, _| n.saturating_add(1));
+    if total > 0 && !meets_good_share(good, total) {
+        out.push(format!(
+            "“好”等次 {good}/{total}，未达 {GOOD_SHARE_PERCENT}%"
+        ));
+    }
+    let mut negative = negative.to_vec();
+    negative.sort_unstable();
+    negative.dedup();
+    for situation in negative {
+        out.push(format!("负面清单情形{}", situation.circled()));
+    }
+    out.join("；")
+}
+
 /// 通过 when passed, 不通过 otherwise.
 pub fn verdict_label(passed: bool) -> &'static str {
     if passed { "通过" } else { "不通过" }
@@ -642,6 +704,28 @@ mod tests {
 
     fn s(n: u8) -> Situation {
         Situation::new(n).expect("test situation in range")
+    }
+
+    #[test]
+    fn the_reasons_read_as_sentences_on_the_pages() {
+        let mut items: Vec<(u32, Option<Grade>)> = (1..=15).map(|n| (n, None)).collect();
+        items.push((16, Some(Grade::Average)));
+        assert_eq!(
+            reasons_zh(&items, &[]),
+            "第1–15项尚未评定；第16项为一般；“好”等次 0/16，未达 80%"
+        );
+        let mut some = goods_then(12, 16, Grade::FairlyGood);
+        some[2].1 = None;
+        some[4].1 = None;
+        some[5].1 = None;
+        some[6].1 = Some(Grade::Poor);
+        assert_eq!(
+            reasons_zh(&some, &[s(3), s(1), s(3)]),
+            "第3、5–6项尚未评定；第7项为差；“好”等次 8/16，未达 80%；负面清单情形①；负面清单情形③"
+        );
+        // A village that passes has no reason; no "item" anywhere.
+        assert_eq!(reasons_zh(&goods_then(13, 16, Grade::FairlyGood), &[]), "");
+        assert_eq!(reasons_zh(&[], &[]), "没有任何评定项目");
     }
 
     // --- Grade -----------------------------------------------------------

@@ -451,8 +451,17 @@ async fn the_verdict_lists_every_failed_condition() {
     let (good, verdict, reasons) = assessment(admin.clone()).await;
     assert_eq!((good.as_str(), verdict.as_str()), ("11", "不通过"));
     assert_eq!(reasons, "item 7 一般；好 11/16 < 80%；负面清单 ③");
-    // The notes come back in the form, so saving it again keeps them.
+    // The pages say it in sentences (the download keeps the short form scripts read).
     let (_, page) = get_text(admin, &format!("{base}/admin/campaigns/{id}/results/V1")).await;
+    let said = "第7项为一般；“好”等次 11/16，未达 80%；负面清单情形③";
+    assert!(page.replace("&#x2f;", "/").contains(said), "{page}");
+    let (_, list) = get_text(admin, &format!("{base}/admin/campaigns/{id}/results")).await;
+    assert!(list.replace("&#x2f;", "/").contains(said));
+    assert!(
+        !list.contains("item "),
+        "no English word on the commission's page"
+    );
+    // The notes come back in the form, so saving it again keeps them.
     assert!(
         page.contains("value=\"现场检查记录不全\"") && page.contains("村主任受党纪处分"),
         "{page}"
