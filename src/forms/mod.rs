@@ -35,7 +35,9 @@ pub use model::{
     Relation, SCREENER_NO, SCREENER_QUESTION, SCREENER_YES,
 };
 pub use parse::{MAX_TEXT_CHARS, parse_form};
-pub use scheme::{FormScoring, GRADE_LABELS, Method, Scheme, Uncertain, parse_scheme};
+pub use scheme::{
+    FormScoring, GRADE_LABELS, Method, Scheme, Uncertain, default_rate_dimensions, parse_scheme,
+};
 
 use crate::forms::raw::{FileKind, probe_kind};
 use std::path::Path;

@@ -40,6 +40,14 @@ impl Method {
         }
     }
 
+    /// The unit written after a line or a figure in a sentence: "%" or " 分".
+    pub fn unit_zh(self) -> &'static str {
+        match self {
+            Method::Rate => "%",
+            Method::Score => " 分",
+        }
+    }
+
     /// What the figure is called on the pages: 满意率 or 得分.
     pub fn figure_zh(self) -> &'static str {
         match self {
@@ -140,6 +148,18 @@ pub struct FormScoring {
     pub(crate) score_lines: BTreeMap<String, usize>,
 }
 
+/// The dimensions a rate is made of where the scheme lists none: every scored dimension of
+/// `form` except `overall`, in form order.
+pub fn default_rate_dimensions(form: &Form) -> Vec<Dimension> {
+    let mut out = Vec::new();
+    for d in form.scored_questions().filter_map(|q| q.dimension) {
+        if d != Dimension::Overall && !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    out
+}
+
 impl FormScoring {
     /// The score of an option value; `None` for `dont_know` and unscored values.
     pub fn score(&self, value: &str) -> Option<f64> {
@@ -149,16 +169,11 @@ impl FormScoring {
     /// The dimensions the rate is made of, in order: the listed ones, else every scored
     /// dimension of `form` except `overall`.
     pub fn rate_dimensions(&self, form: &Form) -> Vec<Dimension> {
-        if !self.dimensions.is_empty() {
-            return self.dimensions.clone();
+        if self.dimensions.is_empty() {
+            default_rate_dimensions(form)
+        } else {
+            self.dimensions.clone()
         }
-        let mut out = Vec::new();
-        for d in form.scored_questions().filter_map(|q| q.dimension) {
-            if d != Dimension::Overall && !out.contains(&d) {
-                out.push(d);
-            }
-        }
-        out
     }
 
     /// Whether an option value counts as satisfied.

@@ -289,11 +289,7 @@ pub fn grade_rule_zh(scheme: &Scheme, item: &Item16) -> Option<String> {
     let name = scheme.method.figure_zh();
     let at = scheme.thresholds.iter().position(|(l, _)| l == grade)?;
     let (_, min) = &scheme.thresholds[at];
-    let unit = if scheme.method == Method::Rate {
-        "%"
-    } else {
-        " 分"
-    };
+    let unit = scheme.method.unit_zh();
     let mut out = format!("综合{name} {}", figure_text(scheme, s));
     if at + 1 < scheme.thresholds.len() {
         out.push_str(&format!("，达到“{grade}”线 {min}{unit}"));
@@ -344,11 +340,7 @@ pub fn scheme_rules_zh(scheme: &Scheme, recipients: &crate::forms::Form) -> Vec<
         "综合{name} S = {} × R + {} × P；两代表一委员不回避的有效评价少于 {} 份，或回避的超过一半时，P 不计入，S = R。",
         scheme.weight_recipients, scheme.weight_panel, scheme.panel_min
     ));
-    let unit = if scheme.method == Method::Rate {
-        "%"
-    } else {
-        " 分"
-    };
+    let unit = scheme.method.unit_zh();
     let lines: Vec<String> = scheme
         .thresholds
         .iter()

@@ -195,16 +195,7 @@ impl FormTally {
             all: RateAcc::default(),
             scores: Scores::default(),
             rate_respondents: 0,
-            default_rate_dims: form
-                .scored_questions()
-                .filter_map(|q| q.dimension)
-                .filter(|d| *d != Dimension::Overall)
-                .fold(Vec::new(), |mut out, d| {
-                    if !out.contains(&d) {
-                        out.push(d);
-                    }
-                    out
-                }),
+            default_rate_dims: crate::forms::default_rate_dimensions(form),
         }
     }
 
