@@ -10,6 +10,7 @@
 //! - [`assess`]: the seed's verdict over all items (exact-integer 80% rule) and the
 //!   offline `minyi assess` CSV;
 //! - [`calendar`]: working days (holidays, 调休) and the publicity end date;
+//! - [`chart`]: charts as SVG (and PNG for documents);
 //! - [`report`]: the one place that reads the database, one village at a time;
 //! - [`quality`]: the checks against coaching and padded rosters, per village;
 //!   [`quality_report`] reads what they start from.
@@ -18,6 +19,7 @@
 
 pub mod assess;
 pub mod calendar;
+pub mod chart;
 pub mod exact;
 pub mod item16;
 pub mod quality;
