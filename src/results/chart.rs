@@ -39,9 +39,9 @@ impl Serialize for Svg {
 const W: f64 = 400.0;
 const PAD: f64 = 8.0;
 const PLOT: f64 = W - 2.0 * PAD;
-/// Body text; small text (grade lines, legends) is 13.
-const FONT_SIZE: f64 = 15.0;
-const SMALL: f64 = 13.0;
+/// Body text; small text (grade lines, legends) is 14: on a 360-px phone about 12 and 10 px.
+const FONT_SIZE: f64 = 16.0;
+const SMALL: f64 = 14.0;
 const FONTS: &str = "'Noto Sans CJK SC','Microsoft YaHei','PingFang SC',sans-serif";
 const INK: &str = "#1f2328";
 const MUTED: &str = "#5c6670";
@@ -163,13 +163,13 @@ impl Chart {
         let _ = write!(
             self.body,
             "<text x=\"{PAD}\" y=\"{}\" fill=\"{INK}\">{}</text><text x=\"{}\" y=\"{}\" fill=\"{INK}\" font-weight=\"bold\" text-anchor=\"end\">{}</text>",
-            num(top + 17.0),
+            num(top + 18.0),
             escape(&label),
             num(W - PAD),
-            num(top + 17.0),
+            num(top + 18.0),
             escape(&b.text),
         );
-        self.y += 24.0;
+        self.y += 25.0;
         if let Some(v) = b.value.filter(|v| v.is_finite()) {
             let (bar_y, h) = (self.y, 14.0);
             let _ = write!(
@@ -330,6 +330,7 @@ pub fn village_dimensions(v: &VillageResults, k: u64, scheme: &Scheme) -> Svg {
         c.bar(&bar);
     }
     c.grade_lines(scheme, top);
+    c.y += 4.0;
     c.text_block(
         "细横线是95%区间，竖虚线是等次线；“不显示”的数字答卷太少或会让人推算出个人回答，不画。",
         SMALL,
@@ -391,7 +392,7 @@ pub fn town_overview(
         );
         x += 16.0 + text_width(g.0, SMALL) + 14.0;
     }
-    c.y += 14.0;
+    c.y += 16.0;
     let top = c.grade_band();
     for (v, s) in &shown {
         let grade = grade_of(v);
@@ -442,6 +443,7 @@ pub fn town_overview(
         c.text_block("还没有村（社区）的结果。", FONT_SIZE, false, MUTED);
         c.desc.push("还没有村（社区）的结果".into());
     }
+    c.y += 6.0;
     c.text_block(
         "颜色和数字后的文字是第16项的认定等次，竖虚线是等次线。",
         SMALL,
