@@ -24,6 +24,7 @@ use crate::ops::{
 };
 use crate::results::assess::{Grade, ITEM_TITLES, NEGATIVE_SITUATIONS, Situation, Verdict};
 use crate::results::calendar::{parse_calendar_csv, parse_date};
+use crate::results::chart::{self, Svg};
 use crate::results::item16::{figure_text, grade_rule_zh, scheme_rules_zh};
 use crate::results::report::comments;
 use crate::results::tables::{self, Table, VillageAssessment};
@@ -377,6 +378,8 @@ pub(super) struct ResultsPage {
     approved: bool,
     /// Fieldwork still runs or the answers are not mixed yet: no figure from answers shown.
     withheld: bool,
+    /// Every village's S as a bar chart; none while fieldwork runs.
+    town_chart: Option<Svg>,
     publicity: Option<PublicityView>,
     objections: Vec<ObjectionView>,
     /// The villages an objection may name.
@@ -543,6 +546,9 @@ pub(super) async fn show_results(
         closed: state_now == CampaignState::Closed,
         approved: state_now == CampaignState::Approved,
         withheld: !l.survey_over,
+        town_chart: l
+            .survey_over
+            .then(|| chart::town_overview(&l.results, &l.assessed, scheme)),
         publicity: publicity_view(&publicity),
         objections,
         village_options: l
@@ -583,6 +589,8 @@ pub(super) struct VillageResultsPage {
     item16: Item16View,
     recipients: Vec<RateView>,
     panel: Vec<RateView>,
+    /// The village's charts; none while fieldwork runs.
+    charts: Option<VillageCharts>,
     /// Items 1–15 with what was entered.
     items: Vec<ItemLine>,
     /// The eight situations of the negative list.
@@ -719,6 +727,9 @@ pub(super) async fn show_village_results(
         item16: item16_view(v, a, &l.forms.scheme),
         recipients: rate_views(v, Audience::Recipients, k),
         panel: rate_views(v, Audience::Panel, k),
+        charts: l
+            .survey_over
+            .then(|| village_charts(v, k, &l.forms.scheme, chart::question_shares)),
         items,
         negative,
         negative_notes,
@@ -732,6 +743,28 @@ pub(super) async fn show_village_results(
         error,
     };
     Ok(views::show(&user, &page))
+}
+
+/// A village's charts: its rates by dimension with item 16, and each question's options.
+#[derive(Serialize)]
+pub(super) struct VillageCharts {
+    dimensions: Svg,
+    recipients: Vec<Svg>,
+    panel: Vec<Svg>,
+}
+
+/// The charts of one village, the questions' charts made by `shares`.
+fn village_charts(
+    v: &crate::results::VillageResults,
+    k: u64,
+    scheme: &Scheme,
+    shares: fn(&crate::results::FormTally, u64) -> Vec<Svg>,
+) -> VillageCharts {
+    VillageCharts {
+        dimensions: chart::village_dimensions(v, k, scheme),
+        recipients: shares(&v.recipients, k),
+        panel: shares(&v.panel, k),
+    }
 }
 
 /// A village's rates for one audience, as the rates table shows them.
@@ -1226,6 +1259,8 @@ pub(super) struct OwnResultsPage {
     item16: Item16View,
     recipients: Vec<RateView>,
     panel: Vec<RateView>,
+    /// The village's charts (the scored questions only); none before the survey is over.
+    charts: Option<VillageCharts>,
     /// Items 1–16 with the grade in force.
     items: Vec<GradeLine>,
     verdict: Verdict,
@@ -1278,6 +1313,9 @@ pub(super) async fn show_own_results(
         item16: item16_view(v, a, &l.forms.scheme),
         recipients: rate_views(v, Audience::Recipients, k),
         panel: rate_views(v, Audience::Panel, k),
+        charts: l
+            .survey_over
+            .then(|| village_charts(v, k, &l.forms.scheme, chart::scored_question_shares)),
         items: a
             .items
             .iter()
@@ -1341,6 +1379,19 @@ mod tests {
         }
     }
 
+    /// A village's charts from no answers at all: each names its figures 不显示.
+    fn charts() -> VillageCharts {
+        let forms = crate::forms::builtin().unwrap();
+        let frame = crate::db::FrameSize {
+            village_id: crate::ids::VillageId(12),
+            code: "V0101".into(),
+            name: "样例图表村".into(),
+            population: 812,
+        };
+        let v = crate::results::report::fold_village(&frame, &[], &forms).unwrap();
+        village_charts(&v, 5, &forms.scheme, chart::question_shares)
+    }
+
     fn publicity() -> PublicityView {
         PublicityView {
             start: "2026-10-08".into(),
@@ -1400,6 +1451,14 @@ mod tests {
             closed: true,
             approved: true,
             withheld: true,
+            town_chart: {
+                let forms = crate::forms::builtin().unwrap();
+                let results = crate::results::CampaignResults {
+                    villages: Vec::new(),
+                    k: 5,
+                };
+                Some(chart::town_overview(&results, &[], &forms.scheme))
+            },
             publicity: Some(publicity()),
             objections: vec![
                 ObjectionView {
@@ -1464,6 +1523,7 @@ mod tests {
                 "全镇样例方面",
                 "样例质量提示行",
                 "质量提示 1 项",
+                "各村（社区）综合满意率 S",
             ] {
                 assert!(html.contains(value), "variant {n}: {value} missing");
             }
@@ -1489,6 +1549,7 @@ mod tests {
                 rate("不公布的方面", false, true),
             ],
             panel: vec![rate("代表样例方面", false, false)],
+            charts: Some(charts()),
             items: vec![GradeLine {
                 number: 1,
                 title: ITEM_TITLES[0],
@@ -1511,6 +1572,8 @@ mod tests {
             "群众样例方面",
             "代表样例方面",
             "样例理由",
+            "样例图表村 服务对象满意率与第16项",
+            "各题选项分布",
         ] {
             assert!(html.contains(value), "{value} missing");
         }
@@ -1533,6 +1596,7 @@ mod tests {
                 rate("不公布的方面", false, true),
             ],
             panel: vec![rate("代表样例方面", false, false)],
+            charts: Some(charts()),
             items: vec![ItemLine {
                 number: 1,
                 title: ITEM_TITLES[0],
@@ -1576,6 +1640,8 @@ mod tests {
                 "代表样例方面",
                 "样例质量提示行",
                 "说没参加过 1 人",
+                "样例图表村 服务对象满意率与第16项",
+                "各题选项分布",
             ] {
                 assert!(html.contains(value), "approved {approved}: {value} missing");
             }

@@ -10,6 +10,7 @@ mod archive;
 mod assess_cli;
 mod audit;
 mod authz;
+mod charts;
 mod cli;
 mod crash;
 mod draw_cli;
