@@ -162,12 +162,11 @@ async fn names_for(db: &Db, entries: &[Entry]) -> Result<Names, DbError> {
 
 /// The campaign's name as the page and the CSV show it.
 fn campaign_label(c: &crate::db::Campaign) -> String {
-    format!(
-        "{}（{} 年{}）",
-        c.name,
-        c.year,
-        if c.demo { "，演示" } else { "" }
-    )
+    if c.demo {
+        format!("{}（演示）", c.name)
+    } else {
+        c.name.clone()
+    }
 }
 
 pub(super) async fn show_audit(

@@ -48,11 +48,11 @@ impl Names {
     }
 }
 
-/// "张三（zhangsan，镇纪委管理员）", or "admin（镇纪委管理员）" when the display name is the
-/// login name or empty.
+/// "张三（zhangsan，镇纪委管理员）", or "admin（镇纪委管理员）" when the display name says
+/// nothing more (empty, the login name, or the role).
 pub(crate) fn account_label(a: &AccountName) -> String {
     let display = a.display_name.trim();
-    if display.is_empty() || display == a.username {
+    if display.is_empty() || display == a.username || display == a.role.label() {
         format!("{}（{}）", a.username, a.role.label())
     } else {
         format!("{display}（{}，{}）", a.username, a.role.label())
