@@ -160,13 +160,9 @@ async fn names_for(db: &Db, entries: &[Entry]) -> Result<Names, DbError> {
     Ok(names)
 }
 
-/// The campaign's name as the page and the CSV show it.
+/// The campaign's name as the page shows it (a demo campaign's name says so already).
 fn campaign_label(c: &crate::db::Campaign) -> String {
-    if c.demo {
-        format!("{}（演示）", c.name)
-    } else {
-        c.name.clone()
-    }
+    c.name.clone()
 }
 
 pub(super) async fn show_audit(
