@@ -25,6 +25,62 @@ use sha2::{Digest, Sha256};
 /// The `prev_hash` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// Every event key the code writes to the chain, with its name for people (the audit page
+/// and the CSV). A test reads the keys written in src/ and fails on one missing here; a key
+/// not listed (in an old log) is shown as itself.
+pub const EVENT_NAMES: &[(&str, &str)] = &[
+    ("account.create", "新建账号"),
+    ("account.disable", "停用账号"),
+    ("account.enable", "恢复账号"),
+    ("account.password", "修改本人密码"),
+    ("account.reset", "重置账号密码"),
+    ("account.unlock", "解除登录限制"),
+    ("approve", "审批通过"),
+    ("attempt", "记录拨打"),
+    ("calendar.delete", "删除日历日期"),
+    ("calendar.import", "导入节假日安排"),
+    ("callback.record", "记录回访"),
+    ("campaign.archive", "导出归档"),
+    ("campaign.create", "新建调查轮次"),
+    ("campaign.notice", "设置致受访者的说明"),
+    ("campaign.purge", "清除个人信息"),
+    ("case.interview", "电话访问完成"),
+    ("demo.fill", "生成演示数据"),
+    ("draw", "抽样"),
+    ("fieldwork.close", "结束调查"),
+    ("fieldwork.start", "开始调查"),
+    ("freeze", "冻结名单"),
+    ("grades", "录入各项等次"),
+    ("item16.override", "调整第16项等次"),
+    ("login", "登录"),
+    ("login.failure", "登录失败"),
+    ("logout", "退出登录"),
+    ("objection.add", "登记异议"),
+    ("objection.resolve", "处理异议"),
+    ("panel.add", "添加两代表一委员"),
+    ("panel.links", "生成两代表一委员链接"),
+    ("publicity.start", "开始公示"),
+    ("replacement.rules", "设置递补规则"),
+    ("results.import", "导入调查结果"),
+    ("roster.receipt", "收到名单"),
+    ("seed.commit", "登记种子承诺"),
+    ("seed.enter", "录入随机种子"),
+    ("size.rule", "设定样本量规则"),
+    ("sms.outbox", "导出短信"),
+    ("sms.reissue", "重发调查链接"),
+    ("village.create", "新增村(社区)"),
+    ("village.import", "导入村(社区)名单"),
+];
+
+/// The name of an event key for people; `None` for a key the code does not write (an old
+/// log's), which is then shown as it is.
+pub fn event_name(key: &str) -> Option<&'static str> {
+    EVENT_NAMES
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, name)| *name)
+}
+
 /// One stored entry.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct Entry {

@@ -7,6 +7,8 @@
 use super::{Db, DbError, on_pool};
 use crate::audit::{Entry, Event, GENESIS};
 use crate::audit_key::{self, AuditKey, KeyError};
+use crate::domain::Role;
+use crate::ids::{AccountId, CampaignId};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -24,6 +26,25 @@ pub struct ChainCheck {
     /// Entries written before the key existed (their marks are not required).
     pub unkeyed: i64,
 }
+
+/// Which entries a page of the log shows: all, or those of one campaign and/or one event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub campaign: Option<CampaignId>,
+    pub event: Option<String>,
+}
+
+/// An account as the audit page names an actor: login name, display name and role.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AccountName {
+    pub id: AccountId,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+}
+
+/// The filter's condition; a `NULL` parameter lets every entry through.
+const FILTERED: &str = "($1 IS NULL OR campaign_id = $1) AND ($2 IS NULL OR event = $2)";
 
 impl Db {
     /// Where this database's audit key lives: the configured file
@@ -104,6 +125,70 @@ impl Db {
         Ok(
             on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())).bind(limit).fetch_all(p).await)?,
         )
+    }
+
+    /// One page of the log, newest first: the `limit` entries after skipping the `offset`
+    /// newest that pass the filter.
+    pub async fn audit_page(
+        &self,
+        filter: &AuditFilter,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<Entry>, DbError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audit_log WHERE {FILTERED} ORDER BY id DESC LIMIT $3 OFFSET $4"
+        );
+        Ok(
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(filter.campaign)
+            .bind(filter.event.as_deref())
+            .bind(limit)
+            .bind(offset.max(0))
+            .fetch_all(p)
+            .await)?,
+        )
+    }
+
+    /// How many entries pass the filter.
+    pub async fn count_audit(&self, filter: &AuditFilter) -> Result<i64, DbError> {
+        let sql = format!("SELECT COUNT(*) FROM audit_log WHERE {FILTERED}");
+        Ok(
+            on_pool!(self, p => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(filter.campaign)
+            .bind(filter.event.as_deref())
+            .fetch_one(p)
+            .await)?,
+        )
+    }
+
+    /// The event keys present in the log, sorted (the page's choice of events).
+    pub async fn audit_event_keys(&self) -> Result<Vec<String>, DbError> {
+        Ok(
+            on_pool!(self, p => sqlx::query_scalar("SELECT DISTINCT event FROM audit_log ORDER BY event").fetch_all(p).await)?,
+        )
+    }
+
+    /// The named accounts among `ids`, in one query (a page's actors and the accounts its
+    /// entries are about); ids with no account are left out.
+    pub async fn account_names(&self, ids: &[AccountId]) -> Result<Vec<AccountName>, DbError> {
+        let mut ids = ids.to_vec();
+        ids.sort();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT id, username, display_name, role FROM accounts WHERE id IN ({})",
+            placeholders.join(", ")
+        );
+        Ok(on_pool!(self, p => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+            for id in &ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(p).await
+        })?)
     }
 
     /// The newest entries, newest first.

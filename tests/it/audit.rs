@@ -355,3 +355,413 @@ async fn entries_older_than_the_key_are_reported_unkeyed_and_deleting_the_newest
         "{text}"
     );
 }
+
+/// The page without its `<details>` blocks (the stored records): what a clerk reads first.
+fn without_raw_records(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<details>") {
+        out.push_str(&rest[..start]);
+        match rest[start..].find("</details>") {
+            Some(end) => rest = &rest[start + end + "</details>".len()..],
+            None => {
+                rest = "";
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// minijinja writes "/" in variables as `&#x2f;`; links compare after undoing it.
+fn unescaped(html: &str) -> String {
+    html.replace("&#x2f;", "/").replace("&amp;", "&")
+}
+
+/// The ids of the entries a page lists, in order (`<td class="num">id</td>` opens a row).
+fn listed_ids(html: &str) -> Vec<i64> {
+    html.split("<tr><td class=\"num\">")
+        .skip(1)
+        .filter_map(|row| row.split('<').next()?.parse().ok())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_log_reads_in_pages_of_fifty_with_names_events_and_summaries() {
+    let app = spawn().await;
+    let t = town(&app).await;
+    let admin = &t.admin.0;
+    let base = &app.base;
+    // A village whose name is markup, and an override of its item 16 by the administrator.
+    let hostile = "<script>alert(1)</script>甲村";
+    let code = minyi::domain::VillageCode::parse("V9").unwrap();
+    let village =
+        minyi::ops::campaigns::create_village(&app.db, &minyi::ops::Actor::cli(), &code, hostile)
+            .await
+            .unwrap();
+    let admin_id = app
+        .db
+        .account_by_username("admin")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    minyi::ops::results::override_item16(
+        &app.db,
+        &minyi::ops::Actor::account(admin_id),
+        minyi::ops::results::Village {
+            campaign_id: t.campaign,
+            village_id: village,
+            code: "V9",
+        },
+        Some(minyi::domain::Grade::FairlyGood),
+        "回访核实",
+    )
+    .await
+    .unwrap();
+    // Enough entries for more than one page.
+    for day in 1..=55 {
+        app.db
+            .append_audit(&minyi::audit::Event::new(
+                "cli",
+                "calendar.delete",
+                None,
+                serde_json::json!({ "day": format!("2026-10-{day:02}") }),
+            ))
+            .await
+            .unwrap();
+    }
+    let total = app.db.all_audit_entries().await.unwrap().len() as i64;
+    let pages = (total + 49) / 50;
+    assert!(pages >= 2, "{total}");
+
+    let (s, first) = get_text(admin, &format!("{base}/admin/audit")).await;
+    assert_eq!(s, 200, "{first}");
+    assert!(
+        first.contains(&format!("第 1 页，共 {pages} 页（共 {total} 条）")),
+        "{first}"
+    );
+    let ids = listed_ids(&first);
+    assert_eq!(ids.len(), 50);
+    assert_eq!(ids[0], total, "newest first");
+    assert!(ids.windows(2).all(|w| w[0] == w[1] + 1), "{ids:?}");
+    assert!(unescaped(&first).contains("<a href=\"/admin/audit?page=2\">下一页</a>"));
+    assert!(!first.contains("上一页"));
+    assert!(first.contains("<div class=\"table-scroll\">"));
+    assert!(
+        !first.contains("src/audit.rs") && !first.contains("src&#x2f;audit.rs"),
+        "no pointer to source code"
+    );
+
+    // Page 2 shows the older entries, down to the first one on the last page.
+    let (s, second) = get_text(admin, &format!("{base}/admin/audit?page=2")).await;
+    assert_eq!(s, 200);
+    let older = listed_ids(&second);
+    assert_eq!(older[0], total - 50);
+    assert!(second.contains(&format!("第 2 页，共 {pages} 页")));
+    assert!(unescaped(&second).contains("<a href=\"/admin/audit?page=1\">上一页</a>"));
+    let (_, last) = get_text(admin, &format!("{base}/admin/audit?page={pages}")).await;
+    assert_eq!(listed_ids(&last).last(), Some(&1));
+
+    // People by name and role, events by their Chinese names; the stored forms only in
+    // the raw records.
+    let last_text = without_raw_records(&last) + &without_raw_records(&first);
+    assert!(!last_text.contains("account:"), "{last_text}");
+    assert!(
+        last_text.contains("<td>admin（镇纪委管理员）</td>"),
+        "{last_text}"
+    );
+    assert!(last_text.contains("（op1，村(社区)操作员）"), "{last_text}");
+    for name in [
+        "新增村(社区)",
+        "新建调查轮次",
+        "新建账号",
+        "登录",
+        "删除日历日期",
+    ] {
+        assert!(last_text.contains(name), "{name} missing");
+    }
+    // The keys remain only as the filter's option values and in the raw records.
+    for page in [&first, &last] {
+        let page = without_raw_records(page);
+        let table = &page[page.find("<table>").unwrap()..page.find("</table>").unwrap()];
+        assert!(!table.contains("village.create") && !table.contains("calendar.delete"));
+    }
+    assert!(last.contains("<details><summary>原始记录</summary>"));
+    assert!(
+        last.contains("account:1") || last.contains("account:"),
+        "raw actor kept"
+    );
+
+    // One event's entries: the override reads as a sentence, its JSON and hash behind
+    // the toggle, and the village's name escaped.
+    let (s, only) = get_text(admin, &format!("{base}/admin/audit?event=item16.override")).await;
+    assert_eq!(s, 200);
+    assert_eq!(listed_ids(&only).len(), 1);
+    assert!(only.contains("第 1 页，共 1 页（共 1 条）"), "{only}");
+    assert!(only.contains("调整第16项等次"));
+    assert!(
+        only.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;甲村 → 较好，理由：回访核实"),
+        "{only}"
+    );
+    assert!(!only.contains("<script>alert(1)"), "escaped");
+    let raw = &only[only.find("<details><summary>原始记录</summary>").unwrap()..];
+    assert!(
+        raw.contains("&quot;reason&quot;:&quot;回访核实&quot;"),
+        "{raw}"
+    );
+    let entry = app
+        .db
+        .all_audit_entries()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.event == "item16.override")
+        .unwrap();
+    assert!(raw.contains(&entry.hash));
+    assert!(only.contains("<option value=\"item16.override\" selected>调整第16项等次</option>"));
+    let (_, by_campaign) = get_text(
+        admin,
+        &format!("{base}/admin/audit?campaign={}", t.campaign),
+    )
+    .await;
+    assert!(
+        listed_ids(&by_campaign).len() == 2 && by_campaign.contains("第 1 页，共 1 页（共 2 条）"),
+        "{by_campaign}"
+    );
+
+    // Page numbers that are not pages: a Chinese 400, or the last page.
+    for bad in ["abc", "-1", "0", "2.5"] {
+        let (s, page) = get_text(admin, &format!("{base}/admin/audit?page={bad}")).await;
+        assert_eq!(s, 400, "{bad}: {page}");
+        assert!(page.contains("页码") && page.contains("正整数"), "{page}");
+    }
+    let (s, page) = get_text(admin, &format!("{base}/admin/audit?campaign=x")).await;
+    assert_eq!(s, 400, "{page}");
+    for huge in ["999999", "99999999999999999999999999"] {
+        let (s, page) = get_text(admin, &format!("{base}/admin/audit?page={huge}")).await;
+        assert_eq!(s, 200, "{page}");
+        assert!(
+            page.contains(&format!("第 {pages} 页，共 {pages} 页")),
+            "{page}"
+        );
+        assert!(page.contains("下面是最后一页"));
+    }
+
+    // The CSV keeps its nine columns in order and adds the names and the summary.
+    let r = admin
+        .get(format!("{base}/admin/audit.csv"))
+        .send()
+        .await
+        .unwrap();
+    let bytes = r.bytes().await.unwrap();
+    let mut csv = csv::Reader::from_reader(&bytes[3..]);
+    let header: Vec<String> = csv.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        header,
+        [
+            "序号",
+            "时间戳",
+            "时间",
+            "操作者",
+            "事件",
+            "调查轮次",
+            "详情",
+            "前一条哈希",
+            "哈希",
+            "操作者名称",
+            "事件名称",
+            "摘要"
+        ]
+    );
+    let row = csv
+        .records()
+        .map(Result::unwrap)
+        .find(|r| &r[4] == "item16.override")
+        .unwrap();
+    assert_eq!(&row[3], &format!("account:{admin_id}"));
+    assert_eq!(&row[10], "调整第16项等次");
+    assert_eq!(&row[11], &format!("{hostile} → 较好，理由：回访核实"));
+}
+
+#[tokio::test]
+async fn only_administrators_open_the_audit_log() {
+    let app = spawn().await;
+    let t = town(&app).await;
+    for path in ["/admin/audit", "/admin/audit?page=2", "/admin/audit.csv"] {
+        let (s, _) = get_text(&t.op1.0, &format!("{}{path}", app.base)).await;
+        assert_eq!(s, 403, "{path}");
+        let r = client()
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 303, "{path}");
+        assert!(
+            r.headers()["location"]
+                .to_str()
+                .unwrap()
+                .starts_with("/login"),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_page_and_csv_show_no_phone_number_of_the_rosters() {
+    let app = spawn().await;
+    let (t, _) = fieldwork(&app).await;
+    let phones: Vec<String> = (0..30)
+        .map(|i| format!("138{:08}", i * 37))
+        .chain((0..5).map(|i| format!("139{i:08}")))
+        .collect();
+    let mut shown = Vec::new();
+    let pages = app.db.all_audit_entries().await.unwrap().len().div_ceil(50);
+    for page in 1..=pages {
+        let (s, html) =
+            get_text(&t.admin.0, &format!("{}/admin/audit?page={page}", app.base)).await;
+        assert_eq!(s, 200);
+        shown.extend(html.into_bytes());
+    }
+    let csv = t
+        .admin
+        .0
+        .get(format!("{}/admin/audit.csv", app.base))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    shown.extend_from_slice(&csv);
+    let found = eleven_digit_strings(&shown);
+    for p in &phones {
+        assert!(!found.contains(p), "{p} shown");
+    }
+}
+
+/// Every event key the code writes: the first argument of `Actor::event` (`by.event("…"`)
+/// and the second of `Event::new`, a literal or a `let` bound to literals just before.
+fn event_keys_written_in_src() -> std::collections::BTreeMap<String, String> {
+    fn collect(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                collect(&p, files);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                files.push(p);
+            }
+        }
+    }
+    fn literals(s: &str) -> Vec<String> {
+        s.split('"')
+            .skip(1)
+            .step_by(2)
+            .filter(|l| {
+                !l.is_empty()
+                    && l.split('.').all(|part| {
+                        !part.is_empty()
+                            && part
+                                .chars()
+                                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                    })
+            })
+            .map(String::from)
+            .collect()
+    }
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    collect(&src, &mut files);
+    let mut keys = std::collections::BTreeMap::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        // Code only: test modules and comment lines left out.
+        let text = text.split("\n#[cfg(test)]\nmod tests").next().unwrap();
+        let text: String = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let rel = file.strip_prefix(&src).unwrap().display().to_string();
+        for (call, skip_args) in [(".event(", 0), ("Event::new(", 1)] {
+            let mut from = 0;
+            while let Some(at) = text[from..].find(call) {
+                let start = from + at + call.len();
+                from = start;
+                let mut arg = text[start..].trim_start();
+                for _ in 0..skip_args {
+                    // Past the first argument: an actor, without commas of its own.
+                    arg = arg[arg.find(',').map_or(arg.len(), |i| i + 1)..].trim_start();
+                }
+                let place = format!("src/{rel} at byte {start}");
+                if let Some(lit) = arg.strip_prefix('"') {
+                    let key = lit.split('"').next().unwrap().to_string();
+                    keys.insert(key, place);
+                    continue;
+                }
+                let ident: String = arg
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                assert!(!ident.is_empty(), "{place}: cannot read the event key");
+                let binding = format!("let {ident} =");
+                match text[..start].rfind(&binding) {
+                    Some(b) => {
+                        let stmt = &text[b..];
+                        let stmt = &stmt[..stmt.find(';').unwrap_or(stmt.len())];
+                        let found = literals(stmt);
+                        assert!(!found.is_empty(), "{place}: no event key in `{stmt}`");
+                        for key in found {
+                            keys.insert(key, place.clone());
+                        }
+                    }
+                    // A parameter passed through (`Actor::event` to `Event::new`): its
+                    // callers are read themselves.
+                    None => assert!(
+                        text.contains(&format!("{ident}: &str")),
+                        "{place}: the event key `{ident}` is neither a literal, nor a `let` of literals, nor a parameter passed on"
+                    ),
+                }
+            }
+        }
+    }
+    keys
+}
+
+#[test]
+fn every_event_key_written_in_src_has_a_chinese_name() {
+    let keys = event_keys_written_in_src();
+    // The reading of the source still finds what it should.
+    for known in [
+        "draw",
+        "roster.receipt",
+        "objection.resolve",
+        "account.disable",
+        "account.enable",
+        "demo.fill",
+        "login.failure",
+    ] {
+        assert!(keys.contains_key(known), "{known} not found in {keys:?}");
+    }
+    assert!(keys.len() >= 35, "{keys:?}");
+    let unnamed: Vec<String> = keys
+        .iter()
+        .filter(|(k, _)| minyi::audit::event_name(k).is_none())
+        .map(|(k, place)| format!("{k} ({place})"))
+        .collect();
+    assert!(
+        unnamed.is_empty(),
+        "audit events without a Chinese name in minyi::audit::EVENT_NAMES: {unnamed:?}"
+    );
+    let mut listed: Vec<&str> = minyi::audit::EVENT_NAMES.iter().map(|(k, _)| *k).collect();
+    let n = listed.len();
+    listed.sort();
+    listed.dedup();
+    assert_eq!(listed.len(), n, "a key listed twice");
+    assert!(
+        minyi::audit::EVENT_NAMES
+            .iter()
+            .all(|(_, name)| !name.is_empty() && !name.is_ascii())
+    );
+}
