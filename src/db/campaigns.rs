@@ -128,6 +128,14 @@ impl Db {
             .ok_or(DbError::NotFound)
     }
 
+    /// When fieldwork was closed (unix seconds), if it was: the reports' fieldwork dates.
+    pub async fn fieldwork_closed_at(&self, id: CampaignId) -> Result<Option<i64>, DbError> {
+        let sql = "SELECT fieldwork_closed_at FROM campaigns WHERE id = $1";
+        let row: Option<Option<i64>> =
+            on_pool!(self, p => sqlx::query_scalar(sql).bind(id).fetch_optional(p).await)?;
+        row.ok_or(DbError::NotFound)
+    }
+
     /// The campaign's notice to respondents.
     pub async fn notice(&self, id: CampaignId) -> Result<Notice, DbError> {
         let sql = "SELECT notice_party AS party, notice_phone AS phone, notice_source AS source, notice_retention AS retention, notice_contact AS contact FROM campaigns WHERE id = $1";

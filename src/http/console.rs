@@ -553,7 +553,7 @@ pub(super) struct RatesText {
     con1: String,
 }
 
-fn progress_line(r: &ProgressRow) -> ProgressLine {
+pub(super) fn progress_line(r: &ProgressRow) -> ProgressLine {
     ProgressLine {
         code: r.code.clone(),
         name: r.name.clone(),

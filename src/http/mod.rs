@@ -16,6 +16,7 @@ mod error;
 mod fieldwork;
 mod headers;
 mod quality;
+mod report;
 mod results;
 mod roles;
 mod survey;
@@ -379,6 +380,23 @@ fn routes(config: &Config) -> Router<AppState> {
         .route(
             "/admin/campaigns/{id}/downloads/{file}",
             get(results::download_table),
+        )
+        // Report documents for the file: the town's and each village's, as A4 HTML and .docx
+        .route(
+            "/admin/campaigns/{id}/report",
+            get(report::show_town_report),
+        )
+        .route(
+            "/admin/campaigns/{id}/report.docx",
+            get(report::download_town_report),
+        )
+        .route(
+            "/admin/campaigns/{id}/results/{code}/report",
+            get(report::show_village_report),
+        )
+        .route(
+            "/admin/campaigns/{id}/results/{code}/report.docx",
+            get(report::download_village_report),
         )
         .route(
             "/admin/campaigns/{id}/publicity",

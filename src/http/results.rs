@@ -157,7 +157,7 @@ impl Download {
 }
 
 /// The campaign's results, or why there are none yet.
-async fn load(state: &AppState, id: CampaignId) -> Result<Loaded, AppError> {
+pub(super) async fn load(state: &AppState, id: CampaignId) -> Result<Loaded, AppError> {
     match crate::results::tables::load(&state.db, id).await {
         Ok(l) => Ok(l),
         Err(LoadError::NotStarted) => Err(AppError::bad(
@@ -190,7 +190,7 @@ pub(super) struct RateView {
     interval: Option<String>,
 }
 
-fn rate_view(r: &RateRow, k: u64) -> RateView {
+pub(super) fn rate_view(r: &RateRow, k: u64) -> RateView {
     RateView {
         scope: r.scope.label_zh(),
         key: r.key.clone(),
@@ -209,13 +209,13 @@ fn rate_view(r: &RateRow, k: u64) -> RateView {
 
 /// A village's verdict reasons in plain Chinese sentences (the pages; downloads keep the
 /// short forms).
-fn verdict_zh(a: &VillageAssessment) -> String {
+pub(super) fn verdict_zh(a: &VillageAssessment) -> String {
     let numbered: Vec<(u32, Option<Grade>)> = (1u32..).zip(a.items.iter().copied()).collect();
     crate::results::assess::reasons_zh(&numbered, &a.negative)
 }
 
 /// The campaign's sample-size rule in a sentence (the default where none is saved).
-fn sample_rule(campaign: &crate::db::Campaign) -> String {
+pub(super) fn sample_rule(campaign: &crate::db::Campaign) -> String {
     let saved: Option<crate::sampling::SizeParameters> =
         serde_json::from_str(&campaign.size_rule).ok();
     let params = saved.unwrap_or_else(|| crate::sampling::SizeRule::default().parameters());
@@ -256,7 +256,7 @@ pub(super) struct Item16View {
     overridden: bool,
 }
 
-fn item16_view(
+pub(super) fn item16_view(
     v: &crate::results::VillageResults,
     a: &VillageAssessment,
     scheme: &Scheme,

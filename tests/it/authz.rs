@@ -170,6 +170,10 @@ const ROUTES: &[Row] = &[
     r("GET", "/admin/campaigns/{id}/results", P, Empty,                             [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
     r("GET", "/admin/campaigns/{id}/results/{code}", P, Empty,                      [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
     r("GET", "/admin/campaigns/{id}/downloads/{file}", P, Empty,                    [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
+    r("GET", "/admin/campaigns/{id}/report", P, Empty,                              [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
+    r("GET", "/admin/campaigns/{id}/report.docx", P, Empty,                         [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
+    r("GET", "/admin/campaigns/{id}/results/{code}/report", P, Empty,               [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
+    r("GET", "/admin/campaigns/{id}/results/{code}/report.docx", P, Empty,          [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
     r("GET", "/admin/audit", F, Empty,                                              [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
     r("GET", "/admin/audit.csv", F, Empty,                                          [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
     r("GET", "/admin/calendar", F, Empty,                                           [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
@@ -1860,6 +1864,12 @@ async fn stored_text_is_shown_escaped_on_every_page() {
             &[&campaign_name, &v2],
         )
         .await;
+    for path in [
+        format!("/admin/campaigns/{id}/report"),
+        format!("/admin/campaigns/{id}/results/V1/report"),
+    ] {
+        pages.get(a, base, &path, &[&campaign_name, &v1]).await;
+    }
     pages
         .get(
             &op1.0,

@@ -25,6 +25,7 @@ mod module_graph;
 mod notice;
 mod privacy;
 mod quality;
+mod report;
 mod results_web;
 mod safe_setup;
 mod scheme_rate;

@@ -67,7 +67,7 @@ async fn confirm_uncertain(app: &TestApp, t: &Town) {
     );
 }
 
-async fn answered(app: &TestApp) -> Town {
+pub(crate) async fn answered(app: &TestApp) -> Town {
     answered_with_panel(app, &[]).await
 }
 
