@@ -198,10 +198,10 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
     }
     crate::ops::fieldwork::close(db, &by, campaign).await?;
 
-    // Items 1–15: mostly 好; the least satisfied village gets an 一般, one a negative-list
-    // finding.
+    // Items 1–14: mostly 好; the least satisfied village gets an 一般, one a negative-list
+    // finding (⑥, petitions left unresolved), which makes its item 15 差.
     for (n, ((village, level), (code, ..))) in villages.iter().zip(VILLAGES).enumerate() {
-        let items = (1..=15i64)
+        let items = (1..=14i64)
             .map(|item| {
                 let grade = if *level < 0.65 && item == 7 {
                     Grade::Average
@@ -222,7 +222,12 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
             .map(|s| {
                 (
                     s,
-                    (n == 4 && s == 6).then(|| "演示：信访件未按期办结".to_string()),
+                    (n == 4 && s == 6).then(|| crate::db::NegativeFinding {
+                        note: "演示：信访件未按期办结".to_string(),
+                        event_date: crate::domain::today(),
+                        petitions: Some(9),
+                        petitions_resolved: Some(3),
+                    }),
                 )
             })
             .collect();

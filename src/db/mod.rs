@@ -30,8 +30,8 @@ pub use mixer::Waiting;
 pub use quality::CallbackRow;
 pub use queue::SubmitQueue;
 pub use results::{
-    ApproveError, CalendarDay, FrameSize, ItemGrade, ItemGradeRow, NegativeRow, Objection,
-    OverrideRow, Publicity,
+    ApproveError, CalendarDay, FrameSize, ItemGrade, ItemGradeRow, NegativeFinding, NegativeRow,
+    Objection, OverrideRow, Publicity,
 };
 pub use rosters::{CrossVillagePhone, ImportError, RosterStatus, RosterTarget};
 pub use survey::{

@@ -46,6 +46,22 @@ pub struct NegativeRow {
     pub situation: i64,
     pub note: String,
     pub entered_at: i64,
+    /// When it happened, `YYYY-MM-DD`; `None` for rows ticked before dates were kept.
+    pub event_date: Option<String>,
+    /// Situation ⑥: petitions and reports received, and how many were resolved.
+    pub petitions: Option<i64>,
+    pub petitions_resolved: Option<i64>,
+}
+
+/// A negative-list situation as the commission ticks it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NegativeFinding {
+    pub note: String,
+    /// When it happened, `YYYY-MM-DD`.
+    pub event_date: String,
+    /// Situation ⑥ only: petitions and reports received, and how many were resolved.
+    pub petitions: Option<i64>,
+    pub petitions_resolved: Option<i64>,
 }
 
 /// One override of item 16's grade (grade `None`: the override was withdrawn).
@@ -144,8 +160,8 @@ impl Db {
         &self,
         campaign_id: CampaignId,
     ) -> Result<Vec<NegativeRow>, DbError> {
-        let sql = "SELECT village_id, situation, note, entered_at FROM negative_findings
-                   WHERE campaign_id = $1 ORDER BY village_id, situation";
+        let sql = "SELECT village_id, situation, note, entered_at, event_date, petitions, petitions_resolved
+                   FROM negative_findings WHERE campaign_id = $1 ORDER BY village_id, situation";
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?)
     }
 
@@ -192,11 +208,11 @@ impl Db {
         campaign_id: CampaignId,
         village_id: VillageId,
         situation: i64,
-        note: Option<&str>,
+        finding: Option<&NegativeFinding>,
         by: Option<AccountId>,
     ) -> Result<(), DbError> {
         let mut tx = self.begin().await?;
-        tx.set_negative(campaign_id, village_id, situation, note, by)
+        tx.set_negative(campaign_id, village_id, situation, finding, by)
             .await?;
         tx.commit().await
     }
@@ -280,23 +296,28 @@ impl Tx {
         Ok(())
     }
 
-    /// Ticks a negative-list situation (replacing its note), or unticks it with `note = None`.
+    /// Ticks a negative-list situation (replacing what was recorded), or unticks it with
+    /// `None`.
     pub async fn set_negative(
         &mut self,
         campaign_id: CampaignId,
         village_id: VillageId,
         situation: i64,
-        note: Option<&str>,
+        finding: Option<&NegativeFinding>,
         by: Option<AccountId>,
     ) -> Result<(), DbError> {
-        match note {
-            Some(note) => {
-                let sql = "INSERT INTO negative_findings (campaign_id, village_id, situation, note, entered_by, entered_at)
-                           VALUES ($1, $2, $3, $4, $5, $6)
+        match finding {
+            Some(f) => {
+                let sql = "INSERT INTO negative_findings (campaign_id, village_id, situation, note, event_date,
+                             petitions, petitions_resolved, entered_by, entered_at)
+                           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                            ON CONFLICT (campaign_id, village_id, situation) DO UPDATE SET note = excluded.note,
+                             event_date = excluded.event_date, petitions = excluded.petitions,
+                             petitions_resolved = excluded.petitions_resolved,
                              entered_by = excluded.entered_by, entered_at = excluded.entered_at";
                 on_tx!(self, c => sqlx::query(sql).bind(campaign_id).bind(village_id).bind(situation)
-                    .bind(note).bind(by).bind(now()).execute(&mut *c).await.map(|_| ()))?;
+                    .bind(&f.note).bind(&f.event_date).bind(f.petitions).bind(f.petitions_resolved)
+                    .bind(by).bind(now()).execute(&mut *c).await.map(|_| ()))?;
             }
             None => {
                 let sql = "DELETE FROM negative_findings WHERE campaign_id = $1 AND village_id = $2 AND situation = $3";

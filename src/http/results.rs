@@ -595,8 +595,8 @@ pub(super) struct VillageResultsPage {
     items: Vec<ItemLine>,
     /// The eight situations of the negative list.
     negative: Vec<SituationLine>,
-    /// A situation's note by its number (as text: template map keys are strings).
-    negative_notes: BTreeMap<String, String>,
+    /// The first day a situation counts: one year before the campaign began.
+    window_start: String,
     overrides: Vec<OverrideLine>,
     verdict: Verdict,
     reasons: String,
@@ -638,6 +638,14 @@ pub(super) struct SituationLine {
     circled: Option<String>,
     text: &'static str,
     ticked: bool,
+    note: String,
+    /// When it happened, `YYYY-MM-DD` (empty: not recorded).
+    date: String,
+    /// Ticked but dated before the window opens: recorded, not counted.
+    outside: bool,
+    /// Situation ⑥: petitions and reports, and how many were resolved.
+    petitions: Option<i64>,
+    resolved: Option<i64>,
 }
 
 /// An item-16 override as recorded (a withdrawal has no grade).
@@ -685,24 +693,36 @@ pub(super) async fn show_village_results(
             }
         })
         .collect();
+    let findings: BTreeMap<i64, crate::db::NegativeRow> = state
+        .db
+        .negative_findings(id)
+        .await?
+        .into_iter()
+        .filter(|n| n.village_id == v.village_id)
+        .map(|n| (n.situation, n))
+        .collect();
     let negative: Vec<SituationLine> = (1u8..=8)
         .zip(NEGATIVE_SITUATIONS)
         .map(|(n, text)| {
             let s = Situation::new(n);
+            let found = findings.get(&i64::from(n));
             SituationLine {
                 number: n,
                 circled: s.map(|s| s.circled().to_string()),
                 text,
-                ticked: s.is_some_and(|s| entered.negative.contains(&s)),
+                ticked: found.is_some(),
+                note: found.map(|f| f.note.clone()).unwrap_or_default(),
+                date: found.and_then(|f| f.event_date.clone()).unwrap_or_default(),
+                outside: s.is_some_and(|s| entered.negative_outside.contains(&s)),
+                petitions: found.and_then(|f| f.petitions),
+                resolved: found.and_then(|f| f.petitions_resolved),
             }
         })
         .collect();
-    let notes = state.db.negative_findings(id).await?;
-    let negative_notes: BTreeMap<String, String> = notes
-        .into_iter()
-        .filter(|n| n.village_id == v.village_id)
-        .map(|n| (n.situation.to_string(), n.note))
-        .collect();
+    let window_start = crate::results::assess::negative_window_start(&crate::domain::local_date(
+        l.campaign.created_at,
+    ))
+    .unwrap_or_default();
     let overrides: Vec<OverrideLine> = l
         .overrides
         .iter()
@@ -732,7 +752,7 @@ pub(super) async fn show_village_results(
             .then(|| village_charts(v, k, &l.forms.scheme, chart::question_shares)),
         items,
         negative,
-        negative_notes,
+        window_start,
         overrides,
         verdict: a.verdict.clone(),
         reasons: verdict_zh(a),
@@ -827,8 +847,11 @@ pub(super) async fn save_grades(
     if !not_approved(&state, id).await? {
         return Ok(back_to_village(id, &code, "e=approved"));
     }
-    let sheet = GradeSheet::parse(|name| form.fields.get(name).map(|s| s.trim()).unwrap_or(""))
-        .map_err(|e| AppError::bad(e.to_string(), e.message_zh()))?;
+    let sheet = GradeSheet::parse(
+        |name| form.fields.get(name).map(|s| s.trim()).unwrap_or(""),
+        &today(),
+    )
+    .map_err(|e| AppError::bad(e.to_string(), e.message_zh()))?;
     let v = Village {
         campaign_id: id,
         village_id: village,
@@ -1609,8 +1632,13 @@ mod tests {
                 circled: Some("②".into()),
                 text: NEGATIVE_SITUATIONS[1],
                 ticked: true,
+                note: "样例负面说明".into(),
+                date: "2026-05-04".into(),
+                outside: false,
+                petitions: None,
+                resolved: None,
             }],
-            negative_notes: BTreeMap::from([("2".into(), "样例负面说明".into())]),
+            window_start: "2025-03-01".into(),
             overrides: vec![OverrideLine {
                 grade: Some("一般"),
                 reason: "样例调整理由".into(),

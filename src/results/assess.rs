@@ -137,6 +137,40 @@ fn not_a_situation(token: &str) -> String {
 
 // ---------------------------------------------------------------------------
 // The verdict
+/// The first day the negative list counts (seed clause 15: "创建启动前一年以及创建期间"): one
+/// year before the creation started on `start` (`YYYY-MM-DD`); 29 February falls back to the
+/// 28th. `None` when `start` is not such a date.
+pub fn negative_window_start(start: &str) -> Option<String> {
+    let date = crate::results::calendar::parse_date(start)?;
+    let year = date.year() - 1;
+    let day = date
+        .day()
+        .min(time::util::days_in_month(date.month(), year));
+    let earlier = time::Date::from_calendar_date(year, date.month(), day).ok()?;
+    Some(format!(
+        "{:04}-{:02}-{:02}",
+        earlier.year(),
+        u8::from(earlier.month()),
+        earlier.day()
+    ))
+}
+
+/// Whether a situation that happened on `event` counts against a village whose window opens
+/// on `window_start` (both `YYYY-MM-DD`, which compare as text). One ticked before dates were
+/// kept (`None`) counts, as it did.
+pub fn negative_counts(event: Option<&str>, window_start: &str) -> bool {
+    event.is_none_or(|d| d >= window_start)
+}
+
+/// Item 15 is the negative list: 差 when a situation counts, else 好.
+pub fn item15_from_list(counted: &[Situation]) -> Grade {
+    if counted.is_empty() {
+        Grade::Good
+    } else {
+        Grade::Poor
+    }
+}
+
 // ---------------------------------------------------------------------------
 
 /// The assessment of one village.
@@ -603,6 +637,13 @@ pub fn assess_csv(bytes: &[u8]) -> Result<Vec<AssessedRow>, AssessError> {
                 }
             }
         }
+        // Item 15 is the negative list itself, as on the results pages: a row naming a
+        // situation has item 15 差, whatever its cell says.
+        if !negative.is_empty()
+            && let Some(item15) = items.iter_mut().find(|(n, _)| *n == 15)
+        {
+            item15.1 = Some(item15_from_list(&negative));
+        }
         if let (true, Some(village)) = (row_ok, village) {
             villages.push(AssessedRow {
                 village,
@@ -685,6 +726,34 @@ pub const NEGATIVE_SITUATIONS: [&str; 8] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_negative_lists_window_opens_a_year_before_the_creation_started() {
+        assert_eq!(
+            negative_window_start("2026-03-15").as_deref(),
+            Some("2025-03-15")
+        );
+        assert_eq!(
+            negative_window_start("2028-02-29").as_deref(),
+            Some("2027-02-28")
+        );
+        assert_eq!(
+            negative_window_start("2026-01-01").as_deref(),
+            Some("2025-01-01")
+        );
+        assert_eq!(negative_window_start("not a date"), None);
+        let start = negative_window_start("2026-03-15").unwrap();
+        assert!(negative_counts(Some("2025-03-15"), &start));
+        assert!(negative_counts(Some("2026-11-30"), &start));
+        assert!(!negative_counts(Some("2025-03-14"), &start));
+        assert!(negative_counts(None, &start));
+    }
+
+    #[test]
+    fn item_15_is_the_negative_list() {
+        assert_eq!(item15_from_list(&[]), Grade::Good);
+        assert_eq!(item15_from_list(&[Situation::new(3).unwrap()]), Grade::Poor);
+    }
 
     /// Items numbered 1.. with the given grades.
     fn graded(grades: &[Grade]) -> Vec<(u32, Option<Grade>)> {
@@ -1197,11 +1266,11 @@ mod tests {
                 ("清水村", true, String::new()),
                 ("石桥村", false, "好 12/16 < 80%".to_string()),
                 ("东山村, 一组", false, "item 7 一般".to_string()),
-                ("西岭村", false, "负面清单 ③".to_string()),
+                ("西岭村", false, "item 15 差；负面清单 ③".to_string()),
                 (
                     "南湖村",
                     false,
-                    "负面清单 ①；负面清单 ②；负面清单 ⑤".to_string()
+                    "item 15 差；负面清单 ①；负面清单 ②；负面清单 ⑤".to_string()
                 ),
             ]
         );
@@ -1219,8 +1288,8 @@ village,good,total,verdict,reasons
 清水村,13,16,通过,
 石桥村,12,16,不通过,好 12/16 < 80%
 \"东山村, 一组\",15,16,不通过,item 7 一般
-西岭村,16,16,不通过,负面清单 ③
-南湖村,16,16,不通过,负面清单 ①；负面清单 ②；负面清单 ⑤
+西岭村,15,16,不通过,item 15 差；负面清单 ③
+南湖村,15,16,不通过,item 15 差；负面清单 ①；负面清单 ②；负面清单 ⑤
 ";
         assert_eq!(text, expected);
 

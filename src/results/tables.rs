@@ -252,7 +252,10 @@ pub struct Override {
 #[derive(Debug, Clone, Default)]
 pub struct Entered {
     pub grades: BTreeMap<u32, (Grade, String)>,
+    /// The situations that count: dated from one year before the campaign began (or undated).
     pub negative: Vec<Situation>,
+    /// Ticked situations dated before that: recorded, not counted.
+    pub negative_outside: Vec<Situation>,
     pub item16_override: Option<Override>,
 }
 
@@ -290,6 +293,10 @@ fn assess_village(v: &VillageResults, e: &Entered) -> VillageAssessment {
         _ => (computed, false),
     };
     let mut items: Vec<Option<Grade>> = (1..=15).map(|i| e.grades.get(&i).map(|g| g.0)).collect();
+    // Item 15 is the negative list: a situation that counts makes it 差 whatever was entered.
+    if !e.negative.is_empty() {
+        items[14] = Some(crate::results::assess::item15_from_list(&e.negative));
+    }
     items.push(item16);
     let numbered: Vec<(u32, Option<Grade>)> = (1u32..).zip(items.iter().copied()).collect();
     VillageAssessment {
@@ -512,9 +519,18 @@ pub async fn load(db: &crate::db::Db, id: CampaignId) -> Result<Loaded, LoadErro
                 .insert(item, (g.grade, g.source));
         }
     }
+    let window = crate::results::assess::negative_window_start(&crate::domain::local_date(
+        campaign.created_at,
+    ))
+    .unwrap_or_default();
     for n in db.negative_findings(id).await? {
         if let Some(s) = u8::try_from(n.situation).ok().and_then(Situation::new) {
-            entered.entry(n.village_id).or_default().negative.push(s);
+            let e = entered.entry(n.village_id).or_default();
+            if crate::results::assess::negative_counts(n.event_date.as_deref(), &window) {
+                e.negative.push(s);
+            } else {
+                e.negative_outside.push(s);
+            }
         }
     }
     let overrides = db.overrides(id).await?;

@@ -59,8 +59,15 @@ fn assess_applies_the_80_percent_rule_with_exact_integers() {
         ["十三好", "13", "16", "通过", ""],
         ["十二好", "12", "16", "不通过", "好 12/16 < 80%"],
         ["一个一般", "15", "16", "不通过", "item 16 一般"],
-        ["负面清单", "16", "16", "不通过", "负面清单 ③"],
-        ["两种情形", "16", "16", "不通过", "负面清单 ①；负面清单 ③"],
+        // Item 15 is the negative list: a situation makes it 差, whatever the cell says.
+        ["负面清单", "15", "16", "不通过", "item 15 差；负面清单 ③"],
+        [
+            "两种情形",
+            "15",
+            "16",
+            "不通过",
+            "item 15 差；负面清单 ①；负面清单 ③",
+        ],
     ];
     assert_eq!(rows, expect.map(|r| r.map(String::from).to_vec()));
 }

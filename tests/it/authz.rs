@@ -1823,6 +1823,7 @@ async fn stored_text_is_shown_escaped_on_every_page() {
                 ("grade_1", "好"),
                 ("note_1", item_note.as_str()),
                 ("neg_3", "1"),
+                ("neg_date_3", today.as_str()),
                 ("neg_note_3", negative_note.as_str()),
             ],
         ),

@@ -506,6 +506,9 @@ async fn a_crash_while_saving_a_grade_sheet_stores_none_of_its_grades() {
             .collect();
         if negative {
             fields.extend((1..=8).map(|n| (format!("neg_{n}"), "on".to_string())));
+            fields.extend((1..=8).map(|n| (format!("neg_date_{n}"), minyi::domain::today())));
+            fields.push(("neg_petitions_6".into(), "12".into()));
+            fields.push(("neg_resolved_6".into(), "2".into()));
         }
         fields
     };
@@ -592,7 +595,10 @@ async fn a_crash_while_saving_a_grade_sheet_stores_none_of_its_grades() {
     let (status, _, _) = post_form(&admin, &url_of(&server.base), &csrf_in(&page), &fields).await;
     assert_eq!(status, 303);
     let db = minyi::db::Db::connect(&url).await.unwrap();
-    assert_eq!(stored(db).await, (vec!["较好".to_string(); 15], 8, 2));
+    // Item 15 is the negative list: all eight situations are ticked, so it is 差.
+    let mut expected = vec!["较好".to_string(); 14];
+    expected.push("差".to_string());
+    assert_eq!(stored(db).await, (expected, 8, 2));
     let db = minyi::db::Db::connect(&url).await.unwrap();
     let key = db.load_audit_key().unwrap();
     assert!(db.verify_audit(Some(&key)).await.unwrap().is_ok());

@@ -446,14 +446,19 @@ async fn the_verdict_lists_every_failed_condition() {
     fields.push(("grade_7".into(), "一般".into()));
     fields.push(("note_7".into(), "现场检查记录不全".into()));
     fields.push(("neg_3".into(), "1".into()));
+    fields.push(("neg_date_3".into(), minyi::domain::today()));
     fields.push(("neg_note_3".into(), "村主任受党纪处分".into()));
     assert_eq!(post(fields).await.0, 303);
     let (good, verdict, reasons) = assessment(admin.clone()).await;
-    assert_eq!((good.as_str(), verdict.as_str()), ("11", "不通过"));
-    assert_eq!(reasons, "item 7 一般；好 11/16 < 80%；负面清单 ③");
+    // Item 15 follows the negative list: ③ makes it 差.
+    assert_eq!((good.as_str(), verdict.as_str()), ("10", "不通过"));
+    assert_eq!(
+        reasons,
+        "item 7 一般；item 15 差；好 10/16 < 80%；负面清单 ③"
+    );
     // The pages say it in sentences (the download keeps the short form scripts read).
     let (_, page) = get_text(admin, &format!("{base}/admin/campaigns/{id}/results/V1")).await;
-    let said = "第7项为一般；“好”等次 11/16，未达 80%；负面清单情形③";
+    let said = "第7项为一般；第15项为差；“好”等次 10/16，未达 80%；负面清单情形③";
     assert!(page.replace("&#x2f;", "/").contains(said), "{page}");
     let (_, list) = get_text(admin, &format!("{base}/admin/campaigns/{id}/results")).await;
     assert!(list.replace("&#x2f;", "/").contains(said));
@@ -469,7 +474,148 @@ async fn the_verdict_lists_every_failed_condition() {
     // A bad grade changes nothing.
     let (s, _, _) = post(vec![("grade_1".into(), "优秀".into())]).await;
     assert_eq!(s, 400);
-    assert_eq!(assessment(admin.clone()).await.0, "11");
+    assert_eq!(assessment(admin.clone()).await.0, "10");
+}
+
+/// The negative list counts what happened from one year before the campaign began: a
+/// situation dated earlier is kept but not counted; one within the window makes item 15 差
+/// whatever was typed for it; a ticked situation needs its date (not in the future), and ⑥
+/// its petition counts. A refused sheet changes nothing.
+#[tokio::test]
+async fn the_negative_list_counts_dated_situations_in_its_window_and_item_15_follows_it() {
+    let app = spawn().await;
+    let t = answered(&app).await;
+    let (admin, csrf, base, id) = (&t.admin.0, &t.admin.1, &app.base, t.campaign);
+    let url = format!("{base}/admin/campaigns/{id}/results/V1/grades");
+    let began = minyi::domain::local_date(app.db.campaign(id).await.unwrap().created_at);
+    let window = minyi::results::assess::negative_window_start(&began).unwrap();
+    let day_before_window = {
+        let d = minyi::results::calendar::parse_date(&window).unwrap();
+        d.previous_day().unwrap().to_string()
+    };
+    let all_good: Vec<(String, String)> = (1..=15)
+        .map(|i| (format!("grade_{i}"), "好".to_string()))
+        .collect();
+    let post = |extra: &[(&str, &str)]| {
+        let mut fields = all_good.clone();
+        fields.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let (admin, url, csrf) = (admin.clone(), url.clone(), csrf.clone());
+        async move {
+            let borrowed: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            post_form(&admin, &url, &csrf, &borrowed).await.0
+        }
+    };
+    let item15 = || async {
+        let (h, rows) = csv(
+            admin,
+            &format!("{base}/admin/campaigns/{id}/downloads/assessment.csv"),
+        )
+        .await;
+        let v1 = rows.iter().find(|r| r[0] == "V1").unwrap().clone();
+        (
+            v1[col(&h, "第15项")].clone(),
+            v1[col(&h, "负面清单")].clone(),
+        )
+    };
+
+    // Nothing ticked: item 15 is 好.
+    assert_eq!(post(&[]).await, 303);
+    assert_eq!(item15().await, ("好".to_string(), String::new()));
+
+    // ② a day before the window opens: recorded, shown as not counted, item 15 stays 好.
+    assert_eq!(
+        post(&[
+            ("neg_2", "1"),
+            ("neg_date_2", &day_before_window),
+            ("neg_note_2", "旧案")
+        ])
+        .await,
+        303
+    );
+    assert_eq!(item15().await, ("好".to_string(), String::new()));
+    let (_, page) = get_text(admin, &format!("{base}/admin/campaigns/{id}/results/V1")).await;
+    let page = page.replace("&#x2f;", "/");
+    assert!(
+        page.contains(&format!("发生在 {window} 之前,不计入")),
+        "{page}"
+    );
+    assert!(page.contains(&format!("value=\"{day_before_window}\"")));
+
+    // ② on the window's first day counts: item 15 is 差 although 好 was sent for it.
+    assert_eq!(
+        post(&[
+            ("neg_2", "1"),
+            ("neg_date_2", &window),
+            ("neg_note_2", "旧案")
+        ])
+        .await,
+        303
+    );
+    assert_eq!(item15().await, ("差".to_string(), "②".to_string()));
+
+    // Refused, each changing nothing: no date, a bad date, a date after today, ⑥ without its
+    // counts, ⑥ with more resolved than received.
+    let tomorrow = minyi::results::calendar::parse_date(&minyi::domain::today())
+        .unwrap()
+        .next_day()
+        .unwrap()
+        .to_string();
+    for bad in [
+        vec![("neg_3", "1")],
+        vec![("neg_3", "1"), ("neg_date_3", "2026-13-40")],
+        vec![("neg_3", "1"), ("neg_date_3", tomorrow.as_str())],
+        vec![("neg_6", "1"), ("neg_date_6", window.as_str())],
+        vec![
+            ("neg_6", "1"),
+            ("neg_date_6", window.as_str()),
+            ("neg_petitions_6", "3"),
+            ("neg_resolved_6", "4"),
+        ],
+    ] {
+        assert_eq!(post(&bad).await, 400, "{bad:?}");
+        assert_eq!(
+            item15().await,
+            ("差".to_string(), "②".to_string()),
+            "{bad:?}"
+        );
+    }
+    let (s, body) = {
+        let mut fields = all_good.clone();
+        fields.push(("neg_3".into(), "1".into()));
+        let borrowed: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let r = admin
+            .post(&url)
+            .form(&[borrowed, vec![("_csrf", csrf.as_str())]].concat())
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    };
+    assert_eq!(s, 400);
+    assert!(body.contains("勾选负面清单情形③时须填写发生日期"), "{body}");
+
+    // ⑥ with its counts: kept and shown again in the form.
+    assert_eq!(
+        post(&[
+            ("neg_6", "1"),
+            ("neg_date_6", &window),
+            ("neg_petitions_6", "9"),
+            ("neg_resolved_6", "3"),
+        ])
+        .await,
+        303
+    );
+    let found = app.db.negative_findings(id).await.unwrap();
+    let six = found.iter().find(|n| n.situation == 6).unwrap();
+    assert_eq!((six.petitions, six.petitions_resolved), (Some(9), Some(3)));
+    assert_eq!(six.event_date.as_deref(), Some(window.as_str()));
+    assert_eq!(item15().await, ("差".to_string(), "⑥".to_string()));
 }
 
 #[tokio::test]
