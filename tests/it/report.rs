@@ -29,6 +29,7 @@ async fn grade(app: &TestApp, t: &Town, code: &str, grade: &str, negative: &[&st
     }
     for n in negative {
         fields.push((format!("neg_{n}"), "1".to_string()));
+        fields.push((format!("neg_date_{n}"), minyi::domain::today()));
     }
     let fields: Vec<(&str, &str)> = fields
         .iter()
