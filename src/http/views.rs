@@ -16,7 +16,7 @@ macro_rules! template_files {
 }
 
 /// (file name, source) of every template.
-pub(super) const TEMPLATE_FILES: [(&str, &str); 40] = template_files![
+pub(super) const TEMPLATE_FILES: [(&str, &str); 41] = template_files![
     "base.html",
     "base_url_banner.html",
     "error.html",
@@ -57,6 +57,7 @@ pub(super) const TEMPLATE_FILES: [(&str, &str); 40] = template_files![
     "link_reissued.html",
     "quality_flags.html",
     "callbacks.html",
+    "publicity_notice.html",
 ];
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {

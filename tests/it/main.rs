@@ -22,6 +22,7 @@ mod logs;
 mod migrations;
 mod module_graph;
 mod notice;
+mod notice_publicity;
 mod privacy;
 mod quality;
 mod results_web;
