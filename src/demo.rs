@@ -1,7 +1,8 @@
 //! `minyi demo`: fills an empty database with an invented town so a
 //! newcomer sees every page with data: 12 villages with rosters, a draw, answered cases,
 //! panel ratings, closed fieldwork, grades of items 1–15, a negative-list finding, and the
-//! results published for publicity. The campaign is marked as demo and every page says so.
+//! results published for publicity with the notice posted in the villages. The campaign is
+//! marked as demo and every page says so.
 
 use crate::db::{Db, NewAccount, NewResponse, Notice, RosterTarget};
 use crate::domain::{Grade, Role, VillageCode, today};
@@ -13,6 +14,7 @@ use crate::ops::publicity::NewObjection;
 use crate::ops::results::{GradeSheet, SheetItem};
 use crate::ops::{self, Actor};
 use crate::results::calendar::parse_date;
+use crate::results::notice::Contact;
 use crate::roster::Limits;
 use crate::sampling::Seed;
 use anyhow::{Context, anyhow, bail};
@@ -95,6 +97,14 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
         contact: "唐家坊镇纪委（演示），电话 0739-0000001".into(),
     };
     ops::campaigns::set_notice(db, &by, campaign, &notice).await?;
+    // Where objections to the publicity notice go, which publishing requires.
+    let contact = Contact::parse(
+        "0739-0000001",
+        "唐家坊镇人民政府二楼纪委办公室（演示）",
+        "中共唐家坊镇纪律检查委员会（演示）",
+    )
+    .map_err(anyhow::Error::msg)?;
+    ops::campaigns::set_notice_contact(db, &by, campaign, &contact).await?;
     let mut villages = Vec::new();
     for (i, (code, name, size, level)) in VILLAGES.iter().enumerate() {
         let code = VillageCode::parse(code).map_err(anyhow::Error::msg)?;

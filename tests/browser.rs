@@ -1706,6 +1706,17 @@ async fn a_whole_season_through_every_staff_form_in_a_real_browser() {
     a.open(&village).await;
     assert!(a.text_of("main").await.contains("实地复核后调整"));
     a.screenshot("village-results").await;
+    // Where objections go, printed on the publicity notice: publishing requires it.
+    a.open(&campaign).await;
+    a.submit(
+        &format!("form[action='/admin/campaigns/{id}/notice-contact']"),
+        &[
+            ("phone", "0739-7654321"),
+            ("address", "唐家坊镇人民政府二楼纪委办公室"),
+            ("issuer", "中共唐家坊镇纪律检查委员会"),
+        ],
+    )
+    .await;
     let results_page = format!("{campaign}/results");
     a.open(&results_page).await;
     a.submit(
@@ -1713,6 +1724,8 @@ async fn a_whole_season_through_every_staff_form_in_a_real_browser() {
         &[("start", "2026-09-01")],
     )
     .await;
+    a.open(&format!("{campaign}/publicity/notice")).await;
+    assert!(a.text_of("body").await.contains("0739-7654321"));
     a.open(&results_page).await;
     a.submit(
         &format!("form[action='/admin/campaigns/{id}/objections']"),

@@ -61,6 +61,20 @@ impl Notice {
     }
 }
 
+/// Where objections to the publicity notice are received and who issues it, as stored
+/// (each `None` until the administrator sets it; checked by `results::notice::Contact`).
+#[derive(Clone, Debug, Default, PartialEq, sqlx::FromRow, serde::Serialize)]
+pub struct ObjectionContact {
+    /// 受理异议电话.
+    pub phone: Option<String>,
+    /// 受理异议地址.
+    pub address: Option<String>,
+    /// 公示发布单位.
+    pub issuer: Option<String>,
+}
+
+const OBJECTION_CONTACT_SQL: &str = "SELECT objection_phone AS phone, objection_address AS address, notice_issuer AS issuer FROM campaigns WHERE id = $1";
+
 impl Db {
     /// Add a village, in a transaction of its own (setting up; an operation that is audited
     /// uses [`Tx::create_village`]).
@@ -144,7 +158,39 @@ impl Db {
     }
 }
 
+impl Db {
+    /// Where objections to the campaign's publicity notice are received, and its issuer.
+    pub async fn objection_contact(&self, id: CampaignId) -> Result<ObjectionContact, DbError> {
+        on_pool!(self, p => sqlx::query_as(OBJECTION_CONTACT_SQL).bind(id).fetch_optional(p).await)?
+            .ok_or(DbError::NotFound)
+    }
+}
+
 impl Tx {
+    /// The objection contact, read in this transaction (publishing reads it with the write).
+    pub async fn objection_contact(&mut self, id: CampaignId) -> Result<ObjectionContact, DbError> {
+        on_tx!(self, c => sqlx::query_as(OBJECTION_CONTACT_SQL).bind(id).fetch_optional(&mut *c).await)?
+            .ok_or(DbError::NotFound)
+    }
+
+    /// Set where objections are received and who issues the notice; `DbError::NotFound` if
+    /// there is no such campaign.
+    pub async fn set_objection_contact(
+        &mut self,
+        id: CampaignId,
+        phone: &str,
+        address: &str,
+        issuer: &str,
+    ) -> Result<(), DbError> {
+        let sql = "UPDATE campaigns SET objection_phone = $1, objection_address = $2, notice_issuer = $3 WHERE id = $4";
+        let done = on_tx!(self, c => sqlx::query(sql).bind(phone).bind(address).bind(issuer).bind(id)
+            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        if done == 0 {
+            return Err(DbError::NotFound);
+        }
+        Ok(())
+    }
+
     /// Set the campaign's notice to respondents; `DbError::NotFound` if there is no such
     /// campaign.
     pub async fn set_notice(&mut self, id: CampaignId, notice: &Notice) -> Result<(), DbError> {

@@ -23,7 +23,7 @@ mod tx;
 pub use accounts::{Account, NewAccount, SessionUser};
 pub use archive::{PurgeError, Purged};
 pub use audit::{AccountName, AuditFilter, ChainCheck};
-pub use campaigns::{Campaign, Notice, Village};
+pub use campaigns::{Campaign, Notice, ObjectionContact, Village};
 pub use cases::{AttemptResult, AttemptRow, CaseRow, NewAttempt};
 pub use draws::{SeedState, StratumRow, VillageFrame};
 pub use mixer::Waiting;

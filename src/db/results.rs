@@ -92,6 +92,9 @@ pub struct Publicity {
     pub approved_at: Option<i64>,
     /// The audit chain's head when published (`<entry id>:<hash>`), printed with the results.
     pub audit_head: Option<String>,
+    /// The publicity notice as generated at publication (`results::notice`); `None` for
+    /// publicity started before notices were kept.
+    pub notice_text: Option<String>,
 }
 
 /// An objection received during publicity.
@@ -181,7 +184,7 @@ impl Db {
 
     /// The campaign's publicity, if published.
     pub async fn publicity(&self, campaign_id: CampaignId) -> Result<Option<Publicity>, DbError> {
-        let sql = "SELECT start_date, end_date, published_at, approved_at, audit_head FROM publicity WHERE campaign_id = $1";
+        let sql = "SELECT start_date, end_date, published_at, approved_at, audit_head, notice_text FROM publicity WHERE campaign_id = $1";
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_optional(p).await)?)
     }
 
@@ -223,10 +226,13 @@ impl Db {
         campaign_id: CampaignId,
         start_date: &str,
         end_date: &str,
+        notice_text: Option<&str>,
         by: Option<AccountId>,
     ) -> Result<bool, DbError> {
         let mut tx = self.begin().await?;
-        let done = tx.publish(campaign_id, start_date, end_date, by).await?;
+        let done = tx
+            .publish(campaign_id, start_date, end_date, notice_text, by)
+            .await?;
         tx.commit().await?;
         Ok(done)
     }
@@ -361,24 +367,25 @@ impl Tx {
         Ok(())
     }
 
-    /// Publishes a closed campaign's results for publicity; false if it is not closed or
-    /// already published.
+    /// Publishes a closed campaign's results for publicity, with its notice's text; false
+    /// if it is not closed or already published.
     pub async fn publish(
         &mut self,
         campaign_id: CampaignId,
         start_date: &str,
         end_date: &str,
+        notice_text: Option<&str>,
         by: Option<AccountId>,
     ) -> Result<bool, DbError> {
         let sql =
-            "INSERT INTO publicity (campaign_id, start_date, end_date, published_at, published_by, audit_head)
-                   SELECT id, $2, $3, $4, $5,
+            "INSERT INTO publicity (campaign_id, start_date, end_date, published_at, published_by, notice_text, audit_head)
+                   SELECT id, $2, $3, $4, $5, $6,
                           COALESCE((SELECT CAST(id AS TEXT) || ':' || hash FROM audit_log ORDER BY id DESC LIMIT 1),
                                    '0:0000000000000000000000000000000000000000000000000000000000000000')
                    FROM campaigns WHERE id = $1 AND state = 'closed'
                    ON CONFLICT (campaign_id) DO NOTHING";
         let n = on_tx!(self, c => sqlx::query(sql).bind(campaign_id).bind(start_date).bind(end_date)
-            .bind(now()).bind(by).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+            .bind(now()).bind(by).bind(notice_text).execute(&mut *c).await.map(|r| r.rows_affected()))?;
         Ok(n == 1)
     }
 

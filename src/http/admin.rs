@@ -8,7 +8,7 @@ use super::roles::Admin;
 use super::upload::{import_roster_bytes, read_upload};
 use super::views::ser;
 use super::{AppState, views};
-use crate::db::{Campaign, Notice};
+use crate::db::{Campaign, Notice, ObjectionContact};
 use crate::db::{DbError, NewAccount, RosterTarget};
 use crate::domain::{CampaignState, Role, VillageCode, local_time, mask_phone};
 use crate::fieldwork::ReplacementRules;
@@ -169,6 +169,10 @@ pub(super) struct CampaignPage {
     /// The notice to respondents, and whether the party or the verification number is missing.
     notice: Notice,
     notice_incomplete: bool,
+    /// Where objections to the publicity notice are received and who issues it.
+    contact: ObjectionContact,
+    /// Publicity has started: the contact is the one the posted notice names, fixed.
+    published: bool,
     /// Phones in more than one village's roster (masked).
     cross: Vec<CrossLine>,
     base_url_banner: Option<BaseUrlBanner>,
@@ -363,6 +367,8 @@ async fn campaign_page(
         replacement: state.db.replacement_rules(id).await?,
         notice_incomplete: notice.incomplete(),
         notice,
+        contact: state.db.objection_contact(id).await?,
+        published: state.db.publicity(id).await?.is_some(),
         cross,
         // Links go out from the draw on (SMS outbox, panel sheets).
         base_url_banner: matches!(state_, CampaignState::Drawn | CampaignState::Fieldwork)
@@ -442,6 +448,50 @@ pub(super) async fn set_notice(
     crate::ops::campaigns::set_notice(&state.db, &user.by(), id, &notice).await?;
     tracing::info!(campaign = id.0, by = user.account_id.0, "notice set");
     Ok(Redirect::to(&format!("/admin/campaigns/{id}?m=notice")).into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct NoticeContactForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    issuer: String,
+}
+has_csrf!(NoticeContactForm);
+
+/// Sets where objections to the publicity notice are received and who issues it (before
+/// publication only). A refusal names the field; nothing typed is reflected.
+pub(super) async fn set_notice_contact(
+    State(state): State<AppState>,
+    Admin(user): Admin,
+    Path(id): Path<CampaignId>,
+    CsrfForm(_, form): CsrfForm<NoticeContactForm>,
+) -> Result<Response, AppError> {
+    use crate::ops::campaigns::ContactRefused;
+    use crate::results::notice::{Contact, ContactError};
+    let back =
+        |key: &str| Redirect::to(&format!("/admin/campaigns/{id}?{key}#contact")).into_response();
+    let contact = match Contact::parse(&form.phone, &form.address, &form.issuer) {
+        Ok(c) => c,
+        Err(ContactError::Phone) => return Ok(back("e=contact_phone")),
+        Err(ContactError::Address) => return Ok(back("e=contact_address")),
+        Err(ContactError::Issuer) => return Ok(back("e=contact_issuer")),
+    };
+    match crate::ops::campaigns::set_notice_contact(&state.db, &user.by(), id, &contact).await {
+        Ok(()) => {}
+        Err(ContactRefused::Published) => return Ok(back("e=contact_published")),
+        Err(ContactRefused::Db(e)) => return Err(e.into()),
+    }
+    tracing::info!(
+        campaign = id.0,
+        by = user.account_id.0,
+        "notice contact set"
+    );
+    Ok(back("m=contact"))
 }
 
 pub(super) async fn upload_roster_for_village(
@@ -942,6 +992,12 @@ mod tests {
             },
             notice: samples::notice(),
             notice_incomplete: true,
+            contact: ObjectionContact {
+                phone: Some("0739-7654321".into()),
+                address: Some("样例受理地址".into()),
+                issuer: Some("样例发布单位".into()),
+            },
+            published: false,
             cross: vec![CrossLine {
                 phone: "138****0000".into(),
                 villages: vec!["V0101".into(), "V0102".into()],
@@ -970,6 +1026,9 @@ mod tests {
         let mut not_drawn = campaign_page(CampaignState::Frozen, true, true);
         not_drawn.drawn = false;
         variants.push(not_drawn);
+        let mut published = campaign_page(CampaignState::Closed, true, true);
+        published.published = true;
+        variants.push(published);
         for (n, page) in variants.iter().enumerate() {
             let html = samples::rendered(page);
             for value in [
@@ -986,6 +1045,10 @@ mod tests {
         let html = samples::rendered(&variants[1]);
         assert!(html.contains("c0mmitmentsample"));
         assert!(html.contains("样例调查公司") && html.contains("尚未填写第三方名称和核实电话"));
+        // The objection contact: a form before publication, fixed text after.
+        assert!(html.contains("value=\"样例受理地址\"") && html.contains("/notice-contact"));
+        let html = samples::rendered(variants.last().unwrap());
+        assert!(html.contains("样例受理地址") && !html.contains("/notice-contact\""));
         let mut complete = campaign_page(CampaignState::Fieldwork, true, true);
         complete.notice_incomplete = false;
         assert!(!samples::rendered(&complete).contains("尚未填写第三方名称和核实电话"));

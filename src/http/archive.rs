@@ -1,7 +1,7 @@
 //! Data protection for the commission: once a campaign is approved, export its archive
-//! (frozen rosters, draw record, audit log, results) as one .zip, then purge its phone
-//! numbers and names from the database. Tallies, grades, the draw record and the audit chain
-//! stay intact; the archive's rosters and draw record still verify offline with
+//! (frozen rosters, draw record, audit log, results, the publicity notice) as one .zip, then
+//! purge its phone numbers and names from the database. Tallies, grades, the draw record and
+//! the audit chain stay intact; the archive's rosters and draw record still verify offline with
 //! `minyi verify`. The export is a POST answered with the file: it records `archived_at`,
 //! which the purge requires.
 
@@ -68,6 +68,7 @@ pub(super) async fn export_archive(
              draw-record.json       抽样记录(种子、名单指纹、样本量,不含电话)\n\
              audit-log.csv          审计日志(SHA-256 链,minyi audit verify 可核验数据库中的同一条链)\n\
              tallies.csv 等          调查结果、第16项、综合评估、回答率\n\
+             publicity-notice.txt   公示时生成并张贴的公示通知原文(其 SHA-256 记在审计日志 publicity.start 一条中)\n\
              MANIFEST.txt           每个文件的 SHA-256(sha256sum -c 可核验),以及归档时的审计链首(# audit-head 序号:哈希,minyi audit verify --head 可核验)\n",
             campaign.name
         )
@@ -75,6 +76,10 @@ pub(super) async fn export_archive(
     ));
     if let Some((record, _)) = state.db.draw_record(id).await? {
         files.push(("draw-record.json".into(), record.into_bytes()));
+    }
+    // The notice as posted, whose SHA-256 the publish entry of the audit log holds.
+    if let Some(text) = state.db.publicity(id).await?.and_then(|p| p.notice_text) {
+        files.push(("publicity-notice.txt".into(), text.into_bytes()));
     }
     for frame in state.db.campaign_frames(id).await? {
         files.push((

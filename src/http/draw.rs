@@ -13,6 +13,7 @@ use crate::domain::{Role, local_time};
 use crate::export::excel_csv;
 use crate::ids::CampaignId;
 use crate::ops::draw::{self, Commitment, DrawError, SeedEntry};
+use crate::results::notice::ContactError;
 use crate::sampling::{Confidence, DrawRecord, Seed, SeedCommitment, SizeParameters, SizeRule};
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -70,6 +71,13 @@ pub fn flash(key: &str) -> Option<&'static str> {
             "告知信息未保存:核实电话只能包含数字、空格、“-”和“+”(不超过 30 个字符),其他各项不超过 200 字。"
         }
         "bad_rules" => "联系次数和天数应为 1 到 20 之间的整数。",
+        "contact" => "已保存公示通知的受理异议电话、地址和发布单位。",
+        "contact_phone" => ContactError::Phone.zh(),
+        "contact_address" => ContactError::Address.zh(),
+        "contact_issuer" => ContactError::Issuer.zh(),
+        "contact_published" => {
+            "公示已经开始，公示通知已按当时填写的受理电话、地址和发布单位张贴，不能再修改。"
+        }
         "not_fieldwork" => "只有正在进行的调查才能结束。",
         _ => return None,
     })

@@ -15,6 +15,7 @@ mod draw;
 mod error;
 mod fieldwork;
 mod headers;
+mod notice;
 mod quality;
 mod report;
 mod results;
@@ -401,6 +402,28 @@ fn routes(config: &Config) -> Router<AppState> {
         .route(
             "/admin/campaigns/{id}/publicity",
             post(results::publish_results),
+        )
+        // The publicity notice: where to object is set on the campaign before publication;
+        // the notice is stored when publicity starts, shown and downloaded from then on.
+        .route(
+            "/admin/campaigns/{id}/notice-contact",
+            post(admin::set_notice_contact),
+        )
+        .route(
+            "/admin/campaigns/{id}/publicity/notice",
+            get(notice::show_notice),
+        )
+        .route(
+            "/admin/campaigns/{id}/publicity/notice.docx",
+            get(notice::download_notice_docx),
+        )
+        .route(
+            "/village/campaigns/{id}/publicity/notice",
+            get(notice::show_village_notice),
+        )
+        .route(
+            "/village/campaigns/{id}/publicity/notice.docx",
+            get(notice::download_village_notice_docx),
         )
         .route(
             "/admin/campaigns/{id}/objections",

@@ -16,7 +16,7 @@ macro_rules! template_files {
 }
 
 /// (file name, source) of every template.
-pub(super) const TEMPLATE_FILES: [(&str, &str); 42] = template_files![
+pub(super) const TEMPLATE_FILES: [(&str, &str); 43] = template_files![
     "base.html",
     "base_url_banner.html",
     "error.html",
@@ -59,6 +59,7 @@ pub(super) const TEMPLATE_FILES: [(&str, &str); 42] = template_files![
     "callbacks.html",
     "report_town.html",
     "report_village.html",
+    "publicity_notice.html",
 ];
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {

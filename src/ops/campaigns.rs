@@ -1,10 +1,11 @@
-//! Campaigns and villages: create a campaign, set its notice to respondents, add a village,
-//! import the village list.
+//! Campaigns and villages: create a campaign, set its notice to respondents and where
+//! objections to its publicity are received, add a village, import the village list.
 
 use super::Actor;
 use crate::db::{Db, DbError, Notice};
 use crate::domain::VillageCode;
 use crate::ids::{CampaignId, VillageId};
+use crate::results::notice::Contact;
 use serde_json::json;
 
 /// Creates a campaign, collecting rosters.
@@ -71,6 +72,49 @@ pub async fn set_notice(
     });
     tx.audit(db, &by.event("campaign.notice", Some(campaign), details))
         .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Why the objection contact was not saved.
+#[derive(Debug, thiserror::Error)]
+pub enum ContactRefused {
+    /// Publicity has started: the posted notice names the contact it was published with.
+    #[error("publicity has started; the notice's contact can no longer change")]
+    Published,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Sets where objections to the publicity notice are received and who issues it, before
+/// publication only; `DbError::NotFound` without the campaign.
+pub async fn set_notice_contact(
+    db: &Db,
+    by: &Actor,
+    campaign: CampaignId,
+    contact: &Contact,
+) -> Result<(), ContactRefused> {
+    let mut tx = db.begin().await?;
+    if tx.is_published(campaign).await? {
+        return Err(ContactRefused::Published);
+    }
+    tx.set_objection_contact(
+        campaign,
+        contact.phone(),
+        contact.address(),
+        contact.issuer(),
+    )
+    .await?;
+    let details = json!({
+        "phone": contact.phone(),
+        "address": contact.address(),
+        "issuer": contact.issuer(),
+    });
+    tx.audit(
+        db,
+        &by.event("campaign.notice_contact", Some(campaign), details),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! Publicity (公示): the working-day calendar, publishing a closed campaign's results for
-//! seven working days, objections received meanwhile and their resolution, and the
-//! approval that makes the results final.
+//! seven working days with the notice posted in the villages, objections received meanwhile
+//! and their resolution, and the approval that makes the results final.
 
 use super::Actor;
 use crate::db::{ApproveError, CalendarDay, Db, DbError};
@@ -8,7 +8,10 @@ use crate::domain::CampaignState;
 use crate::forms::Uncertain;
 use crate::ids::{CampaignId, ObjectionId, VillageId};
 use crate::results::calendar::{Calendar, CalendarEntry, parse_date};
+use crate::results::notice::{AUDIT_TEXT_MAX_CHARS, Contact, NoticeFacts, notice_text};
+use crate::results::tables::{self, LoadError};
 use serde_json::json;
+use sha2::{Digest, Sha256};
 use time::Date;
 
 /// The publicity period: 7 working days (seed part 二(二)4), the start day counting if it is
@@ -73,6 +76,10 @@ pub enum PublishError {
     AlreadyPublished,
     #[error("the campaign is not closed")]
     NotClosed,
+    /// The notice cannot say where to object: the campaign's objection phone, address or
+    /// issuer is not set.
+    #[error("the objection phone, address and notice issuer are not set on the campaign")]
+    NoContact,
     /// The scheme asks the 领导小组 to confirm each uncertain grade first (`uncertain =
     /// "confirm"`); these villages' (codes) are not confirmed.
     #[error("uncertain grades not confirmed yet: {}", .0.join(", "))]
@@ -115,7 +122,9 @@ pub async fn unconfirmed_uncertain(
 }
 
 /// Publishes a closed campaign's results from `start` for [`PUBLICITY_WORKING_DAYS`]
-/// working days; returns the last day of publicity.
+/// working days, storing the publicity notice (dated `start`) as it is posted; returns the
+/// last day of publicity. The audit entry carries the notice's SHA-256, and its text when
+/// short.
 pub async fn publish(
     db: &Db,
     by: &Actor,
@@ -127,21 +136,70 @@ pub async fn publish(
     if !unconfirmed.is_empty() {
         return Err(PublishError::Unconfirmed(unconfirmed));
     }
-    let end = calendar(db)
-        .await?
+    let cal = calendar(db).await?;
+    let end = cal
         .nth_working_day(start, PUBLICITY_WORKING_DAYS)
         .ok_or(PublishError::Calendar)?;
+    // The villages proposed for the title: those whose verdict passes, as the results page
+    // shows them.
+    let loaded = match tables::load(db, campaign).await {
+        Ok(l) => l,
+        Err(LoadError::NotStarted) => return Err(PublishError::NotClosed),
+        Err(LoadError::Db(e)) => return Err(e.into()),
+        Err(LoadError::Other(e)) => return Err(PublishError::Results(e)),
+    };
+    if loaded.campaign.state != CampaignState::Closed {
+        return Err(if db.publicity(campaign).await?.is_some() {
+            PublishError::AlreadyPublished
+        } else {
+            PublishError::NotClosed
+        });
+    }
     let mut tx = db.begin().await?;
     if tx.is_published(campaign).await? {
         return Err(PublishError::AlreadyPublished);
     }
+    let stored = tx.objection_contact(campaign).await?;
+    let contact = match (stored.phone, stored.address, stored.issuer) {
+        (Some(phone), Some(address), Some(issuer)) => {
+            Contact::parse(&phone, &address, &issuer).map_err(|_| PublishError::NoContact)?
+        }
+        _ => return Err(PublishError::NoContact),
+    };
+    let text = notice_text(&NoticeFacts {
+        campaign: &loaded.campaign.name,
+        proposed: loaded
+            .assessed
+            .iter()
+            .filter(|a| a.verdict.passed)
+            .map(|a| a.name.as_str())
+            .collect(),
+        start,
+        end,
+        working_days: cal.working_days_between(start, end),
+        contact: &contact,
+        dated: start,
+    });
     if !tx
-        .publish(campaign, &start.to_string(), &end.to_string(), by_account)
+        .publish(
+            campaign,
+            &start.to_string(),
+            &end.to_string(),
+            Some(&text),
+            by_account,
+        )
         .await?
     {
         return Err(PublishError::NotClosed);
     }
-    let details = json!({ "start": start.to_string(), "end": end.to_string() });
+    let mut details = json!({
+        "start": start.to_string(),
+        "end": end.to_string(),
+        "notice_sha256": hex::encode(Sha256::digest(text.as_bytes())),
+    });
+    if text.chars().count() <= AUDIT_TEXT_MAX_CHARS {
+        details["notice"] = text.into();
+    }
     tx.audit(db, &by.event("publicity.start", Some(campaign), details))
         .await?;
     tx.commit().await?;

@@ -10,6 +10,8 @@
 //! - [`assess`]: the seed's verdict over all items (exact-integer 80% rule) and the
 //!   offline `minyi assess` CSV;
 //! - [`calendar`]: working days (holidays, 调休) and the publicity end date;
+//! - [`notice`]: the publicity notice's text (and its .docx) from the proposed villages,
+//!   the period and where to object;
 //! - [`chart`]: charts as SVG (and PNG for documents);
 //! - [`report`]: the one place that reads the database, one village at a time;
 //! - [`quality`]: the checks against coaching and padded rosters, per village;
@@ -22,6 +24,7 @@ pub mod calendar;
 pub mod chart;
 pub mod exact;
 pub mod item16;
+pub mod notice;
 pub mod quality;
 pub mod quality_report;
 pub mod report;

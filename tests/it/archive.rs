@@ -143,6 +143,7 @@ async fn the_archive_verifies_offline_and_the_purge_keeps_every_result() {
         "tallies.csv",
         "MANIFEST.txt",
         "rosters/430527101.csv",
+        "publicity-notice.txt",
     ] {
         assert!(
             names.contains(&format!("campaign-{id}/{expected}")),
@@ -154,6 +155,12 @@ async fn the_archive_verifies_offline_and_the_purge_keeps_every_result() {
         roster.lines().count(),
         1 + 420,
         "the demo's first village has 420 people"
+    );
+    // The notice as posted, word for word.
+    let posted = app.db.publicity(id).await.unwrap().unwrap().notice_text;
+    assert_eq!(
+        std::fs::read_to_string(root.join("publicity-notice.txt")).ok(),
+        posted
     );
     let manifest = std::fs::read_to_string(root.join("MANIFEST.txt")).unwrap();
     assert!(manifest.lines().count() >= 12);

@@ -180,6 +180,14 @@ const ROUTES: &[Row] = &[
     // Each operator sees its own village's results, and only once they are published.
     r("GET", "/village/campaigns/{id}/results", P, Empty,                           [LOGIN, LOGIN, 403,   200,   200,   403,   403]),
     r("GET", "/village/campaigns/{id}/results", F, Empty,                           [LOGIN, LOGIN, 403,   404,   404,   403,   403]),
+    // The publicity notice is posted in every village: any operator may see it once
+    // published; before, there is none (400 for everyone allowed).
+    r("GET", "/admin/campaigns/{id}/publicity/notice", P, Empty,                    [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
+    r("GET", "/admin/campaigns/{id}/publicity/notice", F, Empty,                    [LOGIN, LOGIN, 403,   403,   403,   403,   400]),
+    r("GET", "/admin/campaigns/{id}/publicity/notice.docx", P, Empty,               [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
+    r("GET", "/village/campaigns/{id}/publicity/notice", P, Empty,                  [LOGIN, LOGIN, 403,   200,   200,   403,   403]),
+    r("GET", "/village/campaigns/{id}/publicity/notice", F, Empty,                  [LOGIN, LOGIN, 403,   400,   400,   403,   403]),
+    r("GET", "/village/campaigns/{id}/publicity/notice.docx", P, Empty,             [LOGIN, LOGIN, 403,   200,   200,   403,   403]),
     // The JSON API, with bearer tokens from /api/login.
     r("GET", "/api/campaigns", F, Empty,                                            [401,   401,   403,   200,   200,   200,   200]),
     r("GET", "/api/campaigns/{id}/rosters", F, Empty,                               [401,   401,   403,   403,   403,   403,   200]),
@@ -219,6 +227,9 @@ const ROUTES: &[Row] = &[
     r("POST", "/admin/campaigns/{id}/fieldwork", C, Form(&[]),                      [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
     r("POST", "/admin/campaigns/{id}/notice", C,
         Form(&[("party", "某调查公司"), ("phone", "0739-1234567")]),             [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
+    r("POST", "/admin/campaigns/{id}/notice-contact", C,
+        Form(&[("phone", "0739-1234567"), ("address", "镇政府"), ("issuer", "镇纪委")]),
+                                                                                    [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
     r("POST", "/admin/campaigns/{id}/replacement-rules", C,
         Form(&[("on_refusal", "yes"), ("noncontact_attempts", "3"), ("noncontact_days", "2")]),
                                                                                     [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
@@ -545,6 +556,7 @@ async fn fixture() -> Fixture {
     )
     .await;
     assert_eq!((s, location_query(&loc)), (303, "m=closed".to_string()));
+    set_notice_contact(&base, &admin, p).await;
     let today = minyi::domain::today();
     let (s, _, loc) = post_form(
         &admin.0,
@@ -568,6 +580,7 @@ async fn fixture() -> Fixture {
     // A: approved after a publicity period long over.
     let a = campaign_with_rosters(&app, &t, &admin, "归档轮", "2025").await;
     draw_and_start(&app, &admin, a).await;
+    set_notice_contact(&base, &admin, a).await;
     for (path, fields) in [
         ("close", &[("confirm", "yes")][..]),
         ("publicity", &[("start", "2026-01-05")][..]),
@@ -1005,6 +1018,10 @@ async fn snapshot(fx: &Fixture) -> String {
         s += &lines(&one("grade"), &db.item_grades(id).await.unwrap());
         s += &lines(&one("negative"), &db.negative_findings(id).await.unwrap());
         s += &lines(&one("publicity"), &[db.publicity(id).await.unwrap()]);
+        s += &lines(
+            &one("notice contact"),
+            &[db.objection_contact(id).await.unwrap()],
+        );
         s += &lines(&one("panel member"), &db.panel_members(id).await.unwrap());
         s += &lines(&one("rules"), &[db.replacement_rules(id).await.unwrap()]);
         s += &lines(&one("archive"), &[db.archive_state(id).await.unwrap()]);
@@ -1808,6 +1825,29 @@ async fn stored_text_is_shown_escaped_on_every_page() {
     .await;
     assert_eq!(s, 303);
     pages.get(a, base, "/admin/calendar", &[&holiday]).await;
+    // Where to object, printed on the publicity notice.
+    let (address, issuer) = (long("地址"), long("单位"));
+    let (s, _, loc) = post_form(
+        a,
+        &format!("{base}/admin/campaigns/{id}/notice-contact"),
+        a_csrf,
+        &[
+            ("phone", "0739-1234567"),
+            ("address", &address),
+            ("issuer", &issuer),
+        ],
+    )
+    .await;
+    assert_eq!(s, 303);
+    assert!(location_query(&loc).starts_with("m=contact"), "{loc:?}");
+    pages
+        .get(
+            a,
+            base,
+            &format!("/admin/campaigns/{id}"),
+            &[&campaign_name, &address, &issuer],
+        )
+        .await;
     let today = minyi::domain::today();
     let results = format!("{base}/admin/campaigns/{id}");
     for (path, fields) in [
@@ -1885,6 +1925,22 @@ async fn stored_text_is_shown_escaped_on_every_page() {
             base,
             &format!("/village/campaigns/{id}/results"),
             &[&campaign_name, &v2, &op2_name],
+        )
+        .await;
+    pages
+        .get(
+            a,
+            base,
+            &format!("/admin/campaigns/{id}/publicity/notice"),
+            &[&campaign_name, &address, &issuer],
+        )
+        .await;
+    pages
+        .get(
+            &op1.0,
+            base,
+            &format!("/village/campaigns/{id}/publicity/notice"),
+            &[&campaign_name, &address, &issuer],
         )
         .await;
     pages.get(a, base, "/admin/audit", &[]).await;

@@ -23,6 +23,7 @@ mod logs;
 mod migrations;
 mod module_graph;
 mod notice;
+mod notice_publicity;
 mod privacy;
 mod quality;
 mod report;

@@ -650,6 +650,7 @@ async fn publicity_ends_on_the_seventh_working_day_and_approval_waits_for_it() {
     .await;
     assert_eq!(s, 400);
     assert!(page.contains("第2行"), "{page}");
+    set_notice_contact(base, &t.admin, id).await;
     let (s, _, _) = post_form(
         admin,
         &format!("{base}/admin/campaigns/{id}/publicity"),
@@ -730,6 +731,7 @@ async fn approval_is_refused_while_the_publicity_period_runs() {
     )
     .await;
     assert_eq!(flash(&loc), "e=not_published");
+    set_notice_contact(base, &t.admin, id).await;
     let today = minyi::domain::today();
     post_form(
         admin,

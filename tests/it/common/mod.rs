@@ -220,6 +220,29 @@ pub async fn post_form(
     (status, r.text().await.unwrap_or_default(), location)
 }
 
+/// The publicity notice's contact, as the fixtures set it.
+pub const NOTICE_PHONE: &str = "0739-7654321";
+pub const NOTICE_ADDRESS: &str = "唐家坊镇人民政府二楼纪委办公室";
+pub const NOTICE_ISSUER: &str = "中共唐家坊镇纪律检查委员会";
+
+/// Sets where objections are received and who issues the publicity notice, through the
+/// campaign page's form, as publishing requires.
+pub async fn set_notice_contact(base: &str, admin: &(reqwest::Client, String), id: CampaignId) {
+    let (s, _, loc) = post_form(
+        &admin.0,
+        &format!("{base}/admin/campaigns/{id}/notice-contact"),
+        &admin.1,
+        &[
+            ("phone", NOTICE_PHONE),
+            ("address", NOTICE_ADDRESS),
+            ("issuer", NOTICE_ISSUER),
+        ],
+    )
+    .await;
+    assert_eq!(s, 303);
+    assert!(location_query(&loc).starts_with("m=contact"), "{loc:?}");
+}
+
 /// Set up through the admin pages: villages `V1`, `V2`, a campaign, and a logged-in
 /// operator for each village. Returns (campaign id, operator of V1, operator of V2).
 pub struct Town {
