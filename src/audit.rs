@@ -43,6 +43,7 @@ pub const EVENT_NAMES: &[(&str, &str)] = &[
     ("campaign.archive", "导出归档"),
     ("campaign.create", "新建调查轮次"),
     ("campaign.notice", "设置致受访者的说明"),
+    ("campaign.notice_contact", "设置公示受理异议方式"),
     ("campaign.purge", "清除个人信息"),
     ("case.interview", "电话访问完成"),
     ("demo.fill", "生成演示数据"),

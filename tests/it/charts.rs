@@ -261,6 +261,7 @@ async fn a_village_sees_its_own_charts_after_publication_and_only_its_scored_que
     close(&app, &t).await;
     confirm_uncertain(&app, &t).await;
     let (admin, csrf, base, id) = (&t.admin.0, &t.admin.1, &app.base, t.campaign);
+    set_notice_contact(base, &t.admin, id).await;
     let (s, _, loc) = post_form(
         admin,
         &format!("{base}/admin/campaigns/{id}/publicity"),

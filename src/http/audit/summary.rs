@@ -285,6 +285,10 @@ pub(crate) fn summary(event: &str, details: &str, names: &Names) -> String {
             free(v, "party").map(|p| format!("调查机构：{p}")),
             free(v, "contact").map(|c| format!("咨询：{c}")),
         ]),
+        "campaign.notice_contact" => join(vec![
+            free(v, "issuer").map(|i| format!("发布单位：{i}")),
+            free(v, "address").map(|a| format!("受理地址：{a}")),
+        ]),
         "campaign.archive" => join(vec![
             int(v, "files").map(|n| format!("归档包含 {n} 个文件")),
             short_hash(v, "sha256").map(|h| format!("SHA-256 {h}")),
