@@ -1781,10 +1781,26 @@ async fn layout_problems(b: &Browser) -> Vec<String> {
             "document.querySelectorAll('details').forEach(function (d) { d.open = true; });
              var w = document.documentElement.clientWidth, out = [];
              var doc = document.documentElement.scrollWidth;
-             if (doc > w) out.push('the page is ' + doc + ' px wide in a ' + w + ' px window');
              function name(e) {
                return e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ').join('.') : '') +
                  ' \"' + e.textContent.trim().slice(0, 12) + '\"';
+             }
+             if (doc > w) {
+               var sticking = [];
+               // What sticks out and is not inside a box that scrolls or clips it.
+               function clipped(e) {
+                 for (var a = e.parentElement; a && a !== document.body; a = a.parentElement)
+                   if (getComputedStyle(a).overflowX !== 'visible') return true;
+                 return false;
+               }
+               document.querySelectorAll('body *').forEach(function (e) {
+                 if (clipped(e) || sticking.length >= 6) return;
+                 if (e.getBoundingClientRect().right > w + 0.5) sticking.push(name(e));
+                 else if (e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1 &&
+                          getComputedStyle(e).overflowX === 'visible')
+                   sticking.push(name(e) + ' (its text)');
+               });
+               out.push('the page is ' + doc + ' px wide in a ' + w + ' px window; sticking out: ' + sticking.join(', '));
              }
              document.querySelectorAll('td, th').forEach(function (c) {
                var text = c.textContent.trim();
@@ -1831,8 +1847,8 @@ async fn check_layout(b: &mut Browser, base: &str, path: &str, step: &str) {
 }
 
 /// The demo's pages at a commission clerk's 1366-px screen and on a 360-px phone: the
-/// results, a village's results, the progress, the audit log and the campaign page for the
-/// administrator, the village operator's own pages; none scrolls the whole page sideways,
+/// results, a village's results, the progress, the audit log, the campaign page, the
+/// reports and the publicity notice for the administrator, the village operator's own pages; none scrolls the whole page sideways,
 /// squeezes a table or spills a badge. Screenshots of each are kept as artifacts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Chromium: run with --ignored (.ci/run does)"]
@@ -1871,6 +1887,12 @@ async fn the_pages_fit_a_1366_px_screen_and_a_360_px_phone() {
         (format!("/admin/campaigns/{id}/progress"), "progress"),
         ("/admin/audit".to_string(), "audit"),
         (format!("/admin/campaigns/{id}"), "campaign"),
+        (format!("/admin/campaigns/{id}/report"), "town-report"),
+        (
+            format!("/admin/campaigns/{id}/results/{code}/report"),
+            "village-report",
+        ),
+        (format!("/admin/campaigns/{id}/publicity/notice"), "notice"),
     ];
     for b in [&mut wide, &mut phone] {
         for (path, step) in &admin_pages {
@@ -1880,7 +1902,7 @@ async fn the_pages_fit_a_1366_px_screen_and_a_360_px_phone() {
 
     // The village operator, on both screens.
     let village_password = "Tang-Jia-Fang-2026";
-    log_out(&wide).await;
+    log_out(&wide, &base).await;
     log_in(
         &wide,
         &base,
@@ -1889,7 +1911,7 @@ async fn the_pages_fit_a_1366_px_screen_and_a_360_px_phone() {
         village_password,
     )
     .await;
-    log_out(&phone).await;
+    log_out(&phone, &base).await;
     phone.open(&format!("{base}/login")).await;
     phone
         .submit(
@@ -1909,8 +1931,144 @@ async fn the_pages_fit_a_1366_px_screen_and_a_360_px_phone() {
     }
 }
 
-/// Log out through the header's button.
-async fn log_out(b: &Browser) {
+/// Log out through the header's button (of a staff page: the printable documents have none).
+async fn log_out(b: &Browser, base: &str) {
+    b.open(&format!("{base}/password")).await;
     let button = b.find("form[action='/logout'] button").await;
     b.click_and_wait(&button).await;
+}
+
+/// The page as headless Chromium prints it (WebDriver's print command: A4, backgrounds, the
+/// page's own margins).
+async fn print_pdf(b: &Browser) -> Vec<u8> {
+    let v = b
+        .post(
+            "/print",
+            json!({"page": {"width": 21.0, "height": 29.7}, "background": true,
+                   "margin": {"top": 0, "bottom": 0, "left": 0, "right": 0}}),
+        )
+        .await;
+    base64::engine::general_purpose::STANDARD
+        .decode(v.as_str().expect("print returns base64"))
+        .expect("the PDF decodes")
+}
+
+/// What poppler's `tool` (`pdfinfo`, `pdftotext`) says about a PDF file; `None` without
+/// poppler-utils, unless the browser test is required (`MINYI_BROWSER=1`), which fails.
+fn poppler(tool: &str, pdf: &Path) -> Option<String> {
+    let Some(program) = on_path(tool) else {
+        assert!(
+            std::env::var("MINYI_BROWSER").map_or(true, |v| v != "1"),
+            "MINYI_BROWSER=1 requires {tool} (apt-get install poppler-utils)"
+        );
+        eprintln!("warning: no {tool} on the PATH: the printed reports are not read back");
+        return None;
+    };
+    let mut command = Command::new(program);
+    command.arg(pdf);
+    if tool == "pdftotext" {
+        command.args(["-layout", "-"]);
+    }
+    let out = command.output().unwrap_or_else(|e| panic!("{tool}: {e}"));
+    assert!(out.status.success(), "{tool} failed on {}", pdf.display());
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The printed report as the commission files it: Chromium prints the town report, the
+/// one-page village report and the publicity notice to A4 PDFs (kept as artifacts), which
+/// poppler reads back: page size, number of pages and the text that must be on them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium: run with --ignored (.ci/run does)"]
+async fn the_reports_and_the_notice_print_to_a4_pdf_with_their_text() {
+    let Some(b) = Browser::start_on("print", true).await else {
+        return;
+    };
+    let app = spawn().await;
+    let base = app.base.clone();
+    let made = minyi::demo::fill(&app.db).await.unwrap();
+    let id = made.campaign_id;
+    let campaign = app.db.campaign(id).await.unwrap();
+    let village = app
+        .db
+        .list_villages()
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .expect("the demo has villages");
+    log_in(
+        &b,
+        &base,
+        "admin",
+        &app.admin_password,
+        "Yin-Shua-Bao-Gao-2026",
+    )
+    .await;
+    let phone = app
+        .db
+        .objection_contact(id)
+        .await
+        .unwrap()
+        .phone
+        .expect("the demo sets where to object");
+    // (page, file, fewest pages, most pages, text each must hold)
+    let documents: [(String, &str, u32, u32, Vec<String>); 3] = [
+        (
+            format!("/admin/campaigns/{id}/report"),
+            "town-report.pdf",
+            2,
+            12,
+            vec![
+                campaign.name.clone(),
+                "应答率".into(),
+                "签字".into(),
+                village.name.clone(),
+            ],
+        ),
+        (
+            format!("/admin/campaigns/{id}/results/{}/report", village.code),
+            "village-report.pdf",
+            1,
+            1,
+            vec![village.name.clone(), "应答率".into(), "签字".into()],
+        ),
+        (
+            format!("/admin/campaigns/{id}/publicity/notice"),
+            "notice.pdf",
+            1,
+            2,
+            vec!["公示".into(), phone.clone()],
+        ),
+    ];
+    for (path, file, fewest, most, texts) in documents {
+        b.open(&format!("{base}{path}")).await;
+        b.assert_page_ok(file).await;
+        let pdf = print_pdf(&b).await;
+        assert!(pdf.starts_with(b"%PDF-"), "{file}: not a PDF");
+        let out = b.artifact(file);
+        std::fs::write(&out, &pdf).unwrap();
+        let Some(info) = poppler("pdfinfo", &out) else {
+            return;
+        };
+        let pages: u32 = info
+            .lines()
+            .find_map(|l| l.strip_prefix("Pages:"))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{file}: no page count in {info}"));
+        assert!(
+            (fewest..=most).contains(&pages),
+            "{file}: {pages} pages, expected {fewest}–{most}"
+        );
+        assert!(info.contains("(A4)"), "{file}: not A4: {info}");
+        let text = poppler("pdftotext", &out).unwrap_or_default();
+        // pdftotext may break a line inside a long name; compare without white space.
+        let flat: String = text.split_whitespace().collect();
+        for t in &texts {
+            let t: String = t.split_whitespace().collect();
+            assert!(
+                flat.contains(&t),
+                "{file}: {t} missing from the printed text:\n{text}"
+            );
+        }
+    }
 }

@@ -6,9 +6,8 @@
 use crate::common;
 
 use common::*;
-use minyi::db::NewResponse;
+use crate::results_web::{confirm_uncertain, submit};
 use minyi::forms::{Form, builtin, parse_answers};
-use minyi::ids::{AccountId, CaseId, VillageId};
 
 /// One recipient's answers: every scored question `value`, except `attitude`.
 fn answers(form: &Form, value: &str, attitude: &str) -> String {
@@ -23,26 +22,6 @@ fn answers(form: &Form, value: &str, attitude: &str) -> String {
     parse_answers(form, &fields)
         .expect("valid answers")
         .to_json()
-}
-
-async fn submit(app: &TestApp, form: &Form, case: CaseId, village: VillageId, json: String) {
-    let campaign = app.db.case(case).await.unwrap().campaign_id;
-    let r = NewResponse {
-        campaign_id: campaign,
-        village_id: village,
-        form_id: form.id.clone(),
-        form_version: form.version.clone(),
-        form_sha256: form.sha256.clone(),
-        questionnaire: form.audience,
-        answers_json: json,
-        duration: minyi::duration::Duration::Unknown,
-    };
-    assert!(
-        app.db
-            .submit_phone_interview(case, &r, AccountId(1))
-            .await
-            .unwrap()
-    );
 }
 
 /// In fieldwork: V1 answered by fifteen people (twelve 满意, three 比较满意 with attitude
@@ -219,39 +198,6 @@ async fn a_village_below_k_appears_in_no_chart_with_a_figure() {
     let label = between(town, "aria-label=\"", "\"");
     let v2 = label.split('，').find(|d| d.contains("V2 ")).unwrap();
     assert!(!v2.contains('%'), "{v2}");
-}
-
-/// Confirms every uncertain grade through the village page (the computed grade kept), as the
-/// shipped scheme asks before publicity.
-async fn confirm_uncertain(app: &TestApp, t: &Town) {
-    let pending = minyi::ops::publicity::unconfirmed_uncertain(&app.db, t.campaign)
-        .await
-        .unwrap();
-    let forms = minyi::fieldwork::pinned_forms(&app.db, t.campaign)
-        .await
-        .unwrap();
-    let results = minyi::results::report::campaign_results(&app.db, t.campaign, &forms)
-        .await
-        .unwrap();
-    for v in results
-        .villages
-        .iter()
-        .filter(|v| pending.contains(&v.code))
-    {
-        let grade = v.item16.grade.clone().unwrap();
-        let url = format!(
-            "{}/admin/campaigns/{}/results/{}/override",
-            app.base, t.campaign, v.code
-        );
-        let (s, _, _) = post_form(
-            &t.admin.0,
-            &url,
-            &t.admin.1,
-            &[("grade", &grade), ("reason", "领导小组确认，维持计算等次")],
-        )
-        .await;
-        assert_eq!(s, 303);
-    }
 }
 
 #[tokio::test]

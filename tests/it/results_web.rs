@@ -26,11 +26,9 @@ fn answers(form: &Form, value: &str, attitude: &str) -> String {
         .to_json()
 }
 
-/// A campaign in fieldwork with V1 (frame 30) answered by ten people and V2 (frame 5) by
-/// three, then closed. Returns the town.
 /// Confirms every uncertain grade through the village page (the computed grade kept, with
 /// a reason), as the shipped scheme asks before publicity.
-async fn confirm_uncertain(app: &TestApp, t: &Town) {
+pub(crate) async fn confirm_uncertain(app: &TestApp, t: &Town) {
     let pending = minyi::ops::publicity::unconfirmed_uncertain(&app.db, t.campaign)
         .await
         .unwrap();
@@ -152,7 +150,13 @@ async fn answered_with_panel(app: &TestApp, panel: &[(&str, &str)]) -> Town {
     t
 }
 
-async fn submit(app: &TestApp, form: &Form, case: CaseId, village: VillageId, json: String) {
+pub(crate) async fn submit(
+    app: &TestApp,
+    form: &Form,
+    case: CaseId,
+    village: VillageId,
+    json: String,
+) {
     let campaign = app.db.case(case).await.unwrap().campaign_id;
     let r = NewResponse {
         campaign_id: campaign,
