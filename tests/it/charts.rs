@@ -5,8 +5,8 @@
 
 use crate::common;
 
-use common::*;
 use crate::results_web::{confirm_uncertain, submit};
+use common::*;
 use minyi::forms::{Form, builtin, parse_answers};
 
 /// One recipient's answers: every scored question `value`, except `attitude`.
