@@ -42,6 +42,7 @@ pub const EVENT_NAMES: &[(&str, &str)] = &[
     ("callback.record", "记录回访"),
     ("campaign.archive", "导出归档"),
     ("campaign.create", "新建调查轮次"),
+    ("campaign.creation_start", "设置创建启动日期"),
     ("campaign.notice", "设置致受访者的说明"),
     ("campaign.notice_contact", "设置公示受理异议方式"),
     ("campaign.purge", "清除个人信息"),

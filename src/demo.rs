@@ -105,6 +105,10 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
     )
     .map_err(anyhow::Error::msg)?;
     ops::campaigns::set_notice_contact(db, &by, campaign, &contact).await?;
+    // The creation started a year ago: the negative list counts from two years back.
+    if let Some(started) = crate::results::assess::negative_window_start(&crate::domain::today()) {
+        ops::campaigns::set_creation_start(db, &by, campaign, &started).await?;
+    }
     let mut villages = Vec::new();
     for (i, (code, name, size, level)) in VILLAGES.iter().enumerate() {
         let code = VillageCode::parse(code).map_err(anyhow::Error::msg)?;

@@ -26,6 +26,9 @@ pub struct Campaign {
     pub fieldwork_started_at: Option<i64>,
     /// Made by `minyi demo`: invented data, marked on every page.
     pub demo: bool,
+    /// The day the creation (创建) started, `YYYY-MM-DD`, set by the commission: the negative
+    /// list counts from one year before it.
+    pub creation_started_on: Option<String>,
 }
 
 /// The notice shown to respondents (PIPL Art. 17): who processes their number for the
@@ -132,12 +135,12 @@ impl Db {
     }
 
     pub async fn list_campaigns(&self) -> Result<Vec<Campaign>, DbError> {
-        let sql = "SELECT id, name, town, year, state, created_at, frozen_at, frame_fingerprint, size_rule, fieldwork_started_at, demo FROM campaigns ORDER BY year DESC, id DESC";
+        let sql = "SELECT id, name, town, year, state, created_at, frozen_at, frame_fingerprint, size_rule, fieldwork_started_at, demo, creation_started_on FROM campaigns ORDER BY year DESC, id DESC";
         Ok(on_pool!(self, p => sqlx::query_as(sql).fetch_all(p).await)?)
     }
 
     pub async fn campaign(&self, id: CampaignId) -> Result<Campaign, DbError> {
-        let sql = "SELECT id, name, town, year, state, created_at, frozen_at, frame_fingerprint, size_rule, fieldwork_started_at, demo FROM campaigns WHERE id = $1";
+        let sql = "SELECT id, name, town, year, state, created_at, frozen_at, frame_fingerprint, size_rule, fieldwork_started_at, demo, creation_started_on FROM campaigns WHERE id = $1";
         on_pool!(self, p => sqlx::query_as(sql).bind(id).fetch_optional(p).await)?
             .ok_or(DbError::NotFound)
     }
@@ -184,6 +187,18 @@ impl Tx {
     ) -> Result<(), DbError> {
         let sql = "UPDATE campaigns SET objection_phone = $1, objection_address = $2, notice_issuer = $3 WHERE id = $4";
         let done = on_tx!(self, c => sqlx::query(sql).bind(phone).bind(address).bind(issuer).bind(id)
+            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        if done == 0 {
+            return Err(DbError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Set the day the creation started (`YYYY-MM-DD`); `DbError::NotFound` if there is no
+    /// such campaign.
+    pub async fn set_creation_start(&mut self, id: CampaignId, day: &str) -> Result<(), DbError> {
+        let sql = "UPDATE campaigns SET creation_started_on = $1 WHERE id = $2";
+        let done = on_tx!(self, c => sqlx::query(sql).bind(day).bind(id)
             .execute(&mut *c).await.map(|r| r.rows_affected()))?;
         if done == 0 {
             return Err(DbError::NotFound);

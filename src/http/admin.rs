@@ -494,6 +494,39 @@ pub(super) async fn set_notice_contact(
     Ok(back("m=contact"))
 }
 
+#[derive(Deserialize)]
+pub(super) struct CreationStartForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    day: String,
+}
+has_csrf!(CreationStartForm);
+
+/// Sets the day the creation started, from which the negative list's window is counted
+/// (until approval). The day must be a date, not after today.
+pub(super) async fn set_creation_start(
+    State(state): State<AppState>,
+    Admin(user): Admin,
+    Path(id): Path<CampaignId>,
+    CsrfForm(_, form): CsrfForm<CreationStartForm>,
+) -> Result<Response, AppError> {
+    use crate::ops::campaigns::CreationStartRefused;
+    let back =
+        |key: &str| Redirect::to(&format!("/admin/campaigns/{id}?{key}#creation")).into_response();
+    let Some(day) = crate::results::calendar::parse_date(&form.day)
+        .map(|d| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()))
+        .filter(|d| *d <= crate::domain::today())
+    else {
+        return Ok(back("e=creation_day"));
+    };
+    match crate::ops::campaigns::set_creation_start(&state.db, &user.by(), id, &day).await {
+        Ok(()) => Ok(back("m=creation")),
+        Err(CreationStartRefused::Approved) => Ok(back("e=creation_approved")),
+        Err(CreationStartRefused::Db(e)) => Err(e.into()),
+    }
+}
+
 pub(super) async fn upload_roster_for_village(
     State(state): State<AppState>,
     Admin(user): Admin,

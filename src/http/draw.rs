@@ -79,6 +79,9 @@ pub fn flash(key: &str) -> Option<&'static str> {
             "公示已经开始，公示通知已按当时填写的受理电话、地址和发布单位张贴，不能再修改。"
         }
         "not_fieldwork" => "只有正在进行的调查才能结束。",
+        "creation" => "已保存创建启动日期;负面清单从它的前一年起计算。",
+        "creation_day" => "创建启动日期无效:请按 2025-03-01 的格式填写,且不能晚于今天。",
+        "creation_approved" => "本轮已批准,创建启动日期不能再修改。",
         _ => return None,
     })
 }

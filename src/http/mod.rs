@@ -410,6 +410,10 @@ fn routes(config: &Config) -> Router<AppState> {
             post(admin::set_notice_contact),
         )
         .route(
+            "/admin/campaigns/{id}/creation-start",
+            post(admin::set_creation_start),
+        )
+        .route(
             "/admin/campaigns/{id}/publicity/notice",
             get(notice::show_notice),
         )

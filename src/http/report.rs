@@ -442,7 +442,11 @@ pub(super) async fn download_town_report(
 ) -> Result<Response, AppError> {
     let s = sources(&state, id).await?;
     let report = town_report(&s);
-    let bytes = town_docx(&report)?;
+    // Rendering the charts (and loading the fonts the first time) is CPU work: off the
+    // async workers.
+    let bytes = tokio::task::spawn_blocking(move || town_docx(&report))
+        .await
+        .map_err(|e| anyhow::anyhow!("town report: {e}"))??;
     let name = campaign_file(&s.l.campaign.name, "民意调查报告.docx");
     Ok(Attachment::new(DOCX, &name, bytes).into_response())
 }
@@ -534,11 +538,13 @@ pub(super) async fn download_village_report(
 ) -> Result<Response, AppError> {
     let s = sources(&state, id).await?;
     let report = village_report(&s, &code)?;
-    let bytes = village_docx(&report)?;
     let name = campaign_file(
         &s.l.campaign.name,
         &format!("{}{}民意调查报告.docx", report.code, report.name),
     );
+    let bytes = tokio::task::spawn_blocking(move || village_docx(&report))
+        .await
+        .map_err(|e| anyhow::anyhow!("village report: {e}"))??;
     Ok(Attachment::new(DOCX, &name, bytes).into_response())
 }
 
@@ -1007,7 +1013,9 @@ const CHART_PX: u32 = 1200;
 
 /// Text as Word may hold it: no control characters (invalid in XML 1.0).
 fn clean(text: &str) -> String {
-    text.chars().filter(|c| !c.is_control()).collect()
+    text.chars()
+        .filter(|c| crate::results::notice::fits_xml(*c))
+        .collect()
 }
 
 impl Doc {

@@ -596,8 +596,10 @@ pub(super) struct VillageResultsPage {
     items: Vec<ItemLine>,
     /// The eight situations of the negative list.
     negative: Vec<SituationLine>,
-    /// The first day a situation counts: one year before the campaign began.
+    /// The first day a situation counts: one year before the creation started.
     window_start: String,
+    /// The day the creation started, where the commission set it.
+    creation_started_on: Option<String>,
     overrides: Vec<OverrideLine>,
     verdict: Verdict,
     reasons: String,
@@ -685,10 +687,16 @@ pub(super) async fn show_village_results(
         .zip(ITEM_TITLES)
         .map(|(i, title)| {
             let g = entered.grades.get(&i);
+            // Item 15 as in force: the negative list decides it, whatever was stored.
+            let grade = if i == 15 {
+                a.items.get(14).copied().flatten().map(Grade::label)
+            } else {
+                g.map(|g| g.0.label())
+            };
             ItemLine {
                 number: i,
                 title,
-                grade: g.map(|g| g.0.label()),
+                grade,
                 source: g.map(|g| g.1.clone()),
                 note: notes.get(&i64::from(i)).cloned().unwrap_or_default(),
             }
@@ -720,10 +728,11 @@ pub(super) async fn show_village_results(
             }
         })
         .collect();
-    let window_start = crate::results::assess::negative_window_start(&crate::domain::local_date(
-        l.campaign.created_at,
-    ))
-    .unwrap_or_default();
+    let window_start = crate::results::assess::campaign_window_start(
+        l.campaign.creation_started_on.as_deref(),
+        &crate::domain::local_date(l.campaign.created_at),
+    );
+    let creation_started_on = l.campaign.creation_started_on.clone();
     let overrides: Vec<OverrideLine> = l
         .overrides
         .iter()
@@ -754,6 +763,7 @@ pub(super) async fn show_village_results(
         items,
         negative,
         window_start,
+        creation_started_on,
         overrides,
         verdict: a.verdict.clone(),
         reasons: verdict_zh(a),
@@ -1641,6 +1651,7 @@ mod tests {
                 resolved: None,
             }],
             window_start: "2025-03-01".into(),
+            creation_started_on: Some("2026-03-01".into()),
             overrides: vec![OverrideLine {
                 grade: Some("一般"),
                 reason: "样例调整理由".into(),

@@ -284,6 +284,7 @@ pub(crate) mod samples {
             size_rule: "{}".into(),
             fieldwork_started_at: Some(1_780_200_000),
             demo: true,
+            creation_started_on: Some("2025-03-01".into()),
         }
     }
 

@@ -86,6 +86,42 @@ pub enum ContactRefused {
     Db(#[from] DbError),
 }
 
+/// Why the creation's start day was not changed.
+#[derive(Debug, thiserror::Error)]
+pub enum CreationStartRefused {
+    /// The campaign is approved: its results, and the window they used, are final.
+    #[error("the campaign is approved; the creation's start day can no longer change")]
+    Approved,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Sets the day the creation started (`YYYY-MM-DD`, checked by the caller), from which the
+/// negative list's window is counted; refused once the campaign is approved.
+pub async fn set_creation_start(
+    db: &Db,
+    by: &Actor,
+    campaign: CampaignId,
+    day: &str,
+) -> Result<(), CreationStartRefused> {
+    let mut tx = db.begin().await?;
+    if tx.campaign_approved(campaign).await? {
+        return Err(CreationStartRefused::Approved);
+    }
+    tx.set_creation_start(campaign, day).await?;
+    tx.audit(
+        db,
+        &by.event(
+            "campaign.creation_start",
+            Some(campaign),
+            json!({ "day": day }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Sets where objections to the publicity notice are received and who issues it, before
 /// publication only; `DbError::NotFound` without the campaign.
 pub async fn set_notice_contact(

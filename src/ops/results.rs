@@ -5,9 +5,7 @@
 use super::Actor;
 use crate::db::{Db, DbError, ItemGrade, NegativeFinding};
 use crate::ids::{CampaignId, VillageId};
-use crate::results::assess::{
-    Grade, Situation, item15_from_list, negative_counts, negative_window_start,
-};
+use crate::results::assess::{Grade, Situation, item15_from_list, negative_counts};
 use serde_json::json;
 
 /// Why entered results were not changed.
@@ -222,8 +220,11 @@ pub async fn save_grades(
     sheet: &GradeSheet,
 ) -> Result<(), ResultsError> {
     let by_account = by.account_id();
-    let began = crate::domain::local_date(db.campaign(v.campaign_id).await?.created_at);
-    let window = negative_window_start(&began).unwrap_or_default();
+    let campaign = db.campaign(v.campaign_id).await?;
+    let window = crate::results::assess::campaign_window_start(
+        campaign.creation_started_on.as_deref(),
+        &crate::domain::local_date(campaign.created_at),
+    );
     let counted: Vec<Situation> = sheet
         .negative
         .iter()

@@ -155,6 +155,15 @@ pub fn negative_window_start(start: &str) -> Option<String> {
     ))
 }
 
+/// The first day the negative list counts for a campaign: one year before the creation
+/// started (`creation_started_on`), or, where the commission has not set that day, one year
+/// before the campaign was created (`created_on`).
+pub fn campaign_window_start(creation_started_on: Option<&str>, created_on: &str) -> String {
+    negative_window_start(creation_started_on.unwrap_or(created_on))
+        .or_else(|| negative_window_start(created_on))
+        .unwrap_or_default()
+}
+
 /// Whether a situation that happened on `event` counts against a village whose window opens
 /// on `window_start` (both `YYYY-MM-DD`, which compare as text). One ticked before dates were
 /// kept (`None`) counts, as it did.

@@ -119,9 +119,15 @@ pub fn date_zh(d: Date) -> String {
 
 /// Text on one line: control characters (a line break in a village's name) become spaces,
 /// so each line of the notice stays one part of it.
+/// A character a .docx may hold: no control character, and neither U+FFFE nor U+FFFF, which
+/// XML forbids (Word refuses the file).
+pub fn fits_xml(c: char) -> bool {
+    !c.is_control() && c != '\u{FFFE}' && c != '\u{FFFF}'
+}
+
 fn one_line(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| if fits_xml(c) { c } else { ' ' })
         .collect::<String>()
         .trim()
         .to_string()
@@ -261,6 +267,18 @@ impl NoticeDoc {
 mod tests {
     use super::*;
     use time::macros::date;
+
+    #[test]
+    fn characters_xml_forbids_never_reach_a_document() {
+        assert!(fits_xml('村') && fits_xml('a') && fits_xml('\u{FFFD}'));
+        for c in ['\u{0}', '\u{1b}', '\u{FFFE}', '\u{FFFF}'] {
+            assert!(!fits_xml(c), "{c:?}");
+        }
+        assert_eq!(
+            title("甲\u{FFFF}乙"),
+            "关于甲 乙廉洁村（社区）拟评定名单的公示"
+        );
+    }
 
     fn contact() -> Contact {
         Contact::parse(

@@ -293,8 +293,10 @@ fn assess_village(v: &VillageResults, e: &Entered) -> VillageAssessment {
         _ => (computed, false),
     };
     let mut items: Vec<Option<Grade>> = (1..=15).map(|i| e.grades.get(&i).map(|g| g.0)).collect();
-    // Item 15 is the negative list: a situation that counts makes it 差 whatever was entered.
-    if !e.negative.is_empty() {
+    // Item 15 is the negative list: once the sheet is saved (or a situation counts) it is 差
+    // when a situation counts and 好 when none does, whatever was stored, so moving the
+    // window takes effect without saving the sheets again.
+    if e.grades.contains_key(&15) || !e.negative.is_empty() {
         items[14] = Some(crate::results::assess::item15_from_list(&e.negative));
     }
     items.push(item16);
@@ -519,10 +521,10 @@ pub async fn load(db: &crate::db::Db, id: CampaignId) -> Result<Loaded, LoadErro
                 .insert(item, (g.grade, g.source));
         }
     }
-    let window = crate::results::assess::negative_window_start(&crate::domain::local_date(
-        campaign.created_at,
-    ))
-    .unwrap_or_default();
+    let window = crate::results::assess::campaign_window_start(
+        campaign.creation_started_on.as_deref(),
+        &crate::domain::local_date(campaign.created_at),
+    );
     for n in db.negative_findings(id).await? {
         if let Some(s) = u8::try_from(n.situation).ok().and_then(Situation::new) {
             let e = entered.entry(n.village_id).or_default();

@@ -230,6 +230,8 @@ const ROUTES: &[Row] = &[
     r("POST", "/admin/campaigns/{id}/notice-contact", C,
         Form(&[("phone", "0739-1234567"), ("address", "镇政府"), ("issuer", "镇纪委")]),
                                                                                     [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
+    r("POST", "/admin/campaigns/{id}/creation-start", C, Form(&[("day", "2025-03-01")]),
+                                                                                    [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
     r("POST", "/admin/campaigns/{id}/replacement-rules", C,
         Form(&[("on_refusal", "yes"), ("noncontact_attempts", "3"), ("noncontact_days", "2")]),
                                                                                     [LOGIN, LOGIN, 403,   403,   403,   403,   303]),

@@ -620,6 +620,45 @@ async fn the_negative_list_counts_dated_situations_in_its_window_and_item_15_fol
     assert_eq!((six.petitions, six.petitions_resolved), (Some(9), Some(3)));
     assert_eq!(six.event_date.as_deref(), Some(window.as_str()));
     assert_eq!(item15().await, ("差".to_string(), "⑥".to_string()));
+
+    // The commission sets the day the creation started a year earlier: ② dated before the
+    // campaign's own window now counts, without saving the sheet again.
+    assert_eq!(
+        post(&[
+            ("neg_2", "1"),
+            ("neg_date_2", &day_before_window),
+            ("neg_note_2", "旧案")
+        ])
+        .await,
+        303
+    );
+    assert_eq!(item15().await, ("好".to_string(), String::new()));
+    let earlier = minyi::results::assess::negative_window_start(&began).unwrap();
+    let creation = format!("{base}/admin/campaigns/{id}/creation-start");
+    for (day, flash) in [
+        (tomorrow.as_str(), "e=creation_day#creation"),
+        ("2025-02-30", "e=creation_day#creation"),
+        (earlier.as_str(), "m=creation#creation"),
+    ] {
+        let (s, _, loc) = post_form(admin, &creation, csrf, &[("day", day)]).await;
+        assert_eq!((s, location_query(&loc)), (303, flash.to_string()), "{day}");
+    }
+    assert_eq!(
+        app.db
+            .campaign(id)
+            .await
+            .unwrap()
+            .creation_started_on
+            .as_deref(),
+        Some(earlier.as_str())
+    );
+    assert_eq!(item15().await, ("差".to_string(), "②".to_string()));
+    let (_, page) = get_text(admin, &format!("{base}/admin/campaigns/{id}/results/V1")).await;
+    assert!(
+        page.replace("&#x2f;", "/")
+            .contains(&format!("创建启动日期 {earlier} 的前一年")),
+        "{page}"
+    );
 }
 
 #[tokio::test]

@@ -285,6 +285,9 @@ pub(crate) fn summary(event: &str, details: &str, names: &Names) -> String {
             free(v, "party").map(|p| format!("调查机构：{p}")),
             free(v, "contact").map(|c| format!("咨询：{c}")),
         ]),
+        "campaign.creation_start" => free(v, "day")
+            .map(|d| format!("创建启动日期 {d}，负面清单从前一年起计算"))
+            .unwrap_or_default(),
         "campaign.notice_contact" => join(vec![
             free(v, "issuer").map(|i| format!("发布单位：{i}")),
             free(v, "address").map(|a| format!("受理地址：{a}")),
