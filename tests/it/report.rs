@@ -138,6 +138,13 @@ async fn the_town_report_has_the_method_the_rates_the_results_the_verdict_and_th
         "{names:?}"
     );
     assert!(names.iter().any(|n| n == "word/document.xml"), "{names:?}");
+    // The charts go in as PNG images.
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("word/media/") && n.ends_with(".png")),
+        "no chart image in {names:?}"
+    );
     for text_in in [
         "2026年验收",
         "应答率",
