@@ -179,18 +179,7 @@ async fn the_notice_is_generated_at_publication_stored_and_never_changes() {
         .await;
         assert_eq!(s, 303);
     }
-    // National Day 2026 and the 调休 Saturday after it.
-    let calendar = "日期,类型,名称\n2026-10-01,放假,国庆节\n2026-10-02,放假,国庆节\n2026-10-05,放假,国庆节\n2026-10-06,放假,国庆节\n2026-10-07,放假,国庆节\n2026-10-10,上班,国庆调休\n";
-    let (s, _, _) = upload(
-        admin,
-        &format!("{base}/admin/calendar"),
-        csrf,
-        "cal.csv",
-        calendar.as_bytes().to_vec(),
-        &[],
-    )
-    .await;
-    assert_eq!(s, 303);
+    national_day_calendar(admin, base, csrf).await;
 
     // Before publication there is no notice.
     let notice_url = format!("{base}/admin/campaigns/{id}/publicity/notice");

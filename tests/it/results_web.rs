@@ -670,18 +670,7 @@ async fn publicity_ends_on_the_seventh_working_day_and_approval_waits_for_it() {
     // The village sees nothing before publication.
     let own = format!("{base}/village/campaigns/{id}/results");
     assert_eq!(get_text(&t.op1.0, &own).await.0, 404);
-    // National Day 2026 and the 调休 Saturday after it.
-    let calendar = "日期,类型,名称\n2026-10-01,放假,国庆节\n2026-10-02,放假,国庆节\n2026-10-05,放假,国庆节\n2026-10-06,放假,国庆节\n2026-10-07,放假,国庆节\n2026-10-10,上班,国庆调休\n";
-    let (s, _, _) = upload(
-        admin,
-        &format!("{base}/admin/calendar"),
-        csrf,
-        "cal.csv",
-        calendar.as_bytes().to_vec(),
-        &[],
-    )
-    .await;
-    assert_eq!(s, 303);
+    national_day_calendar(admin, base, csrf).await;
     let (s, page, _) = upload(
         admin,
         &format!("{base}/admin/calendar"),

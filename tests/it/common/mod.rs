@@ -350,6 +350,22 @@ pub async fn upload(
     (status, r.text().await.unwrap_or_default(), location)
 }
 
+/// Imports the holiday calendar of National Day 2026 (1–7 October off, except the weekend,
+/// and the 调休 Saturday 10 October worked) as the administrator.
+pub async fn national_day_calendar(admin: &reqwest::Client, base: &str, csrf: &str) {
+    let calendar = "日期,类型,名称\n2026-10-01,放假,国庆节\n2026-10-02,放假,国庆节\n2026-10-05,放假,国庆节\n2026-10-06,放假,国庆节\n2026-10-07,放假,国庆节\n2026-10-10,上班,国庆调休\n";
+    let (s, _, _) = upload(
+        admin,
+        &format!("{base}/admin/calendar"),
+        csrf,
+        "cal.csv",
+        calendar.as_bytes().to_vec(),
+        &[],
+    )
+    .await;
+    assert_eq!(s, 303);
+}
+
 /// Run one statement with one integer parameter directly on the database (to set up or
 /// tamper with state the way no route would).
 pub async fn exec(db: &Db, sql: &'static str, param: i64) -> u64 {
