@@ -86,6 +86,14 @@ id!(
     /// A row of `item16_overrides`.
     OverrideId
 );
+id!(
+    /// A row of `attachments`: a file handed in (report, archive document).
+    AttachmentId
+);
+id!(
+    /// A row of `titles`: a village's 廉洁村(社区) title.
+    TitleId
+);
 
 #[cfg(test)]
 mod tests {

@@ -20,6 +20,7 @@
 //! graph and says where a new download, role, page or question type goes.
 
 /// The audit chain: state-changing events chained by SHA-256, and its verification.
+pub mod attachments;
 pub mod audit;
 /// The audit key: a secret outside the database that marks every audit entry (HMAC).
 pub mod audit_key;

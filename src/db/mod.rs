@@ -7,6 +7,7 @@
 
 mod accounts;
 mod archive;
+mod attachments;
 mod audit;
 mod campaigns;
 mod cases;
@@ -22,6 +23,7 @@ mod tx;
 
 pub use accounts::{Account, NewAccount, SessionUser};
 pub use archive::{PurgeError, Purged};
+pub use attachments::{Attachment, AttachmentMeta, NewTitle, TitleRow};
 pub use audit::{AccountName, AuditFilter, ChainCheck};
 pub use campaigns::{Campaign, Notice, ObjectionContact, Village};
 pub use cases::{AttemptResult, AttemptRow, CaseRow, NewAttempt};

@@ -45,13 +45,26 @@ fn multipart_error(e: MultipartError, state: &AppState) -> AppError {
 }
 
 /// Read the form: the part named `file` is the upload, every other part a short text field.
-pub async fn read_upload(mut form: Multipart, state: &AppState) -> Result<Upload, AppError> {
+/// A form without a file, or with an empty one, is refused.
+pub async fn read_upload(form: Multipart, state: &AppState) -> Result<Upload, AppError> {
+    let upload = read_form(form, state).await?;
+    if upload.bytes.is_empty() {
+        return Err(AppError::bad(
+            "no file was uploaded",
+            "没有收到文件,请先选择名单文件再上传。",
+        ));
+    }
+    Ok(upload)
+}
+
+/// Read a form whose file is optional (a report's text with an attachment, say): without a
+/// file `bytes` is empty. Text fields keep up to 1000 characters, except `text`, which keeps up to 20 000 (a written report).
+pub async fn read_form(mut form: Multipart, state: &AppState) -> Result<Upload, AppError> {
     let mut upload = Upload {
         file_name: String::new(),
         bytes: Vec::new(),
         fields: HashMap::new(),
     };
-    let mut saw_file = false;
     while let Some(mut field) = form
         .next_field()
         .await
@@ -59,7 +72,6 @@ pub async fn read_upload(mut form: Multipart, state: &AppState) -> Result<Upload
     {
         let name = field.name().unwrap_or("").to_string();
         if name == "file" {
-            saw_file = true;
             upload.file_name = field.file_name().unwrap_or("").chars().take(200).collect();
             while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, state))? {
                 if upload.bytes.len() + chunk.len() > state.config.upload_limit {
@@ -69,16 +81,11 @@ pub async fn read_upload(mut form: Multipart, state: &AppState) -> Result<Upload
             }
         } else {
             let text = field.text().await.map_err(|e| multipart_error(e, state))?;
+            let keep = if name == "text" { 20_000 } else { 1000 };
             upload
                 .fields
-                .insert(name, text.chars().take(1000).collect());
+                .insert(name, text.chars().take(keep).collect());
         }
-    }
-    if !saw_file || upload.bytes.is_empty() {
-        return Err(AppError::bad(
-            "no file was uploaded",
-            "没有收到文件,请先选择名单文件再上传。",
-        ));
     }
     Ok(upload)
 }
@@ -133,4 +140,16 @@ pub async fn import_roster_bytes(
         )),
         Err(ImportError::Db(e)) => Err(e.into()),
     }
+}
+
+/// The uploaded file checked as an attachment (PDF, Word or image, within the size limit);
+/// a refusal is a 400 with the reason in Chinese.
+#[allow(dead_code)] // the pages that take files come next
+pub fn checked_attachment(upload: &Upload) -> Result<crate::attachments::Checked, AppError> {
+    crate::attachments::check(&upload.file_name, &upload.bytes).map_err(|e| {
+        AppError::bad(
+            format!("attachment {:?} refused: {e}", upload.file_name),
+            e.zh(),
+        )
+    })
 }

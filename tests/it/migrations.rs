@@ -14,6 +14,8 @@ const SAME: &[(&str, &str)] = &[
         "INTEGER PRIMARY KEY AUTOINCREMENT",
     ),
     ("BIGINT", "INTEGER"),
+    // Bytes: each dialect's name for a binary column.
+    ("BYTEA", "BLOB"),
     // UNLOGGED keeps a table out of the WAL; SQLite has no such thing.
     ("CREATE UNLOGGED TABLE", "CREATE TABLE"),
     // SQLite's storage choice, invisible to queries.
