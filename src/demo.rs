@@ -81,201 +81,14 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
     let mut dice = Dice(ChaCha8Rng::seed_from_u64(2026));
 
     let by = Actor::account(admin);
-    let campaign = ops::campaigns::create_demo(
-        db,
-        &by,
-        "【演示】2026年廉洁村（社区）民意调查",
-        "唐家坊镇（演示）",
-        2026,
-    )
-    .await?;
-    let notice = Notice {
-        party: "演示调查中心（虚构）".into(),
-        phone: "0739-0000000".into(),
-        source: Notice::DEFAULT_SOURCE.into(),
-        retention: Notice::DEFAULT_RETENTION.into(),
-        contact: "唐家坊镇纪委（演示），电话 0739-0000001".into(),
+    let now = Round {
+        name: "【演示】2026年廉洁村（社区）民意调查",
+        year: 2026,
+        seed: "演示 2026-09-30 公开摇号 3 1 4 1 5 9 2 6",
+        today: today(),
     };
-    ops::campaigns::set_notice(db, &by, campaign, &notice).await?;
-    // Where objections to the publicity notice go, which publishing requires.
-    let contact = Contact::parse(
-        "0739-0000001",
-        "唐家坊镇人民政府二楼纪委办公室（演示）",
-        "中共唐家坊镇纪律检查委员会（演示）",
-    )
-    .map_err(anyhow::Error::msg)?;
-    ops::campaigns::set_notice_contact(db, &by, campaign, &contact).await?;
-    // The creation started a year ago: the negative list counts from two years back.
-    if let Some(started) = crate::results::assess::negative_window_start(&crate::domain::today()) {
-        ops::campaigns::set_creation_start(db, &by, campaign, &started).await?;
-    }
-    let mut villages = Vec::new();
-    for (i, (code, name, size, level)) in VILLAGES.iter().enumerate() {
-        let code = VillageCode::parse(code).map_err(anyhow::Error::msg)?;
-        let id = match ops::campaigns::create_village(db, &by, &code, name).await {
-            Ok(id) => id,
-            Err(_) => db.village_by_code(code.as_str()).await?.id,
-        };
-        let mut csv = String::from("姓名,联系电话,服务事项\n");
-        for n in 0..*size {
-            let phone = 13_700_000_000u64 + (i as u64) * 100_000 + n * 37;
-            csv.push_str(&format!("演示{n}号,{phone},开证明\n"));
-        }
-        let target = RosterTarget {
-            campaign_id: campaign,
-            village_id: id,
-            file_name: format!("{name}服务对象名单.csv"),
-            uploaded_by: Some(admin),
-        };
-        ops::rosters::import(
-            db,
-            &by,
-            &target,
-            std::io::Cursor::new(csv.into_bytes()),
-            Limits::default(),
-        )
-        .await
-        .with_context(|| format!("demo roster of {name}"))?;
-        villages.push((id, *level));
-    }
-    ops::draw::freeze(db, admin, campaign).await?;
-    let seed =
-        Seed::parse("演示 2026-09-30 公开摇号 3 1 4 1 5 9 2 6").map_err(anyhow::Error::msg)?;
-    ops::draw::enter_seed(db, admin, campaign, &seed).await?;
-    ops::draw::draw(db, admin, campaign).await?;
-    ops::fieldwork::start(db, &by, campaign, &forms).await?;
-
-    // Most released cases answer by phone; the rest stay open.
-    let date = today();
-    for case in db.cases(campaign, None).await? {
-        let level = villages
-            .iter()
-            .find(|v| v.0 == case.village_id)
-            .map(|v| v.1)
-            .unwrap_or(0.8);
-        if dice.unit() > 0.72 {
-            continue;
-        }
-        // A few say on the phone they have not used the village's services this year: the
-        // screener ends the interview and the call is recorded as 非服务对象.
-        if dice.unit() < 0.04 {
-            let now = crate::domain::now();
-            let attempt = crate::db::NewAttempt {
-                case_id: case.id,
-                attempted_at: now,
-                attempted_on: date.clone(),
-                outcome: crate::dispositions::Outcome::NotRecipient,
-                callback_at: None,
-                note: Some("筛选题答“没办过”".into()),
-                recorded_by: Some(admin),
-                import_key: None,
-            };
-            crate::ops::fieldwork::record_attempt(db, &by, campaign, &attempt).await?;
-            continue;
-        }
-        let answers = recipient_answers(&forms.recipients, level, &mut dice)?;
-        let response = new_response(campaign, case.village_id, &forms.recipients, answers);
-        crate::ops::fieldwork::phone_interview(db, &by, campaign, case.id, &response, admin)
-            .await?;
-    }
-    let panel = [
-        ("演示党代表甲", "党代表"),
-        ("演示党代表乙", "党代表"),
-        ("演示人大代表甲", "人大代表"),
-        ("演示人大代表乙", "人大代表"),
-        ("演示政协委员甲", "政协委员"),
-        ("演示政协委员乙", "政协委员"),
-        ("演示乡贤", "其他"),
-    ];
-    // Members mostly liaise with a village or do not know it well; the 乡贤 lives in the
-    // first village he rates, so that rating is recused.
-    let mut resident_given = false;
-    for (m, (name, category)) in panel.into_iter().enumerate() {
-        let member =
-            ops::fieldwork::add_panel_member(db, &by, campaign, name, category, None).await?;
-        for (n, (village, level)) in villages.iter().enumerate() {
-            if dice.unit() < 0.1 {
-                continue;
-            }
-            let relation = if name == "演示乡贤" && !resident_given {
-                resident_given = true;
-                Relation::Resident
-            } else if (m + n) % 3 == 0 {
-                Relation::Unfamiliar
-            } else {
-                Relation::Liaison
-            };
-            let answers = panel_answers(&forms.panel, *level, relation, &mut dice)?;
-            let response = new_response(campaign, *village, &forms.panel, answers);
-            db.submit_panel_rating(member, &response).await?;
-        }
-    }
-    crate::ops::fieldwork::close(db, &by, campaign).await?;
-
-    // Items 1–14: mostly 好; the least satisfied village gets an 一般, one a negative-list
-    // finding (⑥, petitions left unresolved), which makes its item 15 差.
-    for (n, ((village, level), (code, ..))) in villages.iter().zip(VILLAGES).enumerate() {
-        let items = (1..=14i64)
-            .map(|item| {
-                let grade = if *level < 0.65 && item == 7 {
-                    Grade::Average
-                } else if dice.unit() < 0.12 {
-                    Grade::FairlyGood
-                } else {
-                    Grade::Good
-                };
-                SheetItem {
-                    item,
-                    grade: Some(grade),
-                    source: ["self", "commission", "onsite"][item as usize % 3],
-                    note: "演示数据".into(),
-                }
-            })
-            .collect();
-        let negative = (1..=8i64)
-            .map(|s| {
-                (
-                    s,
-                    (n == 4 && s == 6).then(|| crate::db::NegativeFinding {
-                        note: "演示：信访件未按期办结".to_string(),
-                        event_date: crate::domain::today(),
-                        petitions: Some(9),
-                        petitions_resolved: Some(3),
-                    }),
-                )
-            })
-            .collect();
-        let v = ops::results::Village {
-            campaign_id: campaign,
-            village_id: *village,
-            code,
-        };
-        let sheet = GradeSheet { items, negative };
-        ops::results::save_grades(db, &by, v, &sheet).await?;
-    }
-    // The scheme asks the 领导小组 to confirm each uncertain grade before publicity: the
-    // demo keeps every computed one, with its reason, as a person would on the village page.
-    let pending = ops::publicity::unconfirmed_uncertain(db, campaign).await?;
-    if !pending.is_empty() {
-        let forms = crate::fieldwork::pinned_forms(db, campaign).await?;
-        let results = crate::results::report::campaign_results(db, campaign, &forms).await?;
-        for v in results
-            .villages
-            .iter()
-            .filter(|v| pending.contains(&v.code))
-        {
-            let grade = v.item16.grade.as_deref().and_then(Grade::parse);
-            let village = ops::results::Village {
-                campaign_id: campaign,
-                village_id: v.village_id,
-                code: &v.code,
-            };
-            let reason = "演示：领导小组研究，误差范围跨过等次线，维持计算等次";
-            ops::results::override_item16(db, &by, village, grade, reason).await?;
-        }
-    }
-    let start = parse_date(&date).ok_or_else(|| anyhow!("today {date} is not a date"))?;
-    ops::publicity::publish(db, &by, campaign, start).await?;
+    let (campaign, villages) = round(db, &by, &forms, &mut dice, &now).await?;
+    let date = now.today;
     let objection = NewObjection {
         village_id: Some(villages[8].0),
         received_on: &date,
@@ -305,6 +118,218 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
         admin_password,
         village_password,
     })
+}
+
+/// One year's round of the demo.
+struct Round {
+    name: &'static str,
+    year: i64,
+    seed: &'static str,
+    /// The day the round's fieldwork, grading and publicity happen (YYYY-MM-DD).
+    today: String,
+}
+
+/// Runs one round on the demo villages up to publicity: rosters, the draw, answered cases,
+/// panel ratings, closed fieldwork, grades, confirmed uncertain grades, and publication on
+/// the round's day. Returns the campaign and each village with its satisfaction level.
+async fn round(
+    db: &Db,
+    by: &Actor,
+    forms: &crate::forms::FormSet,
+    dice: &mut Dice,
+    spec: &Round,
+) -> anyhow::Result<(CampaignId, Vec<(VillageId, f64)>)> {
+    let admin = by
+        .account_id()
+        .ok_or_else(|| anyhow!("the demo acts as an account"))?;
+    let campaign =
+        ops::campaigns::create_demo(db, by, spec.name, "唐家坊镇（演示）", spec.year).await?;
+    let notice = Notice {
+        party: "演示调查中心（虚构）".into(),
+        phone: "0739-0000000".into(),
+        source: Notice::DEFAULT_SOURCE.into(),
+        retention: Notice::DEFAULT_RETENTION.into(),
+        contact: "唐家坊镇纪委（演示），电话 0739-0000001".into(),
+    };
+    ops::campaigns::set_notice(db, by, campaign, &notice).await?;
+    // Where objections to the publicity notice go, which publishing requires.
+    let contact = Contact::parse(
+        "0739-0000001",
+        "唐家坊镇人民政府二楼纪委办公室（演示）",
+        "中共唐家坊镇纪律检查委员会（演示）",
+    )
+    .map_err(anyhow::Error::msg)?;
+    ops::campaigns::set_notice_contact(db, by, campaign, &contact).await?;
+    // The creation started a year ago: the negative list counts from two years back.
+    if let Some(started) = crate::results::assess::negative_window_start(&spec.today) {
+        ops::campaigns::set_creation_start(db, by, campaign, &started).await?;
+    }
+    let mut villages = Vec::new();
+    for (i, (code, name, size, level)) in VILLAGES.iter().enumerate() {
+        let code = VillageCode::parse(code).map_err(anyhow::Error::msg)?;
+        let id = match ops::campaigns::create_village(db, by, &code, name).await {
+            Ok(id) => id,
+            Err(_) => db.village_by_code(code.as_str()).await?.id,
+        };
+        let mut csv = String::from("姓名,联系电话,服务事项\n");
+        for n in 0..*size {
+            let phone = 13_700_000_000u64 + (i as u64) * 100_000 + n * 37;
+            csv.push_str(&format!("演示{n}号,{phone},开证明\n"));
+        }
+        let target = RosterTarget {
+            campaign_id: campaign,
+            village_id: id,
+            file_name: format!("{name}服务对象名单.csv"),
+            uploaded_by: Some(admin),
+        };
+        ops::rosters::import(
+            db,
+            by,
+            &target,
+            std::io::Cursor::new(csv.into_bytes()),
+            Limits::default(),
+        )
+        .await
+        .with_context(|| format!("demo roster of {name}"))?;
+        villages.push((id, *level));
+    }
+    ops::draw::freeze(db, admin, campaign).await?;
+    let seed = Seed::parse(spec.seed).map_err(anyhow::Error::msg)?;
+    ops::draw::enter_seed(db, admin, campaign, &seed).await?;
+    ops::draw::draw(db, admin, campaign).await?;
+    ops::fieldwork::start(db, by, campaign, forms).await?;
+
+    // Most released cases answer by phone; the rest stay open.
+    let date = spec.today.clone();
+    for case in db.cases(campaign, None).await? {
+        let level = villages
+            .iter()
+            .find(|v| v.0 == case.village_id)
+            .map(|v| v.1)
+            .unwrap_or(0.8);
+        if dice.unit() > 0.72 {
+            continue;
+        }
+        // A few say on the phone they have not used the village's services this year: the
+        // screener ends the interview and the call is recorded as 非服务对象.
+        if dice.unit() < 0.04 {
+            let now = crate::domain::now();
+            let attempt = crate::db::NewAttempt {
+                case_id: case.id,
+                attempted_at: now,
+                attempted_on: date.clone(),
+                outcome: crate::dispositions::Outcome::NotRecipient,
+                callback_at: None,
+                note: Some("筛选题答“没办过”".into()),
+                recorded_by: Some(admin),
+                import_key: None,
+            };
+            crate::ops::fieldwork::record_attempt(db, by, campaign, &attempt).await?;
+            continue;
+        }
+        let answers = recipient_answers(&forms.recipients, level, dice)?;
+        let response = new_response(campaign, case.village_id, &forms.recipients, answers);
+        crate::ops::fieldwork::phone_interview(db, by, campaign, case.id, &response, admin).await?;
+    }
+    let panel = [
+        ("演示党代表甲", "党代表"),
+        ("演示党代表乙", "党代表"),
+        ("演示人大代表甲", "人大代表"),
+        ("演示人大代表乙", "人大代表"),
+        ("演示政协委员甲", "政协委员"),
+        ("演示政协委员乙", "政协委员"),
+        ("演示乡贤", "其他"),
+    ];
+    // Members mostly liaise with a village or do not know it well; the 乡贤 lives in the
+    // first village he rates, so that rating is recused.
+    let mut resident_given = false;
+    for (m, (name, category)) in panel.into_iter().enumerate() {
+        let member =
+            ops::fieldwork::add_panel_member(db, by, campaign, name, category, None).await?;
+        for (n, (village, level)) in villages.iter().enumerate() {
+            if dice.unit() < 0.1 {
+                continue;
+            }
+            let relation = if name == "演示乡贤" && !resident_given {
+                resident_given = true;
+                Relation::Resident
+            } else if (m + n) % 3 == 0 {
+                Relation::Unfamiliar
+            } else {
+                Relation::Liaison
+            };
+            let answers = panel_answers(&forms.panel, *level, relation, dice)?;
+            let response = new_response(campaign, *village, &forms.panel, answers);
+            db.submit_panel_rating(member, &response).await?;
+        }
+    }
+    crate::ops::fieldwork::close(db, by, campaign).await?;
+
+    // Items 1–14: mostly 好; the least satisfied village gets an 一般, one a negative-list
+    // finding (⑥, petitions left unresolved), which makes its item 15 差.
+    for (n, ((village, level), (code, ..))) in villages.iter().zip(VILLAGES).enumerate() {
+        let items = (1..=14i64)
+            .map(|item| {
+                let grade = if *level < 0.65 && item == 7 {
+                    Grade::Average
+                } else if dice.unit() < 0.12 {
+                    Grade::FairlyGood
+                } else {
+                    Grade::Good
+                };
+                SheetItem {
+                    item,
+                    grade: Some(grade),
+                    source: ["self", "commission", "onsite"][item as usize % 3],
+                    note: "演示数据".into(),
+                }
+            })
+            .collect();
+        let negative = (1..=8i64)
+            .map(|s| {
+                (
+                    s,
+                    (n == 4 && s == 6).then(|| crate::db::NegativeFinding {
+                        note: "演示：信访件未按期办结".to_string(),
+                        event_date: spec.today.clone(),
+                        petitions: Some(9),
+                        petitions_resolved: Some(3),
+                    }),
+                )
+            })
+            .collect();
+        let v = ops::results::Village {
+            campaign_id: campaign,
+            village_id: *village,
+            code,
+        };
+        let sheet = GradeSheet { items, negative };
+        ops::results::save_grades(db, by, v, &sheet).await?;
+    }
+    // The scheme asks the 领导小组 to confirm each uncertain grade before publicity: the
+    // demo keeps every computed one, with its reason, as a person would on the village page.
+    let pending = ops::publicity::unconfirmed_uncertain(db, campaign).await?;
+    if !pending.is_empty() {
+        let forms = crate::fieldwork::pinned_forms(db, campaign).await?;
+        let results = crate::results::report::campaign_results(db, campaign, &forms).await?;
+        for v in results
+            .villages
+            .iter()
+            .filter(|v| pending.contains(&v.code))
+        {
+            let grade = v.item16.grade.as_deref().and_then(Grade::parse);
+            let village = ops::results::Village {
+                campaign_id: campaign,
+                village_id: v.village_id,
+                code: &v.code,
+            };
+            let reason = "演示：领导小组研究，误差范围跨过等次线，维持计算等次";
+            ops::results::override_item16(db, by, village, grade, reason).await?;
+        }
+    }
+    let start = parse_date(&date).ok_or_else(|| anyhow!("today {date} is not a date"))?;
+    ops::publicity::publish(db, by, campaign, start).await?;
+    Ok((campaign, villages))
 }
 
 fn new_response(
