@@ -81,6 +81,36 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     }
 }
 
+/// As [`spawn`], but the server is the real binary (`minyi serve`, a child process) on a
+/// fresh database; `db` is a second connection to the same database, for what a test must
+/// read or prepare beside the pages. The process stops when the returned handle drops.
+pub async fn spawn_binary() -> (TestApp, ServerProcess) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = fresh_database_url(dir.path()).await;
+    let db = Db::connect(&database_url).await.expect("connect");
+    db.migrate().await.expect("migrate");
+    let admin_password = bootstrap_admin(&db)
+        .await
+        .expect("bootstrap")
+        .expect("first start creates admin");
+    let server = ServerProcess::start(&database_url, &dir.path().join("server.log")).await;
+    let config = Config {
+        database_url: database_url.clone(),
+        base_url: server.base.clone(),
+        ..Config::default()
+    };
+    let app = TestApp {
+        limits: std::sync::Arc::new(minyi::rate_limit::Limiter::default()),
+        base: server.base.clone(),
+        db,
+        database_url,
+        admin_password,
+        config,
+        _dir: dir,
+    };
+    (app, server)
+}
+
 /// Serve another instance of the app over the given database; returns its base URL.
 pub async fn serve_on_random_port(db: Db, config: Config) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
