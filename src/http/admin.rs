@@ -55,6 +55,15 @@ async fn campaigns_page(
     message: Option<&str>,
     error: Option<&str>,
 ) -> Result<Html<String>, AppError> {
+    // 复核 rounds are marked in the list.
+    let reviews: std::collections::BTreeSet<CampaignId> = state
+        .db
+        .campaign_kinds()
+        .await?
+        .into_iter()
+        .filter(|c| c.kind == "review")
+        .map(|c| c.id)
+        .collect();
     let campaigns: Vec<_> = state
         .db
         .list_campaigns()
@@ -62,7 +71,8 @@ async fn campaigns_page(
         .into_iter()
         .map(|c| {
             let label = c.state.label();
-            context! { id => c.id, name => c.name, town => c.town, year => c.year, state_label => label }
+            let review = reviews.contains(&c.id);
+            context! { id => c.id, name => c.name, town => c.town, year => c.year, state_label => label, review }
         })
         .collect();
     let this_year = time::OffsetDateTime::now_utc().year();

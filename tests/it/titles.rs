@@ -162,6 +162,8 @@ async fn the_register_shows_each_titles_status_by_todays_date() {
     assert!(r2.contains("<td>有效</td>") && !r2.contains("到期"), "{r2}");
     let r3 = row(&page, "<td>V3</td>");
     assert!(r3.contains("即将到期"), "{r3}");
+    // A title in force can be revoked on the page; an expired one has nothing to revoke.
+    assert!(r2.contains("/revoke") && r3.contains("/revoke") && !r1.contains("<form"));
     // Each title links to its village's history.
     assert!(r1.contains("/admin/villages/V1/history"));
     // Two titles in force (V2 valid, V3 expiring), one of them expiring.
@@ -539,6 +541,10 @@ async fn a_review_round_enters_only_the_villages_whose_title_is_in_force() {
         !review_part.contains("一村") && !review_part.contains("三村"),
         "{review_part}"
     );
+    // The campaigns list marks the 复核 round.
+    let (_, list) = get_text(admin, &format!("{}/admin", app.base)).await;
+    assert!(row(&list, "2028年复核").contains("复核</span>"));
+    assert!(!row(&list, "2026年验收").contains("复核</span>"));
     // An assessment round has no such part.
     let (_, page) = get_text(
         admin,
