@@ -46,6 +46,7 @@ pub const EVENT_NAMES: &[(&str, &str)] = &[
     ("campaign.notice", "设置致受访者的说明"),
     ("campaign.notice_contact", "设置公示受理异议方式"),
     ("campaign.purge", "清除个人信息"),
+    ("campaign.review_create", "创建复核轮次"),
     ("case.interview", "电话访问完成"),
     ("demo.fill", "生成演示数据"),
     ("draw", "抽样"),
@@ -70,6 +71,8 @@ pub const EVENT_NAMES: &[(&str, &str)] = &[
     ("size.rule", "设定样本量规则"),
     ("sms.outbox", "导出短信"),
     ("sms.reissue", "重发调查链接"),
+    ("title.revoke", "撤销廉洁村称号"),
+    ("village.contact_leader", "设置联系领导"),
     ("village.create", "新增村(社区)"),
     ("village.import", "导入村(社区)名单"),
 ];

@@ -15,6 +15,7 @@ mod draws;
 mod mixer;
 mod quality;
 mod queue;
+mod register;
 mod results;
 mod rosters;
 mod survey;
@@ -31,6 +32,7 @@ pub use draws::{SeedState, StratumRow, VillageFrame};
 pub use mixer::Waiting;
 pub use quality::CallbackRow;
 pub use queue::SubmitQueue;
+pub use register::{CampaignKind, RegisterRow, VillageLeader};
 pub use results::{
     ApproveError, CalendarDay, FrameSize, ItemGrade, ItemGradeRow, NegativeFinding, NegativeRow,
     Objection, OverrideRow, Publicity,

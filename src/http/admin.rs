@@ -31,6 +31,7 @@ fn flash(key: Option<&str>) -> Option<&'static str> {
         "disabled" => "账号已停用,其登录已失效。",
         "enabled" => "账号已启用。",
         "unlocked" => "已解除该账号的登录限制。",
+        "leader" => "已保存联系领导。",
         _ => return None,
     })
 }
@@ -54,6 +55,15 @@ async fn campaigns_page(
     message: Option<&str>,
     error: Option<&str>,
 ) -> Result<Html<String>, AppError> {
+    // 复核 rounds are marked in the list.
+    let reviews: std::collections::BTreeSet<CampaignId> = state
+        .db
+        .campaign_kinds()
+        .await?
+        .into_iter()
+        .filter(|c| c.kind == "review")
+        .map(|c| c.id)
+        .collect();
     let campaigns: Vec<_> = state
         .db
         .list_campaigns()
@@ -61,7 +71,8 @@ async fn campaigns_page(
         .into_iter()
         .map(|c| {
             let label = c.state.label();
-            context! { id => c.id, name => c.name, town => c.town, year => c.year, state_label => label }
+            let review = reviews.contains(&c.id);
+            context! { id => c.id, name => c.name, town => c.town, year => c.year, state_label => label, review }
         })
         .collect();
     let this_year = time::OffsetDateTime::now_utc().year();
@@ -176,6 +187,8 @@ pub(super) struct CampaignPage {
     /// Phones in more than one village's roster (masked).
     cross: Vec<CrossLine>,
     base_url_banner: Option<BaseUrlBanner>,
+    /// A 复核 round: the titles it re-checks (`None` for an assessment round).
+    review: Option<Vec<crate::db::RegisterRow>>,
     message: Option<String>,
     error: Option<String>,
 }
@@ -374,6 +387,10 @@ async fn campaign_page(
         base_url_banner: matches!(state_, CampaignState::Drawn | CampaignState::Fieldwork)
             .then(|| super::base_url_banner(&state.config))
             .flatten(),
+        review: match state.db.campaign_kind(id).await?.as_str() {
+            "review" => Some(state.db.review_titles(id).await?),
+            _ => None,
+        },
         message,
         error,
         campaign,
@@ -618,13 +635,13 @@ pub(super) async fn list_villages(
     villages_page(&state, &user, flash(q.m.as_deref()).map(String::from), None).await
 }
 
-async fn villages_page(
+pub(super) async fn villages_page(
     state: &AppState,
     user: &CurrentUser,
     message: Option<String>,
     error: Option<String>,
 ) -> Result<Html<String>, AppError> {
-    let villages = state.db.list_villages().await?;
+    let villages = state.db.village_leaders().await?;
     Ok(views::page(
         user,
         "admin_villages.html",
@@ -1039,6 +1056,21 @@ mod tests {
                 text: "样例地址问题".into(),
                 unusable: true,
             }),
+            review: Some(vec![crate::db::RegisterRow {
+                id: crate::ids::TitleId(4),
+                campaign_id: CampaignId(1),
+                campaign_name: "样例授予轮次".into(),
+                campaign_year: 2026,
+                village_id: VillageId(1),
+                village_code: "V0101".into(),
+                village_name: "样例村".into(),
+                contact_leader: None,
+                granted_on: "2026-12-01".into(),
+                expires_on: "2028-11-30".into(),
+                decision_ref: "样例文号".into(),
+                revoked_on: None,
+                revoke_reason: None,
+            }]),
             message: Some("样例消息".into()),
             error: Some("样例错误".into()),
         }
@@ -1085,6 +1117,10 @@ mod tests {
         let mut complete = campaign_page(CampaignState::Fieldwork, true, true);
         complete.notice_incomplete = false;
         assert!(!samples::rendered(&complete).contains("尚未填写第三方名称和核实电话"));
+        // A 复核 round names the titles it re-checks; an assessment round has no such part.
+        assert!(html.contains("复核轮次") && html.contains("样例授予轮次"));
+        complete.review = None;
+        assert!(!samples::rendered(&complete).contains("样例授予轮次"));
     }
 
     fn notice_form(party: &str, phone: &str, source: &str) -> NoticeForm {

@@ -17,6 +17,7 @@ mod fieldwork;
 mod headers;
 mod notice;
 mod quality;
+mod register;
 mod report;
 mod results;
 mod roles;
@@ -169,6 +170,8 @@ fn routes(config: &Config) -> Router<AppState> {
     // Answers are short: a large body here is not a respondent.
     let answers = DefaultBodyLimit::max(64 * 1024);
     Router::new()
+        // The title register, 复核 rounds, 联系领导 and each village's history (register.rs)
+        .merge(register::routes())
         // Landing pages and probes
         .route("/", get(home))
         .route("/healthz", get(healthz))

@@ -13,6 +13,7 @@ pub mod campaigns;
 pub mod draw;
 pub mod fieldwork;
 pub mod publicity;
+pub mod register;
 pub mod results;
 pub mod rosters;
 

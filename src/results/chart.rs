@@ -453,6 +453,91 @@ pub fn town_overview(
     c.finish(&title, &summary.join("，"))
 }
 
+/// One round of a village's history: how it is labelled (year, name, 考核 or 复核), its
+/// item 16 as the round's tables show it (figures already hidden where they must be), the
+/// scheme it was graded by, and item 16's grade in force.
+pub struct HistoryRound<'a> {
+    pub label: String,
+    pub item16: &'a crate::results::Item16,
+    pub scheme: &'a Scheme,
+    pub grade: Option<Grade>,
+}
+
+/// A village's item 16 across rounds, the oldest first: per round its R, P and S against
+/// that round's grade lines, S coloured by the grade in force. A figure the round's tables
+/// do not show is named 不显示 and drawn without a bar.
+pub fn village_history(village: &str, rounds: &[HistoryRound<'_>]) -> Svg {
+    let title = format!("{village} 历次第16项民意调查");
+    let mut c = Chart::new();
+    let mut summary = Vec::new();
+    c.text_block(&format!("{title}（从早到晚）"), FONT_SIZE, true, INK);
+    for round in rounds {
+        c.y += 6.0;
+        let grade = round.grade;
+        let heading = match grade {
+            Some(g) => format!("{} 第16项 {}", round.label, g.label()),
+            None => format!("{} 第16项 无等次", round.label),
+        };
+        c.text_block(&heading, FONT_SIZE, true, INK);
+        let top = c.grade_band();
+        let name = round.scheme.method.figure_zh();
+        let i = round.item16;
+        for (key, value, fill) in [
+            ("R", i.r, BAR),
+            ("P", i.p, BAR),
+            ("S", i.s, grade.map_or(NO_GRADE, grade_colour)),
+        ] {
+            let label = match key {
+                "R" => format!("群众{name} R"),
+                "P" => format!("两代表一委员{name} P"),
+                _ => format!("综合{name} S"),
+            };
+            let bar = match value.filter(|x| x.is_finite()) {
+                Some(x) => {
+                    let text = figure_text(round.scheme, x);
+                    Bar {
+                        desc: format!("{} {label} {text}", round.label),
+                        label,
+                        value: Some(x),
+                        interval: None,
+                        text,
+                        fill,
+                    }
+                }
+                None => Bar {
+                    desc: format!("{} {label} 不显示", round.label),
+                    label,
+                    value: None,
+                    interval: None,
+                    text: "不显示".into(),
+                    fill,
+                },
+            };
+            if key == "S" {
+                summary.push(format!("{} S {}", round.label, bar.text));
+            }
+            c.bar(&bar);
+        }
+        c.grade_lines(round.scheme, top);
+        if let Some(g) = grade {
+            c.desc
+                .push(format!("{} 第16项等次 {}", round.label, g.label()));
+        }
+    }
+    if rounds.is_empty() {
+        c.text_block("还没有调查已结束的轮次。", FONT_SIZE, false, MUTED);
+        c.desc.push("还没有调查已结束的轮次".into());
+    }
+    c.y += 6.0;
+    c.text_block(
+        "每轮按当轮的评分方案画等次线（竖虚线）；S 的颜色是第16项的认定等次；“不显示”的数字答卷太少或会让人推算出个人回答，不画。",
+        SMALL,
+        false,
+        MUTED,
+    );
+    c.finish(&title, &summary.join("，"))
+}
+
 /// Per closed question of one form, the share of each option (a stacked bar), from the
 /// counts the commission may see (below k nothing is drawn).
 pub fn question_shares(tally: &FormTally, k: u64) -> Vec<Svg> {
@@ -956,6 +1041,50 @@ mod tests {
         let scored = scored_question_shares(&v.recipients, 5);
         assert_eq!(scored.len(), 5);
         assert!(charts.len() > scored.len());
+    }
+
+    #[test]
+    fn the_village_history_draws_each_rounds_figures_and_names_the_hidden_ones() {
+        let forms = builtin().unwrap();
+        let first = village(&forms, 1, "C01", "茶村", &[("满意", "满意"); 20]);
+        let mut second = village(&forms, 1, "C01", "茶村", &[("比较满意", "满意"); 20]);
+        second.item16.hide_r();
+        let rounds = [
+            HistoryRound {
+                label: "2026年 考核".into(),
+                item16: &first.item16,
+                scheme: &forms.scheme,
+                grade: Some(Grade::Good),
+            },
+            HistoryRound {
+                label: "2028年 复核".into(),
+                item16: &second.item16,
+                scheme: &forms.scheme,
+                grade: None,
+            },
+        ];
+        let svg = village_history("C01 茶村", &rounds);
+        let text = svg.as_str();
+        assert!(
+            text.contains("role=\"img\"") && text.contains("<title>"),
+            "{text}"
+        );
+        let d = desc(&svg);
+        let s1 = figure_text(&forms.scheme, first.item16.s.unwrap());
+        let name = forms.scheme.method.figure_zh();
+        assert!(d.contains(&format!("2026年 考核 综合{name} S {s1}")), "{d}");
+        assert!(d.contains("2026年 考核 第16项等次 好"), "{d}");
+        // The second round's R and S are hidden: named, never drawn.
+        assert!(
+            d.contains("2028年 复核 群众") && d.contains("不显示"),
+            "{d}"
+        );
+        // Bars: the first round's R and S only (no panel, so no P; the second hides both).
+        assert!(first.item16.p.is_none() && second.item16.p.is_none());
+        assert_eq!(text.matches("class=\"value\"").count(), 2, "{text}");
+        assert!(d.contains("等次线"), "{d}");
+        let empty = village_history("C01 茶村", &[]);
+        assert!(desc(&empty).contains("还没有调查已结束的轮次"));
     }
 
     #[test]

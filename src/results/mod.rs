@@ -13,6 +13,7 @@
 //! - [`notice`]: the publicity notice's text (and its .docx) from the proposed villages,
 //!   the period and where to object;
 //! - [`chart`]: charts as SVG (and PNG for documents);
+//! - [`register`]: a title's status on a day (有效, 即将到期, 已到期, 已撤销);
 //! - [`report`]: the one place that reads the database, one village at a time;
 //! - [`quality`]: the checks against coaching and padded rosters, per village;
 //!   [`quality_report`] reads what they start from.
@@ -27,6 +28,7 @@ pub mod item16;
 pub mod notice;
 pub mod quality;
 pub mod quality_report;
+pub mod register;
 pub mod report;
 pub mod stats;
 pub mod tables;

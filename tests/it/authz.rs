@@ -177,6 +177,10 @@ const ROUTES: &[Row] = &[
     r("GET", "/admin/audit", F, Empty,                                              [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
     r("GET", "/admin/audit.csv", F, Empty,                                          [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
     r("GET", "/admin/calendar", F, Empty,                                           [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
+    // The title register, its CSV and a village's history across rounds: the commission's.
+    r("GET", "/admin/titles", F, Empty,                                             [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
+    r("GET", "/admin/titles.csv", F, Empty,                                         [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
+    r("GET", "/admin/villages/{code}/history", P, Empty,                            [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
     // Each operator sees its own village's results, and only once they are published.
     r("GET", "/village/campaigns/{id}/results", P, Empty,                           [LOGIN, LOGIN, 403,   200,   200,   403,   403]),
     r("GET", "/village/campaigns/{id}/results", F, Empty,                           [LOGIN, LOGIN, 403,   404,   404,   403,   403]),
@@ -269,6 +273,15 @@ const ROUTES: &[Row] = &[
     r("POST", "/admin/calendar", F, File(&[], "cal.csv", "日期,类型,名称\n2026-10-01,放假,国庆节\n"),
                                                                                     [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
     r("POST", "/admin/calendar/delete", F, Form(&[("day", "2026-10-01")]),          [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
+    r("POST", "/admin/villages/{code}/contact-leader", F, Form(&[("contact_leader", "张副镇长")]),
+                                                                                    [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
+    // `{id}` is a campaign's id here: the fixture grants no title, so the administrator
+    // gets 404 (the authorisation check passed).
+    r("POST", "/admin/titles/{id}/revoke", F, Form(&[("day", "2026-01-01"), ("reason", "复核未通过")]),
+                                                                                    [LOGIN, LOGIN, 403,   403,   403,   403,   404]),
+    // No title in force: the administrator is sent back with the reason, nothing created.
+    r("POST", "/admin/titles/review", F, Form(&[("name", "2028年复核"), ("town", "唐家坊镇"), ("year", "2028")]),
+                                                                                    [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
     r("POST", "/api/login", F, ApiLogin,                                            [401,   401,   401,   401,   401,   401,   401]),
     // Last: these end the sessions the rows above use.
     r("POST", "/api/logout", F, Empty,                                              [401,   401,   204,   204,   204,   204,   204]),
@@ -1945,6 +1958,38 @@ async fn stored_text_is_shown_escaped_on_every_page() {
             &[&campaign_name, &address, &issuer],
         )
         .await;
+    // The title register and a village's history: a title granted with markup in its
+    // decision number, a 联系领导 with markup.
+    let leader = format!("领导{IMG}");
+    let (s, _, _) = post_form(
+        a,
+        &format!("{base}/admin/villages/V1/contact-leader"),
+        a_csrf,
+        &[("contact_leader", &leader)],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let decision = format!("唐发{SCRIPT}");
+    let mut tx = app.db.begin().await.unwrap();
+    tx.grant_title(
+        &minyi::db::NewTitle {
+            campaign_id: id,
+            village_id: app.db.village_by_code("V1").await.unwrap().id,
+            granted_on: "2026-12-01",
+            expires_on: "2028-11-30",
+            decision_ref: &decision,
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    for path in ["/admin/titles", "/admin/villages/V1/history"] {
+        pages
+            .get(a, base, path, &[&v1, &campaign_name, &leader, &decision])
+            .await;
+    }
+    pages.get(a, base, "/admin/villages", &[&v1, &leader]).await;
     pages.get(a, base, "/admin/audit", &[]).await;
 
     // Reflected: the login form shows the username typed and keeps where to go next.

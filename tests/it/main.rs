@@ -34,6 +34,7 @@ mod shared_limits;
 mod sheets;
 mod suppression;
 mod survey_web;
+mod titles;
 mod two_servers;
 mod upload_limits;
 mod web;

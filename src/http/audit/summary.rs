@@ -306,6 +306,25 @@ pub(crate) fn summary(event: &str, details: &str, names: &Names) -> String {
                 n("panel_members")
             )
         }
+        "village.contact_leader" => join(vec![
+            names.village_by_id(int(v, "village")),
+            Some(match free(v, "contact_leader") {
+                Some(l) => format!("联系领导：{l}"),
+                None => "清除联系领导".into(),
+            }),
+        ]),
+        "title.revoke" => join(vec![
+            names.village_by_id(int(v, "village")),
+            free(v, "revoked_on").map(|d| format!("撤销日期 {d}")),
+            free(v, "reason").map(|r| format!("理由：{r}")),
+        ]),
+        "campaign.review_create" => join(vec![
+            free(v, "name"),
+            int(v, "year").map(|y| format!("{y} 年")),
+            v.get("titles")
+                .and_then(Value::as_array)
+                .map(|t| format!("复核 {} 个称号", t.len())),
+        ]),
         "village.create" => join(vec![
             free(v, "name"),
             free(v, "code").map(|c| format!("代码 {c}")),
