@@ -227,7 +227,6 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
                 SheetItem {
                     item,
                     grade: Some(grade),
-                    source: ["self", "commission", "onsite"][item as usize % 3],
                     note: "演示数据".into(),
                 }
             })
