@@ -508,3 +508,71 @@ async fn the_group_report_keeps_every_version_and_its_file_is_for_the_commission
     let (_, audit_page) = get_text(&t.admin.0, &format!("{base}/admin/audit")).await;
     assert!(audit_page.contains("保存考核验收评估组报告"));
 }
+
+#[tokio::test]
+async fn grades_entered_before_sources_were_kept_apart_become_the_final_grades() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let db = Db::connect(&url).await.unwrap();
+    // The schema as the version before this one left it.
+    let before = |mut m: sqlx::migrate::Migrator| {
+        let kept: Vec<_> = m
+            .migrations
+            .iter()
+            .filter(|x| x.version < 20)
+            .cloned()
+            .collect();
+        m.migrations = kept.into();
+        m
+    };
+    match &db {
+        Db::Sqlite(s) => {
+            before(sqlx::migrate!("migrations/sqlite"))
+                .run(&s.write)
+                .await
+        }
+        Db::Postgres(p) => before(sqlx::migrate!("migrations/postgres")).run(p).await,
+    }
+    .unwrap();
+    for sql in [
+        "INSERT INTO villages (id, code, name, created_at) VALUES ($1, 'V1', '一村', 0)",
+        "INSERT INTO campaigns (id, name, town, year, state, created_at) VALUES ($1, '旧轮', '唐家坊镇', 2025, 'closed', 0)",
+        "INSERT INTO item_grades (campaign_id, village_id, item, grade, source, note, entered_at) VALUES ($1, 1, 1, '好', 'onsite', '现场核查', 100)",
+        "INSERT INTO item_grades (campaign_id, village_id, item, grade, source, note, entered_at) VALUES ($1, 1, 2, '差', 'self', '', 101)",
+        "INSERT INTO item_grades (campaign_id, village_id, item, grade, source, note, entered_at) VALUES ($1, 1, 15, '好', 'commission', '由负面清单决定', 102)",
+    ] {
+        assert_eq!(exec(&db, sql, 1).await, 1, "{sql}");
+    }
+    db.migrate().await.unwrap();
+    let (c, v) = (CampaignId(1), VillageId(1));
+    let in_force: Vec<(i64, String, String, String)> = db
+        .item_grades(c)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|g| (g.item, g.grade.to_string(), g.source, g.note))
+        .collect();
+    assert_eq!(
+        in_force,
+        [
+            (1, "好".into(), "final".into(), "现场核查".into()),
+            (2, "差".into(), "final".into(), String::new()),
+            (15, "好".into(), "final".into(), "由负面清单决定".into()),
+        ]
+    );
+    let kept = db.grade_entries(c, v).await.unwrap();
+    assert_eq!(kept.len(), 3);
+    assert!(kept.iter().all(|e| e.source == "final"));
+    assert_eq!(kept[1].entered_at, 101);
+    // The old rows stay as they were, labels and all; nothing writes them any more.
+    assert_eq!(
+        exec(
+            &db,
+            "UPDATE item_grades SET note = note WHERE campaign_id = $1 AND source IN ('onsite', 'self', 'commission')",
+            1
+        )
+        .await,
+        3
+    );
+    db.close().await;
+}
