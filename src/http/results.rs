@@ -1626,7 +1626,16 @@ mod tests {
             ),
             sources: super::super::grade_sources::sources_view(
                 &[],
-                Vec::new(),
+                vec![crate::db::GroupReport {
+                    id: 3,
+                    text: "样例评估组报告".into(),
+                    attachment_id: Some(crate::ids::AttachmentId(5)),
+                    file_name: Some("样例报告.pdf".into()),
+                    sha256: Some("ab".repeat(32)),
+                    size: Some(2048),
+                    entered_by: None,
+                    entered_at: 1_760_000_000,
+                }],
                 crate::db::GradeSource::Group,
             ),
             negative: vec![SituationLine {
@@ -1667,6 +1676,10 @@ mod tests {
             for value in [
                 "样例调整理由",
                 "样例负面说明",
+                "每年专题研究或部署党风廉政建设和反腐败工作不少于 4 次",
+                "该项内容全面实施且富有成效",
+                "样例评估组报告",
+                "/group-report/3/file",
                 "群众样例方面",
                 "代表样例方面",
                 "样例质量提示行",
