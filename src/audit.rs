@@ -54,6 +54,8 @@ pub const EVENT_NAMES: &[(&str, &str)] = &[
     ("fieldwork.start", "开始调查"),
     ("freeze", "冻结名单"),
     ("grades", "录入各项等次"),
+    ("grades.self", "录入村自评等次"),
+    ("group_report.save", "保存考核验收评估组报告"),
     ("item16.override", "调整第16项等次"),
     ("login", "登录"),
     ("login.failure", "登录失败"),

@@ -265,7 +265,7 @@ async fn round(
     }
     crate::ops::fieldwork::close(db, by, campaign).await?;
 
-    // Items 1–14: mostly 好; the least satisfied village gets an 一般, one a negative-list
+    // Items 1–14 (final): mostly 好; the least satisfied village gets an 一般, one a negative-list
     // finding (⑥, petitions left unresolved), which makes its item 15 差.
     for (n, ((village, level), (code, ..))) in villages.iter().zip(VILLAGES).enumerate() {
         let items = (1..=14i64)
@@ -280,7 +280,6 @@ async fn round(
                 SheetItem {
                     item,
                     grade: Some(grade),
-                    source: ["self", "commission", "onsite"][item as usize % 3],
                     note: "演示数据".into(),
                 }
             })
@@ -303,6 +302,23 @@ async fn round(
             village_id: *village,
             code,
         };
+        // The village rates itself 好 throughout, a little kinder than the final grades;
+        // the assessment group leaves its written report (text only).
+        let own = ops::results::SourceSheet {
+            source: crate::db::GradeSource::SelfAssessment,
+            items: (1..=14)
+                .map(|item| SheetItem {
+                    item,
+                    grade: Some(Grade::Good),
+                    note: "演示:村自评".into(),
+                })
+                .collect(),
+        };
+        ops::results::save_source_grades(db, by, v, &own, ops::results::EnteredBy::Commission)
+            .await?;
+        let report =
+            "演示:考核验收评估组查阅了会议记录、台账和公开栏,走访了村民,逐项情况与各项等次一致。";
+        ops::results::save_group_report(db, by, v, report, None).await?;
         let sheet = GradeSheet { items, negative };
         ops::results::save_grades(db, by, v, &sheet).await?;
     }

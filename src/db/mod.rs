@@ -34,8 +34,8 @@ pub use quality::CallbackRow;
 pub use queue::SubmitQueue;
 pub use register::{CampaignKind, RegisterRow, VillageLeader};
 pub use results::{
-    ApproveError, CalendarDay, FrameSize, ItemGrade, ItemGradeRow, NegativeFinding, NegativeRow,
-    Objection, OverrideRow, Publicity,
+    ApproveError, CalendarDay, FrameSize, GradeEntry, GradeSource, GroupReport, ItemGradeRow,
+    NegativeFinding, NegativeRow, NewGradeEntry, Objection, OverrideRow, Publicity,
 };
 pub use rosters::{CrossVillagePhone, ImportError, RosterStatus, RosterTarget};
 pub use survey::{

@@ -1,9 +1,10 @@
-//! Results: the rows tallies are folded from, the grades of items 1–15, the
-//! negative list, item-16 overrides, the working-day calendar, publicity and objections.
+//! Results: the rows tallies are folded from, the grades of items 1–15 from every source
+//! with the assessment group's reports, the negative list, item-16 overrides, the
+//! working-day calendar, publicity and objections.
 
 use super::{Db, DbError, Tx, on_pool, on_tx};
 use crate::domain::{DayKind, Grade, now};
-use crate::ids::{AccountId, CampaignId, ObjectionId, OverrideId, VillageId};
+use crate::ids::{AccountId, AttachmentId, CampaignId, ObjectionId, OverrideId, VillageId};
 
 /// A village in the draw with its frame size N (the roster's rows at the freeze).
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
@@ -14,29 +15,107 @@ pub struct FrameSize {
     pub population: i64,
 }
 
-/// A recorded grade of one of items 1–15.
+/// Where a grade of items 1–15 comes from (seed 二(二)4). Each source keeps every entry;
+/// the newest of an item is that source's grade, and the final grade is the one in force.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub enum GradeSource {
+    /// 村自评: the village's self-assessment.
+    SelfAssessment,
+    /// 镇纪委意见: the town discipline commission's opinion.
+    Commission,
+    /// 考核验收评估组: the on-site assessment group.
+    Group,
+    /// 领导小组最终评定: the leading group's final grade, which the verdict reads.
+    Final,
+}
+
+impl GradeSource {
+    /// In the order the pages show them.
+    pub const ALL: [GradeSource; 4] = [
+        GradeSource::SelfAssessment,
+        GradeSource::Commission,
+        GradeSource::Group,
+        GradeSource::Final,
+    ];
+
+    /// The stored name: `self`, `commission`, `group` or `final`.
+    pub fn key(self) -> &'static str {
+        match self {
+            GradeSource::SelfAssessment => "self",
+            GradeSource::Commission => "commission",
+            GradeSource::Group => "group",
+            GradeSource::Final => "final",
+        }
+    }
+
+    /// The source of a stored name.
+    pub fn parse(key: &str) -> Option<GradeSource> {
+        GradeSource::ALL.into_iter().find(|s| s.key() == key)
+    }
+
+    /// Its name on the pages.
+    pub fn zh(self) -> &'static str {
+        match self {
+            GradeSource::SelfAssessment => "村自评",
+            GradeSource::Commission => "镇纪委意见",
+            GradeSource::Group => "考核验收评估组",
+            GradeSource::Final => "领导小组最终评定",
+        }
+    }
+}
+
+/// A grade of one of items 1–15 in force: the newest final entry with a grade.
 #[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
 pub struct ItemGradeRow {
     pub village_id: VillageId,
     pub item: i64,
     pub grade: Grade,
-    /// `self`, `commission` or `onsite`.
+    /// Always `final` (kept so a row says where it comes from).
     pub source: String,
     pub note: String,
     pub entered_at: i64,
 }
 
-/// A grade of one of items 1–15 to record.
+/// One entry of a grade (kept forever; the newest of an item and source is in force).
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct GradeEntry {
+    pub id: i64,
+    pub village_id: VillageId,
+    pub item: i64,
+    /// `self`, `commission`, `group` or `final` ([`GradeSource::key`]).
+    pub source: String,
+    /// `None`: this source's grade of the item was withdrawn.
+    pub grade: Option<Grade>,
+    /// A note; for the final grade, the reason it differs from the group's (or the
+    /// commission's).
+    pub note: String,
+    pub entered_by: Option<AccountId>,
+    pub entered_at: i64,
+}
+
+/// A grade entry to record.
 #[derive(Clone, Copy, Debug)]
-pub struct ItemGrade<'a> {
+pub struct NewGradeEntry<'a> {
     pub campaign_id: CampaignId,
     pub village_id: VillageId,
     pub item: i64,
-    pub grade: Grade,
-    /// `self`, `commission` or `onsite`.
-    pub source: &'a str,
+    pub source: GradeSource,
+    pub grade: Option<Grade>,
     pub note: &'a str,
     pub by: Option<AccountId>,
+}
+
+/// One version of the assessment group's written report on a village, with its file.
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct GroupReport {
+    pub id: i64,
+    pub text: String,
+    pub attachment_id: Option<AttachmentId>,
+    pub file_name: Option<String>,
+    pub sha256: Option<String>,
+    pub size: Option<i64>,
+    pub entered_by: Option<AccountId>,
+    pub entered_at: i64,
 }
 
 /// A ticked negative-list situation.
@@ -130,6 +209,11 @@ impl From<sqlx::Error> for ApproveError {
     }
 }
 
+/// A village's grade entries, oldest first.
+const GRADE_ENTRIES: &str =
+    "SELECT id, village_id, item, source, grade, note, entered_by, entered_at
+    FROM grade_entries WHERE campaign_id = $1 AND village_id = $2 ORDER BY id";
+
 impl Db {
     /// The villages of the campaign's draw with their frame sizes, by code.
     pub async fn frame_sizes(&self, campaign_id: CampaignId) -> Result<Vec<FrameSize>, DbError> {
@@ -151,11 +235,40 @@ impl Db {
         )
     }
 
-    /// Every recorded grade of items 1–15 in the campaign.
+    /// The grades of items 1–15 in force in the campaign: per village and item, the newest
+    /// final entry, unless it withdrew the grade.
     pub async fn item_grades(&self, campaign_id: CampaignId) -> Result<Vec<ItemGradeRow>, DbError> {
-        let sql = "SELECT village_id, item, grade, source, note, entered_at FROM item_grades
-                   WHERE campaign_id = $1 ORDER BY village_id, item";
+        let sql = "SELECT g.village_id, g.item, g.grade, g.source, g.note, g.entered_at FROM grade_entries g
+                   WHERE g.campaign_id = $1 AND g.source = 'final' AND g.grade IS NOT NULL
+                     AND g.id = (SELECT MAX(h.id) FROM grade_entries h WHERE h.campaign_id = g.campaign_id
+                                 AND h.village_id = g.village_id AND h.item = g.item AND h.source = 'final')
+                   ORDER BY g.village_id, g.item";
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?)
+    }
+
+    /// Every grade entry of a village in the campaign, from every source, oldest first.
+    pub async fn grade_entries(
+        &self,
+        campaign_id: CampaignId,
+        village_id: VillageId,
+    ) -> Result<Vec<GradeEntry>, DbError> {
+        Ok(
+            on_pool!(self, p => sqlx::query_as(GRADE_ENTRIES).bind(campaign_id).bind(village_id).fetch_all(p).await)?,
+        )
+    }
+
+    /// Every version of the assessment group's report on a village, the newest first.
+    pub async fn group_reports(
+        &self,
+        campaign_id: CampaignId,
+        village_id: VillageId,
+    ) -> Result<Vec<GroupReport>, DbError> {
+        let sql = "SELECT r.id, r.text, r.attachment_id, a.file_name, a.sha256, a.size, r.entered_by, r.entered_at
+                   FROM group_reports r LEFT JOIN attachments a ON a.id = r.attachment_id
+                   WHERE r.campaign_id = $1 AND r.village_id = $2 ORDER BY r.id DESC";
+        Ok(
+            on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).bind(village_id).fetch_all(p).await)?,
+        )
     }
 
     /// Every ticked negative-list situation in the campaign.
@@ -194,14 +307,6 @@ impl Db {
             "SELECT id, village_id, received_on, summary, recorded_at, resolution, resolved_at
                    FROM objections WHERE campaign_id = $1 ORDER BY id";
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?)
-    }
-
-    /// Records a grade in a transaction of its own, unaudited (the demo's setup; the
-    /// commission's grades go through [`crate::ops::results::save_grades`]).
-    pub async fn set_item_grade(&self, g: &ItemGrade<'_>) -> Result<(), DbError> {
-        let mut tx = self.begin().await?;
-        tx.set_item_grade(g).await?;
-        tx.commit().await
     }
 
     /// Ticks a negative-list situation in a transaction of its own, unaudited (the demo's
@@ -277,29 +382,55 @@ impl Tx {
         Ok(n > 0)
     }
 
-    /// Records (or replaces) the grade of item 1–15 of a village.
-    pub async fn set_item_grade(&mut self, g: &ItemGrade<'_>) -> Result<(), DbError> {
-        let sql = "INSERT INTO item_grades (campaign_id, village_id, item, grade, source, note, entered_by, entered_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                   ON CONFLICT (campaign_id, village_id, item) DO UPDATE SET grade = excluded.grade,
-                     source = excluded.source, note = excluded.note, entered_by = excluded.entered_by,
-                     entered_at = excluded.entered_at";
-        on_tx!(self, c => sqlx::query(sql).bind(g.campaign_id).bind(g.village_id).bind(g.item).bind(g.grade)
-            .bind(g.source).bind(g.note).bind(g.by).bind(now()).execute(&mut *c).await.map(|_| ()))?;
-        Ok(())
-    }
-
-    /// Removes the grade of an item (it becomes "not graded").
-    pub async fn clear_item_grade(
+    /// Every grade entry of a village, oldest first, read in this transaction.
+    pub async fn grade_entries(
         &mut self,
         campaign_id: CampaignId,
         village_id: VillageId,
-        item: i64,
-    ) -> Result<(), DbError> {
-        let sql =
-            "DELETE FROM item_grades WHERE campaign_id = $1 AND village_id = $2 AND item = $3";
-        on_tx!(self, c => sqlx::query(sql).bind(campaign_id).bind(village_id).bind(item).execute(&mut *c).await.map(|_| ()))?;
+    ) -> Result<Vec<GradeEntry>, DbError> {
+        Ok(
+            on_tx!(self, c => sqlx::query_as(GRADE_ENTRIES).bind(campaign_id).bind(village_id).fetch_all(&mut *c).await)?,
+        )
+    }
+
+    /// Appends a grade entry; it is that source's grade of the item from now on.
+    pub async fn add_grade_entry(&mut self, g: &NewGradeEntry<'_>) -> Result<(), DbError> {
+        let sql = "INSERT INTO grade_entries (campaign_id, village_id, item, source, grade, note, entered_by, entered_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+        on_tx!(self, c => sqlx::query(sql).bind(g.campaign_id).bind(g.village_id).bind(g.item).bind(g.source.key())
+            .bind(g.grade).bind(g.note).bind(g.by).bind(now()).execute(&mut *c).await.map(|_| ()))?;
         Ok(())
+    }
+
+    /// The file of the newest version of the group's report on a village, if it has one.
+    pub async fn group_report_attachment(
+        &mut self,
+        campaign_id: CampaignId,
+        village_id: VillageId,
+    ) -> Result<Option<AttachmentId>, DbError> {
+        let sql =
+            "SELECT attachment_id FROM group_reports WHERE campaign_id = $1 AND village_id = $2
+                   ORDER BY id DESC LIMIT 1";
+        let found: Option<Option<AttachmentId>> = on_tx!(self, c => sqlx::query_scalar(sql)
+            .bind(campaign_id).bind(village_id).fetch_optional(&mut *c).await)?;
+        Ok(found.flatten())
+    }
+
+    /// Adds a version of the group's report on a village; returns its id.
+    pub async fn add_group_report(
+        &mut self,
+        campaign_id: CampaignId,
+        village_id: VillageId,
+        text: &str,
+        attachment_id: Option<AttachmentId>,
+        by: Option<AccountId>,
+    ) -> Result<i64, DbError> {
+        let sql = "INSERT INTO group_reports (campaign_id, village_id, text, attachment_id, entered_by, entered_at)
+                   VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+        Ok(
+            on_tx!(self, c => sqlx::query_scalar(sql).bind(campaign_id).bind(village_id).bind(text)
+            .bind(attachment_id).bind(by).bind(now()).fetch_one(&mut *c).await)?,
+        )
     }
 
     /// Ticks a negative-list situation (replacing what was recorded), or unticks it with

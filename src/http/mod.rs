@@ -14,6 +14,7 @@ mod download;
 mod draw;
 mod error;
 mod fieldwork;
+mod grade_sources;
 mod headers;
 mod notice;
 mod quality;
@@ -380,6 +381,24 @@ fn routes(config: &Config) -> Router<AppState> {
         .route(
             "/admin/campaigns/{id}/results/{code}/override",
             post(results::override_item16),
+        )
+        // Grades from every source side by side, the assessment group's report, and the
+        // village's own self-assessment
+        .route(
+            "/admin/campaigns/{id}/results/{code}/sources",
+            post(grade_sources::save_sources),
+        )
+        .route(
+            "/admin/campaigns/{id}/results/{code}/group-report",
+            post(grade_sources::save_report).layer(upload_form),
+        )
+        .route(
+            "/admin/campaigns/{id}/results/{code}/group-report/{report}/file",
+            get(grade_sources::download_report),
+        )
+        .route(
+            "/village/campaigns/{id}/self-assessment",
+            get(grade_sources::show_self_assessment).post(grade_sources::save_self_assessment),
         )
         .route(
             "/admin/campaigns/{id}/downloads/{file}",

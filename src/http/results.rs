@@ -7,6 +7,7 @@ use super::auth::{CsrfForm, CurrentUser, check_csrf, check_origin, has_csrf};
 use super::console::progress_rows;
 use super::download::{Attachment, campaign_file};
 use super::error::AppError;
+use super::grade_sources::{EnterQuery, ItemLine};
 use super::roles::{Admin, Operator};
 use super::upload::read_upload;
 use super::{AppState, views};
@@ -330,6 +331,7 @@ pub(super) struct Flash {
 fn flash_text(f: &Flash) -> (Option<&'static str>, Option<&'static str>) {
     let m = f.m.as_deref().map(|m| match m {
         "grades" => "已保存。",
+        "report" => "考核验收评估组的报告已保存。",
         "override" => "第16项等次已调整，理由已记录。",
         "withdrawn" => "已撤销调整，恢复计算等次。",
         "published" => "已开始公示。各村（社区）现在可以看到本村的汇总结果。",
@@ -592,8 +594,10 @@ pub(super) struct VillageResultsPage {
     panel: Vec<RateView>,
     /// The village's charts; none while fieldwork runs.
     charts: Option<VillageCharts>,
-    /// Items 1–15 with what was entered.
+    /// Items 1–15 with the grade of every source, the final one on the form.
     items: Vec<ItemLine>,
+    /// The definitions, the other sources' sheet, the history and the group's report.
+    sources: super::grade_sources::SourcesView,
     /// The eight situations of the negative list.
     negative: Vec<SituationLine>,
     /// The first day a situation counts: one year before the creation started.
@@ -621,17 +625,6 @@ pub(super) struct VillageHeading {
     code: String,
     name: String,
     frame: u64,
-}
-
-/// One of items 1–15 on the grades form.
-#[derive(Serialize)]
-pub(super) struct ItemLine {
-    number: u32,
-    title: &'static str,
-    grade: Option<&'static str>,
-    /// Who graded it: `commission`, `onsite` or `self`.
-    source: Option<String>,
-    note: String,
 }
 
 /// One situation of the negative list on the grades form.
@@ -664,6 +657,7 @@ pub(super) async fn show_village_results(
     Admin(user): Admin,
     Path((id, code)): Path<(CampaignId, String)>,
     Query(flash): Query<Flash>,
+    Query(enter): Query<EnterQuery>,
 ) -> Result<Html<String>, AppError> {
     let l = load(&state, id).await?;
     let (pos, v) = l
@@ -675,33 +669,11 @@ pub(super) async fn show_village_results(
         .ok_or(AppError::NotFound)?;
     let a = &l.assessed[pos];
     let entered = l.entered.get(&v.village_id).cloned().unwrap_or_default();
-    let notes: BTreeMap<i64, String> = state
-        .db
-        .item_grades(id)
-        .await?
-        .into_iter()
-        .filter(|g| g.village_id == v.village_id)
-        .map(|g| (g.item, g.note))
-        .collect();
-    let items: Vec<ItemLine> = (1u32..=15)
-        .zip(ITEM_TITLES)
-        .map(|(i, title)| {
-            let g = entered.grades.get(&i);
-            // Item 15 as in force: the negative list decides it, whatever was stored.
-            let grade = if i == 15 {
-                a.items.get(14).copied().flatten().map(Grade::label)
-            } else {
-                g.map(|g| g.0.label())
-            };
-            ItemLine {
-                number: i,
-                title,
-                grade,
-                source: g.map(|g| g.1.clone()),
-                note: notes.get(&i64::from(i)).cloned().unwrap_or_default(),
-            }
-        })
-        .collect();
+    let entries = state.db.grade_entries(id, v.village_id).await?;
+    // Item 15 as in force: the negative list decides it, whatever was stored.
+    let items = super::grade_sources::item_lines(&entries, a.items.get(14).copied().flatten());
+    let reports = state.db.group_reports(id, v.village_id).await?;
+    let sources = super::grade_sources::sources_view(&entries, reports, enter.source());
     let findings: BTreeMap<i64, crate::db::NegativeRow> = state
         .db
         .negative_findings(id)
@@ -761,6 +733,7 @@ pub(super) async fn show_village_results(
             .survey_over
             .then(|| village_charts(v, k, &l.forms.scheme, chart::question_shares)),
         items,
+        sources,
         negative,
         window_start,
         creation_started_on,
@@ -837,8 +810,8 @@ async fn not_approved(state: &AppState, id: CampaignId) -> Result<bool, AppError
     Ok(state.db.campaign(id).await?.state != CampaignState::Approved)
 }
 
-/// The grades form: `grade_N`, `source_N`, `note_N` for items 1–15, and `neg_N` /
-/// `neg_note_N` for situations 1–8 (repeated keys need axum-extra's form).
+/// The final grades form: `grade_N`, `note_N` (the reason where the grade differs) for
+/// items 1–14, and `neg_N`, `neg_date_N`, `neg_note_N` for situations 1–8.
 #[derive(Deserialize)]
 pub(super) struct GradesForm {
     #[serde(rename = "_csrf", default)]
@@ -869,11 +842,11 @@ pub(super) async fn save_grades(
         code: &code,
     };
     match ops::results::save_grades(&state.db, &user.by(), v, &sheet).await {
-        Ok(()) => {}
-        Err(ResultsError::Approved) => return Ok(back_to_village(id, &code, "e=approved")),
-        Err(ResultsError::Db(e)) => return Err(e.into()),
+        Ok(()) => Ok(back_to_village(id, &code, "m=grades")),
+        Err(e) => Ok(super::grade_sources::refused(e, |flash| {
+            back_to_village(id, &code, flash)
+        })),
     }
-    Ok(back_to_village(id, &code, "m=grades"))
 }
 
 #[derive(Deserialize)]
@@ -917,6 +890,12 @@ pub(super) async fn override_item16(
         Ok(()) => {}
         Err(ResultsError::Approved) => return Ok(back_to_village(id, &code, "e=approved")),
         Err(ResultsError::Db(e)) => return Err(e.into()),
+        Err(e) => {
+            return Err(AppError::bad(
+                e.to_string(),
+                e.message_zh().unwrap_or_default(),
+            ));
+        }
     }
     Ok(back_to_village(
         id,
@@ -1632,13 +1611,33 @@ mod tests {
             ],
             panel: vec![rate("代表样例方面", false, false)],
             charts: Some(charts()),
-            items: vec![ItemLine {
-                number: 1,
-                title: ITEM_TITLES[0],
-                grade: Some("较好"),
-                source: Some("onsite".into()),
-                note: "样例说明".into(),
-            }],
+            items: super::super::grade_sources::item_lines(
+                &[crate::db::GradeEntry {
+                    id: 1,
+                    village_id: crate::ids::VillageId(1),
+                    item: 1,
+                    source: "final".into(),
+                    grade: Some(Grade::FairlyGood),
+                    note: "样例说明".into(),
+                    entered_by: None,
+                    entered_at: 1_760_000_000,
+                }],
+                Some(Grade::Good),
+            ),
+            sources: super::super::grade_sources::sources_view(
+                &[],
+                vec![crate::db::GroupReport {
+                    id: 3,
+                    text: "样例评估组报告".into(),
+                    attachment_id: Some(crate::ids::AttachmentId(5)),
+                    file_name: Some("样例报告.pdf".into()),
+                    sha256: Some("ab".repeat(32)),
+                    size: Some(2048),
+                    entered_by: None,
+                    entered_at: 1_760_000_000,
+                }],
+                crate::db::GradeSource::Group,
+            ),
             negative: vec![SituationLine {
                 number: 2,
                 circled: Some("②".into()),
@@ -1677,6 +1676,10 @@ mod tests {
             for value in [
                 "样例调整理由",
                 "样例负面说明",
+                "每年专题研究或部署党风廉政建设和反腐败工作不少于 4 次",
+                "该项内容全面实施且富有成效",
+                "样例评估组报告",
+                "/group-report/3/file",
                 "群众样例方面",
                 "代表样例方面",
                 "样例质量提示行",

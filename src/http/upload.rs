@@ -144,7 +144,6 @@ pub async fn import_roster_bytes(
 
 /// The uploaded file checked as an attachment (PDF, Word or image, within the size limit);
 /// a refusal is a 400 with the reason in Chinese.
-#[allow(dead_code)] // the pages that take files come next
 pub fn checked_attachment(upload: &Upload) -> Result<crate::attachments::Checked, AppError> {
     crate::attachments::check(&upload.file_name, &upload.bytes).map_err(|e| {
         AppError::bad(

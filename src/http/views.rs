@@ -16,7 +16,7 @@ macro_rules! template_files {
 }
 
 /// (file name, source) of every template.
-pub(super) const TEMPLATE_FILES: [(&str, &str); 45] = template_files![
+pub(super) const TEMPLATE_FILES: [(&str, &str); 46] = template_files![
     "base.html",
     "base_url_banner.html",
     "error.html",
@@ -62,6 +62,7 @@ pub(super) const TEMPLATE_FILES: [(&str, &str); 45] = template_files![
     "publicity_notice.html",
     "admin_titles.html",
     "village_history.html",
+    "village_self_assessment.html",
 ];
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {

@@ -1,12 +1,18 @@
-//! Results the commission enters: the grades of items 1–15 with the negative list (one
-//! sheet per village, saved whole), and overrides of item 16's computed grade. Both may
-//! change until the campaign is approved.
+//! Results entered for items 1–15, from four sources side by side (seed 二(二)4): the
+//! village's self-assessment, the 镇纪委's opinion, the assessment group's grades with its
+//! written report, and the 领导小组's final grade, which drives the verdict. The final
+//! sheet carries the negative list (item 15 follows from it). Every grade entered is kept
+//! (a new entry only where a grade or note changed); the newest of a source is its grade.
+//! Also overrides of item 16's computed grade. All may change until the campaign is
+//! approved; the village's own self-assessment only until the results are published.
 
 use super::Actor;
-use crate::db::{Db, DbError, ItemGrade, NegativeFinding};
+use crate::attachments::Checked;
+use crate::db::{Db, DbError, GradeEntry, GradeSource, NegativeFinding, NewGradeEntry, Tx};
 use crate::ids::{CampaignId, VillageId};
 use crate::results::assess::{Grade, Situation, item15_from_list, negative_counts};
 use serde_json::json;
+use std::collections::BTreeMap;
 
 /// Why entered results were not changed.
 #[derive(Debug, thiserror::Error)]
@@ -14,8 +20,78 @@ pub enum ResultsError {
     /// The campaign is approved: its results are final.
     #[error("the campaign is approved; its results can no longer change")]
     Approved,
+    /// The results are published: the village's self-assessment is closed.
+    #[error("the results are published; the self-assessment can no longer change")]
+    Published,
+    /// A final grade differs from the group's (or the commission's) without a reason.
+    #[error(
+        "item {item}: final grade {grade} differs from the {against:?} grade {against_grade} and no reason was given"
+    )]
+    ReasonMissing {
+        item: i64,
+        grade: Grade,
+        against: GradeSource,
+        against_grade: Grade,
+    },
+    /// The sheet names a source its sender may not enter here.
+    #[error("grades from source {0:?} are not entered on this sheet")]
+    WrongSource(GradeSource),
     #[error(transparent)]
     Db(#[from] DbError),
+}
+
+impl ResultsError {
+    /// The sentence for the person whose input was refused (none for a database fault).
+    pub fn message_zh(&self) -> Option<String> {
+        match self {
+            ResultsError::Approved => Some("本轮已批准,结果不能再修改。".into()),
+            ResultsError::Published => {
+                Some("本轮结果已经公示,村自评不能再修改。如需更正,请联系镇纪委。".into())
+            }
+            ResultsError::ReasonMissing {
+                item,
+                grade,
+                against,
+                against_grade,
+            } => Some(format!(
+                "第{item}项的最终评定“{grade}”与{}的“{against_grade}”不同,须填写理由。本表没有保存,请补上理由后再保存。",
+                against.zh()
+            )),
+            ResultsError::WrongSource(_) => Some("评定来源无效。".into()),
+            ResultsError::Db(_) => None,
+        }
+    }
+}
+
+/// The newest entry of each item and source, from a village's entries oldest first.
+pub fn newest(entries: &[GradeEntry]) -> BTreeMap<(i64, GradeSource), &GradeEntry> {
+    let mut map = BTreeMap::new();
+    for e in entries {
+        if let Some(source) = GradeSource::parse(&e.source) {
+            map.insert((e.item, source), e);
+        }
+    }
+    map
+}
+
+/// A source's grade of an item in force (`None`: never graded, or withdrawn).
+pub fn grade_of(
+    newest: &BTreeMap<(i64, GradeSource), &GradeEntry>,
+    item: i64,
+    source: GradeSource,
+) -> Option<Grade> {
+    newest.get(&(item, source)).and_then(|e| e.grade)
+}
+
+/// What a final grade of an item must agree with unless a reason is given: the assessment
+/// group's grade, or without one the 镇纪委's.
+pub fn reference_grade(
+    newest: &BTreeMap<(i64, GradeSource), &GradeEntry>,
+    item: i64,
+) -> Option<(GradeSource, Grade)> {
+    [GradeSource::Group, GradeSource::Commission]
+        .into_iter()
+        .find_map(|s| grade_of(newest, item, s).map(|g| (s, g)))
 }
 
 /// A field of the grade sheet that is not valid; nothing of the sheet is stored.
@@ -23,8 +99,6 @@ pub enum ResultsError {
 pub enum SheetError {
     #[error("item {item}: {raw:?} is not a grade")]
     Grade { item: i64, raw: String },
-    #[error("item {item}: unknown source {raw:?}")]
-    Source { item: i64, raw: String },
     #[error("negative situation {situation}: the date of the event is missing")]
     DateMissing { situation: i64 },
     #[error("negative situation {situation}: {raw:?} is not a date (YYYY-MM-DD)")]
@@ -42,7 +116,6 @@ impl SheetError {
     pub fn message_zh(&self) -> String {
         match self {
             SheetError::Grade { item, .. } => format!("第{item}项的等次无效。"),
-            SheetError::Source { item, .. } => format!("第{item}项的评定来源无效。"),
             SheetError::DateMissing { situation } => {
                 format!("勾选负面清单情形{}时须填写发生日期。", circled(*situation))
             }
@@ -62,14 +135,54 @@ impl SheetError {
     }
 }
 
-/// One item of the sheet: its grade (`None`: not graded), where the grade comes from
-/// (`self`, `commission`, `onsite`) and a note.
+/// One item of a sheet: its grade (`None`: not graded) and a note (on the final sheet,
+/// the reason for a grade that differs from the group's or the 镇纪委's).
 #[derive(Clone, Debug)]
 pub struct SheetItem {
     pub item: i64,
     pub grade: Option<Grade>,
-    pub source: &'static str,
     pub note: String,
+}
+
+/// Items 1–14 of a sheet from the form's fields `grade_N` and `note_N`.
+fn parse_items<'a>(field: &impl Fn(&str) -> &'a str) -> Result<Vec<SheetItem>, SheetError> {
+    let mut items = Vec::new();
+    for item in 1..=14i64 {
+        let grade = match field(&format!("grade_{item}")) {
+            "" => None,
+            g => Some(Grade::parse(g).ok_or_else(|| SheetError::Grade {
+                item,
+                raw: g.to_string(),
+            })?),
+        };
+        let note = field(&format!("note_{item}"))
+            .chars()
+            .take(NOTE_CHARS)
+            .collect();
+        items.push(SheetItem { item, grade, note });
+    }
+    Ok(items)
+}
+
+/// The grades of items 1–14 from one source other than the final one (item 15 is the
+/// negative list in every column).
+#[derive(Clone, Debug)]
+pub struct SourceSheet {
+    pub source: GradeSource,
+    pub items: Vec<SheetItem>,
+}
+
+impl SourceSheet {
+    /// Reads `grade_N` and `note_N` for items 1–14 (`field(name)`, trimmed, "" when absent).
+    pub fn parse<'a>(
+        source: GradeSource,
+        field: impl Fn(&str) -> &'a str,
+    ) -> Result<SourceSheet, SheetError> {
+        Ok(SourceSheet {
+            source,
+            items: parse_items(&field)?,
+        })
+    }
 }
 
 fn circled(situation: i64) -> String {
@@ -94,44 +207,15 @@ const NOTE_CHARS: usize = 500;
 
 impl GradeSheet {
     /// Reads the sheet from the form's fields (`field(name)`, trimmed, "" when absent):
-    /// `grade_N`, `source_N`, `note_N` for items 1–14; `neg_N`, `neg_note_N`, `neg_date_N`
-    /// for situations 1–8, and `neg_petitions_6` / `neg_resolved_6` for ⑥. An empty source
-    /// is `commission`. A ticked situation needs its date, not after `today`.
+    /// `grade_N`, `note_N` for items 1–14; `neg_N`, `neg_note_N`, `neg_date_N` for
+    /// situations 1–8, and `neg_petitions_6` / `neg_resolved_6` for ⑥. A ticked situation
+    /// needs its date, not after `today`. (A `source_N` field, which earlier forms sent, is
+    /// ignored: this sheet is the final grade.)
     pub fn parse<'a>(
         field: impl Fn(&str) -> &'a str,
         today: &str,
     ) -> Result<GradeSheet, SheetError> {
-        let mut items = Vec::new();
-        for item in 1..=14i64 {
-            let grade = match field(&format!("grade_{item}")) {
-                "" => None,
-                g => Some(Grade::parse(g).ok_or_else(|| SheetError::Grade {
-                    item,
-                    raw: g.to_string(),
-                })?),
-            };
-            let source = match field(&format!("source_{item}")) {
-                "self" => "self",
-                "onsite" => "onsite",
-                "commission" | "" => "commission",
-                other => {
-                    return Err(SheetError::Source {
-                        item,
-                        raw: other.to_string(),
-                    });
-                }
-            };
-            let note = field(&format!("note_{item}"))
-                .chars()
-                .take(NOTE_CHARS)
-                .collect();
-            items.push(SheetItem {
-                item,
-                grade,
-                source,
-                note,
-            });
-        }
+        let items = parse_items(&field)?;
         let mut negative = Vec::new();
         for n in 1..=8i64 {
             if field(&format!("neg_{n}")).is_empty() {
@@ -189,10 +273,9 @@ impl GradeSheet {
     fn details(&self, code: &str, item15: Grade) -> serde_json::Value {
         json!({
             "village": code,
+            "source": GradeSource::Final.key(),
             "item15": item15.label(),
-            "grades": self.items.iter().map(|i| json!({
-                "item": i.item, "grade": i.grade.map(Grade::label), "source": i.source, "note": i.note,
-            })).collect::<Vec<_>>(),
+            "grades": grades_details(&self.items),
             "negative": self.negative.iter().filter_map(|(n, f)| f.as_ref().map(|f| json!({
                 "situation": n, "note": f.note, "date": f.event_date,
                 "petitions": f.petitions, "resolved": f.petitions_resolved,
@@ -209,10 +292,49 @@ pub struct Village<'a> {
     pub code: &'a str,
 }
 
-/// Saves a village's whole grade sheet — 14 grades (set or cleared), 8 negative-list
-/// situations (ticked or not) and item 15 from the list (差 when a situation dated from one
-/// year before the campaign began counts, else 好) — and its `grades` entry in one
-/// transaction.
+/// The grades of a sheet as audit entries record them.
+fn grades_details(items: &[SheetItem]) -> Vec<serde_json::Value> {
+    items
+        .iter()
+        .map(|i| json!({ "item": i.item, "grade": i.grade.map(Grade::label), "note": i.note }))
+        .collect()
+}
+
+/// Appends an entry for `source`'s grade of `item` where it differs from the newest one
+/// (grade, or note beside a grade); true if it did.
+async fn append_if_changed(
+    tx: &mut Tx,
+    newest: &BTreeMap<(i64, GradeSource), &GradeEntry>,
+    v: Village<'_>,
+    by: Option<crate::ids::AccountId>,
+    source: GradeSource,
+    item: &SheetItem,
+) -> Result<bool, DbError> {
+    let changed = match newest.get(&(item.item, source)) {
+        Some(e) => e.grade != item.grade || (item.grade.is_some() && e.note != item.note),
+        None => item.grade.is_some(),
+    };
+    if changed {
+        tx.add_grade_entry(&NewGradeEntry {
+            campaign_id: v.campaign_id,
+            village_id: v.village_id,
+            item: item.item,
+            source,
+            grade: item.grade,
+            note: &item.note,
+            by,
+        })
+        .await?;
+    }
+    Ok(changed)
+}
+
+/// Saves a village's final grade sheet — the 领导小组's grades of items 1–14 (set or
+/// cleared), the 8 negative-list situations (ticked or not) and item 15 from the list (差
+/// when a situation dated from one year before the campaign began counts, else 好) — and
+/// its `grades` entry in one transaction. A final grade that differs from the assessment
+/// group's (without one, the 镇纪委's) needs its reason in the note: otherwise nothing is
+/// saved. Only grades that changed get a new entry.
 pub async fn save_grades(
     db: &Db,
     by: &Actor,
@@ -240,35 +362,38 @@ pub async fn save_grades(
     if tx.campaign_approved(v.campaign_id).await? {
         return Err(ResultsError::Approved);
     }
-    tx.set_item_grade(&ItemGrade {
-        campaign_id: v.campaign_id,
-        village_id: v.village_id,
+    let entries = tx.grade_entries(v.campaign_id, v.village_id).await?;
+    let newest = newest(&entries);
+    for i in &sheet.items {
+        if let (Some(grade), Some((against, against_grade))) =
+            (i.grade, reference_grade(&newest, i.item))
+            && grade != against_grade
+            && i.note.trim().is_empty()
+        {
+            return Err(ResultsError::ReasonMissing {
+                item: i.item,
+                grade,
+                against,
+                against_grade,
+            });
+        }
+    }
+    let item15_line = SheetItem {
         item: 15,
-        grade: item15,
-        source: "commission",
-        note: "由负面清单决定",
-        by: by_account,
-    })
+        grade: Some(item15),
+        note: "由负面清单决定".into(),
+    };
+    append_if_changed(
+        &mut tx,
+        &newest,
+        v,
+        by_account,
+        GradeSource::Final,
+        &item15_line,
+    )
     .await?;
     for i in &sheet.items {
-        match i.grade {
-            Some(g) => {
-                tx.set_item_grade(&ItemGrade {
-                    campaign_id: v.campaign_id,
-                    village_id: v.village_id,
-                    item: i.item,
-                    grade: g,
-                    source: i.source,
-                    note: &i.note,
-                    by: by_account,
-                })
-                .await?
-            }
-            None => {
-                tx.clear_item_grade(v.campaign_id, v.village_id, i.item)
-                    .await?
-            }
-        }
+        append_if_changed(&mut tx, &newest, v, by_account, GradeSource::Final, i).await?;
     }
     for (n, finding) in &sheet.negative {
         tx.set_negative(
@@ -287,9 +412,131 @@ pub async fn save_grades(
         campaign = v.campaign_id.0,
         village = v.village_id.0,
         by = by.as_str(),
+        "final item grades saved"
+    );
+    Ok(())
+}
+
+/// Who enters a source sheet, which decides until when it may change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EnteredBy {
+    /// The commission: until the campaign is approved.
+    Commission,
+    /// The village operator (its own self-assessment): until the results are published.
+    Village,
+}
+
+/// Saves the grades of items 1–14 from one source other than the final one (the
+/// commission entering the 镇纪委's or the group's grades, or entering or correcting the
+/// self-assessment; the village entering its own), with its audit entry (`grades.self` for
+/// the self-assessment, `grades` otherwise) in one transaction.
+pub async fn save_source_grades(
+    db: &Db,
+    by: &Actor,
+    v: Village<'_>,
+    sheet: &SourceSheet,
+    who: EnteredBy,
+) -> Result<(), ResultsError> {
+    if sheet.source == GradeSource::Final
+        || (who == EnteredBy::Village && sheet.source != GradeSource::SelfAssessment)
+    {
+        return Err(ResultsError::WrongSource(sheet.source));
+    }
+    let by_account = by.account_id();
+    let mut tx = db.begin().await?;
+    if tx.campaign_approved(v.campaign_id).await? {
+        return Err(ResultsError::Approved);
+    }
+    if who == EnteredBy::Village && tx.is_published(v.campaign_id).await? {
+        return Err(ResultsError::Published);
+    }
+    let entries = tx.grade_entries(v.campaign_id, v.village_id).await?;
+    let newest = newest(&entries);
+    let mut changed = Vec::new();
+    for i in &sheet.items {
+        if append_if_changed(&mut tx, &newest, v, by_account, sheet.source, i).await? {
+            changed.push(i.item);
+        }
+    }
+    let name = if sheet.source == GradeSource::SelfAssessment {
+        "grades.self"
+    } else {
+        "grades"
+    };
+    let details = json!({
+        "village": v.code,
+        "source": sheet.source.key(),
+        "grades": grades_details(&sheet.items),
+        "changed": changed,
+    });
+    tx.audit(db, &by.event(name, Some(v.campaign_id), details))
+        .await?;
+    tx.commit().await?;
+    tracing::info!(
+        campaign = v.campaign_id.0,
+        village = v.village_id.0,
+        source = sheet.source.key(),
+        changed = changed.len(),
+        by = by.as_str(),
         "item grades saved"
     );
     Ok(())
+}
+
+/// Saves a new version of the assessment group's written report on a village: its text and
+/// a checked file (without one, the previous version's file stays with the report), with
+/// its `group_report.save` entry (the group's grades in force beside it) in one
+/// transaction. Returns the version's id.
+pub async fn save_group_report(
+    db: &Db,
+    by: &Actor,
+    v: Village<'_>,
+    text: &str,
+    file: Option<(&Checked, &[u8])>,
+) -> Result<i64, ResultsError> {
+    let by_account = by.account_id();
+    let mut tx = db.begin().await?;
+    if tx.campaign_approved(v.campaign_id).await? {
+        return Err(ResultsError::Approved);
+    }
+    let attachment = match file {
+        Some((checked, bytes)) => Some(tx.store_attachment(checked, bytes, by_account).await?),
+        None => {
+            tx.group_report_attachment(v.campaign_id, v.village_id)
+                .await?
+        }
+    };
+    let id = tx
+        .add_group_report(v.campaign_id, v.village_id, text, attachment, by_account)
+        .await?;
+    let entries = tx.grade_entries(v.campaign_id, v.village_id).await?;
+    let newest = newest(&entries);
+    let grades: Vec<serde_json::Value> = (1..=14)
+        .map(|item| json!({ "item": item, "grade": grade_of(&newest, item, GradeSource::Group).map(Grade::label) }))
+        .collect();
+    let details = json!({
+        "village": v.code,
+        "source": GradeSource::Group.key(),
+        "report": id,
+        "chars": text.chars().count(),
+        "file": file.map(|(c, b)| json!({ "name": c.file_name, "sha256": c.sha256, "size": b.len() })),
+        "file_kept": file.is_none() && attachment.is_some(),
+        "grades": grades,
+    });
+    tx.audit(
+        db,
+        &by.event("group_report.save", Some(v.campaign_id), details),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(
+        campaign = v.campaign_id.0,
+        village = v.village_id.0,
+        report = id,
+        by = by.as_str(),
+        "assessment group report saved"
+    );
+    Ok(id)
 }
 
 /// Overrides item 16's computed grade of a village with `grade`, or withdraws the override

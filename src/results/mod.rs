@@ -12,6 +12,8 @@
 //! - [`calendar`]: working days (holidays, 调休) and the publicity end date;
 //! - [`notice`]: the publicity notice's text (and its .docx) from the proposed villages,
 //!   the period and where to object;
+//! - [`criteria`]: the items' sub-points and the four grades' definitions, verbatim from
+//!   the seed, shown beside the grade forms;
 //! - [`chart`]: charts as SVG (and PNG for documents);
 //! - [`register`]: a title's status on a day (有效, 即将到期, 已到期, 已撤销);
 //! - [`report`]: the one place that reads the database, one village at a time;
@@ -23,6 +25,7 @@
 pub mod assess;
 pub mod calendar;
 pub mod chart;
+pub mod criteria;
 pub mod exact;
 pub mod item16;
 pub mod notice;

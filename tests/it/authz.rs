@@ -122,6 +122,7 @@ use Camp::*;
 /// `/admin/accounts/…`), `{code}` V1, `{token}` the role's own link (a well-formed token
 /// nobody was given for roles without one; the respondent's survey link on `/p/` and the
 /// panel link on `/s/` must not work either), `{case}` a V1 case, `{oid}` an objection,
+/// `{report}` a version of the assessment group's report on V1,
 /// `{file}` `comments.csv`, `{name}` `comments`. Pages answer a missing session with a
 /// redirect to the login form, the JSON API with 401; a wrong role gets 403; the village's
 /// results before publication and links nobody holds get 404.
@@ -181,6 +182,11 @@ const ROUTES: &[Row] = &[
     r("GET", "/admin/titles", F, Empty,                                             [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
     r("GET", "/admin/titles.csv", F, Empty,                                         [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
     r("GET", "/admin/villages/{code}/history", P, Empty,                            [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
+    // The assessment group's report file: the commission's alone.
+    r("GET", "/admin/campaigns/{id}/results/{code}/group-report/{report}/file", P, Empty,
+                                                                                    [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
+    // Each operator enters its own village's self-assessment; the path names no village.
+    r("GET", "/village/campaigns/{id}/self-assessment", F, Empty,                   [LOGIN, LOGIN, 403,   200,   200,   403,   403]),
     // Each operator sees its own village's results, and only once they are published.
     r("GET", "/village/campaigns/{id}/results", P, Empty,                           [LOGIN, LOGIN, 403,   200,   200,   403,   403]),
     r("GET", "/village/campaigns/{id}/results", F, Empty,                           [LOGIN, LOGIN, 403,   404,   404,   403,   403]),
@@ -258,6 +264,15 @@ const ROUTES: &[Row] = &[
                                                                                     [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
     r("POST", "/admin/campaigns/{id}/results/{code}/override", P, Form(&[("grade", "较好"), ("reason", "复核")]),
                                                                                     [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
+    r("POST", "/admin/campaigns/{id}/results/{code}/sources", P, Form(&[("source", "group"), ("grade_1", "好")]),
+                                                                                    [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
+    r("POST", "/admin/campaigns/{id}/results/{code}/group-report", P, File(&[("text", "评估组报告")], "report.pdf", "%PDF-1.4 评估组"),
+                                                                                    [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
+    // The self-assessment closes when the results are published.
+    r("POST", "/village/campaigns/{id}/self-assessment", F, Form(&[("grade_1", "好")]),
+                                                                                    [LOGIN, LOGIN, 403,   303,   303,   403,   403]),
+    r("POST", "/village/campaigns/{id}/self-assessment", P, Form(&[("grade_1", "好")]),
+                                                                                    [LOGIN, LOGIN, 403,   400,   400,   403,   403]),
     r("POST", "/admin/campaigns/{id}/publicity", P, Form(&[("start", "2026-10-08")]),
                                                                                     [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
     r("POST", "/admin/campaigns/{id}/objections", P, Form(&[("summary", "有异议")]),
@@ -316,6 +331,8 @@ struct Fixture {
     v2_case: CaseId,
     /// An objection in P.
     oid: ObjectionId,
+    /// A version of the assessment group's report on V1 in P, with a file.
+    report: i64,
     /// An account for reset / disable / enable.
     spare: AccountId,
     /// Every phone number in any roster or panel list.
@@ -591,6 +608,26 @@ async fn fixture() -> Fixture {
     .await;
     assert_eq!(s, 303);
     let oid = app.db.objections(p).await.unwrap()[0].id;
+    let (s, body, _) = upload(
+        &admin.0,
+        &format!("{base}/admin/campaigns/{p}/results/V1/group-report"),
+        &admin.1,
+        "评估组报告.pdf",
+        b"%PDF-1.4 fixture".to_vec(),
+        &[("text", "评估组的情况报告")],
+    )
+    .await;
+    assert_eq!(s, 303, "{body}");
+    let v1 = app
+        .db
+        .list_villages()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|v| v.code == "V1")
+        .unwrap()
+        .id;
+    let report = app.db.group_reports(p, v1).await.unwrap()[0].id;
 
     // A: approved after a publicity period long over.
     let a = campaign_with_rosters(&app, &t, &admin, "归档轮", "2025").await;
@@ -674,6 +711,7 @@ async fn fixture() -> Fixture {
         case,
         v2_case,
         oid,
+        report,
         spare,
         phones,
     }
@@ -709,6 +747,7 @@ fn fill(fx: &Fixture, row: &Row, role: usize) -> String {
         .replace("{token}", token)
         .replace("{case}", &fx.case.to_string())
         .replace("{oid}", &fx.oid.to_string())
+        .replace("{report}", &fx.report.to_string())
         .replace("{file}", "comments.csv")
         .replace("{name}", "comments");
     assert!(
@@ -1031,6 +1070,16 @@ async fn snapshot(fx: &Fixture) -> String {
         s += &lines(&one("objection"), &db.objections(id).await.unwrap());
         s += &lines(&one("override"), &db.overrides(id).await.unwrap());
         s += &lines(&one("grade"), &db.item_grades(id).await.unwrap());
+        for v in db.list_villages().await.unwrap() {
+            s += &lines(
+                &one("grade entry"),
+                &db.grade_entries(id, v.id).await.unwrap(),
+            );
+            s += &lines(
+                &one("group report"),
+                &db.group_reports(id, v.id).await.unwrap(),
+            );
+        }
         s += &lines(&one("negative"), &db.negative_findings(id).await.unwrap());
         s += &lines(&one("publicity"), &[db.publicity(id).await.unwrap()]);
         s += &lines(

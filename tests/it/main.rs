@@ -16,6 +16,7 @@ mod crash;
 mod draw_cli;
 mod draw_web;
 mod fieldwork_web;
+mod grade_sources;
 mod headers;
 mod hostile_files;
 mod limits;

@@ -354,9 +354,25 @@ pub(crate) fn summary(event: &str, details: &str, names: &Names) -> String {
             free(v, "resolution").map(|r| format!("处理结果：{r}")),
         ]),
         "approve" => "本轮考核结果经审批通过".into(),
-        "grades" => {
+        "grades" | "grades.self" => {
             let village = names.village_by_code(text(v, "village"));
-            join(vec![village, grade_counts(v)])
+            let source = text(v, "source")
+                .and_then(|s| crate::db::GradeSource::parse(&s))
+                .map(|s| s.zh().to_string());
+            join(vec![village, source, grade_counts(v)])
+        }
+        "group_report.save" => {
+            let village = names.village_by_code(text(v, "village"));
+            let file = v
+                .get("file")
+                .and_then(|f| f.get("name"))
+                .and_then(Value::as_str)
+                .map(|f| format!("文件「{f}」"));
+            join(vec![
+                village,
+                int(v, "chars").map(|n| format!("报告 {n} 字")),
+                file,
+            ])
         }
         "item16.override" => {
             let village = names
@@ -553,6 +569,22 @@ mod tests {
                 &n
             ),
             "甲村，好 2 项、较好 1 项、未填 1 项；负面清单无情形"
+        );
+        assert_eq!(
+            summary(
+                "grades.self",
+                r#"{"village":"V01","source":"self","grades":[{"item":1,"grade":"好"},{"item":2,"grade":null}]}"#,
+                &n
+            ),
+            "甲村，村自评，好 1 项、未填 1 项"
+        );
+        assert_eq!(
+            summary(
+                "group_report.save",
+                r#"{"village":"V01","source":"group","chars":120,"file":{"name":"报告.pdf"}}"#,
+                &n
+            ),
+            "甲村，报告 120 字，文件「报告.pdf」"
         );
         assert_eq!(
             summary(
