@@ -334,6 +334,42 @@ pub(crate) fn summary(event: &str, details: &str, names: &Names) -> String {
             int(v, "objection").map(|n| format!("第 {n} 号")),
             free(v, "resolution").map(|r| format!("处理结果：{r}")),
         ]),
+        "objection.uphold" | "objection.dismiss" => join(vec![
+            int(v, "objection").map(|n| format!("第 {n} 号")),
+            names.village_by_id(int(v, "village")),
+            free(v, "reason").map(|r| format!("理由：{r}")),
+            (v.get("removed").and_then(Value::as_bool) == Some(true))
+                .then(|| "该村(社区)移出拟评定名单".to_string()),
+        ]),
+        "proposed.adjust" => join(vec![
+            names.village_by_code(text(v, "village")),
+            match text(v, "action").as_deref() {
+                Some("add") => Some("列入拟评定名单".to_string()),
+                Some("remove") => Some("移出拟评定名单".to_string()),
+                _ => None,
+            },
+            free(v, "reason").map(|r| format!("理由：{r}")),
+        ]),
+        "publicity.restart" => match (text(v, "start"), text(v, "end")) {
+            (Some(s), Some(e)) => format!("名单调整后重新公示，公示期 {s} 至 {e}"),
+            _ => String::new(),
+        },
+        "decision.study" => join(vec![
+            names.village_by_id(int(v, "village")),
+            free(v, "studied_on").map(|d| format!("研究日期 {d}")),
+            free(v, "minutes_ref").map(|r| format!("会议纪要 {r}")),
+        ]),
+        "decision.approve" => join(vec![
+            names.village_by_id(int(v, "village")),
+            free(v, "decided_on").map(|d| format!("批准日期 {d}")),
+            free(v, "decision_ref").map(|r| format!("文号 {r}")),
+            free(v, "expires_on").map(|d| format!("称号有效至 {d}")),
+        ]),
+        "decision.decline" => join(vec![
+            names.village_by_id(int(v, "village")),
+            free(v, "decided_on").map(|d| format!("日期 {d}")),
+            free(v, "reason").map(|r| format!("理由：{r}")),
+        ]),
         "approve" => "本轮考核结果经审批通过".into(),
         "grades" => {
             let village = names.village_by_code(text(v, "village"));
