@@ -22,6 +22,7 @@ CREATE TABLE publicity_history (
     start_date     TEXT NOT NULL,
     end_date       TEXT NOT NULL,
     notice_text    TEXT,
+    audit_head     TEXT,                    -- the audit chain's head when it began
     published_at   INTEGER NOT NULL,
     superseded_at  INTEGER NOT NULL,        -- when the restart replaced it
     superseded_by  INTEGER REFERENCES accounts(id),

@@ -183,7 +183,8 @@ impl Tx {
     }
 
     /// Replaces the publicity in force by a new period (`start` to `end`, with its notice),
-    /// keeping the replaced one in `publicity_history`; returns the new period's number.
+    /// keeping the replaced one (and its audit head) in `publicity_history`; returns the new
+    /// period's number.
     pub async fn restart_publicity(
         &mut self,
         campaign: CampaignId,
@@ -194,11 +195,15 @@ impl Tx {
     ) -> Result<i64, DbError> {
         let t = now();
         let keep = "INSERT INTO publicity_history (campaign_id, period, start_date, end_date, notice_text,
-                      published_at, superseded_at, superseded_by)
-                    SELECT campaign_id, period, start_date, end_date, notice_text, published_at, $2, $3
+                      audit_head, published_at, superseded_at, superseded_by)
+                    SELECT campaign_id, period, start_date, end_date, notice_text, audit_head, published_at, $2, $3
                     FROM publicity WHERE campaign_id = $1";
+        // The new period records the audit chain's head when it began, as publishing does.
         let next = "UPDATE publicity SET period = period + 1, start_date = $2, end_date = $3, notice_text = $4,
-                      published_at = $5, published_by = $6 WHERE campaign_id = $1 RETURNING period";
+                      published_at = $5, published_by = $6,
+                      audit_head = COALESCE((SELECT CAST(id AS TEXT) || ':' || hash FROM audit_log ORDER BY id DESC LIMIT 1),
+                                            '0:0000000000000000000000000000000000000000000000000000000000000000')
+                    WHERE campaign_id = $1 RETURNING period";
         let period = on_tx!(self, c => {
             sqlx::query(keep).bind(campaign).bind(t).bind(by).execute(&mut *c).await?;
             sqlx::query_scalar(next).bind(campaign).bind(start).bind(end).bind(notice_text)

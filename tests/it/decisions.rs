@@ -258,6 +258,7 @@ async fn the_proposed_list_is_adjusted_with_a_reason_frozen_at_publication_and_a
     assert!(app.db.publicity_history(id).await.unwrap().is_empty());
 
     // Removing V1 restarts publicity from 10-15: a new period and notice; the old kept.
+    let first_head = app.db.publicity(id).await.unwrap().unwrap().audit_head;
     assert_eq!(
         act(&app, &t, "proposed", &remove_v1("2026-10-15")).await,
         "m=restarted"
@@ -266,6 +267,7 @@ async fn the_proposed_list_is_adjusted_with_a_reason_frozen_at_publication_and_a
     assert_eq!(p.period, 2);
     assert_eq!(p.start_date, "2026-10-15");
     assert_eq!(p.end_date, "2026-10-23");
+    assert!(p.audit_head.is_some() && p.audit_head != first_head);
     assert_eq!(final_list(&app, id).await, ["V2"]);
     let history = app.db.publicity_history(id).await.unwrap();
     assert_eq!(history.len(), 1);
