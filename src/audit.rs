@@ -46,6 +46,7 @@ pub const EVENT_NAMES: &[(&str, &str)] = &[
     ("campaign.notice", "设置致受访者的说明"),
     ("campaign.notice_contact", "设置公示受理异议方式"),
     ("campaign.purge", "清除个人信息"),
+    ("campaign.title_years", "设置称号有效期"),
     ("case.interview", "电话访问完成"),
     ("decision.approve", "镇党委批准并授予称号"),
     ("decision.decline", "镇党委不予批准"),

@@ -332,6 +332,26 @@ impl Tx {
         Ok(on_tx!(self, c => sqlx::query_scalar(sql).bind(campaign).fetch_one(&mut *c).await)?)
     }
 
+    /// Sets how many years a title granted in the campaign holds.
+    pub async fn set_title_years(
+        &mut self,
+        campaign: CampaignId,
+        years: i64,
+    ) -> Result<(), DbError> {
+        let n = on_tx!(self, c => sqlx::query("UPDATE campaigns SET title_years = $2 WHERE id = $1")
+            .bind(campaign).bind(years).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        if n == 0 {
+            return Err(DbError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// How many titles the campaign granted.
+    pub async fn titles_granted(&mut self, campaign: CampaignId) -> Result<i64, DbError> {
+        let sql = "SELECT COUNT(*) FROM titles WHERE campaign_id = $1";
+        Ok(on_tx!(self, c => sqlx::query_scalar(sql).bind(campaign).fetch_one(&mut *c).await)?)
+    }
+
     /// How many years a title granted in the campaign holds, read in this transaction.
     pub async fn title_years(&mut self, campaign: CampaignId) -> Result<i64, DbError> {
         let sql = "SELECT title_years FROM campaigns WHERE id = $1";

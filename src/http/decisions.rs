@@ -39,7 +39,7 @@ pub(super) struct ProposedView {
     restarted_at: Option<String>,
     /// Every assessed village, in the results' order.
     lines: Vec<ProposedLine>,
-    /// Some village's current verdict differs from the frozen list.
+    /// Some village's current verdict differs from the final list.
     differs: bool,
     adjustments: Vec<AdjustmentView>,
     /// Publicity periods a restart replaced, with their notices.
@@ -50,6 +50,8 @@ pub(super) struct ProposedView {
     decided_any: bool,
     /// How many years a title granted in the campaign holds.
     title_years: i64,
+    /// Titles are granted: their validity no longer changes.
+    granted_any: bool,
 }
 
 #[derive(Serialize)]
@@ -64,7 +66,7 @@ pub(super) struct ProposedLine {
     published: bool,
     /// Taken off by an upheld objection (its number).
     removed_by_objection: Option<ObjectionId>,
-    /// The current verdict differs from the frozen list.
+    /// The current verdict differs from the final list.
     differs: bool,
     decision: Option<DecisionView>,
 }
@@ -184,7 +186,7 @@ pub(super) async fn proposed_view(
                 on_list,
                 published: frozen && published.contains(&v),
                 removed_by_objection: removed.get(&v).copied(),
-                differs: frozen && published.contains(&v) != a.verdict.passed,
+                differs: frozen && on_list != a.verdict.passed,
                 decision: decisions.get(&v).map(|d| decision_view(d, titles.get(&v))),
             }
         })
@@ -235,6 +237,7 @@ pub(super) async fn proposed_view(
         over: publicity.as_ref().is_some_and(|p| today() > p.end_date),
         decided_any: !decisions.is_empty(),
         title_years: state.db.title_years(id).await?,
+        granted_any: !titles.is_empty(),
     })
 }
 
@@ -602,6 +605,7 @@ pub(super) fn sample_proposed() -> ProposedView {
         over: true,
         decided_any: false,
         title_years: 2,
+        granted_any: false,
     }
 }
 
@@ -614,4 +618,35 @@ pub(super) fn sample_status() -> OwnStatus {
         decision_ref: Some("样例文号〔2026〕1号".into()),
         expires_on: Some("2028-10-19".into()),
     }
+}
+
+#[derive(Deserialize)]
+pub(super) struct TitleYearsForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    years: String,
+}
+has_csrf!(TitleYearsForm);
+
+pub(super) async fn set_title_years(
+    State(state): State<AppState>,
+    Admin(user): Admin,
+    Path(id): Path<CampaignId>,
+    CsrfForm(_, form): CsrfForm<TitleYearsForm>,
+) -> Result<Response, AppError> {
+    use crate::ops::decisions::{TITLE_YEARS_MAX, TitleYearsError};
+    state.db.campaign(id).await?;
+    let years = match form.years.trim().parse::<i64>() {
+        Ok(n) if (1..=TITLE_YEARS_MAX).contains(&n) => n,
+        _ => return Ok(back(id, "e=title_years")),
+    };
+    let flash = match crate::ops::decisions::set_title_years(&state.db, &user.by(), id, years).await
+    {
+        Ok(()) => "m=title_years",
+        Err(TitleYearsError::Approved) => "e=approved",
+        Err(TitleYearsError::Granted) => "e=titles_granted",
+        Err(TitleYearsError::Db(e)) => return Err(e.into()),
+    };
+    Ok(back(id, flash))
 }

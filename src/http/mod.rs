@@ -446,6 +446,10 @@ fn routes(config: &Config) -> Router<AppState> {
             post(decisions::adjust_proposed),
         )
         .route(
+            "/admin/campaigns/{id}/title-years",
+            post(decisions::set_title_years),
+        )
+        .route(
             "/admin/campaigns/{id}/decisions/{code}/study",
             post(decisions::record_study),
         )

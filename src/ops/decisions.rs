@@ -40,6 +40,50 @@ pub enum DecisionError {
     Db(#[from] DbError),
 }
 
+/// The longest a title may be granted for, in years.
+pub const TITLE_YEARS_MAX: i64 = 10;
+
+/// Why the title's validity was not changed.
+#[derive(Debug, thiserror::Error)]
+pub enum TitleYearsError {
+    #[error("the campaign is approved")]
+    Approved,
+    /// Titles of the campaign are granted: all of them hold for the same years.
+    #[error("titles are already granted in this campaign")]
+    Granted,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Sets how many years (1 to [`TITLE_YEARS_MAX`], checked by the caller) a title granted in
+/// the campaign holds (`campaign.title_years`): until the first title is granted.
+pub async fn set_title_years(
+    db: &Db,
+    by: &Actor,
+    campaign: CampaignId,
+    years: i64,
+) -> Result<(), TitleYearsError> {
+    let mut tx = db.begin().await?;
+    if tx.campaign_approved(campaign).await? {
+        return Err(TitleYearsError::Approved);
+    }
+    if tx.titles_granted(campaign).await? > 0 {
+        return Err(TitleYearsError::Granted);
+    }
+    tx.set_title_years(campaign, years).await?;
+    tx.audit(
+        db,
+        &by.event(
+            "campaign.title_years",
+            Some(campaign),
+            json!({ "years": years }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// The last day a title granted on `granted` for `years` holds: the day before the same date
 /// `years` later (29 February counts to the day before 1 March).
 pub fn title_expiry(granted: Date, years: i64) -> Option<Date> {

@@ -262,6 +262,7 @@ const ROUTES: &[Row] = &[
                                                                                     [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
     r("POST", "/admin/campaigns/{id}/proposed", P, Form(&[("village", "V1"), ("action", "add"), ("reason", "领导小组研究")]),
                                                                                     [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
+    r("POST", "/admin/campaigns/{id}/title-years", P, Form(&[("years", "2")]),    [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
     r("POST", "/admin/campaigns/{id}/decisions/{code}/study", P, Form(&[("studied_on", "2026-10-20"), ("minutes_ref", "纪要1号")]),
                                                                                     [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
     r("POST", "/admin/campaigns/{id}/decisions/{code}/decide", P,

@@ -305,7 +305,10 @@ async fn the_proposed_list_is_adjusted_with_a_reason_frozen_at_publication_and_a
         "{village_notice}"
     );
     let page = results_page(&app, &t).await;
-    assert!(page.contains("重新公示(第 2 次公示)"), "{page}");
+    assert!(
+        page.contains("已重新公示(第 2 次公示,公示期 2026-10-15 至 2026-10-23)"),
+        "{page}"
+    );
     assert!(
         page.contains("第 1 次公示:2026-09-30 至 2026-10-14"),
         "{page}"
@@ -661,6 +664,12 @@ async fn objections_are_upheld_or_dismissed_and_each_village_is_studied_then_app
         "e=already_decided"
     );
     assert_eq!(app.db.titles().await.unwrap().len(), 1);
+    // Once a title is granted its validity no longer changes.
+    assert_eq!(
+        act(&app, &t, "title-years", &[("years", "3")]).await,
+        "e=titles_granted"
+    );
+    assert_eq!(app.db.title_years(id).await.unwrap(), 2);
     assert_eq!(events(&app, "decision.study").await.len(), 1);
     let approved = events(&app, "decision.approve").await;
     assert_eq!(approved.len(), 1);
@@ -738,6 +747,22 @@ async fn a_village_sees_its_status_while_publicity_runs_and_a_declined_one_gets_
     let t = graded(&app).await;
     let id = t.campaign;
     let today = minyi::domain::today();
+    // The title's validity: whole years, 1 to 10.
+    for bad in ["0", "11", "两年", "", "2.5"] {
+        assert_eq!(
+            act(&app, &t, "title-years", &[("years", bad)]).await,
+            "e=title_years",
+            "{bad}"
+        );
+    }
+    assert_eq!(app.db.title_years(id).await.unwrap(), 2);
+    assert_eq!(
+        act(&app, &t, "title-years", &[("years", "3")]).await,
+        "m=title_years"
+    );
+    assert_eq!(app.db.title_years(id).await.unwrap(), 3);
+    assert_eq!(events(&app, "campaign.title_years").await.len(), 1);
+    assert!(results_page(&app, &t).await.contains("满 3 年的前一天"));
     assert_eq!(
         act(&app, &t, "publicity", &[("start", &today)]).await,
         "m=published"

@@ -354,6 +354,9 @@ pub(crate) fn summary(event: &str, details: &str, names: &Names) -> String {
             (Some(s), Some(e)) => format!("名单调整后重新公示，公示期 {s} 至 {e}"),
             _ => String::new(),
         },
+        "campaign.title_years" => int(v, "years")
+            .map(|n| format!("称号有效期 {n} 年"))
+            .unwrap_or_default(),
         "decision.study" => join(vec![
             names.village_by_id(int(v, "village")),
             free(v, "studied_on").map(|d| format!("研究日期 {d}")),
