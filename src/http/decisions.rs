@@ -650,3 +650,94 @@ pub(super) async fn set_title_years(
     };
     Ok(back(id, flash))
 }
+
+/// The proposed list's part of the campaign archive: `proposed-list.csv` (per village: the
+/// final list, a removal by objection, the study, the 镇党委's decision and the title) and
+/// `publicity-notice-<period>.txt` for each notice a restart replaced.
+pub(super) async fn archive_files(
+    state: &AppState,
+    id: CampaignId,
+) -> Result<Vec<(String, Vec<u8>)>, AppError> {
+    let mut files = Vec::new();
+    let Some(publicity) = state.db.publicity(id).await? else {
+        return Ok(files);
+    };
+    for past in state.db.publicity_history(id).await? {
+        if let Some(text) = past.notice_text {
+            files.push((
+                format!("publicity-notice-{}.txt", past.period),
+                text.into_bytes(),
+            ));
+        }
+    }
+    if !publicity.list_frozen {
+        return Ok(files);
+    }
+    let rows = state.db.proposed_rows(id).await?;
+    let decisions: BTreeMap<VillageId, DecisionRow> = state
+        .db
+        .village_decisions(id)
+        .await?
+        .into_iter()
+        .map(|d| (d.village_id, d))
+        .collect();
+    let titles = titles_of(state, id).await?;
+    let lines: Vec<Vec<String>> = state
+        .db
+        .frame_sizes(id)
+        .await?
+        .into_iter()
+        .map(|f| {
+            let row = rows
+                .iter()
+                .find(|r| r.period == publicity.period && r.village_id == f.village_id);
+            let d = decisions.get(&f.village_id);
+            let field =
+                |get: fn(&DecisionRow) -> Option<String>| d.and_then(get).unwrap_or_default();
+            vec![
+                f.code,
+                f.name,
+                match row {
+                    Some(r) if r.removed_by_objection.is_some() => "因异议属实移出".into(),
+                    Some(_) => "列入".into(),
+                    None => String::new(),
+                },
+                row.and_then(|r| r.removed_by_objection)
+                    .map(|o| o.to_string())
+                    .unwrap_or_default(),
+                field(|d| Some(d.studied_on.clone())),
+                field(|d| Some(d.study_ref.clone())),
+                match d.and_then(|d| d.outcome.as_deref()) {
+                    Some("approved") => "批准".into(),
+                    Some(_) => "不予批准".into(),
+                    None => String::new(),
+                },
+                field(|d| d.decided_on.clone()),
+                field(|d| d.decision_ref.clone()),
+                field(|d| d.decline_reason.clone()),
+                titles
+                    .get(&f.village_id)
+                    .map(|t| t.expires_on.clone())
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let header = [
+        "村（社区）代码",
+        "村（社区）名称",
+        "公示名单",
+        "移出所依异议编号",
+        "镇纪委研究日期",
+        "会议纪要编号",
+        "镇党委决定",
+        "决定日期",
+        "文号",
+        "不予批准理由",
+        "称号有效至",
+    ];
+    files.push((
+        "proposed-list.csv".into(),
+        crate::export::excel_csv(&header, lines),
+    ));
+    Ok(files)
+}

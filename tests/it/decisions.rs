@@ -471,6 +471,15 @@ async fn objections_are_upheld_or_dismissed_and_each_village_is_studied_then_app
         page.contains("<strong>不属实</strong>:经查不属实"),
         "{page}"
     );
+    // An objection resolved before decisions existed (no decision stored) reads 已处理.
+    exec(
+        &app.db,
+        "UPDATE objections SET decision = NULL WHERE id = $1",
+        o_town.0,
+    )
+    .await;
+    let page = results_page(&app, &t).await;
+    assert!(page.contains("<strong>已处理</strong>:程序合规"), "{page}");
     // A decided objection cannot be decided again.
     let (s, _, _) = post_form(
         &t.admin.0,
@@ -739,6 +748,35 @@ async fn objections_are_upheld_or_dismissed_and_each_village_is_studied_then_app
 
     // Every village on the final list decided: the round is approved.
     assert_eq!(act(&app, &t, "approve", &[]).await, "m=approved");
+
+    // The archive holds the final list with each village's study, decision and title.
+    let r = t
+        .admin
+        .0
+        .post(format!("{}/admin/campaigns/{id}/archive", app.base))
+        .form(&[("_csrf", t.admin.1.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.unwrap().to_vec();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut csv = String::new();
+    std::io::Read::read_to_string(
+        &mut zip
+            .by_name(&format!("campaign-{id}/proposed-list.csv"))
+            .unwrap(),
+        &mut csv,
+    )
+    .unwrap();
+    assert!(
+        csv.contains("V1,一村,列入,,2026-10-20,镇纪委会议纪要〔2026〕5号,批准,2026-10-21,唐镇党发〔2026〕12号,,2028-10-20"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(&format!("V2,二村,因异议属实移出,{o2},")),
+        "{csv}"
+    );
 }
 
 #[tokio::test]
