@@ -537,6 +537,34 @@ mod tests {
     }
 
     #[test]
+    fn the_proposed_list_and_decisions_read_as_sentences() {
+        let n = names();
+        assert_eq!(
+            summary(
+                "proposed.adjust",
+                r#"{"village":"V01","action":"remove","reason":"复核"}"#,
+                &n
+            ),
+            "甲村，移出拟评定名单，理由：复核"
+        );
+        let s = summary(
+            "objection.uphold",
+            r#"{"objection":3,"village":7,"reason":"属实","removed":true}"#,
+            &n,
+        );
+        assert!(s.contains("第 3 号") && s.contains("移出拟评定名单"), "{s}");
+        let s = summary(
+            "decision.approve",
+            r#"{"village":7,"decided_on":"2026-10-21","decision_ref":"镇党发1号","expires_on":"2028-10-20"}"#,
+            &n,
+        );
+        assert!(
+            s.contains("甲村") && s.contains("镇党发1号") && s.contains("2028-10-20"),
+            "{s}"
+        );
+    }
+
+    #[test]
     fn actors_are_named_by_account_and_by_kind() {
         let n = names();
         assert_eq!(actor_label("account:2", &n), "李四（lisi，村(社区)操作员）");
