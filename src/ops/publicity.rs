@@ -178,6 +178,7 @@ pub async fn publish(
         working_days: cal.working_days_between(start, end),
         contact: &contact,
         dated: start,
+        replaces: None,
     });
     if !tx
         .publish(
@@ -524,6 +525,7 @@ pub async fn adjust_list(
         working_days: cal.working_days_between(start, end),
         contact: &contact,
         dated: start,
+        replaces: parse_date(&old_start),
     });
     let new_period = tx
         .restart_publicity(

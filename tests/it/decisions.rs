@@ -283,6 +283,10 @@ async fn the_proposed_list_is_adjusted_with_a_reason_frozen_at_publication_and_a
         "{second}"
     );
     assert!(second.contains("2026年10月15日"), "{second}");
+    assert!(
+        second.contains("因拟评定名单调整，现重新公示；2026年9月30日发布的原公示同时废止。"),
+        "{second}"
+    );
     let docx = t
         .admin
         .0
