@@ -124,9 +124,10 @@ pub async fn unconfirmed_uncertain(
 }
 
 /// Publishes a closed campaign's results from `start` for [`PUBLICITY_WORKING_DAYS`]
-/// working days, storing the publicity notice (dated `start`) as it is posted; returns the
-/// last day of publicity. The audit entry carries the notice's SHA-256, and its text when
-/// short.
+/// working days, freezing the proposed list (the villages whose verdict passes, changed by
+/// the adjustments made so far) and storing the publicity notice listing exactly these
+/// (dated `start`) as it is posted; returns the last day of publicity. The audit entry
+/// carries the list (codes), the notice's SHA-256, and its text when short.
 pub async fn publish(
     db: &Db,
     by: &Actor,
