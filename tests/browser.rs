@@ -1735,7 +1735,7 @@ async fn a_whole_season_through_every_staff_form_in_a_real_browser() {
     a.open(&results_page).await;
     a.submit(
         &format!("form[action^='/admin/campaigns/{id}/objections/'][action$='/resolve']"),
-        &[("resolution", "已复核,维持结果")],
+        &[("decision", "dismissed"), ("reason", "已复核,维持结果")],
     )
     .await;
     a.open(&results_page).await;

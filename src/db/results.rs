@@ -174,6 +174,11 @@ pub struct Publicity {
     /// The publicity notice as generated at publication (`results::notice`); `None` for
     /// publicity started before notices were kept.
     pub notice_text: Option<String>,
+    /// The publicity period in force: 1, one more at each restart.
+    pub period: i64,
+    /// Whether the proposed list was frozen at publication (false for publicity started
+    /// before the list existed).
+    pub list_frozen: bool,
 }
 
 /// An objection received during publicity.
@@ -184,8 +189,13 @@ pub struct Objection {
     pub received_on: String,
     pub summary: String,
     pub recorded_at: i64,
+    /// The reason of the decision (or, for objections resolved before decisions existed,
+    /// the free text of the resolution).
     pub resolution: Option<String>,
     pub resolved_at: Option<i64>,
+    /// `upheld` or `dismissed`; `None` while open, and for objections resolved before
+    /// decisions existed (shown as 已处理).
+    pub decision: Option<String>,
 }
 
 /// Why approval was refused.
@@ -199,6 +209,9 @@ pub enum ApproveError {
     Unresolved(i64),
     #[error("the campaign is not closed")]
     NotClosed,
+    /// Villages of the final proposed list without a 镇党委 decision (approved or declined).
+    #[error("{0} village(s) on the proposed list have no party committee decision")]
+    Undecided(i64),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -297,14 +310,15 @@ impl Db {
 
     /// The campaign's publicity, if published.
     pub async fn publicity(&self, campaign_id: CampaignId) -> Result<Option<Publicity>, DbError> {
-        let sql = "SELECT start_date, end_date, published_at, approved_at, audit_head, notice_text FROM publicity WHERE campaign_id = $1";
+        let sql = "SELECT start_date, end_date, published_at, approved_at, audit_head, notice_text, period, list_frozen
+                   FROM publicity WHERE campaign_id = $1";
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_optional(p).await)?)
     }
 
     /// The campaign's objections, oldest first.
     pub async fn objections(&self, campaign_id: CampaignId) -> Result<Vec<Objection>, DbError> {
         let sql =
-            "SELECT id, village_id, received_on, summary, recorded_at, resolution, resolved_at
+            "SELECT id, village_id, received_on, summary, recorded_at, resolution, resolved_at, decision
                    FROM objections WHERE campaign_id = $1 ORDER BY id";
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?)
     }
@@ -553,7 +567,8 @@ impl Tx {
     }
 
     /// Approves the campaign: only once the publicity period is over (`today` after its end
-    /// date) and no objection is unresolved; checked in this transaction, before writing.
+    /// date), no objection is unresolved and every village on the final proposed list has
+    /// the 镇党委's decision; checked in this transaction, before writing.
     pub async fn approve(
         &mut self,
         campaign_id: CampaignId,
@@ -577,6 +592,12 @@ impl Tx {
             if open > 0 {
                 return Err(ApproveError::Unresolved(open));
             }
+        });
+        let undecided = self.undecided_on_list(campaign_id).await?;
+        if undecided > 0 {
+            return Err(ApproveError::Undecided(undecided));
+        }
+        on_tx!(self, c => {
             sqlx::query("UPDATE publicity SET approved_at = $1, approved_by = $2 WHERE campaign_id = $3")
                 .bind(now()).bind(by).bind(campaign_id).execute(&mut *c).await?;
             sqlx::query("UPDATE campaigns SET state = 'approved' WHERE id = $1")

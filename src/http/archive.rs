@@ -68,7 +68,9 @@ pub(super) async fn export_archive(
              draw-record.json       抽样记录(种子、名单指纹、样本量,不含电话)\n\
              audit-log.csv          审计日志(SHA-256 链,minyi audit verify 可核验数据库中的同一条链)\n\
              tallies.csv 等          调查结果、第16项、综合评估、回答率\n\
-             publicity-notice.txt   公示时生成并张贴的公示通知原文(其 SHA-256 记在审计日志 publicity.start 一条中)\n\
+             publicity-notice.txt   公示时生成并张贴的公示通知原文(其 SHA-256 记在审计日志 publicity.start 一条中;重新公示的记在 publicity.restart 一条中)\n\
+             publicity-notice-<n>.txt  因调整名单而被替换的第 n 次公示的通知原文\n\
+             proposed-list.csv      拟评定名单(最终),因异议移出的村,逐村的镇纪委研究、镇党委决定和称号有效期\n\
              MANIFEST.txt           每个文件的 SHA-256(sha256sum -c 可核验),以及归档时的审计链首(# audit-head 序号:哈希,minyi audit verify --head 可核验)\n",
             campaign.name
         )
@@ -81,6 +83,8 @@ pub(super) async fn export_archive(
     if let Some(text) = state.db.publicity(id).await?.and_then(|p| p.notice_text) {
         files.push(("publicity-notice.txt".into(), text.into_bytes()));
     }
+    // The proposed list with the decisions per village, and the notices a restart replaced.
+    files.extend(super::decisions::archive_files(&state, id).await?);
     for frame in state.db.campaign_frames(id).await? {
         files.push((
             format!("rosters/{}.csv", frame.code),

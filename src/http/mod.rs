@@ -10,6 +10,7 @@ mod archive;
 mod audit;
 mod auth;
 mod console;
+mod decisions;
 mod download;
 mod draw;
 mod error;
@@ -455,9 +456,28 @@ fn routes(config: &Config) -> Router<AppState> {
             "/admin/campaigns/{id}/objections",
             post(results::add_objection),
         )
+        // Objections are decided upheld (属实) or dismissed (不属实), with a reason.
         .route(
             "/admin/campaigns/{id}/objections/{oid}/resolve",
-            post(results::resolve_objection),
+            post(decisions::decide_objection),
+        )
+        // The proposed list (拟评定名单): adjusted with a reason (restarting publicity once
+        // it has started); then per village the 镇纪委's study and the 镇党委's decision.
+        .route(
+            "/admin/campaigns/{id}/proposed",
+            post(decisions::adjust_proposed),
+        )
+        .route(
+            "/admin/campaigns/{id}/title-years",
+            post(decisions::set_title_years),
+        )
+        .route(
+            "/admin/campaigns/{id}/decisions/{code}/study",
+            post(decisions::record_study),
+        )
+        .route(
+            "/admin/campaigns/{id}/decisions/{code}/decide",
+            post(decisions::record_decision),
         )
         .route(
             "/admin/campaigns/{id}/approve",

@@ -17,7 +17,7 @@ use crate::domain::{CampaignState, local_time, today};
 use crate::export::{CsvEncoding, csv_chunks};
 use crate::forms::Audience;
 use crate::forms::{Scheme, Uncertain};
-use crate::ids::{CampaignId, ObjectionId, VillageId};
+use crate::ids::{CampaignId, VillageId};
 use crate::ops::{
     self,
     publicity::{NewObjection, ObjectionError, PublishError},
@@ -338,6 +338,16 @@ fn flash_text(f: &Flash) -> (Option<&'static str>, Option<&'static str>) {
         "objection" => "异议已登记。",
         "resolved" => "异议已处理。",
         "approved" => "已批准。",
+        "adjusted" => "拟评定名单已调整，理由已记录。",
+        "restarted" => {
+            "拟评定名单已调整，公示已重新开始：新的公示期和公示通知已生成，原公示通知保留在下方。"
+        }
+        "upheld" => "已记录：异议属实。异议涉及的村(社区)如在拟评定名单上，已移出名单。",
+        "dismissed" => "已记录：异议不属实。",
+        "studied" => "镇纪委研究情况已记录。",
+        "granted" => "镇党委批准已记录，称号已登记。",
+        "declined" => "已记录：镇党委不予批准。",
+        "title_years" => "称号有效期已设置。",
         "calendar" => "日历已导入。",
         "purged" => "电话号码和姓名已从数据库清除；调查结果、等次、抽样记录和审计日志保持不变。",
         "deleted" => "已删除。",
@@ -353,7 +363,33 @@ fn flash_text(f: &Flash) -> (Option<&'static str>, Option<&'static str>) {
         "date" => "日期无效，请按 2026-10-08 的格式填写。",
         "calendar" => "在日历里找不到足够的工作日，请检查节假日设置。",
         "summary" => "请填写异议内容。",
-        "resolution" => "请填写处理结果。",
+        "resolution" => "请填写处理理由。",
+        "objection_decision" => "请选择异议属实或不属实。",
+        "objection_late" => "该村(社区)已有镇党委的决定，不能再因异议移出名单。",
+        "adj_reason" => "调整拟评定名单必须填写理由。",
+        "adj_action" => "请选择列入或移出。",
+        "adj_village" => "这个村(社区)不在本轮评估范围内。",
+        "on_list" => "这个村(社区)已经在拟评定名单上。",
+        "not_on_list" => "这个村(社区)不在拟评定名单上。",
+        "needs_start" => "公示已经开始：调整名单要重新公示，请填写新的公示开始日期。",
+        "start_early" => "重新公示的开始日期不能早于原公示的开始日期。",
+        "list_decided" => "已经记录了镇纪委研究或镇党委决定，拟评定名单不能再调整。",
+        "no_list" => "本轮公示开始时系统还没有保存拟评定名单，不能在这里调整。",
+        "undecided" => "拟评定名单上还有村(社区)没有镇党委的决定（批准或不予批准），不能批准本轮。",
+        "open_objections" => "还有涉及该村(社区)或全镇的异议没有处理，不能记录。",
+        "not_final" => "这个村(社区)不在最终的拟评定名单上。",
+        "before_end" => "日期必须在公示期结束之后。",
+        "future" => "日期不能晚于今天。",
+        "study_recorded" => "该村(社区)的镇纪委研究已经记录。",
+        "no_study" => "请先记录镇纪委研究，再记录镇党委的决定。",
+        "before_study" => "镇党委批准日期不能早于镇纪委研究日期。",
+        "already_decided" => "该村(社区)已有镇党委的决定。",
+        "minutes_ref" => "请填写会议纪要编号。",
+        "decision_ref" => "批准须填写文号。",
+        "decline_reason" => "不予批准须填写理由。",
+        "party_decision" => "请选择批准或不予批准。",
+        "title_years" => "称号有效期请填写 1 到 10 之间的整数(年)。",
+        "titles_granted" => "本轮已经授予称号，有效期不能再改。",
         "approved" => "本轮已批准，结果不能再修改。",
         "period" => "公示期尚未结束，不能批准。",
         "unresolved" => "还有未处理的异议，不能批准。",
@@ -384,6 +420,8 @@ pub(super) struct ResultsPage {
     /// Every village's S as a bar chart; none while fieldwork runs.
     town_chart: Option<Svg>,
     publicity: Option<PublicityView>,
+    /// The proposed list (拟评定名单), its adjustments and the decisions per village.
+    proposed: super::decisions::ProposedView,
     objections: Vec<ObjectionView>,
     /// The villages an objection may name.
     village_options: Vec<VillageOption>,
@@ -450,6 +488,8 @@ pub(super) struct ObjectionView {
     summary: String,
     resolution: Option<String>,
     resolved_at: Option<String>,
+    /// 属实, 不属实, or 已处理 for objections resolved before decisions existed.
+    decision: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -525,6 +565,12 @@ pub(super) async fn show_results(
             summary: o.summary.clone(),
             resolution: o.resolution.clone(),
             resolved_at: o.resolved_at.map(local_time),
+            decision: match (o.decision.as_deref(), &o.resolution) {
+                (Some("upheld"), _) => Some("属实"),
+                (Some(_), _) => Some("不属实"),
+                (None, Some(_)) => Some("已处理"),
+                (None, None) => None,
+            },
         })
         .collect();
     let (message, error) = flash_text(&flash);
@@ -552,6 +598,7 @@ pub(super) async fn show_results(
         town_chart: l
             .survey_over
             .then(|| chart::town_overview(&l.results, &l.assessed, scheme)),
+        proposed: super::decisions::proposed_view(&state, id, &l.assessed, &publicity).await?,
         publicity: publicity_view(&publicity),
         objections,
         village_options: l
@@ -1002,29 +1049,6 @@ pub(super) async fn add_objection(
 }
 
 #[derive(Deserialize)]
-pub(super) struct ResolveForm {
-    #[serde(rename = "_csrf", default)]
-    csrf: String,
-    #[serde(default)]
-    resolution: String,
-}
-has_csrf!(ResolveForm);
-
-pub(super) async fn resolve_objection(
-    State(state): State<AppState>,
-    Admin(user): Admin,
-    Path((id, oid)): Path<(CampaignId, ObjectionId)>,
-    CsrfForm(_, form): CsrfForm<ResolveForm>,
-) -> Result<Response, AppError> {
-    let resolution: String = form.resolution.trim().chars().take(2000).collect();
-    if resolution.is_empty() {
-        return Ok(back_to_results(id, "e=resolution"));
-    }
-    ops::publicity::resolve_objection(&state.db, &user.by(), id, oid, &resolution).await?;
-    Ok(back_to_results(id, "m=resolved"))
-}
-
-#[derive(Deserialize)]
 pub(super) struct ApproveForm {
     #[serde(rename = "_csrf", default)]
     csrf: String,
@@ -1044,6 +1068,7 @@ pub(super) async fn approve_campaign(
         Err(ApproveError::PeriodNotOver(_)) => "e=period",
         Err(ApproveError::Unresolved(_)) => "e=unresolved",
         Err(ApproveError::NotClosed) => "e=approved",
+        Err(ApproveError::Undecided(_)) => "e=undecided",
         Err(ApproveError::Db(e)) => return Err(e.into()),
     };
     Ok(back_to_results(id, flash))
@@ -1270,6 +1295,9 @@ pub(super) struct OwnResultsPage {
     campaign: Campaign,
     village: VillageHeading,
     publicity: PublicityView,
+    /// The village's own status on the proposed list; none for publicity started before
+    /// the list was kept.
+    status: Option<super::decisions::OwnStatus>,
     item16: Item16View,
     recipients: Vec<RateView>,
     panel: Vec<RateView>,
@@ -1303,8 +1331,13 @@ pub(super) async fn show_own_results(
     }: Operator,
     Path(id): Path<CampaignId>,
 ) -> Result<Html<String>, AppError> {
-    let Some(publicity) = publicity_view(&state.db.publicity(id).await?) else {
+    let stored = state.db.publicity(id).await?;
+    let Some(publicity) = publicity_view(&stored) else {
         return Err(AppError::NotFound);
+    };
+    let status = match &stored {
+        Some(p) => super::decisions::own_status(&state, id, village_id, p).await?,
+        None => None,
     };
     let l = load(&state, id).await?;
     let (pos, v) = l
@@ -1324,6 +1357,7 @@ pub(super) async fn show_own_results(
             frame: v.frame,
         },
         publicity,
+        status,
         item16: item16_view(v, a, &l.forms.scheme),
         recipients: rate_views(v, Audience::Recipients, k),
         panel: rate_views(v, Audience::Panel, k),
@@ -1474,6 +1508,7 @@ mod tests {
                 Some(chart::town_overview(&results, &[], &forms.scheme))
             },
             publicity: Some(publicity()),
+            proposed: crate::http::decisions::sample_proposed(),
             objections: vec![
                 ObjectionView {
                     id: crate::ids::ObjectionId(3),
@@ -1482,6 +1517,7 @@ mod tests {
                     summary: "样例异议内容".into(),
                     resolution: Some("样例处理结果".into()),
                     resolved_at: Some("2026-10-10 11:00".into()),
+                    decision: Some("属实"),
                 },
                 ObjectionView {
                     id: crate::ids::ObjectionId(4),
@@ -1490,6 +1526,7 @@ mod tests {
                     summary: "另一条异议".into(),
                     resolution: None,
                     resolved_at: None,
+                    decision: None,
                 },
             ],
             village_options: vec![VillageOption {
@@ -1538,6 +1575,8 @@ mod tests {
                 "样例质量提示行",
                 "质量提示 1 项",
                 "各村（社区）综合满意率 S",
+                "样例名单村",
+                "样例调整理由",
             ] {
                 assert!(html.contains(value), "variant {n}: {value} missing");
             }
@@ -1556,6 +1595,7 @@ mod tests {
                 frame: 812,
             },
             publicity: publicity(),
+            status: Some(crate::http::decisions::sample_status()),
             item16: item16(),
             recipients: vec![
                 rate("群众样例方面", false, false),
@@ -1583,6 +1623,9 @@ mod tests {
             "样例村",
             "2026-10-16",
             "auditheadsample",
+            "已批准授予称号",
+            "样例文号〔2026〕1号",
+            "2028-10-19",
             "群众样例方面",
             "代表样例方面",
             "样例理由",

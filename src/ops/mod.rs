@@ -10,6 +10,7 @@ use crate::ids::{AccountId, CampaignId};
 pub mod accounts;
 pub mod archive;
 pub mod campaigns;
+pub mod decisions;
 pub mod draw;
 pub mod fieldwork;
 pub mod publicity;

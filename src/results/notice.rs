@@ -110,6 +110,8 @@ pub struct NoticeFacts<'a> {
     pub contact: &'a Contact,
     /// The date the notice carries under the issuer.
     pub dated: Date,
+    /// For a restarted publicity: the date of the notice this one replaces.
+    pub replaces: Option<Date>,
 }
 
 /// A date as notices write it: `2026年10月8日`.
@@ -156,6 +158,12 @@ pub fn notice_text(f: &NoticeFacts) -> String {
         for (i, name) in f.proposed.iter().enumerate() {
             lines.push(format!("{}. {}", i + 1, one_line(name)));
         }
+    }
+    if let Some(earlier) = f.replaces {
+        lines.push(format!(
+            "因拟评定名单调整，现重新公示；{}发布的原公示同时废止。",
+            date_zh(earlier)
+        ));
     }
     lines.push(format!(
         "公示时间：{} 至 {}，共 {} 个工作日。",
@@ -298,6 +306,7 @@ mod tests {
             working_days: 7,
             contact: c,
             dated: date!(2026 - 09 - 30),
+            replaces: None,
         }
     }
 
@@ -321,6 +330,19 @@ mod tests {
         assert_eq!(doc.body[1], "1. 一村");
         assert_eq!(doc.issuer, "中共唐家坊镇纪律检查委员会");
         assert_eq!(doc.date, "2026年9月30日");
+    }
+
+    #[test]
+    fn a_restarted_notice_says_which_notice_it_replaces() {
+        let c = contact();
+        let mut f = facts(&c, vec!["二村"]);
+        f.replaces = Some(date!(2026 - 09 - 30));
+        let text = notice_text(&f);
+        assert!(
+            text.contains("1. 二村\n因拟评定名单调整，现重新公示；2026年9月30日发布的原公示同时废止。\n公示时间"),
+            "{text}"
+        );
+        assert!(!notice_text(&facts(&c, vec!["二村"])).contains("重新公示"));
     }
 
     #[test]

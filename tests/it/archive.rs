@@ -44,9 +44,10 @@ async fn the_archive_verifies_offline_and_the_purge_keeps_every_result() {
         &admin,
         &format!("{base}/admin/campaigns/{id}/objections/{oid}/resolve"),
         &csrf,
-        &[("resolution", "已复核")],
+        &[("decision", "dismissed"), ("resolution", "已复核")],
     )
     .await;
+    crate::decisions::decide_every_listed_village(&app, &admin, &csrf, id).await;
     let purge = |confirm: &'static str| {
         let (admin, csrf, url) = (
             admin.clone(),

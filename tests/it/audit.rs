@@ -736,7 +736,7 @@ fn every_event_key_written_in_src_has_a_chinese_name() {
     for known in [
         "draw",
         "roster.receipt",
-        "objection.resolve",
+        "objection.uphold",
         "account.disable",
         "account.enable",
         "demo.fill",

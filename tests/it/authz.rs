@@ -277,7 +277,15 @@ const ROUTES: &[Row] = &[
                                                                                     [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
     r("POST", "/admin/campaigns/{id}/objections", P, Form(&[("summary", "有异议")]),
                                                                                     [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
-    r("POST", "/admin/campaigns/{id}/objections/{oid}/resolve", P, Form(&[("resolution", "已处理")]),
+    r("POST", "/admin/campaigns/{id}/objections/{oid}/resolve", P, Form(&[("decision", "dismissed"), ("reason", "不属实")]),
+                                                                                    [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
+    r("POST", "/admin/campaigns/{id}/proposed", P, Form(&[("village", "V1"), ("action", "add"), ("reason", "领导小组研究")]),
+                                                                                    [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
+    r("POST", "/admin/campaigns/{id}/title-years", P, Form(&[("years", "2")]),    [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
+    r("POST", "/admin/campaigns/{id}/decisions/{code}/study", P, Form(&[("studied_on", "2026-10-20"), ("minutes_ref", "纪要1号")]),
+                                                                                    [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
+    r("POST", "/admin/campaigns/{id}/decisions/{code}/decide", P,
+        Form(&[("decision", "approved"), ("decided_on", "2026-10-21"), ("decision_ref", "镇党发〔2026〕1号")]),
                                                                                     [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
     r("POST", "/admin/campaigns/{id}/approve", P, Form(&[]),                        [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
     // The commission's archive of an approved campaign holds the frozen rosters with full
@@ -1941,7 +1949,7 @@ async fn stored_text_is_shown_escaped_on_every_page() {
         a,
         &format!("{results}/objections/{oid}/resolve"),
         a_csrf,
-        &[("resolution", &resolution)],
+        &[("decision", "dismissed"), ("resolution", &resolution)],
     )
     .await;
     assert_eq!(s, 303);

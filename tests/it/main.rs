@@ -13,6 +13,7 @@ mod authz;
 mod charts;
 mod cli;
 mod crash;
+mod decisions;
 mod draw_cli;
 mod draw_web;
 mod fieldwork_web;

@@ -717,7 +717,10 @@ async fn publicity_ends_on_the_seventh_working_day_and_approval_waits_for_it() {
         admin,
         &format!("{base}/admin/campaigns/{id}/objections/{oid}/resolve"),
         csrf,
-        &[("resolution", "已复核，维持原结果")],
+        &[
+            ("decision", "dismissed"),
+            ("resolution", "已复核，维持原结果"),
+        ],
     )
     .await;
     assert_eq!(s, 303);

@@ -422,9 +422,10 @@ async fn the_other_downloads_carry_chinese_file_names() {
         &admin,
         &format!("{base}/admin/campaigns/{id}/objections/{oid}/resolve"),
         &csrf,
-        &[("resolution", "已复核")],
+        &[("decision", "dismissed"), ("resolution", "已复核")],
     )
     .await;
+    crate::decisions::decide_every_listed_village(&app, &admin, &csrf, id).await;
     let (_, _, loc) = post_form(
         &admin,
         &format!("{base}/admin/campaigns/{id}/approve"),

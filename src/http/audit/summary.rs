@@ -353,6 +353,45 @@ pub(crate) fn summary(event: &str, details: &str, names: &Names) -> String {
             int(v, "objection").map(|n| format!("第 {n} 号")),
             free(v, "resolution").map(|r| format!("处理结果：{r}")),
         ]),
+        "objection.uphold" | "objection.dismiss" => join(vec![
+            int(v, "objection").map(|n| format!("第 {n} 号")),
+            names.village_by_id(int(v, "village")),
+            free(v, "reason").map(|r| format!("理由：{r}")),
+            (v.get("removed").and_then(Value::as_bool) == Some(true))
+                .then(|| "该村(社区)移出拟评定名单".to_string()),
+        ]),
+        "proposed.adjust" => join(vec![
+            names.village_by_code(text(v, "village")),
+            match text(v, "action").as_deref() {
+                Some("add") => Some("列入拟评定名单".to_string()),
+                Some("remove") => Some("移出拟评定名单".to_string()),
+                _ => None,
+            },
+            free(v, "reason").map(|r| format!("理由：{r}")),
+        ]),
+        "publicity.restart" => match (text(v, "start"), text(v, "end")) {
+            (Some(s), Some(e)) => format!("名单调整后重新公示，公示期 {s} 至 {e}"),
+            _ => String::new(),
+        },
+        "campaign.title_years" => int(v, "years")
+            .map(|n| format!("称号有效期 {n} 年"))
+            .unwrap_or_default(),
+        "decision.study" => join(vec![
+            names.village_by_id(int(v, "village")),
+            free(v, "studied_on").map(|d| format!("研究日期 {d}")),
+            free(v, "minutes_ref").map(|r| format!("会议纪要 {r}")),
+        ]),
+        "decision.approve" => join(vec![
+            names.village_by_id(int(v, "village")),
+            free(v, "decided_on").map(|d| format!("批准日期 {d}")),
+            free(v, "decision_ref").map(|r| format!("文号 {r}")),
+            free(v, "expires_on").map(|d| format!("称号有效至 {d}")),
+        ]),
+        "decision.decline" => join(vec![
+            names.village_by_id(int(v, "village")),
+            free(v, "decided_on").map(|d| format!("日期 {d}")),
+            free(v, "reason").map(|r| format!("理由：{r}")),
+        ]),
         "approve" => "本轮考核结果经审批通过".into(),
         "grades" | "grades.self" => {
             let village = names.village_by_code(text(v, "village"));
@@ -530,6 +569,34 @@ mod tests {
         n.villages_by_id.insert(7, "甲村".into());
         n.villages_by_code.insert("V01".into(), "甲村".into());
         n
+    }
+
+    #[test]
+    fn the_proposed_list_and_decisions_read_as_sentences() {
+        let n = names();
+        assert_eq!(
+            summary(
+                "proposed.adjust",
+                r#"{"village":"V01","action":"remove","reason":"复核"}"#,
+                &n
+            ),
+            "甲村，移出拟评定名单，理由：复核"
+        );
+        let s = summary(
+            "objection.uphold",
+            r#"{"objection":3,"village":7,"reason":"属实","removed":true}"#,
+            &n,
+        );
+        assert!(s.contains("第 3 号") && s.contains("移出拟评定名单"), "{s}");
+        let s = summary(
+            "decision.approve",
+            r#"{"village":7,"decided_on":"2026-10-21","decision_ref":"镇党发1号","expires_on":"2028-10-20"}"#,
+            &n,
+        );
+        assert!(
+            s.contains("甲村") && s.contains("镇党发1号") && s.contains("2028-10-20"),
+            "{s}"
+        );
     }
 
     #[test]
