@@ -1,8 +1,10 @@
 //! `minyi demo`: fills an empty database with an invented town so a
 //! newcomer sees every page with data: 12 villages with rosters, a draw, answered cases,
-//! panel ratings, closed fieldwork, grades of items 1–15, a negative-list finding, and the
-//! results published for publicity with the notice posted in the villages. The campaign is
-//! marked as demo and every page says so.
+//! panel ratings, closed fieldwork, grades of items 1–15 from every source, a negative-list
+//! finding, and the results published for publicity with the notice posted in the villages.
+//! Before it, the same round two years earlier, carried through the 镇纪委's study and the
+//! 镇党委's approval to titles in the register, so the register and each village's page
+//! comparing its rounds have data. The campaigns are marked as demo and every page says so.
 
 use crate::db::{Db, NewAccount, NewResponse, Notice, RosterTarget};
 use crate::domain::{Grade, Role, VillageCode, today};
@@ -81,11 +83,26 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
     let mut dice = Dice(ChaCha8Rng::seed_from_u64(2026));
 
     let by = Actor::account(admin);
+    // Two years ago: the first round, which ended with titles granted by the 镇党委 (the
+    // register and each village's page comparing its rounds show it). Its own dice, so this
+    // year's round below is the same as before the earlier year was added.
+    let before = Round {
+        name: "【演示】2024年廉洁村（社区）民意调查",
+        year: 2024,
+        seed: "演示 2024-09-30 公开摇号 2 7 1 8 2 8 1 8",
+        today: "2024-11-25".into(),
+        phones_from: 13_600_000_000,
+    };
+    let mut early_dice = Dice(ChaCha8Rng::seed_from_u64(2024));
+    let (earlier, _) = round(db, &by, &forms, &mut early_dice, &before).await?;
+    decide_and_approve(db, &by, earlier, "2024-12-16", "2024-12-20").await?;
+
     let now = Round {
         name: "【演示】2026年廉洁村（社区）民意调查",
         year: 2026,
         seed: "演示 2026-09-30 公开摇号 3 1 4 1 5 9 2 6",
         today: today(),
+        phones_from: 13_700_000_000,
     };
     let (campaign, villages) = round(db, &by, &forms, &mut dice, &now).await?;
     let date = now.today;
@@ -120,6 +137,35 @@ pub async fn fill(db: &Db) -> anyhow::Result<DemoOutcome> {
     })
 }
 
+/// After a round's publicity: the 镇纪委 studies every village on the final list on `studied`,
+/// the 镇党委 approves each on `approved`, granting the title, and the round is approved.
+async fn decide_and_approve(
+    db: &Db,
+    by: &Actor,
+    campaign: CampaignId,
+    studied: &str,
+    approved: &str,
+) -> anyhow::Result<()> {
+    let day = |d: &str| parse_date(d).ok_or_else(|| anyhow!("{d} is not a date"));
+    let (studied, approved) = (day(studied)?, day(approved)?);
+    let today = day(&today())?;
+    let list = {
+        let mut tx = db.begin().await?;
+        tx.final_list(campaign).await?
+    };
+    for (n, village) in list.into_iter().enumerate() {
+        let minutes = format!("唐家坊镇纪委会议纪要〔2024〕{}号（演示）", n + 1);
+        ops::decisions::record_study(db, by, campaign, village, studied, &minutes, today).await?;
+        let decision = crate::db::PartyDecision::Approved {
+            decision_ref: "唐镇党发〔2024〕38号（演示）",
+        };
+        ops::decisions::record_decision(db, by, campaign, village, approved, decision, today)
+            .await?;
+    }
+    ops::publicity::approve(db, by, campaign, &approved.to_string()).await?;
+    Ok(())
+}
+
 /// One year's round of the demo.
 struct Round {
     name: &'static str,
@@ -127,6 +173,8 @@ struct Round {
     seed: &'static str,
     /// The day the round's fieldwork, grading and publicity happen (YYYY-MM-DD).
     today: String,
+    /// The first roster phone (each round's people are told apart by their numbers).
+    phones_from: u64,
 }
 
 /// Runs one round on the demo villages up to publicity: rosters, the draw, answered cases,
@@ -173,7 +221,7 @@ async fn round(
         };
         let mut csv = String::from("姓名,联系电话,服务事项\n");
         for n in 0..*size {
-            let phone = 13_700_000_000u64 + (i as u64) * 100_000 + n * 37;
+            let phone = spec.phones_from + (i as u64) * 100_000 + n * 37;
             csv.push_str(&format!("演示{n}号,{phone},开证明\n"));
         }
         let target = RosterTarget {
