@@ -6,6 +6,7 @@
 //! `migrations/postgres` (same file names) and are embedded in the binary.
 
 mod accounts;
+mod applications;
 mod archive;
 mod attachments;
 mod audit;
@@ -22,6 +23,7 @@ mod throttle;
 mod tx;
 
 pub use accounts::{Account, NewAccount, SessionUser};
+pub use applications::{ApplicationRow, Participation, Submitted, VillageReportRow};
 pub use archive::{PurgeError, Purged};
 pub use attachments::{Attachment, AttachmentMeta, NewTitle, TitleRow};
 pub use audit::{AccountName, AuditFilter, ChainCheck};

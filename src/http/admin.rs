@@ -82,6 +82,13 @@ pub(super) struct CampaignForm {
     town: String,
     #[serde(default)]
     year: String,
+    /// `accepted` (only villages whose application is accepted take part) or `all`; a form
+    /// without it (older scripts) means `all`.
+    #[serde(default)]
+    participation: String,
+    /// The last day to apply, `YYYY-MM-DD`; empty means 30 September of the year.
+    #[serde(default)]
+    applications_due: String,
 }
 has_csrf!(CampaignForm);
 
@@ -103,6 +110,12 @@ pub(super) async fn create_campaign(
         Some("请填写镇名(不超过 50 字)。")
     } else if year.is_none() {
         Some("年度应为 2000 到 2100 之间的年份。")
+    } else if !matches!(form.participation.as_str(), "" | "all" | "accepted") {
+        Some("请选择参加测评的村(社区):须申报并经受理,或上报名单的全部村(社区)。")
+    } else if !form.applications_due.trim().is_empty()
+        && super::applications::parse_day(&form.applications_due).is_none()
+    {
+        Some("申报截止日期无效:请按 2026-09-30 的格式填写。")
     } else {
         None
     };
@@ -111,7 +124,24 @@ pub(super) async fn create_campaign(
         let page = campaigns_page(&state, &user, None, Some(msg)).await?;
         return Ok((StatusCode::BAD_REQUEST, page).into_response());
     };
-    let id = crate::ops::campaigns::create(&state.db, &user.by(), name, town, year).await?;
+    use crate::ops::applications::{Participation, default_due};
+    let participation = if form.participation == "accepted" {
+        Participation::Accepted
+    } else {
+        Participation::All
+    };
+    let due =
+        super::applications::parse_day(&form.applications_due).unwrap_or_else(|| default_due(year));
+    let id = crate::ops::applications::create_campaign(
+        &state.db,
+        &user.by(),
+        name,
+        town,
+        year,
+        participation,
+        Some(&due),
+    )
+    .await?;
     tracing::info!(campaign = id.0, "campaign created");
     Ok(Redirect::to(&format!("/admin/campaigns/{id}")).into_response())
 }
@@ -175,6 +205,8 @@ pub(super) struct CampaignPage {
     published: bool,
     /// Phones in more than one village's roster (masked).
     cross: Vec<CrossLine>,
+    /// Application and acceptance, for a campaign that draws only accepted villages.
+    applications: Option<super::applications::ApplicationsSection>,
     base_url_banner: Option<BaseUrlBanner>,
     message: Option<String>,
     error: Option<String>,
@@ -370,6 +402,7 @@ async fn campaign_page(
         contact: state.db.objection_contact(id).await?,
         published: state.db.publicity(id).await?.is_some(),
         cross,
+        applications: super::applications::section(state, id, state_).await?,
         // Links go out from the draw on (SMS outbox, panel sheets).
         base_url_banner: matches!(state_, CampaignState::Drawn | CampaignState::Fieldwork)
             .then(|| super::base_url_banner(&state.config))
@@ -1031,6 +1064,7 @@ mod tests {
                 issuer: Some("样例发布单位".into()),
             },
             published: false,
+            applications: None,
             cross: vec![CrossLine {
                 phone: "138****0000".into(),
                 villages: vec!["V0101".into(), "V0102".into()],
@@ -1073,7 +1107,23 @@ mod tests {
                 assert!(html.contains(value), "variant {n}: {value} missing");
             }
         }
+        let mut applying = campaign_page(CampaignState::Collecting, false, true);
+        applying.applications = Some(super::super::applications::samples::section(true));
+        let html = samples::rendered(&applying);
+        for value in [
+            "样例申报村",
+            "样例未申报村",
+            "样例自评报告.pdf",
+            "reportsha256sample",
+            "/applications-due",
+            "不受理理由",
+        ] {
+            assert!(html.contains(value), "{value} missing");
+        }
+        applying.applications = Some(super::super::applications::samples::section(false));
+        assert!(!samples::rendered(&applying).contains("/applications-due"));
         let html = samples::rendered(&variants[0]);
+        assert!(!html.contains("申报与受理"));
         assert!(html.contains("seedsample-4-6-1-2-3-5") && html.contains("pinnedformsample"));
         let html = samples::rendered(&variants[1]);
         assert!(html.contains("c0mmitmentsample"));

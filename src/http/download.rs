@@ -152,7 +152,6 @@ pub fn file_download(content_type: &str, file_name: &str, bytes: Vec<u8>) -> Res
 
 /// A stored attachment (a report handed in) as a download, with the type its content was
 /// checked to be when stored.
-#[allow(dead_code)] // the pages that hand files back come next
 pub fn stored_file(file: crate::db::Attachment) -> Response {
     let content_type = crate::attachments::Kind::from_name(&file.meta.kind)
         .map_or("application/octet-stream", |k| k.content_type());

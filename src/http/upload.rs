@@ -138,13 +138,16 @@ pub async fn import_roster_bytes(
                     .unwrap_or_default()
             ),
         )),
+        Err(ImportError::NotAccepted) => Err(AppError::bad(
+            "the village's application was refused; no roster is taken",
+            "本村(社区)的申报未被受理,本轮不接受本村(社区)上报名单。",
+        )),
         Err(ImportError::Db(e)) => Err(e.into()),
     }
 }
 
 /// The uploaded file checked as an attachment (PDF, Word or image, within the size limit);
 /// a refusal is a 400 with the reason in Chinese.
-#[allow(dead_code)] // the pages that take files come next
 pub fn checked_attachment(upload: &Upload) -> Result<crate::attachments::Checked, AppError> {
     crate::attachments::check(&upload.file_name, &upload.bytes).map_err(|e| {
         AppError::bad(

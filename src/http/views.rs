@@ -16,7 +16,7 @@ macro_rules! template_files {
 }
 
 /// (file name, source) of every template.
-pub(super) const TEMPLATE_FILES: [(&str, &str); 43] = template_files![
+pub(super) const TEMPLATE_FILES: [(&str, &str); 46] = template_files![
     "base.html",
     "base_url_banner.html",
     "error.html",
@@ -60,6 +60,9 @@ pub(super) const TEMPLATE_FILES: [(&str, &str); 43] = template_files![
     "report_town.html",
     "report_village.html",
     "publicity_notice.html",
+    "village_archive.html",
+    "admin_archive.html",
+    "admin_village_archive.html",
 ];
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {

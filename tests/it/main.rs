@@ -6,6 +6,7 @@
 
 mod common;
 
+mod applications;
 mod archive;
 mod assess_cli;
 mod audit;
@@ -36,4 +37,5 @@ mod suppression;
 mod survey_web;
 mod two_servers;
 mod upload_limits;
+mod village_archive;
 mod web;
