@@ -236,6 +236,9 @@ pub(super) struct RosterLine {
     most: bool,
     /// The rule surveys the whole roster (it is below the census threshold).
     census: bool,
+    /// The roster is in the frame: always, unless the campaign draws only accepted villages
+    /// and this one is not accepted.
+    counted: bool,
 }
 
 #[derive(Serialize)]
@@ -272,6 +275,21 @@ async fn campaign_page(
     let campaign = state.db.campaign(id).await?;
     let statuses = state.db.roster_statuses(id).await?;
     let received = statuses.iter().filter(|s| s.roster_id.is_some()).count();
+    // A campaign that draws only accepted villages counts only their rosters.
+    let accepted: Option<Vec<VillageId>> = if state.db.participation(id).await?.by_application() {
+        Some(
+            state
+                .db
+                .applications(id)
+                .await?
+                .into_iter()
+                .filter(|a| a.decision.as_deref() == Some("accepted"))
+                .map(|a| a.village_id)
+                .collect(),
+        )
+    } else {
+        None
+    };
     let params: Option<SizeParameters> = serde_json::from_str(&campaign.size_rule).ok();
     // What the rule would draw from each roster, shown before anyone freezes or draws.
     let rule = params
@@ -298,7 +316,10 @@ async fn campaign_page(
                 .map(|(p, n)| (n * 100).div_ceil(p));
             let census = population.is_some_and(|p| p > 0 && rule.is_census(p));
             let most = !census && population.zip(n).is_some_and(|(p, n)| p > 0 && 2 * n > p);
-            if let (Some(p), Some(n)) = (population, n) {
+            let counted = accepted
+                .as_ref()
+                .is_none_or(|ids| ids.contains(&s.village_id));
+            if let (Some(p), Some(n), true) = (population, n, counted) {
                 planned.population += p;
                 planned.n += n;
                 planned.most += usize::from(most);
@@ -318,6 +339,7 @@ async fn campaign_page(
                 share,
                 most,
                 census,
+                counted,
             }
         })
         .collect();
@@ -1011,6 +1033,7 @@ mod tests {
                     share: Some(4),
                     most: true,
                     census: false,
+                    counted: true,
                 },
                 RosterLine {
                     code: "V0102".into(),
@@ -1026,6 +1049,7 @@ mod tests {
                     share: None,
                     most: false,
                     census: true,
+                    counted: true,
                 },
             ],
             received: 1,
@@ -1109,7 +1133,10 @@ mod tests {
         }
         let mut applying = campaign_page(CampaignState::Collecting, false, true);
         applying.applications = Some(super::super::applications::samples::section(true));
+        assert!(!samples::rendered(&applying).contains("名单不计入抽样"));
+        applying.statuses[0].counted = false;
         let html = samples::rendered(&applying);
+        assert!(html.contains("名单不计入抽样"));
         for value in [
             "样例申报村",
             "样例未申报村",

@@ -305,6 +305,11 @@ async fn apply_replace_decide_and_only_the_accepted_village_is_frozen_and_drawn(
             && page.contains("自评报告-修订.pdf")
     );
     assert!(page.contains("不参与抽样"));
+    assert_eq!(
+        page.matches("未受理,名单不计入抽样").count(),
+        1,
+        "V2's roster is marked"
+    );
 
     // Freeze, seed, draw: the frame and the draw hold V1 only.
     post_form(
@@ -387,6 +392,26 @@ async fn apply_replace_decide_and_only_the_accepted_village_is_frozen_and_drawn(
             .collect::<Vec<_>>(),
         ["V1"]
     );
+
+    // Fieldwork: the progress and panel pages know only the drawn village.
+    let (_, _, loc) = post_form(
+        &t.admin.0,
+        &format!("{base}/admin/campaigns/{id}/fieldwork"),
+        &t.admin.1,
+        &[],
+    )
+    .await;
+    assert_eq!(location_query(&loc), "m=fieldwork");
+    for page in ["progress", "panel"] {
+        let (s, html) = get_text(&t.admin.0, &format!("{base}/admin/campaigns/{id}/{page}")).await;
+        assert_eq!(s, 200, "{page}");
+        assert!(
+            !html.contains("二村"),
+            "{page} lists the refused village: {html}"
+        );
+    }
+    let (_, html) = get_text(&t.admin.0, &format!("{base}/admin/campaigns/{id}/progress")).await;
+    assert!(html.contains("一村"), "{html}");
 
     // Audited, with the village's Chinese summary on the audit page.
     let events: Vec<String> = app
