@@ -117,19 +117,27 @@ async fn village_page(
         .into_iter()
         .map(|p| context! { value => p.to_string(), label => p.zh(), due => p.due() })
         .collect();
-    let applications: Vec<ApplicationLine> = state
+    let campaigns = state.db.list_campaigns().await?;
+    let applications: Vec<_> = state
         .db
         .village_applications(village.id)
         .await?
         .into_iter()
-        .map(ApplicationLine::from)
+        .map(|a| {
+            let campaign = campaigns
+                .iter()
+                .find(|c| c.id == a.campaign_id)
+                .map(|c| format!("{}({} 年)", c.name, c.year))
+                .unwrap_or_default();
+            context! { campaign, line => views::ser(&ApplicationLine::from(a)) }
+        })
         .collect();
     Ok(views::page(
         user,
         "village_archive.html",
         context! {
             village => views::ser(&village), reports => views::ser(&reports), periods,
-            applications => views::ser(&applications), due_rule => due_rule(),
+            applications, due_rule => due_rule(),
             upload_limit_mb => crate::attachments::MAX_BYTES / (1024 * 1024), error,
         },
     ))

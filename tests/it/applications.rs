@@ -154,6 +154,12 @@ async fn apply_replace_decide_and_only_the_accepted_village_is_frozen_and_drawn(
         page.contains("待受理") && page.contains("自评报告-修订.pdf"),
         "{page}"
     );
+    let (_, page) = get_text(&t.op1.0, &format!("{base}/village/archive")).await;
+    assert!(
+        page.contains("2026年申报验收") && page.contains(&format!("/village/archive/{report}")),
+        "{page}"
+    );
+    assert!(!page.contains("二村自评"), "another village's application");
     let r = t
         .op1
         .0
