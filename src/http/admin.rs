@@ -116,6 +116,14 @@ pub(super) async fn create_campaign(
         && super::applications::parse_day(&form.applications_due).is_none()
     {
         Some("申报截止日期无效:请按 2026-09-30 的格式填写。")
+    } else if form.participation == "accepted"
+        && super::applications::parse_day(&form.applications_due)
+            .zip(year)
+            .is_some_and(|(due, year)| !due.starts_with(&format!("{year:04}-")))
+    {
+        // The form's default is 30 September of this year: a campaign of another year
+        // would otherwise silently take this year's date.
+        Some("申报截止日期应在验收年度之内(默认为该年 9 月 30 日),请核对年度和截止日期。")
     } else {
         None
     };

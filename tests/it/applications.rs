@@ -20,7 +20,8 @@ fn sha256(bytes: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(bytes))
 }
 
-/// A campaign that draws only accepted villages, created through the form.
+/// A campaign that draws only accepted villages, created through the form, of the due
+/// date's year (2026 without one).
 async fn applying_campaign(app: &TestApp, t: &Town, due: &str) -> CampaignId {
     let (s, body, loc) = post_form(
         &t.admin.0,
@@ -29,7 +30,7 @@ async fn applying_campaign(app: &TestApp, t: &Town, due: &str) -> CampaignId {
         &[
             ("name", "2026年申报验收"),
             ("town", "唐家坊镇"),
-            ("year", "2026"),
+            ("year", due.get(0..4).unwrap_or("2026")),
             ("participation", "accepted"),
             ("applications_due", due),
         ],
@@ -462,6 +463,32 @@ async fn a_late_application_is_refused_naming_the_due_date_which_the_commission_
         Some("2026-09-30"),
         "an empty due date is 30 September of the year"
     );
+    // At creation the due date must fall in the campaign's year (the form's default is
+    // this year's 30 September), and the choice must be one of the two.
+    for (participation, due) in [
+        ("accepted", "2025-09-30"),
+        ("accepted", "2026-13-01"),
+        ("some", ""),
+    ] {
+        let (s, body, _) = post_form(
+            &t.admin.0,
+            &format!("{base}/admin/campaigns"),
+            &t.admin.1,
+            &[
+                ("name", "错一轮"),
+                ("town", "唐家坊镇"),
+                ("year", "2026"),
+                ("participation", participation),
+                ("applications_due", due),
+            ],
+        )
+        .await;
+        assert_eq!(s, 400, "{participation} {due}");
+        assert!(
+            body.contains("申报截止日期") || body.contains("请选择参加测评"),
+            "{body}"
+        );
+    }
     for bad in ["2026-02-30", "明天", "2026/13/01"] {
         let (s, _, _) = post_form(
             &t.admin.0,
