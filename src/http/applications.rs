@@ -9,7 +9,7 @@ use super::error::AppError;
 use super::roles::{Admin, Operator};
 use super::upload::{checked_attachment, read_upload};
 use crate::db::{ApplicationRow, Participation};
-use crate::domain::{CampaignState, local_time, today};
+use crate::domain::{CampaignState, local_time, mask_digit_runs, today};
 use crate::ids::{CampaignId, VillageId};
 use crate::ops::applications::{ApplicationRefused, Decision};
 use axum::extract::{Multipart, Path, State};
@@ -50,8 +50,9 @@ impl From<ApplicationRow> for ApplicationLine {
             code: a.code,
             name: a.name,
             decision: a.decision,
-            reason: a.reason,
-            note: a.note,
+            // Free text on a page: a phone number typed into it is shown masked.
+            reason: a.reason.as_deref().map(mask_digit_runs),
+            note: mask_digit_runs(&a.note),
             applied_at: local_time(a.applied_at),
             decided_at: a.decided_at.map(local_time),
             report_id: a.report_id,

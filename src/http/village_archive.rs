@@ -69,7 +69,8 @@ fn report_lines(rows: Vec<VillageReportRow>) -> Vec<ReportLine> {
             size: size_label(r.size),
             sha256: r.sha256,
             uploaded_at: local_time(r.uploaded_at),
-            note: r.note,
+            // Free text on a page: a phone number typed into it is shown masked.
+            note: crate::domain::mask_digit_runs(&r.note),
         })
         .collect()
 }

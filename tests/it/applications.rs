@@ -146,7 +146,15 @@ async fn apply_replace_decide_and_only_the_accepted_village_is_frozen_and_drawn(
     assert_eq!(decision_of(&app, id, "V2").await, None);
     let v2 = app.db.village_by_code("V2").await.unwrap();
     assert!(app.db.application(id, v2.id).await.unwrap().is_none());
-    let (s, _) = apply(&app, &t.op2, id, "二村自评.pdf", pdf("二村")).await;
+    let (s, _, _) = upload(
+        &t.op2.0,
+        &format!("{base}/village/campaigns/{id}/application"),
+        &t.op2.1,
+        "二村自评.pdf",
+        pdf("二村"),
+        &[("note", "联系人 13812345678")],
+    )
+    .await;
     assert_eq!(s, 303);
 
     // Each operator sees its own status and fetches its own report; not the other's.
@@ -312,6 +320,10 @@ async fn apply_replace_decide_and_only_the_accepted_village_is_frozen_and_drawn(
             && page.contains("自评报告-修订.pdf")
     );
     assert!(page.contains("不参与抽样"));
+    assert!(
+        page.contains("联系人 138****5678") && !page.contains("13812345678"),
+        "a phone in a note is masked"
+    );
     assert_eq!(
         page.matches("未受理,名单不计入抽样").count(),
         1,
