@@ -12,3 +12,16 @@ CREATE TABLE village_reports (
     uploaded_at   INTEGER NOT NULL
 );
 CREATE INDEX village_reports_village ON village_reports(village_id, period);
+
+-- Every self-assessment report a village handed in with its application, replaced ones
+-- too (`applications.report_id` is the current one): what was handed in, and when, stays.
+CREATE TABLE application_reports (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    campaign_id   INTEGER NOT NULL REFERENCES campaigns(id),
+    village_id    INTEGER NOT NULL REFERENCES villages(id),
+    attachment_id INTEGER NOT NULL REFERENCES attachments(id),
+    note          TEXT NOT NULL DEFAULT '',
+    uploaded_by   INTEGER REFERENCES accounts(id),
+    uploaded_at   INTEGER NOT NULL
+);
+CREATE INDEX application_reports_village ON application_reports(village_id, campaign_id);

@@ -59,6 +59,19 @@ pub struct VillageReportRow {
     pub sha256: String,
 }
 
+/// A self-assessment report handed in (the current one or one replaced since).
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+pub struct ApplicationReportRow {
+    pub campaign_id: CampaignId,
+    pub attachment_id: AttachmentId,
+    pub note: String,
+    pub uploaded_at: i64,
+    pub file_name: String,
+    pub kind: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
 /// What became of an application handed in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Submitted {
@@ -149,6 +162,18 @@ impl Db {
         Ok(on_pool!(self, p => sqlx::query_as(sql).fetch_all(p).await)?)
     }
 
+    /// Every self-assessment report the village handed in, replaced ones too, the newest
+    /// first.
+    pub async fn application_reports(
+        &self,
+        village: VillageId,
+    ) -> Result<Vec<ApplicationReportRow>, DbError> {
+        let sql = "SELECT r.campaign_id, r.attachment_id, r.note, r.uploaded_at, f.file_name, f.kind, f.size, f.sha256
+                   FROM application_reports r JOIN attachments f ON f.id = r.attachment_id
+                   WHERE r.village_id = $1 ORDER BY r.campaign_id DESC, r.id DESC";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(village).fetch_all(p).await)?)
+    }
+
     /// The file is one the village handed in: a self-assessment report of one of its
     /// applications, or one of its half-yearly reports.
     pub async fn village_holds_attachment(
@@ -158,6 +183,8 @@ impl Db {
     ) -> Result<bool, DbError> {
         let sql = "SELECT COUNT(*) FROM (
                        SELECT report_id AS id FROM applications WHERE village_id = $1 AND report_id = $2
+                       UNION ALL
+                       SELECT attachment_id AS id FROM application_reports WHERE village_id = $1 AND attachment_id = $2
                        UNION ALL
                        SELECT attachment_id AS id FROM village_reports WHERE village_id = $1 AND attachment_id = $2
                    ) held";
@@ -222,15 +249,15 @@ impl Tx {
         let existing: Option<Option<String>> = on_tx!(self, c => sqlx::query_scalar(
             "SELECT decision FROM applications WHERE campaign_id = $1 AND village_id = $2")
             .bind(campaign).bind(village).fetch_optional(&mut *c).await)?;
-        match existing {
-            Some(Some(_)) => Ok(Submitted::Decided),
+        let done = match existing {
+            Some(Some(_)) => return Ok(Submitted::Decided),
             Some(None) => {
                 on_tx!(self, c => sqlx::query(
                     "UPDATE applications SET report_id = $1, note = $2, applied_by = $3, applied_at = $4
                      WHERE campaign_id = $5 AND village_id = $6 AND decision IS NULL")
                     .bind(report).bind(note).bind(by).bind(t).bind(campaign).bind(village)
                     .execute(&mut *c).await.map(|_| ()))?;
-                Ok(Submitted::Replaced)
+                Submitted::Replaced
             }
             None => {
                 on_tx!(self, c => sqlx::query(
@@ -239,9 +266,15 @@ impl Tx {
                     .bind(campaign).bind(village).bind(report).bind(note).bind(by).bind(t)
                     .execute(&mut *c).await.map(|_| ()))
                 .map_err(DbError::from_insert)?;
-                Ok(Submitted::New)
+                Submitted::New
             }
-        }
+        };
+        on_tx!(self, c => sqlx::query(
+            "INSERT INTO application_reports (campaign_id, village_id, attachment_id, note, uploaded_by, uploaded_at)
+             VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(campaign).bind(village).bind(report).bind(note).bind(by).bind(t)
+            .execute(&mut *c).await.map(|_| ()))?;
+        Ok(done)
     }
 
     /// Records (or changes) the commission's decision on an application: `accepted`, or

@@ -23,7 +23,9 @@ mod throttle;
 mod tx;
 
 pub use accounts::{Account, NewAccount, SessionUser};
-pub use applications::{ApplicationRow, Participation, Submitted, VillageReportRow};
+pub use applications::{
+    ApplicationReportRow, ApplicationRow, Participation, Submitted, VillageReportRow,
+};
 pub use archive::{PurgeError, Purged};
 pub use attachments::{Attachment, AttachmentMeta, NewTitle, TitleRow};
 pub use audit::{AccountName, AuditFilter, ChainCheck};

@@ -356,6 +356,33 @@ pub(super) async fn show_village_archive_admin(
             }
         })
         .collect();
+    let current: Vec<Option<AttachmentId>> = state
+        .db
+        .village_applications(village.id)
+        .await?
+        .iter()
+        .map(|a| a.report_id)
+        .collect();
+    let history: Vec<_> = state
+        .db
+        .application_reports(village.id)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let campaign = campaigns
+                .iter()
+                .find(|c| c.id == r.campaign_id)
+                .map(|c| c.name.clone())
+                .unwrap_or_default();
+            context! {
+                campaign, attachment_id => r.attachment_id, file_name => r.file_name,
+                kind => kind_label(&r.kind), size => size_label(r.size), sha256 => r.sha256,
+                uploaded_at => local_time(r.uploaded_at),
+                note => crate::domain::mask_digit_runs(&r.note),
+                current => current.contains(&Some(r.attachment_id)),
+            }
+        })
+        .collect();
     let titles: Vec<_> = state
         .db
         .village_titles(village.id)
@@ -375,7 +402,7 @@ pub(super) async fn show_village_archive_admin(
         &user,
         "admin_village_archive.html",
         context! {
-            village => views::ser(&village), applications, titles,
+            village => views::ser(&village), applications, history, titles,
             reports => views::ser(&reports), due_rule => due_rule(),
         },
     ))

@@ -196,6 +196,20 @@ async fn apply_replace_decide_and_only_the_accepted_village_is_frozen_and_drawn(
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "application/pdf");
+    // The replaced report stays listed and downloadable for the commission.
+    let (_, page) = get_text(&t.admin.0, &format!("{base}/admin/villages/V1/archive")).await;
+    assert!(
+        page.contains("历次提交的自评报告") && page.contains(&sha256(&first)),
+        "{page}"
+    );
+    let r = t
+        .admin
+        .0
+        .get(format!("{base}/admin/villages/V1/archive/1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.bytes().await.unwrap().to_vec(), first);
     let r = t
         .admin
         .0
