@@ -96,7 +96,8 @@ impl Db {
         Ok(row.unwrap_or_default())
     }
 
-    /// Every village's frozen frame in the campaign, by village code.
+    /// Every village's frozen frame in the campaign, by village code: with participation
+    /// `accepted`, only the villages whose application was accepted (as the freeze).
     pub async fn campaign_frames(
         &self,
         campaign_id: CampaignId,
@@ -104,7 +105,11 @@ impl Db {
         let sql = "SELECT r.village_id, v.code, e.phone FROM roster_entries e
                    JOIN rosters r ON r.id = e.roster_id AND r.is_current
                    JOIN villages v ON v.id = r.village_id
-                   WHERE r.campaign_id = $1 ORDER BY v.code";
+                   WHERE r.campaign_id = $1
+                   AND (EXISTS (SELECT 1 FROM campaigns pc WHERE pc.id = r.campaign_id AND pc.participation = 'all')
+                        OR EXISTS (SELECT 1 FROM applications pa WHERE pa.campaign_id = r.campaign_id
+                                   AND pa.village_id = r.village_id AND pa.decision = 'accepted'))
+                   ORDER BY v.code";
         let rows: Vec<(VillageId, String, String)> =
             on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?;
         let mut frames: Vec<VillageFrame> = Vec::new();
@@ -198,7 +203,11 @@ impl Tx {
             // Inside the same transaction as the state change: no upload can slip in between.
             let pairs: Vec<(String, String)> = sqlx::query_as(
                 "SELECT v.code, r.fingerprint FROM rosters r JOIN villages v ON v.id = r.village_id
-                 WHERE r.campaign_id = $1 AND r.is_current ORDER BY v.code")
+                 WHERE r.campaign_id = $1 AND r.is_current
+                 AND (EXISTS (SELECT 1 FROM campaigns pc WHERE pc.id = r.campaign_id AND pc.participation = 'all')
+                      OR EXISTS (SELECT 1 FROM applications pa WHERE pa.campaign_id = r.campaign_id
+                                 AND pa.village_id = r.village_id AND pa.decision = 'accepted'))
+                 ORDER BY v.code")
                 .bind(campaign_id).fetch_all(&mut *c).await?;
             let fingerprint = frame_fingerprint(&pairs);
             sqlx::query("UPDATE campaigns SET frame_fingerprint = $1 WHERE id = $2")

@@ -6,6 +6,7 @@
 //! `migrations/postgres` (same file names) and are embedded in the binary.
 
 mod accounts;
+mod applications;
 mod archive;
 mod attachments;
 mod audit;
@@ -24,6 +25,9 @@ mod throttle;
 mod tx;
 
 pub use accounts::{Account, NewAccount, SessionUser};
+pub use applications::{
+    ApplicationReportRow, ApplicationRow, Participation, Submitted, VillageReportRow,
+};
 pub use archive::{PurgeError, Purged};
 pub use attachments::{Attachment, AttachmentMeta, NewTitle, TitleRow};
 pub use audit::{AccountName, AuditFilter, ChainCheck};

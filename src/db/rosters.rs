@@ -26,6 +26,9 @@ pub enum ImportError {
     NotCollecting,
     #[error("the file has no valid phone number; the previous roster stays")]
     NoValidRows(Box<Receipt>),
+    /// The campaign draws only accepted villages and refused this village's application.
+    #[error("the village's application was refused; the campaign takes no roster from it")]
+    NotAccepted,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -108,7 +111,8 @@ impl Db {
         .transpose()
     }
 
-    /// Phones in the current rosters of several villages of the campaign.
+    /// Phones in the current rosters of several villages of the campaign (of the villages
+    /// in the frame: with participation `accepted`, the accepted ones).
     pub async fn cross_village_phones(
         &self,
         campaign_id: CampaignId,
@@ -116,9 +120,16 @@ impl Db {
         let sql = "SELECT e.phone, v.code FROM roster_entries e
                    JOIN rosters r ON r.id = e.roster_id AND r.is_current
                    JOIN villages v ON v.id = r.village_id
-                   WHERE r.campaign_id = $1 AND e.phone IN (
+                   WHERE r.campaign_id = $1
+                   AND (EXISTS (SELECT 1 FROM campaigns pc WHERE pc.id = r.campaign_id AND pc.participation = 'all')
+                        OR EXISTS (SELECT 1 FROM applications pa WHERE pa.campaign_id = r.campaign_id
+                                   AND pa.village_id = r.village_id AND pa.decision = 'accepted')) AND e.phone IN (
                        SELECT e2.phone FROM roster_entries e2 JOIN rosters r2 ON r2.id = e2.roster_id AND r2.is_current
-                       WHERE r2.campaign_id = $1 GROUP BY e2.phone HAVING COUNT(*) > 1)
+                       WHERE r2.campaign_id = $1
+                   AND (EXISTS (SELECT 1 FROM campaigns pc2 WHERE pc2.id = r2.campaign_id AND pc2.participation = 'all')
+                        OR EXISTS (SELECT 1 FROM applications pa2 WHERE pa2.campaign_id = r2.campaign_id
+                                   AND pa2.village_id = r2.village_id AND pa2.decision = 'accepted'))
+                       GROUP BY e2.phone HAVING COUNT(*) > 1)
                    ORDER BY e.phone, v.code";
         let rows: Vec<(String, String)> =
             on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?;
@@ -135,14 +146,18 @@ impl Db {
         Ok(out)
     }
 
-    /// The current roster's phones of a village, in byte order (the sampling frame).
+    /// The current roster's phones of a village, in byte order (the sampling frame; none for
+    /// a village left out of a campaign by application).
     pub async fn frame_phones(
         &self,
         campaign_id: CampaignId,
         village_id: VillageId,
     ) -> Result<Vec<String>, DbError> {
         let sql = "SELECT e.phone FROM roster_entries e JOIN rosters r ON r.id = e.roster_id AND r.is_current
-                   WHERE r.campaign_id = $1 AND r.village_id = $2";
+                   WHERE r.campaign_id = $1 AND r.village_id = $2
+                   AND (EXISTS (SELECT 1 FROM campaigns pc WHERE pc.id = r.campaign_id AND pc.participation = 'all')
+                        OR EXISTS (SELECT 1 FROM applications pa WHERE pa.campaign_id = r.campaign_id
+                                   AND pa.village_id = r.village_id AND pa.decision = 'accepted'))";
         let mut phones: Vec<String> = on_pool!(self, p => sqlx::query_scalar(sql).bind(campaign_id).bind(village_id).fetch_all(p).await)?;
         phones.sort_unstable();
         Ok(phones)

@@ -93,6 +93,13 @@ pub(super) struct CampaignForm {
     town: String,
     #[serde(default)]
     year: String,
+    /// `accepted` (only villages whose application is accepted take part) or `all`; a form
+    /// without it (older scripts) means `all`.
+    #[serde(default)]
+    participation: String,
+    /// The last day to apply, `YYYY-MM-DD`; empty means 30 September of the year.
+    #[serde(default)]
+    applications_due: String,
 }
 has_csrf!(CampaignForm);
 
@@ -114,6 +121,20 @@ pub(super) async fn create_campaign(
         Some("请填写镇名(不超过 50 字)。")
     } else if year.is_none() {
         Some("年度应为 2000 到 2100 之间的年份。")
+    } else if !matches!(form.participation.as_str(), "" | "all" | "accepted") {
+        Some("请选择参加测评的村(社区):须申报并经受理,或上报名单的全部村(社区)。")
+    } else if !form.applications_due.trim().is_empty()
+        && super::applications::parse_day(&form.applications_due).is_none()
+    {
+        Some("申报截止日期无效:请按 2026-09-30 的格式填写。")
+    } else if form.participation == "accepted"
+        && super::applications::parse_day(&form.applications_due)
+            .zip(year)
+            .is_some_and(|(due, year)| !due.starts_with(&format!("{year:04}-")))
+    {
+        // The form's default is 30 September of this year: a campaign of another year
+        // would otherwise silently take this year's date.
+        Some("申报截止日期应在验收年度之内(默认为该年 9 月 30 日),请核对年度和截止日期。")
     } else {
         None
     };
@@ -122,7 +143,24 @@ pub(super) async fn create_campaign(
         let page = campaigns_page(&state, &user, None, Some(msg)).await?;
         return Ok((StatusCode::BAD_REQUEST, page).into_response());
     };
-    let id = crate::ops::campaigns::create(&state.db, &user.by(), name, town, year).await?;
+    use crate::ops::applications::{Participation, default_due};
+    let participation = if form.participation == "accepted" {
+        Participation::Accepted
+    } else {
+        Participation::All
+    };
+    let due =
+        super::applications::parse_day(&form.applications_due).unwrap_or_else(|| default_due(year));
+    let id = crate::ops::applications::create_campaign(
+        &state.db,
+        &user.by(),
+        name,
+        town,
+        year,
+        participation,
+        Some(&due),
+    )
+    .await?;
     tracing::info!(campaign = id.0, "campaign created");
     Ok(Redirect::to(&format!("/admin/campaigns/{id}")).into_response())
 }
@@ -186,6 +224,8 @@ pub(super) struct CampaignPage {
     published: bool,
     /// Phones in more than one village's roster (masked).
     cross: Vec<CrossLine>,
+    /// Application and acceptance, for a campaign that draws only accepted villages.
+    applications: Option<super::applications::ApplicationsSection>,
     base_url_banner: Option<BaseUrlBanner>,
     /// A 复核 round: the titles it re-checks (`None` for an assessment round).
     review: Option<Vec<crate::db::RegisterRow>>,
@@ -217,6 +257,9 @@ pub(super) struct RosterLine {
     most: bool,
     /// The rule surveys the whole roster (it is below the census threshold).
     census: bool,
+    /// The roster is in the frame: always, unless the campaign draws only accepted villages
+    /// and this one is not accepted.
+    counted: bool,
 }
 
 #[derive(Serialize)]
@@ -253,6 +296,21 @@ async fn campaign_page(
     let campaign = state.db.campaign(id).await?;
     let statuses = state.db.roster_statuses(id).await?;
     let received = statuses.iter().filter(|s| s.roster_id.is_some()).count();
+    // A campaign that draws only accepted villages counts only their rosters.
+    let accepted: Option<Vec<VillageId>> = if state.db.participation(id).await?.by_application() {
+        Some(
+            state
+                .db
+                .applications(id)
+                .await?
+                .into_iter()
+                .filter(|a| a.decision.as_deref() == Some("accepted"))
+                .map(|a| a.village_id)
+                .collect(),
+        )
+    } else {
+        None
+    };
     let params: Option<SizeParameters> = serde_json::from_str(&campaign.size_rule).ok();
     // What the rule would draw from each roster, shown before anyone freezes or draws.
     let rule = params
@@ -279,7 +337,10 @@ async fn campaign_page(
                 .map(|(p, n)| (n * 100).div_ceil(p));
             let census = population.is_some_and(|p| p > 0 && rule.is_census(p));
             let most = !census && population.zip(n).is_some_and(|(p, n)| p > 0 && 2 * n > p);
-            if let (Some(p), Some(n)) = (population, n) {
+            let counted = accepted
+                .as_ref()
+                .is_none_or(|ids| ids.contains(&s.village_id));
+            if let (Some(p), Some(n), true) = (population, n, counted) {
                 planned.population += p;
                 planned.n += n;
                 planned.most += usize::from(most);
@@ -299,6 +360,7 @@ async fn campaign_page(
                 share,
                 most,
                 census,
+                counted,
             }
         })
         .collect();
@@ -383,6 +445,7 @@ async fn campaign_page(
         contact: state.db.objection_contact(id).await?,
         published: state.db.publicity(id).await?.is_some(),
         cross,
+        applications: super::applications::section(state, id, state_).await?,
         // Links go out from the draw on (SMS outbox, panel sheets).
         base_url_banner: matches!(state_, CampaignState::Drawn | CampaignState::Fieldwork)
             .then(|| super::base_url_banner(&state.config))
@@ -995,6 +1058,7 @@ mod tests {
                     share: Some(4),
                     most: true,
                     census: false,
+                    counted: true,
                 },
                 RosterLine {
                     code: "V0102".into(),
@@ -1010,6 +1074,7 @@ mod tests {
                     share: None,
                     most: false,
                     census: true,
+                    counted: true,
                 },
             ],
             received: 1,
@@ -1048,6 +1113,7 @@ mod tests {
                 issuer: Some("样例发布单位".into()),
             },
             published: false,
+            applications: None,
             cross: vec![CrossLine {
                 phone: "138****0000".into(),
                 villages: vec!["V0101".into(), "V0102".into()],
@@ -1105,7 +1171,26 @@ mod tests {
                 assert!(html.contains(value), "variant {n}: {value} missing");
             }
         }
+        let mut applying = campaign_page(CampaignState::Collecting, false, true);
+        applying.applications = Some(super::super::applications::samples::section(true));
+        assert!(!samples::rendered(&applying).contains("名单不计入抽样"));
+        applying.statuses[0].counted = false;
+        let html = samples::rendered(&applying);
+        assert!(html.contains("名单不计入抽样"));
+        for value in [
+            "样例申报村",
+            "样例未申报村",
+            "样例自评报告.pdf",
+            "reportsha256sample",
+            "/applications-due",
+            "不受理理由",
+        ] {
+            assert!(html.contains(value), "{value} missing");
+        }
+        applying.applications = Some(super::super::applications::samples::section(false));
+        assert!(!samples::rendered(&applying).contains("/applications-due"));
         let html = samples::rendered(&variants[0]);
+        assert!(!html.contains("申报与受理"));
         assert!(html.contains("seedsample-4-6-1-2-3-5") && html.contains("pinnedformsample"));
         let html = samples::rendered(&variants[1]);
         assert!(html.contains("c0mmitmentsample"));

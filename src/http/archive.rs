@@ -71,6 +71,9 @@ pub(super) async fn export_archive(
              publicity-notice.txt   公示时生成并张贴的公示通知原文(其 SHA-256 记在审计日志 publicity.start 一条中;重新公示的记在 publicity.restart 一条中)\n\
              publicity-notice-<n>.txt  因调整名单而被替换的第 n 次公示的通知原文\n\
              proposed-list.csv      拟评定名单(最终),因异议移出的村,逐村的镇纪委研究、镇党委决定和称号有效期\n\
+             applications/          申报与受理:applications.csv(各村状态、不受理理由)和各村的自评报告\n\
+             village-reports/       参加本轮的村(社区)本年度的半年书面报告(创廉档案)\n\
+             attachments.csv        以上各文件的原文件名、SHA-256 和大小\n\
              MANIFEST.txt           每个文件的 SHA-256(sha256sum -c 可核验),以及归档时的审计链首(# audit-head 序号:哈希,minyi audit verify --head 可核验)\n",
             campaign.name
         )
@@ -91,6 +94,7 @@ pub(super) async fn export_archive(
             crate::roster::frozen_csv(&frame.phones),
         ));
     }
+    handed_in_files(&state, &campaign, &mut files).await?;
     let audit_rows: Vec<Vec<String>> = state
         .db
         .all_audit_entries()
@@ -155,6 +159,130 @@ pub(super) async fn export_archive(
         bytes,
     )
     .into_response())
+}
+
+/// A stored file's name made safe as one path segment inside the archive.
+fn zip_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if matches!(c, '/' | '\\' | ':') {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect::<String>()
+        .trim_start_matches('.')
+        .to_string()
+}
+
+/// The files villages handed in for the campaign: the applications with their decisions
+/// (`applications/applications.csv`) and self-assessment reports, the half-yearly reports
+/// of the campaign's year by its villages (those that applied or were drawn), and
+/// `attachments.csv` listing each of these files with its SHA-256 and size.
+async fn handed_in_files(
+    state: &AppState,
+    campaign: &crate::db::Campaign,
+    files: &mut Vec<(String, Vec<u8>)>,
+) -> Result<(), AppError> {
+    let mut listed: Vec<Vec<String>> = Vec::new();
+    let mut add =
+        |files: &mut Vec<(String, Vec<u8>)>, path: String, file: crate::db::Attachment| {
+            listed.push(vec![
+                path.clone(),
+                file.meta.file_name.clone(),
+                file.meta.sha256.clone(),
+                file.meta.size.to_string(),
+            ]);
+            files.push((path, file.content));
+        };
+    let applications = state.db.applications(campaign.id).await?;
+    if !applications.is_empty() {
+        let rows = applications
+            .iter()
+            .map(|a| {
+                vec![
+                    a.code.clone(),
+                    a.name.clone(),
+                    super::applications::status_label(a.decision.as_deref()).to_string(),
+                    a.reason.clone().unwrap_or_default(),
+                    crate::domain::local_time(a.applied_at),
+                    a.decided_at
+                        .map(crate::domain::local_time)
+                        .unwrap_or_default(),
+                    a.note.clone(),
+                    a.file_name.clone().unwrap_or_default(),
+                    a.sha256.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        let header = [
+            "编码",
+            "名称",
+            "状态",
+            "不受理理由",
+            "申报时间",
+            "决定时间",
+            "备注",
+            "自评报告",
+            "SHA-256",
+        ]
+        .map(String::from)
+        .to_vec();
+        files.push((
+            "applications/applications.csv".into(),
+            csv_bytes(header, rows),
+        ));
+    }
+    for a in &applications {
+        if let Some(id) = a.report_id {
+            let file = state.db.attachment(id).await?;
+            let path = format!("applications/{}-{}", a.code, zip_name(&file.meta.file_name));
+            add(files, path, file);
+        }
+    }
+    let mut villages: Vec<crate::ids::VillageId> =
+        applications.iter().map(|a| a.village_id).collect();
+    villages.extend(
+        state
+            .db
+            .drawn_villages(campaign.id)
+            .await?
+            .iter()
+            .map(|v| v.id),
+    );
+    let codes: std::collections::HashMap<_, _> = state
+        .db
+        .list_villages()
+        .await?
+        .into_iter()
+        .map(|v| (v.id, v.code))
+        .collect();
+    let periods = [
+        format!("{}H1", campaign.year),
+        format!("{}H2", campaign.year),
+    ];
+    for r in state.db.all_village_reports().await? {
+        if !villages.contains(&r.village_id) || !periods.contains(&r.period) {
+            continue;
+        }
+        let code = codes.get(&r.village_id).cloned().unwrap_or_default();
+        let file = state.db.attachment(r.attachment_id).await?;
+        let path = format!(
+            "village-reports/{code}/{}-{}-{}",
+            r.period,
+            r.id,
+            zip_name(&file.meta.file_name)
+        );
+        add(files, path, file);
+    }
+    if !listed.is_empty() {
+        let header = ["归档中的文件", "原文件名", "SHA-256", "大小(字节)"]
+            .map(String::from)
+            .to_vec();
+        files.push(("attachments.csv".into(), csv_bytes(header, listed)));
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]

@@ -79,6 +79,9 @@ pub fn flash(key: &str) -> Option<&'static str> {
             "公示已经开始，公示通知已按当时填写的受理电话、地址和发布单位张贴，不能再修改。"
         }
         "not_fieldwork" => "只有正在进行的调查才能结束。",
+        "application_accepted" => "已受理该村(社区)的申报。",
+        "application_refused" => "已决定不受理该村(社区)的申报,理由已记录。",
+        "applications_due" => "已保存申报截止日期。",
         "creation" => "已保存创建启动日期;负面清单从它的前一年起计算。",
         "creation_day" => "创建启动日期无效:请按 2025-03-01 的格式填写,且不能晚于今天。",
         "creation_approved" => "本轮已批准,创建启动日期不能再修改。",
@@ -202,11 +205,13 @@ pub(super) async fn freeze_rosters(
     if form.confirm != "yes" {
         return Ok(go(&user, id, "e", "confirm"));
     }
-    if draw::freeze(&state.db, user.account_id, id)
-        .await?
-        .is_none()
-    {
-        return Ok(go(&user, id, "e", "not_collecting"));
+    match draw::freeze(&state.db, user.account_id, id).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return Ok(go(&user, id, "e", "not_collecting")),
+        Err(e @ draw::FreezeRefused::Pending(_)) => {
+            return Err(AppError::bad(format!("freeze refused: {e}"), e.zh()));
+        }
+        Err(draw::FreezeRefused::Db(e)) => return Err(e.into()),
     }
     tracing::info!(campaign = id.0, by = user.account_id.0, "rosters frozen");
     Ok(go(&user, id, "m", "frozen"))

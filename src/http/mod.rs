@@ -6,6 +6,7 @@
 
 mod admin;
 mod api;
+mod applications;
 mod archive;
 mod audit;
 mod auth;
@@ -28,6 +29,7 @@ mod surveyor;
 mod upload;
 mod views;
 mod village;
+mod village_archive;
 
 pub use auth::CurrentUser;
 pub use error::AppError;
@@ -210,6 +212,38 @@ fn routes(config: &Config) -> Router<AppState> {
         .route(
             "/village/campaigns/{id}/receipt",
             get(village::show_receipt),
+        )
+        // Application and acceptance (申报与受理), and the village archive (创廉档案)
+        .route(
+            "/village/campaigns/{id}/application",
+            post(applications::submit).layer(upload_form),
+        )
+        .route(
+            "/admin/campaigns/{id}/applications/{code}",
+            post(applications::decide),
+        )
+        .route(
+            "/admin/campaigns/{id}/applications-due",
+            post(applications::set_due),
+        )
+        .route(
+            "/village/archive",
+            get(village_archive::show_village_archive)
+                .post(village_archive::upload_report)
+                .layer(upload_form),
+        )
+        .route(
+            "/village/archive/{attachment}",
+            get(village_archive::village_file),
+        )
+        .route("/admin/archive", get(village_archive::show_reminders))
+        .route(
+            "/admin/villages/{code}/archive",
+            get(village_archive::show_village_archive_admin),
+        )
+        .route(
+            "/admin/villages/{code}/archive/{attachment}",
+            get(village_archive::admin_village_file),
         )
         // Villages and accounts (administrator)
         .route(

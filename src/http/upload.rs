@@ -138,6 +138,10 @@ pub async fn import_roster_bytes(
                     .unwrap_or_default()
             ),
         )),
+        Err(ImportError::NotAccepted) => Err(AppError::bad(
+            "the village's application was refused; no roster is taken",
+            "本村(社区)的申报未被受理,本轮不接受本村(社区)上报名单。",
+        )),
         Err(ImportError::Db(e)) => Err(e.into()),
     }
 }

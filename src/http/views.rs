@@ -16,7 +16,7 @@ macro_rules! template_files {
 }
 
 /// (file name, source) of every template.
-pub(super) const TEMPLATE_FILES: [(&str, &str); 46] = template_files![
+pub(super) const TEMPLATE_FILES: [(&str, &str); 49] = template_files![
     "base.html",
     "base_url_banner.html",
     "error.html",
@@ -63,6 +63,9 @@ pub(super) const TEMPLATE_FILES: [(&str, &str); 46] = template_files![
     "admin_titles.html",
     "village_history.html",
     "village_self_assessment.html",
+    "village_archive.html",
+    "admin_archive.html",
+    "admin_village_archive.html",
 ];
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {

@@ -52,6 +52,12 @@ pub(super) struct CampaignLine {
     receipt: Option<ReceiptLine>,
     uploaded_at: Option<String>,
     file_name: Option<String>,
+    /// The campaign takes applications: the village's own, if any.
+    application: Option<super::applications::OwnApplication>,
+    /// The campaign draws only accepted villages and this one is not (yet) accepted.
+    roster_not_counted: bool,
+    /// This village's application was refused: no roster is taken.
+    roster_refused: bool,
 }
 
 /// What the home page shows of a roster's receipt.
@@ -71,6 +77,14 @@ async fn home_page(
     for c in state.db.list_campaigns().await? {
         let receipt = state.db.current_receipt(c.id, village_id).await?;
         let st = c.state;
+        let rule = state.db.participation(c.id).await?;
+        let application = super::applications::own(state, &rule, c.id, st, village_id).await?;
+        let decision = application
+            .as_ref()
+            .and_then(|a| a.application.as_ref())
+            .and_then(|a| a.decision.clone());
+        let roster_refused = decision.as_deref() == Some("refused");
+        let roster_not_counted = rule.by_application() && decision.as_deref() != Some("accepted");
         campaigns.push(CampaignLine {
             id: c.id,
             name: c.name,
@@ -83,6 +97,9 @@ async fn home_page(
             receipt: receipt.map(|r| ReceiptLine {
                 accepted: r.0.accepted,
             }),
+            application,
+            roster_not_counted,
+            roster_refused,
         });
     }
     let page = HomePage {
@@ -154,6 +171,9 @@ mod tests {
             receipt: receipt.then_some(ReceiptLine { accepted: 812 }),
             uploaded_at: receipt.then(|| "2026-08-20 15:00".into()),
             file_name: receipt.then(|| "样例名单.xlsx".into()),
+            application: None,
+            roster_not_counted: false,
+            roster_refused: false,
         };
         let page = HomePage {
             village: Village {
@@ -179,6 +199,49 @@ mod tests {
         ] {
             assert!(html.contains(value), "{value} missing");
         }
+        let own = |decision: Option<&str>, open: bool| super::super::applications::OwnApplication {
+            due: "2026-09-30".into(),
+            open,
+            late: !open,
+            application: Some(super::super::applications::samples::line(decision)),
+        };
+        let mut applying = line(4, true, true);
+        applying.application = Some(own(None, true));
+        applying.roster_not_counted = true;
+        let mut refused = line(5, true, false);
+        refused.application = Some(own(Some("refused"), false));
+        refused.roster_not_counted = true;
+        refused.roster_refused = true;
+        let mut fresh = line(6, true, false);
+        fresh.application = Some(super::super::applications::OwnApplication {
+            due: "2026-09-30".into(),
+            open: true,
+            late: false,
+            application: None,
+        });
+        let with_applications = HomePage {
+            campaigns: vec![applying, refused, fresh],
+            village: page.village.clone(),
+            upload_limit_mb: 20,
+            error: None,
+        };
+        let html = samples::rendered(&with_applications);
+        for value in [
+            "待受理",
+            "不受理",
+            "样例不受理理由",
+            "样例自评报告.pdf",
+            "/village/archive/7",
+            "2026-09-30",
+            "/village/campaigns/4/application",
+            "/village/campaigns/6/application",
+            "受理后才计入",
+            "不接受本村(社区)上报名单",
+        ] {
+            assert!(html.contains(value), "{value} missing");
+        }
+        assert!(!html.contains("/village/campaigns/5/application"));
+        assert!(!html.contains("/village/campaigns/5/roster"));
         let empty = HomePage {
             campaigns: Vec::new(),
             ..page

@@ -100,13 +100,38 @@ pub async fn commit_seed(
     Ok(Commitment::Registered)
 }
 
+/// Why the freeze was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum FreezeRefused {
+    /// The campaign draws only accepted villages and these (`code name`) still await a
+    /// decision on their application.
+    #[error("applications still await a decision: {}", .0.join(", "))]
+    Pending(Vec<String>),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl FreezeRefused {
+    pub fn zh(&self) -> String {
+        match self {
+            FreezeRefused::Pending(villages) => format!(
+                "以下村(社区)的申报尚未作出受理或不受理的决定,不能冻结名单:{}。请先在“申报与受理”中逐一决定。",
+                villages.join("、")
+            ),
+            FreezeRefused::Db(_) => "系统错误,名单未冻结。".into(),
+        }
+    }
+}
+
 /// Freezes the rosters and records the frame fingerprint, which it returns; `None`, and
-/// nothing changed, if the campaign was not collecting.
+/// nothing changed, if the campaign was not collecting. A campaign that draws only accepted
+/// villages is refused while any application awaits a decision; its frame holds only the
+/// accepted villages' rosters.
 pub async fn freeze(
     db: &Db,
     by: AccountId,
     campaign: CampaignId,
-) -> Result<Option<String>, DbError> {
+) -> Result<Option<String>, FreezeRefused> {
     let mut tx = db.begin().await?;
     let Some(fingerprint) = tx
         .freeze(campaign, crate::sampling::frame_fingerprint)
@@ -114,6 +139,13 @@ pub async fn freeze(
     else {
         return Ok(None);
     };
+    // Read after the freeze locked the campaign: no decision can change in between.
+    if tx.participation(campaign).await?.by_application() {
+        let pending = tx.pending_applications(campaign).await?;
+        if !pending.is_empty() {
+            return Err(FreezeRefused::Pending(pending));
+        }
+    }
     let details = json!({ "frame_fingerprint": fingerprint });
     tx.audit(
         db,

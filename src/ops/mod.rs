@@ -8,6 +8,7 @@
 
 use crate::ids::{AccountId, CampaignId};
 pub mod accounts;
+pub mod applications;
 pub mod archive;
 pub mod campaigns;
 pub mod decisions;

@@ -9,7 +9,8 @@ use std::io::{Read, Seek};
 
 /// Reads `input` and makes it the village's roster, audited as `roster.receipt` by `by`.
 /// The rows stream into one transaction, which also holds the entry: a refused file or a
-/// crash leaves the previous roster and no entry.
+/// crash leaves the previous roster and no entry. A village whose application the campaign
+/// refused is refused.
 pub async fn import<R>(
     db: &Db,
     by: &Actor,
@@ -22,6 +23,18 @@ where
 {
     let mut tx = db.begin().await?;
     let receipt = tx.import_roster(target, input, limits).await?;
+    // Read after the import took the campaign's lock, so a decision cannot pass in between.
+    // A village not yet decided on may hand its roster in; it counts once accepted.
+    if tx.participation(target.campaign_id).await?.by_application()
+        && tx
+            .application_decision(target.campaign_id, target.village_id)
+            .await?
+            .flatten()
+            .as_deref()
+            == Some("refused")
+    {
+        return Err(ImportError::NotAccepted);
+    }
     let details = json!({
         "village": target.village_id, "file_name": target.file_name,
         "rows_read": receipt.rows_read, "accepted": receipt.accepted,

@@ -138,6 +138,14 @@ async fn the_archive_verifies_offline_and_the_purge_keeps_every_result() {
         names.push(name);
     }
     let root = dir.path().join(format!("campaign-{id}"));
+    // Nobody applied in the demo nor handed in a half-yearly report: no such folders (the
+    // archive with them is tested in village_archive.rs).
+    assert!(
+        !names.iter().any(|n| n.contains("/applications/")
+            || n.contains("/village-reports/")
+            || n.ends_with("/attachments.csv")),
+        "{names:?}"
+    );
     for expected in [
         "draw-record.json",
         "audit-log.csv",

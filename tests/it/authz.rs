@@ -143,6 +143,12 @@ const ROUTES: &[Row] = &[
     r("GET", "/admin/accounts", F, Empty,                                           [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
     r("GET", "/village", F, Empty,                                                  [LOGIN, LOGIN, 403,   200,   200,   403,   403]),
     r("GET", "/village/campaigns/{id}/receipt", F, Empty,                           [LOGIN, LOGIN, 403,   200,   200,   403,   403]),
+    // The village archive: each operator its own files (a file of no village is not found).
+    r("GET", "/village/archive", F, Empty,                                          [LOGIN, LOGIN, 403,   200,   200,   403,   403]),
+    r("GET", "/village/archive/{attachment}", F, Empty,                             [LOGIN, LOGIN, 403,   404,   404,   403,   403]),
+    r("GET", "/admin/archive", F, Empty,                                            [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
+    r("GET", "/admin/villages/{code}/archive", F, Empty,                            [LOGIN, LOGIN, 403,   403,   403,   403,   200]),
+    r("GET", "/admin/villages/{code}/archive/{attachment}", F, Empty,               [LOGIN, LOGIN, 403,   403,   403,   403,   404]),
     r("GET", "/campaigns/{id}/draw", F, Empty,                                      [LOGIN, LOGIN, 403,   403,   403,   200,   200]),
     r("GET", "/campaigns/{id}/draw.json", F, Empty,                                 [LOGIN, LOGIN, 403,   403,   403,   200,   200]),
     r("GET", "/campaigns/{id}/draw.csv", F, Empty,                                  [LOGIN, LOGIN, 403,   403,   403,   200,   200]),
@@ -224,6 +230,16 @@ const ROUTES: &[Row] = &[
     r("POST", "/admin/accounts/{id}/unlock", F, Form(&[]),                          [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
     // Each operator hands in its own village's roster; the path names no village.
     r("POST", "/village/campaigns/{id}/roster", C, File(&[], "roster.csv", ROSTER), [LOGIN, LOGIN, 403,   303,   303,   403,   403]),
+    // Applications: C takes none (created without the choice), so the allowed roles get the
+    // form's own 400 ("本轮不需要申报"); the file is a PDF.
+    r("POST", "/village/campaigns/{id}/application", C, File(&[], "report.pdf", "%PDF-1.4\n%%EOF\n"),
+                                                                                    [LOGIN, LOGIN, 403,   400,   400,   403,   403]),
+    r("POST", "/admin/campaigns/{id}/applications/{code}", C, Form(&[("decision", "accept")]),
+                                                                                    [LOGIN, LOGIN, 403,   403,   403,   403,   400]),
+    r("POST", "/admin/campaigns/{id}/applications-due", C, Form(&[("day", "2026-09-30")]),
+                                                                                    [LOGIN, LOGIN, 403,   403,   403,   403,   400]),
+    r("POST", "/village/archive", F, File(&[("period", "2026H1")], "report.pdf", "%PDF-1.4\n%%EOF\n"),
+                                                                                    [LOGIN, LOGIN, 403,   303,   303,   403,   403]),
     r("POST", "/admin/campaigns/{id}/roster", C, File(&[("village", "V1")], "roster.csv", ROSTER),
                                                                                     [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
     r("PUT", "/api/campaigns/{id}/villages/{code}/roster", C, Raw(ROSTER),          [401,   401,   403,   200,   403,   403,   200]),
@@ -757,7 +773,8 @@ fn fill(fx: &Fixture, row: &Row, role: usize) -> String {
         .replace("{oid}", &fx.oid.to_string())
         .replace("{report}", &fx.report.to_string())
         .replace("{file}", "comments.csv")
-        .replace("{name}", "comments");
+        .replace("{name}", "comments")
+        .replace("{attachment}", "999999");
     assert!(
         !path.contains('{'),
         "{}: a path parameter the test does not know; add it to fill()",

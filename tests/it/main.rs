@@ -6,6 +6,7 @@
 
 mod common;
 
+mod applications;
 mod archive;
 mod assess_cli;
 mod audit;
@@ -38,5 +39,7 @@ mod suppression;
 mod survey_web;
 mod titles;
 mod two_servers;
+mod two_years;
 mod upload_limits;
+mod village_archive;
 mod web;

@@ -280,11 +280,43 @@ pub(crate) fn summary(event: &str, details: &str, names: &Names) -> String {
                 .and_then(Value::as_bool)
                 .filter(|d| *d)
                 .map(|_| "演示数据".into()),
+            (text(v, "participation").as_deref() == Some("accepted")).then(|| {
+                format!(
+                    "须申报受理，截止 {}",
+                    free(v, "applications_due").unwrap_or_default()
+                )
+            }),
         ]),
         "campaign.notice" => join(vec![
             free(v, "party").map(|p| format!("调查机构：{p}")),
             free(v, "contact").map(|c| format!("咨询：{c}")),
         ]),
+        "application.submit" => join(vec![
+            names.village_by_id(int(v, "village")),
+            free(v, "file_name").map(|f| format!("自评报告「{f}」")),
+            v.get("replaced")
+                .and_then(Value::as_bool)
+                .filter(|r| *r)
+                .map(|_| "替换原报告".into()),
+            short_hash(v, "sha256").map(|h| format!("SHA-256 {h}")),
+        ]),
+        "application.accept" => join(vec![
+            names.village_by_id(int(v, "village")),
+            Some("受理".into()),
+        ]),
+        "application.refuse" => join(vec![
+            names.village_by_id(int(v, "village")),
+            free(v, "reason").map(|r| format!("不受理：{r}")),
+        ]),
+        "archive.upload" => join(vec![
+            names.village_by_id(int(v, "village")),
+            free(v, "period"),
+            free(v, "file_name").map(|f| format!("文件「{f}」")),
+            short_hash(v, "sha256").map(|h| format!("SHA-256 {h}")),
+        ]),
+        "campaign.applications_due" => free(v, "day")
+            .map(|d| format!("申报截止日期 {d}"))
+            .unwrap_or_default(),
         "campaign.creation_start" => free(v, "day")
             .map(|d| format!("创建启动日期 {d}，负面清单从前一年起计算"))
             .unwrap_or_default(),
