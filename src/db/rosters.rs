@@ -26,8 +26,11 @@ pub enum ImportError {
     NotCollecting,
     #[error("the file has no valid phone number; the previous roster stays")]
     NoValidRows(Box<Receipt>),
-    /// The campaign draws only accepted villages and refused this village's application.
-    #[error("the village's application was refused; the campaign takes no roster from it")]
+    /// The campaign draws only accepted villages and refused this village's application, or
+    /// takes no application from it any more.
+    #[error(
+        "the village's application was refused or is missing; the campaign takes no roster from it"
+    )]
     NotAccepted,
     #[error(transparent)]
     Db(#[from] DbError),

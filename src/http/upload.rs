@@ -139,8 +139,8 @@ pub async fn import_roster_bytes(
             ),
         )),
         Err(ImportError::NotAccepted) => Err(AppError::bad(
-            "the village's application was refused; no roster is taken",
-            "本村(社区)的申报未被受理,本轮不接受本村(社区)上报名单。",
+            "the village's application was refused or is missing; no roster is taken",
+            "本轮只有申报并经受理的村(社区)参加:本村(社区)未申报或申报未被受理,本轮不接受本村(社区)上报名单。",
         )),
         Err(ImportError::Db(e)) => Err(e.into()),
     }

@@ -24,16 +24,25 @@ where
     let mut tx = db.begin().await?;
     let receipt = tx.import_roster(target, input, limits).await?;
     // Read after the import took the campaign's lock, so a decision cannot pass in between.
-    // A village not yet decided on may hand its roster in; it counts once accepted.
-    if tx.participation(target.campaign_id).await?.by_application()
-        && tx
+    // A village not yet decided on may hand its roster in; it counts once accepted. A refused
+    // village, and one that did not apply where no application can come any more (a 复核
+    // round takes none; or the due date has passed), hands in none.
+    let participation = tx.participation(target.campaign_id).await?;
+    if participation.by_application() {
+        let decision = tx
             .application_decision(target.campaign_id, target.village_id)
-            .await?
-            .flatten()
+            .await?;
+        let closed = participation
+            .applications_due
             .as_deref()
-            == Some("refused")
-    {
-        return Err(ImportError::NotAccepted);
+            .is_none_or(|due| due < crate::domain::today().as_str());
+        let refused = match decision {
+            Some(decision) => decision.as_deref() == Some("refused"),
+            None => closed,
+        };
+        if refused {
+            return Err(ImportError::NotAccepted);
+        }
     }
     let details = json!({
         "village": target.village_id, "file_name": target.file_name,

@@ -167,7 +167,10 @@ async fn grade(app: &TestApp, admin: &Session, id: CampaignId, code: &str) {
         &admin.1,
         "评估组报告.pdf",
         pdf(&format!("{code} 评估组报告")),
-        &[("text", "查阅会议记录、台账和公开栏，走访村民，各项情况属实。")],
+        &[(
+            "text",
+            "查阅会议记录、台账和公开栏，走访村民，各项情况属实。",
+        )],
     )
     .await;
     assert_eq!(s, 303, "{body}");
@@ -185,7 +188,10 @@ async fn grade(app: &TestApp, admin: &Session, id: CampaignId, code: &str) {
             act(
                 admin,
                 &format!("{url}/override"),
-                &[("grade", "好"), ("reason", "领导小组研究确认，维持计算等次")]
+                &[
+                    ("grade", "好"),
+                    ("reason", "领导小组研究确认，维持计算等次")
+                ]
             )
             .await,
             "m=override"
@@ -223,14 +229,20 @@ async fn draw_and_start(app: &TestApp, admin: &Session, id: CampaignId) {
     .await;
     act(admin, &format!("{base}/admin/campaigns/{id}/draw"), &[]).await;
     assert_eq!(
-        act(admin, &format!("{base}/admin/campaigns/{id}/fieldwork"), &[]).await,
+        act(
+            admin,
+            &format!("{base}/admin/campaigns/{id}/fieldwork"),
+            &[]
+        )
+        .await,
         "m=fieldwork"
     );
 }
 
 /// The codes the published draw record of the campaign holds.
-async fn drawn(app: &TestApp, id: CampaignId) -> Vec<String> {
-    let r = client()
+async fn drawn(app: &TestApp, admin: &Session, id: CampaignId) -> Vec<String> {
+    let r = admin
+        .0
         .get(format!("{}/campaigns/{id}/draw.json", app.base))
         .send()
         .await
@@ -241,7 +253,7 @@ async fn drawn(app: &TestApp, id: CampaignId) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|v| v["village"].as_str().unwrap().to_string())
+        .map(|v| v["code"].as_str().unwrap().to_string())
         .collect();
     codes.sort();
     codes
@@ -304,14 +316,19 @@ async fn two_years_from_application_to_title_and_its_recheck() {
         .await;
         assert_eq!(s, 303, "{code}: {body}");
     }
-    // The freeze waits for every decision.
-    let flash = act(
-        &admin,
+    // The freeze waits for every decision, naming the villages waiting.
+    let (s, body, _) = post_form(
+        &admin.0,
         &format!("{base}/admin/campaigns/{first}/freeze"),
+        &admin.1,
         &[("confirm", "yes")],
     )
     .await;
-    assert!(flash.starts_with("e="), "freeze with pending applications: {flash}");
+    assert_eq!(s, 400);
+    assert!(
+        body.contains("V1 一村") && body.contains("V3 三村"),
+        "{body}"
+    );
     let decide = |code: &str| format!("{base}/admin/campaigns/{first}/applications/{code}");
     for code in ["V1", "V2"] {
         act(&admin, &decide(code), &[("decision", "accept")]).await;
@@ -326,7 +343,10 @@ async fn two_years_from_application_to_title_and_its_recheck() {
     )
     .await;
     let (_, home3) = get_text(&op3.0, &format!("{base}/village")).await;
-    assert!(home3.contains("不予受理") || home3.contains("不受理"), "{home3}");
+    assert!(
+        home3.contains("不予受理") || home3.contains("不受理"),
+        "{home3}"
+    );
     assert!(home3.contains("隐瞒案件线索"), "{home3}");
 
     // Rosters: the refused village's is refused.
@@ -341,7 +361,11 @@ async fn two_years_from_application_to_title_and_its_recheck() {
     };
     let sv = surveyor(&app, &t).await;
     draw_and_start(&app, &admin, first).await;
-    assert_eq!(drawn(&app, first).await, ["V1", "V2"], "only the accepted");
+    assert_eq!(
+        drawn(&app, &admin, first).await,
+        ["V1", "V2"],
+        "only the accepted"
+    );
     interviews(&app, &sv, first, &["V1", "V2"]).await;
 
     // The village rates itself while fieldwork runs.
@@ -356,7 +380,11 @@ async fn two_years_from_application_to_title_and_its_recheck() {
     for code in ["V1", "V2"] {
         grade(&app, &admin, first, code).await;
     }
-    let v1_page = page(&admin, &format!("{base}/admin/campaigns/{first}/results/V1")).await;
+    let v1_page = page(
+        &admin,
+        &format!("{base}/admin/campaigns/{first}/results/V1"),
+    )
+    .await;
     for column in ["村自评", "镇纪委", "评估组", "领导小组最终评定"] {
         assert!(v1_page.contains(column), "{column}");
     }
@@ -380,8 +408,14 @@ async fn two_years_from_application_to_title_and_its_recheck() {
         &format!("{base}/admin/campaigns/{first}/publicity/notice"),
     )
     .await;
-    assert!(notice.contains("一村") && notice.contains("二村"), "{notice}");
-    assert!(!notice.contains("三村"), "a refused village is not proposed");
+    assert!(
+        notice.contains("一村") && notice.contains("二村"),
+        "{notice}"
+    );
+    assert!(
+        !notice.contains("三村"),
+        "a refused village is not proposed"
+    );
 
     // An objection about V2 is upheld: V2 leaves the list. One about V1 is dismissed.
     let vid = |code: &'static str| {
@@ -430,9 +464,8 @@ async fn two_years_from_application_to_title_and_its_recheck() {
     );
 
     // After the period: the 镇纪委 studies V1, the 镇党委 approves it and grants the title.
-    let decisions = |code: &str, what: &str| {
-        format!("{base}/admin/campaigns/{first}/decisions/{code}/{what}")
-    };
+    let decisions =
+        |code: &str, what: &str| format!("{base}/admin/campaigns/{first}/decisions/{code}/{what}");
     assert_eq!(
         act(
             &admin,
@@ -467,7 +500,7 @@ async fn two_years_from_application_to_title_and_its_recheck() {
             ]
         )
         .await,
-        "m=approved"
+        "m=granted"
     );
     act(
         &admin,
@@ -475,7 +508,10 @@ async fn two_years_from_application_to_title_and_its_recheck() {
         &[],
     )
     .await;
-    assert_eq!(app.db.campaign(first).await.unwrap().state.as_str(), "approved");
+    assert_eq!(
+        app.db.campaign(first).await.unwrap().state.as_str(),
+        "approved"
+    );
 
     // The register: V1 alone, valid two years (to the day before), with its 文号.
     let titles = app.db.titles().await.unwrap();
@@ -483,9 +519,12 @@ async fn two_years_from_application_to_title_and_its_recheck() {
     let expires = {
         // The same date two years on (28 February for a 29th), less a day.
         let g = parse_date(&granted_on).unwrap();
-        let same = g
-            .replace_year(g.year() + 2)
-            .unwrap_or_else(|_| g.replace_day(28).unwrap().replace_year(g.year() + 2).unwrap());
+        let same = g.replace_year(g.year() + 2).unwrap_or_else(|_| {
+            g.replace_day(28)
+                .unwrap()
+                .replace_year(g.year() + 2)
+                .unwrap()
+        });
         same.previous_day().unwrap().to_string()
     };
     assert_eq!(titles[0].expires_on, expires);
@@ -497,10 +536,16 @@ async fn two_years_from_application_to_title_and_its_recheck() {
     assert_eq!(s, 200);
     let rows: Vec<&str> = csv.lines().skip(1).collect();
     assert_eq!(rows.len(), 1, "{csv}");
-    assert!(rows[0].starts_with("V1,一村,") && rows[0].contains(&expires), "{csv}");
+    assert!(
+        rows[0].starts_with("V1,一村,") && rows[0].contains(&expires),
+        "{csv}"
+    );
     // Each village sees its own status only.
     let own1 = page(&op1, &format!("{base}/village/campaigns/{first}/results")).await;
-    assert!(own1.contains("已批准授予称号") && own1.contains(&expires), "{own1}");
+    assert!(
+        own1.contains("已批准授予称号") && own1.contains(&expires),
+        "{own1}"
+    );
     let own2 = page(&op2, &format!("{base}/village/campaigns/{first}/results")).await;
     assert!(own2.contains("因异议属实移出"), "{own2}");
     assert!(!own2.contains("一村"), "{own2}");
@@ -517,7 +562,11 @@ async fn two_years_from_application_to_title_and_its_recheck() {
     .await;
     assert_eq!(s, 303, "{body}");
     let archive = page(&admin, &format!("{base}/admin/villages/V1/archive")).await;
-    for expected in ["自评报告.pdf", "上半年廉洁村创建工作报告.pdf", "唐镇党发〔12〕号"] {
+    for expected in [
+        "自评报告.pdf",
+        "上半年廉洁村创建工作报告.pdf",
+        "唐镇党发〔12〕号",
+    ] {
         assert!(archive.contains(expected), "{expected}: {archive}");
     }
 
@@ -543,7 +592,7 @@ async fn two_years_from_application_to_title_and_its_recheck() {
         "V2 holds no title and is not in the review"
     );
     draw_and_start(&app, &admin, review).await;
-    assert_eq!(drawn(&app, review).await, ["V1"]);
+    assert_eq!(drawn(&app, &admin, review).await, ["V1"]);
     interviews(&app, &sv, review, &["V1"]).await;
     close(&app, &admin, review).await;
     grade(&app, &admin, review, "V1").await;

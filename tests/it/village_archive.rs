@@ -309,9 +309,10 @@ async fn the_campaign_archive_holds_the_applications_and_the_files_with_their_ha
         &admin,
         &format!("{base}/admin/campaigns/{id}/objections/{oid}/resolve"),
         &csrf,
-        &[("resolution", "已复核")],
+        &[("decision", "dismissed"), ("resolution", "已复核")],
     )
     .await;
+    crate::decisions::decide_every_listed_village(&app, &admin, &csrf, id).await;
     let (_, _, loc) = post_form(
         &admin,
         &format!("{base}/admin/campaigns/{id}/approve"),
