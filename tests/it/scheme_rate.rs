@@ -59,7 +59,7 @@ async fn an_uncertain_grade_must_be_confirmed_before_publicity_starts() {
     let entries = app.db.audit_entries(0, 10_000).await.unwrap();
     let confirmed = entries
         .iter()
-        .filter(|e| e.event == "item16.override")
+        .filter(|e| e.event == "item16.override" && e.campaign_id == Some(id))
         .count();
     let forms = minyi::fieldwork::pinned_forms(&app.db, id).await.unwrap();
     let results = minyi::results::report::campaign_results(&app.db, id, &forms)
