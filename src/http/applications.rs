@@ -144,8 +144,17 @@ pub(super) async fn own(
         return Ok(None);
     }
     let application = state.db.application(campaign, village).await?;
-    let due = rule.applications_due.clone().unwrap_or_default();
-    let late = !due.is_empty() && today() > due;
+    // Without a due date (a 复核 round) nobody applies: the villages re-checked were entered
+    // from the title register, and others have nothing to see here.
+    let Some(due) = rule.applications_due.clone() else {
+        return Ok(application.map(|a| OwnApplication {
+            due: String::new(),
+            open: false,
+            late: false,
+            application: Some(ApplicationLine::from(a)),
+        }));
+    };
+    let late = today() > due;
     let decided = application.as_ref().is_some_and(|a| a.decision.is_some());
     Ok(Some(OwnApplication {
         open: campaign_state == CampaignState::Collecting && !late && !decided,

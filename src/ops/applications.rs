@@ -118,12 +118,16 @@ pub async fn submit(
     } = report;
     let mut tx = db.begin().await?;
     let rule = tx.participation(campaign).await?;
-    if !rule.by_application() {
+    // A campaign without a due date (a 复核 round: its villages are entered from the title
+    // register) takes no application.
+    let Some(due) = rule
+        .applications_due
+        .as_deref()
+        .filter(|_| rule.by_application())
+    else {
         return Err(ApplicationRefused::NotTaking);
-    }
-    if let Some(due) = rule.applications_due.as_deref()
-        && today > due
-    {
+    };
+    if today > due {
         return Err(ApplicationRefused::Late(due.to_string()));
     }
     let report = tx.store_attachment(file, content, by.account_id()).await?;

@@ -86,6 +86,10 @@ pub enum PublishError {
     /// "confirm"`); these villages' (codes) are not confirmed.
     #[error("uncertain grades not confirmed yet: {}", .0.join(", "))]
     Unconfirmed(Vec<String>),
+    /// Final grades that differ from the group's (or the 镇纪委's) without a reason
+    /// (`code 第n项`).
+    #[error("final grades differ from the sources without a reason: {}", .0.join(", "))]
+    Unexplained(Vec<String>),
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("reading the results: {0:#}")]
@@ -138,6 +142,10 @@ pub async fn publish(
     let unconfirmed = unconfirmed_uncertain(db, campaign).await?;
     if !unconfirmed.is_empty() {
         return Err(PublishError::Unconfirmed(unconfirmed));
+    }
+    let unexplained = super::results::unexplained(db, campaign).await?;
+    if !unexplained.is_empty() {
+        return Err(PublishError::Unexplained(unexplained));
     }
     let cal = calendar(db).await?;
     let end = cal

@@ -23,6 +23,13 @@ pub enum ResultsError {
     /// The results are published: the village's self-assessment is closed.
     #[error("the results are published; the self-assessment can no longer change")]
     Published,
+    /// The village does not take part in the campaign (its application was refused, or the
+    /// campaign takes only villages that applied and it did not).
+    #[error("the village does not take part in this campaign")]
+    NotTakingPart,
+    /// Publicity has started: the grades the proposed list rests on no longer change.
+    #[error("publicity has started; grades, the negative list and overrides no longer change")]
+    Frozen,
     /// A final grade differs from the group's (or the commission's) without a reason.
     #[error(
         "item {item}: final grade {grade} differs from the {against:?} grade {against_grade} and no reason was given"
@@ -48,6 +55,13 @@ impl ResultsError {
             ResultsError::Published => {
                 Some("本轮结果已经公示,村自评不能再修改。如需更正,请联系镇纪委。".into())
             }
+            ResultsError::NotTakingPart => Some(
+                "本村(社区)没有参加本轮测评(未申报或申报未被受理),不需要自评。".into(),
+            ),
+            ResultsError::Frozen => Some(
+                "拟评定名单已经公示,各项等次、负面清单和第16项调整不能再修改。如需更改名单,请在结果页用“调整拟评定名单”写明理由(将重新公示)。"
+                    .into(),
+            ),
             ResultsError::ReasonMissing {
                 item,
                 grade,
@@ -92,6 +106,37 @@ pub fn reference_grade(
     [GradeSource::Group, GradeSource::Commission]
         .into_iter()
         .find_map(|s| grade_of(newest, item, s).map(|g| (s, g)))
+}
+
+/// The items (1–14) whose final grade differs from its reference grade (the group's, or
+/// the 镇纪委's) and has no reason, from a village's entries oldest first.
+pub fn unexplained_items(entries: &[GradeEntry]) -> Vec<i64> {
+    let newest = newest(entries);
+    (1..=14)
+        .filter(|&item| {
+            let Some(grade) = grade_of(&newest, item, GradeSource::Final) else {
+                return false;
+            };
+            let reason = newest
+                .get(&(item, GradeSource::Final))
+                .map_or("", |e| e.note.trim());
+            reference_grade(&newest, item).is_some_and(|(_, r)| r != grade) && reason.is_empty()
+        })
+        .collect()
+}
+
+/// The drawn villages (`code 第n项`) with a final grade that differs from the group's or the
+/// 镇纪委's without a reason — which can happen when a source's grade is entered after the
+/// final one. Publicity waits until each is explained or agrees.
+pub async fn unexplained(db: &Db, campaign: CampaignId) -> Result<Vec<String>, DbError> {
+    let mut out = Vec::new();
+    for v in db.drawn_villages(campaign).await? {
+        let entries = db.grade_entries(campaign, v.id).await?;
+        for item in unexplained_items(&entries) {
+            out.push(format!("{} 第{item}项", v.code));
+        }
+    }
+    Ok(out)
 }
 
 /// A field of the grade sheet that is not valid; nothing of the sheet is stored.
@@ -359,9 +404,7 @@ pub async fn save_grades(
         .collect();
     let item15 = item15_from_list(&counted);
     let mut tx = db.begin().await?;
-    if tx.campaign_approved(v.campaign_id).await? {
-        return Err(ResultsError::Approved);
-    }
+    frozen_check(&mut tx, v.campaign_id).await?;
     let entries = tx.grade_entries(v.campaign_id, v.village_id).await?;
     let newest = newest(&entries);
     for i in &sheet.items {
@@ -417,6 +460,28 @@ pub async fn save_grades(
     Ok(())
 }
 
+/// Refuses a change to grades, the negative list or overrides once the campaign is approved
+/// or its publicity has started (read in the change's transaction).
+async fn frozen_check(tx: &mut Tx, campaign: CampaignId) -> Result<(), ResultsError> {
+    if tx.campaign_approved(campaign).await? {
+        return Err(ResultsError::Approved);
+    }
+    if tx.is_published(campaign).await? {
+        return Err(ResultsError::Frozen);
+    }
+    Ok(())
+}
+
+/// Whether the village takes part in the campaign: every village does where the campaign
+/// takes all, else one that applied and was not refused.
+async fn takes_part(tx: &mut Tx, v: Village<'_>) -> Result<bool, DbError> {
+    if !tx.participation(v.campaign_id).await?.by_application() {
+        return Ok(true);
+    }
+    let decision = tx.application_decision(v.campaign_id, v.village_id).await?;
+    Ok(decision.is_some_and(|d| d.as_deref() != Some("refused")))
+}
+
 /// Who enters a source sheet, which decides until when it may change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EnteredBy {
@@ -447,8 +512,14 @@ pub async fn save_source_grades(
     if tx.campaign_approved(v.campaign_id).await? {
         return Err(ResultsError::Approved);
     }
-    if who == EnteredBy::Village && tx.is_published(v.campaign_id).await? {
-        return Err(ResultsError::Published);
+    if who == EnteredBy::Village && !takes_part(&mut tx, v).await? {
+        return Err(ResultsError::NotTakingPart);
+    }
+    if tx.is_published(v.campaign_id).await? {
+        return Err(match who {
+            EnteredBy::Village => ResultsError::Published,
+            EnteredBy::Commission => ResultsError::Frozen,
+        });
     }
     let entries = tx.grade_entries(v.campaign_id, v.village_id).await?;
     let newest = newest(&entries);
@@ -550,9 +621,7 @@ pub async fn override_item16(
 ) -> Result<(), ResultsError> {
     let by_account = by.account_id();
     let mut tx = db.begin().await?;
-    if tx.campaign_approved(v.campaign_id).await? {
-        return Err(ResultsError::Approved);
-    }
+    frozen_check(&mut tx, v.campaign_id).await?;
     tx.add_override(
         v.campaign_id,
         v.village_id,

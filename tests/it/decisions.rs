@@ -224,9 +224,25 @@ async fn the_proposed_list_is_adjusted_with_a_reason_frozen_at_publication_and_a
     assert!(first.contains("一村") && first.contains("二村"), "{first}");
     assert!(first.contains("拟评定以下 2 个村"), "{first}");
 
-    // V1's grade falls after publication: the frozen list does not move, the page shows both
-    // and warns.
-    set_item16(&app, &t, "V1", "差").await;
+    // After publication the grades no longer change through the pages.
+    let (s, body, _) = post_form(
+        &t.admin.0,
+        &format!("{}/admin/campaigns/{id}/results/V1/override", app.base),
+        &t.admin.1,
+        &[("grade", "差"), ("reason", "公示后改等次")],
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert!(body.contains("拟评定名单已经公示"), "{body}");
+    // Should V1's verdict fall all the same (a grade changed by an older version, say), the
+    // frozen list does not move, and the page shows both and warns.
+    exec(
+        &app.db,
+        "INSERT INTO item16_overrides (campaign_id, village_id, grade, reason, entered_by, entered_at)
+         SELECT $1, id, '差', '旧版本公示后的更改', NULL, 0 FROM villages WHERE code = 'V1'",
+        id.0,
+    )
+    .await;
     assert_eq!(final_list(&app, id).await, ["V1", "V2"]);
     let page = results_page(&app, &t).await;
     assert!(page.contains("与公示名单不一致"), "{page}");

@@ -367,17 +367,18 @@ async fn the_self_assessment_closes_when_the_results_are_published() {
     assert_eq!(s, 200);
     assert!(page.contains("不能再修改"));
     assert!(page.contains(" disabled"));
-    // The commission can still correct it until approval.
+    // Nor can the commission: the proposed list rests on the grades as published.
     let mut fix = sheet("较好", 0, "", "");
     fix.push(("source".into(), "self".into()));
-    let (s, _, _) = post(
+    let (s, body, _) = post(
         &t.admin,
         &format!("{base}/admin/campaigns/{id}/results/V1/sources"),
         &fix,
     )
     .await;
-    assert_eq!(s, 303);
-    assert!(entries(&app.db, id, "V1").await.len() > before);
+    assert_eq!(s, 400);
+    assert!(body.contains("拟评定名单已经公示"), "{body}");
+    assert_eq!(entries(&app.db, id, "V1").await.len(), before);
 }
 
 #[tokio::test]
@@ -575,4 +576,64 @@ async fn grades_entered_before_sources_were_kept_apart_become_the_final_grades()
         3
     );
     db.close().await;
+}
+
+#[tokio::test]
+async fn publicity_waits_while_a_final_grade_differs_from_a_later_source_without_a_reason() {
+    let app = spawn().await;
+    let t = answered(&app).await;
+    let (base, id) = (&app.base, t.campaign);
+    let page_url = format!("{base}/admin/campaigns/{id}/results/V1");
+    // Final 好 throughout, with no other source yet: no reason needed.
+    let (s, _, _) = post(
+        &t.admin,
+        &format!("{page_url}/grades"),
+        &sheet("好", 8, "好", ""),
+    )
+    .await;
+    assert_eq!(s, 303);
+    // Then the group's 一般 on item 8 comes in: the final 好 now differs, unexplained.
+    let mut group = sheet("好", 8, "一般", "评估组:专题研究不足 4 次");
+    group.push(("source".into(), "group".into()));
+    assert_eq!(
+        post(&t.admin, &format!("{page_url}/sources"), &group)
+            .await
+            .0,
+        303
+    );
+    crate::results_web::confirm_uncertain(&app, &t).await;
+    set_notice_contact(base, &t.admin, id).await;
+    let publicity = format!("{base}/admin/campaigns/{id}/publicity");
+    let (s, _, loc) = post_form(
+        &t.admin.0,
+        &publicity,
+        &t.admin.1,
+        &[("start", "2026-09-30")],
+    )
+    .await;
+    assert_eq!(s, 303);
+    assert!(location_query(&loc).starts_with("e=unexplained"), "{loc:?}");
+    assert!(app.db.publicity(id).await.unwrap().is_none());
+    let (_, page) = get_text(
+        &t.admin.0,
+        &format!("{base}/admin/campaigns/{id}/results?e=unexplained"),
+    )
+    .await;
+    assert!(page.contains("还没有写明理由,不能开始公示"), "{page}");
+    // With the 领导小组's reason the final 好 stands, and publicity starts.
+    let (s, _, _) = post(
+        &t.admin,
+        &format!("{page_url}/grades"),
+        &sheet("好", 8, "好", "整改后已达到要求"),
+    )
+    .await;
+    assert_eq!(s, 303);
+    let (_, _, loc) = post_form(
+        &t.admin.0,
+        &publicity,
+        &t.admin.1,
+        &[("start", "2026-09-30")],
+    )
+    .await;
+    assert!(location_query(&loc).starts_with("m=published"), "{loc:?}");
 }

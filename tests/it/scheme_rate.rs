@@ -75,6 +75,24 @@ async fn an_uncertain_grade_must_be_confirmed_before_publicity_starts() {
     let v = uncertain[0];
     let computed = v.item16.grade.clone().unwrap();
 
+    // The demo published its results, after which item 16 no longer changes: take its
+    // publicity back, as before publication.
+    exec(
+        &app.db,
+        "DELETE FROM proposed_list WHERE campaign_id = $1",
+        id.0,
+    )
+    .await;
+    assert_eq!(
+        exec(
+            &app.db,
+            "DELETE FROM publicity WHERE campaign_id = $1",
+            id.0
+        )
+        .await,
+        1
+    );
+
     // Withdrawing the confirmation puts the village back on the list, and publicity is
     // refused with the reason, through the page as through the operation.
     let (admin, csrf) = admin_client(&app).await;
@@ -121,8 +139,8 @@ async fn an_uncertain_grade_must_be_confirmed_before_publicity_starts() {
         "the refusal says why"
     );
 
-    // Confirmed again (the computed grade kept, with a reason): nothing is pending, and the
-    // publish goes past the check (to "already published": the demo published).
+    // Confirmed again (the computed grade kept, with a reason): nothing is pending, and
+    // publicity starts.
     let (s, _, _) = post_form(
         &admin,
         &override_url,
@@ -141,5 +159,15 @@ async fn an_uncertain_grade_must_be_confirmed_before_publicity_starts() {
             .is_empty()
     );
     let (_, _, loc) = post_form(&admin, &publicity, &csrf, &[("start", "2026-12-07")]).await;
-    assert!(location_query(&loc).starts_with("e=published"), "{loc:?}");
+    assert!(location_query(&loc).starts_with("m=published"), "{loc:?}");
+    // From then on the confirmation stays as it is.
+    let (s, body, _) = post_form(
+        &admin,
+        &override_url,
+        &csrf,
+        &[("grade", ""), ("reason", "公示后再改")],
+    )
+    .await;
+    assert_eq!(s, 400);
+    assert!(body.contains("已经公示"), "{body}");
 }

@@ -368,14 +368,14 @@ async fn two_years_from_application_to_title_and_its_recheck() {
     );
     interviews(&app, &sv, first, &["V1", "V2"]).await;
 
-    // The village rates itself while fieldwork runs.
+    // The village rates itself while fieldwork runs; the refused village takes no part.
     let own = sheet("好", 0, "", "");
-    post_sheet(
-        &op1,
-        &format!("{base}/village/campaigns/{first}/self-assessment"),
-        &own,
-    )
-    .await;
+    let self_url = format!("{base}/village/campaigns/{first}/self-assessment");
+    post_sheet(&op1, &self_url, &own).await;
+    let borrowed: Vec<(&str, &str)> = own.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (s, body, _) = post_form(&op3.0, &self_url, &op3.1, &borrowed).await;
+    assert_eq!(s, 400);
+    assert!(body.contains("没有参加本轮测评"), "{body}");
     close(&app, &admin, first).await;
     for code in ["V1", "V2"] {
         grade(&app, &admin, first, code).await;
@@ -585,6 +585,17 @@ async fn two_years_from_application_to_title_and_its_recheck() {
     .await;
     assert_eq!(s, 303, "{body}");
     let review = campaign_in(&loc);
+    // Nobody applies to a 复核 round: its villages come from the register.
+    let (s, body, _) = upload(
+        &op2.0,
+        &format!("{base}/village/campaigns/{review}/application"),
+        &op2.1,
+        "自评报告.pdf",
+        pdf("二村想参加复核"),
+        &[],
+    )
+    .await;
+    assert_eq!(s, 400, "{body}");
     assert_eq!(roster(&app, &op1, review, 13_600_000_000, 30).await, 303);
     assert_ne!(
         roster(&app, &op2, review, 13_500_000_000, 30).await,
