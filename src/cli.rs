@@ -49,6 +49,10 @@ pub enum Command {
     Assess {
         /// The grades file (UTF-8 or GB18030 CSV).
         file: PathBuf,
+        /// The day the creation started (YYYY-MM-DD): each situation in `negative` then needs
+        /// its date (③@2025-05-01) and counts only from one year before this day.
+        #[arg(long, value_name = "DATE")]
+        creation_start: Option<String>,
     },
     /// Fill an empty database with a demo town (marked as demo on every page).
     Demo(DbArgs),
@@ -422,15 +426,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             anyhow::bail!("{} problem(s) in {}", errors.len(), dir.display())
         }
-        Command::Assess { file } => {
+        Command::Assess {
+            file,
+            creation_start,
+        } => {
             let bytes = std::fs::read(&file)
                 .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-            let rows = crate::results::assess::assess_csv(&bytes).map_err(|e| {
-                anyhow::anyhow!(
-                    "{} is not assessed; nothing was written:\n{e}",
-                    file.display()
-                )
-            })?;
+            let rows = crate::results::assess::assess_csv(&bytes, creation_start.as_deref())
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "{} is not assessed; nothing was written:\n{e}",
+                        file.display()
+                    )
+                })?;
+            for note in rows.iter().flat_map(|r| &r.notes) {
+                eprintln!("note: {note}");
+            }
             let mut out = std::io::stdout().lock();
             crate::results::assess::write_assessment(&rows, &mut out)?;
             out.flush()?;

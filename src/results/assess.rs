@@ -78,27 +78,51 @@ impl Situation {
     /// deduplicated. The error names the first token that is not a situation,
     /// e.g. `"9" is not a negative-list situation (1–8 or ①–⑧)`.
     pub fn parse_list(text: &str) -> Result<Vec<Situation>, String> {
+        let mut found: Vec<Situation> = Self::parse_dated_list(text)?
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        Ok(found)
+    }
+
+    /// As [`Situation::parse_list`], each situation (or run of circled digits) optionally
+    /// followed by `@` (or `＠`) and the day it happened, `YYYY-MM-DD`: `③@2025-05-01、⑥`.
+    /// In the order given, duplicates kept; the error names the first bad token or date.
+    pub fn parse_dated_list(text: &str) -> Result<Vec<(Situation, Option<String>)>, String> {
         let mut found = Vec::new();
         for token in text.split(is_list_separator).filter(|t| !t.is_empty()) {
+            let (token, date) = match token.split_once(['@', '＠']) {
+                Some((token, date)) => {
+                    let day = crate::results::calendar::parse_date(date)
+                        .filter(|_| !date.contains([' ', 'T']))
+                        .ok_or_else(|| {
+                            format!("{} is not a date (YYYY-MM-DD) after @", quote(date))
+                        })?;
+                    (token, Some(day.to_string()))
+                }
+                None => (token, None),
+            };
+            let mut situations: Vec<Situation> = Vec::new();
             let mut chars = token.chars();
             let single = match (chars.next(), chars.next()) {
                 (Some(c), None) => Some(c),
                 _ => None,
             };
             if let Some(c) = single {
-                found.push(situation_from_char(c).ok_or_else(|| not_a_situation(token))?);
-            } else if token.chars().all(is_circled_number) {
+                situations.push(situation_from_char(c).ok_or_else(|| not_a_situation(token))?);
+            } else if !token.is_empty() && token.chars().all(is_circled_number) {
                 for c in token.chars() {
                     let s = situation_from_char(c)
                         .ok_or_else(|| not_a_situation(c.encode_utf8(&mut [0; 4])))?;
-                    found.push(s);
+                    situations.push(s);
                 }
             } else {
                 return Err(not_a_situation(token));
             }
+            found.extend(situations.into_iter().map(|s| (s, date.clone())));
         }
-        found.sort_unstable();
-        found.dedup();
         Ok(found)
     }
 }
@@ -374,6 +398,9 @@ pub struct AssessedRow {
     pub village: String,
     /// The outcome.
     pub verdict: Verdict,
+    /// What the reader should know of the row, e.g. a situation outside the window, or an
+    /// item 15 cell the negative list overrules (English, naming the row).
+    pub notes: Vec<String>,
 }
 
 fn file_error(error: RowError) -> AssessError {
@@ -535,7 +562,27 @@ fn parse_header(row: u64, header: &csv::StringRecord, errors: &mut Errors) -> Op
 ///
 /// Returns the villages in input order, or every problem found (up to
 /// [`MAX_ERRORS`]), each naming its spreadsheet row and column.
-pub fn assess_csv(bytes: &[u8]) -> Result<Vec<AssessedRow>, AssessError> {
+///
+/// With `creation_start` (the day the creation started, `YYYY-MM-DD`), every situation must
+/// carry its date (`③@2025-05-01`) and counts only from one year before that day; without it
+/// a date may be given and every situation counts. Item 15 is the negative list: 差 when a
+/// situation counts, else 好, whatever an `item15` cell says (a cell that differs is noted).
+pub fn assess_csv(
+    bytes: &[u8],
+    creation_start: Option<&str>,
+) -> Result<Vec<AssessedRow>, AssessError> {
+    let window = match creation_start {
+        Some(start) => Some(negative_window_start(start).ok_or_else(|| {
+            file_error(RowError::file(
+                format!(
+                    "--creation-start {} is not a date (YYYY-MM-DD)",
+                    quote(start)
+                ),
+                format!("创建启动日期{}不是日期（应为 YYYY-MM-DD）", quote(start)),
+            ))
+        })?),
+        None => None,
+    };
     let table = Table::read(bytes).map_err(file_error)?;
     let mut errors = Errors::new();
     let Some(layout) = parse_header(table.header.row, &table.header.record, &mut errors) else {
@@ -574,6 +621,7 @@ pub fn assess_csv(bytes: &[u8]) -> Result<Vec<AssessedRow>, AssessError> {
         let mut village = None;
         let mut items = Vec::with_capacity(usize::try_from(layout.item_count).unwrap_or(0));
         let mut negative = Vec::new();
+        let mut notes = Vec::new();
         let mut row_ok = true;
         for (index, ((name, column), cell)) in layout.columns.iter().zip(record.iter()).enumerate()
         {
@@ -617,8 +665,36 @@ pub fn assess_csv(bytes: &[u8]) -> Result<Vec<AssessedRow>, AssessError> {
                         row_ok = false;
                     }
                 },
-                Column::Negative => match Situation::parse_list(cell) {
-                    Ok(list) => negative = list,
+                Column::Negative => match Situation::parse_dated_list(cell) {
+                    Ok(list) => {
+                        for (situation, date) in list {
+                            match (&window, date) {
+                                (Some(_), None) => {
+                                    errors.add(
+                                        Some(row),
+                                        Some(name),
+                                        format!(
+                                            "situation {situation} has no date; with --creation-start each needs one ({situation}@YYYY-MM-DD)"
+                                        ),
+                                        format!(
+                                            "负面清单情形{situation}没有发生日期；给定创建启动日期时每项都要写日期（如 {situation}@2026-03-01）"
+                                        ),
+                                    );
+                                    row_ok = false;
+                                }
+                                (Some(start), Some(date))
+                                    if !negative_counts(Some(&date), start) =>
+                                {
+                                    notes.push(format!(
+                                        "row {row}: situation {situation} on {date} is before the window (from {start}) and does not count"
+                                    ));
+                                }
+                                _ => negative.push(situation),
+                            }
+                        }
+                        negative.sort_unstable();
+                        negative.dedup();
+                    }
                     Err(message) => {
                         errors.add(
                             Some(row),
@@ -646,17 +722,24 @@ pub fn assess_csv(bytes: &[u8]) -> Result<Vec<AssessedRow>, AssessError> {
                 }
             }
         }
-        // Item 15 is the negative list itself, as on the results pages: a row naming a
-        // situation has item 15 差, whatever its cell says.
-        if !negative.is_empty()
-            && let Some(item15) = items.iter_mut().find(|(n, _)| *n == 15)
-        {
-            item15.1 = Some(item15_from_list(&negative));
+        // Item 15 is the negative list itself, as on the results pages: 差 when a situation
+        // counts, else 好, whatever its cell says.
+        if let Some(item15) = items.iter_mut().find(|(n, _)| *n == 15) {
+            let derived = item15_from_list(&negative);
+            if let Some(cell) = item15.1
+                && cell != derived
+            {
+                notes.push(format!(
+                    "row {row}: item15 says {cell}; the negative list makes it {derived}"
+                ));
+            }
+            item15.1 = Some(derived);
         }
         if let (true, Some(village)) = (row_ok, village) {
             villages.push(AssessedRow {
                 village,
                 verdict: verdict(&items, &negative),
+                notes,
             });
         }
     }
@@ -756,6 +839,23 @@ mod tests {
         assert!(negative_counts(Some("2026-11-30"), &start));
         assert!(!negative_counts(Some("2025-03-14"), &start));
         assert!(negative_counts(None, &start));
+    }
+
+    #[test]
+    fn situations_may_carry_the_day_they_happened() {
+        assert_eq!(
+            Situation::parse_dated_list("③@2025-05-01、⑥ ①⑤＠2026/1/2").unwrap(),
+            vec![
+                (s(3), Some("2025-05-01".to_string())),
+                (s(6), None),
+                (s(1), Some("2026-01-02".to_string())),
+                (s(5), Some("2026-01-02".to_string())),
+            ]
+        );
+        for bad in ["③@", "③@2025-02-30", "@2025-01-01", "③@2025-01-01 08:00"] {
+            assert!(Situation::parse_dated_list(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Situation::parse_list("⑥@2025-01-01,6").unwrap(), vec![s(6)]);
     }
 
     #[test]
@@ -1228,9 +1328,11 @@ mod tests {
         cols.join(",")
     }
 
+    /// `good` items 好 and the rest 较好, the 较好 ones first so that item 15 (which follows
+    /// the negative list, 好 without a situation) is among the 好 ones.
     fn n_good(good: usize, total: usize) -> Vec<&'static str> {
         (0..total)
-            .map(|i| if i < good { "好" } else { "较好" })
+            .map(|i| if i + good >= total { "好" } else { "较好" })
             .collect()
     }
 
@@ -1258,7 +1360,7 @@ mod tests {
 
     #[test]
     fn assesses_a_table() {
-        let rows = assess_csv(sample_csv().as_bytes()).expect("valid table");
+        let rows = assess_csv(sample_csv().as_bytes(), None).expect("valid table");
         let summary: Vec<(&str, bool, String)> = rows
             .iter()
             .map(|r| {
@@ -1287,7 +1389,7 @@ mod tests {
 
     #[test]
     fn csv_round_trip() {
-        let rows = assess_csv(sample_csv().as_bytes()).expect("valid table");
+        let rows = assess_csv(sample_csv().as_bytes(), None).expect("valid table");
         let mut out = Vec::new();
         write_assessment(&rows, &mut out).expect("writing to a Vec");
         assert!(!out.starts_with(b"\xEF\xBB\xBF"));
@@ -1328,20 +1430,23 @@ village,good,total,verdict,reasons
     #[test]
     fn reads_gb18030_and_utf16_files() {
         let text = sample_csv();
-        let from_utf8 = assess_csv(text.as_bytes()).expect("UTF-8");
+        let from_utf8 = assess_csv(text.as_bytes(), None).expect("UTF-8");
         let bytes = gb18030(&text);
         assert!(std::str::from_utf8(&bytes).is_err());
-        assert_eq!(assess_csv(&bytes), Ok(from_utf8.clone()));
-        assert_eq!(assess_csv(&utf16le_with_bom(&text)), Ok(from_utf8.clone()));
+        assert_eq!(assess_csv(&bytes, None), Ok(from_utf8.clone()));
+        assert_eq!(
+            assess_csv(&utf16le_with_bom(&text), None),
+            Ok(from_utf8.clone())
+        );
         let mut bom = b"\xEF\xBB\xBF".to_vec();
         bom.extend_from_slice(text.as_bytes());
-        assert_eq!(assess_csv(&bom), Ok(from_utf8));
+        assert_eq!(assess_csv(&bom, None), Ok(from_utf8));
     }
 
     #[test]
     fn columns_in_any_order_with_padding_and_crlf() {
         let text = " negative ,item2, village ,item1\r\n③,较好,甲村,好\r\n,好,乙村,好\r\n";
-        let rows = assess_csv(text.as_bytes()).expect("valid table");
+        let rows = assess_csv(text.as_bytes(), None).expect("valid table");
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].village, "甲村");
         assert_eq!(rows[0].verdict.reasons, vec!["好 1/2 < 80%", "负面清单 ③"]);
@@ -1353,7 +1458,7 @@ village,good,total,verdict,reasons
     fn blank_records_and_unnamed_empty_columns_are_skipped() {
         let text =
             "village,item1,negative,,\n甲村,好,,,\n,,,,\n  , ,\u{3000},,\n\n乙村, 较好 ,,,\n";
-        let rows = assess_csv(text.as_bytes()).expect("valid table");
+        let rows = assess_csv(text.as_bytes(), None).expect("valid table");
         let names: Vec<&str> = rows.iter().map(|r| r.village.as_str()).collect();
         assert_eq!(names, vec!["甲村", "乙村"]);
         assert_eq!(rows[1].verdict.reasons, vec!["好 0/1 < 80%"]);
@@ -1376,7 +1481,7 @@ village,good,total,verdict,reasons
         ]
         .join("\n");
         assert_eq!(
-            messages(assess_csv(text.as_bytes())),
+            messages(assess_csv(text.as_bytes(), None)),
             vec![
                 "row 4, column item2: \"良好\" is not a grade (好, 较好, 一般 or 差)",
                 "row 6, column item2: missing grade (好, 较好, 一般 or 差)",
@@ -1401,7 +1506,7 @@ village,good,total,verdict,reasons
             line("丙村", &grades, ""),
         ]
         .join("\n");
-        let err = assess_csv(text.as_bytes()).expect_err("bad grade");
+        let err = assess_csv(text.as_bytes(), None).expect_err("bad grade");
         assert_eq!(
             err.to_string(),
             "row 4, column item7: \"良好\" is not a grade (好, 较好, 一般 or 差)"
@@ -1421,7 +1526,7 @@ village,good,total,verdict,reasons
     fn value_in_unnamed_column_is_an_error() {
         let text = "village,item1,negative,\n甲村,好,,备注\n";
         assert_eq!(
-            messages(assess_csv(text.as_bytes())),
+            messages(assess_csv(text.as_bytes(), None)),
             vec!["row 2, column D: \"备注\" is in a column without a header"]
         );
     }
@@ -1492,7 +1597,7 @@ village,good,total,verdict,reasons
         for (head, expected) in cases {
             let text = format!("{head}\n甲村,好,好,好,好\n");
             assert_eq!(
-                messages(assess_csv(text.as_bytes())),
+                messages(assess_csv(text.as_bytes(), None)),
                 expected.to_vec(),
                 "{head}"
             );
@@ -1502,7 +1607,7 @@ village,good,total,verdict,reasons
     #[test]
     fn huge_item_number_gap_is_bounded() {
         let text = "village,item1,item4000000000,negative\n甲村,好,好,\n";
-        let err = assess_csv(text.as_bytes()).expect_err("gap");
+        let err = assess_csv(text.as_bytes(), None).expect_err("gap");
         assert_eq!(err.errors.len(), MAX_ERRORS);
         assert!(err.truncated);
         assert_eq!(
@@ -1518,7 +1623,7 @@ village,good,total,verdict,reasons
     fn errors_are_capped() {
         let mut lines = vec![header(1)];
         lines.extend((0..MAX_ERRORS + 50).map(|i| format!("村{i},优,")));
-        let err = assess_csv(lines.join("\n").as_bytes()).expect_err("bad grades");
+        let err = assess_csv(lines.join("\n").as_bytes(), None).expect_err("bad grades");
         assert_eq!(err.errors.len(), MAX_ERRORS);
         assert!(err.truncated);
         // Row 1 is the header.
@@ -1529,18 +1634,18 @@ village,good,total,verdict,reasons
     #[test]
     fn whole_file_problems() {
         fn is_error<E: std::error::Error>(_: &E) {}
-        is_error(&assess_csv(b"").expect_err("empty"));
-        assert_eq!(messages(assess_csv(b"")), vec!["the file is empty"]);
+        is_error(&assess_csv(b"", None).expect_err("empty"));
+        assert_eq!(messages(assess_csv(b"", None)), vec!["the file is empty"]);
         assert_eq!(
-            messages(assess_csv(b"\n \n,,\n")),
+            messages(assess_csv(b"\n \n,,\n", None)),
             vec!["the file is empty"]
         );
         assert_eq!(
-            messages(assess_csv(b"village,item1,negative\n\n")),
+            messages(assess_csv(b"village,item1,negative\n\n", None)),
             vec!["the file has a header but no village rows"]
         );
         assert_eq!(
-            messages(assess_csv(b"\xFF\xFE\x00\xD8")),
+            messages(assess_csv(b"\xFF\xFE\x00\xD8", None)),
             vec!["the file is not text in UTF-8, UTF-16 (with byte order mark) or GB18030/GBK"]
         );
     }
@@ -1549,7 +1654,7 @@ village,good,total,verdict,reasons
     fn header_not_on_first_line_reports_its_real_row() {
         let text = "\n\nvillage,item1\n";
         assert_eq!(
-            messages(assess_csv(text.as_bytes())),
+            messages(assess_csv(text.as_bytes(), None)),
             vec!["row 3: missing column \"negative\""]
         );
     }
@@ -1570,15 +1675,15 @@ village,good,total,verdict,reasons
             "item4294967295,item4294967296,village,negative".into(),
         ];
         for input in inputs {
-            let _ = assess_csv(&input);
+            let _ = assess_csv(&input, None);
         }
         // Every byte pair, as a tiny whole file and after a valid header.
         for a in 0..=255u8 {
             for b in [0u8, b'\n', b'"', b',', 0x80, 0xA1, 0xFF] {
-                let _ = assess_csv(&[a, b]);
+                let _ = assess_csv(&[a, b], None);
                 let mut text = b"village,item1,negative\n".to_vec();
                 text.extend_from_slice(&[a, b, b',', a, b',', b]);
-                let _ = assess_csv(&text);
+                let _ = assess_csv(&text, None);
             }
         }
     }
