@@ -1899,6 +1899,11 @@ async fn the_pages_fit_a_1366_px_screen_and_a_360_px_phone() {
             "village-report",
         ),
         (format!("/admin/campaigns/{id}/publicity/notice"), "notice"),
+        ("/admin/villages".to_string(), "villages"),
+        ("/admin/titles".to_string(), "titles"),
+        (format!("/admin/villages/{code}/history"), "village-history"),
+        (format!("/admin/villages/{code}/archive"), "village-archive"),
+        ("/admin/archive".to_string(), "archive-reminders"),
     ];
     for b in [&mut wide, &mut phone] {
         for (path, step) in &admin_pages {
@@ -1934,6 +1939,14 @@ async fn the_pages_fit_a_1366_px_screen_and_a_360_px_phone() {
             "village-own-results",
         )
         .await;
+        check_layout(
+            b,
+            &base,
+            &format!("/village/campaigns/{id}/self-assessment"),
+            "village-self-assessment",
+        )
+        .await;
+        check_layout(b, &base, "/village/archive", "village-own-archive").await;
     }
 }
 

@@ -53,7 +53,7 @@ impl ResultsError {
         match self {
             ResultsError::Approved => Some("本轮已批准,结果不能再修改。".into()),
             ResultsError::Published => {
-                Some("本轮结果已经公示,村自评不能再修改。如需更正,请联系镇纪委。".into())
+                Some("本轮拟评定名单已经公示,村自评和各项等次都不再修改。对公示有意见的,请按公示通知上的方式向镇纪委提出。".into())
             }
             ResultsError::NotTakingPart => Some(
                 "本村(社区)没有参加本轮测评(未申报或申报未被受理),不需要自评。".into(),

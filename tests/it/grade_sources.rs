@@ -365,7 +365,7 @@ async fn the_self_assessment_closes_when_the_results_are_published() {
     assert_eq!(entries(&app.db, id, "V1").await.len(), before);
     let (s, page) = get_text(&t.op1.0, &url).await;
     assert_eq!(s, 200);
-    assert!(page.contains("不能再修改"));
+    assert!(page.contains("不再修改"));
     assert!(page.contains(" disabled"));
     // Nor can the commission: the proposed list rests on the grades as published.
     let mut fix = sheet("较好", 0, "", "");
