@@ -7,12 +7,13 @@
 
 use super::auth::{CsrfForm, check_csrf, check_origin, has_csrf};
 use super::error::AppError;
+use super::results::drawn_village;
 use super::roles::{Admin, Operator};
 use super::upload::{checked_attachment, read_form};
 use super::{AppState, views};
 use crate::db::{GradeEntry, GradeSource, GroupReport};
 use crate::domain::local_time;
-use crate::ids::{CampaignId, VillageId};
+use crate::ids::CampaignId;
 use crate::ops::results::{
     EnteredBy, ResultsError, SheetError, SourceSheet, Village, grade_of, newest, reference_grade,
     save_group_report,
@@ -298,22 +299,6 @@ fn back(id: CampaignId, code: &str, flash: &str) -> Response {
     .into_response()
 }
 
-/// The village of a results form, by code (404 for a village not in the draw).
-async fn drawn_village(
-    state: &AppState,
-    id: CampaignId,
-    code: &str,
-) -> Result<VillageId, AppError> {
-    state
-        .db
-        .frame_sizes(id)
-        .await?
-        .into_iter()
-        .find(|f| f.code == code)
-        .map(|f| f.village_id)
-        .ok_or(AppError::NotFound)
-}
-
 fn sheet_error(e: SheetError) -> AppError {
     AppError::bad(e.to_string(), e.message_zh())
 }
@@ -513,7 +498,7 @@ pub(super) async fn save_self_assessment(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::AccountId;
+    use crate::ids::{AccountId, VillageId};
 
     fn entry(id: i64, item: i64, source: &str, grade: Option<Grade>, note: &str) -> GradeEntry {
         GradeEntry {

@@ -839,7 +839,7 @@ fn back_to_results(id: CampaignId, flash: &str) -> Response {
 }
 
 /// The village of a results form, by code (404 for a village not in the draw).
-async fn drawn_village(
+pub(super) async fn drawn_village(
     state: &AppState,
     id: CampaignId,
     code: &str,
