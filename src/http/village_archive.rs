@@ -210,6 +210,16 @@ pub(super) async fn upload_report(
             )
             .await
         }
+        Err(ReportRefused::TooMany(p, n)) => {
+            refuse(
+                format!("period {p} already holds {n} reports"),
+                format!(
+                    "{} 已经提交过 {n} 份报告,不能再提交。如确需更正,请与镇纪委联系。",
+                    period.zh()
+                ),
+            )
+            .await
+        }
         Err(ReportRefused::Db(e)) => Err(e.into()),
     }
 }

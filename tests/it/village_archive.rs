@@ -121,6 +121,7 @@ async fn half_yearly_reports_are_kept_with_their_hash_and_only_their_village_see
     let v1 = app.db.village_by_code("V1").await.unwrap();
     let rows = app.db.village_reports(v1.id).await.unwrap();
     assert_eq!(rows.len(), 2, "nothing refused was stored");
+    let stored = rows.clone();
     assert_eq!(rows[0].file_name, "扫描件.png", "the newest first");
     let id: AttachmentId = rows[1].attachment_id;
 
@@ -197,6 +198,40 @@ async fn half_yearly_reports_are_kept_with_their_hash_and_only_their_village_see
         .map(|e| e.event)
         .collect();
     assert_eq!(events.iter().filter(|e| *e == "archive.upload").count(), 2);
+
+    // At most 10 uploads per half year: the 11th is refused, nothing stored; another half
+    // year still takes its own.
+    for n in 2..minyi::ops::applications::MAX_PERIOD_REPORTS {
+        let (s, body) = hand_in(
+            &app,
+            &t.op1,
+            &past.to_string(),
+            "更正.pdf",
+            pdf(&n.to_string()),
+        )
+        .await;
+        assert_eq!(s, 303, "upload {n}: {body}");
+    }
+    let last = app.db.village_reports(v1.id).await.unwrap()[0].attachment_id;
+    let (s, body) = hand_in(&app, &t.op1, &past.to_string(), "第十一份.pdf", pdf("11")).await;
+    assert_eq!(s, 400);
+    assert!(
+        body.contains(&format!("{} 已经提交过 10 份报告", past.zh())),
+        "{body}"
+    );
+    assert!(
+        app.db
+            .attachment_meta(AttachmentId(last.0 + 1))
+            .await
+            .is_err(),
+        "the refused file is not stored"
+    );
+    let rows = app.db.village_reports(v1.id).await.unwrap();
+    assert_eq!(rows.len(), 10);
+    assert!(rows.iter().all(|r| r.file_name != "第十一份.pdf"));
+    assert!(stored.iter().all(|s| rows.iter().any(|r| r.id == s.id)));
+    let (s, body) = hand_in(&app, &t.op1, &current.to_string(), "本半年.pdf", pdf("本")).await;
+    assert_eq!(s, 303, "{body}");
 }
 
 #[tokio::test]
