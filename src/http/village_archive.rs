@@ -140,6 +140,7 @@ async fn village_page(
             village => views::ser(&village), reports => views::ser(&reports), periods,
             applications, due_rule => due_rule(),
             upload_limit_mb => crate::attachments::MAX_BYTES / (1024 * 1024), error,
+            max_reports => crate::ops::applications::MAX_PERIOD_REPORTS,
         },
     ))
 }

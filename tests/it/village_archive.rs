@@ -70,6 +70,7 @@ async fn half_yearly_reports_are_kept_with_their_hash_and_only_their_village_see
         page.contains("7 月 15 日前") && page.contains("次年 1 月 15 日前"),
         "the due dates are stated"
     );
+    assert!(page.contains("最多 10 次"), "the limit is stated");
 
     let report = pdf("半年报告");
     let (s, body) = hand_in(
