@@ -336,6 +336,36 @@ impl Tx {
             .collect())
     }
 
+    /// How many self-assessment reports the village handed in for the campaign (replaced
+    /// ones too). Locks the campaign's row first, so that on PostgreSQL two submissions of
+    /// the same campaign count one after the other (SQLite has one writer anyway).
+    pub async fn application_report_count(
+        &mut self,
+        campaign: CampaignId,
+        village: VillageId,
+    ) -> Result<i64, DbError> {
+        on_tx!(self, c => sqlx::query("UPDATE campaigns SET state = state WHERE id = $1")
+            .bind(campaign).execute(&mut *c).await.map(|_| ()))?;
+        Ok(on_tx!(self, c => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM application_reports WHERE campaign_id = $1 AND village_id = $2")
+            .bind(campaign).bind(village).fetch_one(&mut *c).await)?)
+    }
+
+    /// How many half-yearly reports the village handed in for the period (superseded ones
+    /// too). Locks the village's row first, so that on PostgreSQL two uploads of the same
+    /// village count one after the other (SQLite has one writer anyway).
+    pub async fn village_report_count(
+        &mut self,
+        village: VillageId,
+        period: &str,
+    ) -> Result<i64, DbError> {
+        on_tx!(self, c => sqlx::query("UPDATE villages SET code = code WHERE id = $1")
+            .bind(village).execute(&mut *c).await.map(|_| ()))?;
+        Ok(on_tx!(self, c => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM village_reports WHERE village_id = $1 AND period = $2")
+            .bind(village).bind(period).fetch_one(&mut *c).await)?)
+    }
+
     /// Adds a half-yearly report to the village archive; returns its row id.
     pub async fn add_village_report(
         &mut self,

@@ -31,17 +31,25 @@ impl Db {
     }
 
     /// Per village: how many of its current roster's phones are also in the current roster
-    /// of another village of the campaign. Villages without such phones are left out. Only
-    /// counts come out.
+    /// of another village of the campaign. Only villages in the frame count, on both sides
+    /// (with participation `accepted`, the accepted ones, as `cross_village_phones`).
+    /// Villages without such phones are left out. Only counts come out.
     pub async fn shared_phone_counts(
         &self,
         campaign_id: CampaignId,
     ) -> Result<Vec<(VillageId, i64)>, DbError> {
         let sql = "SELECT r.village_id, COUNT(DISTINCT e.phone) FROM roster_entries e
                    JOIN rosters r ON r.id = e.roster_id AND r.is_current
-                   WHERE r.campaign_id = $1 AND EXISTS (
+                   WHERE r.campaign_id = $1
+                   AND (EXISTS (SELECT 1 FROM campaigns pc WHERE pc.id = r.campaign_id AND pc.participation = 'all')
+                        OR EXISTS (SELECT 1 FROM applications pa WHERE pa.campaign_id = r.campaign_id
+                                   AND pa.village_id = r.village_id AND pa.decision = 'accepted'))
+                   AND EXISTS (
                        SELECT 1 FROM roster_entries e2 JOIN rosters r2 ON r2.id = e2.roster_id AND r2.is_current
-                       WHERE r2.campaign_id = $1 AND r2.village_id <> r.village_id AND e2.phone = e.phone)
+                       WHERE r2.campaign_id = $1 AND r2.village_id <> r.village_id AND e2.phone = e.phone
+                       AND (EXISTS (SELECT 1 FROM campaigns pc2 WHERE pc2.id = r2.campaign_id AND pc2.participation = 'all')
+                            OR EXISTS (SELECT 1 FROM applications pa2 WHERE pa2.campaign_id = r2.campaign_id
+                                       AND pa2.village_id = r2.village_id AND pa2.decision = 'accepted')))
                    GROUP BY r.village_id ORDER BY r.village_id";
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(campaign_id).fetch_all(p).await)?)
     }

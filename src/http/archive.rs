@@ -14,7 +14,7 @@ use super::roles::Admin;
 use crate::db::PurgeError;
 use crate::domain::CampaignState;
 use crate::export::{CsvEncoding, csv_chunks};
-use crate::ids::CampaignId;
+use crate::ids::{AttachmentId, CampaignId};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -59,10 +59,10 @@ pub(super) async fn export_archive(
             "本轮的电话号码和姓名已经清除,请使用清除前导出的归档。",
         ));
     }
-    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut files: Vec<(String, Part)> = Vec::new();
     files.push((
         "README.txt".into(),
-        format!(
+        Part::Built(format!(
             "{} 归档\n\n\
              rosters/<村代码>.csv   冻结时的服务对象名单(电话),与抽样记录一起可用 minyi verify 核验抽样\n\
              draw-record.json       抽样记录(种子、名单指纹、样本量,不含电话)\n\
@@ -71,27 +71,35 @@ pub(super) async fn export_archive(
              publicity-notice.txt   公示时生成并张贴的公示通知原文(其 SHA-256 记在审计日志 publicity.start 一条中;重新公示的记在 publicity.restart 一条中)\n\
              publicity-notice-<n>.txt  因调整名单而被替换的第 n 次公示的通知原文\n\
              proposed-list.csv      拟评定名单(最终),因异议移出的村,逐村的镇纪委研究、镇党委决定和称号有效期\n\
-             applications/          申报与受理:applications.csv(各村状态、不受理理由)和各村的自评报告\n\
-             village-reports/       参加本轮的村(社区)本年度的半年书面报告(创廉档案)\n\
+             applications/          申报与受理:applications.csv(各村状态、不受理理由)和各村最后提交的自评报告\n\
+             village-reports/       参加本轮的村(社区)本年度每个半年最后提交的一份半年书面报告(创廉档案;被替代的旧版本留在系统中)\n\
              attachments.csv        以上各文件的原文件名、SHA-256 和大小\n\
              MANIFEST.txt           每个文件的 SHA-256(sha256sum -c 可核验),以及归档时的审计链首(# audit-head 序号:哈希,minyi audit verify --head 可核验)\n",
             campaign.name
         )
-        .into_bytes(),
+        .into_bytes()),
     ));
     if let Some((record, _)) = state.db.draw_record(id).await? {
-        files.push(("draw-record.json".into(), record.into_bytes()));
+        files.push(("draw-record.json".into(), Part::Built(record.into_bytes())));
     }
     // The notice as posted, whose SHA-256 the publish entry of the audit log holds.
     if let Some(text) = state.db.publicity(id).await?.and_then(|p| p.notice_text) {
-        files.push(("publicity-notice.txt".into(), text.into_bytes()));
+        files.push((
+            "publicity-notice.txt".into(),
+            Part::Built(text.into_bytes()),
+        ));
     }
     // The proposed list with the decisions per village, and the notices a restart replaced.
-    files.extend(super::decisions::archive_files(&state, id).await?);
+    files.extend(
+        super::decisions::archive_files(&state, id)
+            .await?
+            .into_iter()
+            .map(|(name, bytes)| (name, Part::Built(bytes))),
+    );
     for frame in state.db.campaign_frames(id).await? {
         files.push((
             format!("rosters/{}.csv", frame.code),
-            crate::roster::frozen_csv(&frame.phones),
+            Part::Built(crate::roster::frozen_csv(&frame.phones)),
         ));
     }
     handed_in_files(&state, &campaign, &mut files).await?;
@@ -127,38 +135,165 @@ pub(super) async fn export_archive(
     .to_vec();
     // The audit log as stored (no formula neutralising would change a hashed field: none
     // starts with = + - @), so it can be re-verified from the file.
-    files.push(("audit-log.csv".into(), csv_bytes(header, audit_rows)));
+    files.push((
+        "audit-log.csv".into(),
+        Part::Built(csv_bytes(header, audit_rows)),
+    ));
     for download in Download::ALL.into_iter().filter(|d| d.in_archive()) {
         let t = download.table(&state, id).await?;
-        files.push((format!("{}.csv", download.name()), table_csv(&t)));
+        files.push((
+            format!("{}.csv", download.name()),
+            Part::Built(table_csv(&t)),
+        ));
     }
-    let mut manifest: String = files
-        .iter()
-        .map(|(name, bytes)| format!("{}  {name}\n", hex::encode(Sha256::digest(bytes))))
-        .collect();
+
+    // Written into a temporary file one part at a time: a stored file is read only when its
+    // turn comes, and dropped once written, so at most one is in memory.
+    let mut out = ZipOut::create(format!("campaign-{id}"))?;
+    for (name, part) in files {
+        match part {
+            Part::Built(bytes) => {
+                out.add(name, bytes).await?;
+            }
+            Part::Stored(attachment, recorded) => {
+                let bytes = state.db.attachment(attachment).await?.content;
+                let sha256 = out.add(name.clone(), bytes).await?;
+                if sha256 != recorded {
+                    tracing::warn!(
+                        campaign = id.0,
+                        attachment = attachment.0,
+                        %name,
+                        "stored file's content does not match the SHA-256 recorded at upload; MANIFEST.txt has the content's, attachments.csv the recorded one"
+                    );
+                }
+            }
+        }
+    }
+    let mut manifest = std::mem::take(&mut out.manifest);
     // The audit chain's head as the archive was made: a comment line, which `sha256sum -c`
     // skips; `minyi audit verify --head` checks it against the database.
     manifest.push_str(&format!("# audit-head {}\n", state.db.audit_head().await?));
-    files.push(("MANIFEST.txt".into(), manifest.into_bytes()));
-
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for (name, bytes) in &files {
-        zip.start_file(format!("campaign-{id}/{name}"), options)
-            .map_err(anyhow::Error::from)?;
-        zip.write_all(bytes).map_err(anyhow::Error::from)?;
-    }
-    let bytes = zip.finish().map_err(anyhow::Error::from)?.into_inner();
-    let sha256 = hex::encode(Sha256::digest(&bytes));
-    crate::ops::archive::record_export(&state.db, &user.by(), id, &sha256, files.len()).await?;
-    tracing::info!(campaign = id.0, bytes = bytes.len(), "archive exported");
+    out.add("MANIFEST.txt".into(), manifest.into_bytes())
+        .await?;
+    let count = out.count;
+    let (file, sha256, size) = out.finish().await?;
+    crate::ops::archive::record_export(&state.db, &user.by(), id, &sha256, count).await?;
+    tracing::info!(campaign = id.0, bytes = size, "archive exported");
     Ok(Attachment::new(
         "application/zip",
         &campaign_file(&campaign.name, "归档.zip"),
-        bytes,
+        file_body(file),
     )
     .into_response())
+}
+
+/// One file of the archive: bytes made for it, or a stored file (with the SHA-256 recorded
+/// when it was handed in), read only when it is written.
+enum Part {
+    Built(Vec<u8>),
+    Stored(AttachmentId, String),
+}
+
+/// The archive being written into an unnamed temporary file (removed when closed), with
+/// the MANIFEST lines of the files written so far.
+struct ZipOut {
+    zip: Option<zip::ZipWriter<std::fs::File>>,
+    /// The folder every file goes in.
+    root: String,
+    manifest: String,
+    count: usize,
+}
+
+impl ZipOut {
+    fn create(root: String) -> Result<ZipOut, AppError> {
+        let file = tempfile::tempfile().map_err(anyhow::Error::from)?;
+        Ok(ZipOut {
+            zip: Some(zip::ZipWriter::new(file)),
+            root,
+            manifest: String::new(),
+            count: 0,
+        })
+    }
+
+    /// Compresses `bytes` into the archive as `name` (off the async threads) and lists its
+    /// SHA-256 for MANIFEST.txt; returns that SHA-256.
+    async fn add(&mut self, name: String, bytes: Vec<u8>) -> Result<String, AppError> {
+        let mut zip = self
+            .zip
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("archive writer lost after an earlier error"))?;
+        let path = format!("{}/{name}", self.root);
+        let (zip, written) = tokio::task::spawn_blocking(move || {
+            let sha256 = hex::encode(Sha256::digest(&bytes));
+            let options = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated)
+                .large_file(bytes.len() >= u32::MAX as usize);
+            let written = zip
+                .start_file(path, options)
+                .map_err(anyhow::Error::from)
+                .and_then(|()| zip.write_all(&bytes).map_err(anyhow::Error::from))
+                .map(|()| sha256);
+            (zip, written)
+        })
+        .await
+        .map_err(anyhow::Error::from)?;
+        let sha256 = written?;
+        self.zip = Some(zip);
+        self.manifest.push_str(&format!("{sha256}  {name}\n"));
+        self.count += 1;
+        Ok(sha256)
+    }
+
+    /// Finishes the archive: the file (at its start), its SHA-256 and its size.
+    async fn finish(mut self) -> Result<(std::fs::File, String, u64), AppError> {
+        let zip = self
+            .zip
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("archive writer lost after an earlier error"))?;
+        let done = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            use std::io::{Read, Seek, SeekFrom};
+            let mut file = zip.finish()?;
+            file.seek(SeekFrom::Start(0))?;
+            let mut hasher = Sha256::new();
+            let mut buf = vec![0u8; 256 * 1024];
+            let mut size = 0u64;
+            loop {
+                let n = file.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buf[..n]);
+                size += n as u64;
+            }
+            file.seek(SeekFrom::Start(0))?;
+            Ok((file, hex::encode(hasher.finalize()), size))
+        })
+        .await
+        .map_err(anyhow::Error::from)??;
+        Ok(done)
+    }
+}
+
+/// The file from where it stands to its end, streamed in chunks.
+fn file_body(file: std::fs::File) -> axum::body::Body {
+    use tokio::io::AsyncReadExt;
+    let chunks =
+        futures_util::stream::unfold(Some(tokio::fs::File::from_std(file)), |file| async move {
+            let mut file = file?;
+            let mut buf = vec![0u8; 256 * 1024];
+            match file.read(&mut buf).await {
+                Ok(0) => None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    Some((Ok(buf), Some(file)))
+                }
+                Err(e) => {
+                    tracing::error!("archive file could not be read back: {e}");
+                    Some((Err(e), None))
+                }
+            }
+        });
+    axum::body::Body::from_stream(chunks)
 }
 
 /// A stored file's name made safe as one path segment inside the archive.
@@ -177,25 +312,31 @@ fn zip_name(name: &str) -> String {
 }
 
 /// The files villages handed in for the campaign: the applications with their decisions
-/// (`applications/applications.csv`) and self-assessment reports, the half-yearly reports
-/// of the campaign's year by its villages (those that applied or were drawn), and
-/// `attachments.csv` listing each of these files with its SHA-256 and size.
+/// (`applications/applications.csv`) and current self-assessment reports, the current
+/// (newest) half-yearly report of each half year of the campaign's year by its villages
+/// (those that applied or were drawn), and `attachments.csv` listing each of these files
+/// with its SHA-256 and size as recorded when handed in. Superseded versions stay in the
+/// database and the village's archive page, not in the export.
 async fn handed_in_files(
     state: &AppState,
     campaign: &crate::db::Campaign,
-    files: &mut Vec<(String, Vec<u8>)>,
+    files: &mut Vec<(String, Part)>,
 ) -> Result<(), AppError> {
     let mut listed: Vec<Vec<String>> = Vec::new();
-    let mut add =
-        |files: &mut Vec<(String, Vec<u8>)>, path: String, file: crate::db::Attachment| {
-            listed.push(vec![
-                path.clone(),
-                file.meta.file_name.clone(),
-                file.meta.sha256.clone(),
-                file.meta.size.to_string(),
-            ]);
-            files.push((path, file.content));
-        };
+    let mut add = |files: &mut Vec<(String, Part)>,
+                   path: String,
+                   attachment: AttachmentId,
+                   file_name: &str,
+                   sha256: &str,
+                   size: i64| {
+        listed.push(vec![
+            path.clone(),
+            file_name.to_string(),
+            sha256.to_string(),
+            size.to_string(),
+        ]);
+        files.push((path, Part::Stored(attachment, sha256.to_string())));
+    };
     let applications = state.db.applications(campaign.id).await?;
     if !applications.is_empty() {
         let rows = applications
@@ -231,14 +372,15 @@ async fn handed_in_files(
         .to_vec();
         files.push((
             "applications/applications.csv".into(),
-            csv_bytes(header, rows),
+            Part::Built(csv_bytes(header, rows)),
         ));
     }
     for a in &applications {
-        if let Some(id) = a.report_id {
-            let file = state.db.attachment(id).await?;
-            let path = format!("applications/{}-{}", a.code, zip_name(&file.meta.file_name));
-            add(files, path, file);
+        if let (Some(id), Some(file_name), Some(sha256), Some(size)) =
+            (a.report_id, &a.file_name, &a.sha256, a.size)
+        {
+            let path = format!("applications/{}-{}", a.code, zip_name(file_name));
+            add(files, path, id, file_name, sha256, size);
         }
     }
     let mut villages: Vec<crate::ids::VillageId> =
@@ -262,25 +404,42 @@ async fn handed_in_files(
         format!("{}H1", campaign.year),
         format!("{}H2", campaign.year),
     ];
+    // The newest upload of each village and half year (listed by village, period, upload).
+    let mut current: Vec<crate::db::VillageReportRow> = Vec::new();
     for r in state.db.all_village_reports().await? {
         if !villages.contains(&r.village_id) || !periods.contains(&r.period) {
             continue;
         }
+        match current.last_mut() {
+            Some(last) if last.village_id == r.village_id && last.period == r.period => *last = r,
+            _ => current.push(r),
+        }
+    }
+    for r in current {
         let code = codes.get(&r.village_id).cloned().unwrap_or_default();
-        let file = state.db.attachment(r.attachment_id).await?;
         let path = format!(
             "village-reports/{code}/{}-{}-{}",
             r.period,
             r.id,
-            zip_name(&file.meta.file_name)
+            zip_name(&r.file_name)
         );
-        add(files, path, file);
+        add(
+            files,
+            path,
+            r.attachment_id,
+            &r.file_name,
+            &r.sha256,
+            r.size,
+        );
     }
     if !listed.is_empty() {
         let header = ["归档中的文件", "原文件名", "SHA-256", "大小(字节)"]
             .map(String::from)
             .to_vec();
-        files.push(("attachments.csv".into(), csv_bytes(header, listed)));
+        files.push((
+            "attachments.csv".into(),
+            Part::Built(csv_bytes(header, listed)),
+        ));
     }
     Ok(())
 }

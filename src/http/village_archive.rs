@@ -140,6 +140,7 @@ async fn village_page(
             village => views::ser(&village), reports => views::ser(&reports), periods,
             applications, due_rule => due_rule(),
             upload_limit_mb => crate::attachments::MAX_BYTES / (1024 * 1024), error,
+            max_reports => crate::ops::applications::MAX_PERIOD_REPORTS,
         },
     ))
 }
@@ -205,6 +206,16 @@ pub(super) async fn upload_report(
                 format!("period {p} has not started"),
                 format!(
                     "{} 还没有开始,只能提交本半年或以前各半年的报告。",
+                    period.zh()
+                ),
+            )
+            .await
+        }
+        Err(ReportRefused::TooMany(p, n)) => {
+            refuse(
+                format!("period {p} already holds {n} reports"),
+                format!(
+                    "{} 已经提交过 {n} 份报告,不能再提交。如确需更正,请与镇纪委联系。",
                     period.zh()
                 ),
             )

@@ -58,6 +58,14 @@ pub async fn create_campaign(
     Ok(id)
 }
 
+/// The most self-assessment reports a village may hand in for one application (the first
+/// and its replacements): each may be 20 MB and every one is kept.
+pub const MAX_APPLICATION_REPORTS: i64 = 10;
+
+/// The most half-yearly reports a village may hand in for one half year (the first and the
+/// versions superseding it): each may be 20 MB and every one is kept.
+pub const MAX_PERIOD_REPORTS: i64 = 10;
+
 /// A file handed in with its note: the checked description, the content, the note.
 #[derive(Clone, Copy, Debug)]
 pub struct Document<'a> {
@@ -79,6 +87,8 @@ pub enum ApplicationRefused {
     Frozen,
     #[error("the village has not applied")]
     NotApplied,
+    #[error("the village already handed in {0} self-assessment reports for this application")]
+    TooMany(i64),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -95,6 +105,9 @@ impl ApplicationRefused {
             }
             ApplicationRefused::Frozen => "名单已冻结,申报和受理决定都不能再更改。".into(),
             ApplicationRefused::NotApplied => "该村(社区)尚未申报。".into(),
+            ApplicationRefused::TooMany(n) => {
+                format!("本次申报已经提交过 {n} 份自评报告,不能再更换。如确需更换,请与镇纪委联系。")
+            }
             ApplicationRefused::Db(_) => "系统错误,未保存。".into(),
         }
     }
@@ -129,6 +142,10 @@ pub async fn submit(
     };
     if today > due {
         return Err(ApplicationRefused::Late(due.to_string()));
+    }
+    // Counted before the file is stored, in this transaction: a refusal stores nothing.
+    if tx.application_report_count(campaign, village).await? >= MAX_APPLICATION_REPORTS {
+        return Err(ApplicationRefused::TooMany(MAX_APPLICATION_REPORTS));
     }
     let report = tx.store_attachment(file, content, by.account_id()).await?;
     let done = tx
@@ -317,6 +334,8 @@ impl std::fmt::Display for Period {
 pub enum ReportRefused {
     #[error("period {0} has not started yet")]
     Future(String),
+    #[error("the village already handed in {1} reports for period {0}")]
+    TooMany(String, i64),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -339,9 +358,13 @@ pub async fn upload_village_report(
     if Period::of_day(today).is_some_and(|current| period > current) {
         return Err(ReportRefused::Future(period.to_string()));
     }
-    let mut tx = db.begin().await?;
-    let attachment = tx.store_attachment(file, content, by.account_id()).await?;
     let period_text = period.to_string();
+    let mut tx = db.begin().await?;
+    // Counted before the file is stored, in this transaction: a refusal stores nothing.
+    if tx.village_report_count(village, &period_text).await? >= MAX_PERIOD_REPORTS {
+        return Err(ReportRefused::TooMany(period_text, MAX_PERIOD_REPORTS));
+    }
+    let attachment = tx.store_attachment(file, content, by.account_id()).await?;
     tx.add_village_report(village, &period_text, attachment, note, by.account_id())
         .await?;
     let details = json!({

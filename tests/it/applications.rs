@@ -596,3 +596,38 @@ async fn a_campaign_created_without_the_choice_takes_every_village_and_no_applic
         "both villages"
     );
 }
+
+#[tokio::test]
+async fn an_application_takes_at_most_ten_reports_and_the_eleventh_stores_nothing() {
+    let app = spawn().await;
+    let t = town(&app).await;
+    let id = applying_campaign(&app, &t, "2099-09-30").await;
+    for n in 0..minyi::ops::applications::MAX_APPLICATION_REPORTS {
+        let (s, body) = apply(&app, &t.op1, id, "自评报告.pdf", pdf(&format!("第{n}版"))).await;
+        assert_eq!(s, 303, "report {n}: {body}");
+    }
+    let v1 = app.db.village_by_code("V1").await.unwrap();
+    let before = app.db.application(id, v1.id).await.unwrap().unwrap();
+    let last = before.report_id.unwrap();
+
+    let (s, body) = apply(&app, &t.op1, id, "自评报告.pdf", pdf("第十一版")).await;
+    assert_eq!(s, 400);
+    assert!(body.contains("已经提交过 10 份自评报告"), "{body}");
+    assert!(
+        app.db
+            .attachment_meta(AttachmentId(last.0 + 1))
+            .await
+            .is_err(),
+        "the refused file is not stored"
+    );
+    let after = app.db.application(id, v1.id).await.unwrap().unwrap();
+    assert_eq!(
+        after.report_id, before.report_id,
+        "the current report stays"
+    );
+    assert_eq!(app.db.application_reports(v1.id).await.unwrap().len(), 10);
+
+    // Another village is not held back by V1's count.
+    let (s, body) = apply(&app, &t.op2, id, "自评报告.pdf", pdf("二村")).await;
+    assert_eq!(s, 303, "{body}");
+}

@@ -551,3 +551,62 @@ async fn the_mixer_moves_each_answer_with_its_own_bucket() {
     assert_eq!(pairs(db.clone()).await, expected);
     db.close().await;
 }
+
+#[tokio::test]
+async fn a_phone_shared_with_a_refused_village_is_not_counted() {
+    let app = spawn().await;
+    let t = town(&app).await;
+    let url = format!("{}/village/campaigns/{}/roster", app.base, t.campaign);
+    // V1 and V2 both hold 13800000001.
+    for (op, phones) in [
+        (&t.op1, "13800000001\n13800000002\n"),
+        (&t.op2, "13800000001\n13900000003\n"),
+    ] {
+        let (s, _, _) = upload(
+            &op.0,
+            &url,
+            &op.1,
+            "r.csv",
+            format!("电话\n{phones}").into_bytes(),
+            &[],
+        )
+        .await;
+        assert_eq!(s, 303);
+    }
+    let v1 = app.db.village_by_code("V1").await.unwrap().id;
+    let v2 = app.db.village_by_code("V2").await.unwrap().id;
+    assert_eq!(
+        app.db.shared_phone_counts(t.campaign).await.unwrap(),
+        vec![(v1, 1), (v2, 1)],
+        "every village with a roster takes part: both count the phone"
+    );
+
+    // The campaign draws accepted villages only: V1 accepted, V2 refused. V2's roster is
+    // outside the frame, so neither side counts the phone.
+    exec(
+        &app.db,
+        "UPDATE campaigns SET participation = 'accepted' WHERE id = $1",
+        t.campaign.0,
+    )
+    .await;
+    for (village, decision) in [("V1", "accepted"), ("V2", "refused")] {
+        let sql: &'static str = if decision == "accepted" {
+            "INSERT INTO applications (campaign_id, village_id, applied_at, decision)
+             SELECT $1, id, 0, 'accepted' FROM villages WHERE code = 'V1'"
+        } else {
+            "INSERT INTO applications (campaign_id, village_id, applied_at, decision, reason)
+             SELECT $1, id, 0, 'refused', '材料不全' FROM villages WHERE code = 'V2'"
+        };
+        assert_eq!(exec(&app.db, sql, t.campaign.0).await, 1, "{village}");
+    }
+    assert_eq!(
+        app.db.cross_village_phones(t.campaign).await.unwrap().len(),
+        0,
+        "the roster check agrees"
+    );
+    assert_eq!(
+        app.db.shared_phone_counts(t.campaign).await.unwrap(),
+        vec![],
+        "the refused village's roster is not counted, nor counts against V1"
+    );
+}

@@ -70,6 +70,7 @@ async fn half_yearly_reports_are_kept_with_their_hash_and_only_their_village_see
         page.contains("7 月 15 日前") && page.contains("次年 1 月 15 日前"),
         "the due dates are stated"
     );
+    assert!(page.contains("最多 10 次"), "the limit is stated");
 
     let report = pdf("半年报告");
     let (s, body) = hand_in(
@@ -121,6 +122,7 @@ async fn half_yearly_reports_are_kept_with_their_hash_and_only_their_village_see
     let v1 = app.db.village_by_code("V1").await.unwrap();
     let rows = app.db.village_reports(v1.id).await.unwrap();
     assert_eq!(rows.len(), 2, "nothing refused was stored");
+    let stored = rows.clone();
     assert_eq!(rows[0].file_name, "扫描件.png", "the newest first");
     let id: AttachmentId = rows[1].attachment_id;
 
@@ -197,6 +199,40 @@ async fn half_yearly_reports_are_kept_with_their_hash_and_only_their_village_see
         .map(|e| e.event)
         .collect();
     assert_eq!(events.iter().filter(|e| *e == "archive.upload").count(), 2);
+
+    // At most 10 uploads per half year: the 11th is refused, nothing stored; another half
+    // year still takes its own.
+    for n in 2..minyi::ops::applications::MAX_PERIOD_REPORTS {
+        let (s, body) = hand_in(
+            &app,
+            &t.op1,
+            &past.to_string(),
+            "更正.pdf",
+            pdf(&n.to_string()),
+        )
+        .await;
+        assert_eq!(s, 303, "upload {n}: {body}");
+    }
+    let last = app.db.village_reports(v1.id).await.unwrap()[0].attachment_id;
+    let (s, body) = hand_in(&app, &t.op1, &past.to_string(), "第十一份.pdf", pdf("11")).await;
+    assert_eq!(s, 400);
+    assert!(
+        body.contains(&format!("{} 已经提交过 10 份报告", past.zh())),
+        "{body}"
+    );
+    assert!(
+        app.db
+            .attachment_meta(AttachmentId(last.0 + 1))
+            .await
+            .is_err(),
+        "the refused file is not stored"
+    );
+    let rows = app.db.village_reports(v1.id).await.unwrap();
+    assert_eq!(rows.len(), 10);
+    assert!(rows.iter().all(|r| r.file_name != "第十一份.pdf"));
+    assert!(stored.iter().all(|s| rows.iter().any(|r| r.id == s.id)));
+    let (s, body) = hand_in(&app, &t.op1, &current.to_string(), "本半年.pdf", pdf("本")).await;
+    assert_eq!(s, 303, "{body}");
 }
 
 #[tokio::test]
@@ -282,25 +318,30 @@ async fn the_campaign_archive_holds_the_applications_and_the_files_with_their_ha
         id.0,
     )
     .await;
+    // A half-yearly report superseded by a newer one of the same half year: only the newest
+    // goes into the archive.
+    let old_half = pdf("半年报告旧版");
     let half = pdf("半年报告内容");
     let period = Period {
         year: campaign.year,
         half: 1,
     };
-    minyi::ops::applications::upload_village_report(
-        &app.db,
-        &minyi::ops::Actor::named("test"),
-        village.id,
-        period,
-        minyi::ops::applications::Document {
-            file: &minyi::attachments::check("半年报告.pdf", &half).unwrap(),
-            content: &half,
-            note: "",
-        },
-        &format!("{}-12-31", campaign.year),
-    )
-    .await
-    .unwrap();
+    for (name, content) in [("旧版.pdf", &old_half), ("半年报告.pdf", &half)] {
+        minyi::ops::applications::upload_village_report(
+            &app.db,
+            &minyi::ops::Actor::named("test"),
+            village.id,
+            period,
+            minyi::ops::applications::Document {
+                file: &minyi::attachments::check(name, content).unwrap(),
+                content,
+                note: "",
+            },
+            &format!("{}-12-31", campaign.year),
+        )
+        .await
+        .unwrap();
+    }
 
     // Approve (the demo's publicity moved into the past, its objection resolved), export.
     exec(&app.db, "UPDATE publicity SET start_date = '2026-09-01', end_date = '2026-09-09' WHERE campaign_id = $1", id.0).await;
@@ -328,8 +369,34 @@ async fn the_campaign_archive_holds_the_applications_and_the_files_with_their_ha
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let mut zip =
-        zip::ZipArchive::new(std::io::Cursor::new(r.bytes().await.unwrap().to_vec())).unwrap();
+    let bytes = r.bytes().await.unwrap().to_vec();
+    let recorded = app
+        .db
+        .all_audit_entries()
+        .await
+        .unwrap()
+        .into_iter()
+        .rfind(|e| e.event == "campaign.archive")
+        .unwrap();
+    assert!(
+        recorded.details.contains(&sha256(&bytes)),
+        "the audit entry holds the SHA-256 of the file sent: {}",
+        recorded.details
+    );
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let names: Vec<String> = zip.file_names().map(|n| n.unwrap().to_string()).collect();
+    assert!(
+        !names.iter().any(|n| n.contains("旧版")),
+        "the superseded version is left out: {names:?}"
+    );
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| n.contains("/village-reports/"))
+            .count(),
+        1,
+        "{names:?}"
+    );
     let mut read = |name: &str| {
         let mut f = zip
             .by_name(&format!("campaign-{id}/{name}"))
@@ -344,7 +411,7 @@ async fn the_campaign_archive_holds_the_applications_and_the_files_with_their_ha
         in_zip, report,
         "the path's slash is made safe, the content is the report's"
     );
-    let half_name = format!("village-reports/{code}/{period}-1-半年报告.pdf");
+    let half_name = format!("village-reports/{code}/{period}-2-半年报告.pdf");
     assert_eq!(read(&half_name), half);
     let listed = String::from_utf8(read("attachments.csv")).unwrap();
     assert!(
@@ -368,9 +435,23 @@ async fn the_campaign_archive_holds_the_applications_and_the_files_with_their_ha
         applications.contains(&format!("{code},{},已受理", village.name)),
         "{applications}"
     );
+    assert!(!listed.contains(&sha256(&old_half)), "{listed}");
     let manifest = String::from_utf8(read("MANIFEST.txt")).unwrap();
     assert!(
-        manifest.contains(&format!("{}  {half_name}", sha256(&half))),
+        manifest.contains(&format!("{}  {half_name}", sha256(&half)))
+            && manifest.contains(&format!(
+                "{}  applications/{code}-自评_报告.pdf",
+                sha256(&report)
+            )),
         "{manifest}"
     );
+    // Every file but the manifest itself is listed with the SHA-256 of its content.
+    for name in names.iter().filter(|n| !n.ends_with("/MANIFEST.txt")) {
+        let short = name.split_once('/').unwrap().1;
+        let content = read(short);
+        assert!(
+            manifest.contains(&format!("{}  {short}\n", sha256(&content))),
+            "{short} in {manifest}"
+        );
+    }
 }
