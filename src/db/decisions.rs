@@ -246,6 +246,36 @@ impl Tx {
         Ok(n == 1)
     }
 
+    /// Whether an objection about the village was upheld in the campaign.
+    pub async fn upheld_objection_about(
+        &mut self,
+        campaign: CampaignId,
+        village: VillageId,
+    ) -> Result<bool, DbError> {
+        let sql = "SELECT COUNT(*) FROM objections WHERE campaign_id = $1 AND village_id = $2
+                   AND decision = 'upheld'";
+        let n: i64 = on_tx!(self, c => sqlx::query_scalar(sql).bind(campaign).bind(village)
+            .fetch_one(&mut *c).await)?;
+        Ok(n > 0)
+    }
+
+    /// Copies the rows an upheld objection removed from period `from` into period `to`, still
+    /// marked with their objection: a restart keeps them off the list and says why.
+    pub async fn carry_removals(
+        &mut self,
+        campaign: CampaignId,
+        from: i64,
+        to: i64,
+    ) -> Result<(), DbError> {
+        let sql =
+            "INSERT INTO proposed_list (campaign_id, period, village_id, removed_by_objection)
+                   SELECT campaign_id, $3, village_id, removed_by_objection FROM proposed_list
+                   WHERE campaign_id = $1 AND period = $2 AND removed_by_objection IS NOT NULL";
+        on_tx!(self, c => sqlx::query(sql).bind(campaign).bind(from).bind(to)
+            .execute(&mut *c).await.map(|_| ()))?;
+        Ok(())
+    }
+
     /// Open objections about the village or about the whole campaign.
     pub async fn open_objections_about(
         &mut self,

@@ -135,6 +135,22 @@ impl Tx {
         Ok(n == 1)
     }
 
+    /// Locks every title's row for the rest of the transaction (PostgreSQL; on SQLite the
+    /// write takes the database's write lock), so two 复核 rounds created at once cannot
+    /// both take the same titles: the second waits, then reads what the first recorded.
+    pub async fn lock_titles(&mut self) -> Result<(), DbError> {
+        let sql = "UPDATE titles SET decision_ref = decision_ref";
+        on_tx!(self, c => sqlx::query(sql).execute(&mut *c).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// The titles re-checked by a 复核 round not yet approved, read in this transaction.
+    pub async fn titles_in_open_review(&mut self) -> Result<Vec<TitleId>, DbError> {
+        let sql = "SELECT r.title_id FROM review_titles r JOIN campaigns c ON c.id = r.campaign_id
+                   WHERE c.state <> 'approved' ORDER BY r.title_id";
+        Ok(on_tx!(self, c => sqlx::query_scalar(sql).fetch_all(&mut *c).await)?)
+    }
+
     /// Makes a campaign a 复核 round: kind `review`, drawing only accepted villages.
     pub async fn make_review(&mut self, campaign: CampaignId) -> Result<(), DbError> {
         let sql = "UPDATE campaigns SET kind = 'review', participation = 'accepted' WHERE id = $1";

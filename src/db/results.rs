@@ -381,6 +381,21 @@ impl Tx {
         Ok(())
     }
 
+    /// Takes the campaign's row lock for the rest of the transaction (PostgreSQL; on SQLite
+    /// the write takes the database's single write lock): the operations on the proposed
+    /// list, objections, decisions and approval run it first, so under READ COMMITTED one
+    /// waits for the other and then reads what it committed. `NotFound` without the campaign.
+    pub async fn lock_campaign(&mut self, campaign_id: CampaignId) -> Result<(), DbError> {
+        // A non-key column: the lock does not block rows of other tables referencing it.
+        let sql = "UPDATE campaigns SET state = state WHERE id = $1";
+        let n = on_tx!(self, c => sqlx::query(sql).bind(campaign_id)
+            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        if n == 0 {
+            return Err(DbError::NotFound);
+        }
+        Ok(())
+    }
+
     /// Whether the campaign is approved (its results final), read in this transaction so a
     /// write that checks it cannot slip past an approval.
     pub async fn campaign_approved(&mut self, campaign_id: CampaignId) -> Result<bool, DbError> {

@@ -372,23 +372,27 @@ pub(super) async fn adjust_proposed(
         reason: &reason,
         restart_on,
     };
-    let flash = match crate::ops::publicity::adjust_list(&state.db, &user.by(), id, &adj).await {
-        Ok(Adjusted::Listed) => "m=adjusted",
-        Ok(Adjusted::Restarted { .. }) => "m=restarted",
-        Err(AdjustError::NotClosed) => "e=not_closed",
-        Err(AdjustError::Approved) => "e=approved",
-        Err(AdjustError::NotInCampaign) => "e=adj_village",
-        Err(AdjustError::OnList) => "e=on_list",
-        Err(AdjustError::NotOnList) => "e=not_on_list",
-        Err(AdjustError::NeedsStart) => "e=needs_start",
-        Err(AdjustError::StartTooEarly(_)) => "e=start_early",
-        Err(AdjustError::Decided) => "e=list_decided",
-        Err(AdjustError::NoStoredList) => "e=no_list",
-        Err(AdjustError::Calendar) => "e=calendar",
-        Err(AdjustError::NoContact) => "e=contact",
-        Err(AdjustError::Db(e)) => return Err(e.into()),
-        Err(AdjustError::Results(e)) => return Err(e.into()),
-    };
+    let today = parse_date(&today()).ok_or_else(|| anyhow::anyhow!("today is not a date"))?;
+    let flash =
+        match crate::ops::publicity::adjust_list(&state.db, &user.by(), id, &adj, today).await {
+            Ok(Adjusted::Listed) => "m=adjusted",
+            Ok(Adjusted::Restarted { .. }) => "m=restarted",
+            Err(AdjustError::NotClosed) => "e=not_closed",
+            Err(AdjustError::Approved) => "e=approved",
+            Err(AdjustError::NotInCampaign) => "e=adj_village",
+            Err(AdjustError::OnList) => "e=on_list",
+            Err(AdjustError::NotOnList) => "e=not_on_list",
+            Err(AdjustError::NeedsStart) => "e=needs_start",
+            Err(AdjustError::StartTooEarly(_)) => "e=start_early",
+            Err(AdjustError::StartInPast) => "e=start_past",
+            Err(AdjustError::Upheld) => "e=adj_upheld",
+            Err(AdjustError::Decided) => "e=list_decided",
+            Err(AdjustError::NoStoredList) => "e=no_list",
+            Err(AdjustError::Calendar) => "e=calendar",
+            Err(AdjustError::NoContact) => "e=contact",
+            Err(AdjustError::Db(e)) => return Err(e.into()),
+            Err(AdjustError::Results(e)) => return Err(e.into()),
+        };
     Ok(back(id, flash))
 }
 

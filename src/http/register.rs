@@ -53,6 +53,7 @@ fn flash(key: &str) -> Option<&'static str> {
             "请填写复核轮次的名称(不超过 100 字)、镇名(不超过 50 字)和年度(2000 到 2100)。"
         }
         "review_none" => "今天没有有效或即将到期的称号,无需创建复核轮次。",
+        "review_taken" => "今天有效或即将到期的称号都已在尚未批准的复核轮次中,无需再创建复核轮次。",
         _ => return None,
     })
 }
@@ -310,6 +311,7 @@ pub(super) async fn create_review(
             Ok(Redirect::to(&format!("/admin/campaigns/{}", created.campaign)).into_response())
         }
         Err(ReviewRefused::NoTitles) => Ok(back("e=review_none")),
+        Err(ReviewRefused::AllInReview) => Ok(back("e=review_taken")),
         Err(ReviewRefused::Db(e)) => Err(e.into()),
     }
 }
@@ -521,6 +523,7 @@ mod tests {
             "already_revoked",
             "review_form",
             "review_none",
+            "review_taken",
         ] {
             assert!(flash(key).is_some(), "{key}");
         }

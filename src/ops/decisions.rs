@@ -64,6 +64,8 @@ pub async fn set_title_years(
     years: i64,
 ) -> Result<(), TitleYearsError> {
     let mut tx = db.begin().await?;
+    // Serialises with a decision granting a title, so the check below sees it.
+    tx.lock_campaign(campaign).await?;
     if tx.campaign_approved(campaign).await? {
         return Err(TitleYearsError::Approved);
     }
@@ -140,6 +142,8 @@ pub async fn record_study(
     today: Date,
 ) -> Result<(), DecisionError> {
     let mut tx = db.begin().await?;
+    // Serialises with an objection being upheld or added, a restart and the title's years.
+    tx.lock_campaign(campaign).await?;
     check_after_publicity(&mut tx, campaign, village, on, today).await?;
     if tx.village_decision(campaign, village).await?.is_some() {
         return Err(DecisionError::StudyRecorded);
@@ -174,6 +178,8 @@ pub async fn record_decision(
 ) -> Result<Option<Date>, DecisionError> {
     let by_account = by.account_id();
     let mut tx = db.begin().await?;
+    // Serialises with an objection being upheld or added, a restart and the title's years.
+    tx.lock_campaign(campaign).await?;
     check_after_publicity(&mut tx, campaign, village, on, today).await?;
     let Some(study) = tx.village_decision(campaign, village).await? else {
         return Err(DecisionError::NoStudy);

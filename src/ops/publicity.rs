@@ -167,6 +167,7 @@ pub async fn publish(
         });
     }
     let mut tx = db.begin().await?;
+    tx.lock_campaign(campaign).await?;
     if tx.is_published(campaign).await? {
         return Err(PublishError::AlreadyPublished);
     }
@@ -247,6 +248,7 @@ pub async fn add_objection(
 ) -> Result<ObjectionId, ObjectionError> {
     let by_account = by.account_id();
     let mut tx = db.begin().await?;
+    tx.lock_campaign(campaign).await?;
     if tx.campaign_approved(campaign).await? {
         return Err(ObjectionError::Approved);
     }
@@ -321,6 +323,7 @@ pub async fn decide_objection(
 ) -> Result<bool, DecideObjectionError> {
     let by_account = by.account_id();
     let mut tx = db.begin().await?;
+    tx.lock_campaign(campaign).await?;
     if tx.campaign_approved(campaign).await? {
         return Err(DecideObjectionError::Approved);
     }
@@ -417,6 +420,12 @@ pub enum AdjustError {
     NeedsStart,
     #[error("the new publicity cannot start before the one it replaces ({0})")]
     StartTooEarly(String),
+    /// A restarted publicity starts today or later, never backdated.
+    #[error("the new publicity cannot start before today")]
+    StartInPast,
+    /// An objection about the village was upheld in this campaign.
+    #[error("an objection about the village was upheld: it cannot be added back")]
+    Upheld,
     /// Studies or decisions are recorded: the list can no longer change.
     #[error("studies or decisions are recorded for this campaign")]
     Decided,
@@ -445,12 +454,14 @@ pub enum Adjusted {
 /// Adds a village to the proposed list or takes one off, with the reason (`proposed.adjust`).
 /// Before publicity it changes the list the publication will freeze; once publicity has
 /// started it restarts publicity from `restart_on` with the changed list and a new notice
-/// (`publicity.restart`), the replaced period and its notice kept.
+/// (`publicity.restart`), the replaced period and its notice kept; that day is `today` or
+/// later. A village an upheld objection concerns is never added back.
 pub async fn adjust_list(
     db: &Db,
     by: &Actor,
     campaign: CampaignId,
     adj: &Adjustment<'_>,
+    today: Date,
 ) -> Result<Adjusted, AdjustError> {
     let by_account = by.account_id();
     let loaded = match tables::load(db, campaign).await {
@@ -468,8 +479,14 @@ pub async fn adjust_list(
     };
     let cal = calendar(db).await?;
     let mut tx = db.begin().await?;
+    // Serialises with objections decided, studies and decisions, and another restart.
+    tx.lock_campaign(campaign).await?;
     if tx.campaign_approved(campaign).await? {
         return Err(AdjustError::Approved);
+    }
+    // An upheld objection took the village off the list for good: no adjustment puts it back.
+    if adj.add && tx.upheld_objection_about(campaign, adj.village_id).await? {
+        return Err(AdjustError::Upheld);
     }
     if loaded.campaign.state != CampaignState::Closed {
         return Err(AdjustError::NotClosed);
@@ -510,6 +527,9 @@ pub async fn adjust_list(
     let start = adj.restart_on.ok_or(AdjustError::NeedsStart)?;
     if start.to_string() < old_start {
         return Err(AdjustError::StartTooEarly(old_start));
+    }
+    if start < today {
+        return Err(AdjustError::StartInPast);
     }
     let end = cal
         .nth_working_day(start, PUBLICITY_WORKING_DAYS)
@@ -553,6 +573,8 @@ pub async fn adjust_list(
         .map(|a| a.village_id)
         .collect();
     tx.freeze_list(campaign, new_period, &ordered).await?;
+    // The villages an upheld objection removed stay marked so in the new period.
+    tx.carry_removals(campaign, period, new_period).await?;
     tx.add_adjustment(
         campaign,
         adj.village_id,
@@ -601,6 +623,7 @@ pub async fn approve(
 ) -> Result<(), ApproveError> {
     let by_account = by.account_id();
     let mut tx = db.begin().await?;
+    tx.lock_campaign(campaign).await?;
     tx.approve(campaign, today, by_account).await?;
     tx.audit(db, &by.event("approve", Some(campaign), json!({})))
         .await?;

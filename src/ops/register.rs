@@ -79,6 +79,9 @@ pub enum ReviewRefused {
     /// No title is in force (valid or expiring) today: there is nothing to re-check.
     #[error("no title is in force")]
     NoTitles,
+    /// Every title in force is already re-checked by a 复核 round not yet approved.
+    #[error("every title in force is already in a review round not yet approved")]
+    AllInReview,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -93,7 +96,8 @@ pub struct ReviewCreated {
 
 /// Creates a 复核 round (seed 三(三)): a campaign of kind `review` that draws only accepted
 /// villages, with one accepted application (no report, reason 复核) per village holding a
-/// title in force on `today`, and the titles it re-checks recorded.
+/// title in force on `today`, and the titles it re-checks recorded. A title already in a
+/// 复核 round not yet approved is left to that round.
 pub async fn create_review(
     db: &Db,
     by: &Actor,
@@ -103,6 +107,8 @@ pub async fn create_review(
     today: &str,
 ) -> Result<ReviewCreated, ReviewRefused> {
     let mut tx = db.begin().await?;
+    // First: a concurrent creation waits here, then sees the titles this one took.
+    tx.lock_titles().await?;
     let in_force: Vec<_> = tx
         .register()
         .await?
@@ -111,6 +117,14 @@ pub async fn create_review(
         .collect();
     if in_force.is_empty() {
         return Err(ReviewRefused::NoTitles);
+    }
+    let taken = tx.titles_in_open_review().await?;
+    let in_force: Vec<_> = in_force
+        .into_iter()
+        .filter(|t| !taken.contains(&t.id))
+        .collect();
+    if in_force.is_empty() {
+        return Err(ReviewRefused::AllInReview);
     }
     let campaign = tx.create_campaign(name, town, year).await?;
     tx.make_review(campaign).await?;

@@ -121,6 +121,27 @@ async fn notice(app: &TestApp, t: &Town) -> String {
     page
 }
 
+/// A day to restart publicity on: the first Monday after tomorrow (today or later, as a
+/// restart must be, and clear of the test calendar's 2026 National Day holidays), with the
+/// seventh working day from it (the Tuesday after), both as `YYYY-MM-DD`, and the start as
+/// the notice writes it.
+fn restart_days() -> (String, String, String) {
+    let today = minyi::results::calendar::parse_date(&minyi::domain::today()).unwrap();
+    let mut start = today + time::Duration::days(2);
+    while start.weekday() != time::Weekday::Monday {
+        start += time::Duration::days(1);
+    }
+    let end = start + time::Duration::days(8);
+    let iso = |d: time::Date| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day());
+    let chinese = format!(
+        "{}年{}月{}日",
+        start.year(),
+        u8::from(start.month()),
+        start.day()
+    );
+    (iso(start), iso(end), chinese)
+}
+
 /// The villages (codes) of the final list of the period in force.
 async fn final_list(app: &TestApp, id: CampaignId) -> Vec<String> {
     let p = app.db.publicity(id).await.unwrap().unwrap();
@@ -250,14 +271,14 @@ async fn the_proposed_list_is_adjusted_with_a_reason_frozen_at_publication_and_a
     assert_eq!(notice(&app, &t).await, first);
 
     // A change during publicity needs the new start day, not before the first one.
-    let remove_v1 = |start: &'static str| {
+    fn remove_v1(start: &str) -> Vec<(&'static str, &str)> {
         vec![
             ("village", "V1"),
             ("action", "remove"),
             ("reason", "第16项复核为差"),
             ("start", start),
         ]
-    };
+    }
     assert_eq!(
         act(&app, &t, "proposed", &remove_v1("")).await,
         "e=needs_start"
@@ -270,19 +291,26 @@ async fn the_proposed_list_is_adjusted_with_a_reason_frozen_at_publication_and_a
         act(&app, &t, "proposed", &remove_v1("2026-10-40")).await,
         "e=date"
     );
+    // Nor before today: a restarted publicity is never backdated, nor already over.
+    assert_eq!(
+        act(&app, &t, "proposed", &remove_v1("2026-10-15")).await,
+        "e=start_past"
+    );
     assert_eq!(app.db.proposed_adjustments(id).await.unwrap().len(), 1);
     assert!(app.db.publicity_history(id).await.unwrap().is_empty());
 
-    // Removing V1 restarts publicity from 10-15: a new period and notice; the old kept.
+    // Removing V1 restarts publicity from the day given: a new period and notice; the old
+    // kept.
+    let (start, end, start_cn) = restart_days();
     let first_head = app.db.publicity(id).await.unwrap().unwrap().audit_head;
     assert_eq!(
-        act(&app, &t, "proposed", &remove_v1("2026-10-15")).await,
+        act(&app, &t, "proposed", &remove_v1(&start)).await,
         "m=restarted"
     );
     let p = app.db.publicity(id).await.unwrap().unwrap();
     assert_eq!(p.period, 2);
-    assert_eq!(p.start_date, "2026-10-15");
-    assert_eq!(p.end_date, "2026-10-23");
+    assert_eq!(p.start_date, start);
+    assert_eq!(p.end_date, end);
     assert!(p.audit_head.is_some() && p.audit_head != first_head);
     assert_eq!(final_list(&app, id).await, ["V2"]);
     let history = app.db.publicity_history(id).await.unwrap();
@@ -298,7 +326,7 @@ async fn the_proposed_list_is_adjusted_with_a_reason_frozen_at_publication_and_a
         second.contains("二村") && !second.contains("一村"),
         "{second}"
     );
-    assert!(second.contains("2026年10月15日"), "{second}");
+    assert!(second.contains(&start_cn), "{second}");
     assert!(
         second.contains("因拟评定名单调整，现重新公示；2026年9月30日发布的原公示同时废止。"),
         "{second}"
@@ -326,17 +354,17 @@ async fn the_proposed_list_is_adjusted_with_a_reason_frozen_at_publication_and_a
     );
     let page = results_page(&app, &t).await;
     assert!(
-        page.contains("已重新公示(第 2 次公示,公示期 2026-10-15 至 2026-10-23)"),
+        page.contains(&format!("已重新公示(第 2 次公示,公示期 {start} 至 {end})")),
         "{page}"
     );
     assert!(
         page.contains("第 1 次公示:2026-09-30 至 2026-10-14"),
         "{page}"
     );
-    assert!(page.contains("2026-10-15 至 2026-10-23"), "{page}");
+    assert!(page.contains(&format!("{start} 至 {end}")), "{page}");
     let restarts = events(&app, "publicity.restart").await;
     assert_eq!(restarts.len(), 1);
-    assert!(restarts[0].contains("2026-10-15") && restarts[0].contains("2026-09-30"));
+    assert!(restarts[0].contains(&start) && restarts[0].contains("2026-09-30"));
     assert_eq!(events(&app, "proposed.adjust").await.len(), 2);
     assert_eq!(app.db.proposed_adjustments(id).await.unwrap().len(), 2);
 }
@@ -622,9 +650,9 @@ async fn objections_are_upheld_or_dismissed_and_each_village_is_studied_then_app
             &t,
             "proposed",
             &[
-                ("village", "V2"),
-                ("action", "add"),
-                ("reason", "再列入"),
+                ("village", "V1"),
+                ("action", "remove"),
+                ("reason", "再移出"),
                 ("start", "2026-10-22")
             ]
         )
@@ -926,4 +954,155 @@ pub(crate) async fn decide_every_listed_village(
             );
         }
     }
+}
+
+#[tokio::test]
+async fn an_upheld_objection_keeps_the_village_off_the_list_through_a_restart() {
+    let app = spawn().await;
+    let t = graded(&app).await;
+    let id = t.campaign;
+    // V1 passes; V2 is added by the 领导小组; both published.
+    assert_eq!(
+        act(
+            &app,
+            &t,
+            "proposed",
+            &[
+                ("village", "V2"),
+                ("action", "add"),
+                ("reason", "综合考虑列入")
+            ]
+        )
+        .await,
+        "m=adjusted"
+    );
+    assert_eq!(
+        act(&app, &t, "publicity", &[("start", "2026-09-30")]).await,
+        "m=published"
+    );
+    let v1 = app.db.village_by_code("V1").await.unwrap().id;
+    assert_eq!(
+        act(
+            &app,
+            &t,
+            "objections",
+            &[
+                ("village", v1.to_string().as_str()),
+                ("received_on", "2026-10-09"),
+                ("summary", "反映一村账目")
+            ]
+        )
+        .await,
+        "m=objection"
+    );
+    let o1 = app.db.objections(id).await.unwrap()[0].id;
+    assert_eq!(
+        act(
+            &app,
+            &t,
+            &format!("objections/{o1}/resolve"),
+            &[("decision", "upheld"), ("reason", "经查属实")]
+        )
+        .await,
+        "m=upheld"
+    );
+    assert_eq!(final_list(&app, id).await, ["V2"]);
+
+    // Adding V1 back is refused, whatever the start day: nothing changes.
+    let (start, _, _) = restart_days();
+    assert_eq!(
+        act(
+            &app,
+            &t,
+            "proposed",
+            &[
+                ("village", "V1"),
+                ("action", "add"),
+                ("reason", "领导小组研究后重新列入"),
+                ("start", &start)
+            ]
+        )
+        .await,
+        "e=adj_upheld"
+    );
+    assert_eq!(app.db.publicity(id).await.unwrap().unwrap().period, 1);
+    assert_eq!(app.db.proposed_adjustments(id).await.unwrap().len(), 1);
+    assert_eq!(final_list(&app, id).await, ["V2"]);
+
+    // A restart for another village (V2 taken off) keeps V1 marked as removed by the
+    // objection in the new period.
+    assert_eq!(
+        act(
+            &app,
+            &t,
+            "proposed",
+            &[
+                ("village", "V2"),
+                ("action", "remove"),
+                ("reason", "第16项复核为差"),
+                ("start", &start)
+            ]
+        )
+        .await,
+        "m=restarted"
+    );
+    let p = app.db.publicity(id).await.unwrap().unwrap();
+    assert_eq!(p.period, 2);
+    assert!(final_list(&app, id).await.is_empty());
+    let rows: Vec<_> = app
+        .db
+        .proposed_rows(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.period == 2)
+        .map(|r| (r.village_id, r.removed_by_objection))
+        .collect();
+    assert_eq!(rows, [(v1, Some(o1))]);
+    let own = format!("{}/village/campaigns/{id}/results", app.base);
+    let (s, page) = get_text(&t.op1.0, &own).await;
+    assert_eq!(s, 200);
+    assert!(page.contains("因异议属实移出拟评定名单"), "{page}");
+    let page = results_page(&app, &t).await;
+    assert!(
+        page.contains(&format!("因异议属实移出(第 {o1} 号异议)")),
+        "{page}"
+    );
+    // Still no way back after the restart.
+    let (later, _, _) = restart_days();
+    assert_eq!(
+        act(
+            &app,
+            &t,
+            "proposed",
+            &[
+                ("village", "V1"),
+                ("action", "add"),
+                ("reason", "再列入"),
+                ("start", &later)
+            ]
+        )
+        .await,
+        "e=adj_upheld"
+    );
+
+    // Two restarts at once adding V2 back: one restarts, the other finds it listed.
+    let url = format!("{}/admin/campaigns/{id}/proposed", app.base);
+    let fields = [
+        ("village", "V2"),
+        ("action", "add"),
+        ("reason", "复核后重新列入"),
+        ("start", later.as_str()),
+    ];
+    let (a, b) = tokio::join!(
+        post_form(&t.admin.0, &url, &t.admin.1, &fields),
+        post_form(&t.admin.0, &url, &t.admin.1, &fields)
+    );
+    assert_eq!((a.0, b.0), (303, 303), "{a:?} {b:?}");
+    let mut outcomes = [flash(&a.2), flash(&b.2)];
+    outcomes.sort();
+    assert_eq!(outcomes, ["e=on_list", "m=restarted"]);
+    assert_eq!(app.db.publicity(id).await.unwrap().unwrap().period, 3);
+    assert_eq!(final_list(&app, id).await, ["V2"]);
+    assert_eq!(app.db.publicity_history(id).await.unwrap().len(), 2);
 }

@@ -762,3 +762,113 @@ async fn the_history_of_a_village_shows_its_assessment_and_its_review_with_a_cha
     let (s, _) = get_text(admin, &format!("{}/admin/villages/V404/history", app.base)).await;
     assert_eq!(s, 404);
 }
+
+#[tokio::test]
+async fn a_title_already_in_a_review_round_not_yet_approved_is_not_taken_again() {
+    let app = spawn().await;
+    let t = town(&app).await;
+    let (admin, csrf) = &t.admin;
+    let url = format!("{}/admin/titles/review", app.base);
+    let form = [
+        ("name", "2028年复核"),
+        ("town", "唐家坊镇"),
+        ("year", "2028"),
+    ];
+    let (v1, v2) = (village(&app.db, "V1").await, village(&app.db, "V2").await);
+    let first_title = grant(
+        &app.db,
+        t.campaign,
+        v1,
+        &day(-10),
+        &day(720),
+        "唐发〔2026〕9号",
+    )
+    .await;
+    let (s, _, loc) = post_form(admin, &url, csrf, &form).await;
+    assert_eq!(s, 303);
+    let first: CampaignId = loc
+        .unwrap()
+        .strip_prefix("/admin/campaigns/")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let count = campaign_count(&app.db).await;
+
+    // Again: its one title is in that round, not approved yet: refused, nothing created.
+    let (_, _, loc) = post_form(admin, &url, csrf, &form).await;
+    assert_eq!(location_query(&loc), "e=review_taken");
+    assert_eq!(campaign_count(&app.db).await, count);
+    assert_eq!(audit_events(&app.db, "campaign.review_create").await, 1);
+    let (_, page) = get_text(admin, &format!("{}/admin/titles?e=review_taken", app.base)).await;
+    assert!(page.contains("尚未批准的复核轮次"), "{page}");
+
+    // A new title granted since: the next round takes only it.
+    let second_title = grant(
+        &app.db,
+        t.campaign,
+        v2,
+        &day(-5),
+        &day(720),
+        "唐发〔2026〕10号",
+    )
+    .await;
+    let (s, _, loc) = post_form(admin, &url, csrf, &form).await;
+    assert_eq!(s, 303);
+    let second: CampaignId = loc
+        .unwrap()
+        .strip_prefix("/admin/campaigns/")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let ids = |rows: Vec<minyi::db::RegisterRow>| rows.iter().map(|r| r.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(app.db.review_titles(first).await.unwrap()),
+        [first_title]
+    );
+    assert_eq!(
+        ids(app.db.review_titles(second).await.unwrap()),
+        [second_title]
+    );
+    assert_eq!(applications(&app.db, second).await.len(), 1);
+
+    // Once the first round is approved its title may be re-checked again.
+    exec(
+        &app.db,
+        "UPDATE campaigns SET state = 'approved' WHERE id = $1",
+        first.0,
+    )
+    .await;
+    let (s, _, loc) = post_form(admin, &url, csrf, &form).await;
+    assert_eq!(s, 303, "{loc:?}");
+    let third: CampaignId = loc
+        .unwrap()
+        .strip_prefix("/admin/campaigns/")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        ids(app.db.review_titles(third).await.unwrap()),
+        [first_title]
+    );
+
+    // Two rounds created at once for one new title: one takes it, the other is refused.
+    let v3 = add_village(&app.db, "V3", "三村").await;
+    grant(
+        &app.db,
+        t.campaign,
+        v3,
+        &day(-1),
+        &day(720),
+        "唐发〔2026〕11号",
+    )
+    .await;
+    let (a, b) = tokio::join!(
+        post_form(admin, &url, csrf, &form),
+        post_form(admin, &url, csrf, &form)
+    );
+    let mut outcomes = [location_query(&a.2), location_query(&b.2)];
+    outcomes.sort();
+    assert_eq!((a.0, b.0), (303, 303));
+    assert_eq!(outcomes[1], "e=review_taken", "{outcomes:?}");
+    assert_eq!(audit_events(&app.db, "campaign.review_create").await, 4);
+}
