@@ -7,13 +7,12 @@
 
 use super::auth::{CsrfForm, check_csrf, check_origin, has_csrf};
 use super::error::AppError;
-use super::results::drawn_village;
 use super::roles::{Admin, Operator};
 use super::upload::{checked_attachment, read_form};
 use super::{AppState, views};
 use crate::db::{GradeEntry, GradeSource, GroupReport};
 use crate::domain::local_time;
-use crate::ids::CampaignId;
+use crate::ids::{CampaignId, VillageId};
 use crate::ops::results::{
     EnteredBy, ResultsError, SheetError, SourceSheet, Village, grade_of, newest, reference_grade,
     save_group_report,
@@ -279,6 +278,22 @@ impl EnterQuery {
     }
 }
 
+/// The village of a results form, by code (404 for a village not in the draw).
+pub(super) async fn drawn_village(
+    state: &AppState,
+    id: CampaignId,
+    code: &str,
+) -> Result<VillageId, AppError> {
+    state
+        .db
+        .frame_sizes(id)
+        .await?
+        .into_iter()
+        .find(|f| f.code == code)
+        .map(|f| f.village_id)
+        .ok_or(AppError::NotFound)
+}
+
 /// A refusal of an entered result as a response: an approved campaign goes back to the page
 /// with `e=approved`; a refusal the person can fix is a 400 with its Chinese sentence.
 pub(super) fn refused(e: ResultsError, back: impl FnOnce(&str) -> Response) -> Response {
@@ -498,7 +513,7 @@ pub(super) async fn save_self_assessment(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{AccountId, VillageId};
+    use crate::ids::AccountId;
 
     fn entry(id: i64, item: i64, source: &str, grade: Option<Grade>, note: &str) -> GradeEntry {
         GradeEntry {

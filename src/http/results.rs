@@ -7,7 +7,7 @@ use super::auth::{CsrfForm, CurrentUser, check_csrf, check_origin, has_csrf};
 use super::console::progress_rows;
 use super::download::{Attachment, campaign_file};
 use super::error::AppError;
-use super::grade_sources::{EnterQuery, ItemLine};
+use super::grade_sources::{EnterQuery, ItemLine, drawn_village};
 use super::roles::{Admin, Operator};
 use super::upload::read_upload;
 use super::{AppState, views};
@@ -838,22 +838,6 @@ fn back_to_village(id: CampaignId, code: &str, flash: &str) -> Response {
 
 fn back_to_results(id: CampaignId, flash: &str) -> Response {
     Redirect::to(&format!("/admin/campaigns/{id}/results?{flash}#publicity")).into_response()
-}
-
-/// The village of a results form, by code (404 for a village not in the draw).
-pub(super) async fn drawn_village(
-    state: &AppState,
-    id: CampaignId,
-    code: &str,
-) -> Result<VillageId, AppError> {
-    state
-        .db
-        .frame_sizes(id)
-        .await?
-        .into_iter()
-        .find(|f| f.code == code)
-        .map(|f| f.village_id)
-        .ok_or(AppError::NotFound)
 }
 
 /// Results can change until the campaign is approved. Checked before the form's fields, so

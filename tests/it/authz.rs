@@ -276,12 +276,14 @@ const ROUTES: &[Row] = &[
     Row { second_link: true, ..r("POST", "/s/{token}/decline", F, Form(&[("confirm", "yes")]),
                                                                                     [404,   303,   404,   404,   404,   404,   404]) },
     r("POST", "/p/{token}/v/{code}", F, Panel,                                      [404,   404,   303,   404,   404,   404,   404]),
-    r("POST", "/admin/campaigns/{id}/results/{code}/grades", P, Form(&[("grade_1", "好"), ("source_1", "onsite")]),
-                                                                                    [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
+    // Publicity is running: the grades the proposed list rests on stay as published (400,
+    // with the reason); the group's written report may still be added to.
+    r("POST", "/admin/campaigns/{id}/results/{code}/grades", P, Form(&[("grade_1", "好"), ("note_1", "实地查看")]),
+                                                                                    [LOGIN, LOGIN, 403,   403,   403,   403,   400]),
     r("POST", "/admin/campaigns/{id}/results/{code}/override", P, Form(&[("grade", "较好"), ("reason", "复核")]),
-                                                                                    [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
+                                                                                    [LOGIN, LOGIN, 403,   403,   403,   403,   400]),
     r("POST", "/admin/campaigns/{id}/results/{code}/sources", P, Form(&[("source", "group"), ("grade_1", "好")]),
-                                                                                    [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
+                                                                                    [LOGIN, LOGIN, 403,   403,   403,   403,   400]),
     r("POST", "/admin/campaigns/{id}/results/{code}/group-report", P, File(&[("text", "评估组报告")], "report.pdf", "%PDF-1.4 评估组"),
                                                                                     [LOGIN, LOGIN, 403,   403,   403,   403,   303]),
     // The self-assessment closes when the results are published.
@@ -1939,9 +1941,8 @@ async fn stored_text_is_shown_escaped_on_every_page() {
         .await;
     let today = minyi::domain::today();
     let results = format!("{base}/admin/campaigns/{id}");
+    // Grades and item 16 first: they stay as published once publicity starts.
     for (path, fields) in [
-        ("publicity", vec![("start", today.as_str())]),
-        ("objections", vec![("summary", summary.as_str())]),
         (
             "results/V1/override",
             vec![("grade", "较好"), ("reason", reason.as_str())],
@@ -1956,6 +1957,8 @@ async fn stored_text_is_shown_escaped_on_every_page() {
                 ("neg_note_3", negative_note.as_str()),
             ],
         ),
+        ("publicity", vec![("start", today.as_str())]),
+        ("objections", vec![("summary", summary.as_str())]),
     ] {
         let (s, _, loc) = post_form(a, &format!("{results}/{path}"), a_csrf, &fields).await;
         assert_eq!(s, 303, "{path}");
