@@ -106,6 +106,15 @@ fn due_rule() -> String {
     )
 }
 
+/// A campaign as the archive pages name it: "name(year 年)"; empty for an unknown id.
+fn campaign_label(campaigns: &[crate::db::Campaign], id: crate::ids::CampaignId) -> String {
+    campaigns
+        .iter()
+        .find(|c| c.id == id)
+        .map(|c| format!("{}({} 年)", c.name, c.year))
+        .unwrap_or_default()
+}
+
 async fn village_page(
     state: &AppState,
     user: &CurrentUser,
@@ -125,11 +134,7 @@ async fn village_page(
         .await?
         .into_iter()
         .map(|a| {
-            let campaign = campaigns
-                .iter()
-                .find(|c| c.id == a.campaign_id)
-                .map(|c| format!("{}({} 年)", c.name, c.year))
-                .unwrap_or_default();
+            let campaign = campaign_label(&campaigns, a.campaign_id);
             context! { campaign, line => views::ser(&ApplicationLine::from(a)) }
         })
         .collect();
@@ -346,17 +351,13 @@ pub(super) async fn show_village_archive_admin(
 ) -> Result<Html<String>, AppError> {
     let village = state.db.village_by_code(&code).await?;
     let campaigns = state.db.list_campaigns().await?;
-    let applications: Vec<_> = state
-        .db
-        .village_applications(village.id)
-        .await?
+    let rows = state.db.village_applications(village.id).await?;
+    // The reports in force: one per application (the history lists replaced ones too).
+    let current: Vec<Option<AttachmentId>> = rows.iter().map(|a| a.report_id).collect();
+    let applications: Vec<_> = rows
         .into_iter()
         .map(|a| {
-            let campaign = campaigns
-                .iter()
-                .find(|c| c.id == a.campaign_id)
-                .map(|c| format!("{}({} 年)", c.name, c.year))
-                .unwrap_or_default();
+            let campaign = campaign_label(&campaigns, a.campaign_id);
             let campaign_id = a.campaign_id;
             let kind = a.kind.as_deref().map(kind_label);
             let size = a.size.map(size_label);
@@ -366,13 +367,6 @@ pub(super) async fn show_village_archive_admin(
                 line => views::ser(&ApplicationLine::from(a)),
             }
         })
-        .collect();
-    let current: Vec<Option<AttachmentId>> = state
-        .db
-        .village_applications(village.id)
-        .await?
-        .iter()
-        .map(|a| a.report_id)
         .collect();
     let history: Vec<_> = state
         .db
